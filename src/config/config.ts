@@ -1,0 +1,120 @@
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { z } from 'zod';
+import { describeIssue } from '../util/format-issue.js';
+
+export const CONFIG_SCHEMA_VERSION = 1;
+
+/** Metrics the promotion policy can rank on; all of them are "higher is better". */
+export const POLICY_METRICS = ['accuracy', 'precision', 'recall', 'f1', 'rocAuc'] as const;
+export type PolicyMetric = (typeof POLICY_METRICS)[number];
+
+const SolverSchema = z.enum(['newton', 'ml-logistic-regression']);
+
+export const ConfigSchema = z.strictObject({
+  schemaVersion: z.literal(CONFIG_SCHEMA_VERSION),
+  model: z.strictObject({
+    name: z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'a lowercase name like "oncoclear"'),
+  }),
+  data: z.strictObject({
+    path: z.string().min(1),
+    target: z.string().min(1),
+    positiveClass: z.string().min(1),
+    /** Feature columns in order; null means every column except the target. */
+    features: z.array(z.string().min(1)).min(1).nullable().default(null),
+  }),
+  split: z
+    .strictObject({
+      testFraction: z.number().gt(0).lt(1).default(0.2),
+      seed: z.number().int().default(42),
+      stratified: z.boolean().default(true),
+    })
+    .prefault({}),
+  preprocessing: z
+    .strictObject({
+      impute: z.enum(['median', 'mean']).default('median'),
+      standardize: z.boolean().default(true),
+    })
+    .prefault({}),
+  training: z
+    .strictObject({
+      solver: SolverSchema.default('newton'),
+      /** L2 penalty strength (the inverse of scikit-learn's C); the bias is not penalised. */
+      l2: z.number().min(0).default(1),
+      maxIterations: z.number().int().positive().default(100),
+      tolerance: z.number().positive().default(1e-8),
+      /** Only for the ml-logistic-regression solver (gradient ascent). */
+      learningRate: z.number().positive().default(5e-4),
+      numSteps: z.number().int().positive().default(2000),
+    })
+    .prefault({}),
+  promotion: z
+    .strictObject({
+      metric: z.enum(POLICY_METRICS).default('accuracy'),
+      minimum: z.number().min(0).max(1).default(0.8),
+      minImprovement: z.number().min(0).default(0),
+      mcnemar: z
+        .strictObject({
+          enabled: z.boolean().default(false),
+          alpha: z.number().gt(0).lt(1).default(0.05),
+        })
+        .prefault({}),
+    })
+    .prefault({}),
+  registry: z.strictObject({ path: z.string().min(1).default('registry') }).prefault({}),
+});
+
+export type Config = z.infer<typeof ConfigSchema>;
+export type TrainingConfig = Config['training'];
+export type PromotionPolicyConfig = Config['promotion'];
+
+/** Validates a parsed config object; `source` names the file in the error. */
+export function parseConfig(input: unknown, source = 'config'): Config {
+  const result = ConfigSchema.safeParse(input);
+  if (!result.success) {
+    throw new Error(`Invalid config ${source}: ${describeIssue(result.error, input)}.`);
+  }
+  return result.data;
+}
+
+/** Reads and validates a JSON config file. */
+export function loadConfig(file: string): Config {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch {
+    throw new Error(`Config file '${file}' not found. Pass --config FILE or create oncoclear.config.json.`);
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (error) {
+    throw new Error(`Config file '${file}' is not valid JSON: ${(error as Error).message}.`);
+  }
+  return parseConfig(json, file);
+}
+
+/** Stable hash of the settings that shape a model, for lineage. Key order does not matter. */
+export function configHash(config: Config): string {
+  const shaping = {
+    data: config.data,
+    split: config.split,
+    preprocessing: config.preprocessing,
+    training: config.training,
+  };
+  return `sha256:${createHash('sha256').update(stableStringify(shaping)).digest('hex')}`;
+}
+
+/** JSON with object keys sorted at every level, so equal values hash equally. */
+export function stableStringify(value: unknown): string {
+  return JSON.stringify(value, (_key, v: unknown) => {
+    if (v && typeof v === 'object' && !Array.isArray(v)) {
+      return Object.fromEntries(
+        Object.keys(v as object)
+          .sort()
+          .map((k) => [k, (v as Record<string, unknown>)[k]]),
+      );
+    }
+    return v;
+  });
+}

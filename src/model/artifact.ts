@@ -1,0 +1,138 @@
+import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { z } from 'zod';
+import { sha256 } from '../data/fingerprint.js';
+import { MetricsSchema } from '../evaluate/metrics.js';
+import { PreprocessingSchema } from '../features/preprocess.js';
+import { describeIssue } from '../util/format-issue.js';
+import { writeJsonAtomic } from '../util/json-file.js';
+import { LogisticModelSchema } from './logistic-model.js';
+
+export const ARTIFACT_SCHEMA_VERSION = 1;
+export const ARTIFACT_KIND = 'oncoclear.model';
+
+export const LineageSchema = z.strictObject({
+  /** `sha256:` of the training CSV's bytes. */
+  dataSha256: z.string().regex(/^sha256:[0-9a-f]{64}$/),
+  dataPath: z.string(),
+  dataRows: z.number().int().positive(),
+  configHash: z.string(),
+  /** Git commit the training ran on, when known. */
+  commit: z.string().nullable(),
+  createdAt: z.string().datetime(),
+  packageVersion: z.string(),
+  split: z.strictObject({
+    testFraction: z.number(),
+    seed: z.number().int(),
+    stratified: z.boolean(),
+    trainRows: z.number().int(),
+    testRows: z.number().int(),
+    /** Hash of the test row indices, so a re-split can prove it chose the same rows. */
+    testRowsHash: z.string(),
+  }),
+});
+
+export const ArtifactSchema = z.strictObject({
+  kind: z.literal(ARTIFACT_KIND),
+  schemaVersion: z.literal(ARTIFACT_SCHEMA_VERSION),
+  name: z.string().min(1),
+  features: z.array(z.string()).min(1),
+  target: z.string(),
+  /** `[negative, positive]`. */
+  classes: z.tuple([z.string(), z.string()]),
+  positiveClass: z.string(),
+  preprocessing: PreprocessingSchema,
+  model: LogisticModelSchema,
+  metrics: z.strictObject({ train: MetricsSchema, test: MetricsSchema }),
+  lineage: LineageSchema,
+});
+export type Artifact = z.infer<typeof ArtifactSchema>;
+export type Lineage = z.infer<typeof LineageSchema>;
+
+/** Validates a parsed artifact, refusing unknown kinds and versions with a clear message. */
+export function parseArtifact(json: unknown, source = 'artifact'): Artifact {
+  const head = json as { kind?: unknown; schemaVersion?: unknown } | null;
+  if (!head || typeof head !== 'object' || head.kind !== ARTIFACT_KIND) {
+    throw new TypeError(
+      `${source} is not an OncoClear model: kind is ${JSON.stringify(head?.kind)}; expected "${ARTIFACT_KIND}".`,
+    );
+  }
+  if (head.schemaVersion !== ARTIFACT_SCHEMA_VERSION) {
+    throw new TypeError(
+      `${source} has schemaVersion ${JSON.stringify(head.schemaVersion)}; this build reads ${ARTIFACT_SCHEMA_VERSION}. Retrain it or use a matching oncoclear.`,
+    );
+  }
+  const result = ArtifactSchema.safeParse(json);
+  if (!result.success) throw new TypeError(`${source}: ${describeIssue(result.error, json)}.`);
+  const a = result.data;
+  const p = a.features.length;
+  for (const [field, length] of [
+    ['model.coefficients', a.model.coefficients.length],
+    ['preprocessing.fill', a.preprocessing.fill.length],
+    ['preprocessing.mean', a.preprocessing.mean.length],
+    ['preprocessing.scale', a.preprocessing.scale.length],
+  ] as const) {
+    if (length !== p) throw new TypeError(`${source}: ${field} has ${length} values; expected ${p}, one per feature.`);
+  }
+  if (!a.classes.includes(a.positiveClass) || a.classes[1] !== a.positiveClass) {
+    throw new TypeError(`${source}: positiveClass '${a.positiveClass}' must be classes[1].`);
+  }
+  return a;
+}
+
+/** Two-space JSON with a trailing newline; key order follows the schema, so diffs stay clean. */
+export function serializeArtifact(artifact: Artifact): string {
+  return `${JSON.stringify(ArtifactSchema.parse(artifact), null, 2)}\n`;
+}
+
+/** Writes the artifact atomically and a `.sha256` sidecar; returns the checksum. */
+export function saveArtifact(file: string, artifact: Artifact): string {
+  const text = serializeArtifact(artifact);
+  mkdirSync(dirname(file), { recursive: true });
+  writeJsonAtomic(file, text);
+  const checksum = sha256(text);
+  const sidecar = `${file}.sha256`;
+  writeFileSync(`${sidecar}.tmp`, `${checksum.slice('sha256:'.length)}  ${file.split('/').pop()}\n`);
+  renameSync(`${sidecar}.tmp`, sidecar);
+  return checksum;
+}
+
+export interface LoadedArtifact {
+  artifact: Artifact;
+  sha256: string;
+}
+
+/**
+ * Reads an artifact and checks its SHA-256 against `expectedSha256` (from the registry) or, when
+ * not given, the `.sha256` sidecar if one exists. A mismatch throws; nothing half-trusted is returned.
+ */
+export function loadArtifact(file: string, expectedSha256?: string): LoadedArtifact {
+  let bytes: Buffer;
+  try {
+    bytes = readFileSync(file);
+  } catch {
+    throw new Error(`Model file '${file}' not found; expected a JSON artifact written by 'oncoclear train'.`);
+  }
+  const actual = sha256(bytes);
+  let expected = expectedSha256;
+  if (!expected) {
+    try {
+      const line = readFileSync(`${file}.sha256`, 'utf8').trim().split(/\s+/)[0] ?? '';
+      expected = line.startsWith('sha256:') ? line : `sha256:${line}`;
+    } catch {
+      expected = undefined;
+    }
+  }
+  if (expected && expected !== actual) {
+    throw new Error(
+      `Checksum mismatch for '${file}': recorded ${expected}, file has ${actual}. The artifact was changed after it was registered; refusing to load it.`,
+    );
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(bytes.toString('utf8'));
+  } catch (error) {
+    throw new TypeError(`Model file '${file}' is not valid JSON: ${(error as Error).message}.`);
+  }
+  return { artifact: parseArtifact(json, file), sha256: actual };
+}

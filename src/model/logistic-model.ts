@@ -1,0 +1,99 @@
+import { z } from 'zod';
+import type { TrainingConfig } from '../config/config.js';
+import { fitGradientAscent } from './gradient-ascent.js';
+import { fitNewton, sigmoid } from './newton.js';
+
+export const MODEL_NAME = 'BinaryLogisticRegression';
+export const MODEL_SCHEMA_VERSION = 1;
+
+export const LogisticModelSchema = z.strictObject({
+  name: z.literal(MODEL_NAME),
+  schemaVersion: z.literal(MODEL_SCHEMA_VERSION),
+  solver: z.enum(['newton', 'ml-logistic-regression']),
+  /** One weight per standardised feature, in the artifact's feature order. */
+  coefficients: z.array(z.number()),
+  intercept: z.number(),
+  iterations: z.number().int().nonnegative(),
+  converged: z.boolean(),
+  hyperparameters: z.record(z.string(), z.union([z.number(), z.string(), z.boolean()])),
+});
+export type LogisticModelJSON = z.infer<typeof LogisticModelSchema>;
+
+/**
+ * A binary logistic regression over already-preprocessed features, following the mljs model
+ * contract: `train`, `predict`, `toJSON()` with a name and schema version, and `static load()`.
+ */
+export class BinaryLogisticRegression {
+  private constructor(private readonly state: LogisticModelJSON) {}
+
+  /** Fits on a row-major table of `rowCount × featureCount` standardised values. */
+  static train(
+    x: Float64Array,
+    y: Uint8Array,
+    rowCount: number,
+    featureCount: number,
+    training: TrainingConfig,
+  ): BinaryLogisticRegression {
+    if (training.solver === 'ml-logistic-regression') {
+      const fit = fitGradientAscent(x, y, rowCount, featureCount, training);
+      return new BinaryLogisticRegression({
+        name: MODEL_NAME,
+        schemaVersion: MODEL_SCHEMA_VERSION,
+        solver: training.solver,
+        ...fit,
+        hyperparameters: { numSteps: training.numSteps, learningRate: training.learningRate },
+      });
+    }
+    const fit = fitNewton(x, y, rowCount, featureCount, training);
+    return new BinaryLogisticRegression({
+      name: MODEL_NAME,
+      schemaVersion: MODEL_SCHEMA_VERSION,
+      solver: 'newton',
+      ...fit,
+      hyperparameters: {
+        l2: training.l2,
+        maxIterations: training.maxIterations,
+        tolerance: training.tolerance,
+      },
+    });
+  }
+
+  /** Refuses anything that is not this model's tag and schema version. */
+  static load(json: unknown): BinaryLogisticRegression {
+    const tag = (json as { name?: unknown } | null)?.name;
+    if (tag !== MODEL_NAME) {
+      throw new TypeError(`Unknown model '${String(tag)}'; expected '${MODEL_NAME}'.`);
+    }
+    const version = (json as { schemaVersion?: unknown }).schemaVersion;
+    if (version !== MODEL_SCHEMA_VERSION) {
+      throw new TypeError(
+        `Unsupported ${MODEL_NAME} schemaVersion ${String(version)}; expected ${MODEL_SCHEMA_VERSION}.`,
+      );
+    }
+    return new BinaryLogisticRegression(LogisticModelSchema.parse(json));
+  }
+
+  get featureCount(): number {
+    return this.state.coefficients.length;
+  }
+
+  /** Probability of the positive class for one standardised row. */
+  predictProbability(row: ArrayLike<number>): number {
+    const w = this.state.coefficients;
+    let z = this.state.intercept;
+    for (let j = 0; j < w.length; j++) z += w[j]! * row[j]!;
+    return sigmoid(z);
+  }
+
+  /** Positive-class probabilities for a row-major table. */
+  predict(x: Float64Array, rowCount: number): Float64Array {
+    const p = this.featureCount;
+    const out = new Float64Array(rowCount);
+    for (let i = 0; i < rowCount; i++) out[i] = this.predictProbability(x.subarray(i * p, i * p + p));
+    return out;
+  }
+
+  toJSON(): LogisticModelJSON {
+    return { ...this.state, coefficients: [...this.state.coefficients] };
+  }
+}

@@ -1,0 +1,162 @@
+/**
+ * L2-regularised logistic regression by Newton's method (IRLS) over Float64Arrays.
+ * Minimises Σ logloss + (l2 / 2)·‖w‖², leaving the intercept unpenalised: the same objective
+ * as scikit-learn's LogisticRegression with C = 1 / l2, so both land on the same optimum.
+ */
+export interface NewtonOptions {
+  l2: number;
+  maxIterations: number;
+  tolerance: number;
+}
+
+export interface FitResult {
+  coefficients: number[];
+  intercept: number;
+  iterations: number;
+  converged: boolean;
+}
+
+export function fitNewton(
+  x: Float64Array,
+  y: Uint8Array,
+  rowCount: number,
+  p: number,
+  options: NewtonOptions,
+): FitResult {
+  const q = p + 1; // the last parameter is the intercept, with an implicit column of ones
+  const beta = new Float64Array(q);
+  let positives = 0;
+  for (let i = 0; i < rowCount; i++) positives += y[i]!;
+  const base = Math.min(Math.max(positives / rowCount, 1e-6), 1 - 1e-6);
+  beta[p] = Math.log(base / (1 - base));
+
+  const hessian = new Float64Array(q * q);
+  const gradient = new Float64Array(q);
+  const row = new Float64Array(q);
+  row[p] = 1;
+  let loss = objective(x, y, rowCount, p, beta, options.l2);
+  let iterations = 0;
+  let converged = false;
+
+  while (iterations < options.maxIterations) {
+    iterations++;
+    hessian.fill(0);
+    gradient.fill(0);
+    for (let i = 0; i < rowCount; i++) {
+      const offset = i * p;
+      let z = beta[p]!;
+      for (let j = 0; j < p; j++) {
+        const v = x[offset + j]!;
+        row[j] = v;
+        z += beta[j]! * v;
+      }
+      const mu = sigmoid(z);
+      const w = Math.max(mu * (1 - mu), 1e-12);
+      const r = mu - y[i]!;
+      for (let a = 0; a < q; a++) {
+        const ra = row[a]!;
+        gradient[a] += r * ra;
+        const wa = w * ra;
+        const rowStart = a * q;
+        for (let b = a; b < q; b++) hessian[rowStart + b] += wa * row[b]!;
+      }
+    }
+    for (let j = 0; j < p; j++) {
+      gradient[j] += options.l2 * beta[j]!;
+      hessian[j * q + j] += options.l2;
+    }
+    // Mirror the upper triangle we accumulated into the lower one.
+    for (let a = 0; a < q; a++) for (let b = 0; b < a; b++) hessian[a * q + b] = hessian[b * q + a]!;
+    const step = solveSymmetric(hessian, gradient, q);
+
+    // Step halving keeps the objective decreasing even on nearly separable data.
+    let scale = 1;
+    const next = new Float64Array(q);
+    let nextLoss = Number.POSITIVE_INFINITY;
+    for (let tries = 0; tries < 30; tries++) {
+      for (let k = 0; k < q; k++) next[k] = beta[k]! - scale * step[k]!;
+      nextLoss = objective(x, y, rowCount, p, next, options.l2);
+      if (nextLoss <= loss + 1e-12 * Math.abs(loss)) break;
+      scale /= 2;
+    }
+    let maxChange = 0;
+    for (let k = 0; k < q; k++) maxChange = Math.max(maxChange, Math.abs(next[k]! - beta[k]!));
+    beta.set(next);
+    const relative = Math.abs(loss - nextLoss) / Math.max(1, Math.abs(loss));
+    loss = nextLoss;
+    if (maxChange < options.tolerance || relative < options.tolerance * 1e-2) {
+      converged = true;
+      break;
+    }
+  }
+  return {
+    coefficients: Array.from(beta.subarray(0, p)),
+    intercept: beta[p]!,
+    iterations,
+    converged,
+  };
+}
+
+function objective(
+  x: Float64Array,
+  y: Uint8Array,
+  rowCount: number,
+  p: number,
+  beta: Float64Array,
+  l2: number,
+): number {
+  let loss = 0;
+  for (let i = 0; i < rowCount; i++) {
+    const offset = i * p;
+    let z = beta[p]!;
+    for (let j = 0; j < p; j++) z += beta[j]! * x[offset + j]!;
+    // log(1 + e^z) - y·z, computed without overflow.
+    loss += (z > 0 ? z + Math.log1p(Math.exp(-z)) : Math.log1p(Math.exp(z))) - y[i]! * z;
+  }
+  let penalty = 0;
+  for (let j = 0; j < p; j++) penalty += beta[j]! * beta[j]!;
+  return loss + 0.5 * l2 * penalty;
+}
+
+export function sigmoid(z: number): number {
+  if (z >= 0) return 1 / (1 + Math.exp(-z));
+  const e = Math.exp(z);
+  return e / (1 + e);
+}
+
+/** Solves A·x = b for symmetric positive definite A by Cholesky, with a tiny ridge if needed. */
+export function solveSymmetric(a: Float64Array, b: Float64Array, n: number): Float64Array {
+  for (let ridge = 0; ridge < 8; ridge++) {
+    const l = new Float64Array(n * n);
+    const jitter = ridge === 0 ? 0 : 1e-10 * 10 ** ridge;
+    let ok = true;
+    for (let i = 0; i < n && ok; i++) {
+      for (let j = 0; j <= i; j++) {
+        let s = a[i * n + j]! + (i === j ? jitter : 0);
+        for (let k = 0; k < j; k++) s -= l[i * n + k]! * l[j * n + k]!;
+        if (i === j) {
+          if (!(s > 0)) {
+            ok = false;
+            break;
+          }
+          l[i * n + i] = Math.sqrt(s);
+        } else l[i * n + j] = s / l[j * n + j]!;
+      }
+    }
+    if (!ok) continue;
+    const z = new Float64Array(n);
+    for (let i = 0; i < n; i++) {
+      let s = b[i]!;
+      for (let k = 0; k < i; k++) s -= l[i * n + k]! * z[k]!;
+      z[i] = s / l[i * n + i]!;
+    }
+    const out = new Float64Array(n);
+    for (let i = n - 1; i >= 0; i--) {
+      let s = z[i]!;
+      for (let k = i + 1; k < n; k++) s -= l[k * n + i]! * out[k]!;
+      out[i] = s / l[i * n + i]!;
+    }
+    return out;
+  }
+  throw new RangeError('The Hessian is not positive definite; expected l2 > 0 or non-collinear features.');
+}
