@@ -83,7 +83,9 @@ export function loadConfig(file: string): Config {
   try {
     text = readFileSync(file, 'utf8');
   } catch {
-    throw new Error(`Config file '${file}' not found. Pass --config FILE or create oncoclear.config.json.`);
+    throw new Error(
+      `Config file '${file}' not found. Pass --config FILE or create oncoclear.config.json.`,
+    );
   }
   let json: unknown;
   try {

@@ -93,7 +93,8 @@ function parseNumericCsv(
       );
     }
     const featureNames = wanted ?? header.filter((_, i) => i !== targetIndex);
-    if (featureNames.length === 0) throw new Error(`${file}: no feature columns besides the target.`);
+    if (featureNames.length === 0)
+      throw new Error(`${file}: no feature columns besides the target.`);
     const missing = featureNames.filter((f) => !indexOf.has(f));
     if (missing.length > 0) {
       throw new Error(
@@ -203,7 +204,8 @@ export function splitCsvLine(line: string, file: string, lineNo: number): string
       cell = '';
     } else cell += ch;
   }
-  if (quoted) throw new Error(`${file} line ${lineNo}: unterminated quote; expected a closing '"'.`);
+  if (quoted)
+    throw new Error(`${file} line ${lineNo}: unterminated quote; expected a closing '"'.`);
   cells.push(cell);
   return cells;
 }

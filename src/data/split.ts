@@ -34,21 +34,32 @@ function shuffle(values: number[], random: () => number): void {
 }
 
 /**
- * Deterministic train/test split. Stratified splits take round(n_class × testFraction) of each
- * class, so both parts keep the class balance. Throws when a part would be empty.
+ * Deterministic train/test split. Stratified splits keep the class balance in both parts. Throws when a part would be empty.
  */
 export function splitRows(labels: Uint8Array, options: SplitOptions): Split {
   const random = seededRandom(options.seed);
   const groups: number[][] = options.stratified ? [[], []] : [[]];
   for (let i = 0; i < labels.length; i++) groups[options.stratified ? labels[i]! : 0]!.push(i);
+  // Like scikit-learn: ceil(n × fraction) test rows in all, shared out between the classes by
+  // largest remainder, so a 569-row set gives 114 test rows whether stratified or not.
+  const total = Math.ceil(labels.length * options.testFraction);
+  const exact = groups.map((g) => (g.length * total) / labels.length);
+  const take = exact.map(Math.floor);
+  let left = total - take.reduce((a, b) => a + b, 0);
+  const byRemainder = exact
+    .map((e, i) => ({ i, r: e - Math.floor(e) }))
+    .sort((a, b) => b.r - a.r || a.i - b.i);
+  for (const { i } of byRemainder) {
+    if (left-- <= 0) break;
+    take[i]!++;
+  }
   const test: number[] = [];
   const train: number[] = [];
-  for (const group of groups) {
+  groups.forEach((group, g) => {
     shuffle(group, random);
-    const k = Math.round(group.length * options.testFraction);
-    test.push(...group.slice(0, k));
-    train.push(...group.slice(k));
-  }
+    test.push(...group.slice(0, take[g]));
+    train.push(...group.slice(take[g]));
+  });
   if (test.length === 0 || train.length === 0) {
     throw new RangeError(
       `A test fraction of ${options.testFraction} on ${labels.length} rows leaves an empty ${test.length === 0 ? 'test' : 'training'} part; expected enough rows for both.`,
@@ -62,5 +73,8 @@ export function splitRows(labels: Uint8Array, options: SplitOptions): Split {
 
 /** Short hash of the test rows, so a later re-split can prove it picked the same ones. */
 export function rowsHash(rows: Uint32Array): string {
-  return `sha256:${createHash('sha256').update(Buffer.from(rows.buffer, rows.byteOffset, rows.byteLength)).digest('hex').slice(0, 16)}`;
+  return `sha256:${createHash('sha256')
+    .update(Buffer.from(rows.buffer, rows.byteOffset, rows.byteLength))
+    .digest('hex')
+    .slice(0, 16)}`;
 }

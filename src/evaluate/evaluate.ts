@@ -7,7 +7,10 @@ import { computeMetrics, type Metrics } from './metrics.js';
  * Scores an artifact on labelled rows. The dataset's columns and classes must match the model's,
  * by name; a mismatch is an error, never a silent reorder.
  */
-export function evaluateArtifact(artifact: Artifact, data: Dataset): { metrics: Metrics; probabilities: Float64Array } {
+export function evaluateArtifact(
+  artifact: Artifact,
+  data: Dataset,
+): { metrics: Metrics; probabilities: Float64Array } {
   assertCompatible(artifact, data);
   const probabilities = createPredictor(artifact).probabilities(data.x, data.rowCount);
   return { metrics: computeMetrics(data.y, probabilities), probabilities };
@@ -23,7 +26,10 @@ export function assertCompatible(artifact: Artifact, data: Dataset): void {
       `The data's features do not match model '${artifact.name}': expected ${artifact.features.length} columns [${artifact.features.join(', ')}], got [${data.featureNames.join(', ')}].`,
     );
   }
-  if (data.positiveClass !== artifact.positiveClass || !data.classes.every((c) => artifact.classes.includes(c))) {
+  if (
+    data.positiveClass !== artifact.positiveClass ||
+    !data.classes.every((c) => artifact.classes.includes(c))
+  ) {
     throw new Error(
       `The data's classes [${data.classes.join(', ')}] do not match the model's [${artifact.classes.join(', ')}].`,
     );

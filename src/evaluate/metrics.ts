@@ -6,7 +6,11 @@ export const ConfusionSchema = z.strictObject({
   tn: z.number().int(),
   fn: z.number().int(),
 });
-export const RocPointSchema = z.strictObject({ fpr: z.number(), tpr: z.number(), threshold: z.number() });
+export const RocPointSchema = z.strictObject({
+  fpr: z.number(),
+  tpr: z.number(),
+  threshold: z.number(),
+});
 export const MetricsSchema = z.strictObject({
   rows: z.number().int(),
   accuracy: z.number(),
@@ -86,6 +90,7 @@ export function rocCurve(y: Uint8Array, scores: Float64Array): { auc: number; ro
 function thin(points: RocPoint[], max: number): RocPoint[] {
   if (points.length <= max) return points;
   const out: RocPoint[] = [];
-  for (let k = 0; k < max; k++) out.push(points[Math.round((k * (points.length - 1)) / (max - 1))]!);
+  for (let k = 0; k < max; k++)
+    out.push(points[Math.round((k * (points.length - 1)) / (max - 1))]!);
   return out;
 }

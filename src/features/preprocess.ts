@@ -65,7 +65,11 @@ export function transformRow(prep: Preprocessing, raw: ArrayLike<number>, out: F
 }
 
 /** Transforms a row-major table into a new one. */
-export function transformTable(prep: Preprocessing, x: Float64Array, rowCount: number): Float64Array {
+export function transformTable(
+  prep: Preprocessing,
+  x: Float64Array,
+  rowCount: number,
+): Float64Array {
   const p = prep.fill.length;
   const out = new Float64Array(rowCount * p);
   for (let i = 0; i < rowCount; i++) {

@@ -72,7 +72,10 @@ export function parseArtifact(json: unknown, source = 'artifact'): Artifact {
     ['preprocessing.mean', a.preprocessing.mean.length],
     ['preprocessing.scale', a.preprocessing.scale.length],
   ] as const) {
-    if (length !== p) throw new TypeError(`${source}: ${field} has ${length} values; expected ${p}, one per feature.`);
+    if (length !== p)
+      throw new TypeError(
+        `${source}: ${field} has ${length} values; expected ${p}, one per feature.`,
+      );
   }
   if (!a.classes.includes(a.positiveClass) || a.classes[1] !== a.positiveClass) {
     throw new TypeError(`${source}: positiveClass '${a.positiveClass}' must be classes[1].`);
@@ -92,7 +95,10 @@ export function saveArtifact(file: string, artifact: Artifact): string {
   writeJsonAtomic(file, text);
   const checksum = sha256(text);
   const sidecar = `${file}.sha256`;
-  writeFileSync(`${sidecar}.tmp`, `${checksum.slice('sha256:'.length)}  ${file.split('/').pop()}\n`);
+  writeFileSync(
+    `${sidecar}.tmp`,
+    `${checksum.slice('sha256:'.length)}  ${file.split('/').pop()}\n`,
+  );
   renameSync(`${sidecar}.tmp`, sidecar);
   return checksum;
 }
@@ -111,7 +117,9 @@ export function loadArtifact(file: string, expectedSha256?: string): LoadedArtif
   try {
     bytes = readFileSync(file);
   } catch {
-    throw new Error(`Model file '${file}' not found; expected a JSON artifact written by 'oncoclear train'.`);
+    throw new Error(
+      `Model file '${file}' not found; expected a JSON artifact written by 'oncoclear train'.`,
+    );
   }
   const actual = sha256(bytes);
   let expected = expectedSha256;

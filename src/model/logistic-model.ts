@@ -89,7 +89,8 @@ export class BinaryLogisticRegression {
   predict(x: Float64Array, rowCount: number): Float64Array {
     const p = this.featureCount;
     const out = new Float64Array(rowCount);
-    for (let i = 0; i < rowCount; i++) out[i] = this.predictProbability(x.subarray(i * p, i * p + p));
+    for (let i = 0; i < rowCount; i++)
+      out[i] = this.predictProbability(x.subarray(i * p, i * p + p));
     return out;
   }
 

@@ -66,7 +66,8 @@ export function fitNewton(
       hessian[j * q + j] += options.l2;
     }
     // Mirror the upper triangle we accumulated into the lower one.
-    for (let a = 0; a < q; a++) for (let b = 0; b < a; b++) hessian[a * q + b] = hessian[b * q + a]!;
+    for (let a = 0; a < q; a++)
+      for (let b = 0; b < a; b++) hessian[a * q + b] = hessian[b * q + a]!;
     const step = solveSymmetric(hessian, gradient, q);
 
     // Step halving keeps the objective decreasing even on nearly separable data.
@@ -158,5 +159,7 @@ export function solveSymmetric(a: Float64Array, b: Float64Array, n: number): Flo
     }
     return out;
   }
-  throw new RangeError('The Hessian is not positive definite; expected l2 > 0 or non-collinear features.');
+  throw new RangeError(
+    'The Hessian is not positive definite; expected l2 > 0 or non-collinear features.',
+  );
 }

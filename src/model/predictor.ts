@@ -30,7 +30,9 @@ export function createPredictor(artifact: Artifact): Predictor {
   const [negative, positive] = artifact.classes;
   const probability = (raw: ArrayLike<number>): number => {
     if (raw.length !== p) {
-      throw new RangeError(`Got ${raw.length} feature values; expected ${p} in the model's feature order.`);
+      throw new RangeError(
+        `Got ${raw.length} feature values; expected ${p} in the model's feature order.`,
+      );
     }
     transformRow(prep, raw, scratch);
     return model.predictProbability(scratch);

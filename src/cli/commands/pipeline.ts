@@ -1,0 +1,77 @@
+import { loadConfig } from '../../config/config.js';
+import { type PipelineResult, runPipeline } from '../../pipeline/pipeline.js';
+import { parseCommand } from '../args.js';
+import { gitCommit, packageVersion, progress } from '../context.js';
+import { fixed, textTable } from '../format.js';
+import { openRegistry } from '../registry-location.js';
+import { localActor } from './register.js';
+
+export const PIPELINE_HELP = `Usage: oncoclear pipeline [--config FILE] [--registry DIR] [--json]
+
+Runs the whole local loop: train → score the production model on the candidate's own test rows
+→ register the candidate → apply the promotion policy. Locally the decision is applied at once;
+in CI a promotion PR is opened instead.
+
+Options:
+  --config FILE    project config (default: oncoclear.config.json)
+  --registry DIR   registry directory (default: the git-ignored .local/registry, seeded from registry/)
+  --data CSV       training data; overrides the config's data.path
+  --json           print { version, promoted, decision, metrics }
+  -h, --help       show this help
+`;
+
+export async function pipelineCommand(argv: string[]): Promise<PipelineResult | undefined> {
+  const { values } = parseCommand('pipeline', argv, {
+    config: { type: 'string', default: 'oncoclear.config.json' },
+    registry: { type: 'string' },
+    data: { type: 'string' },
+    json: { type: 'boolean', default: false },
+  });
+  if (values.help) return void process.stdout.write(PIPELINE_HELP);
+  const config = loadConfig(values.config!);
+  const log = progress(values.json!);
+  const store = openRegistry(values.registry, config.registry.path, log);
+  const result = await runPipeline({
+    config,
+    store,
+    apply: true,
+    actor: localActor(),
+    commit: gitCommit(),
+    now: () => new Date(),
+    packageVersion: packageVersion(),
+    log,
+    dataPath: values.data,
+  });
+  const { decision } = result.comparison;
+  if (values.json) {
+    process.stdout.write(
+      `${JSON.stringify({ model: config.model.name, version: result.registered.version, registry: store.dir, promoted: result.promoted, decision, metrics: result.train.artifact.metrics.test })}\n`,
+    );
+    return result;
+  }
+  const prod = result.comparison.production;
+  const keys = ['accuracy', 'precision', 'recall', 'f1', 'rocAuc', 'logLoss'] as const;
+  const rows = keys.map((k) => {
+    const c = result.comparison.candidate[k];
+    return prod
+      ? [
+          k,
+          fixed(c),
+          fixed(prod.metrics[k]),
+          `${c - prod.metrics[k] >= 0 ? '+' : ''}${fixed(c - prod.metrics[k])}`,
+        ]
+      : [k, fixed(c), '—', '—'];
+  });
+  process.stdout.write(
+    `\nCandidate v${result.registered.version} vs ${prod ? `production v${prod.version}` : 'no production'}, on the same ${decision.evaluatedOn.rows} test rows\n`,
+  );
+  process.stdout.write(
+    `${textTable(['metric', `v${result.registered.version}`, prod ? `v${prod.version}` : 'production', 'Δ'], rows)}\n\n`,
+  );
+  for (const check of decision.checks)
+    process.stdout.write(`  ${check.passed ? '✓' : '✗'} ${check.name}: ${check.detail}\n`);
+  process.stdout.write(
+    `\n${result.promoted ? `Promoted v${result.registered.version} to production.` : `Kept ${prod ? `v${prod.version}` : 'no version'} in production; v${result.registered.version} stays in staging.`} Registry: ${store.dir}\n`,
+  );
+  return result;
+}

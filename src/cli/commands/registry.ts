@@ -1,0 +1,142 @@
+import { loadConfig } from '../../config/config.js';
+import { diffVersions, productionVersion, promote, rollback } from '../../registry/operations.js';
+import type { Registry } from '../../registry/schema.js';
+import { CliError, parseCommand, positiveInt } from '../args.js';
+import { progress } from '../context.js';
+import { fixed, textTable } from '../format.js';
+import { openRegistry } from '../registry-location.js';
+import { localActor } from './register.js';
+
+export const REGISTRY_HELP = `Usage: oncoclear registry <show|history|diff|promote|rollback> [options]
+
+  show                        versions, stages and test metrics
+  history                     the audit trail: who did what, when, why
+  diff [A] [B]                test metrics of two versions (default: production vs latest)
+  promote VERSION             move VERSION to production, archive the old one
+  rollback [VERSION]          move production back (default: the previous production version)
+
+Options:
+  --registry DIR   registry directory (default: the git-ignored .local/registry, seeded from registry/)
+  --model NAME     model name (default: the config's model.name)
+  --reason TEXT    why (promote and rollback; recorded in the history)
+  --config FILE    project config (default: oncoclear.config.json)
+  --json           machine-readable output
+  -h, --help       show this help
+`;
+
+export async function registryCommand(argv: string[]): Promise<void> {
+  const { values, positionals } = parseCommand(
+    'registry',
+    argv,
+    {
+      registry: { type: 'string' },
+      model: { type: 'string' },
+      reason: { type: 'string' },
+      config: { type: 'string', default: 'oncoclear.config.json' },
+      json: { type: 'boolean', default: false },
+    },
+    true,
+  );
+  const [sub, ...rest] = positionals;
+  if (values.help || !sub) return void process.stdout.write(REGISTRY_HELP);
+  const config = loadConfig(values.config!);
+  const model = values.model ?? config.model.name;
+  const store = openRegistry(values.registry, config.registry.path, progress(values.json!));
+  const out = (text: string): void => {
+    process.stdout.write(text.endsWith('\n') ? text : `${text}\n`);
+  };
+  const meta = () => ({
+    actor: localActor(),
+    reason: values.reason ?? 'manual change',
+    now: () => new Date(),
+  });
+
+  switch (sub) {
+    case 'show': {
+      const registry = store.read();
+      const entry = registry.models[model];
+      if (values.json) return out(JSON.stringify({ model, versions: entry?.versions ?? [] }));
+      if (!entry)
+        return out(
+          `No versions of '${model}' in ${store.dir} yet. Run 'oncoclear pipeline' first.`,
+        );
+      const rows = entry.versions.map((v) => [
+        `v${v.version}`,
+        v.stage,
+        fixed(v.metrics.test.accuracy),
+        fixed(v.metrics.test.rocAuc),
+        v.createdAt.slice(0, 19).replace('T', ' '),
+        v.lineage.commit?.slice(0, 7) ?? '—',
+      ]);
+      return out(
+        `${model} in ${store.dir}\n${textTable(['version', 'stage', 'accuracy', 'rocAuc', 'created (UTC)', 'commit'], rows)}`,
+      );
+    }
+    case 'history': {
+      const history = store.read().models[model]?.history ?? [];
+      if (values.json) return out(JSON.stringify({ model, history }));
+      const rows = history.map((e) => [
+        e.at.slice(0, 19).replace('T', ' '),
+        e.type,
+        `v${e.version}`,
+        e.actor,
+        e.reason + (e.link ? ` (${e.link})` : ''),
+      ]);
+      return out(textTable(['when (UTC)', 'event', 'version', 'who', 'why'], rows));
+    }
+    case 'diff': {
+      const registry = store.read();
+      const [a, b] = diffPair(registry, model, rest);
+      const rows = diffVersions(registry, model, a, b);
+      if (values.json) return out(JSON.stringify({ model, a, b, metrics: rows }));
+      return out(
+        textTable(
+          ['metric (test)', `v${a}`, `v${b}`, 'Δ'],
+          rows.map((r) => [
+            r.metric,
+            fixed(r.a),
+            fixed(r.b),
+            `${r.delta >= 0 ? '+' : ''}${fixed(r.delta)}`,
+          ]),
+        ),
+      );
+    }
+    case 'promote':
+    case 'rollback': {
+      const target = rest[0] ? positiveInt(rest[0], 'Version') : null;
+      if (sub === 'promote' && target === null)
+        throw new CliError(
+          'Missing VERSION. Usage: oncoclear registry promote VERSION --reason TEXT',
+          2,
+        );
+      const result = await store.update((registry) => {
+        const next =
+          sub === 'promote'
+            ? promote(registry, model, target!, meta())
+            : rollback(registry, model, target, meta());
+        return { registry: next, result: productionVersion(next, model)!.version };
+      });
+      if (values.json) return out(JSON.stringify({ model, production: result }));
+      return out(
+        `${sub === 'promote' ? 'Promoted' : 'Rolled back'}: ${model} v${result} is now in production (${store.dir}).`,
+      );
+    }
+    default:
+      throw new CliError(
+        `Unknown registry command '${sub}'; expected show, history, diff, promote or rollback.`,
+        2,
+      );
+  }
+}
+
+function diffPair(registry: Registry, model: string, rest: string[]): [number, number] {
+  if (rest.length >= 2) return [positiveInt(rest[0]!, 'Version'), positiveInt(rest[1]!, 'Version')];
+  const versions = registry.models[model]?.versions ?? [];
+  const latest = versions.at(-1)?.version;
+  const base = rest[0]
+    ? positiveInt(rest[0], 'Version')
+    : productionVersion(registry, model)?.version;
+  if (!latest || !base)
+    throw new CliError('Nothing to diff; pass two versions: oncoclear registry diff A B', 2);
+  return [base, latest];
+}
