@@ -1,0 +1,88 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import * as core from '@actions/core';
+import { loadConfig } from '../../../src/config/config.js';
+import { createGitHubClient } from '../../../src/github/client.js';
+import { createGit } from '../../../src/github/git.js';
+import { promotionBody } from '../../../src/github/promotion-body.js';
+import { openOrUpdatePromotionPr, promotionBranch } from '../../../src/github/promotion-pr.js';
+import type { Comparison } from '../../../src/pipeline/compare.js';
+import { findVersion, promote } from '../../../src/registry/operations.js';
+import { DecisionSchema } from '../../../src/registry/policy.js';
+import { createRegistryStore } from '../../../src/registry/store.js';
+import { readRunnerContext, requireRepository, tokenLimitNote } from '../../shared/github-context.js';
+import { getInputs } from './inputs.js';
+
+export async function run(): Promise<void> {
+  const inputs = getInputs();
+  const context = readRunnerContext();
+  const { owner, repo } = requireRepository(context);
+  const config = loadConfig(inputs.config);
+  const model = config.model.name;
+  const comparison = readComparison(inputs.comparison);
+  if (!comparison.decision.promote) {
+    throw new Error(`The comparison in ${inputs.comparison} does not recommend promotion (${comparison.decision.summary}); refusing to open a promotion PR.`);
+  }
+  const registryDir = join(context.workspace, inputs.registry ?? config.registry.path);
+  const branch = promotionBranch(model, inputs.version);
+
+  // The PR branch is main plus exactly one change: the registry's stage move and history.
+  const git = createGit(context.workspace, { token: inputs.token });
+  await git.fetch('origin', inputs.base);
+  await git.run(['checkout', '-q', '-B', branch, 'FETCH_HEAD']);
+  const store = createRegistryStore(registryDir);
+  const decision = { ...comparison.decision, candidate: { ...comparison.decision.candidate, version: inputs.version } };
+  await store.update((registry) => ({
+    registry: promote(registry, model, inputs.version, {
+      actor: context.actor,
+      reason: decision.summary.replace(/^Promote:/, `Promote v${inputs.version}:`),
+      link: context.runUrl,
+      now: () => new Date(),
+    }),
+    result: undefined,
+  }));
+  await git.commit([registryDir], `Promote ${model} v${inputs.version} to production`);
+  if ((await git.push('origin', branch, { force: true })) === 'rejected') {
+    throw new Error(`Could not push ${branch}; check that the token may push branches.`);
+  }
+
+  const version = findVersion(store.read(), model, inputs.version);
+  const tokenNote = tokenLimitNote(inputs.usingGithubToken, 'This PR');
+  const gh = createGitHubClient({ token: inputs.token, baseUrl: context.apiUrl, warn: (m) => core.warning(m) });
+  const pr = await openOrUpdatePromotionPr(gh, {
+    owner,
+    repo,
+    base: inputs.base,
+    branch,
+    model,
+    version: inputs.version,
+    label: inputs.label,
+    title: `Promote ${model} v${inputs.version} to production (${decision.metric} ${decision.candidate.value.toFixed(4)}${decision.production ? ` vs v${decision.production.version} ${decision.production.value.toFixed(4)}` : ''})`,
+    body: promotionBody({ model, version, comparison: { ...comparison, decision }, runUrl: context.runUrl, tokenNote }),
+  });
+
+  core.setOutput('pull-request-number', String(pr.number));
+  core.setOutput('pull-request-url', pr.url);
+  core.setOutput('branch', branch);
+  core.setOutput('created', String(pr.created));
+  core.setOutput('superseded', pr.superseded.join(','));
+  core.info(`${pr.created ? 'Opened' : 'Updated'} promotion PR #${pr.number}: ${pr.url}`);
+  const lines = [
+    `${pr.created ? 'Opened' : 'Updated'} [promotion PR #${pr.number}](${pr.url}) from \`${branch}\`.`,
+    pr.superseded.length ? `Superseded and closed: ${pr.superseded.map((n) => `#${n}`).join(', ')}.` : '',
+    tokenNote ? `> [!WARNING]\n> ${tokenNote}` : 'Opened with the provided token: PR workflows start normally.',
+  ];
+  await core.summary.addHeading(`Promotion PR for ${model} v${inputs.version}`, 3).addRaw(`${lines.filter(Boolean).join('\n\n')}\n`).write();
+}
+
+function readComparison(file: string): Comparison {
+  let json: { candidate?: unknown; production?: unknown; decision?: unknown };
+  try {
+    json = JSON.parse(readFileSync(file, 'utf8'));
+  } catch (error) {
+    throw new Error(`Cannot read the comparison '${file}': ${(error as Error).message}. Pass the comparison.json the train action wrote.`);
+  }
+  const decision = DecisionSchema.safeParse(json.decision);
+  if (!decision.success) throw new Error(`${file} has no valid 'decision'; expected the comparison.json the train action wrote.`);
+  return { ...(json as unknown as Comparison), decision: decision.data };
+}

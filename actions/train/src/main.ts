@@ -1,0 +1,52 @@
+import { readdirSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { DefaultArtifactClient } from '@actions/artifact';
+import * as core from '@actions/core';
+import { loadConfig } from '../../../src/config/config.js';
+import { trainCandidate } from '../../../src/pipeline/candidate.js';
+import { createRegistryStore } from '../../../src/registry/store.js';
+import { readRunnerContext } from '../../shared/github-context.js';
+import { packageVersionFromWorkspace } from '../../shared/package-version.js';
+import { getInputs } from './inputs.js';
+
+export async function run(): Promise<void> {
+  const inputs = getInputs();
+  const context = readRunnerContext();
+  const config = loadConfig(inputs.config);
+  const store = createRegistryStore(inputs.registry ?? config.registry.path);
+  const result = trainCandidate(config, store, inputs.outDir, {
+    commit: context.sha || null,
+    now: () => new Date(),
+    packageVersion: packageVersionFromWorkspace(),
+    log: (m) => core.info(m),
+    dataPath: inputs.data ?? undefined,
+  });
+  const { decision } = result.comparison;
+  const test = result.train.artifact.metrics.test;
+
+  core.setOutput('artifact', result.artifactFile);
+  core.setOutput('sha256', result.sha256);
+  core.setOutput('accuracy', String(test.accuracy));
+  core.setOutput('roc-auc', String(test.rocAuc));
+  core.setOutput('promote', String(decision.promote));
+  core.setOutput('decision', decision.summary);
+  core.setOutput('production-version', decision.production ? String(decision.production.version) : '');
+  core.setOutput('comparison', result.comparisonFile);
+  core.setOutput('report', result.reportFile);
+
+  let footer = '';
+  if (inputs.upload) {
+    if (process.env.ACTIONS_RUNTIME_TOKEN) {
+      const files = readdirSync(inputs.outDir).map((f) => resolve(join(inputs.outDir, f)));
+      const { id } = await new DefaultArtifactClient().uploadArtifact(inputs.artifactName, files, resolve(inputs.outDir), {
+        retentionDays: inputs.retentionDays,
+      });
+      footer = `Uploaded the model and report as workflow artifact \`${inputs.artifactName}\` (id ${id}).`;
+    } else {
+      core.warning('Not running inside GitHub Actions (no ACTIONS_RUNTIME_TOKEN): skipped the artifact upload.');
+      footer = `Artifact upload skipped: not running inside GitHub Actions. Files are in \`${inputs.outDir}\`.`;
+    }
+  }
+  core.info(decision.summary);
+  await core.summary.addRaw(result.report).addRaw(`\n${footer}\n`).write();
+}

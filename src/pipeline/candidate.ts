@@ -1,0 +1,67 @@
+import { join } from 'node:path';
+import type { Config } from '../config/config.js';
+import { confusionMarkdown, comparisonMarkdown, decisionMarkdown, metricsMarkdown, rocMermaid } from '../evaluate/report.js';
+import { saveArtifact } from '../model/artifact.js';
+import { loadRegisteredArtifact, productionVersion } from '../registry/operations.js';
+import type { RegistryStore } from '../registry/store.js';
+import { writeJsonAtomic, formatJson } from '../util/json-file.js';
+import { type Comparison, compareWithProduction } from './compare.js';
+import { type TrainContext, type TrainResult, trainFromConfig } from './train.js';
+
+export interface CandidateResult {
+  train: TrainResult;
+  comparison: Comparison;
+  artifactFile: string;
+  sha256: string;
+  comparisonFile: string;
+  reportFile: string;
+  report: string;
+}
+
+/**
+ * CI's first step: train a candidate, score production on the candidate's test rows, and write the
+ * artifact, the comparison (with the policy's decision) and a Markdown report into `outDir`.
+ * Registers nothing: that is a separate job with a write token.
+ */
+export function trainCandidate(config: Config, store: RegistryStore, outDir: string, context: TrainContext & { dataPath?: string }): CandidateResult {
+  const train = trainFromConfig(config, context, context.dataPath ?? config.data.path);
+  const model = config.model.name;
+  const current = productionVersion(store.read(), model);
+  const production = current ? { version: current.version, artifact: loadRegisteredArtifact(store, model, current.version).artifact } : null;
+  const comparison = compareWithProduction(train.artifact, null, train.test, production, config.promotion);
+  const artifactFile = join(outDir, 'model.json');
+  const sha256 = saveArtifact(artifactFile, train.artifact);
+  const comparisonFile = join(outDir, 'comparison.json');
+  writeJsonAtomic(comparisonFile, formatJson(comparison));
+  const report = candidateReport(train, comparison);
+  const reportFile = join(outDir, 'report.md');
+  writeJsonAtomic(reportFile, report);
+  return { train, comparison, artifactFile, sha256, comparisonFile, reportFile, report };
+}
+
+/** The training report: decision, comparison, metrics, confusion matrix and ROC chart. */
+export function candidateReport(train: TrainResult, comparison: Comparison): string {
+  const { artifact } = train;
+  return [
+    `## OncoClear candidate: \`${artifact.name}\``,
+    '',
+    decisionMarkdown(comparison.decision),
+    '',
+    '### Candidate vs production (same test rows)',
+    '',
+    comparisonMarkdown(comparison),
+    '',
+    '### Metrics',
+    '',
+    metricsMarkdown(artifact.metrics),
+    '',
+    '### Confusion matrix (test)',
+    '',
+    confusionMarkdown(artifact.metrics.test, artifact.classes),
+    '',
+    rocMermaid(artifact.metrics.test.roc, artifact.metrics.test.rocAuc),
+    '',
+    `Data \`${artifact.lineage.dataSha256}\` · config \`${artifact.lineage.configHash}\` · ${artifact.lineage.split.trainRows} train / ${artifact.lineage.split.testRows} test rows · ${artifact.model.solver}, ${artifact.model.iterations} iterations`,
+    '',
+  ].join('\n');
+}
