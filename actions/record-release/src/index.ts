@@ -1,0 +1,4 @@
+import { runAction } from '../../shared/run.js';
+import { run } from './main.js';
+
+await runAction(run);

@@ -1,0 +1,52 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import * as core from '@actions/core';
+import { loadConfig } from '../../../src/config/config.js';
+import { createGitHubClient } from '../../../src/github/client.js';
+import { createGit } from '../../../src/github/git.js';
+import { reviewPromotion } from '../../../src/github/review.js';
+import { createRegistryStore } from '../../../src/registry/store.js';
+import { readRunnerContext, requireRepository } from '../../shared/github-context.js';
+import { getInputs } from './inputs.js';
+
+export async function run(): Promise<void> {
+  const inputs = getInputs();
+  const context = readRunnerContext();
+  const { owner, repo } = requireRepository(context);
+  if (!context.eventPath) throw new Error('GITHUB_EVENT_PATH is not set; this action runs on pull_request_review events.');
+  const payload: unknown = JSON.parse(readFileSync(context.eventPath, 'utf8'));
+  const config = loadConfig(inputs.config);
+  const registryDir = inputs.registry ?? config.registry.path;
+  const outcome = await reviewPromotion(
+    {
+      gh: createGitHubClient({ token: inputs.token, baseUrl: context.apiUrl, warn: (m) => core.warning(m) }),
+      git: createGit(context.workspace, { token: inputs.token }),
+      owner,
+      repo,
+      config,
+      store: createRegistryStore(join(context.workspace, registryDir)),
+      registryFile: `${registryDir.replace(/\/$/, '')}/registry.json`,
+      runUrl: context.runUrl,
+      log: (m) => core.info(m),
+    },
+    payload,
+  );
+  core.setOutput('merged', String(outcome.status === 'merged'));
+  if (outcome.status === 'ignored') {
+    core.notice(`Nothing to do: ${outcome.reason}.`);
+    await core.summary.addRaw(`Nothing to do: ${outcome.reason}.\n`).write();
+    return;
+  }
+  if (outcome.status === 'refused') {
+    await core.summary.addHeading('Promotion not merged', 3).addList(outcome.reasons).write();
+    throw new Error(`Promotion not merged: ${outcome.reasons[0]}${outcome.reasons.length > 1 ? ` (and ${outcome.reasons.length - 1} more; see the PR comment)` : ''}`);
+  }
+  core.setOutput('model', outcome.model);
+  core.setOutput('version', String(outcome.version));
+  core.setOutput('kind', outcome.kind);
+  core.setOutput('merge-sha', outcome.mergeSha);
+  await core.summary
+    .addHeading(`Merged: ${outcome.model} v${outcome.version} is in production`, 3)
+    .addRaw(`Squash-merged as \`${outcome.mergeSha.slice(0, 7)}\`. The release job builds and pushes the image next.\n`)
+    .write();
+}
