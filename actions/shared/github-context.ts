@@ -41,7 +41,9 @@ export function readRunnerContext(env: NodeJS.ProcessEnv = process.env): RunnerC
 /** Requires GITHUB_REPOSITORY, naming what is missing. */
 export function requireRepository(context: RunnerContext): { owner: string; repo: string } {
   if (!context.owner || !context.repo) {
-    throw new Error(`GITHUB_REPOSITORY is '${context.repository}'; expected {owner}/{repo}. Run this inside GitHub Actions.`);
+    throw new Error(
+      `GITHUB_REPOSITORY is '${context.repository}'; expected {owner}/{repo}. Run this inside GitHub Actions.`,
+    );
   }
   return { owner: context.owner, repo: context.repo };
 }

@@ -57,8 +57,8 @@ export function splitRows(labels: Uint8Array, options: SplitOptions): Split {
   const train: number[] = [];
   groups.forEach((group, g) => {
     shuffle(group, random);
-    test.push(...group.slice(0, take[g]));
-    train.push(...group.slice(take[g]));
+    // A loop, not push(...spread): spreading a million indices overflows the call stack.
+    for (let k = 0; k < group.length; k++) (k < take[g]! ? test : train).push(group[k]!);
   });
   if (test.length === 0 || train.length === 0) {
     throw new RangeError(

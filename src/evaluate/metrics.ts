@@ -59,24 +59,43 @@ export function computeMetrics(y: Uint8Array, probabilities: Float64Array): Metr
   };
 }
 
-/** ROC points from the highest threshold down; tied scores form one step, so AUC handles ties. */
+/**
+ * ROC points from the highest threshold down; tied scores form one step, so AUC counts ties as
+ * half. Positives' and negatives' scores are sorted separately with the native numeric sort and
+ * merged, which is far faster on a million rows than sorting indices with a comparator.
+ */
 export function rocCurve(y: Uint8Array, scores: Float64Array): { auc: number; roc: RocPoint[] } {
-  const order = Array.from(scores.keys()).sort((a, b) => scores[b]! - scores[a]!);
   let positives = 0;
   for (let i = 0; i < y.length; i++) positives += y[i]!;
   const negatives = y.length - positives;
+  const pos = new Float64Array(positives);
+  const neg = new Float64Array(negatives);
+  for (let i = 0, a = 0, b = 0; i < y.length; i++) {
+    if (y[i]) pos[a++] = scores[i]!;
+    else neg[b++] = scores[i]!;
+  }
+  pos.sort();
+  neg.sort();
   const roc: RocPoint[] = [{ fpr: 0, tpr: 0, threshold: Number.MAX_VALUE }];
   let tp = 0;
   let fp = 0;
   let auc = 0;
-  for (let k = 0; k < order.length; ) {
-    const threshold = scores[order[k]!]!;
+  let a = positives - 1;
+  let b = negatives - 1;
+  while (a >= 0 || b >= 0) {
+    const threshold = Math.max(
+      a >= 0 ? pos[a]! : Number.NEGATIVE_INFINITY,
+      b >= 0 ? neg[b]! : Number.NEGATIVE_INFINITY,
+    );
     const prevTpr = positives ? tp / positives : 0;
     const prevFpr = negatives ? fp / negatives : 0;
-    while (k < order.length && scores[order[k]!] === threshold) {
-      if (y[order[k]!]) tp++;
-      else fp++;
-      k++;
+    while (a >= 0 && pos[a] === threshold) {
+      tp++;
+      a--;
+    }
+    while (b >= 0 && neg[b] === threshold) {
+      fp++;
+      b--;
     }
     const tpr = positives ? tp / positives : 0;
     const fpr = negatives ? fp / negatives : 0;

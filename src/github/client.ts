@@ -31,7 +31,9 @@ export function createGitHubClient(options: ClientOptions): GitHubClient {
         return retryCount < 2;
       },
       onSecondaryRateLimit: (retryAfter, request, _octokit, retryCount) => {
-        warn(`GitHub secondary rate limit on ${request.method} ${request.url}; retrying in ${retryAfter} s`);
+        warn(
+          `GitHub secondary rate limit on ${request.method} ${request.url}; retrying in ${retryAfter} s`,
+        );
         return retryCount < 2;
       },
     },

@@ -10,7 +10,11 @@ export interface GitClient {
   /** Stages paths and commits; returns false when there was nothing to commit. */
   commit(paths: string[], message: string): Promise<boolean>;
   /** Pushes HEAD to a branch; returns 'rejected' on a non-fast-forward instead of throwing. */
-  push(remote: string, branch: string, options?: { force?: boolean }): Promise<'pushed' | 'rejected'>;
+  push(
+    remote: string,
+    branch: string,
+    options?: { force?: boolean },
+  ): Promise<'pushed' | 'rejected'>;
   show(ref: string, path: string): Promise<string | null>;
 }
 
@@ -20,7 +24,10 @@ export interface GitOptions {
   author?: { name: string; email: string };
 }
 
-const BOT = { name: 'github-actions[bot]', email: '41898282+github-actions[bot]@users.noreply.github.com' };
+const BOT = {
+  name: 'github-actions[bot]',
+  email: '41898282+github-actions[bot]@users.noreply.github.com',
+};
 
 export function createGit(cwd: string, options: GitOptions = {}): GitClient {
   const author = options.author ?? BOT;
@@ -54,11 +61,17 @@ export function createGit(cwd: string, options: GitOptions = {}): GitClient {
     },
     async push(remote, branch, pushOptions = {}) {
       try {
-        await run(['push', ...(pushOptions.force ? ['--force'] : []), remote, `HEAD:refs/heads/${branch}`]);
+        await run([
+          'push',
+          ...(pushOptions.force ? ['--force'] : []),
+          remote,
+          `HEAD:refs/heads/${branch}`,
+        ]);
         return 'pushed';
       } catch (error) {
         const stderr = String((error as { stderr?: string }).stderr ?? '');
-        if (/non-fast-forward|fetch first|rejected|stale info|cannot lock ref/i.test(stderr)) return 'rejected';
+        if (/non-fast-forward|fetch first|rejected|stale info|cannot lock ref/i.test(stderr))
+          return 'rejected';
         throw error;
       }
     },
@@ -90,7 +103,10 @@ export interface PushWithRetryOptions {
  * Re-applying on the newest state (rather than rebasing a stale commit) is what keeps two racing
  * registrations from reusing a version number.
  */
-export async function commitAndPushWithRetry(git: GitClient, options: PushWithRetryOptions): Promise<{ attempts: number; sha: string; changed: boolean }> {
+export async function commitAndPushWithRetry(
+  git: GitClient,
+  options: PushWithRetryOptions,
+): Promise<{ attempts: number; sha: string; changed: boolean }> {
   const remote = options.remote ?? 'origin';
   const max = options.maxAttempts ?? 5;
   const log = options.log ?? (() => {});
@@ -106,8 +122,12 @@ export async function commitAndPushWithRetry(git: GitClient, options: PushWithRe
     if ((await git.push(remote, options.branch)) === 'pushed') {
       return { attempts: attempt, sha: await git.revParse('HEAD'), changed: true };
     }
-    log(`Push to ${options.branch} was rejected (someone pushed first); retrying (${attempt}/${max})`);
+    log(
+      `Push to ${options.branch} was rejected (someone pushed first); retrying (${attempt}/${max})`,
+    );
     await sleep(200 * attempt + Math.random() * 300);
   }
-  throw new Error(`Could not push to ${options.branch} after ${max} attempts; another writer kept winning. Re-run the job.`);
+  throw new Error(
+    `Could not push to ${options.branch} after ${max} attempts; another writer kept winning. Re-run the job.`,
+  );
 }

@@ -30,20 +30,43 @@ export interface PromotionPrResult {
  * Opens the promotion PR for an already-pushed branch, or updates it if one is open. Labels it,
  * and closes older open promotion PRs for the same model with a comment that links the new one.
  */
-export async function openOrUpdatePromotionPr(gh: GitHubClient, input: PromotionPrInput): Promise<PromotionPrResult> {
+export async function openOrUpdatePromotionPr(
+  gh: GitHubClient,
+  input: PromotionPrInput,
+): Promise<PromotionPrResult> {
   const { owner, repo } = input;
   const label = input.label ?? PROMOTION_LABEL;
-  const existing = await gh.rest.pulls.list({ owner, repo, state: 'open', head: `${owner}:${input.branch}`, base: input.base });
+  const existing = await gh.rest.pulls.list({
+    owner,
+    repo,
+    state: 'open',
+    head: `${owner}:${input.branch}`,
+    base: input.base,
+  });
   let number: number;
   let url: string;
   let created = false;
   if (existing.data.length > 0) {
     const pr = existing.data[0]!;
-    await gh.rest.pulls.update({ owner, repo, pull_number: pr.number, title: input.title, body: input.body });
+    await gh.rest.pulls.update({
+      owner,
+      repo,
+      pull_number: pr.number,
+      title: input.title,
+      body: input.body,
+    });
     number = pr.number;
     url = pr.html_url;
   } else {
-    const pr = await gh.rest.pulls.create({ owner, repo, head: input.branch, base: input.base, title: input.title, body: input.body, maintainer_can_modify: false });
+    const pr = await gh.rest.pulls.create({
+      owner,
+      repo,
+      head: input.branch,
+      base: input.base,
+      title: input.title,
+      body: input.body,
+      maintainer_can_modify: false,
+    });
     number = pr.data.number;
     url = pr.data.html_url;
     created = true;
@@ -52,7 +75,13 @@ export async function openOrUpdatePromotionPr(gh: GitHubClient, input: Promotion
   await gh.rest.issues.addLabels({ owner, repo, issue_number: number, labels: [label] });
 
   const superseded: number[] = [];
-  const open = await gh.paginate(gh.rest.pulls.list, { owner, repo, state: 'open', base: input.base, per_page: 100 });
+  const open = await gh.paginate(gh.rest.pulls.list, {
+    owner,
+    repo,
+    state: 'open',
+    base: input.base,
+    per_page: 100,
+  });
   const prefix = `promote/${input.model}/`;
   for (const pr of open) {
     if (pr.number === number || !pr.head.ref.startsWith(prefix)) continue;
@@ -72,13 +101,24 @@ export async function openOrUpdatePromotionPr(gh: GitHubClient, input: Promotion
 }
 
 /** Creates the label on first use, so a fresh repository needs no manual set-up. */
-export async function ensureLabel(gh: GitHubClient, owner: string, repo: string, name: string): Promise<void> {
+export async function ensureLabel(
+  gh: GitHubClient,
+  owner: string,
+  repo: string,
+  name: string,
+): Promise<void> {
   try {
     await gh.rest.issues.getLabel({ owner, repo, name });
   } catch (error) {
     if ((error as { status?: number }).status !== 404) throw error;
     try {
-      await gh.rest.issues.createLabel({ owner, repo, name, color: '0e8a16', description: 'Moves a model version to production' });
+      await gh.rest.issues.createLabel({
+        owner,
+        repo,
+        name,
+        color: '0e8a16',
+        description: 'Moves a model version to production',
+      });
     } catch (createError) {
       // Another run created it between our two calls.
       if ((createError as { status?: number }).status !== 422) throw createError;

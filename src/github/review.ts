@@ -13,10 +13,19 @@ import { classifyRegistryChange } from './registry-change.js';
 /** The parts of a `pull_request_review` webhook payload the review relies on. */
 export const ReviewEventSchema = z.object({
   action: z.string(),
-  review: z.object({ state: z.string(), commit_id: z.string(), user: z.object({ login: z.string() }).nullable(), html_url: z.string().optional() }),
+  review: z.object({
+    state: z.string(),
+    commit_id: z.string(),
+    user: z.object({ login: z.string() }).nullable(),
+    html_url: z.string().optional(),
+  }),
   pull_request: z.object({
     number: z.number().int(),
-    head: z.object({ ref: z.string(), sha: z.string(), repo: z.object({ full_name: z.string() }).nullable() }),
+    head: z.object({
+      ref: z.string(),
+      sha: z.string(),
+      repo: z.object({ full_name: z.string() }).nullable(),
+    }),
     base: z.object({ ref: z.string(), repo: z.object({ full_name: z.string() }) }),
     labels: z.array(z.object({ name: z.string() })),
   }),
@@ -41,7 +50,13 @@ export interface ReviewDeps {
 export type ReviewOutcome =
   | { status: 'ignored'; reason: string }
   | { status: 'refused'; reasons: string[]; closed: boolean }
-  | { status: 'merged'; model: string; version: number; kind: 'promotion' | 'rollback'; mergeSha: string };
+  | {
+      status: 'merged';
+      model: string;
+      version: number;
+      kind: 'promotion' | 'rollback';
+      mergeSha: string;
+    };
 
 const WRITERS = new Set(['admin', 'maintain', 'write']);
 
@@ -60,7 +75,10 @@ export async function reviewPromotion(deps: ReviewDeps, payload: unknown): Promi
   const log = deps.log ?? (() => {});
   const sleep = deps.sleep ?? ((ms) => new Promise((r) => setTimeout(r, ms)));
   if (event.action !== 'submitted' || event.review.state.toLowerCase() !== 'approved') {
-    return { status: 'ignored', reason: `review is '${event.review.state}' (${event.action}); only an approval merges a promotion PR` };
+    return {
+      status: 'ignored',
+      reason: `review is '${event.review.state}' (${event.action}); only an approval merges a promotion PR`,
+    };
   }
   const refuse = async (reasons: string[], close = false): Promise<ReviewOutcome> => {
     const body = [
@@ -68,7 +86,9 @@ export async function reviewPromotion(deps: ReviewDeps, payload: unknown): Promi
       '',
       ...reasons.map((r) => `- ${r}`),
       '',
-      close ? 'This PR is closed; the next training run will open a fresh one if a candidate qualifies.' : 'Nothing was merged or released. Fix the above and approve again.',
+      close
+        ? 'This PR is closed; the next training run will open a fresh one if a candidate qualifies.'
+        : 'Nothing was merged or released. Fix the above and approve again.',
       deps.runUrl ? `\n_Checked by [this run](${deps.runUrl})._` : '',
     ].join('\n');
     await gh.rest.issues.createComment({ owner, repo, issue_number: number, body });
@@ -79,17 +99,24 @@ export async function reviewPromotion(deps: ReviewDeps, payload: unknown): Promi
   // 1. Shape: our label, our branch prefix, and not a fork.
   const reasons: string[] = [];
   const labels = event.pull_request.labels.map((l) => l.name);
-  if (!labels.includes(PROMOTION_LABEL)) reasons.push(`the PR lacks the \`${PROMOTION_LABEL}\` label`);
-  if (!event.pull_request.head.ref.startsWith('promote/')) reasons.push(`its head branch \`${event.pull_request.head.ref}\` is not a \`promote/\` branch`);
+  if (!labels.includes(PROMOTION_LABEL))
+    reasons.push(`the PR lacks the \`${PROMOTION_LABEL}\` label`);
+  if (!event.pull_request.head.ref.startsWith('promote/'))
+    reasons.push(`its head branch \`${event.pull_request.head.ref}\` is not a \`promote/\` branch`);
   const headRepo = event.pull_request.head.repo?.full_name ?? '(deleted fork)';
-  if (headRepo !== `${owner}/${repo}`) reasons.push(`its head is in \`${headRepo}\`, not in \`${owner}/${repo}\`; promotions from forks are never merged`);
+  if (headRepo !== `${owner}/${repo}`)
+    reasons.push(
+      `its head is in \`${headRepo}\`, not in \`${owner}/${repo}\`; promotions from forks are never merged`,
+    );
   if (reasons.length) return refuse(reasons);
 
   // 2. The reviewer may write — asked of the API, not inferred from author_association.
   const reviewer = event.review.user?.login ?? '(unknown)';
   const permission = await reviewerPermission(gh, owner, repo, reviewer);
   if (!WRITERS.has(permission)) {
-    return refuse([`@${reviewer} has \`${permission}\` permission; approving a promotion needs write, maintain or admin`]);
+    return refuse([
+      `@${reviewer} has \`${permission}\` permission; approving a promotion needs write, maintain or admin`,
+    ]);
   }
 
   // 3. The PR is open, approved at its current head, and mergeable.
@@ -100,17 +127,28 @@ export async function reviewPromotion(deps: ReviewDeps, payload: unknown): Promi
   }
   if (pr.state !== 'open') return refuse([`the PR is ${pr.merged ? 'already merged' : pr.state}`]);
   if (pr.head.sha !== event.review.commit_id) {
-    return refuse([`the approval is for \`${event.review.commit_id.slice(0, 7)}\` but the PR head is now \`${pr.head.sha.slice(0, 7)}\`; review the new commits and approve again`]);
+    return refuse([
+      `the approval is for \`${event.review.commit_id.slice(0, 7)}\` but the PR head is now \`${pr.head.sha.slice(0, 7)}\`; review the new commits and approve again`,
+    ]);
   }
   if (pr.mergeable !== true) {
-    return refuse([`GitHub reports the PR as not mergeable (${pr.mergeable_state ?? 'unknown'}); it is stale. Close it and let the next training run open a fresh one`]);
+    return refuse([
+      `GitHub reports the PR as not mergeable (${pr.mergeable_state ?? 'unknown'}); it is stale. Close it and let the next training run open a fresh one`,
+    ]);
   }
 
   // 4. It changes only the registry file, and only a stage move.
-  const files = await gh.paginate(gh.rest.pulls.listFiles, { owner, repo, pull_number: number, per_page: 100 });
+  const files = await gh.paginate(gh.rest.pulls.listFiles, {
+    owner,
+    repo,
+    pull_number: number,
+    per_page: 100,
+  });
   const others = files.map((f) => f.filename).filter((f) => f !== deps.registryFile);
   if (others.length || files.length === 0) {
-    return refuse([`a promotion PR may change only \`${deps.registryFile}\`; this one also changes ${others.map((f) => `\`${f}\``).join(', ') || 'nothing'}`]);
+    return refuse([
+      `a promotion PR may change only \`${deps.registryFile}\`; this one also changes ${others.map((f) => `\`${f}\``).join(', ') || 'nothing'}`,
+    ]);
   }
   await deps.git.fetch('origin', pr.head.sha);
   await deps.git.fetch('origin', pr.base.ref);
@@ -118,42 +156,89 @@ export async function reviewPromotion(deps: ReviewDeps, payload: unknown): Promi
   const before = await readRegistryAt(deps.git, mergeBase, deps.registryFile);
   const after = await readRegistryAt(deps.git, pr.head.sha, deps.registryFile);
   const change = classifyRegistryChange(before, after);
-  if (change.kind === 'invalid') return refuse([`the registry change is not a single stage move: ${change.reason}`]);
+  if (change.kind === 'invalid')
+    return refuse([`the registry change is not a single stage move: ${change.reason}`]);
 
   // 5. Production may have moved since the PR opened: re-apply the policy against it now.
   const current = productionVersion(deps.store.read(), change.model);
   if (change.kind === 'promotion') {
     const candidate = loadRegisteredArtifact(deps.store, change.model, change.version);
-    const production = current && current.version !== change.version ? { version: current.version, artifact: loadRegisteredArtifact(deps.store, change.model, current.version).artifact } : null;
+    const production =
+      current && current.version !== change.version
+        ? {
+            version: current.version,
+            artifact: loadRegisteredArtifact(deps.store, change.model, current.version).artifact,
+          }
+        : null;
     let comparison: ReturnType<typeof rescoreCandidate>;
     try {
-      comparison = rescoreCandidate(deps.config, { version: change.version, artifact: candidate.artifact }, production);
+      comparison = rescoreCandidate(
+        deps.config,
+        { version: change.version, artifact: candidate.artifact },
+        production,
+      );
     } catch (error) {
       return refuse([(error as Error).message], true);
     }
     log(comparison.decision.summary);
     if (!comparison.decision.promote) {
-      const moved = current?.version !== change.from ? ` Production is now v${current?.version ?? 'none'} (the PR expected v${change.from ?? 'none'}).` : '';
-      return refuse([`v${change.version} no longer passes the promotion policy.${moved}`, decisionMarkdown(comparison.decision).replace(/\n/g, '\n  ')], true);
+      const moved =
+        current?.version !== change.from
+          ? ` Production is now v${current?.version ?? 'none'} (the PR expected v${change.from ?? 'none'}).`
+          : '';
+      return refuse(
+        [
+          `v${change.version} no longer passes the promotion policy.${moved}`,
+          decisionMarkdown(comparison.decision).replace(/\n/g, '\n  '),
+        ],
+        true,
+      );
     }
   }
   if ((current?.version ?? null) !== change.from) {
-    return refuse([`production is v${current?.version ?? 'none'} but this PR was made against v${change.from ?? 'none'}; it is stale. The next training run will open an up-to-date PR`], true);
+    return refuse(
+      [
+        `production is v${current?.version ?? 'none'} but this PR was made against v${change.from ?? 'none'}; it is stale. The next training run will open an up-to-date PR`,
+      ],
+      true,
+    );
   }
 
   // 6. Merge exactly the approved commit.
-  const title = change.kind === 'promotion' ? `Promote ${change.model} v${change.version} to production (#${number})` : `Roll back ${change.model} to v${change.version} (#${number})`;
-  const merged = await gh.rest.pulls.merge({ owner, repo, pull_number: number, merge_method: 'squash', sha: pr.head.sha, commit_title: title, commit_message: `Approved by @${reviewer}.` });
+  const title =
+    change.kind === 'promotion'
+      ? `Promote ${change.model} v${change.version} to production (#${number})`
+      : `Roll back ${change.model} to v${change.version} (#${number})`;
+  const merged = await gh.rest.pulls.merge({
+    owner,
+    repo,
+    pull_number: number,
+    merge_method: 'squash',
+    sha: pr.head.sha,
+    commit_title: title,
+    commit_message: `Approved by @${reviewer}.`,
+  });
   await gh.rest.issues.createComment({
     owner,
     repo,
     issue_number: number,
     body: `✅ Merged as \`${merged.data.sha.slice(0, 7)}\` after the checks passed (reviewer @${reviewer} has ${permission} permission, registry-only diff, policy re-checked against production v${current?.version ?? 'none'}). The release of \`${change.model}-v${change.version}\` starts now${deps.runUrl ? `: ${deps.runUrl}` : ''}.`,
   });
-  return { status: 'merged', model: change.model, version: change.version, kind: change.kind, mergeSha: merged.data.sha };
+  return {
+    status: 'merged',
+    model: change.model,
+    version: change.version,
+    kind: change.kind,
+    mergeSha: merged.data.sha,
+  };
 }
 
-async function reviewerPermission(gh: GitHubClient, owner: string, repo: string, username: string): Promise<string> {
+async function reviewerPermission(
+  gh: GitHubClient,
+  owner: string,
+  repo: string,
+  username: string,
+): Promise<string> {
   try {
     const { data } = await gh.rest.repos.getCollaboratorPermissionLevel({ owner, repo, username });
     // role_name distinguishes maintain/triage, which `permission` folds into write/read.

@@ -16,6 +16,9 @@ export interface FitResult {
   converged: boolean;
 }
 
+/** Above this many rows, Newton starts from a fit on an evenly spaced subsample. */
+const WARM_START_ROWS = 20_000;
+
 export function fitNewton(
   x: Float64Array,
   y: Uint8Array,
@@ -24,11 +27,32 @@ export function fitNewton(
   options: NewtonOptions,
 ): FitResult {
   const q = p + 1; // the last parameter is the intercept, with an implicit column of ones
-  const beta = new Float64Array(q);
-  let positives = 0;
-  for (let i = 0; i < rowCount; i++) positives += y[i]!;
-  const base = Math.min(Math.max(positives / rowCount, 1e-6), 1 - 1e-6);
-  beta[p] = Math.log(base / (1 - base));
+  let beta = new Float64Array(q);
+  let warmIterations = 0;
+  if (rowCount > WARM_START_ROWS) {
+    // Each Newton pass costs n·p²/2; a few passes on a 20k-row sample land close enough that the
+    // full data then needs only two or three (quadratic convergence). Measured: 9 → 3 full passes.
+    const step = rowCount / WARM_START_ROWS;
+    const xs = new Float64Array(WARM_START_ROWS * p);
+    const ys = new Uint8Array(WARM_START_ROWS);
+    for (let k = 0; k < WARM_START_ROWS; k++) {
+      const r = Math.floor(k * step);
+      for (let j = 0; j < p; j++) xs[k * p + j] = x[r * p + j]!;
+      ys[k] = y[r]!;
+    }
+    // Same objective per row: scale the penalty to the sample so the optimum is comparable.
+    const sample = fitNewton(xs, ys, WARM_START_ROWS, p, {
+      ...options,
+      l2: (options.l2 * WARM_START_ROWS) / rowCount,
+    });
+    beta = Float64Array.from([...sample.coefficients, sample.intercept]);
+    warmIterations = sample.iterations;
+  } else {
+    let positives = 0;
+    for (let i = 0; i < rowCount; i++) positives += y[i]!;
+    const base = Math.min(Math.max(positives / rowCount, 1e-6), 1 - 1e-6);
+    beta[p] = Math.log(base / (1 - base));
+  }
 
   const hessian = new Float64Array(q * q);
   const gradient = new Float64Array(q);
@@ -93,7 +117,7 @@ export function fitNewton(
   return {
     coefficients: Array.from(beta.subarray(0, p)),
     intercept: beta[p]!,
-    iterations,
+    iterations: iterations + warmIterations,
     converged,
   };
 }

@@ -49,8 +49,18 @@ export function createPredictor(artifact: Artifact): Predictor {
       };
     },
     probabilities(x, rowCount) {
+      if (x.length < rowCount * p)
+        throw new RangeError(
+          `Got ${x.length} values for ${rowCount} rows; expected ${rowCount * p}.`,
+        );
       const out = new Float64Array(rowCount);
-      for (let i = 0; i < rowCount; i++) out[i] = probability(x.subarray(i * p, i * p + p));
+      // Row by row without a subarray per row; same arithmetic as probability().
+      for (let i = 0; i < rowCount; i++) {
+        const row = i * p;
+        for (let j = 0; j < p; j++) scratch[j] = x[row + j]!;
+        transformRow(prep, scratch, scratch);
+        out[i] = model.predictProbability(scratch);
+      }
       return out;
     },
   };

@@ -1,10 +1,16 @@
 import { join } from 'node:path';
 import type { Config } from '../config/config.js';
-import { confusionMarkdown, comparisonMarkdown, decisionMarkdown, metricsMarkdown, rocMermaid } from '../evaluate/report.js';
+import {
+  comparisonMarkdown,
+  confusionMarkdown,
+  decisionMarkdown,
+  metricsMarkdown,
+  rocMermaid,
+} from '../evaluate/report.js';
 import { saveArtifact } from '../model/artifact.js';
 import { loadRegisteredArtifact, productionVersion } from '../registry/operations.js';
 import type { RegistryStore } from '../registry/store.js';
-import { writeJsonAtomic, formatJson } from '../util/json-file.js';
+import { formatJson, writeJsonAtomic } from '../util/json-file.js';
 import { type Comparison, compareWithProduction } from './compare.js';
 import { type TrainContext, type TrainResult, trainFromConfig } from './train.js';
 
@@ -23,12 +29,28 @@ export interface CandidateResult {
  * artifact, the comparison (with the policy's decision) and a Markdown report into `outDir`.
  * Registers nothing: that is a separate job with a write token.
  */
-export function trainCandidate(config: Config, store: RegistryStore, outDir: string, context: TrainContext & { dataPath?: string }): CandidateResult {
+export function trainCandidate(
+  config: Config,
+  store: RegistryStore,
+  outDir: string,
+  context: TrainContext & { dataPath?: string },
+): CandidateResult {
   const train = trainFromConfig(config, context, context.dataPath ?? config.data.path);
   const model = config.model.name;
   const current = productionVersion(store.read(), model);
-  const production = current ? { version: current.version, artifact: loadRegisteredArtifact(store, model, current.version).artifact } : null;
-  const comparison = compareWithProduction(train.artifact, null, train.test, production, config.promotion);
+  const production = current
+    ? {
+        version: current.version,
+        artifact: loadRegisteredArtifact(store, model, current.version).artifact,
+      }
+    : null;
+  const comparison = compareWithProduction(
+    train.artifact,
+    null,
+    train.test,
+    production,
+    config.promotion,
+  );
   const artifactFile = join(outDir, 'model.json');
   const sha256 = saveArtifact(artifactFile, train.artifact);
   const comparisonFile = join(outDir, 'comparison.json');

@@ -23,17 +23,31 @@ export function rescoreCandidate(
   try {
     bytes = readFileSync(dataPath);
   } catch {
-    throw new Error(`Cannot re-score v${candidate.version}: its training data '${dataPath}' is not in this checkout.`);
+    throw new Error(
+      `Cannot re-score v${candidate.version}: its training data '${dataPath}' is not in this checkout.`,
+    );
   }
   if (sha256(bytes) !== lineage.dataSha256) {
     throw new Error(
       `Cannot re-score v${candidate.version}: '${dataPath}' changed since it was trained (was ${lineage.dataSha256.slice(0, 19)}…, now ${sha256(bytes).slice(0, 19)}…). Retrain to get a fresh candidate.`,
     );
   }
-  const data = loadDataset(dataPath, { target: candidate.artifact.target, positiveClass: candidate.artifact.positiveClass, features: candidate.artifact.features });
+  const data = loadDataset(dataPath, {
+    target: candidate.artifact.target,
+    positiveClass: candidate.artifact.positiveClass,
+    features: candidate.artifact.features,
+  });
   const split = splitRows(data.y, lineage.split);
   if (rowsHash(split.test) !== lineage.split.testRowsHash) {
-    throw new Error(`Cannot re-score v${candidate.version}: its test rows could not be rebuilt from the recorded split (hash mismatch).`);
+    throw new Error(
+      `Cannot re-score v${candidate.version}: its test rows could not be rebuilt from the recorded split (hash mismatch).`,
+    );
   }
-  return compareWithProduction(candidate.artifact, candidate.version, selectRows(data, split.test), production, config.promotion);
+  return compareWithProduction(
+    candidate.artifact,
+    candidate.version,
+    selectRows(data, split.test),
+    production,
+    config.promotion,
+  );
 }

@@ -36,9 +36,14 @@ export interface ReleasePlanInput {
 export function releasePlan(input: ReleasePlanInput): ReleasePlan {
   const registry = input.store.read();
   const production = productionVersion(registry, input.model);
-  if (!production) throw new Error(`Model '${input.model}' has no production version; nothing to release. Merge a promotion PR first.`);
+  if (!production)
+    throw new Error(
+      `Model '${input.model}' has no production version; nothing to release. Merge a promotion PR first.`,
+    );
   if (input.version && input.version !== production.version) {
-    throw new Error(`Asked to release v${input.version}, but production is v${production.version}; only the production version is released.`);
+    throw new Error(
+      `Asked to release v${input.version}, but production is v${production.version}; only the production version is released.`,
+    );
   }
   // Refuses a tampered artifact before anything is built.
   loadRegisteredArtifact(input.store, input.model, production.version);
@@ -67,8 +72,12 @@ export function releasePlan(input: ReleasePlanInput): ReleasePlan {
 }
 
 /** True when the production version differs between two registry snapshots. */
-export function productionChanged(before: Registry | null, after: Registry, model: string): boolean {
-  const a = before ? productionVersion(before, model)?.version ?? null : null;
+export function productionChanged(
+  before: Registry | null,
+  after: Registry,
+  model: string,
+): boolean {
+  const a = before ? (productionVersion(before, model)?.version ?? null) : null;
   return a !== (productionVersion(after, model)?.version ?? null);
 }
 
@@ -91,6 +100,6 @@ export function releaseNotes(plan: ReleasePlan, digest: string, registry: Regist
     `| trained from commit | \`${v.lineage.commit ?? 'unknown'}\` |`,
     `| data | \`${v.lineage.dataSha256}\` |`,
     '',
-    'Trace a prediction: the audit line\'s model version → this release → the registry entry → the commit → the data hash.',
+    "Trace a prediction: the audit line's model version → this release → the registry entry → the commit → the data hash.",
   ].join('\n');
 }

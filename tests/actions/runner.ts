@@ -37,7 +37,9 @@ const ROOT = resolve(import.meta.dirname, '../..');
  * GITHUB_OUTPUT, GITHUB_STEP_SUMMARY and GITHUB_EVENT_PATH pointing at files we read back.
  */
 export async function runActionBundle(name: string, options: RunActionOptions): Promise<ActionRun> {
-  const manifest = parse(readFileSync(join(ROOT, 'actions', name, 'action.yml'), 'utf8')) as ActionManifest;
+  const manifest = parse(
+    readFileSync(join(ROOT, 'actions', name, 'action.yml'), 'utf8'),
+  ) as ActionManifest;
   const files = mkdtempSync(join(tmpdir(), `oncoclear-action-${name}-`));
   const output = join(files, 'output');
   const summary = join(files, 'summary');
@@ -61,14 +63,20 @@ export async function runActionBundle(name: string, options: RunActionOptions): 
   }
   for (const [input, spec] of Object.entries(manifest.inputs ?? {})) {
     let value = options.inputs?.[input] ?? spec.default ?? '';
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: the literal action.yml default
     if (value === '${{ github.token }}') value = env.GITHUB_TOKEN ?? '';
     env[`INPUT_${input.replace(/ /g, '_').toUpperCase()}`] = value;
   }
   for (const input of Object.keys(options.inputs ?? {})) {
-    if (!manifest.inputs?.[input]) throw new Error(`actions/${name}/action.yml has no input '${input}'`);
+    if (!manifest.inputs?.[input])
+      throw new Error(`actions/${name}/action.yml has no input '${input}'`);
   }
   const main = join(ROOT, 'actions', name, manifest.runs.main);
-  const { exitCode, stdout, stderr } = await new Promise<{ exitCode: number; stdout: string; stderr: string }>((done) => {
+  const { exitCode, stdout, stderr } = await new Promise<{
+    exitCode: number;
+    stdout: string;
+    stderr: string;
+  }>((done) => {
     const child = spawn(process.execPath, [main], { cwd: options.workspace, env });
     let out = '';
     let err = '';
@@ -110,5 +118,10 @@ function commands(stdout: string, kind: string): string[] {
   return stdout
     .split('\n')
     .filter((l) => l.startsWith(`::${kind}`))
-    .map((l) => l.replace(/^::[a-z]+[^:]*::/, '').replace(/%0A/g, '\n').replace(/%25/g, '%'));
+    .map((l) =>
+      l
+        .replace(/^::[a-z]+[^:]*::/, '')
+        .replace(/%0A/g, '\n')
+        .replace(/%25/g, '%'),
+    );
 }

@@ -4,7 +4,12 @@ import { describe, expect, it } from 'vitest';
 import { runActionBundle } from './runner.js';
 import { projectWorkspace } from './workspace.js';
 
-const env = { GITHUB_REPOSITORY: 'octo/oncoclear', GITHUB_SHA: 'a'.repeat(40), GITHUB_RUN_ID: '42', GITHUB_SERVER_URL: 'https://github.com' };
+const env = {
+  GITHUB_REPOSITORY: 'octo/oncoclear',
+  GITHUB_SHA: 'a'.repeat(40),
+  GITHUB_RUN_ID: '42',
+  GITHUB_SERVER_URL: 'https://github.com',
+};
 
 describe('train action', () => {
   it('trains, compares with production on the same rows and writes outputs and the job summary', async () => {
@@ -28,10 +33,24 @@ describe('train action', () => {
 
   it('fails the step with one clear message for a bad config', async () => {
     const workspace = projectWorkspace();
-    writeFileSync(join(workspace, 'bad.json'), JSON.stringify({ schemaVersion: 1, model: { name: 'x' }, data: { path: 'data/wdbc.csv', target: 'diagnosis', positiveClass: 'malignant' }, split: { testFraction: 2 } }));
-    const run = await runActionBundle('train', { workspace, env, inputs: { config: 'bad.json', upload: 'false' } });
+    writeFileSync(
+      join(workspace, 'bad.json'),
+      JSON.stringify({
+        schemaVersion: 1,
+        model: { name: 'x' },
+        data: { path: 'data/wdbc.csv', target: 'diagnosis', positiveClass: 'malignant' },
+        split: { testFraction: 2 },
+      }),
+    );
+    const run = await runActionBundle('train', {
+      workspace,
+      env,
+      inputs: { config: 'bad.json', upload: 'false' },
+    });
     expect(run.exitCode).toBe(1);
-    expect(run.errors).toEqual(['Invalid config bad.json: split.testFraction is 2; expected a number < 1.']);
+    expect(run.errors).toEqual([
+      'Invalid config bad.json: split.testFraction is 2; expected a number < 1.',
+    ]);
   }, 30_000);
 
   it('rejects a non-boolean upload input by name', async () => {

@@ -40,17 +40,23 @@ describe('loadDataset', () => {
 
   it('names the line for a ragged row', () => {
     const file = csv('ragged.csv', 'a,b,y\n1,2,pos\n3,neg\n');
-    expect(() => loadDataset(file, opts)).toThrow(`${file} line 3: 2 cells; expected 3 to match the header.`);
+    expect(() => loadDataset(file, opts)).toThrow(
+      `${file} line 3: 2 cells; expected 3 to match the header.`,
+    );
   });
 
   it('names the line and column of a non-numeric cell', () => {
     const file = csv('text.csv', 'a,b,y\n1,2,pos\n3,abc,neg\n');
-    expect(() => loadDataset(file, opts)).toThrow(`${file} line 3, column 'b': 'abc' is not a number`);
+    expect(() => loadDataset(file, opts)).toThrow(
+      `${file} line 3, column 'b': 'abc' is not a number`,
+    );
   });
 
   it('names the line of a missing target', () => {
     const file = csv('notarget.csv', 'a,b,y\n1,2,pos\n3,4,\n');
-    expect(() => loadDataset(file, opts)).toThrow(`${file} line 3, column 'y': the target is missing`);
+    expect(() => loadDataset(file, opts)).toThrow(
+      `${file} line 3, column 'y': the target is missing`,
+    );
   });
 
   it('refuses a single class', () => {

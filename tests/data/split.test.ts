@@ -23,7 +23,11 @@ describe('splitRows', () => {
   });
 
   it('refuses a split that leaves one part empty', () => {
-    expect(() => splitRows(Uint8Array.from([1, 0]), { testFraction: 0.01, seed: 1, stratified: false })).not.toThrow();
-    expect(() => splitRows(Uint8Array.from([1]), { testFraction: 0.5, seed: 1, stratified: false })).toThrow(/empty training part/);
+    expect(() =>
+      splitRows(Uint8Array.from([1, 0]), { testFraction: 0.01, seed: 1, stratified: false }),
+    ).not.toThrow();
+    expect(() =>
+      splitRows(Uint8Array.from([1]), { testFraction: 0.5, seed: 1, stratified: false }),
+    ).toThrow(/empty training part/);
   });
 });

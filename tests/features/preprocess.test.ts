@@ -33,8 +33,8 @@ describe('preprocessing', () => {
 
   it('refuses a feature with no values in the training rows', () => {
     const empty = Float64Array.from([Number.NaN, Number.NaN]);
-    expect(() => fitPreprocessing(empty, 2, ['blank'], { impute: 'median', standardize: true })).toThrow(
-      "Feature 'blank' has no values in the training rows",
-    );
+    expect(() =>
+      fitPreprocessing(empty, 2, ['blank'], { impute: 'median', standardize: true }),
+    ).toThrow("Feature 'blank' has no values in the training rows");
   });
 });

@@ -31,7 +31,13 @@ describe('training on WDBC', () => {
 
   it('also trains with the ml-logistic-regression solver into the same artifact format', () => {
     const config = projectConfig();
-    const mljs = trainFromConfig({ ...config, training: { ...config.training, solver: 'ml-logistic-regression', numSteps: 300 } }, TRAIN_CONTEXT);
+    const mljs = trainFromConfig(
+      {
+        ...config,
+        training: { ...config.training, solver: 'ml-logistic-regression', numSteps: 300 },
+      },
+      TRAIN_CONTEXT,
+    );
     expect(mljs.artifact.model.solver).toBe('ml-logistic-regression');
     expect(mljs.artifact.metrics.test.accuracy).toBeGreaterThan(0.9);
     expect(() => parseArtifact(JSON.parse(JSON.stringify(mljs.artifact)))).not.toThrow();
@@ -72,12 +78,16 @@ describe('model artifact', () => {
     expect(() => BinaryLogisticRegression.load({ name: 'LogisticRegression' })).toThrow(
       "Unknown model 'LogisticRegression'; expected 'BinaryLogisticRegression'.",
     );
-    expect(() => BinaryLogisticRegression.load({ ...wdbc.artifact.model, schemaVersion: 9 })).toThrow(/schemaVersion 9/);
+    expect(() =>
+      BinaryLogisticRegression.load({ ...wdbc.artifact.model, schemaVersion: 9 }),
+    ).toThrow(/schemaVersion 9/);
   });
 
   it('refuses an unknown artifact schema version with a clear message', () => {
     const json = { ...JSON.parse(JSON.stringify(wdbc.artifact)), schemaVersion: 2 };
-    expect(() => parseArtifact(json, 'm.json')).toThrow('m.json has schemaVersion 2; this build reads 1.');
+    expect(() => parseArtifact(json, 'm.json')).toThrow(
+      'm.json has schemaVersion 2; this build reads 1.',
+    );
   });
 
   it('refuses a tampered file whose bytes no longer match the sidecar checksum', () => {
@@ -88,6 +98,8 @@ describe('model artifact', () => {
   });
 
   it('rejects a row with the wrong number of values instead of guessing', () => {
-    expect(() => createPredictor(wdbc.artifact).predict([1, 2, 3])).toThrow('Got 3 feature values; expected 30');
+    expect(() => createPredictor(wdbc.artifact).predict([1, 2, 3])).toThrow(
+      'Got 3 feature values; expected 30',
+    );
   });
 });

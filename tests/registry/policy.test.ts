@@ -3,21 +3,36 @@ import { parseConfig } from '../../src/config/config.js';
 import { mcnemarTest } from '../../src/registry/mcnemar.js';
 import { promotionDecision } from '../../src/registry/policy.js';
 
-const base = { schemaVersion: 1, model: { name: 'm' }, data: { path: 'x', target: 'y', positiveClass: 'p' } };
+const base = {
+  schemaVersion: 1,
+  model: { name: 'm' },
+  data: { path: 'x', target: 'y', positiveClass: 'p' },
+};
 const policy = (promotion: object = {}) => parseConfig({ ...base, promotion }).promotion;
-const rows = (n: number, correct: number) => Uint8Array.from({ length: n }, (_, i) => (i < correct ? 1 : 0));
+const rows = (n: number, correct: number) =>
+  Uint8Array.from({ length: n }, (_, i) => (i < correct ? 1 : 0));
 const evaluatedOn = { rows: 100, testRowsHash: 'sha256:t', dataSha256: 'sha256:d' };
 
 describe('promotion policy', () => {
   it('promotes the first model that reaches the minimum when there is no production yet', () => {
-    const d = promotionDecision({ policy: policy(), candidate: { version: 1, value: 0.9, correct: rows(100, 90) }, production: null, evaluatedOn });
+    const d = promotionDecision({
+      policy: policy(),
+      candidate: { version: 1, value: 0.9, correct: rows(100, 90) },
+      production: null,
+      evaluatedOn,
+    });
     expect(d.promote).toBe(true);
     expect(d.checks.map((c) => c.name)).toEqual(['minimum', 'beats-production']);
     expect(d.summary).toMatch(/^Promote v1:/);
   });
 
   it('refuses a candidate below the absolute minimum even without production', () => {
-    const d = promotionDecision({ policy: policy(), candidate: { version: 1, value: 0.79, correct: rows(100, 79) }, production: null, evaluatedOn });
+    const d = promotionDecision({
+      policy: policy(),
+      candidate: { version: 1, value: 0.79, correct: rows(100, 79) },
+      production: null,
+      evaluatedOn,
+    });
     expect(d.promote).toBe(false);
     expect(d.summary).toContain('candidate accuracy 0.7900 < minimum 0.8000');
   });
@@ -50,8 +65,12 @@ describe('promotion policy', () => {
       production: { version: 1, value: 0.95, correct: rows(100, 95) },
       evaluatedOn,
     };
-    expect(promotionDecision({ ...input, policy: policy({ minImprovement: 0.02 }) }).promote).toBe(false);
-    expect(promotionDecision({ ...input, policy: policy({ minImprovement: 0.01 }) }).promote).toBe(true);
+    expect(promotionDecision({ ...input, policy: policy({ minImprovement: 0.02 }) }).promote).toBe(
+      false,
+    );
+    expect(promotionDecision({ ...input, policy: policy({ minImprovement: 0.01 }) }).promote).toBe(
+      true,
+    );
   });
 
   it('with McNemar on, does not promote a small paired difference that could be noise', () => {

@@ -23,11 +23,14 @@ const run = promisify(execFile);
 const dir = tempDir();
 const artifactFile = join(dir, 'candidate', 'model.json');
 let clock = Date.parse('2026-03-01T00:00:00Z');
-const meta = (reason: string) => ({ actor: 'alice', reason, now: () => new Date((clock += 60_000)) });
+const tick = () => {
+  clock += 60_000;
+  return new Date(clock);
+};
+const meta = (reason: string) => ({ actor: 'alice', reason, now: tick });
 
 beforeAll(async () => {
   saveArtifact(artifactFile, trainFromConfig(projectConfig(), TRAIN_CONTEXT).artifact);
-  await run('node', ['scripts/build.mjs']);
 });
 
 describe('register', () => {
@@ -38,7 +41,10 @@ describe('register', () => {
     expect([v1.version, v2.version]).toEqual([1, 2]);
     expect(v2.stage).toBe('staging');
     expect(existsSync(store.resolve('oncoclear/v2/model.json'))).toBe(true);
-    expect(store.read().models.oncoclear!.history.map((e) => e.type)).toEqual(['registered', 'registered']);
+    expect(store.read().models.oncoclear!.history.map((e) => e.type)).toEqual([
+      'registered',
+      'registered',
+    ]);
   });
 
   it('never reuses a number or loses a version when two processes register at once', async () => {
@@ -47,7 +53,15 @@ describe('register', () => {
     const worker = async () => {
       const versions: number[] = [];
       for (let i = 0; i < each; i++) {
-        const { stdout } = await run('node', ['bin/oncoclear.js', 'register', '--model', artifactFile, '--registry', registry, '--json']);
+        const { stdout } = await run('node', [
+          'bin/oncoclear.js',
+          'register',
+          '--model',
+          artifactFile,
+          '--registry',
+          registry,
+          '--json',
+        ]);
         versions.push((JSON.parse(stdout) as { version: number }).version);
       }
       return versions;
@@ -76,7 +90,11 @@ describe('promote, rollback and history', () => {
 
     const registry = store.read();
     expect(productionVersion(registry, 'oncoclear')?.version).toBe(1);
-    expect(registry.models.oncoclear!.versions.map((v) => v.stage)).toEqual(['production', 'staging', 'archived']);
+    expect(registry.models.oncoclear!.versions.map((v) => v.stage)).toEqual([
+      'production',
+      'staging',
+      'archived',
+    ]);
     const history = registry.models.oncoclear!.history;
     expect(history.map((e) => `${e.type}:v${e.version}`)).toEqual([
       'registered:v1',
@@ -98,9 +116,15 @@ describe('promote, rollback and history', () => {
     const store = createRegistryStore(join(dir, 'r3'));
     await registerVersion(store, artifactFile, meta('a'));
     await registerVersion(store, artifactFile, meta('b'));
-    await store.update((r) => ({ registry: promote(r, 'oncoclear', 1, meta('go')), result: undefined }));
+    await store.update((r) => ({
+      registry: promote(r, 'oncoclear', 1, meta('go')),
+      result: undefined,
+    }));
     const before = readFileSync(join(store.dir, 'registry.json'), 'utf8').split('\n');
-    await store.update((r) => ({ registry: promote(r, 'oncoclear', 2, meta('go')), result: undefined }));
+    await store.update((r) => ({
+      registry: promote(r, 'oncoclear', 2, meta('go')),
+      result: undefined,
+    }));
     const after = readFileSync(join(store.dir, 'registry.json'), 'utf8').split('\n');
     const changed = before.filter((line, i) => after[i] !== line);
     expect(changed.filter((l) => l.includes('"stage"'))).toHaveLength(2);
@@ -124,9 +148,15 @@ describe('promote, rollback and history', () => {
 
   it('explains unknown models and versions', () => {
     const store = createRegistryStore(join(dir, 'r1'));
-    expect(() => promote(store.read(), 'oncoclear', 9, meta('x'))).toThrow("Model 'oncoclear' has no version 9; it has v1, v2.");
-    expect(() => promote(store.read(), 'nope', 1, meta('x'))).toThrow("No model 'nope' in the registry; it has 'oncoclear'.");
-    expect(() => rollback(store.read(), 'oncoclear', null, meta('x'))).toThrow('has no production version to roll back from');
+    expect(() => promote(store.read(), 'oncoclear', 9, meta('x'))).toThrow(
+      "Model 'oncoclear' has no version 9; it has v1, v2.",
+    );
+    expect(() => promote(store.read(), 'nope', 1, meta('x'))).toThrow(
+      "No model 'nope' in the registry; it has 'oncoclear'.",
+    );
+    expect(() => rollback(store.read(), 'oncoclear', null, meta('x'))).toThrow(
+      'has no production version to roll back from',
+    );
   });
 });
 
@@ -136,8 +166,13 @@ describe('integrity', () => {
     await registerVersion(store, artifactFile, meta('a'));
     expect(loadRegisteredArtifact(store, 'oncoclear', 1).artifact.name).toBe('oncoclear');
     const file = store.resolve('oncoclear/v1/model.json');
-    writeFileSync(file, readFileSync(file, 'utf8').replace('"converged": true', '"converged": false'));
-    expect(() => loadRegisteredArtifact(store, 'oncoclear', 1)).toThrow(/Checksum mismatch for '.*oncoclear\/v1\/model.json'/);
+    writeFileSync(
+      file,
+      readFileSync(file, 'utf8').replace('"converged": true', '"converged": false'),
+    );
+    expect(() => loadRegisteredArtifact(store, 'oncoclear', 1)).toThrow(
+      /Checksum mismatch for '.*oncoclear\/v1\/model.json'/,
+    );
   });
 
   it('names the file and the field of a hand-broken registry and never overwrites it', async () => {
@@ -146,8 +181,12 @@ describe('integrity', () => {
     const file = join(store.dir, 'registry.json');
     const broken = readFileSync(file, 'utf8').replace('"stage": "staging"', '"stage": "prod"');
     writeFileSync(file, broken);
-    expect(() => store.read()).toThrow(`Registry ${file}: models.oncoclear.versions[0].stage is "prod"; expected one of "staging", "production", "archived".`);
-    await expect(registerVersion(store, artifactFile, meta('b'))).rejects.toThrow(/versions\[0\]\.stage/);
+    expect(() => store.read()).toThrow(
+      `Registry ${file}: models.oncoclear.versions[0].stage is "prod"; expected one of "staging", "production", "archived".`,
+    );
+    await expect(registerVersion(store, artifactFile, meta('b'))).rejects.toThrow(
+      /versions\[0\]\.stage/,
+    );
     expect(readFileSync(file, 'utf8')).toBe(broken);
   });
 
@@ -164,7 +203,10 @@ describe('integrity', () => {
     await registerVersion(store, artifactFile, meta('a'));
     await registerVersion(store, artifactFile, meta('b'));
     const file = join(store.dir, 'registry.json');
-    writeFileSync(file, readFileSync(file, 'utf8').replaceAll('"stage": "staging"', '"stage": "production"'));
+    writeFileSync(
+      file,
+      readFileSync(file, 'utf8').replaceAll('"stage": "staging"', '"stage": "production"'),
+    );
     expect(() => store.read()).toThrow('has 2 production versions (1, 2); expected at most one');
   });
 });

@@ -50404,7 +50404,9 @@ function createGitHubClient(options) {
         return retryCount < 2;
       },
       onSecondaryRateLimit: (retryAfter, request2, _octokit, retryCount) => {
-        warn(`GitHub secondary rate limit on ${request2.method} ${request2.url}; retrying in ${retryAfter} s`);
+        warn(
+          `GitHub secondary rate limit on ${request2.method} ${request2.url}; retrying in ${retryAfter} s`
+        );
         return retryCount < 2;
       }
     }
@@ -50413,7 +50415,10 @@ function createGitHubClient(options) {
 
 // src/github/git.ts
 import { execFile } from "node:child_process";
-var BOT = { name: "github-actions[bot]", email: "41898282+github-actions[bot]@users.noreply.github.com" };
+var BOT = {
+  name: "github-actions[bot]",
+  email: "41898282+github-actions[bot]@users.noreply.github.com"
+};
 function createGit(cwd, options = {}) {
   const author = options.author ?? BOT;
   const base = ["-c", `user.name=${author.name}`, "-c", `user.email=${author.email}`];
@@ -50445,11 +50450,17 @@ function createGit(cwd, options = {}) {
     },
     async push(remote, branch, pushOptions = {}) {
       try {
-        await run2(["push", ...pushOptions.force ? ["--force"] : [], remote, `HEAD:refs/heads/${branch}`]);
+        await run2([
+          "push",
+          ...pushOptions.force ? ["--force"] : [],
+          remote,
+          `HEAD:refs/heads/${branch}`
+        ]);
         return "pushed";
       } catch (error63) {
         const stderr = String(error63.stderr ?? "");
-        if (/non-fast-forward|fetch first|rejected|stale info|cannot lock ref/i.test(stderr)) return "rejected";
+        if (/non-fast-forward|fetch first|rejected|stale info|cannot lock ref/i.test(stderr))
+          return "rejected";
         throw error63;
       }
     },
@@ -50554,17 +50565,37 @@ function promotionBranch(model, version2) {
 async function openOrUpdatePromotionPr(gh, input2) {
   const { owner, repo } = input2;
   const label = input2.label ?? PROMOTION_LABEL;
-  const existing = await gh.rest.pulls.list({ owner, repo, state: "open", head: `${owner}:${input2.branch}`, base: input2.base });
+  const existing = await gh.rest.pulls.list({
+    owner,
+    repo,
+    state: "open",
+    head: `${owner}:${input2.branch}`,
+    base: input2.base
+  });
   let number4;
   let url2;
   let created = false;
   if (existing.data.length > 0) {
     const pr = existing.data[0];
-    await gh.rest.pulls.update({ owner, repo, pull_number: pr.number, title: input2.title, body: input2.body });
+    await gh.rest.pulls.update({
+      owner,
+      repo,
+      pull_number: pr.number,
+      title: input2.title,
+      body: input2.body
+    });
     number4 = pr.number;
     url2 = pr.html_url;
   } else {
-    const pr = await gh.rest.pulls.create({ owner, repo, head: input2.branch, base: input2.base, title: input2.title, body: input2.body, maintainer_can_modify: false });
+    const pr = await gh.rest.pulls.create({
+      owner,
+      repo,
+      head: input2.branch,
+      base: input2.base,
+      title: input2.title,
+      body: input2.body,
+      maintainer_can_modify: false
+    });
     number4 = pr.data.number;
     url2 = pr.data.html_url;
     created = true;
@@ -50572,7 +50603,13 @@ async function openOrUpdatePromotionPr(gh, input2) {
   await ensureLabel(gh, owner, repo, label);
   await gh.rest.issues.addLabels({ owner, repo, issue_number: number4, labels: [label] });
   const superseded = [];
-  const open3 = await gh.paginate(gh.rest.pulls.list, { owner, repo, state: "open", base: input2.base, per_page: 100 });
+  const open3 = await gh.paginate(gh.rest.pulls.list, {
+    owner,
+    repo,
+    state: "open",
+    base: input2.base,
+    per_page: 100
+  });
   const prefix = `promote/${input2.model}/`;
   for (const pr of open3) {
     if (pr.number === number4 || !pr.head.ref.startsWith(prefix)) continue;
@@ -50595,7 +50632,13 @@ async function ensureLabel(gh, owner, repo, name) {
   } catch (error63) {
     if (error63.status !== 404) throw error63;
     try {
-      await gh.rest.issues.createLabel({ owner, repo, name, color: "0e8a16", description: "Moves a model version to production" });
+      await gh.rest.issues.createLabel({
+        owner,
+        repo,
+        name,
+        color: "0e8a16",
+        description: "Moves a model version to production"
+      });
     } catch (createError) {
       if (createError.status !== 422) throw createError;
     }
@@ -51010,7 +51053,9 @@ function readRunnerContext(env = process.env) {
 }
 function requireRepository(context) {
   if (!context.owner || !context.repo) {
-    throw new Error(`GITHUB_REPOSITORY is '${context.repository}'; expected {owner}/{repo}. Run this inside GitHub Actions.`);
+    throw new Error(
+      `GITHUB_REPOSITORY is '${context.repository}'; expected {owner}/{repo}. Run this inside GitHub Actions.`
+    );
   }
   return { owner: context.owner, repo: context.repo };
 }
@@ -51051,7 +51096,9 @@ async function run() {
   const model = config2.model.name;
   const comparison = readComparison(inputs.comparison);
   if (!comparison.decision.promote) {
-    throw new Error(`The comparison in ${inputs.comparison} does not recommend promotion (${comparison.decision.summary}); refusing to open a promotion PR.`);
+    throw new Error(
+      `The comparison in ${inputs.comparison} does not recommend promotion (${comparison.decision.summary}); refusing to open a promotion PR.`
+    );
   }
   const registryDir = join2(context.workspace, inputs.registry ?? config2.registry.path);
   const branch = promotionBranch(model, inputs.version);
@@ -51059,7 +51106,10 @@ async function run() {
   await git.fetch("origin", inputs.base);
   await git.run(["checkout", "-q", "-B", branch, "FETCH_HEAD"]);
   const store = createRegistryStore(registryDir);
-  const decision = { ...comparison.decision, candidate: { ...comparison.decision.candidate, version: inputs.version } };
+  const decision = {
+    ...comparison.decision,
+    candidate: { ...comparison.decision.candidate, version: inputs.version }
+  };
   await store.update((registry2) => ({
     registry: promote(registry2, model, inputs.version, {
       actor: context.actor,
@@ -51075,7 +51125,11 @@ async function run() {
   }
   const version2 = findVersion(store.read(), model, inputs.version);
   const tokenNote = tokenLimitNote(inputs.usingGithubToken, "This PR");
-  const gh = createGitHubClient({ token: inputs.token, baseUrl: context.apiUrl, warn: (m) => warning(m) });
+  const gh = createGitHubClient({
+    token: inputs.token,
+    baseUrl: context.apiUrl,
+    warn: (m) => warning(m)
+  });
   const pr = await openOrUpdatePromotionPr(gh, {
     owner,
     repo,
@@ -51085,7 +51139,13 @@ async function run() {
     version: inputs.version,
     label: inputs.label,
     title: `Promote ${model} v${inputs.version} to production (${decision.metric} ${decision.candidate.value.toFixed(4)}${decision.production ? ` vs v${decision.production.version} ${decision.production.value.toFixed(4)}` : ""})`,
-    body: promotionBody({ model, version: version2, comparison: { ...comparison, decision }, runUrl: context.runUrl, tokenNote })
+    body: promotionBody({
+      model,
+      version: version2,
+      comparison: { ...comparison, decision },
+      runUrl: context.runUrl,
+      tokenNote
+    })
   });
   setOutput("pull-request-number", String(pr.number));
   setOutput("pull-request-url", pr.url);
@@ -51107,10 +51167,15 @@ function readComparison(file2) {
   try {
     json2 = JSON.parse(readFileSync4(file2, "utf8"));
   } catch (error63) {
-    throw new Error(`Cannot read the comparison '${file2}': ${error63.message}. Pass the comparison.json the train action wrote.`);
+    throw new Error(
+      `Cannot read the comparison '${file2}': ${error63.message}. Pass the comparison.json the train action wrote.`
+    );
   }
   const decision = DecisionSchema.safeParse(json2.decision);
-  if (!decision.success) throw new Error(`${file2} has no valid 'decision'; expected the comparison.json the train action wrote.`);
+  if (!decision.success)
+    throw new Error(
+      `${file2} has no valid 'decision'; expected the comparison.json the train action wrote.`
+    );
   return { ...json2, decision: decision.data };
 }
 

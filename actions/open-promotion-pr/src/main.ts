@@ -10,7 +10,11 @@ import type { Comparison } from '../../../src/pipeline/compare.js';
 import { findVersion, promote } from '../../../src/registry/operations.js';
 import { DecisionSchema } from '../../../src/registry/policy.js';
 import { createRegistryStore } from '../../../src/registry/store.js';
-import { readRunnerContext, requireRepository, tokenLimitNote } from '../../shared/github-context.js';
+import {
+  readRunnerContext,
+  requireRepository,
+  tokenLimitNote,
+} from '../../shared/github-context.js';
 import { getInputs } from './inputs.js';
 
 export async function run(): Promise<void> {
@@ -21,7 +25,9 @@ export async function run(): Promise<void> {
   const model = config.model.name;
   const comparison = readComparison(inputs.comparison);
   if (!comparison.decision.promote) {
-    throw new Error(`The comparison in ${inputs.comparison} does not recommend promotion (${comparison.decision.summary}); refusing to open a promotion PR.`);
+    throw new Error(
+      `The comparison in ${inputs.comparison} does not recommend promotion (${comparison.decision.summary}); refusing to open a promotion PR.`,
+    );
   }
   const registryDir = join(context.workspace, inputs.registry ?? config.registry.path);
   const branch = promotionBranch(model, inputs.version);
@@ -31,7 +37,10 @@ export async function run(): Promise<void> {
   await git.fetch('origin', inputs.base);
   await git.run(['checkout', '-q', '-B', branch, 'FETCH_HEAD']);
   const store = createRegistryStore(registryDir);
-  const decision = { ...comparison.decision, candidate: { ...comparison.decision.candidate, version: inputs.version } };
+  const decision = {
+    ...comparison.decision,
+    candidate: { ...comparison.decision.candidate, version: inputs.version },
+  };
   await store.update((registry) => ({
     registry: promote(registry, model, inputs.version, {
       actor: context.actor,
@@ -48,7 +57,11 @@ export async function run(): Promise<void> {
 
   const version = findVersion(store.read(), model, inputs.version);
   const tokenNote = tokenLimitNote(inputs.usingGithubToken, 'This PR');
-  const gh = createGitHubClient({ token: inputs.token, baseUrl: context.apiUrl, warn: (m) => core.warning(m) });
+  const gh = createGitHubClient({
+    token: inputs.token,
+    baseUrl: context.apiUrl,
+    warn: (m) => core.warning(m),
+  });
   const pr = await openOrUpdatePromotionPr(gh, {
     owner,
     repo,
@@ -58,7 +71,13 @@ export async function run(): Promise<void> {
     version: inputs.version,
     label: inputs.label,
     title: `Promote ${model} v${inputs.version} to production (${decision.metric} ${decision.candidate.value.toFixed(4)}${decision.production ? ` vs v${decision.production.version} ${decision.production.value.toFixed(4)}` : ''})`,
-    body: promotionBody({ model, version, comparison: { ...comparison, decision }, runUrl: context.runUrl, tokenNote }),
+    body: promotionBody({
+      model,
+      version,
+      comparison: { ...comparison, decision },
+      runUrl: context.runUrl,
+      tokenNote,
+    }),
   });
 
   core.setOutput('pull-request-number', String(pr.number));
@@ -69,10 +88,17 @@ export async function run(): Promise<void> {
   core.info(`${pr.created ? 'Opened' : 'Updated'} promotion PR #${pr.number}: ${pr.url}`);
   const lines = [
     `${pr.created ? 'Opened' : 'Updated'} [promotion PR #${pr.number}](${pr.url}) from \`${branch}\`.`,
-    pr.superseded.length ? `Superseded and closed: ${pr.superseded.map((n) => `#${n}`).join(', ')}.` : '',
-    tokenNote ? `> [!WARNING]\n> ${tokenNote}` : 'Opened with the provided token: PR workflows start normally.',
+    pr.superseded.length
+      ? `Superseded and closed: ${pr.superseded.map((n) => `#${n}`).join(', ')}.`
+      : '',
+    tokenNote
+      ? `> [!WARNING]\n> ${tokenNote}`
+      : 'Opened with the provided token: PR workflows start normally.',
   ];
-  await core.summary.addHeading(`Promotion PR for ${model} v${inputs.version}`, 3).addRaw(`${lines.filter(Boolean).join('\n\n')}\n`).write();
+  await core.summary
+    .addHeading(`Promotion PR for ${model} v${inputs.version}`, 3)
+    .addRaw(`${lines.filter(Boolean).join('\n\n')}\n`)
+    .write();
 }
 
 function readComparison(file: string): Comparison {
@@ -80,9 +106,14 @@ function readComparison(file: string): Comparison {
   try {
     json = JSON.parse(readFileSync(file, 'utf8'));
   } catch (error) {
-    throw new Error(`Cannot read the comparison '${file}': ${(error as Error).message}. Pass the comparison.json the train action wrote.`);
+    throw new Error(
+      `Cannot read the comparison '${file}': ${(error as Error).message}. Pass the comparison.json the train action wrote.`,
+    );
   }
   const decision = DecisionSchema.safeParse(json.decision);
-  if (!decision.success) throw new Error(`${file} has no valid 'decision'; expected the comparison.json the train action wrote.`);
+  if (!decision.success)
+    throw new Error(
+      `${file} has no valid 'decision'; expected the comparison.json the train action wrote.`,
+    );
   return { ...(json as unknown as Comparison), decision: decision.data };
 }

@@ -50410,7 +50410,9 @@ function createGitHubClient(options) {
         return retryCount < 2;
       },
       onSecondaryRateLimit: (retryAfter, request2, _octokit, retryCount) => {
-        warn(`GitHub secondary rate limit on ${request2.method} ${request2.url}; retrying in ${retryAfter} s`);
+        warn(
+          `GitHub secondary rate limit on ${request2.method} ${request2.url}; retrying in ${retryAfter} s`
+        );
         return retryCount < 2;
       }
     }
@@ -50419,7 +50421,10 @@ function createGitHubClient(options) {
 
 // src/github/git.ts
 import { execFile } from "node:child_process";
-var BOT = { name: "github-actions[bot]", email: "41898282+github-actions[bot]@users.noreply.github.com" };
+var BOT = {
+  name: "github-actions[bot]",
+  email: "41898282+github-actions[bot]@users.noreply.github.com"
+};
 function createGit(cwd, options = {}) {
   const author = options.author ?? BOT;
   const base = ["-c", `user.name=${author.name}`, "-c", `user.email=${author.email}`];
@@ -50451,11 +50456,17 @@ function createGit(cwd, options = {}) {
     },
     async push(remote, branch, pushOptions = {}) {
       try {
-        await run2(["push", ...pushOptions.force ? ["--force"] : [], remote, `HEAD:refs/heads/${branch}`]);
+        await run2([
+          "push",
+          ...pushOptions.force ? ["--force"] : [],
+          remote,
+          `HEAD:refs/heads/${branch}`
+        ]);
         return "pushed";
       } catch (error63) {
         const stderr = String(error63.stderr ?? "");
-        if (/non-fast-forward|fetch first|rejected|stale info|cannot lock ref/i.test(stderr)) return "rejected";
+        if (/non-fast-forward|fetch first|rejected|stale info|cannot lock ref/i.test(stderr))
+          return "rejected";
         throw error63;
       }
     },
@@ -50477,7 +50488,13 @@ async function ensureLabel(gh, owner, repo, name) {
   } catch (error63) {
     if (error63.status !== 404) throw error63;
     try {
-      await gh.rest.issues.createLabel({ owner, repo, name, color: "0e8a16", description: "Moves a model version to production" });
+      await gh.rest.issues.createLabel({
+        owner,
+        repo,
+        name,
+        color: "0e8a16",
+        description: "Moves a model version to production"
+      });
     } catch (createError) {
       if (createError.status !== 422) throw createError;
     }
@@ -50877,7 +50894,9 @@ function readRunnerContext(env = process.env) {
 }
 function requireRepository(context) {
   if (!context.owner || !context.repo) {
-    throw new Error(`GITHUB_REPOSITORY is '${context.repository}'; expected {owner}/{repo}. Run this inside GitHub Actions.`);
+    throw new Error(
+      `GITHUB_REPOSITORY is '${context.repository}'; expected {owner}/{repo}. Run this inside GitHub Actions.`
+    );
   }
   return { owner: context.owner, repo: context.repo };
 }
@@ -50889,7 +50908,10 @@ function tokenLimitNote(usedGithubToken, what) {
 // actions/open-rollback-pr/src/main.ts
 function getInputs() {
   const raw = getInput("version").replace(/^v/, "");
-  if (raw && !/^\d+$/.test(raw)) throw new Error(`Input 'version' is '${raw}'; expected a version number such as 2, or empty for the previous production version.`);
+  if (raw && !/^\d+$/.test(raw))
+    throw new Error(
+      `Input 'version' is '${raw}'; expected a version number such as 2, or empty for the previous production version.`
+    );
   const appToken = getInput("token");
   const githubToken = getInput("github-token", { required: true });
   setSecret(githubToken);
@@ -50910,20 +50932,32 @@ async function run() {
   const { owner, repo } = requireRepository(context);
   const config2 = loadConfig(inputs.config);
   const model = config2.model.name;
-  const store = createRegistryStore(join2(context.workspace, inputs.registry ?? config2.registry.path));
+  const store = createRegistryStore(
+    join2(context.workspace, inputs.registry ?? config2.registry.path)
+  );
   const git = createGit(context.workspace, { token: inputs.token });
   await git.fetch("origin", inputs.base);
   await git.run(["checkout", "-q", "-B", "oncoclear-rollback", "FETCH_HEAD"]);
   const from = productionVersion(store.read(), model);
   const target = await store.update((registry2) => {
-    const next = rollback(registry2, model, inputs.version, { actor: context.actor, reason: inputs.reason, link: context.runUrl, now: () => /* @__PURE__ */ new Date() });
+    const next = rollback(registry2, model, inputs.version, {
+      actor: context.actor,
+      reason: inputs.reason,
+      link: context.runUrl,
+      now: () => /* @__PURE__ */ new Date()
+    });
     return { registry: next, result: productionVersion(next, model).version };
   });
   const branch = `promote/${model}/rollback-v${target}`;
   await git.commit([store.dir], `Roll back ${model} to v${target}`);
   await git.run(["branch", "-M", branch]);
-  if (await git.push("origin", branch, { force: true }) === "rejected") throw new Error(`Could not push ${branch}.`);
-  const gh = createGitHubClient({ token: inputs.token, baseUrl: context.apiUrl, warn: (m) => warning(m) });
+  if (await git.push("origin", branch, { force: true }) === "rejected")
+    throw new Error(`Could not push ${branch}.`);
+  const gh = createGitHubClient({
+    token: inputs.token,
+    baseUrl: context.apiUrl,
+    warn: (m) => warning(m)
+  });
   const v = store.read().models[model].versions.find((x) => x.version === target);
   const note = tokenLimitNote(inputs.usingGithubToken, "This PR");
   const body = [
@@ -50931,25 +50965,51 @@ async function run() {
     "",
     `Reason: ${inputs.reason}`,
     "",
-    markdownTable(["", `v${target}`], [["test accuracy", v.metrics.test.accuracy.toFixed(4)], ["test ROC AUC", v.metrics.test.rocAuc.toFixed(4)], ["commit", v.lineage.commit ?? "\u2014"]]),
+    markdownTable(
+      ["", `v${target}`],
+      [
+        ["test accuracy", v.metrics.test.accuracy.toFixed(4)],
+        ["test ROC AUC", v.metrics.test.rocAuc.toFixed(4)],
+        ["commit", v.lineage.commit ?? "\u2014"]
+      ]
+    ),
     "",
     "Approving this PR merges it and releases the image for this version, exactly like a promotion. The promotion policy is not re-applied: a rollback is a deliberate choice.",
     note ? `
 > [!NOTE]
 > ${note}` : ""
   ].join("\n");
-  const existing = await gh.rest.pulls.list({ owner, repo, state: "open", head: `${owner}:${branch}` });
-  const pr = existing.data[0] ? (await gh.rest.pulls.update({ owner, repo, pull_number: existing.data[0].number, body })).data : (await gh.rest.pulls.create({ owner, repo, head: branch, base: inputs.base, title: `Roll back ${model} to v${target}`, body })).data;
+  const existing = await gh.rest.pulls.list({
+    owner,
+    repo,
+    state: "open",
+    head: `${owner}:${branch}`
+  });
+  const pr = existing.data[0] ? (await gh.rest.pulls.update({ owner, repo, pull_number: existing.data[0].number, body })).data : (await gh.rest.pulls.create({
+    owner,
+    repo,
+    head: branch,
+    base: inputs.base,
+    title: `Roll back ${model} to v${target}`,
+    body
+  })).data;
   await ensureLabel(gh, owner, repo, PROMOTION_LABEL);
-  await gh.rest.issues.addLabels({ owner, repo, issue_number: pr.number, labels: [PROMOTION_LABEL] });
+  await gh.rest.issues.addLabels({
+    owner,
+    repo,
+    issue_number: pr.number,
+    labels: [PROMOTION_LABEL]
+  });
   setOutput("pull-request-number", String(pr.number));
   setOutput("pull-request-url", pr.html_url);
   setOutput("version", String(target));
-  await summary.addRaw(`Opened [rollback PR #${pr.number}](${pr.html_url}) to v${target}.${note ? `
+  await summary.addRaw(
+    `Opened [rollback PR #${pr.number}](${pr.html_url}) to v${target}.${note ? `
 
 > [!WARNING]
 > ${note}` : ""}
-`).write();
+`
+  ).write();
 }
 
 // actions/open-rollback-pr/src/index.ts

@@ -50400,7 +50400,9 @@ function createGitHubClient(options) {
         return retryCount < 2;
       },
       onSecondaryRateLimit: (retryAfter, request2, _octokit, retryCount) => {
-        warn(`GitHub secondary rate limit on ${request2.method} ${request2.url}; retrying in ${retryAfter} s`);
+        warn(
+          `GitHub secondary rate limit on ${request2.method} ${request2.url}; retrying in ${retryAfter} s`
+        );
         return retryCount < 2;
       }
     }
@@ -50409,7 +50411,10 @@ function createGitHubClient(options) {
 
 // src/github/git.ts
 import { execFile } from "node:child_process";
-var BOT = { name: "github-actions[bot]", email: "41898282+github-actions[bot]@users.noreply.github.com" };
+var BOT = {
+  name: "github-actions[bot]",
+  email: "41898282+github-actions[bot]@users.noreply.github.com"
+};
 function createGit(cwd, options = {}) {
   const author = options.author ?? BOT;
   const base = ["-c", `user.name=${author.name}`, "-c", `user.email=${author.email}`];
@@ -50441,11 +50446,17 @@ function createGit(cwd, options = {}) {
     },
     async push(remote, branch, pushOptions = {}) {
       try {
-        await run2(["push", ...pushOptions.force ? ["--force"] : [], remote, `HEAD:refs/heads/${branch}`]);
+        await run2([
+          "push",
+          ...pushOptions.force ? ["--force"] : [],
+          remote,
+          `HEAD:refs/heads/${branch}`
+        ]);
         return "pushed";
       } catch (error63) {
         const stderr = String(error63.stderr ?? "");
-        if (/non-fast-forward|fetch first|rejected|stale info|cannot lock ref/i.test(stderr)) return "rejected";
+        if (/non-fast-forward|fetch first|rejected|stale info|cannot lock ref/i.test(stderr))
+          return "rejected";
         throw error63;
       }
     },
@@ -50474,10 +50485,14 @@ async function commitAndPushWithRetry(git, options) {
     if (await git.push(remote, options.branch) === "pushed") {
       return { attempts: attempt, sha: await git.revParse("HEAD"), changed: true };
     }
-    log(`Push to ${options.branch} was rejected (someone pushed first); retrying (${attempt}/${max})`);
+    log(
+      `Push to ${options.branch} was rejected (someone pushed first); retrying (${attempt}/${max})`
+    );
     await sleep(200 * attempt + Math.random() * 300);
   }
-  throw new Error(`Could not push to ${options.branch} after ${max} attempts; another writer kept winning. Re-run the job.`);
+  throw new Error(
+    `Could not push to ${options.branch} after ${max} attempts; another writer kept winning. Re-run the job.`
+  );
 }
 
 // src/github/release.ts
@@ -50485,12 +50500,25 @@ async function publishRelease(gh, input2) {
   const { owner, repo, tag } = input2;
   try {
     const existing = await gh.rest.repos.getReleaseByTag({ owner, repo, tag });
-    const updated = await gh.rest.repos.updateRelease({ owner, repo, release_id: existing.data.id, name: input2.name, body: input2.body });
+    const updated = await gh.rest.repos.updateRelease({
+      owner,
+      repo,
+      release_id: existing.data.id,
+      name: input2.name,
+      body: input2.body
+    });
     return { url: updated.data.html_url, created: false };
   } catch (error63) {
     if (error63.status !== 404) throw error63;
   }
-  const created = await gh.rest.repos.createRelease({ owner, repo, tag_name: tag, target_commitish: input2.target, name: input2.name, body: input2.body });
+  const created = await gh.rest.repos.createRelease({
+    owner,
+    repo,
+    tag_name: tag,
+    target_commitish: input2.target,
+    name: input2.name,
+    body: input2.body
+  });
   return { url: created.data.html_url, created: true };
 }
 
@@ -50734,60 +50762,6 @@ function loadRegisteredArtifact(store, model, version2) {
   return { version: entry, ...loadArtifact(store.resolve(entry.artifact), entry.sha256) };
 }
 
-// src/release/plan.ts
-function releasePlan(input2) {
-  const registry2 = input2.store.read();
-  const production = productionVersion(registry2, input2.model);
-  if (!production) throw new Error(`Model '${input2.model}' has no production version; nothing to release. Merge a promotion PR first.`);
-  if (input2.version && input2.version !== production.version) {
-    throw new Error(`Asked to release v${input2.version}, but production is v${production.version}; only the production version is released.`);
-  }
-  loadRegisteredArtifact(input2.store, input2.model, production.version);
-  const host = input2.registryHost ?? "ghcr.io";
-  const image = `${host}/${input2.repository.toLowerCase()}`;
-  const source = `${input2.serverUrl}/${input2.repository}`;
-  return {
-    model: input2.model,
-    version: production.version,
-    sha256: production.sha256,
-    artifact: production.artifact,
-    image,
-    tags: [`${input2.model}-v${production.version}`, "production", `sha-${input2.sha.slice(0, 7)}`],
-    labels: {
-      "org.opencontainers.image.source": source,
-      "org.opencontainers.image.revision": input2.sha,
-      "org.opencontainers.image.version": `${input2.model}-v${production.version}`,
-      "org.opencontainers.image.licenses": "MIT",
-      "org.opencontainers.image.title": `${input2.model} serving image`,
-      "org.opencontainers.image.description": `OncoClear ${input2.model} v${production.version}, served with Hono (/predict, OIP v2, /metrics)`,
-      "io.oncoclear.model.name": input2.model,
-      "io.oncoclear.model.version": String(production.version),
-      "io.oncoclear.model.sha256": production.sha256
-    }
-  };
-}
-function releaseNotes(plan, digest, registry2) {
-  const v = registry2.models[plan.model].versions.find((x) => x.version === plan.version);
-  return [
-    `## ${plan.model} v${plan.version}`,
-    "",
-    "```sh",
-    `docker pull ${plan.image}@${digest}`,
-    "```",
-    "",
-    `| | |`,
-    `|:--|:--|`,
-    `| image | \`${plan.image}\` tags ${plan.tags.map((t) => `\`${t}\``).join(", ")} |`,
-    `| digest | \`${digest}\` |`,
-    `| model artifact | \`registry/${plan.artifact}\` (\`${plan.sha256}\`) |`,
-    `| test accuracy / ROC AUC | ${v.metrics.test.accuracy.toFixed(4)} / ${v.metrics.test.rocAuc.toFixed(4)} |`,
-    `| trained from commit | \`${v.lineage.commit ?? "unknown"}\` |`,
-    `| data | \`${v.lineage.dataSha256}\` |`,
-    "",
-    "Trace a prediction: the audit line's model version \u2192 this release \u2192 the registry entry \u2192 the commit \u2192 the data hash."
-  ].join("\n");
-}
-
 // src/registry/store.ts
 import { closeSync as closeSync2, mkdirSync as mkdirSync2, openSync as openSync2, readFileSync as readFileSync4, rmSync as rmSync2, statSync, writeSync as writeSync2 } from "node:fs";
 import { join } from "node:path";
@@ -50968,6 +50942,65 @@ function safeRead(file2) {
   }
 }
 
+// src/release/plan.ts
+function releasePlan(input2) {
+  const registry2 = input2.store.read();
+  const production = productionVersion(registry2, input2.model);
+  if (!production)
+    throw new Error(
+      `Model '${input2.model}' has no production version; nothing to release. Merge a promotion PR first.`
+    );
+  if (input2.version && input2.version !== production.version) {
+    throw new Error(
+      `Asked to release v${input2.version}, but production is v${production.version}; only the production version is released.`
+    );
+  }
+  loadRegisteredArtifact(input2.store, input2.model, production.version);
+  const host = input2.registryHost ?? "ghcr.io";
+  const image = `${host}/${input2.repository.toLowerCase()}`;
+  const source = `${input2.serverUrl}/${input2.repository}`;
+  return {
+    model: input2.model,
+    version: production.version,
+    sha256: production.sha256,
+    artifact: production.artifact,
+    image,
+    tags: [`${input2.model}-v${production.version}`, "production", `sha-${input2.sha.slice(0, 7)}`],
+    labels: {
+      "org.opencontainers.image.source": source,
+      "org.opencontainers.image.revision": input2.sha,
+      "org.opencontainers.image.version": `${input2.model}-v${production.version}`,
+      "org.opencontainers.image.licenses": "MIT",
+      "org.opencontainers.image.title": `${input2.model} serving image`,
+      "org.opencontainers.image.description": `OncoClear ${input2.model} v${production.version}, served with Hono (/predict, OIP v2, /metrics)`,
+      "io.oncoclear.model.name": input2.model,
+      "io.oncoclear.model.version": String(production.version),
+      "io.oncoclear.model.sha256": production.sha256
+    }
+  };
+}
+function releaseNotes(plan, digest, registry2) {
+  const v = registry2.models[plan.model].versions.find((x) => x.version === plan.version);
+  return [
+    `## ${plan.model} v${plan.version}`,
+    "",
+    "```sh",
+    `docker pull ${plan.image}@${digest}`,
+    "```",
+    "",
+    `| | |`,
+    `|:--|:--|`,
+    `| image | \`${plan.image}\` tags ${plan.tags.map((t) => `\`${t}\``).join(", ")} |`,
+    `| digest | \`${digest}\` |`,
+    `| model artifact | \`registry/${plan.artifact}\` (\`${plan.sha256}\`) |`,
+    `| test accuracy / ROC AUC | ${v.metrics.test.accuracy.toFixed(4)} / ${v.metrics.test.rocAuc.toFixed(4)} |`,
+    `| trained from commit | \`${v.lineage.commit ?? "unknown"}\` |`,
+    `| data | \`${v.lineage.dataSha256}\` |`,
+    "",
+    "Trace a prediction: the audit line's model version \u2192 this release \u2192 the registry entry \u2192 the commit \u2192 the data hash."
+  ].join("\n");
+}
+
 // actions/shared/github-context.ts
 function readRunnerContext(env = process.env) {
   const repository = env.GITHUB_REPOSITORY ?? "";
@@ -50992,7 +51025,9 @@ function readRunnerContext(env = process.env) {
 }
 function requireRepository(context) {
   if (!context.owner || !context.repo) {
-    throw new Error(`GITHUB_REPOSITORY is '${context.repository}'; expected {owner}/{repo}. Run this inside GitHub Actions.`);
+    throw new Error(
+      `GITHUB_REPOSITORY is '${context.repository}'; expected {owner}/{repo}. Run this inside GitHub Actions.`
+    );
   }
   return { owner: context.owner, repo: context.repo };
 }
@@ -51010,9 +51045,13 @@ function packageVersionFromWorkspace(file2 = "package.json") {
 // actions/record-release/src/main.ts
 function getInputs() {
   const version2 = Number(getInput("version", { required: true }).replace(/^v/, ""));
-  if (!Number.isInteger(version2) || version2 < 1) throw new Error(`Input 'version' is '${getInput("version")}'; expected a version number.`);
+  if (!Number.isInteger(version2) || version2 < 1)
+    throw new Error(`Input 'version' is '${getInput("version")}'; expected a version number.`);
   const digest = getInput("digest", { required: true });
-  if (!/^sha256:[0-9a-f]{64}$/.test(digest)) throw new Error(`Input 'digest' is '${digest}'; expected sha256:<64 hex> from docker/build-push-action.`);
+  if (!/^sha256:[0-9a-f]{64}$/.test(digest))
+    throw new Error(
+      `Input 'digest' is '${digest}'; expected sha256:<64 hex> from docker/build-push-action.`
+    );
   const token = getInput("github-token", { required: true });
   setSecret(token);
   return {
@@ -51041,7 +51080,18 @@ async function run() {
     log: (m) => warning(m),
     apply: async () => {
       await store().update((registry2) => ({
-        registry: recordRelease(registry2, model, inputs.version, { digest: inputs.digest, tags: inputs.tags }, { actor: context.actor, reason: `image ${inputs.image}@${inputs.digest}`, link: context.runUrl, now: () => /* @__PURE__ */ new Date() }),
+        registry: recordRelease(
+          registry2,
+          model,
+          inputs.version,
+          { digest: inputs.digest, tags: inputs.tags },
+          {
+            actor: context.actor,
+            reason: `image ${inputs.image}@${inputs.digest}`,
+            link: context.runUrl,
+            now: () => /* @__PURE__ */ new Date()
+          }
+        ),
         result: void 0
       }));
     },
@@ -51049,20 +51099,38 @@ async function run() {
 
 ${inputs.image}@${inputs.digest}`
   });
-  const plan = releasePlan({ store: store(), model, repository: context.repository, serverUrl: context.serverUrl, sha: context.sha, packageVersion: packageVersionFromWorkspace(), version: inputs.version });
-  const gh = createGitHubClient({ token: inputs.token, baseUrl: context.apiUrl, warn: (m) => warning(m) });
+  const plan = releasePlan({
+    store: store(),
+    model,
+    repository: context.repository,
+    serverUrl: context.serverUrl,
+    sha: context.sha,
+    packageVersion: packageVersionFromWorkspace(),
+    version: inputs.version
+  });
+  const gh = createGitHubClient({
+    token: inputs.token,
+    baseUrl: context.apiUrl,
+    warn: (m) => warning(m)
+  });
   const release = await publishRelease(gh, {
     owner,
     repo,
     tag: `${model}-v${inputs.version}`,
     target: pushed.sha,
     name: `${model} v${inputs.version}`,
-    body: releaseNotes({ ...plan, tags: inputs.tags, image: inputs.image }, inputs.digest, store().read())
+    body: releaseNotes(
+      { ...plan, tags: inputs.tags, image: inputs.image },
+      inputs.digest,
+      store().read()
+    )
   });
   setOutput("release-url", release.url);
   setOutput("commit", pushed.changed ? pushed.sha : "");
-  await summary.addHeading(`Released ${model} v${inputs.version}`, 3).addRaw(`\`${inputs.image}@${inputs.digest}\` (${inputs.tags.map((t) => `\`${t}\``).join(", ")}). ${pushed.changed ? "Recorded in the registry history." : "Already recorded in the registry history (re-run)."} [GitHub release](${release.url}).
-`).write();
+  await summary.addHeading(`Released ${model} v${inputs.version}`, 3).addRaw(
+    `\`${inputs.image}@${inputs.digest}\` (${inputs.tags.map((t) => `\`${t}\``).join(", ")}). ${pushed.changed ? "Recorded in the registry history." : "Already recorded in the registry history (re-run)."} [GitHub release](${release.url}).
+`
+  ).write();
 }
 
 // actions/record-release/src/index.ts

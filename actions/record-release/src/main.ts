@@ -4,25 +4,33 @@ import { loadConfig } from '../../../src/config/config.js';
 import { createGitHubClient } from '../../../src/github/client.js';
 import { commitAndPushWithRetry, createGit } from '../../../src/github/git.js';
 import { publishRelease } from '../../../src/github/release.js';
-import { releaseNotes, releasePlan } from '../../../src/release/plan.js';
 import { recordRelease } from '../../../src/registry/operations.js';
 import { createRegistryStore } from '../../../src/registry/store.js';
+import { releaseNotes, releasePlan } from '../../../src/release/plan.js';
 import { readRunnerContext, requireRepository } from '../../shared/github-context.js';
 import { packageVersionFromWorkspace } from '../../shared/package-version.js';
 
 /** Inputs, read in one place; defaults live in action.yml only. */
 function getInputs() {
   const version = Number(core.getInput('version', { required: true }).replace(/^v/, ''));
-  if (!Number.isInteger(version) || version < 1) throw new Error(`Input 'version' is '${core.getInput('version')}'; expected a version number.`);
+  if (!Number.isInteger(version) || version < 1)
+    throw new Error(`Input 'version' is '${core.getInput('version')}'; expected a version number.`);
   const digest = core.getInput('digest', { required: true });
-  if (!/^sha256:[0-9a-f]{64}$/.test(digest)) throw new Error(`Input 'digest' is '${digest}'; expected sha256:<64 hex> from docker/build-push-action.`);
+  if (!/^sha256:[0-9a-f]{64}$/.test(digest))
+    throw new Error(
+      `Input 'digest' is '${digest}'; expected sha256:<64 hex> from docker/build-push-action.`,
+    );
   const token = core.getInput('github-token', { required: true });
   core.setSecret(token);
   return {
     version,
     digest,
     image: core.getInput('image', { required: true }),
-    tags: core.getInput('tags', { required: true }).split(/[\n,]/).map((t) => t.trim()).filter(Boolean),
+    tags: core
+      .getInput('tags', { required: true })
+      .split(/[\n,]/)
+      .map((t) => t.trim())
+      .filter(Boolean),
     config: core.getInput('config', { required: true }),
     registry: core.getInput('registry') || null,
     branch: core.getInput('branch', { required: true }),
@@ -46,26 +54,56 @@ export async function run(): Promise<void> {
     log: (m) => core.warning(m),
     apply: async () => {
       await store().update((registry) => ({
-        registry: recordRelease(registry, model, inputs.version, { digest: inputs.digest, tags: inputs.tags }, { actor: context.actor, reason: `image ${inputs.image}@${inputs.digest}`, link: context.runUrl, now: () => new Date() }),
+        registry: recordRelease(
+          registry,
+          model,
+          inputs.version,
+          { digest: inputs.digest, tags: inputs.tags },
+          {
+            actor: context.actor,
+            reason: `image ${inputs.image}@${inputs.digest}`,
+            link: context.runUrl,
+            now: () => new Date(),
+          },
+        ),
         result: undefined,
       }));
     },
-    message: () => `registry: record release of ${model} v${inputs.version}\n\n${inputs.image}@${inputs.digest}`,
+    message: () =>
+      `registry: record release of ${model} v${inputs.version}\n\n${inputs.image}@${inputs.digest}`,
   });
-  const plan = releasePlan({ store: store(), model, repository: context.repository, serverUrl: context.serverUrl, sha: context.sha, packageVersion: packageVersionFromWorkspace(), version: inputs.version });
-  const gh = createGitHubClient({ token: inputs.token, baseUrl: context.apiUrl, warn: (m) => core.warning(m) });
+  const plan = releasePlan({
+    store: store(),
+    model,
+    repository: context.repository,
+    serverUrl: context.serverUrl,
+    sha: context.sha,
+    packageVersion: packageVersionFromWorkspace(),
+    version: inputs.version,
+  });
+  const gh = createGitHubClient({
+    token: inputs.token,
+    baseUrl: context.apiUrl,
+    warn: (m) => core.warning(m),
+  });
   const release = await publishRelease(gh, {
     owner,
     repo,
     tag: `${model}-v${inputs.version}`,
     target: pushed.sha,
     name: `${model} v${inputs.version}`,
-    body: releaseNotes({ ...plan, tags: inputs.tags, image: inputs.image }, inputs.digest, store().read()),
+    body: releaseNotes(
+      { ...plan, tags: inputs.tags, image: inputs.image },
+      inputs.digest,
+      store().read(),
+    ),
   });
   core.setOutput('release-url', release.url);
   core.setOutput('commit', pushed.changed ? pushed.sha : '');
   await core.summary
     .addHeading(`Released ${model} v${inputs.version}`, 3)
-    .addRaw(`\`${inputs.image}@${inputs.digest}\` (${inputs.tags.map((t) => `\`${t}\``).join(', ')}). ${pushed.changed ? 'Recorded in the registry history.' : 'Already recorded in the registry history (re-run).'} [GitHub release](${release.url}).\n`)
+    .addRaw(
+      `\`${inputs.image}@${inputs.digest}\` (${inputs.tags.map((t) => `\`${t}\``).join(', ')}). ${pushed.changed ? 'Recorded in the registry history.' : 'Already recorded in the registry history (re-run).'} [GitHub release](${release.url}).\n`,
+    )
     .write();
 }

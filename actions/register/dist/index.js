@@ -44716,7 +44716,10 @@ function loadConfig(file2) {
 
 // src/github/git.ts
 import { execFile } from "node:child_process";
-var BOT = { name: "github-actions[bot]", email: "41898282+github-actions[bot]@users.noreply.github.com" };
+var BOT = {
+  name: "github-actions[bot]",
+  email: "41898282+github-actions[bot]@users.noreply.github.com"
+};
 function createGit(cwd, options = {}) {
   const author = options.author ?? BOT;
   const base = ["-c", `user.name=${author.name}`, "-c", `user.email=${author.email}`];
@@ -44748,11 +44751,17 @@ function createGit(cwd, options = {}) {
     },
     async push(remote, branch, pushOptions = {}) {
       try {
-        await run2(["push", ...pushOptions.force ? ["--force"] : [], remote, `HEAD:refs/heads/${branch}`]);
+        await run2([
+          "push",
+          ...pushOptions.force ? ["--force"] : [],
+          remote,
+          `HEAD:refs/heads/${branch}`
+        ]);
         return "pushed";
       } catch (error63) {
         const stderr = String(error63.stderr ?? "");
-        if (/non-fast-forward|fetch first|rejected|stale info|cannot lock ref/i.test(stderr)) return "rejected";
+        if (/non-fast-forward|fetch first|rejected|stale info|cannot lock ref/i.test(stderr))
+          return "rejected";
         throw error63;
       }
     },
@@ -44781,10 +44790,14 @@ async function commitAndPushWithRetry(git, options) {
     if (await git.push(remote, options.branch) === "pushed") {
       return { attempts: attempt, sha: await git.revParse("HEAD"), changed: true };
     }
-    log(`Push to ${options.branch} was rejected (someone pushed first); retrying (${attempt}/${max})`);
+    log(
+      `Push to ${options.branch} was rejected (someone pushed first); retrying (${attempt}/${max})`
+    );
     await sleep(200 * attempt + Math.random() * 300);
   }
-  throw new Error(`Could not push to ${options.branch} after ${max} attempts; another writer kept winning. Re-run the job.`);
+  throw new Error(
+    `Could not push to ${options.branch} after ${max} attempts; another writer kept winning. Re-run the job.`
+  );
 }
 
 // src/registry/operations.ts
@@ -45201,7 +45214,9 @@ function readRunnerContext(env = process.env) {
 function getInputs() {
   const attempts = Number(getInput("max-attempts", { required: true }));
   if (!Number.isInteger(attempts) || attempts < 1 || attempts > 20) {
-    throw new Error(`Input 'max-attempts' is '${getInput("max-attempts")}'; expected a whole number from 1 to 20.`);
+    throw new Error(
+      `Input 'max-attempts' is '${getInput("max-attempts")}'; expected a whole number from 1 to 20.`
+    );
   }
   const token = getInput("token", { required: true });
   setSecret(token);
@@ -45231,13 +45246,17 @@ async function run() {
     maxAttempts: inputs.maxAttempts,
     log: (m) => warning(m),
     apply: async () => {
-      registered = await registerVersion(createRegistryStore(join2(context.workspace, registryDir)), artifact, {
-        actor: context.actor,
-        reason: `trained on ${context.sha.slice(0, 7) || "an unknown commit"} by ${context.runUrl ? "CI" : "oncoclear"}`,
-        link: context.runUrl,
-        runUrl: context.runUrl,
-        now: () => /* @__PURE__ */ new Date()
-      });
+      registered = await registerVersion(
+        createRegistryStore(join2(context.workspace, registryDir)),
+        artifact,
+        {
+          actor: context.actor,
+          reason: `trained on ${context.sha.slice(0, 7) || "an unknown commit"} by ${context.runUrl ? "CI" : "oncoclear"}`,
+          link: context.runUrl,
+          runUrl: context.runUrl,
+          now: () => /* @__PURE__ */ new Date()
+        }
+      );
     },
     message: () => `registry: register ${config2.model.name} v${registered.version}
 
@@ -45249,7 +45268,9 @@ Run: ${context.runUrl ?? "local"}`
   setOutput("sha256", version2.sha256);
   setOutput("commit", pushed.sha);
   setOutput("attempts", String(pushed.attempts));
-  info(`Registered ${config2.model.name} v${version2.version} and pushed ${pushed.sha.slice(0, 7)} to ${inputs.branch} (${pushed.attempts} attempt${pushed.attempts > 1 ? "s" : ""})`);
+  info(
+    `Registered ${config2.model.name} v${version2.version} and pushed ${pushed.sha.slice(0, 7)} to ${inputs.branch} (${pushed.attempts} attempt${pushed.attempts > 1 ? "s" : ""})`
+  );
   await summary.addHeading(`Registered ${config2.model.name} v${version2.version}`, 3).addRaw(
     `Committed \`${registryDir}/\` as \`${pushed.sha.slice(0, 7)}\` on \`${inputs.branch}\` after ${pushed.attempts} push attempt(s). Stage: \`staging\`. Artifact \`${version2.artifact}\` (\`${version2.sha256}\`).
 

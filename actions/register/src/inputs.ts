@@ -19,7 +19,9 @@ export interface RegisterInputs {
 export function getInputs(): RegisterInputs {
   const attempts = Number(core.getInput('max-attempts', { required: true }));
   if (!Number.isInteger(attempts) || attempts < 1 || attempts > 20) {
-    throw new Error(`Input 'max-attempts' is '${core.getInput('max-attempts')}'; expected a whole number from 1 to 20.`);
+    throw new Error(
+      `Input 'max-attempts' is '${core.getInput('max-attempts')}'; expected a whole number from 1 to 20.`,
+    );
   }
   const token = core.getInput('token', { required: true });
   core.setSecret(token);

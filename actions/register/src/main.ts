@@ -27,15 +27,20 @@ export async function run(): Promise<void> {
     maxAttempts: inputs.maxAttempts,
     log: (m) => core.warning(m),
     apply: async () => {
-      registered = await registerVersion(createRegistryStore(join(context.workspace, registryDir)), artifact, {
-        actor: context.actor,
-        reason: `trained on ${context.sha.slice(0, 7) || 'an unknown commit'} by ${context.runUrl ? 'CI' : 'oncoclear'}`,
-        link: context.runUrl,
-        runUrl: context.runUrl,
-        now: () => new Date(),
-      });
+      registered = await registerVersion(
+        createRegistryStore(join(context.workspace, registryDir)),
+        artifact,
+        {
+          actor: context.actor,
+          reason: `trained on ${context.sha.slice(0, 7) || 'an unknown commit'} by ${context.runUrl ? 'CI' : 'oncoclear'}`,
+          link: context.runUrl,
+          runUrl: context.runUrl,
+          now: () => new Date(),
+        },
+      );
     },
-    message: () => `registry: register ${config.model.name} v${registered!.version}\n\nRun: ${context.runUrl ?? 'local'}`,
+    message: () =>
+      `registry: register ${config.model.name} v${registered!.version}\n\nRun: ${context.runUrl ?? 'local'}`,
   });
   const version = registered!;
   core.setOutput('version', String(version.version));
@@ -43,7 +48,9 @@ export async function run(): Promise<void> {
   core.setOutput('sha256', version.sha256);
   core.setOutput('commit', pushed.sha);
   core.setOutput('attempts', String(pushed.attempts));
-  core.info(`Registered ${config.model.name} v${version.version} and pushed ${pushed.sha.slice(0, 7)} to ${inputs.branch} (${pushed.attempts} attempt${pushed.attempts > 1 ? 's' : ''})`);
+  core.info(
+    `Registered ${config.model.name} v${version.version} and pushed ${pushed.sha.slice(0, 7)} to ${inputs.branch} (${pushed.attempts} attempt${pushed.attempts > 1 ? 's' : ''})`,
+  );
   await core.summary
     .addHeading(`Registered ${config.model.name} v${version.version}`, 3)
     .addRaw(

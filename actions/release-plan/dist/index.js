@@ -44708,7 +44708,10 @@ function loadConfig(file2) {
 
 // src/github/git.ts
 import { execFile } from "node:child_process";
-var BOT = { name: "github-actions[bot]", email: "41898282+github-actions[bot]@users.noreply.github.com" };
+var BOT = {
+  name: "github-actions[bot]",
+  email: "41898282+github-actions[bot]@users.noreply.github.com"
+};
 function createGit(cwd, options = {}) {
   const author = options.author ?? BOT;
   const base = ["-c", `user.name=${author.name}`, "-c", `user.email=${author.email}`];
@@ -44740,11 +44743,17 @@ function createGit(cwd, options = {}) {
     },
     async push(remote, branch, pushOptions = {}) {
       try {
-        await run2(["push", ...pushOptions.force ? ["--force"] : [], remote, `HEAD:refs/heads/${branch}`]);
+        await run2([
+          "push",
+          ...pushOptions.force ? ["--force"] : [],
+          remote,
+          `HEAD:refs/heads/${branch}`
+        ]);
         return "pushed";
       } catch (error63) {
         const stderr = String(error63.stderr ?? "");
-        if (/non-fast-forward|fetch first|rejected|stale info|cannot lock ref/i.test(stderr)) return "rejected";
+        if (/non-fast-forward|fetch first|rejected|stale info|cannot lock ref/i.test(stderr))
+          return "rejected";
         throw error63;
       }
     },
@@ -44758,256 +44767,8 @@ function createGit(cwd, options = {}) {
   };
 }
 
-// src/data/fingerprint.ts
-import { createHash } from "node:crypto";
-function sha256(bytes) {
-  return `sha256:${createHash("sha256").update(bytes).digest("hex")}`;
-}
-
-// src/model/artifact.ts
-import { mkdirSync, readFileSync as readFileSync2, renameSync as renameSync2, writeFileSync } from "node:fs";
-
-// src/evaluate/metrics.ts
-var ConfusionSchema = external_exports.strictObject({
-  tp: external_exports.number().int(),
-  fp: external_exports.number().int(),
-  tn: external_exports.number().int(),
-  fn: external_exports.number().int()
-});
-var RocPointSchema = external_exports.strictObject({
-  fpr: external_exports.number(),
-  tpr: external_exports.number(),
-  threshold: external_exports.number()
-});
-var MetricsSchema = external_exports.strictObject({
-  rows: external_exports.number().int(),
-  accuracy: external_exports.number(),
-  precision: external_exports.number(),
-  recall: external_exports.number(),
-  f1: external_exports.number(),
-  rocAuc: external_exports.number(),
-  logLoss: external_exports.number(),
-  confusion: ConfusionSchema,
-  roc: external_exports.array(RocPointSchema)
-});
-
-// src/features/preprocess.ts
-var PreprocessingSchema = external_exports.strictObject({
-  impute: external_exports.enum(["median", "mean"]),
-  /** Value that replaces a missing cell, per feature, in raw units. */
-  fill: external_exports.array(external_exports.number()),
-  /** Mean and scale after imputation; scale is 1 when standardising is off or a column is constant. */
-  mean: external_exports.array(external_exports.number()),
-  scale: external_exports.array(external_exports.number())
-});
-
-// src/util/json-file.ts
-import { randomBytes } from "node:crypto";
-import { closeSync, fsyncSync, openSync, renameSync, rmSync, writeSync } from "node:fs";
-function writeJsonAtomic(file2, text) {
-  const temp = `${file2}.${process.pid}.${randomBytes(4).toString("hex")}.tmp`;
-  const fd = openSync(temp, "w");
-  try {
-    writeSync(fd, text);
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
-  try {
-    renameSync(temp, file2);
-  } catch (error63) {
-    rmSync(temp, { force: true });
-    throw error63;
-  }
-}
-
-// src/model/gradient-ascent.ts
-var import_ml_logistic_regression = __toESM(require_logreg(), 1);
-
-// src/model/logistic-model.ts
-var MODEL_NAME = "BinaryLogisticRegression";
-var MODEL_SCHEMA_VERSION = 1;
-var LogisticModelSchema = external_exports.strictObject({
-  name: external_exports.literal(MODEL_NAME),
-  schemaVersion: external_exports.literal(MODEL_SCHEMA_VERSION),
-  solver: external_exports.enum(["newton", "ml-logistic-regression"]),
-  /** One weight per standardised feature, in the artifact's feature order. */
-  coefficients: external_exports.array(external_exports.number()),
-  intercept: external_exports.number(),
-  iterations: external_exports.number().int().nonnegative(),
-  converged: external_exports.boolean(),
-  hyperparameters: external_exports.record(external_exports.string(), external_exports.union([external_exports.number(), external_exports.string(), external_exports.boolean()]))
-});
-
-// src/model/artifact.ts
-var ARTIFACT_SCHEMA_VERSION = 1;
-var ARTIFACT_KIND = "oncoclear.model";
-var LineageSchema = external_exports.strictObject({
-  /** `sha256:` of the training CSV's bytes. */
-  dataSha256: external_exports.string().regex(/^sha256:[0-9a-f]{64}$/),
-  dataPath: external_exports.string(),
-  dataRows: external_exports.number().int().positive(),
-  configHash: external_exports.string(),
-  /** Git commit the training ran on, when known. */
-  commit: external_exports.string().nullable(),
-  createdAt: external_exports.string().datetime(),
-  packageVersion: external_exports.string(),
-  split: external_exports.strictObject({
-    testFraction: external_exports.number(),
-    seed: external_exports.number().int(),
-    stratified: external_exports.boolean(),
-    trainRows: external_exports.number().int(),
-    testRows: external_exports.number().int(),
-    /** Hash of the test row indices, so a re-split can prove it chose the same rows. */
-    testRowsHash: external_exports.string()
-  })
-});
-var ArtifactSchema = external_exports.strictObject({
-  kind: external_exports.literal(ARTIFACT_KIND),
-  schemaVersion: external_exports.literal(ARTIFACT_SCHEMA_VERSION),
-  name: external_exports.string().min(1),
-  features: external_exports.array(external_exports.string()).min(1),
-  target: external_exports.string(),
-  /** `[negative, positive]`. */
-  classes: external_exports.tuple([external_exports.string(), external_exports.string()]),
-  positiveClass: external_exports.string(),
-  preprocessing: PreprocessingSchema,
-  model: LogisticModelSchema,
-  metrics: external_exports.strictObject({ train: MetricsSchema, test: MetricsSchema }),
-  lineage: LineageSchema
-});
-function parseArtifact(json2, source = "artifact") {
-  const head = json2;
-  if (!head || typeof head !== "object" || head.kind !== ARTIFACT_KIND) {
-    throw new TypeError(
-      `${source} is not an OncoClear model: kind is ${JSON.stringify(head?.kind)}; expected "${ARTIFACT_KIND}".`
-    );
-  }
-  if (head.schemaVersion !== ARTIFACT_SCHEMA_VERSION) {
-    throw new TypeError(
-      `${source} has schemaVersion ${JSON.stringify(head.schemaVersion)}; this build reads ${ARTIFACT_SCHEMA_VERSION}. Retrain it or use a matching oncoclear.`
-    );
-  }
-  const result = ArtifactSchema.safeParse(json2);
-  if (!result.success) throw new TypeError(`${source}: ${describeIssue(result.error, json2)}.`);
-  const a = result.data;
-  const p = a.features.length;
-  for (const [field, length] of [
-    ["model.coefficients", a.model.coefficients.length],
-    ["preprocessing.fill", a.preprocessing.fill.length],
-    ["preprocessing.mean", a.preprocessing.mean.length],
-    ["preprocessing.scale", a.preprocessing.scale.length]
-  ]) {
-    if (length !== p)
-      throw new TypeError(
-        `${source}: ${field} has ${length} values; expected ${p}, one per feature.`
-      );
-  }
-  if (!a.classes.includes(a.positiveClass) || a.classes[1] !== a.positiveClass) {
-    throw new TypeError(`${source}: positiveClass '${a.positiveClass}' must be classes[1].`);
-  }
-  return a;
-}
-function loadArtifact(file2, expectedSha256) {
-  let bytes;
-  try {
-    bytes = readFileSync2(file2);
-  } catch {
-    throw new Error(
-      `Model file '${file2}' not found; expected a JSON artifact written by 'oncoclear train'.`
-    );
-  }
-  const actual = sha256(bytes);
-  let expected = expectedSha256;
-  if (!expected) {
-    try {
-      const line = readFileSync2(`${file2}.sha256`, "utf8").trim().split(/\s+/)[0] ?? "";
-      expected = line.startsWith("sha256:") ? line : `sha256:${line}`;
-    } catch {
-      expected = void 0;
-    }
-  }
-  if (expected && expected !== actual) {
-    throw new Error(
-      `Checksum mismatch for '${file2}': recorded ${expected}, file has ${actual}. The artifact was changed after it was registered; refusing to load it.`
-    );
-  }
-  let json2;
-  try {
-    json2 = JSON.parse(bytes.toString("utf8"));
-  } catch (error63) {
-    throw new TypeError(`Model file '${file2}' is not valid JSON: ${error63.message}.`);
-  }
-  return { artifact: parseArtifact(json2, file2), sha256: actual };
-}
-
-// src/registry/operations.ts
-function entryOf(registry2, model) {
-  const entry = registry2.models[model];
-  if (!entry) {
-    const known = Object.keys(registry2.models);
-    throw new Error(
-      `No model '${model}' in the registry; ${known.length ? `it has ${known.map((k) => `'${k}'`).join(", ")}` : "it is empty"}.`
-    );
-  }
-  return entry;
-}
-function versionOf(entry, model, version2) {
-  const found = entry.versions.find((v) => v.version === version2);
-  if (!found) {
-    throw new Error(
-      `Model '${model}' has no version ${version2}; it has ${entry.versions.map((v) => `v${v.version}`).join(", ") || "no versions"}.`
-    );
-  }
-  return found;
-}
-function productionVersion(registry2, model) {
-  return registry2.models[model]?.versions.find((v) => v.stage === "production") ?? null;
-}
-function loadRegisteredArtifact(store, model, version2) {
-  const entry = versionOf(entryOf(store.read(), model), model, version2);
-  return { version: entry, ...loadArtifact(store.resolve(entry.artifact), entry.sha256) };
-}
-
-// src/release/plan.ts
-function releasePlan(input2) {
-  const registry2 = input2.store.read();
-  const production = productionVersion(registry2, input2.model);
-  if (!production) throw new Error(`Model '${input2.model}' has no production version; nothing to release. Merge a promotion PR first.`);
-  if (input2.version && input2.version !== production.version) {
-    throw new Error(`Asked to release v${input2.version}, but production is v${production.version}; only the production version is released.`);
-  }
-  loadRegisteredArtifact(input2.store, input2.model, production.version);
-  const host = input2.registryHost ?? "ghcr.io";
-  const image = `${host}/${input2.repository.toLowerCase()}`;
-  const source = `${input2.serverUrl}/${input2.repository}`;
-  return {
-    model: input2.model,
-    version: production.version,
-    sha256: production.sha256,
-    artifact: production.artifact,
-    image,
-    tags: [`${input2.model}-v${production.version}`, "production", `sha-${input2.sha.slice(0, 7)}`],
-    labels: {
-      "org.opencontainers.image.source": source,
-      "org.opencontainers.image.revision": input2.sha,
-      "org.opencontainers.image.version": `${input2.model}-v${production.version}`,
-      "org.opencontainers.image.licenses": "MIT",
-      "org.opencontainers.image.title": `${input2.model} serving image`,
-      "org.opencontainers.image.description": `OncoClear ${input2.model} v${production.version}, served with Hono (/predict, OIP v2, /metrics)`,
-      "io.oncoclear.model.name": input2.model,
-      "io.oncoclear.model.version": String(production.version),
-      "io.oncoclear.model.sha256": production.sha256
-    }
-  };
-}
-function productionChanged(before, after, model) {
-  const a = before ? productionVersion(before, model)?.version ?? null : null;
-  return a !== (productionVersion(after, model)?.version ?? null);
-}
-
 // src/registry/schema.ts
-import { readFileSync as readFileSync3 } from "node:fs";
+import { readFileSync as readFileSync2 } from "node:fs";
 var REGISTRY_SCHEMA_VERSION = 1;
 var STAGES = ["staging", "production", "archived"];
 var Sha256 = external_exports.string().regex(/^sha256:[0-9a-f]{64}$/, 'a "sha256:<64 hex>" checksum');
@@ -45105,7 +44866,7 @@ function serializeRegistry(registry2) {
 function readRegistryFile(file2) {
   let text;
   try {
-    text = readFileSync3(file2, "utf8");
+    text = readFileSync2(file2, "utf8");
   } catch (error63) {
     if (error63.code === "ENOENT") return emptyRegistry();
     throw error63;
@@ -45122,8 +44883,30 @@ function readRegistryFile(file2) {
 }
 
 // src/registry/store.ts
-import { closeSync as closeSync2, mkdirSync as mkdirSync2, openSync as openSync2, readFileSync as readFileSync4, rmSync as rmSync2, statSync, writeSync as writeSync2 } from "node:fs";
+import { closeSync as closeSync2, mkdirSync, openSync as openSync2, readFileSync as readFileSync3, rmSync as rmSync2, statSync, writeSync as writeSync2 } from "node:fs";
 import { join } from "node:path";
+
+// src/util/json-file.ts
+import { randomBytes } from "node:crypto";
+import { closeSync, fsyncSync, openSync, renameSync, rmSync, writeSync } from "node:fs";
+function writeJsonAtomic(file2, text) {
+  const temp = `${file2}.${process.pid}.${randomBytes(4).toString("hex")}.tmp`;
+  const fd = openSync(temp, "w");
+  try {
+    writeSync(fd, text);
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+  try {
+    renameSync(temp, file2);
+  } catch (error63) {
+    rmSync(temp, { force: true });
+    throw error63;
+  }
+}
+
+// src/registry/store.ts
 var LOCK_TIMEOUT_MS = 3e4;
 var STALE_LOCK_MS = 6e4;
 function createRegistryStore(dir) {
@@ -45133,7 +44916,7 @@ function createRegistryStore(dir) {
     read: () => readRegistryFile(file2),
     resolve: (relative) => join(dir, relative),
     async update(change) {
-      mkdirSync2(dir, { recursive: true });
+      mkdirSync(dir, { recursive: true });
       const release = await acquireLock(`${file2}.lock`);
       try {
         const { registry: registry2, result } = change(readRegistryFile(file2));
@@ -45178,10 +44961,243 @@ async function acquireLock(lockFile) {
 }
 function safeRead(file2) {
   try {
-    return readFileSync4(file2, "utf8").trim();
+    return readFileSync3(file2, "utf8").trim();
   } catch {
     return "?";
   }
+}
+
+// src/data/fingerprint.ts
+import { createHash } from "node:crypto";
+function sha256(bytes) {
+  return `sha256:${createHash("sha256").update(bytes).digest("hex")}`;
+}
+
+// src/model/artifact.ts
+import { mkdirSync as mkdirSync2, readFileSync as readFileSync4, renameSync as renameSync2, writeFileSync } from "node:fs";
+
+// src/evaluate/metrics.ts
+var ConfusionSchema = external_exports.strictObject({
+  tp: external_exports.number().int(),
+  fp: external_exports.number().int(),
+  tn: external_exports.number().int(),
+  fn: external_exports.number().int()
+});
+var RocPointSchema = external_exports.strictObject({
+  fpr: external_exports.number(),
+  tpr: external_exports.number(),
+  threshold: external_exports.number()
+});
+var MetricsSchema = external_exports.strictObject({
+  rows: external_exports.number().int(),
+  accuracy: external_exports.number(),
+  precision: external_exports.number(),
+  recall: external_exports.number(),
+  f1: external_exports.number(),
+  rocAuc: external_exports.number(),
+  logLoss: external_exports.number(),
+  confusion: ConfusionSchema,
+  roc: external_exports.array(RocPointSchema)
+});
+
+// src/features/preprocess.ts
+var PreprocessingSchema = external_exports.strictObject({
+  impute: external_exports.enum(["median", "mean"]),
+  /** Value that replaces a missing cell, per feature, in raw units. */
+  fill: external_exports.array(external_exports.number()),
+  /** Mean and scale after imputation; scale is 1 when standardising is off or a column is constant. */
+  mean: external_exports.array(external_exports.number()),
+  scale: external_exports.array(external_exports.number())
+});
+
+// src/model/gradient-ascent.ts
+var import_ml_logistic_regression = __toESM(require_logreg(), 1);
+
+// src/model/logistic-model.ts
+var MODEL_NAME = "BinaryLogisticRegression";
+var MODEL_SCHEMA_VERSION = 1;
+var LogisticModelSchema = external_exports.strictObject({
+  name: external_exports.literal(MODEL_NAME),
+  schemaVersion: external_exports.literal(MODEL_SCHEMA_VERSION),
+  solver: external_exports.enum(["newton", "ml-logistic-regression"]),
+  /** One weight per standardised feature, in the artifact's feature order. */
+  coefficients: external_exports.array(external_exports.number()),
+  intercept: external_exports.number(),
+  iterations: external_exports.number().int().nonnegative(),
+  converged: external_exports.boolean(),
+  hyperparameters: external_exports.record(external_exports.string(), external_exports.union([external_exports.number(), external_exports.string(), external_exports.boolean()]))
+});
+
+// src/model/artifact.ts
+var ARTIFACT_SCHEMA_VERSION = 1;
+var ARTIFACT_KIND = "oncoclear.model";
+var LineageSchema = external_exports.strictObject({
+  /** `sha256:` of the training CSV's bytes. */
+  dataSha256: external_exports.string().regex(/^sha256:[0-9a-f]{64}$/),
+  dataPath: external_exports.string(),
+  dataRows: external_exports.number().int().positive(),
+  configHash: external_exports.string(),
+  /** Git commit the training ran on, when known. */
+  commit: external_exports.string().nullable(),
+  createdAt: external_exports.string().datetime(),
+  packageVersion: external_exports.string(),
+  split: external_exports.strictObject({
+    testFraction: external_exports.number(),
+    seed: external_exports.number().int(),
+    stratified: external_exports.boolean(),
+    trainRows: external_exports.number().int(),
+    testRows: external_exports.number().int(),
+    /** Hash of the test row indices, so a re-split can prove it chose the same rows. */
+    testRowsHash: external_exports.string()
+  })
+});
+var ArtifactSchema = external_exports.strictObject({
+  kind: external_exports.literal(ARTIFACT_KIND),
+  schemaVersion: external_exports.literal(ARTIFACT_SCHEMA_VERSION),
+  name: external_exports.string().min(1),
+  features: external_exports.array(external_exports.string()).min(1),
+  target: external_exports.string(),
+  /** `[negative, positive]`. */
+  classes: external_exports.tuple([external_exports.string(), external_exports.string()]),
+  positiveClass: external_exports.string(),
+  preprocessing: PreprocessingSchema,
+  model: LogisticModelSchema,
+  metrics: external_exports.strictObject({ train: MetricsSchema, test: MetricsSchema }),
+  lineage: LineageSchema
+});
+function parseArtifact(json2, source = "artifact") {
+  const head = json2;
+  if (!head || typeof head !== "object" || head.kind !== ARTIFACT_KIND) {
+    throw new TypeError(
+      `${source} is not an OncoClear model: kind is ${JSON.stringify(head?.kind)}; expected "${ARTIFACT_KIND}".`
+    );
+  }
+  if (head.schemaVersion !== ARTIFACT_SCHEMA_VERSION) {
+    throw new TypeError(
+      `${source} has schemaVersion ${JSON.stringify(head.schemaVersion)}; this build reads ${ARTIFACT_SCHEMA_VERSION}. Retrain it or use a matching oncoclear.`
+    );
+  }
+  const result = ArtifactSchema.safeParse(json2);
+  if (!result.success) throw new TypeError(`${source}: ${describeIssue(result.error, json2)}.`);
+  const a = result.data;
+  const p = a.features.length;
+  for (const [field, length] of [
+    ["model.coefficients", a.model.coefficients.length],
+    ["preprocessing.fill", a.preprocessing.fill.length],
+    ["preprocessing.mean", a.preprocessing.mean.length],
+    ["preprocessing.scale", a.preprocessing.scale.length]
+  ]) {
+    if (length !== p)
+      throw new TypeError(
+        `${source}: ${field} has ${length} values; expected ${p}, one per feature.`
+      );
+  }
+  if (!a.classes.includes(a.positiveClass) || a.classes[1] !== a.positiveClass) {
+    throw new TypeError(`${source}: positiveClass '${a.positiveClass}' must be classes[1].`);
+  }
+  return a;
+}
+function loadArtifact(file2, expectedSha256) {
+  let bytes;
+  try {
+    bytes = readFileSync4(file2);
+  } catch {
+    throw new Error(
+      `Model file '${file2}' not found; expected a JSON artifact written by 'oncoclear train'.`
+    );
+  }
+  const actual = sha256(bytes);
+  let expected = expectedSha256;
+  if (!expected) {
+    try {
+      const line = readFileSync4(`${file2}.sha256`, "utf8").trim().split(/\s+/)[0] ?? "";
+      expected = line.startsWith("sha256:") ? line : `sha256:${line}`;
+    } catch {
+      expected = void 0;
+    }
+  }
+  if (expected && expected !== actual) {
+    throw new Error(
+      `Checksum mismatch for '${file2}': recorded ${expected}, file has ${actual}. The artifact was changed after it was registered; refusing to load it.`
+    );
+  }
+  let json2;
+  try {
+    json2 = JSON.parse(bytes.toString("utf8"));
+  } catch (error63) {
+    throw new TypeError(`Model file '${file2}' is not valid JSON: ${error63.message}.`);
+  }
+  return { artifact: parseArtifact(json2, file2), sha256: actual };
+}
+
+// src/registry/operations.ts
+function entryOf(registry2, model) {
+  const entry = registry2.models[model];
+  if (!entry) {
+    const known = Object.keys(registry2.models);
+    throw new Error(
+      `No model '${model}' in the registry; ${known.length ? `it has ${known.map((k) => `'${k}'`).join(", ")}` : "it is empty"}.`
+    );
+  }
+  return entry;
+}
+function versionOf(entry, model, version2) {
+  const found = entry.versions.find((v) => v.version === version2);
+  if (!found) {
+    throw new Error(
+      `Model '${model}' has no version ${version2}; it has ${entry.versions.map((v) => `v${v.version}`).join(", ") || "no versions"}.`
+    );
+  }
+  return found;
+}
+function productionVersion(registry2, model) {
+  return registry2.models[model]?.versions.find((v) => v.stage === "production") ?? null;
+}
+function loadRegisteredArtifact(store, model, version2) {
+  const entry = versionOf(entryOf(store.read(), model), model, version2);
+  return { version: entry, ...loadArtifact(store.resolve(entry.artifact), entry.sha256) };
+}
+
+// src/release/plan.ts
+function releasePlan(input2) {
+  const registry2 = input2.store.read();
+  const production = productionVersion(registry2, input2.model);
+  if (!production)
+    throw new Error(
+      `Model '${input2.model}' has no production version; nothing to release. Merge a promotion PR first.`
+    );
+  if (input2.version && input2.version !== production.version) {
+    throw new Error(
+      `Asked to release v${input2.version}, but production is v${production.version}; only the production version is released.`
+    );
+  }
+  loadRegisteredArtifact(input2.store, input2.model, production.version);
+  const host = input2.registryHost ?? "ghcr.io";
+  const image = `${host}/${input2.repository.toLowerCase()}`;
+  const source = `${input2.serverUrl}/${input2.repository}`;
+  return {
+    model: input2.model,
+    version: production.version,
+    sha256: production.sha256,
+    artifact: production.artifact,
+    image,
+    tags: [`${input2.model}-v${production.version}`, "production", `sha-${input2.sha.slice(0, 7)}`],
+    labels: {
+      "org.opencontainers.image.source": source,
+      "org.opencontainers.image.revision": input2.sha,
+      "org.opencontainers.image.version": `${input2.model}-v${production.version}`,
+      "org.opencontainers.image.licenses": "MIT",
+      "org.opencontainers.image.title": `${input2.model} serving image`,
+      "org.opencontainers.image.description": `OncoClear ${input2.model} v${production.version}, served with Hono (/predict, OIP v2, /metrics)`,
+      "io.oncoclear.model.name": input2.model,
+      "io.oncoclear.model.version": String(production.version),
+      "io.oncoclear.model.sha256": production.sha256
+    }
+  };
+}
+function productionChanged(before, after, model) {
+  const a = before ? productionVersion(before, model)?.version ?? null : null;
+  return a !== (productionVersion(after, model)?.version ?? null);
 }
 
 // actions/shared/github-context.ts
@@ -45208,7 +45224,9 @@ function readRunnerContext(env = process.env) {
 }
 function requireRepository(context) {
   if (!context.owner || !context.repo) {
-    throw new Error(`GITHUB_REPOSITORY is '${context.repository}'; expected {owner}/{repo}. Run this inside GitHub Actions.`);
+    throw new Error(
+      `GITHUB_REPOSITORY is '${context.repository}'; expected {owner}/{repo}. Run this inside GitHub Actions.`
+    );
   }
   return { owner: context.owner, repo: context.repo };
 }
@@ -45226,7 +45244,10 @@ function packageVersionFromWorkspace(file2 = "package.json") {
 // actions/release-plan/src/main.ts
 function getInputs() {
   const version2 = getInput("version").replace(/^v/, "");
-  if (version2 && !/^\d+$/.test(version2)) throw new Error(`Input 'version' is '${version2}'; expected a version number such as 3, or empty.`);
+  if (version2 && !/^\d+$/.test(version2))
+    throw new Error(
+      `Input 'version' is '${version2}'; expected a version number such as 3, or empty.`
+    );
   return {
     config: getInput("config", { required: true }),
     registry: getInput("registry") || null,
@@ -45252,17 +45273,32 @@ async function run() {
       return;
     }
   }
-  const plan = releasePlan({ store, model, repository: context.repository, serverUrl: context.serverUrl, sha: context.sha, packageVersion: packageVersionFromWorkspace(), version: inputs.version });
+  const plan = releasePlan({
+    store,
+    model,
+    repository: context.repository,
+    serverUrl: context.serverUrl,
+    sha: context.sha,
+    packageVersion: packageVersionFromWorkspace(),
+    version: inputs.version
+  });
   setOutput("release", "true");
   setOutput("model", plan.model);
   setOutput("version", String(plan.version));
   setOutput("image", plan.image);
   setOutput("tags", plan.tags.join("\n"));
-  setOutput("labels", Object.entries(plan.labels).map(([k, v]) => `${k}=${v}`).join("\n"));
+  setOutput(
+    "labels",
+    Object.entries(plan.labels).map(([k, v]) => `${k}=${v}`).join("\n")
+  );
   setOutput("artifact", plan.artifact);
   setOutput("sha256", plan.sha256);
   await summary.addHeading(`Release plan: ${plan.model} v${plan.version}`, 3).addTable([
-    [{ data: "image", header: true }, { data: "tags", header: true }, { data: "artifact sha256", header: true }],
+    [
+      { data: "image", header: true },
+      { data: "tags", header: true },
+      { data: "artifact sha256", header: true }
+    ],
     [plan.image, plan.tags.join(", "), plan.sha256]
   ]).write();
 }

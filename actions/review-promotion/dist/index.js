@@ -14958,7 +14958,7 @@ var require_util4 = __commonJS({
     var { getEncoding } = require_encoding();
     var { serializeAMimeType, parseMIMEType } = require_data_url();
     var { types } = __require("node:util");
-    var { StringDecoder: StringDecoder2 } = __require("string_decoder");
+    var { StringDecoder } = __require("string_decoder");
     var { btoa: btoa2 } = __require("node:buffer");
     var staticPropertyDescriptors = {
       enumerable: true,
@@ -15049,7 +15049,7 @@ var require_util4 = __commonJS({
             dataURL += serializeAMimeType(parsed);
           }
           dataURL += ";base64,";
-          const decoder = new StringDecoder2("latin1");
+          const decoder = new StringDecoder("latin1");
           for (const chunk of bytes) {
             dataURL += btoa2(decoder.write(chunk));
           }
@@ -15078,7 +15078,7 @@ var require_util4 = __commonJS({
         }
         case "BinaryString": {
           let binaryString = "";
-          const decoder = new StringDecoder2("latin1");
+          const decoder = new StringDecoder("latin1");
           for (const chunk of bytes) {
             binaryString += decoder.write(chunk);
           }
@@ -50407,7 +50407,9 @@ function createGitHubClient(options) {
         return retryCount < 2;
       },
       onSecondaryRateLimit: (retryAfter, request2, _octokit, retryCount) => {
-        warn(`GitHub secondary rate limit on ${request2.method} ${request2.url}; retrying in ${retryAfter} s`);
+        warn(
+          `GitHub secondary rate limit on ${request2.method} ${request2.url}; retrying in ${retryAfter} s`
+        );
         return retryCount < 2;
       }
     }
@@ -50416,7 +50418,10 @@ function createGitHubClient(options) {
 
 // src/github/git.ts
 import { execFile } from "node:child_process";
-var BOT = { name: "github-actions[bot]", email: "41898282+github-actions[bot]@users.noreply.github.com" };
+var BOT = {
+  name: "github-actions[bot]",
+  email: "41898282+github-actions[bot]@users.noreply.github.com"
+};
 function createGit(cwd, options = {}) {
   const author = options.author ?? BOT;
   const base = ["-c", `user.name=${author.name}`, "-c", `user.email=${author.email}`];
@@ -50448,11 +50453,17 @@ function createGit(cwd, options = {}) {
     },
     async push(remote, branch, pushOptions = {}) {
       try {
-        await run2(["push", ...pushOptions.force ? ["--force"] : [], remote, `HEAD:refs/heads/${branch}`]);
+        await run2([
+          "push",
+          ...pushOptions.force ? ["--force"] : [],
+          remote,
+          `HEAD:refs/heads/${branch}`
+        ]);
         return "pushed";
       } catch (error63) {
         const stderr = String(error63.stderr ?? "");
-        if (/non-fast-forward|fetch first|rejected|stale info|cannot lock ref/i.test(stderr)) return "rejected";
+        if (/non-fast-forward|fetch first|rejected|stale info|cannot lock ref/i.test(stderr))
+          return "rejected";
         throw error63;
       }
     },
@@ -50485,8 +50496,81 @@ function decisionMarkdown(decision) {
 import { readFileSync as readFileSync2 } from "node:fs";
 
 // src/data/csv.ts
+import { createHash } from "node:crypto";
 import { closeSync, fstatSync, openSync, readSync } from "node:fs";
-import { StringDecoder } from "node:string_decoder";
+
+// src/data/number-bytes.ts
+var POW10 = Array.from({ length: 23 }, (_, i) => 10 ** i);
+function parseNumberBytes(buf, start, end) {
+  while (start < end && (buf[start] === 32 || buf[start] === 9)) start++;
+  while (end > start && (buf[end - 1] === 32 || buf[end - 1] === 9 || buf[end - 1] === 13)) end--;
+  if (start === end) return Number.NaN;
+  let i = start;
+  let negative = false;
+  if (buf[i] === 45 || buf[i] === 43) {
+    negative = buf[i] === 45;
+    i++;
+  }
+  let mantissa = 0;
+  let digits = 0;
+  let exponent = 0;
+  let sawDigit = false;
+  for (; i < end; i++) {
+    const c = buf[i] - 48;
+    if (c < 0 || c > 9) break;
+    sawDigit = true;
+    if (mantissa === 0 && c === 0) continue;
+    if (digits < 15) {
+      mantissa = mantissa * 10 + c;
+      digits++;
+    } else return void 0;
+  }
+  if (i < end && buf[i] === 46) {
+    for (i++; i < end; i++) {
+      const c = buf[i] - 48;
+      if (c < 0 || c > 9) break;
+      sawDigit = true;
+      if (mantissa === 0 && c === 0) {
+        exponent--;
+        continue;
+      }
+      if (digits < 15) {
+        mantissa = mantissa * 10 + c;
+        digits++;
+        exponent--;
+      } else return void 0;
+    }
+  }
+  if (!sawDigit) return void 0;
+  if (i < end && (buf[i] === 101 || buf[i] === 69)) {
+    i++;
+    let expNegative = false;
+    if (buf[i] === 45 || buf[i] === 43) {
+      expNegative = buf[i] === 45;
+      i++;
+    }
+    let e = 0;
+    const first = i;
+    for (; i < end; i++) {
+      const c = buf[i] - 48;
+      if (c < 0 || c > 9) break;
+      e = e * 10 + c;
+      if (e > 1e3) return void 0;
+    }
+    if (i === first) return void 0;
+    exponent += expNegative ? -e : e;
+  }
+  if (i !== end) return void 0;
+  let value;
+  if (mantissa === 0) value = 0;
+  else if (exponent === 0) value = mantissa;
+  else if (exponent > 0 && exponent <= 22) value = mantissa * POW10[exponent];
+  else if (exponent < 0 && exponent >= -22) value = mantissa / POW10[-exponent];
+  else return void 0;
+  return negative ? -value : value;
+}
+
+// src/data/csv.ts
 var CHUNK_BYTES = 1 << 20;
 function loadDataset(file2, options) {
   const parsed = parseNumericCsv(file2, options.features ?? null, options.target, true);
@@ -50511,6 +50595,7 @@ function loadDataset(file2, options) {
     rowCount: parsed.rowCount,
     x: parsed.x,
     y,
+    sha256: parsed.sha256,
     classes: [negative, options.positiveClass],
     positiveClass: options.positiveClass
   };
@@ -50524,9 +50609,10 @@ function parseNumericCsv(file2, wanted, target, requireTarget) {
   }
   try {
     const size = fstatSync(fd).size;
-    const lines = lineReader(fd);
-    const headerLine = lines.next();
-    if (headerLine.done || headerLine.value.trim() === "") {
+    const hash2 = createHash("sha256");
+    const lines = readHeader(fd, hash2);
+    const headerLine = lines ?? { value: "" };
+    if (!lines || headerLine.value.trim() === "") {
       throw new Error(`${file2} is empty; expected a header row of column names.`);
     }
     const header = splitCsvLine(headerLine.value, file2, 1);
@@ -50552,76 +50638,125 @@ function parseNumericCsv(file2, wanted, target, requireTarget) {
     }
     const columns = featureNames.map((f) => indexOf.get(f));
     const p = featureNames.length;
-    let capacity = Math.max(16, Math.ceil(size / Math.max(1, headerLine.value.length / 2 + p * 4)));
+    const slot = new Int32Array(header.length).fill(-1);
+    columns.forEach((c, j) => {
+      slot[c] = j;
+    });
+    if (requireTarget) slot[targetIndex] = -2;
+    const bytesPerRow = sampleBytesPerRow(lines.rest.pending) ?? Math.max(8, Buffer.byteLength(headerLine.value));
+    let capacity = Math.max(16, Math.ceil(size / bytesPerRow * 1.02));
     let x = new Float64Array(capacity * p);
     let y = requireTarget ? new Uint8Array(capacity) : new Uint8Array(0);
     const labelIds = /* @__PURE__ */ new Map();
     const labelNames = [];
     let rows = 0;
-    let lineNo = 1;
-    for (let line = lines.next(); !line.done; line = lines.next()) {
-      lineNo++;
-      const text = line.value;
-      if (text === "" || text === "\r") continue;
-      const cells = text.includes('"') ? splitCsvLine(text, file2, lineNo) : text.split(",");
-      if (cells.length !== header.length) {
+    const raggedError = (lineNo, cells) => new Error(
+      `${file2} line ${lineNo}: ${cells} cells; expected ${header.length} to match the header.`
+    );
+    let lineBytes = null;
+    const cellError = (lineNo, column, text) => {
+      if (lineBytes) {
+        let cells = 1;
+        for (let i = lineBytes.start; i < lineBytes.end; i++) if (lineBytes.buf[i] === 44) cells++;
+        if (cells !== header.length) return raggedError(lineNo, cells);
+      }
+      return new Error(
+        `${file2} line ${lineNo}, column '${header[column]}': '${text.trim()}' is not a number; expected a finite number or an empty cell.`
+      );
+    };
+    const setLabel = (label, lineNo) => {
+      if (label === "") {
         throw new Error(
-          `${file2} line ${lineNo}: ${cells.length} cells; expected ${header.length} to match the header.`
+          `${file2} line ${lineNo}, column '${target}': the target is missing; every training row needs a label.`
         );
       }
-      if (rows === capacity) {
-        capacity *= 2;
-        const grown = new Float64Array(capacity * p);
-        grown.set(x);
-        x = grown;
-        if (requireTarget) {
-          const grownY = new Uint8Array(capacity);
-          grownY.set(y);
-          y = grownY;
+      let id = labelIds.get(label);
+      if (id === void 0) {
+        if (labelNames.length === 2) {
+          throw new Error(
+            `${file2} line ${lineNo}, column '${target}': a third class '${label}' besides ${labelNames.map((n) => `'${n}'`).join(" and ")}; expected exactly two classes.`
+          );
         }
+        id = labelNames.length;
+        labelIds.set(label, id);
+        labelNames.push(label);
       }
+      y[rows] = id;
+    };
+    const grow = () => {
+      capacity *= 2;
+      const grown = new Float64Array(capacity * p);
+      grown.set(x);
+      x = grown;
+      if (requireTarget) {
+        const grownY = new Uint8Array(capacity);
+        grownY.set(y);
+        y = grownY;
+      }
+    };
+    const quotedLine = (buf, start, end, lineNo, base) => {
+      const cells = splitCsvLine(buf.toString("utf8", start, end), file2, lineNo);
+      if (cells.length !== header.length) throw raggedError(lineNo, cells.length);
+      lineBytes = null;
+      cells.forEach((cell, c) => {
+        const s = slot[c];
+        if (s === -2) setLabel(cell.trim(), lineNo);
+        else if (s >= 0) {
+          const t = cell.trim();
+          if (t === "" || t === "NA" || t === "NaN") x[base + s] = Number.NaN;
+          else {
+            const v = Number(t);
+            if (!Number.isFinite(v)) throw cellError(lineNo, c, cell);
+            x[base + s] = v;
+          }
+        }
+      });
+      rows++;
+    };
+    forEachLine(lines.rest, hash2, (buf, start, end, lineNo) => {
+      if (end === start || end === start + 1 && buf[start] === 13) return;
+      if (rows === capacity) grow();
       const base = rows * p;
-      for (let j = 0; j < p; j++) {
-        const raw = cells[columns[j]];
-        const cell = raw.trim();
-        if (cell === "" || cell === "NA" || cell === "NaN") {
-          x[base + j] = Number.NaN;
+      lineBytes = { buf, start, end };
+      let column = 0;
+      let cellStart = start;
+      for (let i = start; i <= end; i++) {
+        const byte = i < end ? buf[i] : 44;
+        if (byte === 34) return quotedLine(buf, start, end, lineNo, base);
+        if (byte !== 44) continue;
+        if (column >= header.length) {
+          column++;
+          cellStart = i + 1;
           continue;
         }
-        const value = Number(cell);
-        if (!Number.isFinite(value)) {
-          throw new Error(
-            `${file2} line ${lineNo}, column '${featureNames[j]}': '${cell}' is not a number; expected a finite number or an empty cell.`
-          );
-        }
-        x[base + j] = value;
-      }
-      if (requireTarget) {
-        const label = cells[targetIndex].trim();
-        if (label === "") {
-          throw new Error(
-            `${file2} line ${lineNo}, column '${target}': the target is missing; every training row needs a label.`
-          );
-        }
-        let id = labelIds.get(label);
-        if (id === void 0) {
-          if (labelNames.length === 2) {
-            throw new Error(
-              `${file2} line ${lineNo}, column '${target}': a third class '${label}' besides ${labelNames.map((n) => `'${n}'`).join(" and ")}; expected exactly two classes.`
-            );
+        const s = slot[column];
+        if (s >= 0) {
+          let v = parseNumberBytes(buf, cellStart, i);
+          if (v === void 0) {
+            const text = buf.toString("utf8", cellStart, i).trim();
+            v = text === "NA" || text === "NaN" ? Number.NaN : Number(text);
+            if (!Number.isFinite(v) && !(text === "NA" || text === "NaN"))
+              throw cellError(lineNo, column, text);
           }
-          id = labelNames.length;
-          labelIds.set(label, id);
-          labelNames.push(label);
+          x[base + s] = v;
+        } else if (s === -2) {
+          setLabel(buf.toString("utf8", cellStart, i).trim(), lineNo);
         }
-        y[rows] = id;
+        column++;
+        cellStart = i + 1;
       }
+      if (column !== header.length) throw raggedError(lineNo, column);
       rows++;
-    }
+    });
     if (rows === 0) throw new Error(`${file2} has a header but no data rows.`);
-    const result = { featureNames, rowCount: rows, x: x.slice(0, rows * p) };
+    const result = {
+      featureNames,
+      rowCount: rows,
+      x: x.subarray(0, rows * p),
+      sha256: `sha256:${hash2.digest("hex")}`
+    };
     if (requireTarget) {
-      result.labels = { ids: y.slice(0, rows), names: labelNames };
+      result.labels = { ids: y.subarray(0, rows), names: labelNames };
     }
     return result;
   } finally {
@@ -50653,23 +50788,73 @@ function splitCsvLine(line, file2, lineNo) {
   cells.push(cell);
   return cells;
 }
-function* lineReader(fd) {
-  const buffer = Buffer.allocUnsafe(CHUNK_BYTES);
-  const decoder = new StringDecoder("utf8");
-  let carry = "";
+function sampleBytesPerRow(bytes) {
+  let lines = 0;
+  let last = 0;
+  for (let i = bytes.indexOf(10); i >= 0; i = bytes.indexOf(10, i + 1)) {
+    lines++;
+    last = i + 1;
+  }
+  return lines >= 4 ? last / lines : null;
+}
+function readHeader(fd, hash2) {
+  let pending = Buffer.alloc(0);
+  const chunk = Buffer.allocUnsafe(256 * 1024);
   for (; ; ) {
-    const n = readSync(fd, buffer, 0, CHUNK_BYTES, null);
-    if (n === 0) break;
-    const text = carry + decoder.write(buffer.subarray(0, n));
+    const nl = pending.indexOf(10);
+    if (nl >= 0) {
+      const end = nl > 0 && pending[nl - 1] === 13 ? nl - 1 : nl;
+      return {
+        value: pending.toString("utf8", 0, end).replace(/^\uFEFF/, ""),
+        rest: { fd, pending: pending.subarray(nl + 1) }
+      };
+    }
+    const n = readSync(fd, chunk, 0, chunk.length, null);
+    hash2.update(chunk.subarray(0, n));
+    if (n === 0) {
+      if (pending.length === 0) return null;
+      return {
+        value: pending.toString("utf8").replace(/^\uFEFF/, "").replace(/\r$/, ""),
+        rest: { fd, pending: Buffer.alloc(0) }
+      };
+    }
+    pending = Buffer.concat([pending, chunk.subarray(0, n)]);
+  }
+}
+function forEachLine(rest, hash2, onLine) {
+  let buffer = Buffer.allocUnsafe(Math.max(CHUNK_BYTES, rest.pending.length * 2));
+  rest.pending.copy(buffer, 0);
+  let filled = rest.pending.length;
+  let lineNo = 1;
+  let eof = false;
+  while (!eof || filled > 0) {
+    if (!eof) {
+      if (filled === buffer.length) {
+        const bigger = Buffer.allocUnsafe(buffer.length * 2);
+        buffer.copy(bigger, 0, 0, filled);
+        buffer = bigger;
+      }
+      const n = readSync(rest.fd, buffer, filled, buffer.length - filled, null);
+      hash2.update(buffer.subarray(filled, filled + n));
+      if (n === 0) eof = true;
+      filled += n;
+    }
     let start = 0;
-    for (let nl = text.indexOf("\n", start); nl >= 0; nl = text.indexOf("\n", start)) {
-      const end = nl > start && text.charCodeAt(nl - 1) === 13 ? nl - 1 : nl;
-      yield text.slice(start, end);
+    for (let nl = buffer.indexOf(10, start); nl >= 0 && nl < filled; nl = buffer.indexOf(10, start)) {
+      lineNo++;
+      onLine(buffer, start, nl > start && buffer[nl - 1] === 13 ? nl - 1 : nl, lineNo);
       start = nl + 1;
     }
-    carry = text.slice(start);
+    if (eof) {
+      if (start < filled) {
+        lineNo++;
+        onLine(buffer, start, filled, lineNo);
+      }
+      break;
+    }
+    buffer.copy(buffer, 0, start, filled);
+    filled -= start;
   }
-  if (carry !== "") yield carry.endsWith("\r") ? carry.slice(0, -1) : carry;
 }
 
 // src/data/dataset.ts
@@ -50677,22 +50862,25 @@ function selectRows(data, rows) {
   const p = data.featureNames.length;
   const x = new Float64Array(rows.length * p);
   const y = new Uint8Array(rows.length);
+  const source = data.x;
   for (let i = 0; i < rows.length; i++) {
     const r = rows[i];
-    x.set(data.x.subarray(r * p, r * p + p), i * p);
+    const from = r * p;
+    const to = i * p;
+    for (let j = 0; j < p; j++) x[to + j] = source[from + j];
     y[i] = data.y[r];
   }
   return { ...data, rowCount: rows.length, x, y };
 }
 
 // src/data/fingerprint.ts
-import { createHash } from "node:crypto";
+import { createHash as createHash2 } from "node:crypto";
 function sha256(bytes) {
-  return `sha256:${createHash("sha256").update(bytes).digest("hex")}`;
+  return `sha256:${createHash2("sha256").update(bytes).digest("hex")}`;
 }
 
 // src/data/split.ts
-import { createHash as createHash2 } from "node:crypto";
+import { createHash as createHash3 } from "node:crypto";
 function seededRandom(seed) {
   let a = seed >>> 0;
   return () => {
@@ -50728,8 +50916,7 @@ function splitRows(labels, options) {
   const train = [];
   groups2.forEach((group, g) => {
     shuffle(group, random);
-    test.push(...group.slice(0, take[g]));
-    train.push(...group.slice(take[g]));
+    for (let k = 0; k < group.length; k++) (k < take[g] ? test : train).push(group[k]);
   });
   if (test.length === 0 || train.length === 0) {
     throw new RangeError(
@@ -50742,7 +50929,7 @@ function splitRows(labels, options) {
   };
 }
 function rowsHash(rows) {
-  return `sha256:${createHash2("sha256").update(Buffer.from(rows.buffer, rows.byteOffset, rows.byteLength)).digest("hex").slice(0, 16)}`;
+  return `sha256:${createHash3("sha256").update(Buffer.from(rows.buffer, rows.byteOffset, rows.byteLength)).digest("hex").slice(0, 16)}`;
 }
 
 // src/features/preprocess.ts
@@ -50792,13 +50979,32 @@ function fitGradientAscent(x, y, rowCount, p, options) {
 }
 
 // src/model/newton.ts
+var WARM_START_ROWS = 2e4;
 function fitNewton(x, y, rowCount, p, options) {
   const q = p + 1;
-  const beta = new Float64Array(q);
-  let positives = 0;
-  for (let i = 0; i < rowCount; i++) positives += y[i];
-  const base = Math.min(Math.max(positives / rowCount, 1e-6), 1 - 1e-6);
-  beta[p] = Math.log(base / (1 - base));
+  let beta = new Float64Array(q);
+  let warmIterations = 0;
+  if (rowCount > WARM_START_ROWS) {
+    const step = rowCount / WARM_START_ROWS;
+    const xs = new Float64Array(WARM_START_ROWS * p);
+    const ys = new Uint8Array(WARM_START_ROWS);
+    for (let k = 0; k < WARM_START_ROWS; k++) {
+      const r = Math.floor(k * step);
+      for (let j = 0; j < p; j++) xs[k * p + j] = x[r * p + j];
+      ys[k] = y[r];
+    }
+    const sample = fitNewton(xs, ys, WARM_START_ROWS, p, {
+      ...options,
+      l2: options.l2 * WARM_START_ROWS / rowCount
+    });
+    beta = Float64Array.from([...sample.coefficients, sample.intercept]);
+    warmIterations = sample.iterations;
+  } else {
+    let positives = 0;
+    for (let i = 0; i < rowCount; i++) positives += y[i];
+    const base = Math.min(Math.max(positives / rowCount, 1e-6), 1 - 1e-6);
+    beta[p] = Math.log(base / (1 - base));
+  }
   const hessian = new Float64Array(q * q);
   const gradient = new Float64Array(q);
   const row = new Float64Array(q);
@@ -50858,7 +51064,7 @@ function fitNewton(x, y, rowCount, p, options) {
   return {
     coefficients: Array.from(beta.subarray(0, p)),
     intercept: beta[p],
-    iterations,
+    iterations: iterations + warmIterations,
     converged
   };
 }
@@ -51026,8 +51232,17 @@ function createPredictor(artifact) {
       };
     },
     probabilities(x, rowCount) {
+      if (x.length < rowCount * p)
+        throw new RangeError(
+          `Got ${x.length} values for ${rowCount} rows; expected ${rowCount * p}.`
+        );
       const out = new Float64Array(rowCount);
-      for (let i = 0; i < rowCount; i++) out[i] = probability(x.subarray(i * p, i * p + p));
+      for (let i = 0; i < rowCount; i++) {
+        const row = i * p;
+        for (let j = 0; j < p; j++) scratch[j] = x[row + j];
+        transformRow(prep, scratch, scratch);
+        out[i] = model.predictProbability(scratch);
+      }
       return out;
     }
   };
@@ -51087,22 +51302,37 @@ function computeMetrics(y, probabilities) {
   };
 }
 function rocCurve(y, scores) {
-  const order = Array.from(scores.keys()).sort((a, b) => scores[b] - scores[a]);
   let positives = 0;
   for (let i = 0; i < y.length; i++) positives += y[i];
   const negatives = y.length - positives;
+  const pos = new Float64Array(positives);
+  const neg = new Float64Array(negatives);
+  for (let i = 0, a2 = 0, b2 = 0; i < y.length; i++) {
+    if (y[i]) pos[a2++] = scores[i];
+    else neg[b2++] = scores[i];
+  }
+  pos.sort();
+  neg.sort();
   const roc = [{ fpr: 0, tpr: 0, threshold: Number.MAX_VALUE }];
   let tp = 0;
   let fp = 0;
   let auc = 0;
-  for (let k = 0; k < order.length; ) {
-    const threshold = scores[order[k]];
+  let a = positives - 1;
+  let b = negatives - 1;
+  while (a >= 0 || b >= 0) {
+    const threshold = Math.max(
+      a >= 0 ? pos[a] : Number.NEGATIVE_INFINITY,
+      b >= 0 ? neg[b] : Number.NEGATIVE_INFINITY
+    );
     const prevTpr = positives ? tp / positives : 0;
     const prevFpr = negatives ? fp / negatives : 0;
-    while (k < order.length && scores[order[k]] === threshold) {
-      if (y[order[k]]) tp++;
-      else fp++;
-      k++;
+    while (a >= 0 && pos[a] === threshold) {
+      tp++;
+      a--;
+    }
+    while (b >= 0 && neg[b] === threshold) {
+      fp++;
+      b--;
     }
     const tpr = positives ? tp / positives : 0;
     const fpr = negatives ? fp / negatives : 0;
@@ -51305,19 +51535,33 @@ function rescoreCandidate(config2, candidate, production, dataPath = candidate.a
   try {
     bytes = readFileSync2(dataPath);
   } catch {
-    throw new Error(`Cannot re-score v${candidate.version}: its training data '${dataPath}' is not in this checkout.`);
+    throw new Error(
+      `Cannot re-score v${candidate.version}: its training data '${dataPath}' is not in this checkout.`
+    );
   }
   if (sha256(bytes) !== lineage.dataSha256) {
     throw new Error(
       `Cannot re-score v${candidate.version}: '${dataPath}' changed since it was trained (was ${lineage.dataSha256.slice(0, 19)}\u2026, now ${sha256(bytes).slice(0, 19)}\u2026). Retrain to get a fresh candidate.`
     );
   }
-  const data = loadDataset(dataPath, { target: candidate.artifact.target, positiveClass: candidate.artifact.positiveClass, features: candidate.artifact.features });
+  const data = loadDataset(dataPath, {
+    target: candidate.artifact.target,
+    positiveClass: candidate.artifact.positiveClass,
+    features: candidate.artifact.features
+  });
   const split = splitRows(data.y, lineage.split);
   if (rowsHash(split.test) !== lineage.split.testRowsHash) {
-    throw new Error(`Cannot re-score v${candidate.version}: its test rows could not be rebuilt from the recorded split (hash mismatch).`);
+    throw new Error(
+      `Cannot re-score v${candidate.version}: its test rows could not be rebuilt from the recorded split (hash mismatch).`
+    );
   }
-  return compareWithProduction(candidate.artifact, candidate.version, selectRows(data, split.test), production, config2.promotion);
+  return compareWithProduction(
+    candidate.artifact,
+    candidate.version,
+    selectRows(data, split.test),
+    production,
+    config2.promotion
+  );
 }
 
 // src/model/artifact.ts
@@ -51595,15 +51839,21 @@ var PROMOTION_LABEL = "model-promotion";
 var STAGE_EVENTS = /* @__PURE__ */ new Set(["promoted", "archived", "rolled_back"]);
 function classifyRegistryChange(before, after) {
   const names = /* @__PURE__ */ new Set([...Object.keys(before.models), ...Object.keys(after.models)]);
-  const changed = [...names].filter((n) => JSON.stringify(before.models[n]) !== JSON.stringify(after.models[n]));
+  const changed = [...names].filter(
+    (n) => JSON.stringify(before.models[n]) !== JSON.stringify(after.models[n])
+  );
   if (changed.length !== 1) {
-    return { kind: "invalid", reason: changed.length === 0 ? "the registry is unchanged" : `it changes ${changed.length} models (${changed.join(", ")}); expected one` };
+    return {
+      kind: "invalid",
+      reason: changed.length === 0 ? "the registry is unchanged" : `it changes ${changed.length} models (${changed.join(", ")}); expected one`
+    };
   }
   const model = changed[0];
   const a = before.models[model];
   const b = after.models[model];
   if (!a || !b) return { kind: "invalid", reason: `it adds or removes model '${model}'` };
-  if (a.versions.length !== b.versions.length) return { kind: "invalid", reason: "it adds or removes versions" };
+  if (a.versions.length !== b.versions.length)
+    return { kind: "invalid", reason: "it adds or removes versions" };
   for (let i = 0; i < a.versions.length; i++) {
     const { stage: _s1, ...va } = a.versions[i];
     const { stage: _s2, ...vb } = b.versions[i];
@@ -51612,27 +51862,48 @@ function classifyRegistryChange(before, after) {
     }
   }
   const prefix = b.history.slice(0, a.history.length);
-  if (JSON.stringify(prefix) !== JSON.stringify(a.history)) return { kind: "invalid", reason: "it rewrites existing history; history is append-only" };
+  if (JSON.stringify(prefix) !== JSON.stringify(a.history))
+    return { kind: "invalid", reason: "it rewrites existing history; history is append-only" };
   const added = b.history.slice(a.history.length);
   if (added.length === 0 || added.some((e) => !STAGE_EVENTS.has(e.type))) {
-    return { kind: "invalid", reason: `its new history events are [${added.map((e) => e.type).join(", ")}]; expected only promoted/archived/rolled_back` };
+    return {
+      kind: "invalid",
+      reason: `its new history events are [${added.map((e) => e.type).join(", ")}]; expected only promoted/archived/rolled_back`
+    };
   }
   const move = added.find((e) => e.type === "promoted" || e.type === "rolled_back");
   if (!move) return { kind: "invalid", reason: "it records no promotion or rollback" };
   const newProd = b.versions.filter((v) => v.stage === "production").map((v) => v.version);
   if (newProd.length !== 1 || newProd[0] !== move.version) {
-    return { kind: "invalid", reason: `its stages do not match its history: production is [${newProd.join(", ")}], history says v${move.version}` };
+    return {
+      kind: "invalid",
+      reason: `its stages do not match its history: production is [${newProd.join(", ")}], history says v${move.version}`
+    };
   }
-  return { kind: move.type === "promoted" ? "promotion" : "rollback", model, version: move.version, from: move.from ?? null };
+  return {
+    kind: move.type === "promoted" ? "promotion" : "rollback",
+    model,
+    version: move.version,
+    from: move.from ?? null
+  };
 }
 
 // src/github/review.ts
 var ReviewEventSchema = external_exports.object({
   action: external_exports.string(),
-  review: external_exports.object({ state: external_exports.string(), commit_id: external_exports.string(), user: external_exports.object({ login: external_exports.string() }).nullable(), html_url: external_exports.string().optional() }),
+  review: external_exports.object({
+    state: external_exports.string(),
+    commit_id: external_exports.string(),
+    user: external_exports.object({ login: external_exports.string() }).nullable(),
+    html_url: external_exports.string().optional()
+  }),
   pull_request: external_exports.object({
     number: external_exports.number().int(),
-    head: external_exports.object({ ref: external_exports.string(), sha: external_exports.string(), repo: external_exports.object({ full_name: external_exports.string() }).nullable() }),
+    head: external_exports.object({
+      ref: external_exports.string(),
+      sha: external_exports.string(),
+      repo: external_exports.object({ full_name: external_exports.string() }).nullable()
+    }),
     base: external_exports.object({ ref: external_exports.string(), repo: external_exports.object({ full_name: external_exports.string() }) }),
     labels: external_exports.array(external_exports.object({ name: external_exports.string() }))
   })
@@ -51650,7 +51921,10 @@ async function reviewPromotion(deps, payload) {
   });
   const sleep = deps.sleep ?? ((ms) => new Promise((r) => setTimeout(r, ms)));
   if (event.action !== "submitted" || event.review.state.toLowerCase() !== "approved") {
-    return { status: "ignored", reason: `review is '${event.review.state}' (${event.action}); only an approval merges a promotion PR` };
+    return {
+      status: "ignored",
+      reason: `review is '${event.review.state}' (${event.action}); only an approval merges a promotion PR`
+    };
   }
   const refuse = async (reasons2, close = false) => {
     const body = [
@@ -51668,15 +51942,22 @@ _Checked by [this run](${deps.runUrl})._` : ""
   };
   const reasons = [];
   const labels = event.pull_request.labels.map((l) => l.name);
-  if (!labels.includes(PROMOTION_LABEL)) reasons.push(`the PR lacks the \`${PROMOTION_LABEL}\` label`);
-  if (!event.pull_request.head.ref.startsWith("promote/")) reasons.push(`its head branch \`${event.pull_request.head.ref}\` is not a \`promote/\` branch`);
+  if (!labels.includes(PROMOTION_LABEL))
+    reasons.push(`the PR lacks the \`${PROMOTION_LABEL}\` label`);
+  if (!event.pull_request.head.ref.startsWith("promote/"))
+    reasons.push(`its head branch \`${event.pull_request.head.ref}\` is not a \`promote/\` branch`);
   const headRepo = event.pull_request.head.repo?.full_name ?? "(deleted fork)";
-  if (headRepo !== `${owner}/${repo}`) reasons.push(`its head is in \`${headRepo}\`, not in \`${owner}/${repo}\`; promotions from forks are never merged`);
+  if (headRepo !== `${owner}/${repo}`)
+    reasons.push(
+      `its head is in \`${headRepo}\`, not in \`${owner}/${repo}\`; promotions from forks are never merged`
+    );
   if (reasons.length) return refuse(reasons);
   const reviewer = event.review.user?.login ?? "(unknown)";
   const permission = await reviewerPermission(gh, owner, repo, reviewer);
   if (!WRITERS.has(permission)) {
-    return refuse([`@${reviewer} has \`${permission}\` permission; approving a promotion needs write, maintain or admin`]);
+    return refuse([
+      `@${reviewer} has \`${permission}\` permission; approving a promotion needs write, maintain or admin`
+    ]);
   }
   let pr = (await gh.rest.pulls.get({ owner, repo, pull_number: number4 })).data;
   for (let i = 0; pr.mergeable === null && i < 5; i++) {
@@ -51685,15 +51966,26 @@ _Checked by [this run](${deps.runUrl})._` : ""
   }
   if (pr.state !== "open") return refuse([`the PR is ${pr.merged ? "already merged" : pr.state}`]);
   if (pr.head.sha !== event.review.commit_id) {
-    return refuse([`the approval is for \`${event.review.commit_id.slice(0, 7)}\` but the PR head is now \`${pr.head.sha.slice(0, 7)}\`; review the new commits and approve again`]);
+    return refuse([
+      `the approval is for \`${event.review.commit_id.slice(0, 7)}\` but the PR head is now \`${pr.head.sha.slice(0, 7)}\`; review the new commits and approve again`
+    ]);
   }
   if (pr.mergeable !== true) {
-    return refuse([`GitHub reports the PR as not mergeable (${pr.mergeable_state ?? "unknown"}); it is stale. Close it and let the next training run open a fresh one`]);
+    return refuse([
+      `GitHub reports the PR as not mergeable (${pr.mergeable_state ?? "unknown"}); it is stale. Close it and let the next training run open a fresh one`
+    ]);
   }
-  const files = await gh.paginate(gh.rest.pulls.listFiles, { owner, repo, pull_number: number4, per_page: 100 });
+  const files = await gh.paginate(gh.rest.pulls.listFiles, {
+    owner,
+    repo,
+    pull_number: number4,
+    per_page: 100
+  });
   const others = files.map((f) => f.filename).filter((f) => f !== deps.registryFile);
   if (others.length || files.length === 0) {
-    return refuse([`a promotion PR may change only \`${deps.registryFile}\`; this one also changes ${others.map((f) => `\`${f}\``).join(", ") || "nothing"}`]);
+    return refuse([
+      `a promotion PR may change only \`${deps.registryFile}\`; this one also changes ${others.map((f) => `\`${f}\``).join(", ") || "nothing"}`
+    ]);
   }
   await deps.git.fetch("origin", pr.head.sha);
   await deps.git.fetch("origin", pr.base.ref);
@@ -51701,35 +51993,68 @@ _Checked by [this run](${deps.runUrl})._` : ""
   const before = await readRegistryAt(deps.git, mergeBase, deps.registryFile);
   const after = await readRegistryAt(deps.git, pr.head.sha, deps.registryFile);
   const change = classifyRegistryChange(before, after);
-  if (change.kind === "invalid") return refuse([`the registry change is not a single stage move: ${change.reason}`]);
+  if (change.kind === "invalid")
+    return refuse([`the registry change is not a single stage move: ${change.reason}`]);
   const current = productionVersion(deps.store.read(), change.model);
   if (change.kind === "promotion") {
     const candidate = loadRegisteredArtifact(deps.store, change.model, change.version);
-    const production = current && current.version !== change.version ? { version: current.version, artifact: loadRegisteredArtifact(deps.store, change.model, current.version).artifact } : null;
+    const production = current && current.version !== change.version ? {
+      version: current.version,
+      artifact: loadRegisteredArtifact(deps.store, change.model, current.version).artifact
+    } : null;
     let comparison;
     try {
-      comparison = rescoreCandidate(deps.config, { version: change.version, artifact: candidate.artifact }, production);
+      comparison = rescoreCandidate(
+        deps.config,
+        { version: change.version, artifact: candidate.artifact },
+        production
+      );
     } catch (error63) {
       return refuse([error63.message], true);
     }
     log(comparison.decision.summary);
     if (!comparison.decision.promote) {
       const moved = current?.version !== change.from ? ` Production is now v${current?.version ?? "none"} (the PR expected v${change.from ?? "none"}).` : "";
-      return refuse([`v${change.version} no longer passes the promotion policy.${moved}`, decisionMarkdown(comparison.decision).replace(/\n/g, "\n  ")], true);
+      return refuse(
+        [
+          `v${change.version} no longer passes the promotion policy.${moved}`,
+          decisionMarkdown(comparison.decision).replace(/\n/g, "\n  ")
+        ],
+        true
+      );
     }
   }
   if ((current?.version ?? null) !== change.from) {
-    return refuse([`production is v${current?.version ?? "none"} but this PR was made against v${change.from ?? "none"}; it is stale. The next training run will open an up-to-date PR`], true);
+    return refuse(
+      [
+        `production is v${current?.version ?? "none"} but this PR was made against v${change.from ?? "none"}; it is stale. The next training run will open an up-to-date PR`
+      ],
+      true
+    );
   }
   const title = change.kind === "promotion" ? `Promote ${change.model} v${change.version} to production (#${number4})` : `Roll back ${change.model} to v${change.version} (#${number4})`;
-  const merged = await gh.rest.pulls.merge({ owner, repo, pull_number: number4, merge_method: "squash", sha: pr.head.sha, commit_title: title, commit_message: `Approved by @${reviewer}.` });
+  const merged = await gh.rest.pulls.merge({
+    owner,
+    repo,
+    pull_number: number4,
+    merge_method: "squash",
+    sha: pr.head.sha,
+    commit_title: title,
+    commit_message: `Approved by @${reviewer}.`
+  });
   await gh.rest.issues.createComment({
     owner,
     repo,
     issue_number: number4,
     body: `\u2705 Merged as \`${merged.data.sha.slice(0, 7)}\` after the checks passed (reviewer @${reviewer} has ${permission} permission, registry-only diff, policy re-checked against production v${current?.version ?? "none"}). The release of \`${change.model}-v${change.version}\` starts now${deps.runUrl ? `: ${deps.runUrl}` : ""}.`
   });
-  return { status: "merged", model: change.model, version: change.version, kind: change.kind, mergeSha: merged.data.sha };
+  return {
+    status: "merged",
+    model: change.model,
+    version: change.version,
+    kind: change.kind,
+    mergeSha: merged.data.sha
+  };
 }
 async function reviewerPermission(gh, owner, repo, username) {
   try {
@@ -51834,7 +52159,9 @@ function readRunnerContext(env = process.env) {
 }
 function requireRepository(context) {
   if (!context.owner || !context.repo) {
-    throw new Error(`GITHUB_REPOSITORY is '${context.repository}'; expected {owner}/{repo}. Run this inside GitHub Actions.`);
+    throw new Error(
+      `GITHUB_REPOSITORY is '${context.repository}'; expected {owner}/{repo}. Run this inside GitHub Actions.`
+    );
   }
   return { owner: context.owner, repo: context.repo };
 }
@@ -51857,13 +52184,20 @@ async function run() {
   const inputs = getInputs();
   const context = readRunnerContext();
   const { owner, repo } = requireRepository(context);
-  if (!context.eventPath) throw new Error("GITHUB_EVENT_PATH is not set; this action runs on pull_request_review events.");
+  if (!context.eventPath)
+    throw new Error(
+      "GITHUB_EVENT_PATH is not set; this action runs on pull_request_review events."
+    );
   const payload = JSON.parse(readFileSync6(context.eventPath, "utf8"));
   const config2 = loadConfig(inputs.config);
   const registryDir = inputs.registry ?? config2.registry.path;
   const outcome = await reviewPromotion(
     {
-      gh: createGitHubClient({ token: inputs.token, baseUrl: context.apiUrl, warn: (m) => warning(m) }),
+      gh: createGitHubClient({
+        token: inputs.token,
+        baseUrl: context.apiUrl,
+        warn: (m) => warning(m)
+      }),
       git: createGit(context.workspace, { token: inputs.token }),
       owner,
       repo,
@@ -51884,14 +52218,18 @@ async function run() {
   }
   if (outcome.status === "refused") {
     await summary.addHeading("Promotion not merged", 3).addList(outcome.reasons).write();
-    throw new Error(`Promotion not merged: ${outcome.reasons[0]}${outcome.reasons.length > 1 ? ` (and ${outcome.reasons.length - 1} more; see the PR comment)` : ""}`);
+    throw new Error(
+      `Promotion not merged: ${outcome.reasons[0]}${outcome.reasons.length > 1 ? ` (and ${outcome.reasons.length - 1} more; see the PR comment)` : ""}`
+    );
   }
   setOutput("model", outcome.model);
   setOutput("version", String(outcome.version));
   setOutput("kind", outcome.kind);
   setOutput("merge-sha", outcome.mergeSha);
-  await summary.addHeading(`Merged: ${outcome.model} v${outcome.version} is in production`, 3).addRaw(`Squash-merged as \`${outcome.mergeSha.slice(0, 7)}\`. The release job builds and pushes the image next.
-`).write();
+  await summary.addHeading(`Merged: ${outcome.model} v${outcome.version} is in production`, 3).addRaw(
+    `Squash-merged as \`${outcome.mergeSha.slice(0, 7)}\`. The release job builds and pushes the image next.
+`
+  ).write();
 }
 
 // actions/review-promotion/src/index.ts

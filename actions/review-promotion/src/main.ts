@@ -13,13 +13,20 @@ export async function run(): Promise<void> {
   const inputs = getInputs();
   const context = readRunnerContext();
   const { owner, repo } = requireRepository(context);
-  if (!context.eventPath) throw new Error('GITHUB_EVENT_PATH is not set; this action runs on pull_request_review events.');
+  if (!context.eventPath)
+    throw new Error(
+      'GITHUB_EVENT_PATH is not set; this action runs on pull_request_review events.',
+    );
   const payload: unknown = JSON.parse(readFileSync(context.eventPath, 'utf8'));
   const config = loadConfig(inputs.config);
   const registryDir = inputs.registry ?? config.registry.path;
   const outcome = await reviewPromotion(
     {
-      gh: createGitHubClient({ token: inputs.token, baseUrl: context.apiUrl, warn: (m) => core.warning(m) }),
+      gh: createGitHubClient({
+        token: inputs.token,
+        baseUrl: context.apiUrl,
+        warn: (m) => core.warning(m),
+      }),
       git: createGit(context.workspace, { token: inputs.token }),
       owner,
       repo,
@@ -39,7 +46,9 @@ export async function run(): Promise<void> {
   }
   if (outcome.status === 'refused') {
     await core.summary.addHeading('Promotion not merged', 3).addList(outcome.reasons).write();
-    throw new Error(`Promotion not merged: ${outcome.reasons[0]}${outcome.reasons.length > 1 ? ` (and ${outcome.reasons.length - 1} more; see the PR comment)` : ''}`);
+    throw new Error(
+      `Promotion not merged: ${outcome.reasons[0]}${outcome.reasons.length > 1 ? ` (and ${outcome.reasons.length - 1} more; see the PR comment)` : ''}`,
+    );
   }
   core.setOutput('model', outcome.model);
   core.setOutput('version', String(outcome.version));
@@ -47,6 +56,8 @@ export async function run(): Promise<void> {
   core.setOutput('merge-sha', outcome.mergeSha);
   await core.summary
     .addHeading(`Merged: ${outcome.model} v${outcome.version} is in production`, 3)
-    .addRaw(`Squash-merged as \`${outcome.mergeSha.slice(0, 7)}\`. The release job builds and pushes the image next.\n`)
+    .addRaw(
+      `Squash-merged as \`${outcome.mergeSha.slice(0, 7)}\`. The release job builds and pushes the image next.\n`,
+    )
     .write();
 }

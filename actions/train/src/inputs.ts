@@ -21,7 +21,9 @@ export interface TrainInputs {
 export function getInputs(): TrainInputs {
   const retention = Number(core.getInput('retention-days', { required: true }));
   if (!Number.isInteger(retention) || retention < 1 || retention > 90) {
-    throw new Error(`Input 'retention-days' is '${core.getInput('retention-days')}'; expected a whole number of days from 1 to 90.`);
+    throw new Error(
+      `Input 'retention-days' is '${core.getInput('retention-days')}'; expected a whole number of days from 1 to 90.`,
+    );
   }
   return {
     config: core.getInput('config', { required: true }),

@@ -30,7 +30,10 @@ export async function run(): Promise<void> {
   core.setOutput('roc-auc', String(test.rocAuc));
   core.setOutput('promote', String(decision.promote));
   core.setOutput('decision', decision.summary);
-  core.setOutput('production-version', decision.production ? String(decision.production.version) : '');
+  core.setOutput(
+    'production-version',
+    decision.production ? String(decision.production.version) : '',
+  );
   core.setOutput('comparison', result.comparisonFile);
   core.setOutput('report', result.reportFile);
 
@@ -38,12 +41,19 @@ export async function run(): Promise<void> {
   if (inputs.upload) {
     if (process.env.ACTIONS_RUNTIME_TOKEN) {
       const files = readdirSync(inputs.outDir).map((f) => resolve(join(inputs.outDir, f)));
-      const { id } = await new DefaultArtifactClient().uploadArtifact(inputs.artifactName, files, resolve(inputs.outDir), {
-        retentionDays: inputs.retentionDays,
-      });
+      const { id } = await new DefaultArtifactClient().uploadArtifact(
+        inputs.artifactName,
+        files,
+        resolve(inputs.outDir),
+        {
+          retentionDays: inputs.retentionDays,
+        },
+      );
       footer = `Uploaded the model and report as workflow artifact \`${inputs.artifactName}\` (id ${id}).`;
     } else {
-      core.warning('Not running inside GitHub Actions (no ACTIONS_RUNTIME_TOKEN): skipped the artifact upload.');
+      core.warning(
+        'Not running inside GitHub Actions (no ACTIONS_RUNTIME_TOKEN): skipped the artifact upload.',
+      );
       footer = `Artifact upload skipped: not running inside GitHub Actions. Files are in \`${inputs.outDir}\`.`;
     }
   }

@@ -1,0 +1,152 @@
+import { execFile } from 'node:child_process';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { promisify } from 'node:util';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { projectWorkspace } from '../actions/workspace.js';
+
+const exec = promisify(execFile);
+const BIN = resolve('bin/oncoclear.js');
+
+async function cli(args: string[], cwd: string) {
+  try {
+    const { stdout, stderr } = await exec('node', [BIN, ...args], { cwd });
+    return { code: 0, stdout, stderr };
+  } catch (error) {
+    const e = error as { code: number; stdout: string; stderr: string };
+    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
+  }
+}
+
+let ws: string;
+beforeAll(async () => {
+  ws = projectWorkspace('oncoclear-cli-');
+});
+
+describe('oncoclear CLI', () => {
+  it('prints help for every command', async () => {
+    for (const command of ['train', 'evaluate', 'predict', 'register', 'registry', 'pipeline']) {
+      const { code, stdout } = await cli([command, '--help'], ws);
+      expect(code).toBe(0);
+      expect(stdout).toContain(`Usage: oncoclear ${command}`);
+    }
+  });
+
+  it('train --json prints the artifact path and the metrics, and writes the artifact', async () => {
+    const { code, stdout } = await cli(['train', '--out', 'out', '--json'], ws);
+    expect(code).toBe(0);
+    const result = JSON.parse(stdout);
+    expect(result.artifact).toBe('out/model.json');
+    expect(result.metrics.test.accuracy).toBeGreaterThan(0.95);
+    expect(result.metrics.test.rocAuc).toBeGreaterThan(0.99);
+    expect(result.metrics.train.accuracy).toBeGreaterThan(0.95);
+    expect(existsSync(join(ws, 'out/model.json.sha256'))).toBe(true);
+  });
+
+  it('train without --json shows progress on stderr and a table on stdout', async () => {
+    const { code, stdout, stderr } = await cli(['train', '--out', 'out2'], ws);
+    expect(code).toBe(0);
+    expect(stderr).toContain('Loaded 569 rows × 30 features');
+    expect(stdout).toMatch(/accuracy\s+0\.9\d+\s+0\.9\d+/);
+  });
+
+  it('predict --json keeps input order, ignores the target column and imputes empty cells', async () => {
+    await cli(['train', '--out', 'out', '--json'], ws);
+    const lines = readFileSync(join(ws, 'data/wdbc.csv'), 'utf8').trim().split('\n');
+    const header = lines[0]!;
+    // Rows 1 (malignant) and 20 (benign), then row 1 again with one empty cell.
+    const withGap = lines[1]!.split(',');
+    withGap[3] = '';
+    writeFileSync(
+      join(ws, 'batch.csv'),
+      [header, lines[1], lines[20], withGap.join(',')].join('\n'),
+    );
+    const { code, stdout } = await cli(
+      ['predict', '--model', 'out/model.json', '--input', 'batch.csv', '--json'],
+      ws,
+    );
+    expect(code).toBe(0);
+    const predictions = JSON.parse(stdout) as {
+      label: string;
+      probabilities: Record<string, number>;
+    }[];
+    expect(predictions.map((p) => p.label)).toEqual(['malignant', 'benign', 'malignant']);
+    expect(
+      predictions[0]!.probabilities.malignant! + predictions[0]!.probabilities.benign!,
+    ).toBeCloseTo(1, 12);
+  });
+
+  it('evaluate scores an artifact on labelled data', async () => {
+    const { code, stdout } = await cli(['evaluate', '--model', 'out/model.json', '--json'], ws);
+    expect(code).toBe(0);
+    expect(JSON.parse(stdout).metrics.rows).toBe(569);
+  });
+
+  it('fails with one line naming the problem and exit code 2 for usage errors', async () => {
+    const unknown = await cli(['train', '--bogus'], ws);
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr.trim().split('\n')).toHaveLength(1);
+    expect(unknown.stderr).toContain("Unknown option '--bogus'");
+    const missing = await cli(['predict', '--input', 'x.csv'], ws);
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toContain('Missing --model FILE');
+    const notFound = await cli(['predict', '--model', 'nope.json', '--input', 'x.csv'], ws);
+    expect(notFound.code).toBe(1);
+    expect(notFound.stderr.trim()).toBe(
+      "oncoclear predict: Model file 'nope.json' not found; expected a JSON artifact written by 'oncoclear train'.",
+    );
+  });
+
+  it('pipeline writes to a git-ignored local registry seeded from registry/, never to registry/', async () => {
+    const committed = readFileSync(join(ws, 'registry/registry.json'), 'utf8');
+    const { code, stdout } = await cli(['pipeline', '--json'], ws);
+    expect(code).toBe(0);
+    const result = JSON.parse(stdout);
+    expect(result.registry).toBe('.local/registry');
+    expect(result.version).toBe(2);
+    expect(result.promoted).toBe(false);
+    expect(
+      result.decision.checks.find((c: { name: string }) => c.name === 'beats-production').detail,
+    ).toContain('tie');
+    expect(readFileSync(join(ws, 'registry/registry.json'), 'utf8')).toBe(committed);
+    const show = await cli(['registry', 'show', '--json'], ws);
+    expect(JSON.parse(show.stdout).versions.map((v: { stage: string }) => v.stage)).toEqual([
+      'production',
+      'staging',
+    ]);
+  });
+
+  it('register --json prints the version; promote and rollback record history', async () => {
+    const reg = join(ws, 'reg-cli');
+    const a = JSON.parse(
+      (await cli(['register', '--model', 'out/model.json', '--registry', reg, '--json'], ws))
+        .stdout,
+    );
+    const b = JSON.parse(
+      (await cli(['register', '--model', 'out/model.json', '--registry', reg, '--json'], ws))
+        .stdout,
+    );
+    expect([a.version, b.version]).toEqual([1, 2]);
+    expect(
+      (await cli(['registry', 'promote', '1', '--registry', reg, '--reason', 'first'], ws)).code,
+    ).toBe(0);
+    expect(
+      (await cli(['registry', 'promote', 'v2', '--registry', reg, '--reason', 'second'], ws)).code,
+    ).toBe(0);
+    const back = await cli(['registry', 'rollback', '--registry', reg, '--reason', 'oops'], ws);
+    expect(back.stdout).toContain('v1 is now in production');
+    const history = JSON.parse(
+      (await cli(['registry', 'history', '--registry', reg, '--json'], ws)).stdout,
+    ).history;
+    expect(history.at(-1)).toMatchObject({
+      type: 'rolled_back',
+      version: 1,
+      from: 2,
+      reason: 'oops',
+    });
+    const diff = JSON.parse(
+      (await cli(['registry', 'diff', '1', '2', '--registry', reg, '--json'], ws)).stdout,
+    );
+    expect(diff.metrics).toHaveLength(6);
+  });
+});
