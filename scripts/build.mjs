@@ -21,7 +21,9 @@ const common = {
 
 await build({
   ...common,
-  entryPoints: { cli: 'src/cli/main.ts', service: 'service/main.ts' },
+  entryPoints: { cli: 'src/cli/run.ts', service: 'service/main.ts' },
+  // Minified: V8 parses a third less code on every start (cold start is a service goal).
+  minify: true,
   outdir: 'dist',
   // Dependencies are bundled too: one file loads several times faster than hundreds of
   // node_modules files, which is most of the CLI's start-up and the service's cold start.
@@ -38,14 +40,22 @@ if (process.argv.includes('--actions') || check) {
   const stale = [];
   for (const name of actions) {
     const outfile = join(outRoot, name, 'dist', 'index.js');
-    await build({ ...common, entryPoints: [`actions/${name}/src/index.ts`], outfile, minify: false });
+    await build({
+      ...common,
+      entryPoints: [`actions/${name}/src/index.ts`],
+      outfile,
+      minify: false,
+    });
     if (check) {
       const committed = `actions/${name}/dist/index.js`;
-      if (!existsSync(committed) || !readFileSync(committed).equals(readFileSync(outfile))) stale.push(committed);
+      if (!existsSync(committed) || !readFileSync(committed).equals(readFileSync(outfile)))
+        stale.push(committed);
     }
   }
   if (stale.length) {
-    console.error(`Stale action bundles: ${stale.join(', ')}. Run 'npm run bundle' and commit the result.`);
+    console.error(
+      `Stale action bundles: ${stale.join(', ')}. Run 'npm run bundle' and commit the result.`,
+    );
     process.exit(1);
   }
   console.log(`${check ? 'checked' : 'bundled'} ${actions.length} actions: ${actions.join(', ')}`);

@@ -1,14 +1,61 @@
-// Placeholder until the service lands: `serve` and `start` explain themselves.
-const command = process.argv[2];
-if (command === 'start') {
-  const { main } = await import('../src/cli/main.js');
-  const code = await main(['pipeline']);
-  if (code === 0)
-    process.stdout.write(
-      '\nThe pipeline ran. Serving is not built yet: `oncoclear serve` lands with the service.\n',
-    );
+// Node entry for `oncoclear serve` and `oncoclear start` (bundled to dist/service.js and run by
+// bin/oncoclear.js with argv [node, bin, command, ...flags]). The only place that reads the
+// environment or exits the process; the app itself is built by service/app.ts.
+import { parseServeOptions, SERVE_HELP, UsageError } from './options.js';
+import { startServing } from './serve.js';
+
+const START_HELP = `Usage: oncoclear start
+
+Runs the pipeline (train → compare → register → promote) against the local registry
+.local/registry, then serves its production version on http://localhost:8000 until Ctrl-C.
+`;
+
+/** One line on stderr, whatever the message contains, so a failed start is easy to read. */
+function fail(command: string, error: unknown, code: number): void {
+  const message = (error instanceof Error ? error.message : String(error)).replace(
+    /\s*\n\s*/g,
+    ' ',
+  );
+  process.stderr.write(`oncoclear ${command}: ${message}\n`);
   process.exitCode = code;
-} else {
-  process.stderr.write('oncoclear serve: the service is not built yet.\n');
-  process.exitCode = 1;
 }
+
+async function serveCommand(argv: string[]): Promise<void> {
+  let options: ReturnType<typeof parseServeOptions>;
+  try {
+    options = parseServeOptions(argv, process.env);
+  } catch (error) {
+    return fail('serve', error, error instanceof UsageError ? 2 : 1);
+  }
+  if (!options) return void process.stdout.write(SERVE_HELP);
+  try {
+    await startServing(options);
+  } catch (error) {
+    fail('serve', error, 1);
+  }
+}
+
+async function startCommand(argv: string[]): Promise<void> {
+  if (argv.includes('--help') || argv.includes('-h')) return void process.stdout.write(START_HELP);
+  const cli = await import('../src/cli/main.js');
+  const { LOCAL_REGISTRY } = await import('../src/cli/registry-location.js');
+  const { main } = cli;
+  const code = await main(['pipeline']);
+  if (code !== 0) {
+    process.exitCode = code;
+    return;
+  }
+  try {
+    const options = parseServeOptions(['--registry', LOCAL_REGISTRY, '--port', '8000'], {});
+    const { url, model } = await startServing(options!);
+    process.stdout.write(
+      `\nServing ${model.name} v${model.version} from ${LOCAL_REGISTRY} until Ctrl-C\n  docs:    ${url}/docs\n  predict: POST ${url}/predict\n\n`,
+    );
+  } catch (error) {
+    fail('start', error, 1);
+  }
+}
+
+const [command, ...argv] = process.argv.slice(2);
+if (command === 'start') await startCommand(argv);
+else await serveCommand(argv);

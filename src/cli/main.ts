@@ -57,8 +57,3 @@ export async function main(argv: string[]): Promise<number> {
     return error instanceof CliError ? error.exitCode : 1;
   }
 }
-
-// The bundle is executed by bin/oncoclear.js; tests import main() without running it.
-if (process.argv[1] && /oncoclear(\.js)?$/.test(process.argv[1])) {
-  process.exitCode = await main(process.argv.slice(2));
-}

@@ -1,0 +1,130 @@
+import type { ServedModel } from './served-model.js';
+
+/** Latency buckets in seconds: fine-grained below 10 ms, where a healthy /predict lives. */
+export const LATENCY_BUCKETS = [
+  0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5,
+] as const;
+
+/** Prometheus metrics for the service, hand-written text exposition (format 0.0.4). */
+export interface ServiceMetrics {
+  observeRequest(method: string, route: string, status: number, seconds: number): void;
+  countPredictions(model: ServedModel, label: string, count?: number): void;
+  setModel(model: ServedModel): void;
+  countReload(result: 'success' | 'failure'): void;
+  render(): string;
+}
+
+interface Series {
+  labels: string;
+  count: number;
+  sum: number;
+  buckets: number[];
+}
+
+/** Escapes a label value per the exposition format. */
+export function escapeLabel(value: string): string {
+  return value.replace(/\\/g, '\\\\').replace(/\n/g, '\\n').replace(/"/g, '\\"');
+}
+
+function labels(pairs: Record<string, string>): string {
+  return Object.entries(pairs)
+    .map(([k, v]) => `${k}="${escapeLabel(v)}"`)
+    .join(',');
+}
+
+/** In-memory metrics; cheap to update (one map lookup per request), rendered on scrape. */
+export function createMetrics(): ServiceMetrics {
+  const requests = new Map<string, Series>();
+  const predictions = new Map<string, { labels: string; count: number }>();
+  const reloads = { success: 0, failure: 0 };
+  let model: ServedModel | null = null;
+  return {
+    observeRequest(method, route, status, seconds) {
+      const key = `${method} ${status} ${route}`;
+      let s = requests.get(key);
+      if (!s) {
+        s = {
+          labels: labels({ method, route, status: String(status) }),
+          count: 0,
+          sum: 0,
+          buckets: new Array<number>(LATENCY_BUCKETS.length).fill(0),
+        };
+        requests.set(key, s);
+      }
+      s.count++;
+      s.sum += seconds;
+      // Non-cumulative here; render() accumulates, so an observation touches one bucket.
+      let i = 0;
+      while (i < LATENCY_BUCKETS.length && seconds > LATENCY_BUCKETS[i]!) i++;
+      if (i < LATENCY_BUCKETS.length) s.buckets[i]!++;
+    },
+    countPredictions(m, label, count = 1) {
+      const key = `${m.name}\0${m.version}\0${label}`;
+      let p = predictions.get(key);
+      if (!p) {
+        p = { labels: labels({ model: m.name, version: m.version, class: label }), count: 0 };
+        predictions.set(key, p);
+      }
+      p.count += count;
+    },
+    setModel(m) {
+      model = m;
+    },
+    countReload(result) {
+      reloads[result]++;
+    },
+    render() {
+      const out: string[] = [];
+      out.push(
+        '# HELP oncoclear_http_requests_total HTTP requests by method, matched route pattern and status.',
+        '# TYPE oncoclear_http_requests_total counter',
+      );
+      for (const s of requests.values())
+        out.push(`oncoclear_http_requests_total{${s.labels}} ${s.count}`);
+      out.push(
+        '# HELP oncoclear_http_request_duration_seconds HTTP request latency by route and status.',
+        '# TYPE oncoclear_http_request_duration_seconds histogram',
+      );
+      for (const s of requests.values()) {
+        let cumulative = 0;
+        LATENCY_BUCKETS.forEach((le, i) => {
+          cumulative += s.buckets[i]!;
+          out.push(
+            `oncoclear_http_request_duration_seconds_bucket{${s.labels},le="${le}"} ${cumulative}`,
+          );
+        });
+        out.push(
+          `oncoclear_http_request_duration_seconds_bucket{${s.labels},le="+Inf"} ${s.count}`,
+        );
+        out.push(`oncoclear_http_request_duration_seconds_sum{${s.labels}} ${s.sum}`);
+        out.push(`oncoclear_http_request_duration_seconds_count{${s.labels}} ${s.count}`);
+      }
+      out.push(
+        '# HELP oncoclear_predictions_total Predictions served, by model version and predicted class.',
+        '# TYPE oncoclear_predictions_total counter',
+      );
+      for (const p of predictions.values())
+        out.push(`oncoclear_predictions_total{${p.labels}} ${p.count}`);
+      out.push(
+        '# HELP oncoclear_model_info The model being served (value is always 1).',
+        '# TYPE oncoclear_model_info gauge',
+      );
+      if (model)
+        out.push(
+          `oncoclear_model_info{${labels({ model: model.name, version: model.version, sha256: model.sha256 })}} 1`,
+        );
+      out.push(
+        '# HELP oncoclear_model_loaded_timestamp_seconds When the served model was loaded.',
+        '# TYPE oncoclear_model_loaded_timestamp_seconds gauge',
+      );
+      if (model) out.push(`oncoclear_model_loaded_timestamp_seconds ${model.loadedAt / 1000}`);
+      out.push(
+        '# HELP oncoclear_model_reloads_total Hot reload attempts of the model file, by result.',
+        '# TYPE oncoclear_model_reloads_total counter',
+        `oncoclear_model_reloads_total{result="success"} ${reloads.success}`,
+        `oncoclear_model_reloads_total{result="failure"} ${reloads.failure}`,
+      );
+      return `${out.join('\n')}\n`;
+    },
+  };
+}

@@ -1,0 +1,34 @@
+import type { Context, MiddlewareHandler } from 'hono';
+import { matchedRoutes } from 'hono/route';
+import type { Clock } from '../clock.js';
+import type { ServiceMetrics } from '../metrics.js';
+
+/** Variables this middleware puts on the context. */
+export interface RequestTimingVariables {
+  /** Monotonic ms when the request entered the app; audit latency is measured from here. */
+  startedAt: number;
+}
+
+/**
+ * The matched route pattern (e.g. `/v2/models/:name/infer`), never the raw path, so label
+ * cardinality stays bounded whatever clients send. Middleware is registered for every method
+ * ('ALL'), so the last non-ALL match is the route handler; no match is `unmatched`.
+ */
+export function routeLabel(c: Context): string {
+  const routes = matchedRoutes(c);
+  for (let i = routes.length - 1; i >= 0; i--) {
+    const r = routes[i]!;
+    if (r.method !== 'ALL') return r.path;
+  }
+  return 'unmatched';
+}
+
+/** Times every request and records it by method, route pattern and status. */
+export const requestMetrics = (opts: { metrics: ServiceMetrics; clock: Clock }) =>
+  async function requestMetrics(c, next) {
+    const started = opts.clock.monotonic();
+    c.set('startedAt', started);
+    await next();
+    const seconds = (opts.clock.monotonic() - started) / 1000;
+    opts.metrics.observeRequest(c.req.method, routeLabel(c), c.res.status, seconds);
+  } satisfies MiddlewareHandler<{ Variables: RequestTimingVariables }>;

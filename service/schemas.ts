@@ -1,0 +1,158 @@
+import { z } from '@hono/zod-openapi';
+
+// The request/response schemas. Routes validate with them and /openapi.json is generated from
+// them, so the docs cannot drift from what the server accepts.
+
+/** A measurement: JSON numbers only; zod's number rejects NaN and ±Infinity (e.g. 1e400). */
+export const FeatureValue = z.number({ error: 'expected a finite number' });
+
+/** One row: keyed by feature name, or values in the model's feature order. */
+export const Features = z
+  // An object with a catch-all rather than z.record: same acceptance, half the validation cost
+  // on the /predict hot path (zod compiles object parsing; records go through a generic loop).
+  .union([z.array(FeatureValue), z.object({}).catchall(FeatureValue)])
+  .openapi('Features', {
+    description:
+      "An object keyed by feature name with every feature of the model (see GET /model), or an array of values in the model's feature order.",
+    example: { 'mean radius': 17.99, 'mean texture': 10.38 },
+  });
+
+export const PredictRequest = z.strictObject({ features: Features }).openapi('PredictRequest');
+
+export const ModelRef = z
+  .object({ name: z.string(), version: z.string() })
+  .openapi('ModelRef', { example: { name: 'oncoclear', version: '3' } });
+
+const PredictionFields = {
+  label: z.string().openapi({ example: 'malignant' }),
+  probabilities: z
+    .record(z.string(), z.number())
+    .openapi({ description: 'One probability per class, summing to 1.' }),
+  predictionId: z.string().openapi({ description: 'Also the `id` of the audit log line.' }),
+};
+
+export const PredictResponse = z
+  .object({ ...PredictionFields, model: ModelRef })
+  .openapi('PredictResponse');
+
+export const BatchRequest = z
+  .strictObject({ instances: z.array(Features).min(1) })
+  .openapi('BatchRequest');
+
+export const BatchResponse = z
+  .object({ predictions: z.array(z.object(PredictionFields)), model: ModelRef, count: z.number() })
+  .openapi('BatchResponse');
+
+export const ErrorResponse = z
+  .object({
+    error: z.string(),
+    details: z
+      .object({
+        issues: z.array(z.object({ field: z.string(), message: z.string() })).optional(),
+        expected: z.string().optional(),
+        expectedFeatures: z.array(z.string()).optional(),
+      })
+      .passthrough(),
+  })
+  .openapi('Error');
+
+const ScalarMetrics = z.object({
+  rows: z.number(),
+  accuracy: z.number(),
+  precision: z.number(),
+  recall: z.number(),
+  f1: z.number(),
+  rocAuc: z.number(),
+  logLoss: z.number(),
+});
+
+export const ModelInfo = z
+  .object({
+    name: z.string(),
+    version: z.string(),
+    sha256: z.string(),
+    loadedAt: z.string(),
+    features: z.array(z.string()),
+    classes: z.array(z.string()),
+    positiveClass: z.string(),
+    metrics: z.object({ train: ScalarMetrics, test: ScalarMetrics }),
+    lineage: z.object({
+      commit: z.string().nullable(),
+      dataSha256: z.string(),
+      dataRows: z.number(),
+      configHash: z.string(),
+      createdAt: z.string(),
+      packageVersion: z.string(),
+      split: z.record(z.string(), z.unknown()),
+    }),
+    registry: z
+      .object({
+        version: z.number(),
+        stage: z.string(),
+        registeredAt: z.string().nullable(),
+        event: z.record(z.string(), z.unknown()).nullable(),
+      })
+      .nullable(),
+  })
+  .openapi('ModelInfo');
+
+export const Health = z.object({ status: z.string() }).openapi('Health');
+
+// Open Inference Protocol v2 (KServe REST).
+
+export const OipTensor = z.strictObject({
+  name: z.string(),
+  shape: z.array(z.number().int().nonnegative()),
+  datatype: z.enum(['FP64', 'FP32']),
+  parameters: z.record(z.string(), z.unknown()).optional(),
+  data: z.array(z.union([FeatureValue, z.array(FeatureValue)])),
+});
+
+export const OipInferRequest = z
+  .object({
+    id: z.string().optional(),
+    parameters: z.record(z.string(), z.unknown()).optional(),
+    inputs: z.array(OipTensor).length(1, 'expected exactly one input tensor'),
+    outputs: z.array(z.object({ name: z.string() }).passthrough()).optional(),
+  })
+  .openapi('OipInferRequest', {
+    example: {
+      inputs: [{ name: 'input-0', shape: [1, 30], datatype: 'FP64', data: [17.99, 10.38] }],
+    },
+  });
+
+export const OipInferResponse = z
+  .object({
+    model_name: z.string(),
+    model_version: z.string(),
+    id: z.string(),
+    outputs: z.array(
+      z.object({
+        name: z.string(),
+        datatype: z.string(),
+        shape: z.array(z.number()),
+        data: z.array(z.union([z.string(), z.number()])),
+      }),
+    ),
+  })
+  .openapi('OipInferResponse');
+
+export const OipError = z.object({ error: z.string() }).openapi('OipError');
+
+export const OipModelMetadata = z
+  .object({
+    name: z.string(),
+    versions: z.array(z.string()),
+    platform: z.string(),
+    inputs: z.array(
+      z.object({ name: z.string(), datatype: z.string(), shape: z.array(z.number()) }),
+    ),
+    outputs: z.array(
+      z.object({ name: z.string(), datatype: z.string(), shape: z.array(z.number()) }),
+    ),
+  })
+  .openapi('OipModelMetadata');
+
+export const ModelNameParam = z.object({
+  name: z.string().openapi({ param: { name: 'name', in: 'path' }, example: 'oncoclear' }),
+});

@@ -1,0 +1,150 @@
+import { type Artifact, loadArtifact } from '../src/model/artifact.js';
+import { createPredictor, type Predictor } from '../src/model/predictor.js';
+import { loadRegisteredArtifact, productionVersion } from '../src/registry/operations.js';
+import type { RegistryEvent } from '../src/registry/schema.js';
+import { createRegistryStore } from '../src/registry/store.js';
+
+/** Where the served model came from in the registry, for /model and the audit trail. */
+export interface RegistryInfo {
+  version: number;
+  stage: string;
+  /** The history event that put this version where it is (promoted or rolled back), if any. */
+  event: RegistryEvent | null;
+  /** When the version was registered, from its `registered` event. */
+  registeredAt: string | null;
+}
+
+/**
+ * A verified, ready-to-use model: the artifact, its checksum and the shared predictor. Immutable
+ * once built, so a request can hold on to it while a reload swaps in a successor.
+ */
+export interface ServedModel {
+  readonly name: string;
+  /** Registry version number as a string, or the first 12 hex digits of the sha256 for a file. */
+  readonly version: string;
+  readonly sha256: string;
+  readonly artifact: Artifact;
+  readonly predictor: Predictor;
+  /** Feature name → column, for requests keyed by name. */
+  readonly featureIndex: ReadonlyMap<string, number>;
+  readonly registry: RegistryInfo | null;
+  /** Epoch ms when this process loaded it. */
+  readonly loadedAt: number;
+}
+
+/** How to (re)load the model: the same call serves startup and hot reload. */
+export interface ModelSource {
+  /** Human-readable origin for logs; never includes secrets. */
+  readonly description: string;
+  /** The file whose changes should trigger a reload. */
+  readonly watchFile: string;
+  /** Loads and verifies; throws one clear message on any problem. */
+  load(): ServedModel;
+}
+
+function build(
+  artifact: Artifact,
+  sha256: string,
+  version: string,
+  registry: RegistryInfo | null,
+  now: number,
+): ServedModel {
+  return {
+    name: artifact.name,
+    version,
+    sha256,
+    artifact,
+    predictor: createPredictor(artifact),
+    featureIndex: new Map(artifact.features.map((name, i) => [name, i])),
+    registry,
+    loadedAt: now,
+  };
+}
+
+/** A model file, verified against the registry-provided checksum or its `.sha256` sidecar. */
+export function fileSource(file: string, now: () => number = Date.now): ModelSource {
+  return {
+    description: `file ${file}`,
+    watchFile: file,
+    load() {
+      const { artifact, sha256 } = loadArtifact(file);
+      return build(artifact, sha256, sha256.slice('sha256:'.length, 19), null, now());
+    },
+  };
+}
+
+/**
+ * The production version of a registry's model. Without a name the registry must hold exactly one
+ * model, so a typo cannot silently serve the wrong one. Reloads follow `registry.json`, so a
+ * promotion or rollback is picked up without a restart.
+ */
+export function registrySource(
+  dir: string,
+  modelName?: string,
+  now: () => number = Date.now,
+): ModelSource {
+  const store = createRegistryStore(dir);
+  return {
+    description: `registry ${dir}${modelName ? ` model ${modelName}` : ''}`,
+    watchFile: store.resolve('registry.json'),
+    load() {
+      const registry = store.read();
+      const names = Object.keys(registry.models);
+      let name = modelName;
+      if (!name) {
+        if (names.length !== 1) {
+          throw new Error(
+            `Registry ${dir} holds ${names.length ? `${names.length} models (${names.join(', ')})` : 'no models'}; pass --model-name to choose one.`,
+          );
+        }
+        name = names[0]!;
+      }
+      const production = productionVersion(registry, name);
+      if (!production) {
+        throw new Error(
+          `Model '${name}' in registry ${dir} has no production version; promote one first (oncoclear registry promote).`,
+        );
+      }
+      const loaded = loadRegisteredArtifact(store, name, production.version);
+      const history = registry.models[name]?.history ?? [];
+      const mine = history.filter((e) => e.version === production.version);
+      const event =
+        mine.findLast((e) => e.type === 'promoted' || e.type === 'rolled_back') ??
+        mine.at(-1) ??
+        null;
+      const registeredAt = mine.find((e) => e.type === 'registered')?.at ?? null;
+      return build(
+        loaded.artifact,
+        loaded.sha256,
+        String(production.version),
+        { version: production.version, stage: production.stage, event, registeredAt },
+        now(),
+      );
+    },
+  };
+}
+
+/**
+ * Holds the current model. Swapping replaces one reference, so it is atomic for readers: a request
+ * reads `current` once at its start and finishes on that model even if a reload lands meanwhile.
+ */
+export interface ModelHolder {
+  readonly current: ServedModel | null;
+  /** Installs `next` and returns the model it replaced. */
+  swap(next: ServedModel): ServedModel | null;
+}
+
+/** A holder, optionally pre-loaded. */
+export function createModelHolder(initial: ServedModel | null = null): ModelHolder {
+  let current = initial;
+  return {
+    get current() {
+      return current;
+    },
+    swap(next) {
+      const previous = current;
+      current = next;
+      return previous;
+    },
+  };
+}

@@ -1,0 +1,122 @@
+import { afterAll, describe, expect, it, vi } from 'vitest';
+import { createApp } from '../../service/app.js';
+import { bufferedSink, inputFingerprint, memorySink } from '../../service/audit.js';
+import { createModelHolder } from '../../service/served-model.js';
+import { COMMIT, json, loadFile, post, testApp, trainFixture } from './fixture.js';
+
+const fx = trainFixture();
+afterAll(() => fx.cleanup());
+const model = loadFile(fx.file);
+
+interface Line {
+  type: string;
+  id: string;
+  time: string;
+  endpoint: string;
+  request?: { id: string; row: number };
+  model: { name: string; version: string; sha256: string };
+  lineage: { commit: string | null; dataSha256: string };
+  inputSha256: string;
+  input?: number[];
+  output: { label: string; probabilities: Record<string, number> };
+  latencyMs: number;
+}
+
+describe('audit log', () => {
+  it('writes one JSON line per prediction with model, lineage, fingerprint and output', async () => {
+    const { app, audit, clock } = testApp(model);
+    const res = await json(post(app, '/predict', { features: fx.named(0) }));
+    expect(audit.lines).toHaveLength(1);
+    expect(audit.lines[0]!.endsWith('\n')).toBe(true);
+    expect(audit.lines[0]!.slice(0, -1)).not.toContain('\n');
+    const line = audit.records()[0] as Line;
+    expect(line).toEqual({
+      type: 'prediction',
+      id: res.predictionId,
+      time: new Date(clock.now()).toISOString(),
+      endpoint: '/predict',
+      model: { name: 'oncoclear', version: model.version, sha256: model.sha256 },
+      lineage: { commit: COMMIT, dataSha256: fx.artifact.lineage.dataSha256 },
+      inputSha256: inputFingerprint(Float64Array.from(fx.rows[0]!)),
+      output: { label: res.label, probabilities: res.probabilities },
+      latencyMs: 0,
+    });
+  });
+
+  it('does not log raw measurements by default', async () => {
+    const { app, audit } = testApp(model);
+    await post(app, '/predict', { features: fx.rows[0] });
+    const text = audit.lines.join('');
+    expect(text).not.toContain('"input"');
+    // No measurement value appears in the line (values with 4+ significant digits are distinctive).
+    for (const v of fx.rows[0]!.filter((x) => String(x).length >= 5))
+      expect(text).not.toContain(String(v));
+  });
+
+  it('logs raw measurements in feature order when configured', async () => {
+    const { app, audit } = testApp(model, { logInputs: true });
+    await post(app, '/predict', { features: fx.named(1) });
+    expect((audit.records()[0] as Line).input).toEqual(fx.rows[1]);
+  });
+
+  it('fingerprints the same measurements identically in either request form', async () => {
+    const { app, audit } = testApp(model);
+    await post(app, '/predict', { features: fx.named(2) });
+    await post(app, '/predict', { features: fx.rows[2] });
+    await post(app, '/predict', { features: fx.rows[3] });
+    const [a, b, c] = audit.records() as Line[];
+    expect(a!.inputSha256).toMatch(/^sha256:[0-9a-f]{64}$/);
+    expect(a!.inputSha256).toBe(b!.inputSha256);
+    expect(c!.inputSha256).not.toBe(a!.inputSha256);
+  });
+
+  it('writes one line per batch row, tied together by the request id', async () => {
+    const { app, audit } = testApp(model);
+    const res = await json(post(app, '/predict/batch', { instances: fx.rows.slice(0, 3) }));
+    const lines = audit.records() as Line[];
+    expect(lines).toHaveLength(3);
+    expect(lines.map((l) => l.id)).toEqual(
+      res.predictions.map((p: { predictionId: string }) => p.predictionId),
+    );
+    const requestIds = new Set(lines.map((l) => l.request!.id));
+    expect(requestIds.size).toBe(1);
+    expect(lines.map((l) => l.request!.row)).toEqual([0, 1, 2]);
+    expect(lines.every((l) => l.endpoint === '/predict/batch')).toBe(true);
+  });
+
+  it('measures latency from the start of the request, in milliseconds', async () => {
+    // Each monotonic() read moves time on by 2 ms: the middleware's start, then the prediction.
+    let mono = 0;
+    const audit = memorySink();
+    const app = createApp({
+      holder: createModelHolder(model),
+      audit,
+      clock: { now: () => 0, monotonic: () => (mono += 2) },
+    });
+    await post(app, '/predict', { features: fx.rows[0] });
+    expect((audit.records()[0] as Line).latencyMs).toBe(2);
+  });
+});
+
+describe('bufferedSink', () => {
+  it('batches lines into one write per event-loop turn and flushes on demand', async () => {
+    const write = vi.fn();
+    const sink = bufferedSink(write);
+    sink.write('a\n');
+    sink.write('b\n');
+    expect(write).not.toHaveBeenCalled();
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(write).toHaveBeenCalledTimes(1);
+    expect(write).toHaveBeenCalledWith('a\nb\n');
+    sink.write('c\n');
+    sink.flush();
+    expect(write).toHaveBeenLastCalledWith('c\n');
+  });
+
+  it('writes at once when the buffer passes its size limit', () => {
+    const write = vi.fn();
+    const sink = bufferedSink(write, 10);
+    sink.write('0123456789abc\n');
+    expect(write).toHaveBeenCalledWith('0123456789abc\n');
+  });
+});

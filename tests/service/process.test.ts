@@ -1,0 +1,127 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { request } from 'node:http';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { trainFixture } from './fixture.js';
+
+// These run the built service the way users do: node bin/oncoclear.js serve … (dist/ is built
+// once by the vitest global setup).
+const fx = trainFixture();
+afterAll(() => fx.cleanup());
+
+function run(args: string[], env: Record<string, string> = {}) {
+  const child = spawn(process.execPath, ['bin/oncoclear.js', ...args], {
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout!.on('data', (d) => {
+    stdout += d;
+  });
+  child.stderr!.on('data', (d) => {
+    stderr += d;
+  });
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  return { child, exited, out: () => stdout, err: () => stderr };
+}
+
+/** Waits for the `listening` log line and returns its port. */
+async function listening(p: ReturnType<typeof run>): Promise<number> {
+  const start = Date.now();
+  for (;;) {
+    const line = p
+      .err()
+      .split('\n')
+      .find((l) => l.includes('"msg":"listening"'));
+    if (line) return JSON.parse(line).port as number;
+    if (Date.now() - start > 10_000) throw new Error(`no listening line; stderr: ${p.err()}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+describe('refusing to start', () => {
+  it('exits non-zero with one stderr line when the artifact does not match its checksum', async () => {
+    const file = join(fx.dir, 'tampered.json');
+    const text = readFileSync(fx.file, 'utf8');
+    writeFileSync(file, text.replace('"oncoclear"', '"oncoclear-x"'));
+    writeFileSync(`${file}.sha256`, readFileSync(`${fx.file}.sha256`));
+    const p = run(['serve', '--model', file, '--port', '0', '--host', '127.0.0.1']);
+    expect(await p.exited).not.toBe(0);
+    const lines = p.err().split('\n').filter(Boolean);
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(/^oncoclear serve: Checksum mismatch for '.*tampered\.json'/);
+  }, 20_000);
+
+  it('exits non-zero with one stderr line for an unknown schema version', async () => {
+    const file = join(fx.dir, 'future.json');
+    writeFileSync(file, JSON.stringify({ ...fx.artifact, schemaVersion: 2 }));
+    rmSync(`${file}.sha256`, { force: true });
+    const p = run(['serve', '--port', '0', '--host', '127.0.0.1'], { MODEL_PATH: file });
+    expect(await p.exited).toBe(1);
+    const lines = p.err().split('\n').filter(Boolean);
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(/schemaVersion 2; this build reads 1/);
+  }, 20_000);
+
+  it('exits 2 on a usage error', async () => {
+    const p = run(['serve', '--bogus']);
+    expect(await p.exited).toBe(2);
+    expect(p.err()).toMatch(/--bogus/);
+  }, 20_000);
+});
+
+describe('graceful shutdown', () => {
+  let server: ReturnType<typeof run> | undefined;
+  afterAll(() => {
+    server?.child.kill('SIGKILL');
+  });
+
+  it('on SIGTERM finishes the in-flight request, then exits 0', async () => {
+    server = run(['serve', '--model', fx.file, '--port', '0', '--host', '127.0.0.1']);
+    const port = await listening(server);
+    const body = JSON.stringify({ features: fx.rows[0] });
+    // Send the headers and half the body, so the request is in flight when SIGTERM arrives.
+    const response = new Promise<{ status: number; body: string }>((resolve, reject) => {
+      const req = request(
+        {
+          host: '127.0.0.1',
+          port,
+          method: 'POST',
+          path: '/predict',
+          headers: {
+            'content-type': 'application/json',
+            'content-length': Buffer.byteLength(body),
+          },
+        },
+        (res) => {
+          let text = '';
+          res.on('data', (d) => {
+            text += d;
+          });
+          res.on('end', () => resolve({ status: res.statusCode!, body: text }));
+        },
+      );
+      req.on('error', reject);
+      req.write(body.slice(0, 20));
+      setTimeout(() => {
+        (server!.child as ChildProcess).kill('SIGTERM');
+        setTimeout(() => req.end(body.slice(20)), 300);
+      }, 200);
+    });
+    const res = await response;
+    expect(res.status).toBe(200);
+    expect(JSON.parse(res.body).label).toMatch(/benign|malignant/);
+    expect(await server.exited).toBe(0);
+    expect(server.err()).toContain('"msg":"shutting down: finishing in-flight requests"');
+    // The prediction's audit line was flushed to stdout before exit.
+    const audit = server
+      .out()
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l));
+    expect(audit).toHaveLength(1);
+    expect(audit[0]).toMatchObject({ type: 'prediction', id: JSON.parse(res.body).predictionId });
+  }, 20_000);
+});
