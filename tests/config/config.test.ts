@@ -29,7 +29,9 @@ describe('config', () => {
 
   it('lists the allowed values for an unknown solver', () => {
     const bad = { ...minimal, training: { solver: 'sgd' } };
-    expect(() => parseConfig(bad)).toThrow(/training\.solver is "sgd"; expected one of "newton", "ml-logistic-regression"/);
+    expect(() => parseConfig(bad)).toThrow(
+      /training\.solver is "sgd"; expected one of "newton", "ml-logistic-regression"/,
+    );
   });
 
   it('rejects unknown fields so typos do not pass silently', () => {
