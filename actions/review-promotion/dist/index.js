@@ -51007,40 +51007,35 @@ function fitNewton(x, y, rowCount, p, options) {
   }
   const hessian = new Float64Array(q * q);
   const gradient = new Float64Array(q);
-  const row = new Float64Array(q);
-  row[p] = 1;
+  const block = new Float64Array(BLOCK_ROWS * q);
   let loss = objective(x, y, rowCount, p, beta, options.l2);
   let iterations = 0;
   let converged = false;
+  let lastChange = Number.POSITIVE_INFINITY;
   while (iterations < options.maxIterations) {
     iterations++;
-    hessian.fill(0);
+    const reuseHessian = lastChange < 0.01 && rowCount > WARM_START_ROWS;
     gradient.fill(0);
-    for (let i = 0; i < rowCount; i++) {
-      const offset = i * p;
-      let z2 = beta[p];
+    if (reuseHessian) {
+      for (let i = 0; i < rowCount; i++) {
+        const offset = i * p;
+        let z2 = beta[p];
+        for (let j = 0; j < p; j++) z2 += beta[j] * x[offset + j];
+        const r = sigmoid(z2) - y[i];
+        for (let j = 0; j < p; j++) gradient[j] += r * x[offset + j];
+        gradient[p] += r;
+      }
+      for (let j = 0; j < p; j++) gradient[j] += options.l2 * beta[j];
+    }
+    if (!reuseHessian) {
+      accumulateNewtonPass(x, y, rowCount, p, beta, gradient, hessian, block);
       for (let j = 0; j < p; j++) {
-        const v = x[offset + j];
-        row[j] = v;
-        z2 += beta[j] * v;
+        gradient[j] += options.l2 * beta[j];
+        hessian[j * q + j] += options.l2;
       }
-      const mu = sigmoid(z2);
-      const w = Math.max(mu * (1 - mu), 1e-12);
-      const r = mu - y[i];
-      for (let a = 0; a < q; a++) {
-        const ra = row[a];
-        gradient[a] += r * ra;
-        const wa = w * ra;
-        const rowStart = a * q;
-        for (let b = a; b < q; b++) hessian[rowStart + b] += wa * row[b];
-      }
+      for (let a = 0; a < q; a++)
+        for (let b = 0; b < a; b++) hessian[a * q + b] = hessian[b * q + a];
     }
-    for (let j = 0; j < p; j++) {
-      gradient[j] += options.l2 * beta[j];
-      hessian[j * q + j] += options.l2;
-    }
-    for (let a = 0; a < q; a++)
-      for (let b = 0; b < a; b++) hessian[a * q + b] = hessian[b * q + a];
     const step = solveSymmetric(hessian, gradient, q);
     let scale = 1;
     const next = new Float64Array(q);
@@ -51054,6 +51049,7 @@ function fitNewton(x, y, rowCount, p, options) {
     let maxChange = 0;
     for (let k = 0; k < q; k++) maxChange = Math.max(maxChange, Math.abs(next[k] - beta[k]));
     beta.set(next);
+    lastChange = maxChange;
     const relative = Math.abs(loss - nextLoss) / Math.max(1, Math.abs(loss));
     loss = nextLoss;
     if (maxChange < options.tolerance || relative < options.tolerance * 0.01) {
@@ -51067,6 +51063,38 @@ function fitNewton(x, y, rowCount, p, options) {
     iterations: iterations + warmIterations,
     converged
   };
+}
+var BLOCK_ROWS = 128;
+function accumulateNewtonPass(x, y, rowCount, p, beta, gradient, hessian, block) {
+  const q = p + 1;
+  hessian.fill(0);
+  for (let start = 0; start < rowCount; start += BLOCK_ROWS) {
+    const size = Math.min(BLOCK_ROWS, rowCount - start);
+    for (let k = 0; k < size; k++) {
+      const offset = (start + k) * p;
+      let z2 = beta[p];
+      for (let j = 0; j < p; j++) z2 += beta[j] * x[offset + j];
+      const mu = sigmoid(z2);
+      const r = mu - y[start + k];
+      const sw = Math.sqrt(Math.max(mu * (1 - mu), 1e-12));
+      for (let j = 0; j < p; j++) {
+        const v = x[offset + j];
+        gradient[j] += r * v;
+        block[j * BLOCK_ROWS + k] = sw * v;
+      }
+      gradient[p] += r;
+      block[p * BLOCK_ROWS + k] = sw;
+    }
+    for (let a = 0; a < q; a++) {
+      const aStart = a * BLOCK_ROWS;
+      for (let b = a; b < q; b++) {
+        const bStart = b * BLOCK_ROWS;
+        let sum = 0;
+        for (let k = 0; k < size; k++) sum += block[aStart + k] * block[bStart + k];
+        hessian[a * q + b] += sum;
+      }
+    }
+  }
 }
 function objective(x, y, rowCount, p, beta, l2) {
   let loss = 0;
