@@ -8,10 +8,9 @@ import {
   rocMermaid,
 } from '../evaluate/report.js';
 import { saveArtifact } from '../model/artifact.js';
-import { loadRegisteredArtifact, productionVersion } from '../registry/operations.js';
 import type { RegistryStore } from '../registry/store.js';
 import { formatJson, writeJsonAtomic } from '../util/json-file.js';
-import { type Comparison, compareWithProduction } from './compare.js';
+import { type Comparison, compareWithProduction, loadProduction } from './compare.js';
 import { type TrainContext, type TrainResult, trainFromConfig } from './train.js';
 
 export interface CandidateResult {
@@ -37,13 +36,7 @@ export function trainCandidate(
 ): CandidateResult {
   const train = trainFromConfig(config, context, context.dataPath ?? config.data.path);
   const model = config.model.name;
-  const current = productionVersion(store.read(), model);
-  const production = current
-    ? {
-        version: current.version,
-        artifact: loadRegisteredArtifact(store, model, current.version).artifact,
-      }
-    : null;
+  const production = loadProduction(store, model);
   const comparison = compareWithProduction(
     train.artifact,
     null,

@@ -3,7 +3,9 @@ import type { Dataset } from '../data/dataset.js';
 import { assertCompatible, evaluateArtifact } from '../evaluate/evaluate.js';
 import type { Metrics } from '../evaluate/metrics.js';
 import type { Artifact } from '../model/artifact.js';
+import { loadRegisteredArtifact, productionVersion } from '../registry/operations.js';
 import { type PromotionDecision, promotionDecision } from '../registry/policy.js';
+import type { RegistryStore } from '../registry/store.js';
 
 export interface Comparison {
   candidate: Metrics;
@@ -63,4 +65,18 @@ export function compareWithProduction(
     production: prod ? { version: prod.version, metrics: prod.metrics } : null,
     decision,
   };
+}
+
+/** The registry's production version of a model with its checksum-verified artifact, or null. */
+export function loadProduction(
+  store: RegistryStore,
+  model: string,
+): { version: number; artifact: Artifact } | null {
+  const current = productionVersion(store.read(), model);
+  return current
+    ? {
+        version: current.version,
+        artifact: loadRegisteredArtifact(store, model, current.version).artifact,
+      }
+    : null;
 }

@@ -3,16 +3,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Config } from '../config/config.js';
 import { saveArtifact } from '../model/artifact.js';
-import {
-  type EventMeta,
-  loadRegisteredArtifact,
-  productionVersion,
-  promote,
-  registerVersion,
-} from '../registry/operations.js';
+import { type EventMeta, promote, registerVersion } from '../registry/operations.js';
 import type { RegistryVersion } from '../registry/schema.js';
 import type { RegistryStore } from '../registry/store.js';
-import { type Comparison, compareWithProduction } from './compare.js';
+import { type Comparison, compareWithProduction, loadProduction } from './compare.js';
 import { type TrainContext, type TrainResult, trainFromConfig } from './train.js';
 
 export interface PipelineOptions extends TrainContext {
@@ -39,13 +33,7 @@ export async function runPipeline(options: PipelineOptions): Promise<PipelineRes
   const train = trainFromConfig(config, options, options.dataPath ?? config.data.path);
   const model = config.model.name;
 
-  const current = productionVersion(store.read(), model);
-  const production = current
-    ? {
-        version: current.version,
-        artifact: loadRegisteredArtifact(store, model, current.version).artifact,
-      }
-    : null;
+  const production = loadProduction(store, model);
   log(
     production
       ? `Scoring production v${production.version} on the candidate's test rows`

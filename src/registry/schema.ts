@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
+import { MetricsSchema } from '../evaluate/metrics.js';
 import { describeIssue } from '../util/format-issue.js';
 
 export const REGISTRY_SCHEMA_VERSION = 1;
@@ -8,14 +9,15 @@ export type Stage = (typeof STAGES)[number];
 
 const Sha256 = z.string().regex(/^sha256:[0-9a-f]{64}$/, 'a "sha256:<64 hex>" checksum');
 
-const ScalarMetricsSchema = z.strictObject({
-  rows: z.number().int(),
-  accuracy: z.number(),
-  precision: z.number(),
-  recall: z.number(),
-  f1: z.number(),
-  rocAuc: z.number(),
-  logLoss: z.number(),
+/** The scalar metrics of an artifact's metric set: what the registry keeps (no ROC points). */
+const ScalarMetricsSchema = MetricsSchema.pick({
+  rows: true,
+  accuracy: true,
+  precision: true,
+  recall: true,
+  f1: true,
+  rocAuc: true,
+  logLoss: true,
 });
 export type ScalarMetrics = z.infer<typeof ScalarMetricsSchema>;
 
