@@ -7,6 +7,43 @@ import { z } from '@hono/zod-openapi';
 export const FeatureValue = z.number({ error: 'expected a finite number' });
 
 /** One row: keyed by feature name, or values in the model's feature order. */
+/**
+ * The first case of the WDBC data set (malignant), so "Try it out" in /docs sends a complete,
+ * valid row for the default model.
+ */
+const EXAMPLE_FEATURES: Record<string, number> = {
+  'mean radius': 17.99,
+  'mean texture': 10.38,
+  'mean perimeter': 122.8,
+  'mean area': 1001,
+  'mean smoothness': 0.1184,
+  'mean compactness': 0.2776,
+  'mean concavity': 0.3001,
+  'mean concave points': 0.1471,
+  'mean symmetry': 0.2419,
+  'mean fractal dimension': 0.07871,
+  'radius error': 1.095,
+  'texture error': 0.9053,
+  'perimeter error': 8.589,
+  'area error': 153.4,
+  'smoothness error': 0.006399,
+  'compactness error': 0.04904,
+  'concavity error': 0.05373,
+  'concave points error': 0.01587,
+  'symmetry error': 0.03003,
+  'fractal dimension error': 0.006193,
+  'worst radius': 25.38,
+  'worst texture': 17.33,
+  'worst perimeter': 184.6,
+  'worst area': 2019,
+  'worst smoothness': 0.1622,
+  'worst compactness': 0.6656,
+  'worst concavity': 0.7119,
+  'worst concave points': 0.2654,
+  'worst symmetry': 0.4601,
+  'worst fractal dimension': 0.1189,
+};
+
 export const Features = z
   // An object with a catch-all rather than z.record: same acceptance, half the validation cost
   // on the /predict hot path (zod compiles object parsing; records go through a generic loop).
@@ -14,7 +51,7 @@ export const Features = z
   .openapi('Features', {
     description:
       "An object keyed by feature name with every feature of the model (see GET /model), or an array of values in the model's feature order.",
-    example: { 'mean radius': 17.99, 'mean texture': 10.38 },
+    example: EXAMPLE_FEATURES,
   });
 
 export const PredictRequest = z.strictObject({ features: Features }).openapi('PredictRequest');
@@ -117,7 +154,14 @@ export const OipInferRequest = z
   })
   .openapi('OipInferRequest', {
     example: {
-      inputs: [{ name: 'input-0', shape: [1, 30], datatype: 'FP64', data: [17.99, 10.38] }],
+      inputs: [
+        {
+          name: 'input-0',
+          shape: [1, 30],
+          datatype: 'FP64',
+          data: Object.values(EXAMPLE_FEATURES),
+        },
+      ],
     },
   });
 

@@ -144,6 +144,20 @@ describe('oncoclear CLI', () => {
       from: 2,
       reason: 'oops',
     });
+    const now = JSON.parse(
+      (
+        await cli(
+          ['registry', 'history', '--at', new Date().toISOString(), '--registry', reg, '--json'],
+          ws,
+        )
+      ).stdout,
+    );
+    expect(now.production).toBe(1);
+    const before = await cli(['registry', 'history', '--at', '2001-01-01', '--registry', reg], ws);
+    expect(before.stdout).toContain('No version of oncoclear was in production at 2001-01-01');
+    const bad = await cli(['registry', 'history', '--at', 'yesterday', '--registry', reg], ws);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain("--at 'yesterday' is not a date");
     const diff = JSON.parse(
       (await cli(['registry', 'diff', '1', '2', '--registry', reg, '--json'], ws)).stdout,
     );

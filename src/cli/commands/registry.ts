@@ -1,5 +1,11 @@
 import { loadConfig } from '../../config/config.js';
-import { diffVersions, productionVersion, promote, rollback } from '../../registry/operations.js';
+import {
+  diffVersions,
+  productionAt,
+  productionVersion,
+  promote,
+  rollback,
+} from '../../registry/operations.js';
 import type { Registry } from '../../registry/schema.js';
 import { CliError, parseCommand, positiveInt } from '../args.js';
 import { progress } from '../context.js';
@@ -10,7 +16,8 @@ import { localActor } from './register.js';
 export const REGISTRY_HELP = `Usage: oncoclear registry <show|history|diff|promote|rollback> [options]
 
   show                        versions, stages and test metrics
-  history                     the audit trail: who did what, when, why
+  history [--at DATE]         the audit trail: who did what, when, why; with --at, which
+                              version was in production at that moment
   diff [A] [B]                test metrics of two versions (default: production vs latest)
   promote VERSION             move VERSION to production, archive the old one
   rollback [VERSION]          move production back (default: the previous production version)
@@ -32,6 +39,7 @@ export async function registryCommand(argv: string[]): Promise<void> {
       registry: { type: 'string' },
       model: { type: 'string' },
       reason: { type: 'string' },
+      at: { type: 'string' },
       config: { type: 'string', default: 'oncoclear.config.json' },
       json: { type: 'boolean', default: false },
     },
@@ -73,7 +81,25 @@ export async function registryCommand(argv: string[]): Promise<void> {
       );
     }
     case 'history': {
-      const history = store.read().models[model]?.history ?? [];
+      const registry = store.read();
+      const history = registry.models[model]?.history ?? [];
+      if (values.at) {
+        const at = new Date(values.at);
+        if (Number.isNaN(at.getTime())) {
+          throw new CliError(
+            `--at '${values.at}' is not a date; expected ISO 8601 such as 2026-03-01 or 2026-03-01T12:00:00Z.`,
+            2,
+          );
+        }
+        const version = registry.models[model] ? productionAt(registry, model, at) : null;
+        if (values.json)
+          return out(JSON.stringify({ model, at: at.toISOString(), production: version }));
+        return out(
+          version
+            ? `v${version} of ${model} was in production at ${at.toISOString()}.`
+            : `No version of ${model} was in production at ${at.toISOString()}.`,
+        );
+      }
       if (values.json) return out(JSON.stringify({ model, history }));
       const rows = history.map((e) => [
         e.at.slice(0, 19).replace('T', ' '),

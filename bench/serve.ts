@@ -1,0 +1,681 @@
+// `npm run bench:serve`: OncoClear's service against a FastAPI + scikit-learn peer in one run —
+// /predict throughput and latency under wrk, batch rows/s, and cold start to /ready — with a bare
+// Hono route as the ceiling for this machine. See bench/README.md.
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import {
+  closeSync,
+  mkdirSync,
+  mkdtempSync,
+  openSync,
+  readFileSync,
+  readSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
+import { createServer } from 'node:net';
+import { cpus, loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+
+const HELP = `Usage: npm run bench:serve -- [options]
+
+Serving benchmark, all in one run on this machine (loopback, wrk from Debian):
+  a. OncoClear: node bin/oncoclear.js serve with a freshly trained artifact; its audit lines
+     (one per prediction, on stdout) go to a file, as a container's stdout would go to a log
+  b. the ceiling: a bare Hono route on @hono/node-server that parses the JSON body and returns a
+     constant prediction, no validation, no model, no audit
+  c. the peer: FastAPI + uvicorn (1 worker, async handlers, uvloop/httptools when installed) with
+     a scikit-learn SimpleImputer + StandardScaler + LogisticRegression pipeline trained on
+     data/wdbc.csv (bench/serve-peer/app.py, Debian's /usr/bin/python3)
+
+Measures /predict req/s and p50/p99 latency (wrk, --connections, --threads, after a warm-up),
+batch rows/s (--batch-rows rows per POST /predict/batch) and cold start from spawn to the first
+200 from /ready (median of --cold-runs). Prints one table and writes bench/results/serve-latest.md.
+
+Options:
+  --duration S      seconds per wrk measurement (default 10)
+  --warmup S        seconds of wrk warm-up before each (default 3)
+  --connections N   wrk connections (default 32)
+  --threads N       wrk threads (default 2)
+  --batch-rows N    rows per batch request (default 100)
+  --cold-runs N     cold starts per server (default 5)
+  --rounds N        load rounds, the three servers taking turns; each server's median round by
+                    req/s is reported (default 1; 3 or more on a machine shared with other work)
+  -h, --help        show this help
+`;
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+const RESULTS = join(ROOT, 'bench', 'results');
+const PYTHON = '/usr/bin/python3';
+const PEER_DIR = join(ROOT, 'bench', 'serve-peer');
+const CLI = join(ROOT, 'bin', 'oncoclear.js');
+const DATA = join(ROOT, 'data', 'wdbc.csv');
+
+const GOALS = { speedup: 8, p99Ms: 5, ceilingShare: 0.75, coldStartMs: 300 };
+
+const log = (message: string): void => void process.stderr.write(`[bench] ${message}\n`);
+
+// ---------------------------------------------------------------------------------------------
+// Options
+
+interface Options {
+  duration: number;
+  warmup: number;
+  connections: number;
+  threads: number;
+  batchRows: number;
+  coldRuns: number;
+  rounds: number;
+}
+
+function positive(value: string | undefined, fallback: number, flag: string): number {
+  if (value === undefined) return fallback;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new Error(`${flag} '${value}': expected an integer ≥ 1`);
+  return n;
+}
+
+function parseOptions(argv: string[]): Options | null {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      duration: { type: 'string' },
+      warmup: { type: 'string' },
+      connections: { type: 'string' },
+      threads: { type: 'string' },
+      'batch-rows': { type: 'string' },
+      'cold-runs': { type: 'string' },
+      rounds: { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+  if (values.help) return null;
+  return {
+    duration: positive(values.duration, 10, '--duration'),
+    warmup: positive(values.warmup, 3, '--warmup'),
+    connections: positive(values.connections, 32, '--connections'),
+    threads: positive(values.threads, 2, '--threads'),
+    batchRows: positive(values['batch-rows'], 100, '--batch-rows'),
+    coldRuns: positive(values['cold-runs'], 5, '--cold-runs'),
+    rounds: positive(values.rounds, 1, '--rounds'),
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Helpers
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      const port = typeof address === 'object' && address ? address.port : 0;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+function run(command: string, args: string[], what: string): string {
+  const result = spawnSync(command, args, { cwd: ROOT, encoding: 'utf8' });
+  if (result.status !== 0) {
+    throw new Error(`${what} failed (${command} ${args.join(' ')}):\n${result.stderr}`);
+  }
+  return result.stdout;
+}
+
+/** Newlines in a file, read in chunks (audit files outgrow a string). */
+function countLines(file: string): number {
+  const fd = openSync(file, 'r');
+  const buffer = Buffer.alloc(1 << 20);
+  let lines = 0;
+  try {
+    for (;;) {
+      const n = readSync(fd, buffer, 0, buffer.length, null);
+      if (n === 0) return lines;
+      for (let i = 0; i < n; i++) if (buffer[i] === 10) lines++;
+    }
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** Rows of data/wdbc.csv as feature arrays (every column but the last, the target). */
+function loadRows(): number[][] {
+  const lines = readFileSync(DATA, 'utf8').trim().split('\n').slice(1);
+  return lines.map((line) => line.split(',').slice(0, -1).map(Number));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Servers
+
+interface ServerSpec {
+  name: string;
+  /** Spawns the server on `port`; stdout/stderr go to the given file descriptors. */
+  start(port: number, stdout: number | 'ignore', stderr: number | 'ignore'): ChildProcess;
+}
+
+const live = new Set<ChildProcess>();
+
+function track(child: ChildProcess): ChildProcess {
+  live.add(child);
+  child.once('exit', () => live.delete(child));
+  return child;
+}
+
+async function stop(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  child.kill('SIGTERM');
+  const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
+  await exited;
+  clearTimeout(timer);
+}
+
+function killAll(): void {
+  for (const child of live) child.kill('SIGKILL');
+}
+
+/** Polls GET /ready every millisecond or so; resolves with ms from `t0` to the first 200. */
+async function waitReady(port: number, child: ChildProcess, t0: number, limitMs = 30_000) {
+  const url = `http://127.0.0.1:${port}/ready`;
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`server exited with code ${child.exitCode}`);
+    try {
+      const response = await fetch(url);
+      await response.arrayBuffer();
+      if (response.status === 200) return performance.now() - t0;
+    } catch {
+      // not listening yet
+    }
+    if (performance.now() - t0 > limitMs) throw new Error(`${url} not 200 within ${limitMs} ms`);
+    await sleep(1);
+  }
+}
+
+function oncoclear(model: string): ServerSpec {
+  return {
+    name: 'oncoclear',
+    start: (port, stdout, stderr) =>
+      spawn(
+        process.execPath,
+        [CLI, 'serve', '--model', model, '--port', String(port), '--host', '127.0.0.1'],
+        { cwd: ROOT, stdio: ['ignore', stdout, stderr] },
+      ),
+  };
+}
+
+const CEILING_SOURCE = `
+import { serve } from '@hono/node-server';
+import { Hono } from 'hono';
+const prediction = {
+  label: 'malignant',
+  probabilities: { benign: 0.0123, malignant: 0.9877 },
+  model: { name: 'oncoclear', version: '1' },
+  predictionId: '00000000-0000-4000-8000-000000000000',
+};
+const app = new Hono();
+app.get('/ready', (c) => c.json({ status: 'ready' }));
+app.post('/predict', async (c) => {
+  await c.req.json();
+  return c.json(prediction);
+});
+serve({ fetch: app.fetch, port: Number(process.env.PORT), hostname: '127.0.0.1' });
+`;
+
+const ceiling: ServerSpec = {
+  name: 'bare Hono',
+  start: (port, stdout, stderr) =>
+    spawn(process.execPath, ['--input-type=module', '-e', CEILING_SOURCE], {
+      cwd: ROOT,
+      env: { ...process.env, PORT: String(port) },
+      stdio: ['ignore', stdout, stderr],
+    }),
+};
+
+function peer(model: string): ServerSpec {
+  return {
+    name: 'FastAPI peer',
+    start: (port, stdout, stderr) =>
+      spawn(
+        PYTHON,
+        [
+          '-m',
+          'uvicorn',
+          'app:app',
+          '--app-dir',
+          PEER_DIR,
+          '--host',
+          '127.0.0.1',
+          '--port',
+          String(port),
+          '--workers',
+          '1',
+          '--no-access-log',
+          '--log-level',
+          'warning',
+        ],
+        {
+          cwd: ROOT,
+          env: { ...process.env, PEER_MODEL: model },
+          stdio: ['ignore', stdout, stderr],
+        },
+      ),
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// wrk
+
+interface WrkResult {
+  requestsPerSecond: number;
+  p50Ms: number;
+  p99Ms: number;
+  requests: number;
+  errors: string | null;
+}
+
+function toMs(value: string): number {
+  const match = /^([\d.]+)(us|ms|s|m)$/.exec(value);
+  if (!match) throw new Error(`wrk latency '${value}' not understood`);
+  const n = Number(match[1]);
+  return { us: n / 1000, ms: n, s: n * 1000, m: n * 60_000 }[match[2] as 'us' | 'ms' | 's' | 'm'];
+}
+
+function wrkScript(dir: string, name: string, body: unknown): string {
+  const file = join(dir, `${name}.lua`);
+  // Lua long brackets: the JSON needs no escaping (it never contains "]==]").
+  writeFileSync(
+    file,
+    [
+      'wrk.method = "POST"',
+      'wrk.headers["Content-Type"] = "application/json"',
+      `wrk.body = [==[${JSON.stringify(body)}]==]`,
+      '',
+    ].join('\n'),
+  );
+  return file;
+}
+
+function wrk(url: string, script: string, seconds: number, opts: Options): WrkResult {
+  const out = run(
+    'wrk',
+    [
+      `-t${opts.threads}`,
+      `-c${opts.connections}`,
+      `-d${seconds}s`,
+      '--timeout',
+      '5s',
+      '--latency',
+      '-s',
+      script,
+      url,
+    ],
+    'wrk',
+  );
+  const rps = /Requests\/sec:\s+([\d.]+)/.exec(out);
+  const p50 = /^\s+50%\s+(\S+)/m.exec(out);
+  const p99 = /^\s+99%\s+(\S+)/m.exec(out);
+  const total = /(\d+) requests in/.exec(out);
+  if (!rps || !p50 || !p99 || !total) throw new Error(`wrk output not understood:\n${out}`);
+  const problems = [
+    /Non-2xx or 3xx responses: (\d+)/.exec(out)?.[0],
+    /Socket errors: .*/.exec(out)?.[0],
+  ].filter((p): p is string => Boolean(p));
+  return {
+    requestsPerSecond: Number(rps[1]),
+    p50Ms: toMs(p50[1]!),
+    p99Ms: toMs(p99[1]!),
+    requests: Number(total[1]),
+    errors: problems.length > 0 ? problems.join('; ') : null,
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Measurements
+
+interface Row {
+  metric: string;
+  ours: string;
+  peer: string;
+  ratio: string;
+}
+
+interface LoadResult {
+  single: WrkResult;
+  batch: WrkResult | null;
+  auditLines: number | null;
+}
+
+async function measureLoad(
+  spec: ServerSpec,
+  work: string,
+  scripts: { single: string; batch: string | null },
+  opts: Options,
+  auditFile: string | null,
+): Promise<LoadResult> {
+  const port = await freePort();
+  const outFd = auditFile ? openSync(auditFile, 'w') : 'ignore';
+  const errFd = openSync(join(work, `${spec.name.replace(/\W+/g, '-')}.stderr.log`), 'a');
+  const child = track(spec.start(port, outFd, errFd));
+  try {
+    await waitReady(port, child, performance.now());
+    const base = `http://127.0.0.1:${port}`;
+    log(`${spec.name}: /predict warm-up ${opts.warmup}s, then ${opts.duration}s`);
+    wrk(`${base}/predict`, scripts.single, opts.warmup, opts);
+    const single = wrk(`${base}/predict`, scripts.single, opts.duration, opts);
+    let batch: WrkResult | null = null;
+    if (scripts.batch) {
+      log(`${spec.name}: /predict/batch (${opts.batchRows} rows) warm-up, then ${opts.duration}s`);
+      wrk(`${base}/predict/batch`, scripts.batch, opts.warmup, opts);
+      batch = wrk(`${base}/predict/batch`, scripts.batch, opts.duration, opts);
+    }
+    for (const [what, r] of [
+      ['/predict', single],
+      ['/predict/batch', batch],
+    ] as const) {
+      if (r?.errors) throw new Error(`${spec.name} ${what}: ${r.errors}`);
+    }
+    await stop(child);
+    let auditLines: number | null = null;
+    if (auditFile) {
+      auditLines = countLines(auditFile);
+    }
+    return { single, batch, auditLines };
+  } finally {
+    await stop(child);
+    if (typeof outFd === 'number') closeSync(outFd);
+    closeSync(errFd);
+  }
+}
+
+/** The round with the median /predict req/s, and the median batch req/s across rounds. */
+function medianRound(results: LoadResult[]): LoadResult {
+  const sorted = [...results].sort(
+    (x, y) => x.single.requestsPerSecond - y.single.requestsPerSecond,
+  );
+  const middle = sorted[(sorted.length - 1) >> 1]!;
+  const batches = results.map((r) => r.batch).filter((r): r is WrkResult => r !== null);
+  if (batches.length === 0) return middle;
+  const batch = [...batches].sort((x, y) => x.requestsPerSecond - y.requestsPerSecond)[
+    (batches.length - 1) >> 1
+  ]!;
+  return { ...middle, batch };
+}
+
+async function coldStarts(spec: ServerSpec, runs: number): Promise<number[]> {
+  const times: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    const port = await freePort();
+    const t0 = performance.now();
+    const child = track(spec.start(port, 'ignore', 'ignore'));
+    try {
+      times.push(await waitReady(port, child, t0));
+    } finally {
+      await stop(child);
+    }
+  }
+  return times;
+}
+
+/** Median ms from spawn to exit of a bare interpreter: the floor under any cold start here. */
+async function interpreterFloor(command: string, args: string[], runs: number): Promise<number> {
+  const times: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    const t0 = performance.now();
+    const child = track(spawn(command, args, { stdio: 'ignore' }));
+    await new Promise((resolve) => child.once('exit', resolve));
+    times.push(performance.now() - t0);
+  }
+  return median(times);
+}
+
+/** Share of rows both servers label alike, over all of WDBC in one batch each. */
+async function agreement(ours: ServerSpec, theirs: ServerSpec, rows: number[][]): Promise<number> {
+  const labels: string[][] = [];
+  for (const spec of [ours, theirs]) {
+    const port = await freePort();
+    const child = track(spec.start(port, 'ignore', 'ignore'));
+    try {
+      await waitReady(port, child, performance.now());
+      const response = await fetch(`http://127.0.0.1:${port}/predict/batch`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ instances: rows }),
+      });
+      const body = (await response.json()) as { predictions?: { label: string }[] };
+      if (response.status !== 200 || !body.predictions) {
+        throw new Error(`${spec.name} /predict/batch: HTTP ${response.status}`);
+      }
+      labels.push(body.predictions.map((p) => p.label));
+    } finally {
+      await stop(child);
+    }
+  }
+  const [a, b] = labels as [string[], string[]];
+  return a.filter((label, i) => label === b[i]).length / a.length;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Main
+
+function checkTools(): void {
+  const missing: string[] = [];
+  if (spawnSync('wrk', ['-v']).error) missing.push('wrk (apt-get install wrk)');
+  const py = spawnSync(PYTHON, ['-c', 'import fastapi, uvicorn, sklearn, pandas, joblib']);
+  if (py.status !== 0) {
+    missing.push(
+      `${PYTHON} with fastapi, uvicorn, sklearn, pandas (apt-get install python3-fastapi python3-uvicorn python3-sklearn python3-pandas)`,
+    );
+  }
+  if (missing.length > 0) throw new Error(`missing: ${missing.join('; ')}`);
+}
+
+function fmt(n: number, digits = 0): string {
+  return n.toLocaleString('en-US', {
+    minimumFractionDigits: digits,
+    maximumFractionDigits: digits,
+  });
+}
+
+async function main(): Promise<number> {
+  let opts: Options | null;
+  try {
+    opts = parseOptions(process.argv.slice(2));
+  } catch (error) {
+    process.stderr.write(`bench:serve: ${(error as Error).message}\n${HELP}`);
+    return 2;
+  }
+  if (!opts) {
+    process.stdout.write(HELP);
+    return 0;
+  }
+  checkTools();
+
+  const work = mkdtempSync(join(tmpdir(), 'oncoclear-bench-serve-'));
+  try {
+    const loadAtStart = fmt(loadavg()[0] ?? 0, 2);
+    log(`artifacts in ${work}`);
+    run(process.execPath, [CLI, 'train', '--out', work], 'oncoclear train');
+    const model = join(work, 'model.json');
+    const peerModel = join(work, 'peer.joblib');
+    run(PYTHON, [join(PEER_DIR, 'app.py'), '--train', DATA, peerModel], 'peer training');
+    const peerHas = spawnSync(PYTHON, ['-c', 'import uvloop, httptools']).status === 0;
+
+    const rows = loadRows();
+    const batchRows = Array.from({ length: opts.batchRows }, (_, i) => rows[i % rows.length]!);
+    const single = wrkScript(work, 'predict', { features: rows[0] });
+    const batch = wrkScript(work, 'batch', { instances: batchRows });
+
+    const ours = oncoclear(model);
+    const theirs = peer(peerModel);
+
+    const agree = await agreement(ours, theirs, rows);
+    log(`labels agree on ${fmt(agree * 100, 1)}% of WDBC's ${rows.length} rows`);
+
+    const auditFile = join(work, 'audit.jsonl');
+    const rounds: [LoadResult[], LoadResult[], LoadResult[]] = [[], [], []];
+    for (let round = 1; round <= opts.rounds; round++) {
+      if (opts.rounds > 1) log(`round ${round} of ${opts.rounds}`);
+      rounds[0].push(await measureLoad(ours, work, { single, batch }, opts, auditFile));
+      rounds[1].push(await measureLoad(ceiling, work, { single, batch: null }, opts, null));
+      rounds[2].push(await measureLoad(theirs, work, { single, batch }, opts, null));
+    }
+    const a = medianRound(rounds[0]);
+    const c = medianRound(rounds[1]);
+    const b = medianRound(rounds[2]);
+
+    log(`cold start: ${opts.coldRuns} runs each`);
+    const coldOurs = median(await coldStarts(ours, opts.coldRuns));
+    const coldPeer = median(await coldStarts(theirs, opts.coldRuns));
+    const floorNode = await interpreterFloor(process.execPath, ['-e', '0'], opts.coldRuns);
+    const floorPython = await interpreterFloor(PYTHON, ['-c', 'pass'], opts.coldRuns);
+
+    const ratio = (x: number, y: number, digits = 1) => `${fmt(x / y, digits)}×`;
+    const batchOurs = a.batch!.requestsPerSecond * opts.batchRows;
+    const batchPeer = b.batch!.requestsPerSecond * opts.batchRows;
+    const table: Row[] = [
+      {
+        metric: '/predict req/s',
+        ours: fmt(a.single.requestsPerSecond),
+        peer: fmt(b.single.requestsPerSecond),
+        ratio: ratio(a.single.requestsPerSecond, b.single.requestsPerSecond),
+      },
+      {
+        metric: '/predict p50 latency',
+        ours: `${fmt(a.single.p50Ms, 2)} ms`,
+        peer: `${fmt(b.single.p50Ms, 2)} ms`,
+        ratio: ratio(b.single.p50Ms, a.single.p50Ms),
+      },
+      {
+        metric: '/predict p99 latency',
+        ours: `${fmt(a.single.p99Ms, 2)} ms`,
+        peer: `${fmt(b.single.p99Ms, 2)} ms`,
+        ratio: ratio(b.single.p99Ms, a.single.p99Ms),
+      },
+      {
+        metric: `batch rows/s (${opts.batchRows}-row requests)`,
+        ours: fmt(batchOurs),
+        peer: fmt(batchPeer),
+        ratio: ratio(batchOurs, batchPeer),
+      },
+      {
+        metric: 'cold start to /ready 200 (median)',
+        ours: `${fmt(coldOurs)} ms`,
+        peer: `${fmt(coldPeer)} ms`,
+        ratio: ratio(coldPeer, coldOurs),
+      },
+      {
+        metric: 'floor: bare node / python3 start→exit',
+        ours: `${fmt(floorNode)} ms`,
+        peer: `${fmt(floorPython)} ms`,
+        ratio: '',
+      },
+      {
+        metric: 'ceiling: bare Hono /predict req/s',
+        ours: fmt(c.single.requestsPerSecond),
+        peer: '',
+        ratio: `oncoclear at ${fmt((a.single.requestsPerSecond / c.single.requestsPerSecond) * 100)}%`,
+      },
+    ];
+
+    const speedup = a.single.requestsPerSecond / b.single.requestsPerSecond;
+    const share = a.single.requestsPerSecond / c.single.requestsPerSecond;
+    const goals = [
+      [`/predict ≥ ${GOALS.speedup}× peer req/s`, speedup >= GOALS.speedup, `${fmt(speedup, 1)}×`],
+      [
+        `/predict p99 ≤ ${GOALS.p99Ms} ms`,
+        a.single.p99Ms <= GOALS.p99Ms,
+        `${fmt(a.single.p99Ms, 2)} ms`,
+      ],
+      [
+        `≥ ${GOALS.ceilingShare * 100}% of bare Hono`,
+        share >= GOALS.ceilingShare,
+        `${fmt(share * 100)}%`,
+      ],
+      [
+        `cold start ≤ ${GOALS.coldStartMs} ms`,
+        coldOurs <= GOALS.coldStartMs,
+        `${fmt(coldOurs)} ms`,
+      ],
+    ] as const;
+
+    const headers = ['metric', 'oncoclear', 'FastAPI peer', 'ratio'];
+    const cells = table.map((r) => [r.metric, r.ours, r.peer, r.ratio]);
+    const widths = headers.map((h, i) => Math.max(h.length, ...cells.map((c) => c[i]!.length)));
+    const line = (c: string[]) => `| ${c.map((x, i) => x.padEnd(widths[i]!)).join(' | ')} |`;
+    const markdownTable = [
+      line(headers),
+      `| ${widths.map((w) => '-'.repeat(w)).join(' | ')} |`,
+      ...cells.map(line),
+    ].join('\n');
+    const goalLines = goals.map(
+      ([goal, met, value]) => `- ${met ? 'met' : 'MISSED'}: ${goal} (${value})`,
+    );
+    const auditNote =
+      a.auditLines === null
+        ? ''
+        : `${fmt(a.auditLines)} audit lines (one per prediction; a batch request makes ${opts.batchRows}) for ${fmt(a.single.requests)} /predict and ${fmt(a.batch!.requests)} batch requests measured, plus warm-ups`;
+    const setup = [
+      `Machine: ${cpus().length} × ${cpus()[0]?.model ?? 'CPU'}, Node ${process.version}, loopback; 1-minute load average ${loadAtStart} when the run began (other work on the machine skews every number).`,
+      `wrk ${opts.threads} threads, ${opts.connections} connections, ${opts.duration} s after a ${opts.warmup} s warm-up, on the same cores as the servers; ${opts.rounds} round(s), the servers taking turns, median round reported.`,
+      `Ratio: oncoclear ÷ peer for throughput, peer ÷ oncoclear for latency and cold start (higher is better for oncoclear).`,
+      `Peer: FastAPI + uvicorn, 1 worker, async handlers, ${peerHas ? 'uvloop + httptools' : 'asyncio + h11 (uvloop/httptools not installed)'}, scikit-learn pipeline loaded with joblib; no audit log.`,
+      `OncoClear: stdout (audit) to a file, stderr to a file; ${auditNote}.`,
+      `Ceiling: a bare Hono POST route on @hono/node-server that parses the body and returns a constant JSON prediction.`,
+      `Cold start: spawn to the first 200 from GET /ready, polled every ~1 ms, median of ${opts.coldRuns}.`,
+      `Both models label WDBC's ${rows.length} rows alike on ${fmt(agree * 100, 1)}% of them.`,
+    ];
+
+    process.stdout.write(`\n${markdownTable}\n\nGoals:\n${goalLines.join('\n')}\n\n`);
+    process.stdout.write(`${setup.map((s) => `- ${s}`).join('\n')}\n`);
+    mkdirSync(RESULTS, { recursive: true });
+    const md = [
+      '# Serving benchmark (`npm run bench:serve`)',
+      '',
+      `Run at ${new Date().toISOString()}.`,
+      '',
+      markdownTable,
+      '',
+      '## Goals',
+      '',
+      ...goalLines,
+      '',
+      '## Setup',
+      '',
+      ...setup.map((s) => `- ${s}`),
+      '',
+    ].join('\n');
+    writeFileSync(join(RESULTS, 'serve-latest.md'), md);
+    log(`wrote ${join(RESULTS, 'serve-latest.md')}`);
+    return 0;
+  } finally {
+    killAll();
+    rmSync(work, { recursive: true, force: true });
+  }
+}
+
+process.on('SIGINT', () => {
+  killAll();
+  process.exit(130);
+});
+
+main().then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (error: unknown) => {
+    killAll();
+    process.stderr.write(`bench:serve: ${(error as Error).message}\n`);
+    process.exitCode = 1;
+  },
+);
