@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parse } from 'yaml';
@@ -84,7 +84,7 @@ export async function runActionBundle(name: string, options: RunActionOptions): 
     child.stderr.on('data', (d) => (err += d));
     child.on('close', (code) => done({ exitCode: code ?? 1, stdout: out, stderr: err }));
   });
-  return {
+  const result = {
     exitCode,
     outputs: parseOutputFile(readFileSync(output, 'utf8')),
     summary: readFileSync(summary, 'utf8'),
@@ -93,6 +93,9 @@ export async function runActionBundle(name: string, options: RunActionOptions): 
     errors: commands(stdout, 'error'),
     warnings: commands(stdout, 'warning'),
   };
+  // RUNNER_TEMP and the command files live as long as the job, like on a runner.
+  rmSync(files, { recursive: true, force: true });
+  return result;
 }
 
 /** Parses the `name<<DELIMITER … DELIMITER` blocks @actions/core writes to GITHUB_OUTPUT. */

@@ -50858,14 +50858,14 @@ import { readFileSync as readFileSync2 } from "node:fs";
 var REGISTRY_SCHEMA_VERSION = 1;
 var STAGES = ["staging", "production", "archived"];
 var Sha256 = external_exports.string().regex(/^sha256:[0-9a-f]{64}$/, 'a "sha256:<64 hex>" checksum');
-var ScalarMetricsSchema = external_exports.strictObject({
-  rows: external_exports.number().int(),
-  accuracy: external_exports.number(),
-  precision: external_exports.number(),
-  recall: external_exports.number(),
-  f1: external_exports.number(),
-  rocAuc: external_exports.number(),
-  logLoss: external_exports.number()
+var ScalarMetricsSchema = MetricsSchema.pick({
+  rows: true,
+  accuracy: true,
+  precision: true,
+  recall: true,
+  f1: true,
+  rocAuc: true,
+  logLoss: true
 });
 var VersionSchema = external_exports.strictObject({
   version: external_exports.number().int().positive(),
@@ -51108,12 +51108,13 @@ async function run() {
   const store = createRegistryStore(registryDir);
   const decision = {
     ...comparison.decision,
-    candidate: { ...comparison.decision.candidate, version: inputs.version }
+    candidate: { ...comparison.decision.candidate, version: inputs.version },
+    summary: comparison.decision.summary.replace(/^Promote:/, `Promote v${inputs.version}:`)
   };
   await store.update((registry2) => ({
     registry: promote(registry2, model, inputs.version, {
       actor: context.actor,
-      reason: decision.summary.replace(/^Promote:/, `Promote v${inputs.version}:`),
+      reason: decision.summary,
       link: context.runUrl,
       now: () => /* @__PURE__ */ new Date()
     }),

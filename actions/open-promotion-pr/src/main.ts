@@ -37,14 +37,16 @@ export async function run(): Promise<void> {
   await git.fetch('origin', inputs.base);
   await git.run(['checkout', '-q', '-B', branch, 'FETCH_HEAD']);
   const store = createRegistryStore(registryDir);
+  // The train job did not know the version yet; the evidence names it from here on.
   const decision = {
     ...comparison.decision,
     candidate: { ...comparison.decision.candidate, version: inputs.version },
+    summary: comparison.decision.summary.replace(/^Promote:/, `Promote v${inputs.version}:`),
   };
   await store.update((registry) => ({
     registry: promote(registry, model, inputs.version, {
       actor: context.actor,
-      reason: decision.summary.replace(/^Promote:/, `Promote v${inputs.version}:`),
+      reason: decision.summary,
       link: context.runUrl,
       now: () => new Date(),
     }),

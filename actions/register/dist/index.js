@@ -45016,14 +45016,14 @@ import { readFileSync as readFileSync3 } from "node:fs";
 var REGISTRY_SCHEMA_VERSION = 1;
 var STAGES = ["staging", "production", "archived"];
 var Sha256 = external_exports.string().regex(/^sha256:[0-9a-f]{64}$/, 'a "sha256:<64 hex>" checksum');
-var ScalarMetricsSchema = external_exports.strictObject({
-  rows: external_exports.number().int(),
-  accuracy: external_exports.number(),
-  precision: external_exports.number(),
-  recall: external_exports.number(),
-  f1: external_exports.number(),
-  rocAuc: external_exports.number(),
-  logLoss: external_exports.number()
+var ScalarMetricsSchema = MetricsSchema.pick({
+  rows: true,
+  accuracy: true,
+  precision: true,
+  recall: true,
+  f1: true,
+  rocAuc: true,
+  logLoss: true
 });
 var VersionSchema = external_exports.strictObject({
   version: external_exports.number().int().positive(),

@@ -44769,17 +44769,43 @@ function createGit(cwd, options = {}) {
 
 // src/registry/schema.ts
 import { readFileSync as readFileSync2 } from "node:fs";
-var REGISTRY_SCHEMA_VERSION = 1;
-var STAGES = ["staging", "production", "archived"];
-var Sha256 = external_exports.string().regex(/^sha256:[0-9a-f]{64}$/, 'a "sha256:<64 hex>" checksum');
-var ScalarMetricsSchema = external_exports.strictObject({
+
+// src/evaluate/metrics.ts
+var ConfusionSchema = external_exports.strictObject({
+  tp: external_exports.number().int(),
+  fp: external_exports.number().int(),
+  tn: external_exports.number().int(),
+  fn: external_exports.number().int()
+});
+var RocPointSchema = external_exports.strictObject({
+  fpr: external_exports.number(),
+  tpr: external_exports.number(),
+  threshold: external_exports.number()
+});
+var MetricsSchema = external_exports.strictObject({
   rows: external_exports.number().int(),
   accuracy: external_exports.number(),
   precision: external_exports.number(),
   recall: external_exports.number(),
   f1: external_exports.number(),
   rocAuc: external_exports.number(),
-  logLoss: external_exports.number()
+  logLoss: external_exports.number(),
+  confusion: ConfusionSchema,
+  roc: external_exports.array(RocPointSchema)
+});
+
+// src/registry/schema.ts
+var REGISTRY_SCHEMA_VERSION = 1;
+var STAGES = ["staging", "production", "archived"];
+var Sha256 = external_exports.string().regex(/^sha256:[0-9a-f]{64}$/, 'a "sha256:<64 hex>" checksum');
+var ScalarMetricsSchema = MetricsSchema.pick({
+  rows: true,
+  accuracy: true,
+  precision: true,
+  recall: true,
+  f1: true,
+  rocAuc: true,
+  logLoss: true
 });
 var VersionSchema = external_exports.strictObject({
   version: external_exports.number().int().positive(),
@@ -44975,30 +45001,6 @@ function sha256(bytes) {
 
 // src/model/artifact.ts
 import { mkdirSync as mkdirSync2, readFileSync as readFileSync4, renameSync as renameSync2, writeFileSync } from "node:fs";
-
-// src/evaluate/metrics.ts
-var ConfusionSchema = external_exports.strictObject({
-  tp: external_exports.number().int(),
-  fp: external_exports.number().int(),
-  tn: external_exports.number().int(),
-  fn: external_exports.number().int()
-});
-var RocPointSchema = external_exports.strictObject({
-  fpr: external_exports.number(),
-  tpr: external_exports.number(),
-  threshold: external_exports.number()
-});
-var MetricsSchema = external_exports.strictObject({
-  rows: external_exports.number().int(),
-  accuracy: external_exports.number(),
-  precision: external_exports.number(),
-  recall: external_exports.number(),
-  f1: external_exports.number(),
-  rocAuc: external_exports.number(),
-  logLoss: external_exports.number(),
-  confusion: ConfusionSchema,
-  roc: external_exports.array(RocPointSchema)
-});
 
 // src/features/preprocess.ts
 var PreprocessingSchema = external_exports.strictObject({
@@ -45278,7 +45280,7 @@ async function run() {
     model,
     repository: context.repository,
     serverUrl: context.serverUrl,
-    sha: context.sha,
+    sha: await releasedCommit(context.workspace, context.sha),
     packageVersion: packageVersionFromWorkspace(),
     version: inputs.version
   });
@@ -45301,6 +45303,15 @@ async function run() {
     ],
     [plan.image, plan.tags.join(", "), plan.sha256]
   ]).write();
+}
+async function releasedCommit(workspace, fallback) {
+  try {
+    return await createGit(workspace).revParse("HEAD");
+  } catch {
+    if (!fallback)
+      throw new Error("Cannot tell which commit is released: no git checkout and no GITHUB_SHA.");
+    return fallback;
+  }
 }
 
 // actions/release-plan/src/index.ts

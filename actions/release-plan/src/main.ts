@@ -49,7 +49,7 @@ export async function run(): Promise<void> {
     model,
     repository: context.repository,
     serverUrl: context.serverUrl,
-    sha: context.sha,
+    sha: await releasedCommit(context.workspace, context.sha),
     packageVersion: packageVersionFromWorkspace(),
     version: inputs.version,
   });
@@ -77,4 +77,19 @@ export async function run(): Promise<void> {
       [plan.image, plan.tags.join(', '), plan.sha256],
     ])
     .write();
+}
+
+/**
+ * The commit being released is the one checked out, which is what the build job builds: under
+ * workflow_call from promote.yml, GITHUB_SHA is the review event's commit, not the merge commit
+ * the release job checked out. GITHUB_SHA only when the workspace is not a git checkout.
+ */
+async function releasedCommit(workspace: string, fallback: string): Promise<string> {
+  try {
+    return await createGit(workspace).revParse('HEAD');
+  } catch {
+    if (!fallback)
+      throw new Error('Cannot tell which commit is released: no git checkout and no GITHUB_SHA.');
+    return fallback;
+  }
 }

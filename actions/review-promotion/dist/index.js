@@ -50493,7 +50493,7 @@ function decisionMarkdown(decision) {
 }
 
 // src/pipeline/rescore.ts
-import { readFileSync as readFileSync2 } from "node:fs";
+import { readFileSync as readFileSync3 } from "node:fs";
 
 // src/data/csv.ts
 import { createHash } from "node:crypto";
@@ -51397,6 +51397,159 @@ function assertCompatible(artifact, data) {
   }
 }
 
+// src/model/artifact.ts
+import { mkdirSync, readFileSync as readFileSync2, renameSync as renameSync2, writeFileSync } from "node:fs";
+
+// src/util/json-file.ts
+import { randomBytes } from "node:crypto";
+import { closeSync as closeSync2, fsyncSync, openSync as openSync2, renameSync, rmSync, writeSync } from "node:fs";
+function writeJsonAtomic(file2, text) {
+  const temp = `${file2}.${process.pid}.${randomBytes(4).toString("hex")}.tmp`;
+  const fd = openSync2(temp, "w");
+  try {
+    writeSync(fd, text);
+    fsyncSync(fd);
+  } finally {
+    closeSync2(fd);
+  }
+  try {
+    renameSync(temp, file2);
+  } catch (error63) {
+    rmSync(temp, { force: true });
+    throw error63;
+  }
+}
+
+// src/model/artifact.ts
+var ARTIFACT_SCHEMA_VERSION = 1;
+var ARTIFACT_KIND = "oncoclear.model";
+var LineageSchema = external_exports.strictObject({
+  /** `sha256:` of the training CSV's bytes. */
+  dataSha256: external_exports.string().regex(/^sha256:[0-9a-f]{64}$/),
+  dataPath: external_exports.string(),
+  dataRows: external_exports.number().int().positive(),
+  configHash: external_exports.string(),
+  /** Git commit the training ran on, when known. */
+  commit: external_exports.string().nullable(),
+  createdAt: external_exports.string().datetime(),
+  packageVersion: external_exports.string(),
+  split: external_exports.strictObject({
+    testFraction: external_exports.number(),
+    seed: external_exports.number().int(),
+    stratified: external_exports.boolean(),
+    trainRows: external_exports.number().int(),
+    testRows: external_exports.number().int(),
+    /** Hash of the test row indices, so a re-split can prove it chose the same rows. */
+    testRowsHash: external_exports.string()
+  })
+});
+var ArtifactSchema = external_exports.strictObject({
+  kind: external_exports.literal(ARTIFACT_KIND),
+  schemaVersion: external_exports.literal(ARTIFACT_SCHEMA_VERSION),
+  name: external_exports.string().min(1),
+  features: external_exports.array(external_exports.string()).min(1),
+  target: external_exports.string(),
+  /** `[negative, positive]`. */
+  classes: external_exports.tuple([external_exports.string(), external_exports.string()]),
+  positiveClass: external_exports.string(),
+  preprocessing: PreprocessingSchema,
+  model: LogisticModelSchema,
+  metrics: external_exports.strictObject({ train: MetricsSchema, test: MetricsSchema }),
+  lineage: LineageSchema
+});
+function parseArtifact(json2, source = "artifact") {
+  const head = json2;
+  if (!head || typeof head !== "object" || head.kind !== ARTIFACT_KIND) {
+    throw new TypeError(
+      `${source} is not an OncoClear model: kind is ${JSON.stringify(head?.kind)}; expected "${ARTIFACT_KIND}".`
+    );
+  }
+  if (head.schemaVersion !== ARTIFACT_SCHEMA_VERSION) {
+    throw new TypeError(
+      `${source} has schemaVersion ${JSON.stringify(head.schemaVersion)}; this build reads ${ARTIFACT_SCHEMA_VERSION}. Retrain it or use a matching oncoclear.`
+    );
+  }
+  const result = ArtifactSchema.safeParse(json2);
+  if (!result.success) throw new TypeError(`${source}: ${describeIssue(result.error, json2)}.`);
+  const a = result.data;
+  const p = a.features.length;
+  for (const [field, length] of [
+    ["model.coefficients", a.model.coefficients.length],
+    ["preprocessing.fill", a.preprocessing.fill.length],
+    ["preprocessing.mean", a.preprocessing.mean.length],
+    ["preprocessing.scale", a.preprocessing.scale.length]
+  ]) {
+    if (length !== p)
+      throw new TypeError(
+        `${source}: ${field} has ${length} values; expected ${p}, one per feature.`
+      );
+  }
+  if (!a.classes.includes(a.positiveClass) || a.classes[1] !== a.positiveClass) {
+    throw new TypeError(`${source}: positiveClass '${a.positiveClass}' must be classes[1].`);
+  }
+  return a;
+}
+function loadArtifact(file2, expectedSha256) {
+  let bytes;
+  try {
+    bytes = readFileSync2(file2);
+  } catch {
+    throw new Error(
+      `Model file '${file2}' not found; expected a JSON artifact written by 'oncoclear train'.`
+    );
+  }
+  const actual = sha256(bytes);
+  let expected = expectedSha256;
+  if (!expected) {
+    try {
+      const line = readFileSync2(`${file2}.sha256`, "utf8").trim().split(/\s+/)[0] ?? "";
+      expected = line.startsWith("sha256:") ? line : `sha256:${line}`;
+    } catch {
+      expected = void 0;
+    }
+  }
+  if (expected && expected !== actual) {
+    throw new Error(
+      `Checksum mismatch for '${file2}': recorded ${expected}, file has ${actual}. The artifact was changed after it was registered; refusing to load it.`
+    );
+  }
+  let json2;
+  try {
+    json2 = JSON.parse(bytes.toString("utf8"));
+  } catch (error63) {
+    throw new TypeError(`Model file '${file2}' is not valid JSON: ${error63.message}.`);
+  }
+  return { artifact: parseArtifact(json2, file2), sha256: actual };
+}
+
+// src/registry/operations.ts
+function entryOf(registry2, model) {
+  const entry = registry2.models[model];
+  if (!entry) {
+    const known = Object.keys(registry2.models);
+    throw new Error(
+      `No model '${model}' in the registry; ${known.length ? `it has ${known.map((k) => `'${k}'`).join(", ")}` : "it is empty"}.`
+    );
+  }
+  return entry;
+}
+function versionOf(entry, model, version2) {
+  const found = entry.versions.find((v) => v.version === version2);
+  if (!found) {
+    throw new Error(
+      `Model '${model}' has no version ${version2}; it has ${entry.versions.map((v) => `v${v.version}`).join(", ") || "no versions"}.`
+    );
+  }
+  return found;
+}
+function productionVersion(registry2, model) {
+  return registry2.models[model]?.versions.find((v) => v.stage === "production") ?? null;
+}
+function loadRegisteredArtifact(store, model, version2) {
+  const entry = versionOf(entryOf(store.read(), model), model, version2);
+  return { version: entry, ...loadArtifact(store.resolve(entry.artifact), entry.sha256) };
+}
+
 // src/registry/mcnemar.ts
 function mcnemarTest(b, c) {
   const n = b + c;
@@ -51561,7 +51714,7 @@ function rescoreCandidate(config2, candidate, production, dataPath = candidate.a
   const { lineage } = candidate.artifact;
   let bytes;
   try {
-    bytes = readFileSync2(dataPath);
+    bytes = readFileSync3(dataPath);
   } catch {
     throw new Error(
       `Cannot re-score v${candidate.version}: its training data '${dataPath}' is not in this checkout.`
@@ -51592,172 +51745,19 @@ function rescoreCandidate(config2, candidate, production, dataPath = candidate.a
   );
 }
 
-// src/model/artifact.ts
-import { mkdirSync, readFileSync as readFileSync3, renameSync as renameSync2, writeFileSync } from "node:fs";
-
-// src/util/json-file.ts
-import { randomBytes } from "node:crypto";
-import { closeSync as closeSync2, fsyncSync, openSync as openSync2, renameSync, rmSync, writeSync } from "node:fs";
-function writeJsonAtomic(file2, text) {
-  const temp = `${file2}.${process.pid}.${randomBytes(4).toString("hex")}.tmp`;
-  const fd = openSync2(temp, "w");
-  try {
-    writeSync(fd, text);
-    fsyncSync(fd);
-  } finally {
-    closeSync2(fd);
-  }
-  try {
-    renameSync(temp, file2);
-  } catch (error63) {
-    rmSync(temp, { force: true });
-    throw error63;
-  }
-}
-
-// src/model/artifact.ts
-var ARTIFACT_SCHEMA_VERSION = 1;
-var ARTIFACT_KIND = "oncoclear.model";
-var LineageSchema = external_exports.strictObject({
-  /** `sha256:` of the training CSV's bytes. */
-  dataSha256: external_exports.string().regex(/^sha256:[0-9a-f]{64}$/),
-  dataPath: external_exports.string(),
-  dataRows: external_exports.number().int().positive(),
-  configHash: external_exports.string(),
-  /** Git commit the training ran on, when known. */
-  commit: external_exports.string().nullable(),
-  createdAt: external_exports.string().datetime(),
-  packageVersion: external_exports.string(),
-  split: external_exports.strictObject({
-    testFraction: external_exports.number(),
-    seed: external_exports.number().int(),
-    stratified: external_exports.boolean(),
-    trainRows: external_exports.number().int(),
-    testRows: external_exports.number().int(),
-    /** Hash of the test row indices, so a re-split can prove it chose the same rows. */
-    testRowsHash: external_exports.string()
-  })
-});
-var ArtifactSchema = external_exports.strictObject({
-  kind: external_exports.literal(ARTIFACT_KIND),
-  schemaVersion: external_exports.literal(ARTIFACT_SCHEMA_VERSION),
-  name: external_exports.string().min(1),
-  features: external_exports.array(external_exports.string()).min(1),
-  target: external_exports.string(),
-  /** `[negative, positive]`. */
-  classes: external_exports.tuple([external_exports.string(), external_exports.string()]),
-  positiveClass: external_exports.string(),
-  preprocessing: PreprocessingSchema,
-  model: LogisticModelSchema,
-  metrics: external_exports.strictObject({ train: MetricsSchema, test: MetricsSchema }),
-  lineage: LineageSchema
-});
-function parseArtifact(json2, source = "artifact") {
-  const head = json2;
-  if (!head || typeof head !== "object" || head.kind !== ARTIFACT_KIND) {
-    throw new TypeError(
-      `${source} is not an OncoClear model: kind is ${JSON.stringify(head?.kind)}; expected "${ARTIFACT_KIND}".`
-    );
-  }
-  if (head.schemaVersion !== ARTIFACT_SCHEMA_VERSION) {
-    throw new TypeError(
-      `${source} has schemaVersion ${JSON.stringify(head.schemaVersion)}; this build reads ${ARTIFACT_SCHEMA_VERSION}. Retrain it or use a matching oncoclear.`
-    );
-  }
-  const result = ArtifactSchema.safeParse(json2);
-  if (!result.success) throw new TypeError(`${source}: ${describeIssue(result.error, json2)}.`);
-  const a = result.data;
-  const p = a.features.length;
-  for (const [field, length] of [
-    ["model.coefficients", a.model.coefficients.length],
-    ["preprocessing.fill", a.preprocessing.fill.length],
-    ["preprocessing.mean", a.preprocessing.mean.length],
-    ["preprocessing.scale", a.preprocessing.scale.length]
-  ]) {
-    if (length !== p)
-      throw new TypeError(
-        `${source}: ${field} has ${length} values; expected ${p}, one per feature.`
-      );
-  }
-  if (!a.classes.includes(a.positiveClass) || a.classes[1] !== a.positiveClass) {
-    throw new TypeError(`${source}: positiveClass '${a.positiveClass}' must be classes[1].`);
-  }
-  return a;
-}
-function loadArtifact(file2, expectedSha256) {
-  let bytes;
-  try {
-    bytes = readFileSync3(file2);
-  } catch {
-    throw new Error(
-      `Model file '${file2}' not found; expected a JSON artifact written by 'oncoclear train'.`
-    );
-  }
-  const actual = sha256(bytes);
-  let expected = expectedSha256;
-  if (!expected) {
-    try {
-      const line = readFileSync3(`${file2}.sha256`, "utf8").trim().split(/\s+/)[0] ?? "";
-      expected = line.startsWith("sha256:") ? line : `sha256:${line}`;
-    } catch {
-      expected = void 0;
-    }
-  }
-  if (expected && expected !== actual) {
-    throw new Error(
-      `Checksum mismatch for '${file2}': recorded ${expected}, file has ${actual}. The artifact was changed after it was registered; refusing to load it.`
-    );
-  }
-  let json2;
-  try {
-    json2 = JSON.parse(bytes.toString("utf8"));
-  } catch (error63) {
-    throw new TypeError(`Model file '${file2}' is not valid JSON: ${error63.message}.`);
-  }
-  return { artifact: parseArtifact(json2, file2), sha256: actual };
-}
-
-// src/registry/operations.ts
-function entryOf(registry2, model) {
-  const entry = registry2.models[model];
-  if (!entry) {
-    const known = Object.keys(registry2.models);
-    throw new Error(
-      `No model '${model}' in the registry; ${known.length ? `it has ${known.map((k) => `'${k}'`).join(", ")}` : "it is empty"}.`
-    );
-  }
-  return entry;
-}
-function versionOf(entry, model, version2) {
-  const found = entry.versions.find((v) => v.version === version2);
-  if (!found) {
-    throw new Error(
-      `Model '${model}' has no version ${version2}; it has ${entry.versions.map((v) => `v${v.version}`).join(", ") || "no versions"}.`
-    );
-  }
-  return found;
-}
-function productionVersion(registry2, model) {
-  return registry2.models[model]?.versions.find((v) => v.stage === "production") ?? null;
-}
-function loadRegisteredArtifact(store, model, version2) {
-  const entry = versionOf(entryOf(store.read(), model), model, version2);
-  return { version: entry, ...loadArtifact(store.resolve(entry.artifact), entry.sha256) };
-}
-
 // src/registry/schema.ts
 import { readFileSync as readFileSync4 } from "node:fs";
 var REGISTRY_SCHEMA_VERSION = 1;
 var STAGES = ["staging", "production", "archived"];
 var Sha256 = external_exports.string().regex(/^sha256:[0-9a-f]{64}$/, 'a "sha256:<64 hex>" checksum');
-var ScalarMetricsSchema = external_exports.strictObject({
-  rows: external_exports.number().int(),
-  accuracy: external_exports.number(),
-  precision: external_exports.number(),
-  recall: external_exports.number(),
-  f1: external_exports.number(),
-  rocAuc: external_exports.number(),
-  logLoss: external_exports.number()
+var ScalarMetricsSchema = MetricsSchema.pick({
+  rows: true,
+  accuracy: true,
+  precision: true,
+  recall: true,
+  f1: true,
+  rocAuc: true,
+  logLoss: true
 });
 var VersionSchema = external_exports.strictObject({
   version: external_exports.number().int().positive(),
