@@ -51064,6 +51064,15 @@ function tokenLimitNote(usedGithubToken, what) {
   return `${what} was made with GITHUB_TOKEN, so GitHub starts no workflows for it: no CI runs on the PR until someone pushes to it or closes and reopens it. Pass a GitHub App token or a PAT as the \`token\` input to lift this.`;
 }
 
+// actions/shared/tokens.ts
+function readActionToken() {
+  const appToken = getInput("token");
+  const githubToken = getInput("github-token", { required: true });
+  setSecret(githubToken);
+  if (appToken) setSecret(appToken);
+  return { token: appToken || githubToken, usingGithubToken: !appToken };
+}
+
 // actions/open-promotion-pr/src/inputs.ts
 function getInputs() {
   const raw = getInput("version", { required: true });
@@ -51071,10 +51080,7 @@ function getInputs() {
   if (!Number.isInteger(version2) || version2 < 1) {
     throw new Error(`Input 'version' is '${raw}'; expected a registered version number such as 3.`);
   }
-  const appToken = getInput("token");
-  const githubToken = getInput("github-token", { required: true });
-  setSecret(githubToken);
-  if (appToken) setSecret(appToken);
+  const { token, usingGithubToken } = readActionToken();
   return {
     version: version2,
     comparison: getInput("comparison", { required: true }),
@@ -51082,8 +51088,8 @@ function getInputs() {
     registry: getInput("registry") || null,
     base: getInput("base", { required: true }),
     label: getInput("label", { required: true }),
-    token: appToken || githubToken,
-    usingGithubToken: !appToken
+    token,
+    usingGithubToken
   };
 }
 

@@ -1,4 +1,5 @@
 import * as core from '@actions/core';
+import { readActionToken } from '../../shared/tokens.js';
 
 /** The open-promotion-pr action's settings; defaults live in action.yml only. */
 export interface PromotionInputs {
@@ -26,10 +27,7 @@ export function getInputs(): PromotionInputs {
   if (!Number.isInteger(version) || version < 1) {
     throw new Error(`Input 'version' is '${raw}'; expected a registered version number such as 3.`);
   }
-  const appToken = core.getInput('token');
-  const githubToken = core.getInput('github-token', { required: true });
-  core.setSecret(githubToken);
-  if (appToken) core.setSecret(appToken);
+  const { token, usingGithubToken } = readActionToken();
   return {
     version,
     comparison: core.getInput('comparison', { required: true }),
@@ -37,7 +35,7 @@ export function getInputs(): PromotionInputs {
     registry: core.getInput('registry') || null,
     base: core.getInput('base', { required: true }),
     label: core.getInput('label', { required: true }),
-    token: appToken || githubToken,
-    usingGithubToken: !appToken,
+    token,
+    usingGithubToken,
   };
 }

@@ -50905,6 +50905,15 @@ function tokenLimitNote(usedGithubToken, what) {
   return `${what} was made with GITHUB_TOKEN, so GitHub starts no workflows for it: no CI runs on the PR until someone pushes to it or closes and reopens it. Pass a GitHub App token or a PAT as the \`token\` input to lift this.`;
 }
 
+// actions/shared/tokens.ts
+function readActionToken() {
+  const appToken = getInput("token");
+  const githubToken = getInput("github-token", { required: true });
+  setSecret(githubToken);
+  if (appToken) setSecret(appToken);
+  return { token: appToken || githubToken, usingGithubToken: !appToken };
+}
+
 // actions/open-rollback-pr/src/main.ts
 function getInputs() {
   const raw = getInput("version").replace(/^v/, "");
@@ -50912,18 +50921,15 @@ function getInputs() {
     throw new Error(
       `Input 'version' is '${raw}'; expected a version number such as 2, or empty for the previous production version.`
     );
-  const appToken = getInput("token");
-  const githubToken = getInput("github-token", { required: true });
-  setSecret(githubToken);
-  if (appToken) setSecret(appToken);
+  const { token, usingGithubToken } = readActionToken();
   return {
     version: raw ? Number(raw) : null,
     reason: getInput("reason", { required: true }),
     config: getInput("config", { required: true }),
     registry: getInput("registry") || null,
     base: getInput("base", { required: true }),
-    token: appToken || githubToken,
-    usingGithubToken: !appToken
+    token,
+    usingGithubToken
   };
 }
 async function run() {

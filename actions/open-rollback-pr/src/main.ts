@@ -12,6 +12,7 @@ import {
   requireRepository,
   tokenLimitNote,
 } from '../../shared/github-context.js';
+import { readActionToken } from '../../shared/tokens.js';
 
 /** Inputs, read in one place; defaults live in action.yml only. */
 function getInputs() {
@@ -20,18 +21,15 @@ function getInputs() {
     throw new Error(
       `Input 'version' is '${raw}'; expected a version number such as 2, or empty for the previous production version.`,
     );
-  const appToken = core.getInput('token');
-  const githubToken = core.getInput('github-token', { required: true });
-  core.setSecret(githubToken);
-  if (appToken) core.setSecret(appToken);
+  const { token, usingGithubToken } = readActionToken();
   return {
     version: raw ? Number(raw) : null,
     reason: core.getInput('reason', { required: true }),
     config: core.getInput('config', { required: true }),
     registry: core.getInput('registry') || null,
     base: core.getInput('base', { required: true }),
-    token: appToken || githubToken,
-    usingGithubToken: !appToken,
+    token,
+    usingGithubToken,
   };
 }
 

@@ -52194,16 +52194,22 @@ function requireRepository(context) {
   return { owner: context.owner, repo: context.repo };
 }
 
-// actions/review-promotion/src/inputs.ts
-function getInputs() {
+// actions/shared/tokens.ts
+function readActionToken() {
   const appToken = getInput("token");
   const githubToken = getInput("github-token", { required: true });
   setSecret(githubToken);
   if (appToken) setSecret(appToken);
+  return { token: appToken || githubToken, usingGithubToken: !appToken };
+}
+
+// actions/review-promotion/src/inputs.ts
+function getInputs() {
+  const { token } = readActionToken();
   return {
     config: getInput("config", { required: true }),
     registry: getInput("registry") || null,
-    token: appToken || githubToken
+    token
   };
 }
 

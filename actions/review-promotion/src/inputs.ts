@@ -1,4 +1,5 @@
 import * as core from '@actions/core';
+import { readActionToken } from '../../shared/tokens.js';
 
 /** The review-promotion action's settings; defaults live in action.yml only. */
 export interface ReviewInputs {
@@ -11,13 +12,10 @@ export interface ReviewInputs {
 }
 
 export function getInputs(): ReviewInputs {
-  const appToken = core.getInput('token');
-  const githubToken = core.getInput('github-token', { required: true });
-  core.setSecret(githubToken);
-  if (appToken) core.setSecret(appToken);
+  const { token } = readActionToken();
   return {
     config: core.getInput('config', { required: true }),
     registry: core.getInput('registry') || null,
-    token: appToken || githubToken,
+    token,
   };
 }
