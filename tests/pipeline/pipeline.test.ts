@@ -1,0 +1,66 @@
+import { copyFileSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { evaluateArtifact } from '../../src/evaluate/evaluate.js';
+import { runPipeline } from '../../src/pipeline/pipeline.js';
+import { rescoreCandidate } from '../../src/pipeline/rescore.js';
+import { loadRegisteredArtifact, productionVersion } from '../../src/registry/operations.js';
+import { createRegistryStore } from '../../src/registry/store.js';
+import { projectConfig, TRAIN_CONTEXT, tempDir } from '../support/fixtures.js';
+
+const dir = tempDir();
+const run = (config = projectConfig(), registry = 'reg') =>
+  runPipeline({
+    ...TRAIN_CONTEXT,
+    config,
+    store: createRegistryStore(join(dir, registry)),
+    apply: true,
+    actor: 'tester',
+  });
+
+describe('pipeline', () => {
+  it('promotes the first passing model, then keeps production on a tie', async () => {
+    const first = await run();
+    expect(first.registered.version).toBe(1);
+    expect(first.promoted).toBe(true);
+    const second = await run();
+    expect(second.registered.version).toBe(2);
+    expect(second.promoted).toBe(false);
+    expect(second.comparison.decision.delta).toBe(0);
+    expect(
+      productionVersion(createRegistryStore(join(dir, 'reg')).read(), 'oncoclear')?.version,
+    ).toBe(1);
+  });
+
+  it('scores production on the candidate’s own test rows', async () => {
+    const weak = projectConfig();
+    await run({ ...weak, training: { ...weak.training, l2: 1000 } }, 'fair');
+    const better = await run(projectConfig(), 'fair');
+    // v1 was production when v2 was judged (v2 has been promoted since).
+    const production = loadRegisteredArtifact(
+      createRegistryStore(join(dir, 'fair')),
+      'oncoclear',
+      1,
+    );
+    // The production column is exactly production evaluated on the candidate's test rows…
+    const onCandidateRows = evaluateArtifact(production.artifact, better.train.test).metrics;
+    expect(better.comparison.production?.metrics.accuracy).toBe(onCandidateRows.accuracy);
+    expect(better.comparison.decision.evaluatedOn.rows).toBe(better.train.test.rowCount);
+    // …and the stronger candidate wins there and is promoted.
+    expect(better.comparison.decision.delta!).toBeGreaterThan(0);
+    expect(better.promoted).toBe(true);
+  });
+
+  it('re-scores a registered candidate from its lineage, and refuses when the data changed', async () => {
+    const data = join(dir, 'wdbc.csv');
+    copyFileSync('data/wdbc.csv', data);
+    const config = projectConfig();
+    const pinned = { ...config, data: { ...config.data, path: data } };
+    const result = await run(pinned, 'rescore');
+    const candidate = { version: 1, artifact: result.train.artifact };
+    const again = rescoreCandidate(pinned, candidate, null);
+    expect(again.candidate.accuracy).toBe(result.train.artifact.metrics.test.accuracy);
+    writeFileSync(data, readFileSync(data, 'utf8').replace('17.99', '17.98'));
+    expect(() => rescoreCandidate(pinned, candidate, null)).toThrow(/changed since it was trained/);
+  });
+});
