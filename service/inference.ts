@@ -93,6 +93,19 @@ export interface PredictContext {
  * Predicts each row with the model's shared predictor, writes one audit line per row and counts
  * predictions by class. The caller passes the model it captured at request start.
  */
+/** The shared predictor, with its refusal of unscorable values turned into a 422. */
+function predictRow(model: ServedModel, row: Float64Array, field: string) {
+  try {
+    return model.predictor.predict(row);
+  } catch (error) {
+    if (!(error instanceof RangeError)) throw error;
+    throw new ApiError(422, 'Feature values out of range', {
+      issues: [{ field, message: error.message }],
+      expected: expectedRowShape(model),
+    });
+  }
+}
+
 export function predictRows(
   deps: InferenceDeps,
   model: ServedModel,
@@ -103,7 +116,8 @@ export function predictRows(
   const out: RowPrediction[] = new Array(rows.length);
   for (let i = 0; i < rows.length; i++) {
     const row = rows[i]!;
-    const { label, probabilities } = model.predictor.predict(row);
+    const field = context.requestId ? `instances[${i}]` : 'features';
+    const { label, probabilities } = predictRow(model, row, field);
     const id = deps.newId();
     const latencyMs = Math.round((deps.clock.monotonic() - context.startedAt) * 1000) / 1000;
     deps.audit.write(

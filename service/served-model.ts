@@ -1,7 +1,9 @@
+import { readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { type Artifact, loadArtifact } from '../src/model/artifact.js';
 import { createPredictor, type Predictor } from '../src/model/predictor.js';
 import { loadRegisteredArtifact, productionVersion } from '../src/registry/operations.js';
-import type { RegistryEvent } from '../src/registry/schema.js';
+import { type RegistryEvent, readRegistryFile } from '../src/registry/schema.js';
 import { createRegistryStore } from '../src/registry/store.js';
 
 /** Where the served model came from in the registry, for /model and the audit trail. */
@@ -67,10 +69,62 @@ export function fileSource(file: string, now: () => number = Date.now): ModelSou
     description: `file ${file}`,
     watchFile: file,
     load() {
-      const { artifact, sha256 } = loadArtifact(file);
-      return build(artifact, sha256, sha256.slice('sha256:'.length, 19), null, now());
+      const { artifact, sha256 } = loadArtifact(file, undefined, { requireChecksum: true });
+      const baked = bakedRegistryInfo(file, sha256) ?? registryInfoAround(file, sha256);
+      const version = baked ? String(baked.version) : sha256.slice('sha256:'.length, 19);
+      return build(artifact, sha256, version, baked, now());
     },
   };
+}
+
+/**
+ * The registry version an image baked in: `model-info.json` beside the model, written by the
+ * image build (scripts/image/resolve-model.mjs). Trusted only when its checksum is this file's.
+ */
+function bakedRegistryInfo(file: string, sha256: string): RegistryInfo | null {
+  let info: { version?: unknown; stage?: unknown; sha256?: unknown };
+  try {
+    info = JSON.parse(readFileSync(join(dirname(file), 'model-info.json'), 'utf8'));
+  } catch {
+    return null;
+  }
+  if (info.sha256 !== sha256 || typeof info.version !== 'number') return null;
+  return {
+    version: info.version,
+    stage: String(info.stage ?? 'production'),
+    event: null,
+    registeredAt: null,
+  };
+}
+
+/**
+ * When the file sits in a registry (`<registry>/<model>/v<N>/model.json`) and the registry records
+ * this very checksum, report that version and its history instead of a bare checksum.
+ */
+function registryInfoAround(file: string, sha256: string): RegistryInfo | null {
+  const dir = dirname(dirname(dirname(file)));
+  try {
+    const registry = readRegistryFile(join(dir, 'registry.json'));
+    for (const entry of Object.values(registry.models)) {
+      const version = entry.versions.find((v) => v.sha256 === sha256);
+      if (!version) continue;
+      const moves = entry.history.filter(
+        (e) => e.version === version.version && (e.type === 'promoted' || e.type === 'rolled_back'),
+      );
+      const registered = entry.history.find(
+        (e) => e.version === version.version && e.type === 'registered',
+      );
+      return {
+        version: version.version,
+        stage: version.stage,
+        event: moves.at(-1) ?? null,
+        registeredAt: registered?.at ?? null,
+      };
+    }
+  } catch {
+    // Not a registry, or not a readable one: the file is served on its own checksum.
+  }
+  return null;
 }
 
 /**

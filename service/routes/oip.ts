@@ -156,12 +156,12 @@ function tensorRows(
 ): Float64Array[] {
   const p = model.artifact.features.length;
   const [n, width] = tensor.shape;
-  if (tensor.shape.length !== 2 || width !== p) {
+  if (tensor.shape.length !== 2 || width !== p || !(n! >= 1)) {
     throw new ApiError(422, 'Wrong tensor shape', {
       issues: [
         {
           field: 'inputs[0].shape',
-          message: `got [${tensor.shape.join(', ')}]; expected [N, ${p}]`,
+          message: `got [${tensor.shape.join(', ')}]; expected [N, ${p}] with N ≥ 1`,
         },
       ],
       expectedFeatures: model.artifact.features,

@@ -110,9 +110,14 @@ export interface LoadedArtifact {
 
 /**
  * Reads an artifact and checks its SHA-256 against `expectedSha256` (from the registry) or, when
- * not given, the `.sha256` sidecar if one exists. A mismatch throws; nothing half-trusted is returned.
+ * not given, the `.sha256` sidecar if one exists (required with `requireChecksum`). A mismatch
+ * throws; nothing half-trusted is returned.
  */
-export function loadArtifact(file: string, expectedSha256?: string): LoadedArtifact {
+export function loadArtifact(
+  file: string,
+  expectedSha256?: string,
+  options: { requireChecksum?: boolean } = {},
+): LoadedArtifact {
   let bytes: Buffer;
   try {
     bytes = readFileSync(file);
@@ -130,6 +135,11 @@ export function loadArtifact(file: string, expectedSha256?: string): LoadedArtif
     } catch {
       expected = undefined;
     }
+  }
+  if (!expected && options.requireChecksum) {
+    throw new Error(
+      `No checksum for '${file}': expected a '${file}.sha256' sidecar (written by 'oncoclear train') or a registry entry; refusing to serve an unverified model.`,
+    );
   }
   if (expected && expected !== actual) {
     throw new Error(

@@ -35,7 +35,14 @@ export function createPredictor(artifact: Artifact): Predictor {
       );
     }
     transformRow(prep, raw, scratch);
-    return model.predictProbability(scratch);
+    const positiveProbability = model.predictProbability(scratch);
+    // Finite but huge inputs can cancel to NaN (∞ − ∞); never turn that into a class label.
+    if (Number.isNaN(positiveProbability)) {
+      throw new RangeError(
+        'The feature values are too large for the model to score; expected measurements in a realistic range.',
+      );
+    }
+    return positiveProbability;
   };
   return {
     features: artifact.features,

@@ -1,7 +1,7 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { sha256 } from '../data/fingerprint.js';
-import { type Artifact, loadArtifact, parseArtifact } from '../model/artifact.js';
+import { type Artifact, loadArtifact } from '../model/artifact.js';
 import type {
   ModelEntry,
   Registry,
@@ -80,9 +80,12 @@ export async function registerVersion(
   artifactFile: string,
   options: RegisterOptions,
 ): Promise<RegistryVersion> {
+  // Verifies the sidecar when there is one, so a model edited after training is not registered
+  // under a fresh checksum.
+  const { artifact, sha256: checksum } = loadArtifact(artifactFile);
   const bytes = readFileSync(artifactFile);
-  const artifact = parseArtifact(JSON.parse(bytes.toString('utf8')), artifactFile);
-  const checksum = sha256(bytes);
+  if (sha256(bytes) !== checksum)
+    throw new Error(`'${artifactFile}' changed while it was being registered; try again.`);
   return store.update((registry) => {
     const entry: ModelEntry = registry.models[artifact.name] ?? { versions: [], history: [] };
     const number = entry.versions.reduce((max, v) => Math.max(max, v.version), 0) + 1;

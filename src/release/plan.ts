@@ -64,9 +64,9 @@ export function releasePlan(input: ReleasePlanInput): ReleasePlan {
       'org.opencontainers.image.licenses': 'MIT',
       'org.opencontainers.image.title': `${input.model} serving image`,
       'org.opencontainers.image.description': `OncoClear ${input.model} v${production.version}, served with Hono (/predict, OIP v2, /metrics)`,
-      'io.oncoclear.model.name': input.model,
-      'io.oncoclear.model.version': String(production.version),
-      'io.oncoclear.model.sha256': production.sha256,
+      'org.oncoclear.model.name': input.model,
+      'org.oncoclear.model.version': String(production.version),
+      'org.oncoclear.model.sha256': production.sha256,
     },
   };
 }

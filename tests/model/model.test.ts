@@ -1,4 +1,4 @@
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadArtifact, parseArtifact, saveArtifact } from '../../src/model/artifact.js';
@@ -95,6 +95,16 @@ describe('model artifact', () => {
     saveArtifact(file, wdbc.artifact);
     writeFileSync(file, readFileSync(file, 'utf8').replace('"intercept": ', '"intercept": 1'));
     expect(() => loadArtifact(file)).toThrow(/Checksum mismatch .* refusing to load it/);
+  });
+
+  it('can require a checksum, as the service does, and refuses a file without one', () => {
+    const file = join(dir, 'unverified', 'model.json');
+    saveArtifact(file, wdbc.artifact);
+    rmSync(`${file}.sha256`);
+    expect(loadArtifact(file).artifact.name).toBe('oncoclear');
+    expect(() => loadArtifact(file, undefined, { requireChecksum: true })).toThrow(
+      /No checksum for .*refusing to serve an unverified model/,
+    );
   });
 
   it('rejects a row with the wrong number of values instead of guessing', () => {

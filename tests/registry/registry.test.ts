@@ -175,6 +175,19 @@ describe('integrity', () => {
     );
   });
 
+  it('refuses to register an artifact that no longer matches its sidecar', async () => {
+    const store = createRegistryStore(join(dir, 'r9'));
+    const edited = join(dir, 'edited', 'model.json');
+    mkdirSync(join(dir, 'edited'), { recursive: true });
+    writeFileSync(
+      edited,
+      readFileSync(artifactFile, 'utf8').replace('"converged": true', '"converged": false'),
+    );
+    writeFileSync(`${edited}.sha256`, readFileSync(`${artifactFile}.sha256`));
+    await expect(registerVersion(store, edited, meta('x'))).rejects.toThrow(/Checksum mismatch/);
+    expect(store.read().models).toEqual({});
+  });
+
   it('names the file and the field of a hand-broken registry and never overwrites it', async () => {
     const store = createRegistryStore(join(dir, 'r6'));
     await registerVersion(store, artifactFile, meta('a'));

@@ -45,8 +45,8 @@ describe('releasePlan', () => {
       'org.opencontainers.image.revision': SHA,
       'org.opencontainers.image.version': 'oncoclear-v1',
       'org.opencontainers.image.licenses': 'MIT',
-      'io.oncoclear.model.version': '1',
-      'io.oncoclear.model.sha256': v1.sha256,
+      'org.oncoclear.model.version': '1',
+      'org.oncoclear.model.sha256': v1.sha256,
     });
   });
 

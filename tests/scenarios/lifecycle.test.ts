@@ -83,6 +83,8 @@ describe('push → promotion PR → approval → merge → release', SLOW, () =>
       version: '2',
       kind: 'promotion',
       'merge-sha': mergeSha,
+      // Merged with GITHUB_TOKEN: its push starts nothing, so promote.yml calls the release.
+      'release-by-push': 'false',
     });
     // One squash commit on the old main that changes only the registry file.
     expect(

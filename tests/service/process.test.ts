@@ -1,4 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { join } from 'node:path';
@@ -56,8 +57,13 @@ describe('refusing to start', () => {
 
   it('exits non-zero with one stderr line for an unknown schema version', async () => {
     const file = join(fx.dir, 'future.json');
-    writeFileSync(file, JSON.stringify({ ...fx.artifact, schemaVersion: 2 }));
-    rmSync(`${file}.sha256`, { force: true });
+    const text = JSON.stringify({ ...fx.artifact, schemaVersion: 2 });
+    writeFileSync(file, text);
+    // A matching checksum, so the refusal comes from the schema check and nothing else.
+    writeFileSync(
+      `${file}.sha256`,
+      `${createHash('sha256').update(text).digest('hex')}  future.json\n`,
+    );
     const p = run(['serve', '--port', '0', '--host', '127.0.0.1'], { MODEL_PATH: file });
     expect(await p.exited).toBe(1);
     const lines = p.err().split('\n').filter(Boolean);

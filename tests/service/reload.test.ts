@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -93,7 +94,11 @@ describe('hot reload of a watched model file', () => {
     const first = holder.current!;
     const text = JSON.stringify({ ...a.artifact, schemaVersion: 99 });
     writeFileSync(file, text);
-    rmSync(`${file}.sha256`); // no recorded checksum: the schema check must catch it
+    // A matching checksum, so the refusal comes from the schema check and nothing else.
+    writeFileSync(
+      `${file}.sha256`,
+      `${createHash('sha256').update(text).digest('hex')}  schema.json\n`,
+    );
     const events: Record<string, unknown>[] = [];
     expect(reloadModel({ source, holder, metrics, logger: { log: (e) => events.push(e) } })).toBe(
       false,

@@ -198,3 +198,34 @@ describe('feature mismatch errors (422 with expected names)', () => {
     expect(audit.lines).toEqual([]);
   });
 });
+
+describe('values the model cannot score', () => {
+  it('huge finite values that cancel to NaN → 422, never a label with null probabilities', async () => {
+    const { app } = testApp(model);
+    // Two features with weights of opposite signs and a scale below 1, each set near the largest
+    // double: standardising overflows both to ∞, and the weighted sum is ∞ − ∞ = NaN.
+    const { coefficients } = fx.artifact.model;
+    const { scale } = fx.artifact.preprocessing;
+    const pos = coefficients.findIndex((w, j) => w > 0 && scale[j]! < 1);
+    const neg = coefficients.findIndex((w, j) => w < 0 && scale[j]! < 1);
+    expect(pos >= 0 && neg >= 0, 'the fixture has such a pair').toBe(true);
+    const row = [...fx.rows[0]!];
+    row[pos] = 1.7e308;
+    row[neg] = 1.7e308;
+    const single = await expectError(
+      await post(app, '/predict', JSON.stringify({ features: row })),
+      422,
+    );
+    expect(single.details.issues[0]).toMatchObject({ field: 'features' });
+    expect(single.details.issues[0]!.message).toContain('too large for the model to score');
+    const batch = await expectError(
+      await post(app, '/predict/batch', JSON.stringify({ instances: [fx.rows[0], row] })),
+      422,
+    );
+    expect(batch.details.issues[0]!.field).toBe('instances[1]');
+    // The server keeps serving.
+    expect((await post(app, '/predict', JSON.stringify({ features: fx.rows[0] }))).status).toBe(
+      200,
+    );
+  });
+});

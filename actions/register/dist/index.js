@@ -24869,7 +24869,7 @@ async function runAction(main) {
 }
 
 // actions/register/src/main.ts
-import { copyFileSync, mkdtempSync } from "node:fs";
+import { copyFileSync, existsSync as existsSync2, mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join as join2 } from "node:path";
 
@@ -44801,7 +44801,7 @@ async function commitAndPushWithRetry(git, options) {
 }
 
 // src/registry/operations.ts
-import { mkdirSync, readFileSync as readFileSync2, writeFileSync } from "node:fs";
+import { mkdirSync as mkdirSync2, readFileSync as readFileSync3, writeFileSync as writeFileSync2 } from "node:fs";
 import { dirname } from "node:path";
 
 // src/data/fingerprint.ts
@@ -44809,6 +44809,9 @@ import { createHash } from "node:crypto";
 function sha256(bytes) {
   return `sha256:${createHash("sha256").update(bytes).digest("hex")}`;
 }
+
+// src/model/artifact.ts
+import { mkdirSync, readFileSync as readFileSync2, renameSync as renameSync2, writeFileSync } from "node:fs";
 
 // src/evaluate/metrics.ts
 var ConfusionSchema = external_exports.strictObject({
@@ -44951,6 +44954,43 @@ function parseArtifact(json2, source = "artifact") {
   }
   return a;
 }
+function loadArtifact(file2, expectedSha256, options = {}) {
+  let bytes;
+  try {
+    bytes = readFileSync2(file2);
+  } catch {
+    throw new Error(
+      `Model file '${file2}' not found; expected a JSON artifact written by 'oncoclear train'.`
+    );
+  }
+  const actual = sha256(bytes);
+  let expected = expectedSha256;
+  if (!expected) {
+    try {
+      const line = readFileSync2(`${file2}.sha256`, "utf8").trim().split(/\s+/)[0] ?? "";
+      expected = line.startsWith("sha256:") ? line : `sha256:${line}`;
+    } catch {
+      expected = void 0;
+    }
+  }
+  if (!expected && options.requireChecksum) {
+    throw new Error(
+      `No checksum for '${file2}': expected a '${file2}.sha256' sidecar (written by 'oncoclear train') or a registry entry; refusing to serve an unverified model.`
+    );
+  }
+  if (expected && expected !== actual) {
+    throw new Error(
+      `Checksum mismatch for '${file2}': recorded ${expected}, file has ${actual}. The artifact was changed after it was registered; refusing to load it.`
+    );
+  }
+  let json2;
+  try {
+    json2 = JSON.parse(bytes.toString("utf8"));
+  } catch (error63) {
+    throw new TypeError(`Model file '${file2}' is not valid JSON: ${error63.message}.`);
+  }
+  return { artifact: parseArtifact(json2, file2), sha256: actual };
+}
 
 // src/registry/operations.ts
 function scalar(m) {
@@ -44969,17 +45009,18 @@ function event(meta3, type, version2, extra = {}) {
   };
 }
 async function registerVersion(store, artifactFile, options) {
-  const bytes = readFileSync2(artifactFile);
-  const artifact = parseArtifact(JSON.parse(bytes.toString("utf8")), artifactFile);
-  const checksum = sha256(bytes);
+  const { artifact, sha256: checksum } = loadArtifact(artifactFile);
+  const bytes = readFileSync3(artifactFile);
+  if (sha256(bytes) !== checksum)
+    throw new Error(`'${artifactFile}' changed while it was being registered; try again.`);
   return store.update((registry2) => {
     const entry = registry2.models[artifact.name] ?? { versions: [], history: [] };
     const number4 = entry.versions.reduce((max, v) => Math.max(max, v.version), 0) + 1;
     const relative = `${artifact.name}/v${number4}/model.json`;
     const target = store.resolve(relative);
-    mkdirSync(dirname(target), { recursive: true });
-    writeFileSync(target, bytes);
-    writeFileSync(`${target}.sha256`, `${checksum.slice(7)}  model.json
+    mkdirSync2(dirname(target), { recursive: true });
+    writeFileSync2(target, bytes);
+    writeFileSync2(`${target}.sha256`, `${checksum.slice(7)}  model.json
 `);
     const version2 = {
       version: number4,
@@ -45008,11 +45049,11 @@ async function registerVersion(store, artifactFile, options) {
 }
 
 // src/registry/store.ts
-import { closeSync as closeSync2, mkdirSync as mkdirSync2, openSync as openSync2, readFileSync as readFileSync4, rmSync as rmSync2, statSync, writeSync as writeSync2 } from "node:fs";
+import { closeSync as closeSync2, mkdirSync as mkdirSync3, openSync as openSync2, readFileSync as readFileSync5, rmSync as rmSync2, statSync, writeSync as writeSync2 } from "node:fs";
 import { join } from "node:path";
 
 // src/registry/schema.ts
-import { readFileSync as readFileSync3 } from "node:fs";
+import { readFileSync as readFileSync4 } from "node:fs";
 var REGISTRY_SCHEMA_VERSION = 1;
 var STAGES = ["staging", "production", "archived"];
 var Sha256 = external_exports.string().regex(/^sha256:[0-9a-f]{64}$/, 'a "sha256:<64 hex>" checksum');
@@ -45110,7 +45151,7 @@ function serializeRegistry(registry2) {
 function readRegistryFile(file2) {
   let text;
   try {
-    text = readFileSync3(file2, "utf8");
+    text = readFileSync4(file2, "utf8");
   } catch (error63) {
     if (error63.code === "ENOENT") return emptyRegistry();
     throw error63;
@@ -45136,7 +45177,7 @@ function createRegistryStore(dir) {
     read: () => readRegistryFile(file2),
     resolve: (relative) => join(dir, relative),
     async update(change) {
-      mkdirSync2(dir, { recursive: true });
+      mkdirSync3(dir, { recursive: true });
       const release = await acquireLock(`${file2}.lock`);
       try {
         const { registry: registry2, result } = change(readRegistryFile(file2));
@@ -45181,7 +45222,7 @@ async function acquireLock(lockFile) {
 }
 function safeRead(file2) {
   try {
-    return readFileSync4(file2, "utf8").trim();
+    return readFileSync5(file2, "utf8").trim();
   } catch {
     return "?";
   }
@@ -45238,6 +45279,8 @@ async function run() {
   const registryDir = inputs.registry ?? config2.registry.path;
   const artifact = join2(mkdtempSync(join2(tmpdir(), "oncoclear-register-")), "model.json");
   copyFileSync(inputs.artifact, artifact);
+  if (existsSync2(`${inputs.artifact}.sha256`))
+    copyFileSync(`${inputs.artifact}.sha256`, `${artifact}.sha256`);
   const git = createGit(context.workspace, { token: inputs.token });
   let registered;
   const pushed = await commitAndPushWithRetry(git, {

@@ -1,4 +1,4 @@
-import { copyFileSync, mkdtempSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as core from '@actions/core';
@@ -18,6 +18,9 @@ export async function run(): Promise<void> {
   // The checkout is reset between attempts, so keep the artifact outside the work tree.
   const artifact = join(mkdtempSync(join(tmpdir(), 'oncoclear-register-')), 'model.json');
   copyFileSync(inputs.artifact, artifact);
+  // The sidecar travels with it, so registration verifies the bytes the train job produced.
+  if (existsSync(`${inputs.artifact}.sha256`))
+    copyFileSync(`${inputs.artifact}.sha256`, `${artifact}.sha256`);
 
   const git = createGit(context.workspace, { token: inputs.token });
   let registered: RegistryVersion | undefined;

@@ -45099,7 +45099,7 @@ function parseArtifact(json2, source = "artifact") {
   }
   return a;
 }
-function loadArtifact(file2, expectedSha256) {
+function loadArtifact(file2, expectedSha256, options = {}) {
   let bytes;
   try {
     bytes = readFileSync4(file2);
@@ -45117,6 +45117,11 @@ function loadArtifact(file2, expectedSha256) {
     } catch {
       expected = void 0;
     }
+  }
+  if (!expected && options.requireChecksum) {
+    throw new Error(
+      `No checksum for '${file2}': expected a '${file2}.sha256' sidecar (written by 'oncoclear train') or a registry entry; refusing to serve an unverified model.`
+    );
   }
   if (expected && expected !== actual) {
     throw new Error(
@@ -45191,9 +45196,9 @@ function releasePlan(input2) {
       "org.opencontainers.image.licenses": "MIT",
       "org.opencontainers.image.title": `${input2.model} serving image`,
       "org.opencontainers.image.description": `OncoClear ${input2.model} v${production.version}, served with Hono (/predict, OIP v2, /metrics)`,
-      "io.oncoclear.model.name": input2.model,
-      "io.oncoclear.model.version": String(production.version),
-      "io.oncoclear.model.sha256": production.sha256
+      "org.oncoclear.model.name": input2.model,
+      "org.oncoclear.model.version": String(production.version),
+      "org.oncoclear.model.sha256": production.sha256
     }
   };
 }

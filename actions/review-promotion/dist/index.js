@@ -51246,7 +51246,13 @@ function createPredictor(artifact) {
       );
     }
     transformRow(prep, raw, scratch);
-    return model.predictProbability(scratch);
+    const positiveProbability = model.predictProbability(scratch);
+    if (Number.isNaN(positiveProbability)) {
+      throw new RangeError(
+        "The feature values are too large for the model to score; expected measurements in a realistic range."
+      );
+    }
+    return positiveProbability;
   };
   return {
     features: artifact.features,
@@ -51489,7 +51495,7 @@ function parseArtifact(json2, source = "artifact") {
   }
   return a;
 }
-function loadArtifact(file2, expectedSha256) {
+function loadArtifact(file2, expectedSha256, options = {}) {
   let bytes;
   try {
     bytes = readFileSync2(file2);
@@ -51507,6 +51513,11 @@ function loadArtifact(file2, expectedSha256) {
     } catch {
       expected = void 0;
     }
+  }
+  if (!expected && options.requireChecksum) {
+    throw new Error(
+      `No checksum for '${file2}': expected a '${file2}.sha256' sidecar (written by 'oncoclear train') or a registry entry; refusing to serve an unverified model.`
+    );
   }
   if (expected && expected !== actual) {
     throw new Error(
@@ -52205,11 +52216,12 @@ function readActionToken() {
 
 // actions/review-promotion/src/inputs.ts
 function getInputs() {
-  const { token } = readActionToken();
+  const { token, usingGithubToken } = readActionToken();
   return {
     config: getInput("config", { required: true }),
     registry: getInput("registry") || null,
-    token
+    token,
+    usingGithubToken
   };
 }
 
@@ -52260,6 +52272,7 @@ async function run() {
   setOutput("version", String(outcome.version));
   setOutput("kind", outcome.kind);
   setOutput("merge-sha", outcome.mergeSha);
+  setOutput("release-by-push", String(!inputs.usingGithubToken));
   await summary.addHeading(`Merged: ${outcome.model} v${outcome.version} is in production`, 3).addRaw(
     `Squash-merged as \`${outcome.mergeSha.slice(0, 7)}\`. The release job builds and pushes the image next.
 `

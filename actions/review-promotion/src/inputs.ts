@@ -9,13 +9,16 @@ export interface ReviewInputs {
   registry: string | null;
   /** Token for git and the API. */
   token: string;
+  /** True when only GITHUB_TOKEN was given: the merge's push starts no workflow. */
+  usingGithubToken: boolean;
 }
 
 export function getInputs(): ReviewInputs {
-  const { token } = readActionToken();
+  const { token, usingGithubToken } = readActionToken();
   return {
     config: core.getInput('config', { required: true }),
     registry: core.getInput('registry') || null,
     token,
+    usingGithubToken,
   };
 }

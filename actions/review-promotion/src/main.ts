@@ -54,6 +54,7 @@ export async function run(): Promise<void> {
   core.setOutput('version', String(outcome.version));
   core.setOutput('kind', outcome.kind);
   core.setOutput('merge-sha', outcome.mergeSha);
+  core.setOutput('release-by-push', String(!inputs.usingGithubToken));
   await core.summary
     .addHeading(`Merged: ${outcome.model} v${outcome.version} is in production`, 3)
     .addRaw(

@@ -41,15 +41,33 @@ export async function run(): Promise<void> {
   if (inputs.upload) {
     if (process.env.ACTIONS_RUNTIME_TOKEN) {
       const files = readdirSync(inputs.outDir).map((f) => resolve(join(inputs.outDir, f)));
-      const { id } = await new DefaultArtifactClient().uploadArtifact(
-        inputs.artifactName,
-        files,
-        resolve(inputs.outDir),
-        {
-          retentionDays: inputs.retentionDays,
-        },
-      );
-      footer = `Uploaded the model and report as workflow artifact \`${inputs.artifactName}\` (id ${id}).`;
+      try {
+        const { id } = await new DefaultArtifactClient().uploadArtifact(
+          inputs.artifactName,
+          files,
+          resolve(inputs.outDir),
+          { retentionDays: inputs.retentionDays },
+        );
+        footer = `Uploaded the model and report as workflow artifact \`${inputs.artifactName}\` (id ${id}).`;
+      } catch (error) {
+        const message = error instanceof Error ? error.message : String(error);
+        if (error instanceof Error && error.name === 'GHESNotSupportedError') {
+          // GitHub Enterprise Server has no v4 artifact backend; the files are still on disk.
+          core.warning(
+            `Artifact upload is not supported on this GitHub Enterprise Server: ${message}`,
+          );
+          footer = `Artifact upload skipped (GitHub Enterprise Server). Files are in \`${inputs.outDir}\`.`;
+        } else {
+          // Keep the report even when the upload fails: training itself succeeded.
+          await core.summary
+            .addRaw(result.report)
+            .addRaw(`\nArtifact upload failed: ${message} Files are in \`${inputs.outDir}\`.\n`)
+            .write();
+          throw new Error(
+            `Uploading workflow artifact '${inputs.artifactName}' failed: ${message}`,
+          );
+        }
+      }
     } else {
       core.warning(
         'Not running inside GitHub Actions (no ACTIONS_RUNTIME_TOKEN): skipped the artifact upload.',

@@ -130,6 +130,12 @@ export async function registryCommand(argv: string[]): Promise<void> {
     case 'promote':
     case 'rollback': {
       const target = rest[0] ? positiveInt(rest[0], 'Version') : null;
+      if (!values.reason) {
+        throw new CliError(
+          `Missing --reason TEXT; a ${sub} is recorded in the history with why it was done.`,
+          2,
+        );
+      }
       if (sub === 'promote' && target === null)
         throw new CliError(
           'Missing VERSION. Usage: oncoclear registry promote VERSION --reason TEXT',
