@@ -200,3 +200,8 @@ export const OipModelMetadata = z
 export const ModelNameParam = z.object({
   name: z.string().openapi({ param: { name: 'name', in: 'path' }, example: 'oncoclear' }),
 });
+
+/** OIP's optional `/versions/{version}` segment: the loaded model's version, as GET /model reports. */
+export const ModelVersionParam = ModelNameParam.extend({
+  version: z.string().openapi({ param: { name: 'version', in: 'path' }, example: '1' }),
+});

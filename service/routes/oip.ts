@@ -1,11 +1,12 @@
 import { createRoute, z } from '@hono/zod-openapi';
-import type { MiddlewareHandler } from 'hono';
+import type { Context, MiddlewareHandler } from 'hono';
 import { packageVersion } from '../../src/cli/context.js';
 import { type AppDeps, type AppEnv, createRouter, currentModel } from '../deps.js';
 import { ApiError } from '../errors.js';
 import { predictRows } from '../inference.js';
 import {
   ModelNameParam,
+  ModelVersionParam,
   OipError,
   OipInferRequest,
   OipInferResponse,
@@ -68,7 +69,13 @@ const serverMetadata = createRoute({
 const requireModelName = (deps: AppDeps): MiddlewareHandler<AppEnv> =>
   async function requireModelName(c, next) {
     const name = c.req.param('name');
+    const version = c.req.param('version');
     const model = deps.holder.current;
+    if (model && name === model.name && version !== undefined && version !== model.version) {
+      throw new ApiError(404, `Model '${name}' version '${version}' not found`, {
+        issues: [{ field: 'version', message: `this server serves version '${model.version}'` }],
+      });
+    }
     if (!model || name !== model.name) {
       throw new ApiError(404, `Model '${name}' not found`, {
         issues: [
@@ -187,6 +194,60 @@ function tensorRows(
   return rows;
 }
 
+// The same three model routes under OIP's optional `/versions/{version}` segment.
+const atVersion = (path: string) =>
+  path.replace('/v2/models/{name}', '/v2/models/{name}/versions/{version}');
+const modelMetadataAtVersion = createRoute({
+  ...modelMetadata,
+  path: atVersion(modelMetadata.path),
+  request: { params: ModelVersionParam },
+});
+const modelReadyAtVersion = createRoute({
+  ...modelReady,
+  path: atVersion(modelReady.path),
+  request: { params: ModelVersionParam },
+});
+const inferAtVersion = createRoute({
+  ...infer,
+  path: atVersion(infer.path),
+  request: { ...infer.request, params: ModelVersionParam },
+});
+
+/** OIP inference on the current model; shared by the plain and the versioned route. */
+function inferResponse(deps: AppDeps, body: z.infer<typeof OipInferRequest>, startedAt: number) {
+  const model = currentModel(deps);
+  const rows = tensorRows(model, body.inputs[0]!, deps.maxBatchRows);
+  const id = body.id ?? deps.newId();
+  const predictions = predictRows(deps, model, rows, {
+    endpoint: '/v2/models/:name/infer',
+    startedAt,
+    requestId: id,
+  });
+  const [negative, positive] = model.artifact.classes;
+  const probabilities: number[] = [];
+  for (const p of predictions)
+    probabilities.push(p.probabilities[negative]!, p.probabilities[positive]!);
+  return {
+    model_name: model.name,
+    model_version: model.version,
+    id,
+    outputs: [
+      {
+        name: 'label',
+        datatype: 'BYTES',
+        shape: [predictions.length],
+        data: predictions.map((p) => p.label),
+      },
+      {
+        name: 'probabilities',
+        datatype: 'FP64',
+        shape: [predictions.length, 2],
+        data: probabilities,
+      },
+    ],
+  };
+}
+
 /** The /v2 routes. */
 export function oipRoutes(deps: AppDeps) {
   const app = createRouter(deps);
@@ -199,48 +260,19 @@ export function oipRoutes(deps: AppDeps) {
   app.openapi(serverMetadata, (c) =>
     c.json({ name: 'oncoclear', version: packageVersion(), extensions: [] }, 200),
   );
-  app.openapi({ ...modelMetadata, middleware: [requireModelName(deps)] }, (c) =>
-    c.json(metadata(currentModel(deps)), 200),
+  const metadataHandler = (c: Context<AppEnv>) => c.json(metadata(currentModel(deps)), 200);
+  const readyHandler = (c: Context<AppEnv>) =>
+    c.json({ name: currentModel(deps).name, ready: true }, 200);
+  const guard = [requireModelName(deps)];
+  app.openapi({ ...modelMetadata, middleware: guard }, metadataHandler);
+  app.openapi({ ...modelMetadataAtVersion, middleware: guard }, metadataHandler);
+  app.openapi({ ...modelReady, middleware: guard }, readyHandler);
+  app.openapi({ ...modelReadyAtVersion, middleware: guard }, readyHandler);
+  app.openapi({ ...infer, middleware: guard }, (c) =>
+    c.json(inferResponse(deps, c.req.valid('json'), c.get('startedAt')), 200),
   );
-  app.openapi({ ...modelReady, middleware: [requireModelName(deps)] }, (c) =>
-    c.json({ name: currentModel(deps).name, ready: true }, 200),
+  app.openapi({ ...inferAtVersion, middleware: guard }, (c) =>
+    c.json(inferResponse(deps, c.req.valid('json'), c.get('startedAt')), 200),
   );
-  app.openapi({ ...infer, middleware: [requireModelName(deps)] }, (c) => {
-    const model = currentModel(deps);
-    const body = c.req.valid('json');
-    const rows = tensorRows(model, body.inputs[0]!, deps.maxBatchRows);
-    const id = body.id ?? deps.newId();
-    const predictions = predictRows(deps, model, rows, {
-      endpoint: '/v2/models/:name/infer',
-      startedAt: c.get('startedAt'),
-      requestId: id,
-    });
-    const [negative, positive] = model.artifact.classes;
-    const probabilities: number[] = [];
-    for (const p of predictions)
-      probabilities.push(p.probabilities[negative]!, p.probabilities[positive]!);
-    return c.json(
-      {
-        model_name: model.name,
-        model_version: model.version,
-        id,
-        outputs: [
-          {
-            name: 'label',
-            datatype: 'BYTES',
-            shape: [predictions.length],
-            data: predictions.map((p) => p.label),
-          },
-          {
-            name: 'probabilities',
-            datatype: 'FP64',
-            shape: [predictions.length, 2],
-            data: probabilities,
-          },
-        ],
-      },
-      200,
-    );
-  });
   return app;
 }

@@ -139,3 +139,43 @@ describe('Open Inference Protocol v2', () => {
     expect((await json(res)).error).toMatch(/at most 2 rows/);
   });
 });
+
+describe('OIP versioned model routes', () => {
+  it('serves metadata, readiness and inference under /versions/{version} of the loaded model', async () => {
+    const { app } = testApp(model);
+    const base = `/v2/models/oncoclear/versions/${model.version}`;
+    expect(await json(app.request(base))).toMatchObject({
+      name: 'oncoclear',
+      versions: [model.version],
+    });
+    expect(await json(app.request(`${base}/ready`))).toEqual({ name: 'oncoclear', ready: true });
+    const res = await post(app, `${base}/infer`, JSON.stringify(tensor([fx.rows[0]!])));
+    expect(res.status).toBe(200);
+    const body = (await json(res)) as {
+      model_version: string;
+      outputs: { name: string; data: unknown[] }[];
+    };
+    expect(body.model_version).toBe(model.version);
+    expect(body.outputs[0]!.data).toEqual([predictor.predict(fx.rows[0]!).label]);
+  });
+
+  it('answers 404 in OIP shape for a version that is not loaded', async () => {
+    const { app } = testApp(model);
+    const res = await post(
+      app,
+      '/v2/models/oncoclear/versions/999/infer',
+      JSON.stringify(tensor([fx.rows[0]!])),
+    );
+    expect(res.status).toBe(404);
+    const body = (await json(res)) as { error: string };
+    expect(Object.keys(body)).toEqual(['error']);
+    expect(body.error).toContain("Model 'oncoclear' version '999' not found");
+    expect(body.error).toContain(`this server serves version '${model.version}'`);
+  });
+
+  it('refuses an empty tensor (N = 0)', async () => {
+    const { app } = testApp(model);
+    const res = await post(app, '/v2/models/oncoclear/infer', JSON.stringify(tensor([])));
+    expect(res.status).toBe(422);
+  });
+});
