@@ -106,6 +106,8 @@ export function saveArtifact(file: string, artifact: Artifact): string {
 export interface LoadedArtifact {
   artifact: Artifact;
   sha256: string;
+  /** The verified bytes, so a caller that copies the file need not read it again. */
+  bytes: Buffer;
 }
 
 /**
@@ -152,5 +154,5 @@ export function loadArtifact(
   } catch (error) {
     throw new TypeError(`Model file '${file}' is not valid JSON: ${(error as Error).message}.`);
   }
-  return { artifact: parseArtifact(json, file), sha256: actual };
+  return { artifact: parseArtifact(json, file), sha256: actual, bytes };
 }

@@ -10,8 +10,8 @@ import {
 import { saveArtifact } from '../model/artifact.js';
 import type { RegistryStore } from '../registry/store.js';
 import { formatJson, writeJsonAtomic } from '../util/json-file.js';
-import { type Comparison, compareWithProduction, loadProduction } from './compare.js';
-import { type TrainContext, type TrainResult, trainFromConfig } from './train.js';
+import { type Comparison, trainAgainstProduction } from './compare.js';
+import type { TrainContext, TrainResult } from './train.js';
 
 export interface CandidateResult {
   train: TrainResult;
@@ -34,16 +34,7 @@ export function trainCandidate(
   outDir: string,
   context: TrainContext & { dataPath?: string },
 ): CandidateResult {
-  const train = trainFromConfig(config, context, context.dataPath ?? config.data.path);
-  const model = config.model.name;
-  const production = loadProduction(store, model);
-  const comparison = compareWithProduction(
-    train.artifact,
-    null,
-    train.test,
-    production,
-    config.promotion,
-  );
+  const { train, comparison } = trainAgainstProduction(config, store, context, context.dataPath);
   const artifactFile = join(outDir, 'model.json');
   const sha256 = saveArtifact(artifactFile, train.artifact);
   const comparisonFile = join(outDir, 'comparison.json');

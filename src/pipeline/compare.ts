@@ -1,4 +1,4 @@
-import type { PolicyMetric, PromotionPolicyConfig } from '../config/config.js';
+import type { Config, PolicyMetric, PromotionPolicyConfig } from '../config/config.js';
 import type { Dataset } from '../data/dataset.js';
 import { assertCompatible, evaluateArtifact } from '../evaluate/evaluate.js';
 import type { Metrics } from '../evaluate/metrics.js';
@@ -6,6 +6,7 @@ import type { Artifact } from '../model/artifact.js';
 import { loadRegisteredArtifact, productionVersion } from '../registry/operations.js';
 import { type PromotionDecision, promotionDecision } from '../registry/policy.js';
 import type { RegistryStore } from '../registry/store.js';
+import { type TrainContext, type TrainResult, trainFromConfig } from './train.js';
 
 export interface Comparison {
   candidate: Metrics;
@@ -79,4 +80,32 @@ export function loadProduction(
         artifact: loadRegisteredArtifact(store, model, current.version).artifact,
       }
     : null;
+}
+
+/**
+ * Trains a candidate and scores it and the registry's production model on the candidate's own
+ * test rows: the first half of both the local pipeline and CI's train job.
+ */
+export function trainAgainstProduction(
+  config: Config,
+  store: RegistryStore,
+  context: TrainContext,
+  dataPath = config.data.path,
+): { train: TrainResult; comparison: Comparison } {
+  const log = context.log ?? (() => {});
+  const train = trainFromConfig(config, context, dataPath);
+  const production = loadProduction(store, config.model.name);
+  log(
+    production
+      ? `Scoring production v${production.version} on the candidate's test rows`
+      : 'No production model yet',
+  );
+  const comparison = compareWithProduction(
+    train.artifact,
+    null,
+    train.test,
+    production,
+    config.promotion,
+  );
+  return { train, comparison };
 }

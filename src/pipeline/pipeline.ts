@@ -4,10 +4,11 @@ import { join } from 'node:path';
 import type { Config } from '../config/config.js';
 import { saveArtifact } from '../model/artifact.js';
 import { type EventMeta, promote, registerVersion } from '../registry/operations.js';
+import { decisionForVersion } from '../registry/policy.js';
 import type { RegistryVersion } from '../registry/schema.js';
 import type { RegistryStore } from '../registry/store.js';
-import { type Comparison, compareWithProduction, loadProduction } from './compare.js';
-import { type TrainContext, type TrainResult, trainFromConfig } from './train.js';
+import { type Comparison, trainAgainstProduction } from './compare.js';
+import type { TrainContext, TrainResult } from './train.js';
 
 export interface PipelineOptions extends TrainContext {
   config: Config;
@@ -30,22 +31,8 @@ export interface PipelineResult {
 export async function runPipeline(options: PipelineOptions): Promise<PipelineResult> {
   const { config, store } = options;
   const log = options.log ?? (() => {});
-  const train = trainFromConfig(config, options, options.dataPath ?? config.data.path);
   const model = config.model.name;
-
-  const production = loadProduction(store, model);
-  log(
-    production
-      ? `Scoring production v${production.version} on the candidate's test rows`
-      : 'No production model yet',
-  );
-  const comparison = compareWithProduction(
-    train.artifact,
-    null,
-    train.test,
-    production,
-    config.promotion,
-  );
+  const { train, comparison } = trainAgainstProduction(config, store, options, options.dataPath);
 
   const work = mkdtempSync(join(tmpdir(), 'oncoclear-'));
   let registered: RegistryVersion;
@@ -62,11 +49,7 @@ export async function runPipeline(options: PipelineOptions): Promise<PipelineRes
   } finally {
     rmSync(work, { recursive: true, force: true });
   }
-  const decision = {
-    ...comparison.decision,
-    candidate: { ...comparison.decision.candidate, version: registered.version },
-  };
-  decision.summary = decision.summary.replace(/^Promote:/, `Promote v${registered.version}:`);
+  const decision = decisionForVersion(comparison.decision, registered.version);
   log(`Registered ${model} v${registered.version}`);
 
   let promoted = false;

@@ -1,6 +1,5 @@
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { sha256 } from '../data/fingerprint.js';
 import { type Artifact, loadArtifact } from '../model/artifact.js';
 import type {
   ModelEntry,
@@ -82,10 +81,7 @@ export async function registerVersion(
 ): Promise<RegistryVersion> {
   // Verifies the sidecar when there is one, so a model edited after training is not registered
   // under a fresh checksum.
-  const { artifact, sha256: checksum } = loadArtifact(artifactFile);
-  const bytes = readFileSync(artifactFile);
-  if (sha256(bytes) !== checksum)
-    throw new Error(`'${artifactFile}' changed while it was being registered; try again.`);
+  const { artifact, sha256: checksum, bytes } = loadArtifact(artifactFile);
   return store.update((registry) => {
     const entry: ModelEntry = registry.models[artifact.name] ?? { versions: [], history: [] };
     const number = entry.versions.reduce((max, v) => Math.max(max, v.version), 0) + 1;

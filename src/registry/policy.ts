@@ -118,3 +118,18 @@ export function promotionDecision(input: PolicyInput): PromotionDecision {
     summary,
   };
 }
+
+/**
+ * The decision once the candidate has its registry version (CI and the pipeline decide before
+ * registering): the version goes into `candidate` and into the summary's "Promote vN:" prefix.
+ */
+export function decisionForVersion(
+  decision: PromotionDecision,
+  version: number,
+): PromotionDecision {
+  return {
+    ...decision,
+    candidate: { ...decision.candidate, version },
+    summary: decision.summary.replace(/^Promote( v\d+)?:/, `Promote v${version}:`),
+  };
+}

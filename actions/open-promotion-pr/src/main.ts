@@ -2,14 +2,14 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as core from '@actions/core';
 import { loadConfig } from '../../../src/config/config.js';
-import { createGitHubClient } from '../../../src/github/client.js';
 import { createGit } from '../../../src/github/git.js';
 import { promotionBody } from '../../../src/github/promotion-body.js';
 import { openOrUpdatePromotionPr, promotionBranch } from '../../../src/github/promotion-pr.js';
 import type { Comparison } from '../../../src/pipeline/compare.js';
 import { findVersion, promote } from '../../../src/registry/operations.js';
-import { DecisionSchema } from '../../../src/registry/policy.js';
+import { DecisionSchema, decisionForVersion } from '../../../src/registry/policy.js';
 import { createRegistryStore } from '../../../src/registry/store.js';
+import { actionGitHubClient } from '../../shared/github-client.js';
 import {
   readRunnerContext,
   requireRepository,
@@ -38,11 +38,7 @@ export async function run(): Promise<void> {
   await git.run(['checkout', '-q', '-B', branch, 'FETCH_HEAD']);
   const store = createRegistryStore(registryDir);
   // The train job did not know the version yet; the evidence names it from here on.
-  const decision = {
-    ...comparison.decision,
-    candidate: { ...comparison.decision.candidate, version: inputs.version },
-    summary: comparison.decision.summary.replace(/^Promote:/, `Promote v${inputs.version}:`),
-  };
+  const decision = decisionForVersion(comparison.decision, inputs.version);
   await store.update((registry) => ({
     registry: promote(registry, model, inputs.version, {
       actor: context.actor,
@@ -59,11 +55,7 @@ export async function run(): Promise<void> {
 
   const version = findVersion(store.read(), model, inputs.version);
   const tokenNote = tokenLimitNote(inputs.usingGithubToken, 'This PR');
-  const gh = createGitHubClient({
-    token: inputs.token,
-    baseUrl: context.apiUrl,
-    warn: (m) => core.warning(m),
-  });
+  const gh = actionGitHubClient(inputs.token, context);
   const pr = await openOrUpdatePromotionPr(gh, {
     owner,
     repo,

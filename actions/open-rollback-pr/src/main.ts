@@ -2,11 +2,11 @@ import { join } from 'node:path';
 import * as core from '@actions/core';
 import { loadConfig } from '../../../src/config/config.js';
 import { markdownTable } from '../../../src/evaluate/report.js';
-import { createGitHubClient } from '../../../src/github/client.js';
 import { createGit } from '../../../src/github/git.js';
 import { ensureLabel, PROMOTION_LABEL } from '../../../src/github/promotion-pr.js';
 import { productionVersion, rollback } from '../../../src/registry/operations.js';
 import { createRegistryStore } from '../../../src/registry/store.js';
+import { actionGitHubClient } from '../../shared/github-client.js';
 import {
   readRunnerContext,
   requireRepository,
@@ -61,11 +61,7 @@ export async function run(): Promise<void> {
   if ((await git.push('origin', branch, { force: true })) === 'rejected')
     throw new Error(`Could not push ${branch}.`);
 
-  const gh = createGitHubClient({
-    token: inputs.token,
-    baseUrl: context.apiUrl,
-    warn: (m) => core.warning(m),
-  });
+  const gh = actionGitHubClient(inputs.token, context);
   const v = store.read().models[model]!.versions.find((x) => x.version === target)!;
   const note = tokenLimitNote(inputs.usingGithubToken, 'This PR');
   const body = [

@@ -1,12 +1,12 @@
 import { join } from 'node:path';
 import * as core from '@actions/core';
 import { loadConfig } from '../../../src/config/config.js';
-import { createGitHubClient } from '../../../src/github/client.js';
 import { commitAndPushWithRetry, createGit } from '../../../src/github/git.js';
 import { publishRelease } from '../../../src/github/release.js';
 import { recordRelease } from '../../../src/registry/operations.js';
 import { createRegistryStore } from '../../../src/registry/store.js';
 import { releaseNotes, releasePlan } from '../../../src/release/plan.js';
+import { actionGitHubClient } from '../../shared/github-client.js';
 import { readRunnerContext, requireRepository } from '../../shared/github-context.js';
 import { packageVersionFromWorkspace } from '../../shared/package-version.js';
 
@@ -81,11 +81,7 @@ export async function run(): Promise<void> {
     packageVersion: packageVersionFromWorkspace(),
     version: inputs.version,
   });
-  const gh = createGitHubClient({
-    token: inputs.token,
-    baseUrl: context.apiUrl,
-    warn: (m) => core.warning(m),
-  });
+  const gh = actionGitHubClient(inputs.token, context);
   const release = await publishRelease(gh, {
     owner,
     repo,

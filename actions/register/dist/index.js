@@ -44801,17 +44801,17 @@ async function commitAndPushWithRetry(git, options) {
 }
 
 // src/registry/operations.ts
-import { mkdirSync as mkdirSync2, readFileSync as readFileSync3, writeFileSync as writeFileSync2 } from "node:fs";
+import { mkdirSync as mkdirSync2, writeFileSync as writeFileSync2 } from "node:fs";
 import { dirname } from "node:path";
+
+// src/model/artifact.ts
+import { mkdirSync, readFileSync as readFileSync2, renameSync as renameSync2, writeFileSync } from "node:fs";
 
 // src/data/fingerprint.ts
 import { createHash } from "node:crypto";
 function sha256(bytes) {
   return `sha256:${createHash("sha256").update(bytes).digest("hex")}`;
 }
-
-// src/model/artifact.ts
-import { mkdirSync, readFileSync as readFileSync2, renameSync as renameSync2, writeFileSync } from "node:fs";
 
 // src/evaluate/metrics.ts
 var ConfusionSchema = external_exports.strictObject({
@@ -44989,7 +44989,7 @@ function loadArtifact(file2, expectedSha256, options = {}) {
   } catch (error63) {
     throw new TypeError(`Model file '${file2}' is not valid JSON: ${error63.message}.`);
   }
-  return { artifact: parseArtifact(json2, file2), sha256: actual };
+  return { artifact: parseArtifact(json2, file2), sha256: actual, bytes };
 }
 
 // src/registry/operations.ts
@@ -45009,10 +45009,7 @@ function event(meta3, type, version2, extra = {}) {
   };
 }
 async function registerVersion(store, artifactFile, options) {
-  const { artifact, sha256: checksum } = loadArtifact(artifactFile);
-  const bytes = readFileSync3(artifactFile);
-  if (sha256(bytes) !== checksum)
-    throw new Error(`'${artifactFile}' changed while it was being registered; try again.`);
+  const { artifact, sha256: checksum, bytes } = loadArtifact(artifactFile);
   return store.update((registry2) => {
     const entry = registry2.models[artifact.name] ?? { versions: [], history: [] };
     const number4 = entry.versions.reduce((max, v) => Math.max(max, v.version), 0) + 1;
@@ -45049,11 +45046,11 @@ async function registerVersion(store, artifactFile, options) {
 }
 
 // src/registry/store.ts
-import { closeSync as closeSync2, mkdirSync as mkdirSync3, openSync as openSync2, readFileSync as readFileSync5, rmSync as rmSync2, statSync, writeSync as writeSync2 } from "node:fs";
+import { closeSync as closeSync2, mkdirSync as mkdirSync3, openSync as openSync2, readFileSync as readFileSync4, rmSync as rmSync2, statSync, writeSync as writeSync2 } from "node:fs";
 import { join } from "node:path";
 
 // src/registry/schema.ts
-import { readFileSync as readFileSync4 } from "node:fs";
+import { readFileSync as readFileSync3 } from "node:fs";
 var REGISTRY_SCHEMA_VERSION = 1;
 var STAGES = ["staging", "production", "archived"];
 var Sha256 = external_exports.string().regex(/^sha256:[0-9a-f]{64}$/, 'a "sha256:<64 hex>" checksum');
@@ -45151,7 +45148,7 @@ function serializeRegistry(registry2) {
 function readRegistryFile(file2) {
   let text;
   try {
-    text = readFileSync4(file2, "utf8");
+    text = readFileSync3(file2, "utf8");
   } catch (error63) {
     if (error63.code === "ENOENT") return emptyRegistry();
     throw error63;
@@ -45222,7 +45219,7 @@ async function acquireLock(lockFile) {
 }
 function safeRead(file2) {
   try {
-    return readFileSync5(file2, "utf8").trim();
+    return readFileSync4(file2, "utf8").trim();
   } catch {
     return "?";
   }

@@ -44993,14 +44993,14 @@ function safeRead(file2) {
   }
 }
 
+// src/model/artifact.ts
+import { mkdirSync as mkdirSync2, readFileSync as readFileSync4, renameSync as renameSync2, writeFileSync } from "node:fs";
+
 // src/data/fingerprint.ts
 import { createHash } from "node:crypto";
 function sha256(bytes) {
   return `sha256:${createHash("sha256").update(bytes).digest("hex")}`;
 }
-
-// src/model/artifact.ts
-import { mkdirSync as mkdirSync2, readFileSync as readFileSync4, renameSync as renameSync2, writeFileSync } from "node:fs";
 
 // src/features/preprocess.ts
 var PreprocessingSchema = external_exports.strictObject({
@@ -45134,7 +45134,7 @@ function loadArtifact(file2, expectedSha256, options = {}) {
   } catch (error63) {
     throw new TypeError(`Model file '${file2}' is not valid JSON: ${error63.message}.`);
   }
-  return { artifact: parseArtifact(json2, file2), sha256: actual };
+  return { artifact: parseArtifact(json2, file2), sha256: actual, bytes };
 }
 
 // src/registry/operations.ts

@@ -19153,1325 +19153,6 @@ var require_undici = __commonJS({
   }
 });
 
-// node_modules/bottleneck/light.js
-var require_light = __commonJS({
-  "node_modules/bottleneck/light.js"(exports, module) {
-    (function(global2, factory) {
-      typeof exports === "object" && typeof module !== "undefined" ? module.exports = factory() : typeof define === "function" && define.amd ? define(factory) : global2.Bottleneck = factory();
-    })(exports, (function() {
-      "use strict";
-      var commonjsGlobal = typeof globalThis !== "undefined" ? globalThis : typeof window !== "undefined" ? window : typeof global !== "undefined" ? global : typeof self !== "undefined" ? self : {};
-      function getCjsExportFromNamespace(n) {
-        return n && n["default"] || n;
-      }
-      var load = function(received, defaults, onto = {}) {
-        var k, ref, v;
-        for (k in defaults) {
-          v = defaults[k];
-          onto[k] = (ref = received[k]) != null ? ref : v;
-        }
-        return onto;
-      };
-      var overwrite = function(received, defaults, onto = {}) {
-        var k, v;
-        for (k in received) {
-          v = received[k];
-          if (defaults[k] !== void 0) {
-            onto[k] = v;
-          }
-        }
-        return onto;
-      };
-      var parser = {
-        load,
-        overwrite
-      };
-      var DLList;
-      DLList = class DLList {
-        constructor(incr, decr) {
-          this.incr = incr;
-          this.decr = decr;
-          this._first = null;
-          this._last = null;
-          this.length = 0;
-        }
-        push(value) {
-          var node2;
-          this.length++;
-          if (typeof this.incr === "function") {
-            this.incr();
-          }
-          node2 = {
-            value,
-            prev: this._last,
-            next: null
-          };
-          if (this._last != null) {
-            this._last.next = node2;
-            this._last = node2;
-          } else {
-            this._first = this._last = node2;
-          }
-          return void 0;
-        }
-        shift() {
-          var value;
-          if (this._first == null) {
-            return;
-          } else {
-            this.length--;
-            if (typeof this.decr === "function") {
-              this.decr();
-            }
-          }
-          value = this._first.value;
-          if ((this._first = this._first.next) != null) {
-            this._first.prev = null;
-          } else {
-            this._last = null;
-          }
-          return value;
-        }
-        first() {
-          if (this._first != null) {
-            return this._first.value;
-          }
-        }
-        getArray() {
-          var node2, ref, results;
-          node2 = this._first;
-          results = [];
-          while (node2 != null) {
-            results.push((ref = node2, node2 = node2.next, ref.value));
-          }
-          return results;
-        }
-        forEachShift(cb) {
-          var node2;
-          node2 = this.shift();
-          while (node2 != null) {
-            cb(node2), node2 = this.shift();
-          }
-          return void 0;
-        }
-        debug() {
-          var node2, ref, ref1, ref2, results;
-          node2 = this._first;
-          results = [];
-          while (node2 != null) {
-            results.push((ref = node2, node2 = node2.next, {
-              value: ref.value,
-              prev: (ref1 = ref.prev) != null ? ref1.value : void 0,
-              next: (ref2 = ref.next) != null ? ref2.value : void 0
-            }));
-          }
-          return results;
-        }
-      };
-      var DLList_1 = DLList;
-      var Events;
-      Events = class Events {
-        constructor(instance) {
-          this.instance = instance;
-          this._events = {};
-          if (this.instance.on != null || this.instance.once != null || this.instance.removeAllListeners != null) {
-            throw new Error("An Emitter already exists for this object");
-          }
-          this.instance.on = (name, cb) => {
-            return this._addListener(name, "many", cb);
-          };
-          this.instance.once = (name, cb) => {
-            return this._addListener(name, "once", cb);
-          };
-          this.instance.removeAllListeners = (name = null) => {
-            if (name != null) {
-              return delete this._events[name];
-            } else {
-              return this._events = {};
-            }
-          };
-        }
-        _addListener(name, status, cb) {
-          var base;
-          if ((base = this._events)[name] == null) {
-            base[name] = [];
-          }
-          this._events[name].push({ cb, status });
-          return this.instance;
-        }
-        listenerCount(name) {
-          if (this._events[name] != null) {
-            return this._events[name].length;
-          } else {
-            return 0;
-          }
-        }
-        async trigger(name, ...args) {
-          var e, promises3;
-          try {
-            if (name !== "debug") {
-              this.trigger("debug", `Event triggered: ${name}`, args);
-            }
-            if (this._events[name] == null) {
-              return;
-            }
-            this._events[name] = this._events[name].filter(function(listener) {
-              return listener.status !== "none";
-            });
-            promises3 = this._events[name].map(async (listener) => {
-              var e2, returned;
-              if (listener.status === "none") {
-                return;
-              }
-              if (listener.status === "once") {
-                listener.status = "none";
-              }
-              try {
-                returned = typeof listener.cb === "function" ? listener.cb(...args) : void 0;
-                if (typeof (returned != null ? returned.then : void 0) === "function") {
-                  return await returned;
-                } else {
-                  return returned;
-                }
-              } catch (error63) {
-                e2 = error63;
-                {
-                  this.trigger("error", e2);
-                }
-                return null;
-              }
-            });
-            return (await Promise.all(promises3)).find(function(x) {
-              return x != null;
-            });
-          } catch (error63) {
-            e = error63;
-            {
-              this.trigger("error", e);
-            }
-            return null;
-          }
-        }
-      };
-      var Events_1 = Events;
-      var DLList$1, Events$1, Queues;
-      DLList$1 = DLList_1;
-      Events$1 = Events_1;
-      Queues = class Queues {
-        constructor(num_priorities) {
-          var i;
-          this.Events = new Events$1(this);
-          this._length = 0;
-          this._lists = (function() {
-            var j, ref, results;
-            results = [];
-            for (i = j = 1, ref = num_priorities; 1 <= ref ? j <= ref : j >= ref; i = 1 <= ref ? ++j : --j) {
-              results.push(new DLList$1((() => {
-                return this.incr();
-              }), (() => {
-                return this.decr();
-              })));
-            }
-            return results;
-          }).call(this);
-        }
-        incr() {
-          if (this._length++ === 0) {
-            return this.Events.trigger("leftzero");
-          }
-        }
-        decr() {
-          if (--this._length === 0) {
-            return this.Events.trigger("zero");
-          }
-        }
-        push(job) {
-          return this._lists[job.options.priority].push(job);
-        }
-        queued(priority) {
-          if (priority != null) {
-            return this._lists[priority].length;
-          } else {
-            return this._length;
-          }
-        }
-        shiftAll(fn) {
-          return this._lists.forEach(function(list) {
-            return list.forEachShift(fn);
-          });
-        }
-        getFirst(arr = this._lists) {
-          var j, len, list;
-          for (j = 0, len = arr.length; j < len; j++) {
-            list = arr[j];
-            if (list.length > 0) {
-              return list;
-            }
-          }
-          return [];
-        }
-        shiftLastFrom(priority) {
-          return this.getFirst(this._lists.slice(priority).reverse()).shift();
-        }
-      };
-      var Queues_1 = Queues;
-      var BottleneckError;
-      BottleneckError = class BottleneckError extends Error {
-      };
-      var BottleneckError_1 = BottleneckError;
-      var BottleneckError$1, DEFAULT_PRIORITY, Job, NUM_PRIORITIES, parser$1;
-      NUM_PRIORITIES = 10;
-      DEFAULT_PRIORITY = 5;
-      parser$1 = parser;
-      BottleneckError$1 = BottleneckError_1;
-      Job = class Job {
-        constructor(task, args, options, jobDefaults, rejectOnDrop, Events2, _states, Promise2) {
-          this.task = task;
-          this.args = args;
-          this.rejectOnDrop = rejectOnDrop;
-          this.Events = Events2;
-          this._states = _states;
-          this.Promise = Promise2;
-          this.options = parser$1.load(options, jobDefaults);
-          this.options.priority = this._sanitizePriority(this.options.priority);
-          if (this.options.id === jobDefaults.id) {
-            this.options.id = `${this.options.id}-${this._randomIndex()}`;
-          }
-          this.promise = new this.Promise((_resolve, _reject) => {
-            this._resolve = _resolve;
-            this._reject = _reject;
-          });
-          this.retryCount = 0;
-        }
-        _sanitizePriority(priority) {
-          var sProperty;
-          sProperty = ~~priority !== priority ? DEFAULT_PRIORITY : priority;
-          if (sProperty < 0) {
-            return 0;
-          } else if (sProperty > NUM_PRIORITIES - 1) {
-            return NUM_PRIORITIES - 1;
-          } else {
-            return sProperty;
-          }
-        }
-        _randomIndex() {
-          return Math.random().toString(36).slice(2);
-        }
-        doDrop({ error: error63, message = "This job has been dropped by Bottleneck" } = {}) {
-          if (this._states.remove(this.options.id)) {
-            if (this.rejectOnDrop) {
-              this._reject(error63 != null ? error63 : new BottleneckError$1(message));
-            }
-            this.Events.trigger("dropped", { args: this.args, options: this.options, task: this.task, promise: this.promise });
-            return true;
-          } else {
-            return false;
-          }
-        }
-        _assertStatus(expected) {
-          var status;
-          status = this._states.jobStatus(this.options.id);
-          if (!(status === expected || expected === "DONE" && status === null)) {
-            throw new BottleneckError$1(`Invalid job status ${status}, expected ${expected}. Please open an issue at https://github.com/SGrondin/bottleneck/issues`);
-          }
-        }
-        doReceive() {
-          this._states.start(this.options.id);
-          return this.Events.trigger("received", { args: this.args, options: this.options });
-        }
-        doQueue(reachedHWM, blocked) {
-          this._assertStatus("RECEIVED");
-          this._states.next(this.options.id);
-          return this.Events.trigger("queued", { args: this.args, options: this.options, reachedHWM, blocked });
-        }
-        doRun() {
-          if (this.retryCount === 0) {
-            this._assertStatus("QUEUED");
-            this._states.next(this.options.id);
-          } else {
-            this._assertStatus("EXECUTING");
-          }
-          return this.Events.trigger("scheduled", { args: this.args, options: this.options });
-        }
-        async doExecute(chained, clearGlobalState, run2, free) {
-          var error63, eventInfo, passed;
-          if (this.retryCount === 0) {
-            this._assertStatus("RUNNING");
-            this._states.next(this.options.id);
-          } else {
-            this._assertStatus("EXECUTING");
-          }
-          eventInfo = { args: this.args, options: this.options, retryCount: this.retryCount };
-          this.Events.trigger("executing", eventInfo);
-          try {
-            passed = await (chained != null ? chained.schedule(this.options, this.task, ...this.args) : this.task(...this.args));
-            if (clearGlobalState()) {
-              this.doDone(eventInfo);
-              await free(this.options, eventInfo);
-              this._assertStatus("DONE");
-              return this._resolve(passed);
-            }
-          } catch (error1) {
-            error63 = error1;
-            return this._onFailure(error63, eventInfo, clearGlobalState, run2, free);
-          }
-        }
-        doExpire(clearGlobalState, run2, free) {
-          var error63, eventInfo;
-          if (this._states.jobStatus(this.options.id === "RUNNING")) {
-            this._states.next(this.options.id);
-          }
-          this._assertStatus("EXECUTING");
-          eventInfo = { args: this.args, options: this.options, retryCount: this.retryCount };
-          error63 = new BottleneckError$1(`This job timed out after ${this.options.expiration} ms.`);
-          return this._onFailure(error63, eventInfo, clearGlobalState, run2, free);
-        }
-        async _onFailure(error63, eventInfo, clearGlobalState, run2, free) {
-          var retry2, retryAfter;
-          if (clearGlobalState()) {
-            retry2 = await this.Events.trigger("failed", error63, eventInfo);
-            if (retry2 != null) {
-              retryAfter = ~~retry2;
-              this.Events.trigger("retry", `Retrying ${this.options.id} after ${retryAfter} ms`, eventInfo);
-              this.retryCount++;
-              return run2(retryAfter);
-            } else {
-              this.doDone(eventInfo);
-              await free(this.options, eventInfo);
-              this._assertStatus("DONE");
-              return this._reject(error63);
-            }
-          }
-        }
-        doDone(eventInfo) {
-          this._assertStatus("EXECUTING");
-          this._states.next(this.options.id);
-          return this.Events.trigger("done", eventInfo);
-        }
-      };
-      var Job_1 = Job;
-      var BottleneckError$2, LocalDatastore, parser$2;
-      parser$2 = parser;
-      BottleneckError$2 = BottleneckError_1;
-      LocalDatastore = class LocalDatastore {
-        constructor(instance, storeOptions, storeInstanceOptions) {
-          this.instance = instance;
-          this.storeOptions = storeOptions;
-          this.clientId = this.instance._randomIndex();
-          parser$2.load(storeInstanceOptions, storeInstanceOptions, this);
-          this._nextRequest = this._lastReservoirRefresh = this._lastReservoirIncrease = Date.now();
-          this._running = 0;
-          this._done = 0;
-          this._unblockTime = 0;
-          this.ready = this.Promise.resolve();
-          this.clients = {};
-          this._startHeartbeat();
-        }
-        _startHeartbeat() {
-          var base;
-          if (this.heartbeat == null && (this.storeOptions.reservoirRefreshInterval != null && this.storeOptions.reservoirRefreshAmount != null || this.storeOptions.reservoirIncreaseInterval != null && this.storeOptions.reservoirIncreaseAmount != null)) {
-            return typeof (base = this.heartbeat = setInterval(() => {
-              var amount, incr, maximum, now, reservoir;
-              now = Date.now();
-              if (this.storeOptions.reservoirRefreshInterval != null && now >= this._lastReservoirRefresh + this.storeOptions.reservoirRefreshInterval) {
-                this._lastReservoirRefresh = now;
-                this.storeOptions.reservoir = this.storeOptions.reservoirRefreshAmount;
-                this.instance._drainAll(this.computeCapacity());
-              }
-              if (this.storeOptions.reservoirIncreaseInterval != null && now >= this._lastReservoirIncrease + this.storeOptions.reservoirIncreaseInterval) {
-                ({
-                  reservoirIncreaseAmount: amount,
-                  reservoirIncreaseMaximum: maximum,
-                  reservoir
-                } = this.storeOptions);
-                this._lastReservoirIncrease = now;
-                incr = maximum != null ? Math.min(amount, maximum - reservoir) : amount;
-                if (incr > 0) {
-                  this.storeOptions.reservoir += incr;
-                  return this.instance._drainAll(this.computeCapacity());
-                }
-              }
-            }, this.heartbeatInterval)).unref === "function" ? base.unref() : void 0;
-          } else {
-            return clearInterval(this.heartbeat);
-          }
-        }
-        async __publish__(message) {
-          await this.yieldLoop();
-          return this.instance.Events.trigger("message", message.toString());
-        }
-        async __disconnect__(flush) {
-          await this.yieldLoop();
-          clearInterval(this.heartbeat);
-          return this.Promise.resolve();
-        }
-        yieldLoop(t = 0) {
-          return new this.Promise(function(resolve, reject) {
-            return setTimeout(resolve, t);
-          });
-        }
-        computePenalty() {
-          var ref;
-          return (ref = this.storeOptions.penalty) != null ? ref : 15 * this.storeOptions.minTime || 5e3;
-        }
-        async __updateSettings__(options) {
-          await this.yieldLoop();
-          parser$2.overwrite(options, options, this.storeOptions);
-          this._startHeartbeat();
-          this.instance._drainAll(this.computeCapacity());
-          return true;
-        }
-        async __running__() {
-          await this.yieldLoop();
-          return this._running;
-        }
-        async __queued__() {
-          await this.yieldLoop();
-          return this.instance.queued();
-        }
-        async __done__() {
-          await this.yieldLoop();
-          return this._done;
-        }
-        async __groupCheck__(time3) {
-          await this.yieldLoop();
-          return this._nextRequest + this.timeout < time3;
-        }
-        computeCapacity() {
-          var maxConcurrent, reservoir;
-          ({ maxConcurrent, reservoir } = this.storeOptions);
-          if (maxConcurrent != null && reservoir != null) {
-            return Math.min(maxConcurrent - this._running, reservoir);
-          } else if (maxConcurrent != null) {
-            return maxConcurrent - this._running;
-          } else if (reservoir != null) {
-            return reservoir;
-          } else {
-            return null;
-          }
-        }
-        conditionsCheck(weight) {
-          var capacity;
-          capacity = this.computeCapacity();
-          return capacity == null || weight <= capacity;
-        }
-        async __incrementReservoir__(incr) {
-          var reservoir;
-          await this.yieldLoop();
-          reservoir = this.storeOptions.reservoir += incr;
-          this.instance._drainAll(this.computeCapacity());
-          return reservoir;
-        }
-        async __currentReservoir__() {
-          await this.yieldLoop();
-          return this.storeOptions.reservoir;
-        }
-        isBlocked(now) {
-          return this._unblockTime >= now;
-        }
-        check(weight, now) {
-          return this.conditionsCheck(weight) && this._nextRequest - now <= 0;
-        }
-        async __check__(weight) {
-          var now;
-          await this.yieldLoop();
-          now = Date.now();
-          return this.check(weight, now);
-        }
-        async __register__(index, weight, expiration) {
-          var now, wait;
-          await this.yieldLoop();
-          now = Date.now();
-          if (this.conditionsCheck(weight)) {
-            this._running += weight;
-            if (this.storeOptions.reservoir != null) {
-              this.storeOptions.reservoir -= weight;
-            }
-            wait = Math.max(this._nextRequest - now, 0);
-            this._nextRequest = now + wait + this.storeOptions.minTime;
-            return {
-              success: true,
-              wait,
-              reservoir: this.storeOptions.reservoir
-            };
-          } else {
-            return {
-              success: false
-            };
-          }
-        }
-        strategyIsBlock() {
-          return this.storeOptions.strategy === 3;
-        }
-        async __submit__(queueLength, weight) {
-          var blocked, now, reachedHWM;
-          await this.yieldLoop();
-          if (this.storeOptions.maxConcurrent != null && weight > this.storeOptions.maxConcurrent) {
-            throw new BottleneckError$2(`Impossible to add a job having a weight of ${weight} to a limiter having a maxConcurrent setting of ${this.storeOptions.maxConcurrent}`);
-          }
-          now = Date.now();
-          reachedHWM = this.storeOptions.highWater != null && queueLength === this.storeOptions.highWater && !this.check(weight, now);
-          blocked = this.strategyIsBlock() && (reachedHWM || this.isBlocked(now));
-          if (blocked) {
-            this._unblockTime = now + this.computePenalty();
-            this._nextRequest = this._unblockTime + this.storeOptions.minTime;
-            this.instance._dropAllQueued();
-          }
-          return {
-            reachedHWM,
-            blocked,
-            strategy: this.storeOptions.strategy
-          };
-        }
-        async __free__(index, weight) {
-          await this.yieldLoop();
-          this._running -= weight;
-          this._done += weight;
-          this.instance._drainAll(this.computeCapacity());
-          return {
-            running: this._running
-          };
-        }
-      };
-      var LocalDatastore_1 = LocalDatastore;
-      var BottleneckError$3, States;
-      BottleneckError$3 = BottleneckError_1;
-      States = class States {
-        constructor(status1) {
-          this.status = status1;
-          this._jobs = {};
-          this.counts = this.status.map(function() {
-            return 0;
-          });
-        }
-        next(id) {
-          var current, next;
-          current = this._jobs[id];
-          next = current + 1;
-          if (current != null && next < this.status.length) {
-            this.counts[current]--;
-            this.counts[next]++;
-            return this._jobs[id]++;
-          } else if (current != null) {
-            this.counts[current]--;
-            return delete this._jobs[id];
-          }
-        }
-        start(id) {
-          var initial;
-          initial = 0;
-          this._jobs[id] = initial;
-          return this.counts[initial]++;
-        }
-        remove(id) {
-          var current;
-          current = this._jobs[id];
-          if (current != null) {
-            this.counts[current]--;
-            delete this._jobs[id];
-          }
-          return current != null;
-        }
-        jobStatus(id) {
-          var ref;
-          return (ref = this.status[this._jobs[id]]) != null ? ref : null;
-        }
-        statusJobs(status) {
-          var k, pos, ref, results, v;
-          if (status != null) {
-            pos = this.status.indexOf(status);
-            if (pos < 0) {
-              throw new BottleneckError$3(`status must be one of ${this.status.join(", ")}`);
-            }
-            ref = this._jobs;
-            results = [];
-            for (k in ref) {
-              v = ref[k];
-              if (v === pos) {
-                results.push(k);
-              }
-            }
-            return results;
-          } else {
-            return Object.keys(this._jobs);
-          }
-        }
-        statusCounts() {
-          return this.counts.reduce(((acc, v, i) => {
-            acc[this.status[i]] = v;
-            return acc;
-          }), {});
-        }
-      };
-      var States_1 = States;
-      var DLList$2, Sync;
-      DLList$2 = DLList_1;
-      Sync = class Sync {
-        constructor(name, Promise2) {
-          this.schedule = this.schedule.bind(this);
-          this.name = name;
-          this.Promise = Promise2;
-          this._running = 0;
-          this._queue = new DLList$2();
-        }
-        isEmpty() {
-          return this._queue.length === 0;
-        }
-        async _tryToRun() {
-          var args, cb, error63, reject, resolve, returned, task;
-          if (this._running < 1 && this._queue.length > 0) {
-            this._running++;
-            ({ task, args, resolve, reject } = this._queue.shift());
-            cb = await (async function() {
-              try {
-                returned = await task(...args);
-                return function() {
-                  return resolve(returned);
-                };
-              } catch (error1) {
-                error63 = error1;
-                return function() {
-                  return reject(error63);
-                };
-              }
-            })();
-            this._running--;
-            this._tryToRun();
-            return cb();
-          }
-        }
-        schedule(task, ...args) {
-          var promise2, reject, resolve;
-          resolve = reject = null;
-          promise2 = new this.Promise(function(_resolve, _reject) {
-            resolve = _resolve;
-            return reject = _reject;
-          });
-          this._queue.push({ task, args, resolve, reject });
-          this._tryToRun();
-          return promise2;
-        }
-      };
-      var Sync_1 = Sync;
-      var version2 = "2.19.5";
-      var version$1 = {
-        version: version2
-      };
-      var version$2 = /* @__PURE__ */ Object.freeze({
-        version: version2,
-        default: version$1
-      });
-      var require$$2 = () => console.log("You must import the full version of Bottleneck in order to use this feature.");
-      var require$$3 = () => console.log("You must import the full version of Bottleneck in order to use this feature.");
-      var require$$4 = () => console.log("You must import the full version of Bottleneck in order to use this feature.");
-      var Events$2, Group, IORedisConnection$1, RedisConnection$1, Scripts$1, parser$3;
-      parser$3 = parser;
-      Events$2 = Events_1;
-      RedisConnection$1 = require$$2;
-      IORedisConnection$1 = require$$3;
-      Scripts$1 = require$$4;
-      Group = (function() {
-        class Group2 {
-          constructor(limiterOptions = {}) {
-            this.deleteKey = this.deleteKey.bind(this);
-            this.limiterOptions = limiterOptions;
-            parser$3.load(this.limiterOptions, this.defaults, this);
-            this.Events = new Events$2(this);
-            this.instances = {};
-            this.Bottleneck = Bottleneck_1;
-            this._startAutoCleanup();
-            this.sharedConnection = this.connection != null;
-            if (this.connection == null) {
-              if (this.limiterOptions.datastore === "redis") {
-                this.connection = new RedisConnection$1(Object.assign({}, this.limiterOptions, { Events: this.Events }));
-              } else if (this.limiterOptions.datastore === "ioredis") {
-                this.connection = new IORedisConnection$1(Object.assign({}, this.limiterOptions, { Events: this.Events }));
-              }
-            }
-          }
-          key(key = "") {
-            var ref;
-            return (ref = this.instances[key]) != null ? ref : (() => {
-              var limiter;
-              limiter = this.instances[key] = new this.Bottleneck(Object.assign(this.limiterOptions, {
-                id: `${this.id}-${key}`,
-                timeout: this.timeout,
-                connection: this.connection
-              }));
-              this.Events.trigger("created", limiter, key);
-              return limiter;
-            })();
-          }
-          async deleteKey(key = "") {
-            var deleted, instance;
-            instance = this.instances[key];
-            if (this.connection) {
-              deleted = await this.connection.__runCommand__(["del", ...Scripts$1.allKeys(`${this.id}-${key}`)]);
-            }
-            if (instance != null) {
-              delete this.instances[key];
-              await instance.disconnect();
-            }
-            return instance != null || deleted > 0;
-          }
-          limiters() {
-            var k, ref, results, v;
-            ref = this.instances;
-            results = [];
-            for (k in ref) {
-              v = ref[k];
-              results.push({
-                key: k,
-                limiter: v
-              });
-            }
-            return results;
-          }
-          keys() {
-            return Object.keys(this.instances);
-          }
-          async clusterKeys() {
-            var cursor, end, found, i, k, keys, len, next, start;
-            if (this.connection == null) {
-              return this.Promise.resolve(this.keys());
-            }
-            keys = [];
-            cursor = null;
-            start = `b_${this.id}-`.length;
-            end = "_settings".length;
-            while (cursor !== 0) {
-              [next, found] = await this.connection.__runCommand__(["scan", cursor != null ? cursor : 0, "match", `b_${this.id}-*_settings`, "count", 1e4]);
-              cursor = ~~next;
-              for (i = 0, len = found.length; i < len; i++) {
-                k = found[i];
-                keys.push(k.slice(start, -end));
-              }
-            }
-            return keys;
-          }
-          _startAutoCleanup() {
-            var base;
-            clearInterval(this.interval);
-            return typeof (base = this.interval = setInterval(async () => {
-              var e, k, ref, results, time3, v;
-              time3 = Date.now();
-              ref = this.instances;
-              results = [];
-              for (k in ref) {
-                v = ref[k];
-                try {
-                  if (await v._store.__groupCheck__(time3)) {
-                    results.push(this.deleteKey(k));
-                  } else {
-                    results.push(void 0);
-                  }
-                } catch (error63) {
-                  e = error63;
-                  results.push(v.Events.trigger("error", e));
-                }
-              }
-              return results;
-            }, this.timeout / 2)).unref === "function" ? base.unref() : void 0;
-          }
-          updateSettings(options = {}) {
-            parser$3.overwrite(options, this.defaults, this);
-            parser$3.overwrite(options, options, this.limiterOptions);
-            if (options.timeout != null) {
-              return this._startAutoCleanup();
-            }
-          }
-          disconnect(flush = true) {
-            var ref;
-            if (!this.sharedConnection) {
-              return (ref = this.connection) != null ? ref.disconnect(flush) : void 0;
-            }
-          }
-        }
-        Group2.prototype.defaults = {
-          timeout: 1e3 * 60 * 5,
-          connection: null,
-          Promise,
-          id: "group-key"
-        };
-        return Group2;
-      }).call(commonjsGlobal);
-      var Group_1 = Group;
-      var Batcher, Events$3, parser$4;
-      parser$4 = parser;
-      Events$3 = Events_1;
-      Batcher = (function() {
-        class Batcher2 {
-          constructor(options = {}) {
-            this.options = options;
-            parser$4.load(this.options, this.defaults, this);
-            this.Events = new Events$3(this);
-            this._arr = [];
-            this._resetPromise();
-            this._lastFlush = Date.now();
-          }
-          _resetPromise() {
-            return this._promise = new this.Promise((res, rej) => {
-              return this._resolve = res;
-            });
-          }
-          _flush() {
-            clearTimeout(this._timeout);
-            this._lastFlush = Date.now();
-            this._resolve();
-            this.Events.trigger("batch", this._arr);
-            this._arr = [];
-            return this._resetPromise();
-          }
-          add(data) {
-            var ret;
-            this._arr.push(data);
-            ret = this._promise;
-            if (this._arr.length === this.maxSize) {
-              this._flush();
-            } else if (this.maxTime != null && this._arr.length === 1) {
-              this._timeout = setTimeout(() => {
-                return this._flush();
-              }, this.maxTime);
-            }
-            return ret;
-          }
-        }
-        Batcher2.prototype.defaults = {
-          maxTime: null,
-          maxSize: null,
-          Promise
-        };
-        return Batcher2;
-      }).call(commonjsGlobal);
-      var Batcher_1 = Batcher;
-      var require$$4$1 = () => console.log("You must import the full version of Bottleneck in order to use this feature.");
-      var require$$8 = getCjsExportFromNamespace(version$2);
-      var Bottleneck2, DEFAULT_PRIORITY$1, Events$4, Job$1, LocalDatastore$1, NUM_PRIORITIES$1, Queues$1, RedisDatastore$1, States$1, Sync$1, parser$5, splice = [].splice;
-      NUM_PRIORITIES$1 = 10;
-      DEFAULT_PRIORITY$1 = 5;
-      parser$5 = parser;
-      Queues$1 = Queues_1;
-      Job$1 = Job_1;
-      LocalDatastore$1 = LocalDatastore_1;
-      RedisDatastore$1 = require$$4$1;
-      Events$4 = Events_1;
-      States$1 = States_1;
-      Sync$1 = Sync_1;
-      Bottleneck2 = (function() {
-        class Bottleneck3 {
-          constructor(options = {}, ...invalid) {
-            var storeInstanceOptions, storeOptions;
-            this._addToQueue = this._addToQueue.bind(this);
-            this._validateOptions(options, invalid);
-            parser$5.load(options, this.instanceDefaults, this);
-            this._queues = new Queues$1(NUM_PRIORITIES$1);
-            this._scheduled = {};
-            this._states = new States$1(["RECEIVED", "QUEUED", "RUNNING", "EXECUTING"].concat(this.trackDoneStatus ? ["DONE"] : []));
-            this._limiter = null;
-            this.Events = new Events$4(this);
-            this._submitLock = new Sync$1("submit", this.Promise);
-            this._registerLock = new Sync$1("register", this.Promise);
-            storeOptions = parser$5.load(options, this.storeDefaults, {});
-            this._store = (function() {
-              if (this.datastore === "redis" || this.datastore === "ioredis" || this.connection != null) {
-                storeInstanceOptions = parser$5.load(options, this.redisStoreDefaults, {});
-                return new RedisDatastore$1(this, storeOptions, storeInstanceOptions);
-              } else if (this.datastore === "local") {
-                storeInstanceOptions = parser$5.load(options, this.localStoreDefaults, {});
-                return new LocalDatastore$1(this, storeOptions, storeInstanceOptions);
-              } else {
-                throw new Bottleneck3.prototype.BottleneckError(`Invalid datastore type: ${this.datastore}`);
-              }
-            }).call(this);
-            this._queues.on("leftzero", () => {
-              var ref;
-              return (ref = this._store.heartbeat) != null ? typeof ref.ref === "function" ? ref.ref() : void 0 : void 0;
-            });
-            this._queues.on("zero", () => {
-              var ref;
-              return (ref = this._store.heartbeat) != null ? typeof ref.unref === "function" ? ref.unref() : void 0 : void 0;
-            });
-          }
-          _validateOptions(options, invalid) {
-            if (!(options != null && typeof options === "object" && invalid.length === 0)) {
-              throw new Bottleneck3.prototype.BottleneckError("Bottleneck v2 takes a single object argument. Refer to https://github.com/SGrondin/bottleneck#upgrading-to-v2 if you're upgrading from Bottleneck v1.");
-            }
-          }
-          ready() {
-            return this._store.ready;
-          }
-          clients() {
-            return this._store.clients;
-          }
-          channel() {
-            return `b_${this.id}`;
-          }
-          channel_client() {
-            return `b_${this.id}_${this._store.clientId}`;
-          }
-          publish(message) {
-            return this._store.__publish__(message);
-          }
-          disconnect(flush = true) {
-            return this._store.__disconnect__(flush);
-          }
-          chain(_limiter) {
-            this._limiter = _limiter;
-            return this;
-          }
-          queued(priority) {
-            return this._queues.queued(priority);
-          }
-          clusterQueued() {
-            return this._store.__queued__();
-          }
-          empty() {
-            return this.queued() === 0 && this._submitLock.isEmpty();
-          }
-          running() {
-            return this._store.__running__();
-          }
-          done() {
-            return this._store.__done__();
-          }
-          jobStatus(id) {
-            return this._states.jobStatus(id);
-          }
-          jobs(status) {
-            return this._states.statusJobs(status);
-          }
-          counts() {
-            return this._states.statusCounts();
-          }
-          _randomIndex() {
-            return Math.random().toString(36).slice(2);
-          }
-          check(weight = 1) {
-            return this._store.__check__(weight);
-          }
-          _clearGlobalState(index) {
-            if (this._scheduled[index] != null) {
-              clearTimeout(this._scheduled[index].expiration);
-              delete this._scheduled[index];
-              return true;
-            } else {
-              return false;
-            }
-          }
-          async _free(index, job, options, eventInfo) {
-            var e, running;
-            try {
-              ({ running } = await this._store.__free__(index, options.weight));
-              this.Events.trigger("debug", `Freed ${options.id}`, eventInfo);
-              if (running === 0 && this.empty()) {
-                return this.Events.trigger("idle");
-              }
-            } catch (error1) {
-              e = error1;
-              return this.Events.trigger("error", e);
-            }
-          }
-          _run(index, job, wait) {
-            var clearGlobalState, free, run2;
-            job.doRun();
-            clearGlobalState = this._clearGlobalState.bind(this, index);
-            run2 = this._run.bind(this, index, job);
-            free = this._free.bind(this, index, job);
-            return this._scheduled[index] = {
-              timeout: setTimeout(() => {
-                return job.doExecute(this._limiter, clearGlobalState, run2, free);
-              }, wait),
-              expiration: job.options.expiration != null ? setTimeout(function() {
-                return job.doExpire(clearGlobalState, run2, free);
-              }, wait + job.options.expiration) : void 0,
-              job
-            };
-          }
-          _drainOne(capacity) {
-            return this._registerLock.schedule(() => {
-              var args, index, next, options, queue;
-              if (this.queued() === 0) {
-                return this.Promise.resolve(null);
-              }
-              queue = this._queues.getFirst();
-              ({ options, args } = next = queue.first());
-              if (capacity != null && options.weight > capacity) {
-                return this.Promise.resolve(null);
-              }
-              this.Events.trigger("debug", `Draining ${options.id}`, { args, options });
-              index = this._randomIndex();
-              return this._store.__register__(index, options.weight, options.expiration).then(({ success: success2, wait, reservoir }) => {
-                var empty;
-                this.Events.trigger("debug", `Drained ${options.id}`, { success: success2, args, options });
-                if (success2) {
-                  queue.shift();
-                  empty = this.empty();
-                  if (empty) {
-                    this.Events.trigger("empty");
-                  }
-                  if (reservoir === 0) {
-                    this.Events.trigger("depleted", empty);
-                  }
-                  this._run(index, next, wait);
-                  return this.Promise.resolve(options.weight);
-                } else {
-                  return this.Promise.resolve(null);
-                }
-              });
-            });
-          }
-          _drainAll(capacity, total = 0) {
-            return this._drainOne(capacity).then((drained) => {
-              var newCapacity;
-              if (drained != null) {
-                newCapacity = capacity != null ? capacity - drained : capacity;
-                return this._drainAll(newCapacity, total + drained);
-              } else {
-                return this.Promise.resolve(total);
-              }
-            }).catch((e) => {
-              return this.Events.trigger("error", e);
-            });
-          }
-          _dropAllQueued(message) {
-            return this._queues.shiftAll(function(job) {
-              return job.doDrop({ message });
-            });
-          }
-          stop(options = {}) {
-            var done, waitForExecuting;
-            options = parser$5.load(options, this.stopDefaults);
-            waitForExecuting = (at) => {
-              var finished;
-              finished = () => {
-                var counts;
-                counts = this._states.counts;
-                return counts[0] + counts[1] + counts[2] + counts[3] === at;
-              };
-              return new this.Promise((resolve, reject) => {
-                if (finished()) {
-                  return resolve();
-                } else {
-                  return this.on("done", () => {
-                    if (finished()) {
-                      this.removeAllListeners("done");
-                      return resolve();
-                    }
-                  });
-                }
-              });
-            };
-            done = options.dropWaitingJobs ? (this._run = function(index, next) {
-              return next.doDrop({
-                message: options.dropErrorMessage
-              });
-            }, this._drainOne = () => {
-              return this.Promise.resolve(null);
-            }, this._registerLock.schedule(() => {
-              return this._submitLock.schedule(() => {
-                var k, ref, v;
-                ref = this._scheduled;
-                for (k in ref) {
-                  v = ref[k];
-                  if (this.jobStatus(v.job.options.id) === "RUNNING") {
-                    clearTimeout(v.timeout);
-                    clearTimeout(v.expiration);
-                    v.job.doDrop({
-                      message: options.dropErrorMessage
-                    });
-                  }
-                }
-                this._dropAllQueued(options.dropErrorMessage);
-                return waitForExecuting(0);
-              });
-            })) : this.schedule({
-              priority: NUM_PRIORITIES$1 - 1,
-              weight: 0
-            }, () => {
-              return waitForExecuting(1);
-            });
-            this._receive = function(job) {
-              return job._reject(new Bottleneck3.prototype.BottleneckError(options.enqueueErrorMessage));
-            };
-            this.stop = () => {
-              return this.Promise.reject(new Bottleneck3.prototype.BottleneckError("stop() has already been called"));
-            };
-            return done;
-          }
-          async _addToQueue(job) {
-            var args, blocked, error63, options, reachedHWM, shifted, strategy;
-            ({ args, options } = job);
-            try {
-              ({ reachedHWM, blocked, strategy } = await this._store.__submit__(this.queued(), options.weight));
-            } catch (error1) {
-              error63 = error1;
-              this.Events.trigger("debug", `Could not queue ${options.id}`, { args, options, error: error63 });
-              job.doDrop({ error: error63 });
-              return false;
-            }
-            if (blocked) {
-              job.doDrop();
-              return true;
-            } else if (reachedHWM) {
-              shifted = strategy === Bottleneck3.prototype.strategy.LEAK ? this._queues.shiftLastFrom(options.priority) : strategy === Bottleneck3.prototype.strategy.OVERFLOW_PRIORITY ? this._queues.shiftLastFrom(options.priority + 1) : strategy === Bottleneck3.prototype.strategy.OVERFLOW ? job : void 0;
-              if (shifted != null) {
-                shifted.doDrop();
-              }
-              if (shifted == null || strategy === Bottleneck3.prototype.strategy.OVERFLOW) {
-                if (shifted == null) {
-                  job.doDrop();
-                }
-                return reachedHWM;
-              }
-            }
-            job.doQueue(reachedHWM, blocked);
-            this._queues.push(job);
-            await this._drainAll();
-            return reachedHWM;
-          }
-          _receive(job) {
-            if (this._states.jobStatus(job.options.id) != null) {
-              job._reject(new Bottleneck3.prototype.BottleneckError(`A job with the same id already exists (id=${job.options.id})`));
-              return false;
-            } else {
-              job.doReceive();
-              return this._submitLock.schedule(this._addToQueue, job);
-            }
-          }
-          submit(...args) {
-            var cb, fn, job, options, ref, ref1, task;
-            if (typeof args[0] === "function") {
-              ref = args, [fn, ...args] = ref, [cb] = splice.call(args, -1);
-              options = parser$5.load({}, this.jobDefaults);
-            } else {
-              ref1 = args, [options, fn, ...args] = ref1, [cb] = splice.call(args, -1);
-              options = parser$5.load(options, this.jobDefaults);
-            }
-            task = (...args2) => {
-              return new this.Promise(function(resolve, reject) {
-                return fn(...args2, function(...args3) {
-                  return (args3[0] != null ? reject : resolve)(args3);
-                });
-              });
-            };
-            job = new Job$1(task, args, options, this.jobDefaults, this.rejectOnDrop, this.Events, this._states, this.Promise);
-            job.promise.then(function(args2) {
-              return typeof cb === "function" ? cb(...args2) : void 0;
-            }).catch(function(args2) {
-              if (Array.isArray(args2)) {
-                return typeof cb === "function" ? cb(...args2) : void 0;
-              } else {
-                return typeof cb === "function" ? cb(args2) : void 0;
-              }
-            });
-            return this._receive(job);
-          }
-          schedule(...args) {
-            var job, options, task;
-            if (typeof args[0] === "function") {
-              [task, ...args] = args;
-              options = {};
-            } else {
-              [options, task, ...args] = args;
-            }
-            job = new Job$1(task, args, options, this.jobDefaults, this.rejectOnDrop, this.Events, this._states, this.Promise);
-            this._receive(job);
-            return job.promise;
-          }
-          wrap(fn) {
-            var schedule, wrapped;
-            schedule = this.schedule.bind(this);
-            wrapped = function(...args) {
-              return schedule(fn.bind(this), ...args);
-            };
-            wrapped.withOptions = function(options, ...args) {
-              return schedule(options, fn, ...args);
-            };
-            return wrapped;
-          }
-          async updateSettings(options = {}) {
-            await this._store.__updateSettings__(parser$5.overwrite(options, this.storeDefaults));
-            parser$5.overwrite(options, this.instanceDefaults, this);
-            return this;
-          }
-          currentReservoir() {
-            return this._store.__currentReservoir__();
-          }
-          incrementReservoir(incr = 0) {
-            return this._store.__incrementReservoir__(incr);
-          }
-        }
-        Bottleneck3.default = Bottleneck3;
-        Bottleneck3.Events = Events$4;
-        Bottleneck3.version = Bottleneck3.prototype.version = require$$8.version;
-        Bottleneck3.strategy = Bottleneck3.prototype.strategy = {
-          LEAK: 1,
-          OVERFLOW: 2,
-          OVERFLOW_PRIORITY: 4,
-          BLOCK: 3
-        };
-        Bottleneck3.BottleneckError = Bottleneck3.prototype.BottleneckError = BottleneckError_1;
-        Bottleneck3.Group = Bottleneck3.prototype.Group = Group_1;
-        Bottleneck3.RedisConnection = Bottleneck3.prototype.RedisConnection = require$$2;
-        Bottleneck3.IORedisConnection = Bottleneck3.prototype.IORedisConnection = require$$3;
-        Bottleneck3.Batcher = Bottleneck3.prototype.Batcher = Batcher_1;
-        Bottleneck3.prototype.jobDefaults = {
-          priority: DEFAULT_PRIORITY$1,
-          weight: 1,
-          expiration: null,
-          id: "<no-id>"
-        };
-        Bottleneck3.prototype.storeDefaults = {
-          maxConcurrent: null,
-          minTime: 0,
-          highWater: null,
-          strategy: Bottleneck3.prototype.strategy.LEAK,
-          penalty: null,
-          reservoir: null,
-          reservoirRefreshInterval: null,
-          reservoirRefreshAmount: null,
-          reservoirIncreaseInterval: null,
-          reservoirIncreaseAmount: null,
-          reservoirIncreaseMaximum: null
-        };
-        Bottleneck3.prototype.localStoreDefaults = {
-          Promise,
-          timeout: null,
-          heartbeatInterval: 250
-        };
-        Bottleneck3.prototype.redisStoreDefaults = {
-          Promise,
-          timeout: null,
-          heartbeatInterval: 5e3,
-          clientTimeout: 1e4,
-          Redis: null,
-          clientOptions: {},
-          clusterNodes: null,
-          clearDatastore: false,
-          connection: null
-        };
-        Bottleneck3.prototype.instanceDefaults = {
-          datastore: "local",
-          connection: null,
-          id: "<no-id>",
-          rejectOnDrop: true,
-          trackDoneStatus: false,
-          Promise
-        };
-        Bottleneck3.prototype.stopDefaults = {
-          enqueueErrorMessage: "This limiter has been stopped and cannot accept new jobs.",
-          dropWaitingJobs: true,
-          dropErrorMessage: "This limiter has been stopped."
-        };
-        return Bottleneck3;
-      }).call(commonjsGlobal);
-      var Bottleneck_1 = Bottleneck2;
-      var lib = Bottleneck_1;
-      return lib;
-    }));
-  }
-});
-
 // node_modules/ml-matrix/matrix.js
 var require_matrix = __commonJS({
   "node_modules/ml-matrix/matrix.js"(exports) {
@@ -25676,6 +24357,1325 @@ var require_logreg = __commonJS({
       }
     };
     module.exports = LogisticRegression2;
+  }
+});
+
+// node_modules/bottleneck/light.js
+var require_light = __commonJS({
+  "node_modules/bottleneck/light.js"(exports, module) {
+    (function(global2, factory) {
+      typeof exports === "object" && typeof module !== "undefined" ? module.exports = factory() : typeof define === "function" && define.amd ? define(factory) : global2.Bottleneck = factory();
+    })(exports, (function() {
+      "use strict";
+      var commonjsGlobal = typeof globalThis !== "undefined" ? globalThis : typeof window !== "undefined" ? window : typeof global !== "undefined" ? global : typeof self !== "undefined" ? self : {};
+      function getCjsExportFromNamespace(n) {
+        return n && n["default"] || n;
+      }
+      var load = function(received, defaults, onto = {}) {
+        var k, ref, v;
+        for (k in defaults) {
+          v = defaults[k];
+          onto[k] = (ref = received[k]) != null ? ref : v;
+        }
+        return onto;
+      };
+      var overwrite = function(received, defaults, onto = {}) {
+        var k, v;
+        for (k in received) {
+          v = received[k];
+          if (defaults[k] !== void 0) {
+            onto[k] = v;
+          }
+        }
+        return onto;
+      };
+      var parser = {
+        load,
+        overwrite
+      };
+      var DLList;
+      DLList = class DLList {
+        constructor(incr, decr) {
+          this.incr = incr;
+          this.decr = decr;
+          this._first = null;
+          this._last = null;
+          this.length = 0;
+        }
+        push(value) {
+          var node2;
+          this.length++;
+          if (typeof this.incr === "function") {
+            this.incr();
+          }
+          node2 = {
+            value,
+            prev: this._last,
+            next: null
+          };
+          if (this._last != null) {
+            this._last.next = node2;
+            this._last = node2;
+          } else {
+            this._first = this._last = node2;
+          }
+          return void 0;
+        }
+        shift() {
+          var value;
+          if (this._first == null) {
+            return;
+          } else {
+            this.length--;
+            if (typeof this.decr === "function") {
+              this.decr();
+            }
+          }
+          value = this._first.value;
+          if ((this._first = this._first.next) != null) {
+            this._first.prev = null;
+          } else {
+            this._last = null;
+          }
+          return value;
+        }
+        first() {
+          if (this._first != null) {
+            return this._first.value;
+          }
+        }
+        getArray() {
+          var node2, ref, results;
+          node2 = this._first;
+          results = [];
+          while (node2 != null) {
+            results.push((ref = node2, node2 = node2.next, ref.value));
+          }
+          return results;
+        }
+        forEachShift(cb) {
+          var node2;
+          node2 = this.shift();
+          while (node2 != null) {
+            cb(node2), node2 = this.shift();
+          }
+          return void 0;
+        }
+        debug() {
+          var node2, ref, ref1, ref2, results;
+          node2 = this._first;
+          results = [];
+          while (node2 != null) {
+            results.push((ref = node2, node2 = node2.next, {
+              value: ref.value,
+              prev: (ref1 = ref.prev) != null ? ref1.value : void 0,
+              next: (ref2 = ref.next) != null ? ref2.value : void 0
+            }));
+          }
+          return results;
+        }
+      };
+      var DLList_1 = DLList;
+      var Events;
+      Events = class Events {
+        constructor(instance) {
+          this.instance = instance;
+          this._events = {};
+          if (this.instance.on != null || this.instance.once != null || this.instance.removeAllListeners != null) {
+            throw new Error("An Emitter already exists for this object");
+          }
+          this.instance.on = (name, cb) => {
+            return this._addListener(name, "many", cb);
+          };
+          this.instance.once = (name, cb) => {
+            return this._addListener(name, "once", cb);
+          };
+          this.instance.removeAllListeners = (name = null) => {
+            if (name != null) {
+              return delete this._events[name];
+            } else {
+              return this._events = {};
+            }
+          };
+        }
+        _addListener(name, status, cb) {
+          var base;
+          if ((base = this._events)[name] == null) {
+            base[name] = [];
+          }
+          this._events[name].push({ cb, status });
+          return this.instance;
+        }
+        listenerCount(name) {
+          if (this._events[name] != null) {
+            return this._events[name].length;
+          } else {
+            return 0;
+          }
+        }
+        async trigger(name, ...args) {
+          var e, promises3;
+          try {
+            if (name !== "debug") {
+              this.trigger("debug", `Event triggered: ${name}`, args);
+            }
+            if (this._events[name] == null) {
+              return;
+            }
+            this._events[name] = this._events[name].filter(function(listener) {
+              return listener.status !== "none";
+            });
+            promises3 = this._events[name].map(async (listener) => {
+              var e2, returned;
+              if (listener.status === "none") {
+                return;
+              }
+              if (listener.status === "once") {
+                listener.status = "none";
+              }
+              try {
+                returned = typeof listener.cb === "function" ? listener.cb(...args) : void 0;
+                if (typeof (returned != null ? returned.then : void 0) === "function") {
+                  return await returned;
+                } else {
+                  return returned;
+                }
+              } catch (error63) {
+                e2 = error63;
+                {
+                  this.trigger("error", e2);
+                }
+                return null;
+              }
+            });
+            return (await Promise.all(promises3)).find(function(x) {
+              return x != null;
+            });
+          } catch (error63) {
+            e = error63;
+            {
+              this.trigger("error", e);
+            }
+            return null;
+          }
+        }
+      };
+      var Events_1 = Events;
+      var DLList$1, Events$1, Queues;
+      DLList$1 = DLList_1;
+      Events$1 = Events_1;
+      Queues = class Queues {
+        constructor(num_priorities) {
+          var i;
+          this.Events = new Events$1(this);
+          this._length = 0;
+          this._lists = (function() {
+            var j, ref, results;
+            results = [];
+            for (i = j = 1, ref = num_priorities; 1 <= ref ? j <= ref : j >= ref; i = 1 <= ref ? ++j : --j) {
+              results.push(new DLList$1((() => {
+                return this.incr();
+              }), (() => {
+                return this.decr();
+              })));
+            }
+            return results;
+          }).call(this);
+        }
+        incr() {
+          if (this._length++ === 0) {
+            return this.Events.trigger("leftzero");
+          }
+        }
+        decr() {
+          if (--this._length === 0) {
+            return this.Events.trigger("zero");
+          }
+        }
+        push(job) {
+          return this._lists[job.options.priority].push(job);
+        }
+        queued(priority) {
+          if (priority != null) {
+            return this._lists[priority].length;
+          } else {
+            return this._length;
+          }
+        }
+        shiftAll(fn) {
+          return this._lists.forEach(function(list) {
+            return list.forEachShift(fn);
+          });
+        }
+        getFirst(arr = this._lists) {
+          var j, len, list;
+          for (j = 0, len = arr.length; j < len; j++) {
+            list = arr[j];
+            if (list.length > 0) {
+              return list;
+            }
+          }
+          return [];
+        }
+        shiftLastFrom(priority) {
+          return this.getFirst(this._lists.slice(priority).reverse()).shift();
+        }
+      };
+      var Queues_1 = Queues;
+      var BottleneckError;
+      BottleneckError = class BottleneckError extends Error {
+      };
+      var BottleneckError_1 = BottleneckError;
+      var BottleneckError$1, DEFAULT_PRIORITY, Job, NUM_PRIORITIES, parser$1;
+      NUM_PRIORITIES = 10;
+      DEFAULT_PRIORITY = 5;
+      parser$1 = parser;
+      BottleneckError$1 = BottleneckError_1;
+      Job = class Job {
+        constructor(task, args, options, jobDefaults, rejectOnDrop, Events2, _states, Promise2) {
+          this.task = task;
+          this.args = args;
+          this.rejectOnDrop = rejectOnDrop;
+          this.Events = Events2;
+          this._states = _states;
+          this.Promise = Promise2;
+          this.options = parser$1.load(options, jobDefaults);
+          this.options.priority = this._sanitizePriority(this.options.priority);
+          if (this.options.id === jobDefaults.id) {
+            this.options.id = `${this.options.id}-${this._randomIndex()}`;
+          }
+          this.promise = new this.Promise((_resolve, _reject) => {
+            this._resolve = _resolve;
+            this._reject = _reject;
+          });
+          this.retryCount = 0;
+        }
+        _sanitizePriority(priority) {
+          var sProperty;
+          sProperty = ~~priority !== priority ? DEFAULT_PRIORITY : priority;
+          if (sProperty < 0) {
+            return 0;
+          } else if (sProperty > NUM_PRIORITIES - 1) {
+            return NUM_PRIORITIES - 1;
+          } else {
+            return sProperty;
+          }
+        }
+        _randomIndex() {
+          return Math.random().toString(36).slice(2);
+        }
+        doDrop({ error: error63, message = "This job has been dropped by Bottleneck" } = {}) {
+          if (this._states.remove(this.options.id)) {
+            if (this.rejectOnDrop) {
+              this._reject(error63 != null ? error63 : new BottleneckError$1(message));
+            }
+            this.Events.trigger("dropped", { args: this.args, options: this.options, task: this.task, promise: this.promise });
+            return true;
+          } else {
+            return false;
+          }
+        }
+        _assertStatus(expected) {
+          var status;
+          status = this._states.jobStatus(this.options.id);
+          if (!(status === expected || expected === "DONE" && status === null)) {
+            throw new BottleneckError$1(`Invalid job status ${status}, expected ${expected}. Please open an issue at https://github.com/SGrondin/bottleneck/issues`);
+          }
+        }
+        doReceive() {
+          this._states.start(this.options.id);
+          return this.Events.trigger("received", { args: this.args, options: this.options });
+        }
+        doQueue(reachedHWM, blocked) {
+          this._assertStatus("RECEIVED");
+          this._states.next(this.options.id);
+          return this.Events.trigger("queued", { args: this.args, options: this.options, reachedHWM, blocked });
+        }
+        doRun() {
+          if (this.retryCount === 0) {
+            this._assertStatus("QUEUED");
+            this._states.next(this.options.id);
+          } else {
+            this._assertStatus("EXECUTING");
+          }
+          return this.Events.trigger("scheduled", { args: this.args, options: this.options });
+        }
+        async doExecute(chained, clearGlobalState, run2, free) {
+          var error63, eventInfo, passed;
+          if (this.retryCount === 0) {
+            this._assertStatus("RUNNING");
+            this._states.next(this.options.id);
+          } else {
+            this._assertStatus("EXECUTING");
+          }
+          eventInfo = { args: this.args, options: this.options, retryCount: this.retryCount };
+          this.Events.trigger("executing", eventInfo);
+          try {
+            passed = await (chained != null ? chained.schedule(this.options, this.task, ...this.args) : this.task(...this.args));
+            if (clearGlobalState()) {
+              this.doDone(eventInfo);
+              await free(this.options, eventInfo);
+              this._assertStatus("DONE");
+              return this._resolve(passed);
+            }
+          } catch (error1) {
+            error63 = error1;
+            return this._onFailure(error63, eventInfo, clearGlobalState, run2, free);
+          }
+        }
+        doExpire(clearGlobalState, run2, free) {
+          var error63, eventInfo;
+          if (this._states.jobStatus(this.options.id === "RUNNING")) {
+            this._states.next(this.options.id);
+          }
+          this._assertStatus("EXECUTING");
+          eventInfo = { args: this.args, options: this.options, retryCount: this.retryCount };
+          error63 = new BottleneckError$1(`This job timed out after ${this.options.expiration} ms.`);
+          return this._onFailure(error63, eventInfo, clearGlobalState, run2, free);
+        }
+        async _onFailure(error63, eventInfo, clearGlobalState, run2, free) {
+          var retry2, retryAfter;
+          if (clearGlobalState()) {
+            retry2 = await this.Events.trigger("failed", error63, eventInfo);
+            if (retry2 != null) {
+              retryAfter = ~~retry2;
+              this.Events.trigger("retry", `Retrying ${this.options.id} after ${retryAfter} ms`, eventInfo);
+              this.retryCount++;
+              return run2(retryAfter);
+            } else {
+              this.doDone(eventInfo);
+              await free(this.options, eventInfo);
+              this._assertStatus("DONE");
+              return this._reject(error63);
+            }
+          }
+        }
+        doDone(eventInfo) {
+          this._assertStatus("EXECUTING");
+          this._states.next(this.options.id);
+          return this.Events.trigger("done", eventInfo);
+        }
+      };
+      var Job_1 = Job;
+      var BottleneckError$2, LocalDatastore, parser$2;
+      parser$2 = parser;
+      BottleneckError$2 = BottleneckError_1;
+      LocalDatastore = class LocalDatastore {
+        constructor(instance, storeOptions, storeInstanceOptions) {
+          this.instance = instance;
+          this.storeOptions = storeOptions;
+          this.clientId = this.instance._randomIndex();
+          parser$2.load(storeInstanceOptions, storeInstanceOptions, this);
+          this._nextRequest = this._lastReservoirRefresh = this._lastReservoirIncrease = Date.now();
+          this._running = 0;
+          this._done = 0;
+          this._unblockTime = 0;
+          this.ready = this.Promise.resolve();
+          this.clients = {};
+          this._startHeartbeat();
+        }
+        _startHeartbeat() {
+          var base;
+          if (this.heartbeat == null && (this.storeOptions.reservoirRefreshInterval != null && this.storeOptions.reservoirRefreshAmount != null || this.storeOptions.reservoirIncreaseInterval != null && this.storeOptions.reservoirIncreaseAmount != null)) {
+            return typeof (base = this.heartbeat = setInterval(() => {
+              var amount, incr, maximum, now, reservoir;
+              now = Date.now();
+              if (this.storeOptions.reservoirRefreshInterval != null && now >= this._lastReservoirRefresh + this.storeOptions.reservoirRefreshInterval) {
+                this._lastReservoirRefresh = now;
+                this.storeOptions.reservoir = this.storeOptions.reservoirRefreshAmount;
+                this.instance._drainAll(this.computeCapacity());
+              }
+              if (this.storeOptions.reservoirIncreaseInterval != null && now >= this._lastReservoirIncrease + this.storeOptions.reservoirIncreaseInterval) {
+                ({
+                  reservoirIncreaseAmount: amount,
+                  reservoirIncreaseMaximum: maximum,
+                  reservoir
+                } = this.storeOptions);
+                this._lastReservoirIncrease = now;
+                incr = maximum != null ? Math.min(amount, maximum - reservoir) : amount;
+                if (incr > 0) {
+                  this.storeOptions.reservoir += incr;
+                  return this.instance._drainAll(this.computeCapacity());
+                }
+              }
+            }, this.heartbeatInterval)).unref === "function" ? base.unref() : void 0;
+          } else {
+            return clearInterval(this.heartbeat);
+          }
+        }
+        async __publish__(message) {
+          await this.yieldLoop();
+          return this.instance.Events.trigger("message", message.toString());
+        }
+        async __disconnect__(flush) {
+          await this.yieldLoop();
+          clearInterval(this.heartbeat);
+          return this.Promise.resolve();
+        }
+        yieldLoop(t = 0) {
+          return new this.Promise(function(resolve, reject) {
+            return setTimeout(resolve, t);
+          });
+        }
+        computePenalty() {
+          var ref;
+          return (ref = this.storeOptions.penalty) != null ? ref : 15 * this.storeOptions.minTime || 5e3;
+        }
+        async __updateSettings__(options) {
+          await this.yieldLoop();
+          parser$2.overwrite(options, options, this.storeOptions);
+          this._startHeartbeat();
+          this.instance._drainAll(this.computeCapacity());
+          return true;
+        }
+        async __running__() {
+          await this.yieldLoop();
+          return this._running;
+        }
+        async __queued__() {
+          await this.yieldLoop();
+          return this.instance.queued();
+        }
+        async __done__() {
+          await this.yieldLoop();
+          return this._done;
+        }
+        async __groupCheck__(time3) {
+          await this.yieldLoop();
+          return this._nextRequest + this.timeout < time3;
+        }
+        computeCapacity() {
+          var maxConcurrent, reservoir;
+          ({ maxConcurrent, reservoir } = this.storeOptions);
+          if (maxConcurrent != null && reservoir != null) {
+            return Math.min(maxConcurrent - this._running, reservoir);
+          } else if (maxConcurrent != null) {
+            return maxConcurrent - this._running;
+          } else if (reservoir != null) {
+            return reservoir;
+          } else {
+            return null;
+          }
+        }
+        conditionsCheck(weight) {
+          var capacity;
+          capacity = this.computeCapacity();
+          return capacity == null || weight <= capacity;
+        }
+        async __incrementReservoir__(incr) {
+          var reservoir;
+          await this.yieldLoop();
+          reservoir = this.storeOptions.reservoir += incr;
+          this.instance._drainAll(this.computeCapacity());
+          return reservoir;
+        }
+        async __currentReservoir__() {
+          await this.yieldLoop();
+          return this.storeOptions.reservoir;
+        }
+        isBlocked(now) {
+          return this._unblockTime >= now;
+        }
+        check(weight, now) {
+          return this.conditionsCheck(weight) && this._nextRequest - now <= 0;
+        }
+        async __check__(weight) {
+          var now;
+          await this.yieldLoop();
+          now = Date.now();
+          return this.check(weight, now);
+        }
+        async __register__(index, weight, expiration) {
+          var now, wait;
+          await this.yieldLoop();
+          now = Date.now();
+          if (this.conditionsCheck(weight)) {
+            this._running += weight;
+            if (this.storeOptions.reservoir != null) {
+              this.storeOptions.reservoir -= weight;
+            }
+            wait = Math.max(this._nextRequest - now, 0);
+            this._nextRequest = now + wait + this.storeOptions.minTime;
+            return {
+              success: true,
+              wait,
+              reservoir: this.storeOptions.reservoir
+            };
+          } else {
+            return {
+              success: false
+            };
+          }
+        }
+        strategyIsBlock() {
+          return this.storeOptions.strategy === 3;
+        }
+        async __submit__(queueLength, weight) {
+          var blocked, now, reachedHWM;
+          await this.yieldLoop();
+          if (this.storeOptions.maxConcurrent != null && weight > this.storeOptions.maxConcurrent) {
+            throw new BottleneckError$2(`Impossible to add a job having a weight of ${weight} to a limiter having a maxConcurrent setting of ${this.storeOptions.maxConcurrent}`);
+          }
+          now = Date.now();
+          reachedHWM = this.storeOptions.highWater != null && queueLength === this.storeOptions.highWater && !this.check(weight, now);
+          blocked = this.strategyIsBlock() && (reachedHWM || this.isBlocked(now));
+          if (blocked) {
+            this._unblockTime = now + this.computePenalty();
+            this._nextRequest = this._unblockTime + this.storeOptions.minTime;
+            this.instance._dropAllQueued();
+          }
+          return {
+            reachedHWM,
+            blocked,
+            strategy: this.storeOptions.strategy
+          };
+        }
+        async __free__(index, weight) {
+          await this.yieldLoop();
+          this._running -= weight;
+          this._done += weight;
+          this.instance._drainAll(this.computeCapacity());
+          return {
+            running: this._running
+          };
+        }
+      };
+      var LocalDatastore_1 = LocalDatastore;
+      var BottleneckError$3, States;
+      BottleneckError$3 = BottleneckError_1;
+      States = class States {
+        constructor(status1) {
+          this.status = status1;
+          this._jobs = {};
+          this.counts = this.status.map(function() {
+            return 0;
+          });
+        }
+        next(id) {
+          var current, next;
+          current = this._jobs[id];
+          next = current + 1;
+          if (current != null && next < this.status.length) {
+            this.counts[current]--;
+            this.counts[next]++;
+            return this._jobs[id]++;
+          } else if (current != null) {
+            this.counts[current]--;
+            return delete this._jobs[id];
+          }
+        }
+        start(id) {
+          var initial;
+          initial = 0;
+          this._jobs[id] = initial;
+          return this.counts[initial]++;
+        }
+        remove(id) {
+          var current;
+          current = this._jobs[id];
+          if (current != null) {
+            this.counts[current]--;
+            delete this._jobs[id];
+          }
+          return current != null;
+        }
+        jobStatus(id) {
+          var ref;
+          return (ref = this.status[this._jobs[id]]) != null ? ref : null;
+        }
+        statusJobs(status) {
+          var k, pos, ref, results, v;
+          if (status != null) {
+            pos = this.status.indexOf(status);
+            if (pos < 0) {
+              throw new BottleneckError$3(`status must be one of ${this.status.join(", ")}`);
+            }
+            ref = this._jobs;
+            results = [];
+            for (k in ref) {
+              v = ref[k];
+              if (v === pos) {
+                results.push(k);
+              }
+            }
+            return results;
+          } else {
+            return Object.keys(this._jobs);
+          }
+        }
+        statusCounts() {
+          return this.counts.reduce(((acc, v, i) => {
+            acc[this.status[i]] = v;
+            return acc;
+          }), {});
+        }
+      };
+      var States_1 = States;
+      var DLList$2, Sync;
+      DLList$2 = DLList_1;
+      Sync = class Sync {
+        constructor(name, Promise2) {
+          this.schedule = this.schedule.bind(this);
+          this.name = name;
+          this.Promise = Promise2;
+          this._running = 0;
+          this._queue = new DLList$2();
+        }
+        isEmpty() {
+          return this._queue.length === 0;
+        }
+        async _tryToRun() {
+          var args, cb, error63, reject, resolve, returned, task;
+          if (this._running < 1 && this._queue.length > 0) {
+            this._running++;
+            ({ task, args, resolve, reject } = this._queue.shift());
+            cb = await (async function() {
+              try {
+                returned = await task(...args);
+                return function() {
+                  return resolve(returned);
+                };
+              } catch (error1) {
+                error63 = error1;
+                return function() {
+                  return reject(error63);
+                };
+              }
+            })();
+            this._running--;
+            this._tryToRun();
+            return cb();
+          }
+        }
+        schedule(task, ...args) {
+          var promise2, reject, resolve;
+          resolve = reject = null;
+          promise2 = new this.Promise(function(_resolve, _reject) {
+            resolve = _resolve;
+            return reject = _reject;
+          });
+          this._queue.push({ task, args, resolve, reject });
+          this._tryToRun();
+          return promise2;
+        }
+      };
+      var Sync_1 = Sync;
+      var version2 = "2.19.5";
+      var version$1 = {
+        version: version2
+      };
+      var version$2 = /* @__PURE__ */ Object.freeze({
+        version: version2,
+        default: version$1
+      });
+      var require$$2 = () => console.log("You must import the full version of Bottleneck in order to use this feature.");
+      var require$$3 = () => console.log("You must import the full version of Bottleneck in order to use this feature.");
+      var require$$4 = () => console.log("You must import the full version of Bottleneck in order to use this feature.");
+      var Events$2, Group, IORedisConnection$1, RedisConnection$1, Scripts$1, parser$3;
+      parser$3 = parser;
+      Events$2 = Events_1;
+      RedisConnection$1 = require$$2;
+      IORedisConnection$1 = require$$3;
+      Scripts$1 = require$$4;
+      Group = (function() {
+        class Group2 {
+          constructor(limiterOptions = {}) {
+            this.deleteKey = this.deleteKey.bind(this);
+            this.limiterOptions = limiterOptions;
+            parser$3.load(this.limiterOptions, this.defaults, this);
+            this.Events = new Events$2(this);
+            this.instances = {};
+            this.Bottleneck = Bottleneck_1;
+            this._startAutoCleanup();
+            this.sharedConnection = this.connection != null;
+            if (this.connection == null) {
+              if (this.limiterOptions.datastore === "redis") {
+                this.connection = new RedisConnection$1(Object.assign({}, this.limiterOptions, { Events: this.Events }));
+              } else if (this.limiterOptions.datastore === "ioredis") {
+                this.connection = new IORedisConnection$1(Object.assign({}, this.limiterOptions, { Events: this.Events }));
+              }
+            }
+          }
+          key(key = "") {
+            var ref;
+            return (ref = this.instances[key]) != null ? ref : (() => {
+              var limiter;
+              limiter = this.instances[key] = new this.Bottleneck(Object.assign(this.limiterOptions, {
+                id: `${this.id}-${key}`,
+                timeout: this.timeout,
+                connection: this.connection
+              }));
+              this.Events.trigger("created", limiter, key);
+              return limiter;
+            })();
+          }
+          async deleteKey(key = "") {
+            var deleted, instance;
+            instance = this.instances[key];
+            if (this.connection) {
+              deleted = await this.connection.__runCommand__(["del", ...Scripts$1.allKeys(`${this.id}-${key}`)]);
+            }
+            if (instance != null) {
+              delete this.instances[key];
+              await instance.disconnect();
+            }
+            return instance != null || deleted > 0;
+          }
+          limiters() {
+            var k, ref, results, v;
+            ref = this.instances;
+            results = [];
+            for (k in ref) {
+              v = ref[k];
+              results.push({
+                key: k,
+                limiter: v
+              });
+            }
+            return results;
+          }
+          keys() {
+            return Object.keys(this.instances);
+          }
+          async clusterKeys() {
+            var cursor, end, found, i, k, keys, len, next, start;
+            if (this.connection == null) {
+              return this.Promise.resolve(this.keys());
+            }
+            keys = [];
+            cursor = null;
+            start = `b_${this.id}-`.length;
+            end = "_settings".length;
+            while (cursor !== 0) {
+              [next, found] = await this.connection.__runCommand__(["scan", cursor != null ? cursor : 0, "match", `b_${this.id}-*_settings`, "count", 1e4]);
+              cursor = ~~next;
+              for (i = 0, len = found.length; i < len; i++) {
+                k = found[i];
+                keys.push(k.slice(start, -end));
+              }
+            }
+            return keys;
+          }
+          _startAutoCleanup() {
+            var base;
+            clearInterval(this.interval);
+            return typeof (base = this.interval = setInterval(async () => {
+              var e, k, ref, results, time3, v;
+              time3 = Date.now();
+              ref = this.instances;
+              results = [];
+              for (k in ref) {
+                v = ref[k];
+                try {
+                  if (await v._store.__groupCheck__(time3)) {
+                    results.push(this.deleteKey(k));
+                  } else {
+                    results.push(void 0);
+                  }
+                } catch (error63) {
+                  e = error63;
+                  results.push(v.Events.trigger("error", e));
+                }
+              }
+              return results;
+            }, this.timeout / 2)).unref === "function" ? base.unref() : void 0;
+          }
+          updateSettings(options = {}) {
+            parser$3.overwrite(options, this.defaults, this);
+            parser$3.overwrite(options, options, this.limiterOptions);
+            if (options.timeout != null) {
+              return this._startAutoCleanup();
+            }
+          }
+          disconnect(flush = true) {
+            var ref;
+            if (!this.sharedConnection) {
+              return (ref = this.connection) != null ? ref.disconnect(flush) : void 0;
+            }
+          }
+        }
+        Group2.prototype.defaults = {
+          timeout: 1e3 * 60 * 5,
+          connection: null,
+          Promise,
+          id: "group-key"
+        };
+        return Group2;
+      }).call(commonjsGlobal);
+      var Group_1 = Group;
+      var Batcher, Events$3, parser$4;
+      parser$4 = parser;
+      Events$3 = Events_1;
+      Batcher = (function() {
+        class Batcher2 {
+          constructor(options = {}) {
+            this.options = options;
+            parser$4.load(this.options, this.defaults, this);
+            this.Events = new Events$3(this);
+            this._arr = [];
+            this._resetPromise();
+            this._lastFlush = Date.now();
+          }
+          _resetPromise() {
+            return this._promise = new this.Promise((res, rej) => {
+              return this._resolve = res;
+            });
+          }
+          _flush() {
+            clearTimeout(this._timeout);
+            this._lastFlush = Date.now();
+            this._resolve();
+            this.Events.trigger("batch", this._arr);
+            this._arr = [];
+            return this._resetPromise();
+          }
+          add(data) {
+            var ret;
+            this._arr.push(data);
+            ret = this._promise;
+            if (this._arr.length === this.maxSize) {
+              this._flush();
+            } else if (this.maxTime != null && this._arr.length === 1) {
+              this._timeout = setTimeout(() => {
+                return this._flush();
+              }, this.maxTime);
+            }
+            return ret;
+          }
+        }
+        Batcher2.prototype.defaults = {
+          maxTime: null,
+          maxSize: null,
+          Promise
+        };
+        return Batcher2;
+      }).call(commonjsGlobal);
+      var Batcher_1 = Batcher;
+      var require$$4$1 = () => console.log("You must import the full version of Bottleneck in order to use this feature.");
+      var require$$8 = getCjsExportFromNamespace(version$2);
+      var Bottleneck2, DEFAULT_PRIORITY$1, Events$4, Job$1, LocalDatastore$1, NUM_PRIORITIES$1, Queues$1, RedisDatastore$1, States$1, Sync$1, parser$5, splice = [].splice;
+      NUM_PRIORITIES$1 = 10;
+      DEFAULT_PRIORITY$1 = 5;
+      parser$5 = parser;
+      Queues$1 = Queues_1;
+      Job$1 = Job_1;
+      LocalDatastore$1 = LocalDatastore_1;
+      RedisDatastore$1 = require$$4$1;
+      Events$4 = Events_1;
+      States$1 = States_1;
+      Sync$1 = Sync_1;
+      Bottleneck2 = (function() {
+        class Bottleneck3 {
+          constructor(options = {}, ...invalid) {
+            var storeInstanceOptions, storeOptions;
+            this._addToQueue = this._addToQueue.bind(this);
+            this._validateOptions(options, invalid);
+            parser$5.load(options, this.instanceDefaults, this);
+            this._queues = new Queues$1(NUM_PRIORITIES$1);
+            this._scheduled = {};
+            this._states = new States$1(["RECEIVED", "QUEUED", "RUNNING", "EXECUTING"].concat(this.trackDoneStatus ? ["DONE"] : []));
+            this._limiter = null;
+            this.Events = new Events$4(this);
+            this._submitLock = new Sync$1("submit", this.Promise);
+            this._registerLock = new Sync$1("register", this.Promise);
+            storeOptions = parser$5.load(options, this.storeDefaults, {});
+            this._store = (function() {
+              if (this.datastore === "redis" || this.datastore === "ioredis" || this.connection != null) {
+                storeInstanceOptions = parser$5.load(options, this.redisStoreDefaults, {});
+                return new RedisDatastore$1(this, storeOptions, storeInstanceOptions);
+              } else if (this.datastore === "local") {
+                storeInstanceOptions = parser$5.load(options, this.localStoreDefaults, {});
+                return new LocalDatastore$1(this, storeOptions, storeInstanceOptions);
+              } else {
+                throw new Bottleneck3.prototype.BottleneckError(`Invalid datastore type: ${this.datastore}`);
+              }
+            }).call(this);
+            this._queues.on("leftzero", () => {
+              var ref;
+              return (ref = this._store.heartbeat) != null ? typeof ref.ref === "function" ? ref.ref() : void 0 : void 0;
+            });
+            this._queues.on("zero", () => {
+              var ref;
+              return (ref = this._store.heartbeat) != null ? typeof ref.unref === "function" ? ref.unref() : void 0 : void 0;
+            });
+          }
+          _validateOptions(options, invalid) {
+            if (!(options != null && typeof options === "object" && invalid.length === 0)) {
+              throw new Bottleneck3.prototype.BottleneckError("Bottleneck v2 takes a single object argument. Refer to https://github.com/SGrondin/bottleneck#upgrading-to-v2 if you're upgrading from Bottleneck v1.");
+            }
+          }
+          ready() {
+            return this._store.ready;
+          }
+          clients() {
+            return this._store.clients;
+          }
+          channel() {
+            return `b_${this.id}`;
+          }
+          channel_client() {
+            return `b_${this.id}_${this._store.clientId}`;
+          }
+          publish(message) {
+            return this._store.__publish__(message);
+          }
+          disconnect(flush = true) {
+            return this._store.__disconnect__(flush);
+          }
+          chain(_limiter) {
+            this._limiter = _limiter;
+            return this;
+          }
+          queued(priority) {
+            return this._queues.queued(priority);
+          }
+          clusterQueued() {
+            return this._store.__queued__();
+          }
+          empty() {
+            return this.queued() === 0 && this._submitLock.isEmpty();
+          }
+          running() {
+            return this._store.__running__();
+          }
+          done() {
+            return this._store.__done__();
+          }
+          jobStatus(id) {
+            return this._states.jobStatus(id);
+          }
+          jobs(status) {
+            return this._states.statusJobs(status);
+          }
+          counts() {
+            return this._states.statusCounts();
+          }
+          _randomIndex() {
+            return Math.random().toString(36).slice(2);
+          }
+          check(weight = 1) {
+            return this._store.__check__(weight);
+          }
+          _clearGlobalState(index) {
+            if (this._scheduled[index] != null) {
+              clearTimeout(this._scheduled[index].expiration);
+              delete this._scheduled[index];
+              return true;
+            } else {
+              return false;
+            }
+          }
+          async _free(index, job, options, eventInfo) {
+            var e, running;
+            try {
+              ({ running } = await this._store.__free__(index, options.weight));
+              this.Events.trigger("debug", `Freed ${options.id}`, eventInfo);
+              if (running === 0 && this.empty()) {
+                return this.Events.trigger("idle");
+              }
+            } catch (error1) {
+              e = error1;
+              return this.Events.trigger("error", e);
+            }
+          }
+          _run(index, job, wait) {
+            var clearGlobalState, free, run2;
+            job.doRun();
+            clearGlobalState = this._clearGlobalState.bind(this, index);
+            run2 = this._run.bind(this, index, job);
+            free = this._free.bind(this, index, job);
+            return this._scheduled[index] = {
+              timeout: setTimeout(() => {
+                return job.doExecute(this._limiter, clearGlobalState, run2, free);
+              }, wait),
+              expiration: job.options.expiration != null ? setTimeout(function() {
+                return job.doExpire(clearGlobalState, run2, free);
+              }, wait + job.options.expiration) : void 0,
+              job
+            };
+          }
+          _drainOne(capacity) {
+            return this._registerLock.schedule(() => {
+              var args, index, next, options, queue;
+              if (this.queued() === 0) {
+                return this.Promise.resolve(null);
+              }
+              queue = this._queues.getFirst();
+              ({ options, args } = next = queue.first());
+              if (capacity != null && options.weight > capacity) {
+                return this.Promise.resolve(null);
+              }
+              this.Events.trigger("debug", `Draining ${options.id}`, { args, options });
+              index = this._randomIndex();
+              return this._store.__register__(index, options.weight, options.expiration).then(({ success: success2, wait, reservoir }) => {
+                var empty;
+                this.Events.trigger("debug", `Drained ${options.id}`, { success: success2, args, options });
+                if (success2) {
+                  queue.shift();
+                  empty = this.empty();
+                  if (empty) {
+                    this.Events.trigger("empty");
+                  }
+                  if (reservoir === 0) {
+                    this.Events.trigger("depleted", empty);
+                  }
+                  this._run(index, next, wait);
+                  return this.Promise.resolve(options.weight);
+                } else {
+                  return this.Promise.resolve(null);
+                }
+              });
+            });
+          }
+          _drainAll(capacity, total = 0) {
+            return this._drainOne(capacity).then((drained) => {
+              var newCapacity;
+              if (drained != null) {
+                newCapacity = capacity != null ? capacity - drained : capacity;
+                return this._drainAll(newCapacity, total + drained);
+              } else {
+                return this.Promise.resolve(total);
+              }
+            }).catch((e) => {
+              return this.Events.trigger("error", e);
+            });
+          }
+          _dropAllQueued(message) {
+            return this._queues.shiftAll(function(job) {
+              return job.doDrop({ message });
+            });
+          }
+          stop(options = {}) {
+            var done, waitForExecuting;
+            options = parser$5.load(options, this.stopDefaults);
+            waitForExecuting = (at) => {
+              var finished;
+              finished = () => {
+                var counts;
+                counts = this._states.counts;
+                return counts[0] + counts[1] + counts[2] + counts[3] === at;
+              };
+              return new this.Promise((resolve, reject) => {
+                if (finished()) {
+                  return resolve();
+                } else {
+                  return this.on("done", () => {
+                    if (finished()) {
+                      this.removeAllListeners("done");
+                      return resolve();
+                    }
+                  });
+                }
+              });
+            };
+            done = options.dropWaitingJobs ? (this._run = function(index, next) {
+              return next.doDrop({
+                message: options.dropErrorMessage
+              });
+            }, this._drainOne = () => {
+              return this.Promise.resolve(null);
+            }, this._registerLock.schedule(() => {
+              return this._submitLock.schedule(() => {
+                var k, ref, v;
+                ref = this._scheduled;
+                for (k in ref) {
+                  v = ref[k];
+                  if (this.jobStatus(v.job.options.id) === "RUNNING") {
+                    clearTimeout(v.timeout);
+                    clearTimeout(v.expiration);
+                    v.job.doDrop({
+                      message: options.dropErrorMessage
+                    });
+                  }
+                }
+                this._dropAllQueued(options.dropErrorMessage);
+                return waitForExecuting(0);
+              });
+            })) : this.schedule({
+              priority: NUM_PRIORITIES$1 - 1,
+              weight: 0
+            }, () => {
+              return waitForExecuting(1);
+            });
+            this._receive = function(job) {
+              return job._reject(new Bottleneck3.prototype.BottleneckError(options.enqueueErrorMessage));
+            };
+            this.stop = () => {
+              return this.Promise.reject(new Bottleneck3.prototype.BottleneckError("stop() has already been called"));
+            };
+            return done;
+          }
+          async _addToQueue(job) {
+            var args, blocked, error63, options, reachedHWM, shifted, strategy;
+            ({ args, options } = job);
+            try {
+              ({ reachedHWM, blocked, strategy } = await this._store.__submit__(this.queued(), options.weight));
+            } catch (error1) {
+              error63 = error1;
+              this.Events.trigger("debug", `Could not queue ${options.id}`, { args, options, error: error63 });
+              job.doDrop({ error: error63 });
+              return false;
+            }
+            if (blocked) {
+              job.doDrop();
+              return true;
+            } else if (reachedHWM) {
+              shifted = strategy === Bottleneck3.prototype.strategy.LEAK ? this._queues.shiftLastFrom(options.priority) : strategy === Bottleneck3.prototype.strategy.OVERFLOW_PRIORITY ? this._queues.shiftLastFrom(options.priority + 1) : strategy === Bottleneck3.prototype.strategy.OVERFLOW ? job : void 0;
+              if (shifted != null) {
+                shifted.doDrop();
+              }
+              if (shifted == null || strategy === Bottleneck3.prototype.strategy.OVERFLOW) {
+                if (shifted == null) {
+                  job.doDrop();
+                }
+                return reachedHWM;
+              }
+            }
+            job.doQueue(reachedHWM, blocked);
+            this._queues.push(job);
+            await this._drainAll();
+            return reachedHWM;
+          }
+          _receive(job) {
+            if (this._states.jobStatus(job.options.id) != null) {
+              job._reject(new Bottleneck3.prototype.BottleneckError(`A job with the same id already exists (id=${job.options.id})`));
+              return false;
+            } else {
+              job.doReceive();
+              return this._submitLock.schedule(this._addToQueue, job);
+            }
+          }
+          submit(...args) {
+            var cb, fn, job, options, ref, ref1, task;
+            if (typeof args[0] === "function") {
+              ref = args, [fn, ...args] = ref, [cb] = splice.call(args, -1);
+              options = parser$5.load({}, this.jobDefaults);
+            } else {
+              ref1 = args, [options, fn, ...args] = ref1, [cb] = splice.call(args, -1);
+              options = parser$5.load(options, this.jobDefaults);
+            }
+            task = (...args2) => {
+              return new this.Promise(function(resolve, reject) {
+                return fn(...args2, function(...args3) {
+                  return (args3[0] != null ? reject : resolve)(args3);
+                });
+              });
+            };
+            job = new Job$1(task, args, options, this.jobDefaults, this.rejectOnDrop, this.Events, this._states, this.Promise);
+            job.promise.then(function(args2) {
+              return typeof cb === "function" ? cb(...args2) : void 0;
+            }).catch(function(args2) {
+              if (Array.isArray(args2)) {
+                return typeof cb === "function" ? cb(...args2) : void 0;
+              } else {
+                return typeof cb === "function" ? cb(args2) : void 0;
+              }
+            });
+            return this._receive(job);
+          }
+          schedule(...args) {
+            var job, options, task;
+            if (typeof args[0] === "function") {
+              [task, ...args] = args;
+              options = {};
+            } else {
+              [options, task, ...args] = args;
+            }
+            job = new Job$1(task, args, options, this.jobDefaults, this.rejectOnDrop, this.Events, this._states, this.Promise);
+            this._receive(job);
+            return job.promise;
+          }
+          wrap(fn) {
+            var schedule, wrapped;
+            schedule = this.schedule.bind(this);
+            wrapped = function(...args) {
+              return schedule(fn.bind(this), ...args);
+            };
+            wrapped.withOptions = function(options, ...args) {
+              return schedule(options, fn, ...args);
+            };
+            return wrapped;
+          }
+          async updateSettings(options = {}) {
+            await this._store.__updateSettings__(parser$5.overwrite(options, this.storeDefaults));
+            parser$5.overwrite(options, this.instanceDefaults, this);
+            return this;
+          }
+          currentReservoir() {
+            return this._store.__currentReservoir__();
+          }
+          incrementReservoir(incr = 0) {
+            return this._store.__incrementReservoir__(incr);
+          }
+        }
+        Bottleneck3.default = Bottleneck3;
+        Bottleneck3.Events = Events$4;
+        Bottleneck3.version = Bottleneck3.prototype.version = require$$8.version;
+        Bottleneck3.strategy = Bottleneck3.prototype.strategy = {
+          LEAK: 1,
+          OVERFLOW: 2,
+          OVERFLOW_PRIORITY: 4,
+          BLOCK: 3
+        };
+        Bottleneck3.BottleneckError = Bottleneck3.prototype.BottleneckError = BottleneckError_1;
+        Bottleneck3.Group = Bottleneck3.prototype.Group = Group_1;
+        Bottleneck3.RedisConnection = Bottleneck3.prototype.RedisConnection = require$$2;
+        Bottleneck3.IORedisConnection = Bottleneck3.prototype.IORedisConnection = require$$3;
+        Bottleneck3.Batcher = Bottleneck3.prototype.Batcher = Batcher_1;
+        Bottleneck3.prototype.jobDefaults = {
+          priority: DEFAULT_PRIORITY$1,
+          weight: 1,
+          expiration: null,
+          id: "<no-id>"
+        };
+        Bottleneck3.prototype.storeDefaults = {
+          maxConcurrent: null,
+          minTime: 0,
+          highWater: null,
+          strategy: Bottleneck3.prototype.strategy.LEAK,
+          penalty: null,
+          reservoir: null,
+          reservoirRefreshInterval: null,
+          reservoirRefreshAmount: null,
+          reservoirIncreaseInterval: null,
+          reservoirIncreaseAmount: null,
+          reservoirIncreaseMaximum: null
+        };
+        Bottleneck3.prototype.localStoreDefaults = {
+          Promise,
+          timeout: null,
+          heartbeatInterval: 250
+        };
+        Bottleneck3.prototype.redisStoreDefaults = {
+          Promise,
+          timeout: null,
+          heartbeatInterval: 5e3,
+          clientTimeout: 1e4,
+          Redis: null,
+          clientOptions: {},
+          clusterNodes: null,
+          clearDatastore: false,
+          connection: null
+        };
+        Bottleneck3.prototype.instanceDefaults = {
+          datastore: "local",
+          connection: null,
+          id: "<no-id>",
+          rejectOnDrop: true,
+          trackDoneStatus: false,
+          Promise
+        };
+        Bottleneck3.prototype.stopDefaults = {
+          enqueueErrorMessage: "This limiter has been stopped and cannot accept new jobs.",
+          dropWaitingJobs: true,
+          dropErrorMessage: "This limiter has been stopped."
+        };
+        return Bottleneck3;
+      }).call(commonjsGlobal);
+      var Bottleneck_1 = Bottleneck2;
+      var lib = Bottleneck_1;
+      return lib;
+    }));
   }
 });
 
@@ -46035,6 +46035,1764 @@ function loadConfig(file2) {
   return parseConfig(json2, file2);
 }
 
+// src/github/git.ts
+import { execFile } from "node:child_process";
+var BOT = {
+  name: "github-actions[bot]",
+  email: "41898282+github-actions[bot]@users.noreply.github.com"
+};
+function createGit(cwd, options = {}) {
+  const author = options.author ?? BOT;
+  const base = ["-c", `user.name=${author.name}`, "-c", `user.email=${author.email}`];
+  if (options.token) {
+    const basic = Buffer.from(`x-access-token:${options.token}`).toString("base64");
+    base.push("-c", `http.extraheader=AUTHORIZATION: basic ${basic}`);
+  }
+  const run2 = (args) => new Promise((resolve, reject) => {
+    execFile("git", [...base, ...args], { cwd, maxBuffer: 64 << 20 }, (error63, stdout, stderr) => {
+      if (error63) {
+        const detail = (stderr || error63.message).trim().split("\n").slice(-3).join(" ");
+        reject(Object.assign(new Error(`git ${args[0]} failed: ${detail}`), { stderr }));
+      } else resolve(stdout);
+    });
+  });
+  return {
+    cwd,
+    run: run2,
+    revParse: async (ref) => (await run2(["rev-parse", ref])).trim(),
+    fetch: async (remote, ref) => {
+      await run2(["fetch", "--no-tags", remote, ref]);
+    },
+    async commit(paths, message) {
+      await run2(["add", "--all", "--", ...paths]);
+      const staged = (await run2(["diff", "--cached", "--name-only"])).trim();
+      if (!staged) return false;
+      await run2(["commit", "--quiet", "-m", message]);
+      return true;
+    },
+    async push(remote, branch, pushOptions = {}) {
+      try {
+        await run2([
+          "push",
+          ...pushOptions.force ? ["--force"] : [],
+          remote,
+          `HEAD:refs/heads/${branch}`
+        ]);
+        return "pushed";
+      } catch (error63) {
+        const stderr = String(error63.stderr ?? "");
+        if (/non-fast-forward|fetch first|rejected|stale info|cannot lock ref/i.test(stderr))
+          return "rejected";
+        throw error63;
+      }
+    },
+    async show(ref, path) {
+      try {
+        return await run2(["show", `${ref}:${path}`]);
+      } catch {
+        return null;
+      }
+    }
+  };
+}
+
+// src/evaluate/report.ts
+function decisionMarkdown(decision) {
+  const head = decision.promote ? "\u2705 **Promote**" : "\u26D4 **Do not promote**";
+  const checks = decision.checks.map(
+    (c) => `- ${c.passed ? "\u2705" : "\u274C"} \`${c.name}\`: ${c.detail}`
+  );
+  return [
+    `${head}: ${decision.summary}`,
+    "",
+    ...checks,
+    "",
+    `Policy: \`${decision.metric}\` \u2265 ${decision.minimum}, improvement > 0 and \u2265 ${decision.minImprovement}${decision.mcnemar ? `, McNemar \u03B1 ${decision.mcnemar.alpha}` : ""}. Both models scored on the same ${decision.evaluatedOn.rows} held-out rows (\`${decision.evaluatedOn.testRowsHash}\`).`
+  ].join("\n");
+}
+
+// src/pipeline/rescore.ts
+import { readFileSync as readFileSync3 } from "node:fs";
+
+// src/data/csv.ts
+import { createHash } from "node:crypto";
+import { closeSync, fstatSync, openSync, readSync } from "node:fs";
+
+// src/data/number-bytes.ts
+var POW10 = Array.from({ length: 23 }, (_, i) => 10 ** i);
+function parseNumberBytes(buf, start, end) {
+  while (start < end && (buf[start] === 32 || buf[start] === 9)) start++;
+  while (end > start && (buf[end - 1] === 32 || buf[end - 1] === 9 || buf[end - 1] === 13)) end--;
+  if (start === end) return Number.NaN;
+  let i = start;
+  let negative = false;
+  if (buf[i] === 45 || buf[i] === 43) {
+    negative = buf[i] === 45;
+    i++;
+  }
+  let mantissa = 0;
+  let digits = 0;
+  let exponent = 0;
+  let sawDigit = false;
+  for (; i < end; i++) {
+    const c = buf[i] - 48;
+    if (c < 0 || c > 9) break;
+    sawDigit = true;
+    if (mantissa === 0 && c === 0) continue;
+    if (digits < 15) {
+      mantissa = mantissa * 10 + c;
+      digits++;
+    } else return void 0;
+  }
+  if (i < end && buf[i] === 46) {
+    for (i++; i < end; i++) {
+      const c = buf[i] - 48;
+      if (c < 0 || c > 9) break;
+      sawDigit = true;
+      if (mantissa === 0 && c === 0) {
+        exponent--;
+        continue;
+      }
+      if (digits < 15) {
+        mantissa = mantissa * 10 + c;
+        digits++;
+        exponent--;
+      } else return void 0;
+    }
+  }
+  if (!sawDigit) return void 0;
+  if (i < end && (buf[i] === 101 || buf[i] === 69)) {
+    i++;
+    let expNegative = false;
+    if (buf[i] === 45 || buf[i] === 43) {
+      expNegative = buf[i] === 45;
+      i++;
+    }
+    let e = 0;
+    const first = i;
+    for (; i < end; i++) {
+      const c = buf[i] - 48;
+      if (c < 0 || c > 9) break;
+      e = e * 10 + c;
+      if (e > 1e3) return void 0;
+    }
+    if (i === first) return void 0;
+    exponent += expNegative ? -e : e;
+  }
+  if (i !== end) return void 0;
+  let value;
+  if (mantissa === 0) value = 0;
+  else if (exponent === 0) value = mantissa;
+  else if (exponent > 0 && exponent <= 22) value = mantissa * POW10[exponent];
+  else if (exponent < 0 && exponent >= -22) value = mantissa / POW10[-exponent];
+  else return void 0;
+  return negative ? -value : value;
+}
+
+// src/data/csv.ts
+var CHUNK_BYTES = 1 << 20;
+function loadDataset(file2, options) {
+  const parsed = parseNumericCsv(file2, options.features ?? null, options.target, true);
+  const { ids, names } = parsed.labels;
+  if (names.length < 2) {
+    const only = names[0];
+    throw new Error(
+      `${file2}: column '${options.target}' has a single class ('${only}'); expected two classes, one of them '${options.positiveClass}'.`
+    );
+  }
+  const positiveId = names.indexOf(options.positiveClass);
+  if (positiveId < 0) {
+    throw new Error(
+      `${file2}: positive class '${options.positiveClass}' never appears in column '${options.target}'; found ${names.map((c) => `'${c}'`).join(" and ")}.`
+    );
+  }
+  const negative = names[1 - positiveId];
+  const y = new Uint8Array(ids.length);
+  for (let i = 0; i < ids.length; i++) y[i] = ids[i] === positiveId ? 1 : 0;
+  return {
+    featureNames: parsed.featureNames,
+    rowCount: parsed.rowCount,
+    x: parsed.x,
+    y,
+    sha256: parsed.sha256,
+    classes: [negative, options.positiveClass],
+    positiveClass: options.positiveClass
+  };
+}
+function parseNumericCsv(file2, wanted, target, requireTarget) {
+  let fd;
+  try {
+    fd = openSync(file2, "r");
+  } catch {
+    throw new Error(`Data file '${file2}' not found; expected a CSV with a header row.`);
+  }
+  try {
+    const size = fstatSync(fd).size;
+    const hash2 = createHash("sha256");
+    const lines = readHeader(fd, hash2);
+    const headerLine = lines ?? { value: "" };
+    if (!lines || headerLine.value.trim() === "") {
+      throw new Error(`${file2} is empty; expected a header row of column names.`);
+    }
+    const header = splitCsvLine(headerLine.value, file2, 1);
+    const indexOf = /* @__PURE__ */ new Map();
+    header.forEach((name, i) => {
+      if (indexOf.has(name)) throw new Error(`${file2} line 1: column '${name}' appears twice.`);
+      indexOf.set(name, i);
+    });
+    const targetIndex = target === null ? -1 : indexOf.get(target) ?? -1;
+    if (requireTarget && targetIndex < 0) {
+      throw new Error(
+        `${file2}: no target column '${target}'; the header has ${header.map((h) => `'${h}'`).join(", ")}.`
+      );
+    }
+    const featureNames = wanted ?? header.filter((_, i) => i !== targetIndex);
+    if (featureNames.length === 0)
+      throw new Error(`${file2}: no feature columns besides the target.`);
+    const missing = featureNames.filter((f) => !indexOf.has(f));
+    if (missing.length > 0) {
+      throw new Error(
+        `${file2}: missing feature column${missing.length > 1 ? "s" : ""} ${missing.map((m) => `'${m}'`).join(", ")}; expected all of the model's ${featureNames.length} features.`
+      );
+    }
+    const columns = featureNames.map((f) => indexOf.get(f));
+    const p = featureNames.length;
+    const slot = new Int32Array(header.length).fill(-1);
+    columns.forEach((c, j) => {
+      slot[c] = j;
+    });
+    if (requireTarget) slot[targetIndex] = -2;
+    const bytesPerRow = sampleBytesPerRow(lines.rest.pending) ?? Math.max(8, Buffer.byteLength(headerLine.value));
+    let capacity = Math.max(16, Math.ceil(size / bytesPerRow * 1.02));
+    let x = new Float64Array(capacity * p);
+    let y = requireTarget ? new Uint8Array(capacity) : new Uint8Array(0);
+    const labelIds = /* @__PURE__ */ new Map();
+    const labelNames = [];
+    let rows = 0;
+    const raggedError = (lineNo, cells) => new Error(
+      `${file2} line ${lineNo}: ${cells} cells; expected ${header.length} to match the header.`
+    );
+    let lineBytes = null;
+    const cellError = (lineNo, column, text) => {
+      if (lineBytes) {
+        let cells = 1;
+        for (let i = lineBytes.start; i < lineBytes.end; i++) if (lineBytes.buf[i] === 44) cells++;
+        if (cells !== header.length) return raggedError(lineNo, cells);
+      }
+      return new Error(
+        `${file2} line ${lineNo}, column '${header[column]}': '${text.trim()}' is not a number; expected a finite number or an empty cell.`
+      );
+    };
+    const setLabel = (label, lineNo) => {
+      if (label === "") {
+        throw new Error(
+          `${file2} line ${lineNo}, column '${target}': the target is missing; every training row needs a label.`
+        );
+      }
+      let id = labelIds.get(label);
+      if (id === void 0) {
+        if (labelNames.length === 2) {
+          throw new Error(
+            `${file2} line ${lineNo}, column '${target}': a third class '${label}' besides ${labelNames.map((n) => `'${n}'`).join(" and ")}; expected exactly two classes.`
+          );
+        }
+        id = labelNames.length;
+        labelIds.set(label, id);
+        labelNames.push(label);
+      }
+      y[rows] = id;
+    };
+    const grow = () => {
+      capacity *= 2;
+      const grown = new Float64Array(capacity * p);
+      grown.set(x);
+      x = grown;
+      if (requireTarget) {
+        const grownY = new Uint8Array(capacity);
+        grownY.set(y);
+        y = grownY;
+      }
+    };
+    const quotedLine = (buf, start, end, lineNo, base) => {
+      const cells = splitCsvLine(buf.toString("utf8", start, end), file2, lineNo);
+      if (cells.length !== header.length) throw raggedError(lineNo, cells.length);
+      lineBytes = null;
+      cells.forEach((cell, c) => {
+        const s = slot[c];
+        if (s === -2) setLabel(cell.trim(), lineNo);
+        else if (s >= 0) {
+          const t = cell.trim();
+          if (t === "" || t === "NA" || t === "NaN") x[base + s] = Number.NaN;
+          else {
+            const v = Number(t);
+            if (!Number.isFinite(v)) throw cellError(lineNo, c, cell);
+            x[base + s] = v;
+          }
+        }
+      });
+      rows++;
+    };
+    forEachLine(lines.rest, hash2, (buf, start, end, lineNo) => {
+      if (end === start || end === start + 1 && buf[start] === 13) return;
+      if (rows === capacity) grow();
+      const base = rows * p;
+      lineBytes = { buf, start, end };
+      let column = 0;
+      let cellStart = start;
+      for (let i = start; i <= end; i++) {
+        const byte = i < end ? buf[i] : 44;
+        if (byte === 34) return quotedLine(buf, start, end, lineNo, base);
+        if (byte !== 44) continue;
+        if (column >= header.length) {
+          column++;
+          cellStart = i + 1;
+          continue;
+        }
+        const s = slot[column];
+        if (s >= 0) {
+          let v = parseNumberBytes(buf, cellStart, i);
+          if (v === void 0) {
+            const text = buf.toString("utf8", cellStart, i).trim();
+            v = text === "NA" || text === "NaN" ? Number.NaN : Number(text);
+            if (!Number.isFinite(v) && !(text === "NA" || text === "NaN"))
+              throw cellError(lineNo, column, text);
+          }
+          x[base + s] = v;
+        } else if (s === -2) {
+          setLabel(buf.toString("utf8", cellStart, i).trim(), lineNo);
+        }
+        column++;
+        cellStart = i + 1;
+      }
+      if (column !== header.length) throw raggedError(lineNo, column);
+      rows++;
+    });
+    if (rows === 0) throw new Error(`${file2} has a header but no data rows.`);
+    const result = {
+      featureNames,
+      rowCount: rows,
+      x: x.subarray(0, rows * p),
+      sha256: `sha256:${hash2.digest("hex")}`
+    };
+    if (requireTarget) {
+      result.labels = { ids: y.subarray(0, rows), names: labelNames };
+    }
+    return result;
+  } finally {
+    closeSync(fd);
+  }
+}
+function splitCsvLine(line, file2, lineNo) {
+  const text = line.endsWith("\r") ? line.slice(0, -1) : line;
+  const cells = [];
+  let cell = "";
+  let quoted = false;
+  for (let i = 0; i < text.length; i++) {
+    const ch = text[i];
+    if (quoted) {
+      if (ch === '"') {
+        if (text[i + 1] === '"') {
+          cell += '"';
+          i++;
+        } else quoted = false;
+      } else cell += ch;
+    } else if (ch === '"') quoted = true;
+    else if (ch === ",") {
+      cells.push(cell);
+      cell = "";
+    } else cell += ch;
+  }
+  if (quoted)
+    throw new Error(`${file2} line ${lineNo}: unterminated quote; expected a closing '"'.`);
+  cells.push(cell);
+  return cells;
+}
+function sampleBytesPerRow(bytes) {
+  let lines = 0;
+  let last = 0;
+  for (let i = bytes.indexOf(10); i >= 0; i = bytes.indexOf(10, i + 1)) {
+    lines++;
+    last = i + 1;
+  }
+  return lines >= 4 ? last / lines : null;
+}
+function readHeader(fd, hash2) {
+  let pending = Buffer.alloc(0);
+  const chunk = Buffer.allocUnsafe(256 * 1024);
+  for (; ; ) {
+    const nl = pending.indexOf(10);
+    if (nl >= 0) {
+      const end = nl > 0 && pending[nl - 1] === 13 ? nl - 1 : nl;
+      return {
+        value: pending.toString("utf8", 0, end).replace(/^\uFEFF/, ""),
+        rest: { fd, pending: pending.subarray(nl + 1) }
+      };
+    }
+    const n = readSync(fd, chunk, 0, chunk.length, null);
+    hash2.update(chunk.subarray(0, n));
+    if (n === 0) {
+      if (pending.length === 0) return null;
+      return {
+        value: pending.toString("utf8").replace(/^\uFEFF/, "").replace(/\r$/, ""),
+        rest: { fd, pending: Buffer.alloc(0) }
+      };
+    }
+    pending = Buffer.concat([pending, chunk.subarray(0, n)]);
+  }
+}
+function forEachLine(rest, hash2, onLine) {
+  let buffer = Buffer.allocUnsafe(Math.max(CHUNK_BYTES, rest.pending.length * 2));
+  rest.pending.copy(buffer, 0);
+  let filled = rest.pending.length;
+  let lineNo = 1;
+  let eof = false;
+  while (!eof || filled > 0) {
+    if (!eof) {
+      if (filled === buffer.length) {
+        const bigger = Buffer.allocUnsafe(buffer.length * 2);
+        buffer.copy(bigger, 0, 0, filled);
+        buffer = bigger;
+      }
+      const n = readSync(rest.fd, buffer, filled, buffer.length - filled, null);
+      hash2.update(buffer.subarray(filled, filled + n));
+      if (n === 0) eof = true;
+      filled += n;
+    }
+    let start = 0;
+    for (let nl = buffer.indexOf(10, start); nl >= 0 && nl < filled; nl = buffer.indexOf(10, start)) {
+      lineNo++;
+      onLine(buffer, start, nl > start && buffer[nl - 1] === 13 ? nl - 1 : nl, lineNo);
+      start = nl + 1;
+    }
+    if (eof) {
+      if (start < filled) {
+        lineNo++;
+        onLine(buffer, start, filled, lineNo);
+      }
+      break;
+    }
+    buffer.copy(buffer, 0, start, filled);
+    filled -= start;
+  }
+}
+
+// src/data/dataset.ts
+function selectRows(data, rows) {
+  const p = data.featureNames.length;
+  const x = new Float64Array(rows.length * p);
+  const y = new Uint8Array(rows.length);
+  const source = data.x;
+  for (let i = 0; i < rows.length; i++) {
+    const r = rows[i];
+    const from = r * p;
+    const to = i * p;
+    for (let j = 0; j < p; j++) x[to + j] = source[from + j];
+    y[i] = data.y[r];
+  }
+  return { ...data, rowCount: rows.length, x, y };
+}
+
+// src/data/fingerprint.ts
+import { createHash as createHash2 } from "node:crypto";
+function sha256(bytes) {
+  return `sha256:${createHash2("sha256").update(bytes).digest("hex")}`;
+}
+
+// src/data/split.ts
+import { createHash as createHash3 } from "node:crypto";
+function seededRandom(seed) {
+  let a = seed >>> 0;
+  return () => {
+    a = a + 1831565813 >>> 0;
+    let t = a;
+    t = Math.imul(t ^ t >>> 15, t | 1);
+    t ^= t + Math.imul(t ^ t >>> 7, t | 61);
+    return ((t ^ t >>> 14) >>> 0) / 4294967296;
+  };
+}
+function shuffle(values, random) {
+  for (let i = values.length - 1; i > 0; i--) {
+    const j = Math.floor(random() * (i + 1));
+    const tmp = values[i];
+    values[i] = values[j];
+    values[j] = tmp;
+  }
+}
+function splitRows(labels, options) {
+  const random = seededRandom(options.seed);
+  const groups2 = options.stratified ? [[], []] : [[]];
+  for (let i = 0; i < labels.length; i++) groups2[options.stratified ? labels[i] : 0].push(i);
+  const total = Math.ceil(labels.length * options.testFraction);
+  const exact = groups2.map((g) => g.length * total / labels.length);
+  const take = exact.map(Math.floor);
+  let left = total - take.reduce((a, b) => a + b, 0);
+  const byRemainder = exact.map((e, i) => ({ i, r: e - Math.floor(e) })).sort((a, b) => b.r - a.r || a.i - b.i);
+  for (const { i } of byRemainder) {
+    if (left-- <= 0) break;
+    take[i]++;
+  }
+  const test = [];
+  const train = [];
+  groups2.forEach((group, g) => {
+    shuffle(group, random);
+    for (let k = 0; k < group.length; k++) (k < take[g] ? test : train).push(group[k]);
+  });
+  if (test.length === 0 || train.length === 0) {
+    throw new RangeError(
+      `A test fraction of ${options.testFraction} on ${labels.length} rows leaves an empty ${test.length === 0 ? "test" : "training"} part; expected enough rows for both.`
+    );
+  }
+  return {
+    train: Uint32Array.from(train).sort(),
+    test: Uint32Array.from(test).sort()
+  };
+}
+function rowsHash(rows) {
+  return `sha256:${createHash3("sha256").update(Buffer.from(rows.buffer, rows.byteOffset, rows.byteLength)).digest("hex").slice(0, 16)}`;
+}
+
+// src/features/preprocess.ts
+var PreprocessingSchema = external_exports.strictObject({
+  impute: external_exports.enum(["median", "mean"]),
+  /** Value that replaces a missing cell, per feature, in raw units. */
+  fill: external_exports.array(external_exports.number()),
+  /** Mean and scale after imputation; scale is 1 when standardising is off or a column is constant. */
+  mean: external_exports.array(external_exports.number()),
+  scale: external_exports.array(external_exports.number())
+});
+function transformRow(prep, raw, out) {
+  for (let j = 0; j < prep.fill.length; j++) {
+    const v = raw[j];
+    out[j] = ((Number.isNaN(v) ? prep.fill[j] : v) - prep.mean[j]) / prep.scale[j];
+  }
+}
+
+// src/model/gradient-ascent.ts
+var import_ml_logistic_regression = __toESM(require_logreg(), 1);
+
+// node_modules/ml-matrix/matrix.mjs
+var matrix = __toESM(require_matrix(), 1);
+var Matrix2 = matrix.Matrix;
+var matrix_default = matrix.default.Matrix ? matrix.default.Matrix : matrix.Matrix;
+
+// src/model/gradient-ascent.ts
+function fitGradientAscent(x, y, rowCount, p, options) {
+  const rows = new Array(rowCount);
+  for (let i = 0; i < rowCount; i++) {
+    const row = Array.from(x.subarray(i * p, i * p + p));
+    row.push(1);
+    rows[i] = row;
+  }
+  const classifier = new import_ml_logistic_regression.default({
+    numSteps: options.numSteps,
+    learningRate: options.learningRate
+  });
+  classifier.train(new Matrix2(rows), Matrix2.columnVector(Array.from(y)));
+  const weights = classifier.classifiers[0].weights.to1DArray();
+  return {
+    coefficients: weights.slice(0, p),
+    intercept: weights[p],
+    iterations: options.numSteps,
+    converged: true
+  };
+}
+
+// src/model/newton.ts
+var WARM_START_ROWS = 2e4;
+function fitNewton(x, y, rowCount, p, options) {
+  const q = p + 1;
+  let beta = new Float64Array(q);
+  let warmIterations = 0;
+  if (rowCount > WARM_START_ROWS) {
+    const step = rowCount / WARM_START_ROWS;
+    const xs = new Float64Array(WARM_START_ROWS * p);
+    const ys = new Uint8Array(WARM_START_ROWS);
+    for (let k = 0; k < WARM_START_ROWS; k++) {
+      const r = Math.floor(k * step);
+      for (let j = 0; j < p; j++) xs[k * p + j] = x[r * p + j];
+      ys[k] = y[r];
+    }
+    const sample = fitNewton(xs, ys, WARM_START_ROWS, p, {
+      ...options,
+      l2: options.l2 * WARM_START_ROWS / rowCount
+    });
+    beta = Float64Array.from([...sample.coefficients, sample.intercept]);
+    warmIterations = sample.iterations;
+  } else {
+    let positives = 0;
+    for (let i = 0; i < rowCount; i++) positives += y[i];
+    const base = Math.min(Math.max(positives / rowCount, 1e-6), 1 - 1e-6);
+    beta[p] = Math.log(base / (1 - base));
+  }
+  const hessian = new Float64Array(q * q);
+  const gradient = new Float64Array(q);
+  const block = new Float64Array(BLOCK_ROWS * q);
+  let loss = objective(x, y, rowCount, p, beta, options.l2);
+  let iterations = 0;
+  let converged = false;
+  let lastChange = Number.POSITIVE_INFINITY;
+  while (iterations < options.maxIterations) {
+    iterations++;
+    const reuseHessian = lastChange < 0.01 && rowCount > WARM_START_ROWS;
+    gradient.fill(0);
+    if (reuseHessian) {
+      for (let i = 0; i < rowCount; i++) {
+        const offset = i * p;
+        let z2 = beta[p];
+        for (let j = 0; j < p; j++) z2 += beta[j] * x[offset + j];
+        const r = sigmoid(z2) - y[i];
+        for (let j = 0; j < p; j++) gradient[j] += r * x[offset + j];
+        gradient[p] += r;
+      }
+      for (let j = 0; j < p; j++) gradient[j] += options.l2 * beta[j];
+    }
+    if (!reuseHessian) {
+      accumulateNewtonPass(x, y, rowCount, p, beta, gradient, hessian, block);
+      for (let j = 0; j < p; j++) {
+        gradient[j] += options.l2 * beta[j];
+        hessian[j * q + j] += options.l2;
+      }
+      for (let a = 0; a < q; a++)
+        for (let b = 0; b < a; b++) hessian[a * q + b] = hessian[b * q + a];
+    }
+    const step = solveSymmetric(hessian, gradient, q);
+    let scale = 1;
+    const next = new Float64Array(q);
+    let nextLoss = Number.POSITIVE_INFINITY;
+    for (let tries = 0; tries < 30; tries++) {
+      for (let k = 0; k < q; k++) next[k] = beta[k] - scale * step[k];
+      nextLoss = objective(x, y, rowCount, p, next, options.l2);
+      if (nextLoss <= loss + 1e-12 * Math.abs(loss)) break;
+      scale /= 2;
+    }
+    let maxChange = 0;
+    for (let k = 0; k < q; k++) maxChange = Math.max(maxChange, Math.abs(next[k] - beta[k]));
+    beta.set(next);
+    lastChange = maxChange;
+    const relative = Math.abs(loss - nextLoss) / Math.max(1, Math.abs(loss));
+    loss = nextLoss;
+    if (maxChange < options.tolerance || relative < options.tolerance * 0.01) {
+      converged = true;
+      break;
+    }
+  }
+  return {
+    coefficients: Array.from(beta.subarray(0, p)),
+    intercept: beta[p],
+    iterations: iterations + warmIterations,
+    converged
+  };
+}
+var BLOCK_ROWS = 128;
+function accumulateNewtonPass(x, y, rowCount, p, beta, gradient, hessian, block) {
+  const q = p + 1;
+  hessian.fill(0);
+  for (let start = 0; start < rowCount; start += BLOCK_ROWS) {
+    const size = Math.min(BLOCK_ROWS, rowCount - start);
+    for (let k = 0; k < size; k++) {
+      const offset = (start + k) * p;
+      let z2 = beta[p];
+      for (let j = 0; j < p; j++) z2 += beta[j] * x[offset + j];
+      const mu = sigmoid(z2);
+      const r = mu - y[start + k];
+      const sw = Math.sqrt(Math.max(mu * (1 - mu), 1e-12));
+      for (let j = 0; j < p; j++) {
+        const v = x[offset + j];
+        gradient[j] += r * v;
+        block[j * BLOCK_ROWS + k] = sw * v;
+      }
+      gradient[p] += r;
+      block[p * BLOCK_ROWS + k] = sw;
+    }
+    for (let a = 0; a < q; a++) {
+      const aStart = a * BLOCK_ROWS;
+      for (let b = a; b < q; b++) {
+        const bStart = b * BLOCK_ROWS;
+        let sum = 0;
+        for (let k = 0; k < size; k++) sum += block[aStart + k] * block[bStart + k];
+        hessian[a * q + b] += sum;
+      }
+    }
+  }
+}
+function objective(x, y, rowCount, p, beta, l2) {
+  let loss = 0;
+  for (let i = 0; i < rowCount; i++) {
+    const offset = i * p;
+    let z2 = beta[p];
+    for (let j = 0; j < p; j++) z2 += beta[j] * x[offset + j];
+    loss += (z2 > 0 ? z2 + Math.log1p(Math.exp(-z2)) : Math.log1p(Math.exp(z2))) - y[i] * z2;
+  }
+  let penalty = 0;
+  for (let j = 0; j < p; j++) penalty += beta[j] * beta[j];
+  return loss + 0.5 * l2 * penalty;
+}
+function sigmoid(z2) {
+  if (z2 >= 0) return 1 / (1 + Math.exp(-z2));
+  const e = Math.exp(z2);
+  return e / (1 + e);
+}
+function solveSymmetric(a, b, n) {
+  for (let ridge = 0; ridge < 8; ridge++) {
+    const l = new Float64Array(n * n);
+    const jitter = ridge === 0 ? 0 : 1e-10 * 10 ** ridge;
+    let ok = true;
+    for (let i = 0; i < n && ok; i++) {
+      for (let j = 0; j <= i; j++) {
+        let s = a[i * n + j] + (i === j ? jitter : 0);
+        for (let k = 0; k < j; k++) s -= l[i * n + k] * l[j * n + k];
+        if (i === j) {
+          if (!(s > 0)) {
+            ok = false;
+            break;
+          }
+          l[i * n + i] = Math.sqrt(s);
+        } else l[i * n + j] = s / l[j * n + j];
+      }
+    }
+    if (!ok) continue;
+    const z2 = new Float64Array(n);
+    for (let i = 0; i < n; i++) {
+      let s = b[i];
+      for (let k = 0; k < i; k++) s -= l[i * n + k] * z2[k];
+      z2[i] = s / l[i * n + i];
+    }
+    const out = new Float64Array(n);
+    for (let i = n - 1; i >= 0; i--) {
+      let s = z2[i];
+      for (let k = i + 1; k < n; k++) s -= l[k * n + i] * out[k];
+      out[i] = s / l[i * n + i];
+    }
+    return out;
+  }
+  throw new RangeError(
+    "The Hessian is not positive definite; expected l2 > 0 or non-collinear features."
+  );
+}
+
+// src/model/logistic-model.ts
+var MODEL_NAME = "BinaryLogisticRegression";
+var MODEL_SCHEMA_VERSION = 1;
+var LogisticModelSchema = external_exports.strictObject({
+  name: external_exports.literal(MODEL_NAME),
+  schemaVersion: external_exports.literal(MODEL_SCHEMA_VERSION),
+  solver: external_exports.enum(["newton", "ml-logistic-regression"]),
+  /** One weight per standardised feature, in the artifact's feature order. */
+  coefficients: external_exports.array(external_exports.number()),
+  intercept: external_exports.number(),
+  iterations: external_exports.number().int().nonnegative(),
+  converged: external_exports.boolean(),
+  hyperparameters: external_exports.record(external_exports.string(), external_exports.union([external_exports.number(), external_exports.string(), external_exports.boolean()]))
+});
+var BinaryLogisticRegression = class _BinaryLogisticRegression {
+  constructor(state) {
+    this.state = state;
+  }
+  state;
+  /** Fits on a row-major table of `rowCount × featureCount` standardised values. */
+  static train(x, y, rowCount, featureCount, training) {
+    if (training.solver === "ml-logistic-regression") {
+      const fit2 = fitGradientAscent(x, y, rowCount, featureCount, training);
+      return new _BinaryLogisticRegression({
+        name: MODEL_NAME,
+        schemaVersion: MODEL_SCHEMA_VERSION,
+        solver: training.solver,
+        ...fit2,
+        hyperparameters: { numSteps: training.numSteps, learningRate: training.learningRate }
+      });
+    }
+    const fit = fitNewton(x, y, rowCount, featureCount, training);
+    return new _BinaryLogisticRegression({
+      name: MODEL_NAME,
+      schemaVersion: MODEL_SCHEMA_VERSION,
+      solver: "newton",
+      ...fit,
+      hyperparameters: {
+        l2: training.l2,
+        maxIterations: training.maxIterations,
+        tolerance: training.tolerance
+      }
+    });
+  }
+  /** Refuses anything that is not this model's tag and schema version. */
+  static load(json2) {
+    const tag = json2?.name;
+    if (tag !== MODEL_NAME) {
+      throw new TypeError(`Unknown model '${String(tag)}'; expected '${MODEL_NAME}'.`);
+    }
+    const version2 = json2.schemaVersion;
+    if (version2 !== MODEL_SCHEMA_VERSION) {
+      throw new TypeError(
+        `Unsupported ${MODEL_NAME} schemaVersion ${String(version2)}; expected ${MODEL_SCHEMA_VERSION}.`
+      );
+    }
+    return new _BinaryLogisticRegression(LogisticModelSchema.parse(json2));
+  }
+  get featureCount() {
+    return this.state.coefficients.length;
+  }
+  /** Probability of the positive class for one standardised row. */
+  predictProbability(row) {
+    const w = this.state.coefficients;
+    let z2 = this.state.intercept;
+    for (let j = 0; j < w.length; j++) z2 += w[j] * row[j];
+    return sigmoid(z2);
+  }
+  /** Positive-class probabilities for a row-major table. */
+  predict(x, rowCount) {
+    const p = this.featureCount;
+    const out = new Float64Array(rowCount);
+    for (let i = 0; i < rowCount; i++)
+      out[i] = this.predictProbability(x.subarray(i * p, i * p + p));
+    return out;
+  }
+  toJSON() {
+    return { ...this.state, coefficients: [...this.state.coefficients] };
+  }
+};
+
+// src/model/predictor.ts
+function createPredictor(artifact) {
+  const model = BinaryLogisticRegression.load(artifact.model);
+  const prep = artifact.preprocessing;
+  const p = artifact.features.length;
+  const scratch = new Float64Array(p);
+  const [negative, positive] = artifact.classes;
+  const probability = (raw) => {
+    if (raw.length !== p) {
+      throw new RangeError(
+        `Got ${raw.length} feature values; expected ${p} in the model's feature order.`
+      );
+    }
+    transformRow(prep, raw, scratch);
+    const positiveProbability = model.predictProbability(scratch);
+    if (Number.isNaN(positiveProbability)) {
+      throw new RangeError(
+        "The feature values are too large for the model to score; expected measurements in a realistic range."
+      );
+    }
+    return positiveProbability;
+  };
+  return {
+    features: artifact.features,
+    classes: artifact.classes,
+    probability,
+    predict(raw) {
+      const pPositive = probability(raw);
+      return {
+        label: pPositive >= 0.5 ? positive : negative,
+        probabilities: { [negative]: 1 - pPositive, [positive]: pPositive }
+      };
+    },
+    probabilities(x, rowCount) {
+      if (x.length < rowCount * p)
+        throw new RangeError(
+          `Got ${x.length} values for ${rowCount} rows; expected ${rowCount * p}.`
+        );
+      const out = new Float64Array(rowCount);
+      for (let i = 0; i < rowCount; i++) {
+        const row = i * p;
+        for (let j = 0; j < p; j++) scratch[j] = x[row + j];
+        transformRow(prep, scratch, scratch);
+        out[i] = model.predictProbability(scratch);
+      }
+      return out;
+    }
+  };
+}
+
+// src/evaluate/metrics.ts
+var ConfusionSchema = external_exports.strictObject({
+  tp: external_exports.number().int(),
+  fp: external_exports.number().int(),
+  tn: external_exports.number().int(),
+  fn: external_exports.number().int()
+});
+var RocPointSchema = external_exports.strictObject({
+  fpr: external_exports.number(),
+  tpr: external_exports.number(),
+  threshold: external_exports.number()
+});
+var MetricsSchema = external_exports.strictObject({
+  rows: external_exports.number().int(),
+  accuracy: external_exports.number(),
+  precision: external_exports.number(),
+  recall: external_exports.number(),
+  f1: external_exports.number(),
+  rocAuc: external_exports.number(),
+  logLoss: external_exports.number(),
+  confusion: ConfusionSchema,
+  roc: external_exports.array(RocPointSchema)
+});
+var MAX_ROC_POINTS = 101;
+var EPSILON = 1e-15;
+function computeMetrics(y, probabilities) {
+  const n = y.length;
+  const confusion = { tp: 0, fp: 0, tn: 0, fn: 0 };
+  let logLoss = 0;
+  for (let i = 0; i < n; i++) {
+    const p = probabilities[i];
+    const predicted = p >= 0.5;
+    if (y[i]) predicted ? confusion.tp++ : confusion.fn++;
+    else predicted ? confusion.fp++ : confusion.tn++;
+    const clipped = Math.min(Math.max(p, EPSILON), 1 - EPSILON);
+    logLoss -= y[i] ? Math.log(clipped) : Math.log(1 - clipped);
+  }
+  const { tp, fp, fn } = confusion;
+  const precision = tp + fp === 0 ? 0 : tp / (tp + fp);
+  const recall = tp + fn === 0 ? 0 : tp / (tp + fn);
+  const { auc, roc } = rocCurve(y, probabilities);
+  return {
+    rows: n,
+    accuracy: (confusion.tp + confusion.tn) / n,
+    precision,
+    recall,
+    f1: precision + recall === 0 ? 0 : 2 * precision * recall / (precision + recall),
+    rocAuc: auc,
+    logLoss: logLoss / n,
+    confusion,
+    roc: thin(roc, MAX_ROC_POINTS)
+  };
+}
+function rocCurve(y, scores) {
+  let positives = 0;
+  for (let i = 0; i < y.length; i++) positives += y[i];
+  const negatives = y.length - positives;
+  const pos = new Float64Array(positives);
+  const neg = new Float64Array(negatives);
+  for (let i = 0, a2 = 0, b2 = 0; i < y.length; i++) {
+    if (y[i]) pos[a2++] = scores[i];
+    else neg[b2++] = scores[i];
+  }
+  pos.sort();
+  neg.sort();
+  const roc = [{ fpr: 0, tpr: 0, threshold: Number.MAX_VALUE }];
+  let tp = 0;
+  let fp = 0;
+  let auc = 0;
+  let a = positives - 1;
+  let b = negatives - 1;
+  while (a >= 0 || b >= 0) {
+    const threshold = Math.max(
+      a >= 0 ? pos[a] : Number.NEGATIVE_INFINITY,
+      b >= 0 ? neg[b] : Number.NEGATIVE_INFINITY
+    );
+    const prevTpr = positives ? tp / positives : 0;
+    const prevFpr = negatives ? fp / negatives : 0;
+    while (a >= 0 && pos[a] === threshold) {
+      tp++;
+      a--;
+    }
+    while (b >= 0 && neg[b] === threshold) {
+      fp++;
+      b--;
+    }
+    const tpr = positives ? tp / positives : 0;
+    const fpr = negatives ? fp / negatives : 0;
+    auc += (fpr - prevFpr) * (tpr + prevTpr) / 2;
+    roc.push({ fpr, tpr, threshold });
+  }
+  return { auc: positives && negatives ? auc : Number.NaN, roc };
+}
+function thin(points, max) {
+  if (points.length <= max) return points;
+  const out = [];
+  for (let k = 0; k < max; k++)
+    out.push(points[Math.round(k * (points.length - 1) / (max - 1))]);
+  return out;
+}
+
+// src/evaluate/evaluate.ts
+function evaluateArtifact(artifact, data) {
+  assertCompatible(artifact, data);
+  const probabilities = createPredictor(artifact).probabilities(data.x, data.rowCount);
+  return { metrics: computeMetrics(data.y, probabilities), probabilities };
+}
+function assertCompatible(artifact, data) {
+  const same = artifact.features.length === data.featureNames.length && artifact.features.every((f, i) => data.featureNames[i] === f);
+  if (!same) {
+    throw new Error(
+      `The data's features do not match model '${artifact.name}': expected ${artifact.features.length} columns [${artifact.features.join(", ")}], got [${data.featureNames.join(", ")}].`
+    );
+  }
+  if (data.positiveClass !== artifact.positiveClass || !data.classes.every((c) => artifact.classes.includes(c))) {
+    throw new Error(
+      `The data's classes [${data.classes.join(", ")}] do not match the model's [${artifact.classes.join(", ")}].`
+    );
+  }
+}
+
+// src/model/artifact.ts
+import { mkdirSync, readFileSync as readFileSync2, renameSync as renameSync2, writeFileSync } from "node:fs";
+
+// src/util/json-file.ts
+import { randomBytes } from "node:crypto";
+import { closeSync as closeSync2, fsyncSync, openSync as openSync2, renameSync, rmSync, writeSync } from "node:fs";
+function writeJsonAtomic(file2, text) {
+  const temp = `${file2}.${process.pid}.${randomBytes(4).toString("hex")}.tmp`;
+  const fd = openSync2(temp, "w");
+  try {
+    writeSync(fd, text);
+    fsyncSync(fd);
+  } finally {
+    closeSync2(fd);
+  }
+  try {
+    renameSync(temp, file2);
+  } catch (error63) {
+    rmSync(temp, { force: true });
+    throw error63;
+  }
+}
+
+// src/model/artifact.ts
+var ARTIFACT_SCHEMA_VERSION = 1;
+var ARTIFACT_KIND = "oncoclear.model";
+var LineageSchema = external_exports.strictObject({
+  /** `sha256:` of the training CSV's bytes. */
+  dataSha256: external_exports.string().regex(/^sha256:[0-9a-f]{64}$/),
+  dataPath: external_exports.string(),
+  dataRows: external_exports.number().int().positive(),
+  configHash: external_exports.string(),
+  /** Git commit the training ran on, when known. */
+  commit: external_exports.string().nullable(),
+  createdAt: external_exports.string().datetime(),
+  packageVersion: external_exports.string(),
+  split: external_exports.strictObject({
+    testFraction: external_exports.number(),
+    seed: external_exports.number().int(),
+    stratified: external_exports.boolean(),
+    trainRows: external_exports.number().int(),
+    testRows: external_exports.number().int(),
+    /** Hash of the test row indices, so a re-split can prove it chose the same rows. */
+    testRowsHash: external_exports.string()
+  })
+});
+var ArtifactSchema = external_exports.strictObject({
+  kind: external_exports.literal(ARTIFACT_KIND),
+  schemaVersion: external_exports.literal(ARTIFACT_SCHEMA_VERSION),
+  name: external_exports.string().min(1),
+  features: external_exports.array(external_exports.string()).min(1),
+  target: external_exports.string(),
+  /** `[negative, positive]`. */
+  classes: external_exports.tuple([external_exports.string(), external_exports.string()]),
+  positiveClass: external_exports.string(),
+  preprocessing: PreprocessingSchema,
+  model: LogisticModelSchema,
+  metrics: external_exports.strictObject({ train: MetricsSchema, test: MetricsSchema }),
+  lineage: LineageSchema
+});
+function parseArtifact(json2, source = "artifact") {
+  const head = json2;
+  if (!head || typeof head !== "object" || head.kind !== ARTIFACT_KIND) {
+    throw new TypeError(
+      `${source} is not an OncoClear model: kind is ${JSON.stringify(head?.kind)}; expected "${ARTIFACT_KIND}".`
+    );
+  }
+  if (head.schemaVersion !== ARTIFACT_SCHEMA_VERSION) {
+    throw new TypeError(
+      `${source} has schemaVersion ${JSON.stringify(head.schemaVersion)}; this build reads ${ARTIFACT_SCHEMA_VERSION}. Retrain it or use a matching oncoclear.`
+    );
+  }
+  const result = ArtifactSchema.safeParse(json2);
+  if (!result.success) throw new TypeError(`${source}: ${describeIssue(result.error, json2)}.`);
+  const a = result.data;
+  const p = a.features.length;
+  for (const [field, length] of [
+    ["model.coefficients", a.model.coefficients.length],
+    ["preprocessing.fill", a.preprocessing.fill.length],
+    ["preprocessing.mean", a.preprocessing.mean.length],
+    ["preprocessing.scale", a.preprocessing.scale.length]
+  ]) {
+    if (length !== p)
+      throw new TypeError(
+        `${source}: ${field} has ${length} values; expected ${p}, one per feature.`
+      );
+  }
+  if (!a.classes.includes(a.positiveClass) || a.classes[1] !== a.positiveClass) {
+    throw new TypeError(`${source}: positiveClass '${a.positiveClass}' must be classes[1].`);
+  }
+  return a;
+}
+function loadArtifact(file2, expectedSha256, options = {}) {
+  let bytes;
+  try {
+    bytes = readFileSync2(file2);
+  } catch {
+    throw new Error(
+      `Model file '${file2}' not found; expected a JSON artifact written by 'oncoclear train'.`
+    );
+  }
+  const actual = sha256(bytes);
+  let expected = expectedSha256;
+  if (!expected) {
+    try {
+      const line = readFileSync2(`${file2}.sha256`, "utf8").trim().split(/\s+/)[0] ?? "";
+      expected = line.startsWith("sha256:") ? line : `sha256:${line}`;
+    } catch {
+      expected = void 0;
+    }
+  }
+  if (!expected && options.requireChecksum) {
+    throw new Error(
+      `No checksum for '${file2}': expected a '${file2}.sha256' sidecar (written by 'oncoclear train') or a registry entry; refusing to serve an unverified model.`
+    );
+  }
+  if (expected && expected !== actual) {
+    throw new Error(
+      `Checksum mismatch for '${file2}': recorded ${expected}, file has ${actual}. The artifact was changed after it was registered; refusing to load it.`
+    );
+  }
+  let json2;
+  try {
+    json2 = JSON.parse(bytes.toString("utf8"));
+  } catch (error63) {
+    throw new TypeError(`Model file '${file2}' is not valid JSON: ${error63.message}.`);
+  }
+  return { artifact: parseArtifact(json2, file2), sha256: actual, bytes };
+}
+
+// src/registry/operations.ts
+function entryOf(registry2, model) {
+  const entry = registry2.models[model];
+  if (!entry) {
+    const known = Object.keys(registry2.models);
+    throw new Error(
+      `No model '${model}' in the registry; ${known.length ? `it has ${known.map((k) => `'${k}'`).join(", ")}` : "it is empty"}.`
+    );
+  }
+  return entry;
+}
+function versionOf(entry, model, version2) {
+  const found = entry.versions.find((v) => v.version === version2);
+  if (!found) {
+    throw new Error(
+      `Model '${model}' has no version ${version2}; it has ${entry.versions.map((v) => `v${v.version}`).join(", ") || "no versions"}.`
+    );
+  }
+  return found;
+}
+function productionVersion(registry2, model) {
+  return registry2.models[model]?.versions.find((v) => v.stage === "production") ?? null;
+}
+function loadRegisteredArtifact(store, model, version2) {
+  const entry = versionOf(entryOf(store.read(), model), model, version2);
+  return { version: entry, ...loadArtifact(store.resolve(entry.artifact), entry.sha256) };
+}
+
+// src/registry/mcnemar.ts
+function mcnemarTest(b, c) {
+  const n = b + c;
+  if (n === 0) return { statistic: 0, pValue: 1, exact: true };
+  if (n < 50) {
+    const k = Math.min(b, c);
+    let tail = 0;
+    for (let i = 0; i <= k; i++) tail += Math.exp(logChoose(n, i) - n * Math.LN2);
+    return { statistic: k, pValue: Math.min(1, 2 * tail), exact: true };
+  }
+  const statistic = (Math.abs(b - c) - 1) ** 2 / n;
+  return { statistic, pValue: erfc(Math.sqrt(statistic / 2)), exact: false };
+}
+function logChoose(n, k) {
+  let s = 0;
+  for (let i = 1; i <= k; i++) s += Math.log(n - k + i) - Math.log(i);
+  return s;
+}
+function erfc(x) {
+  const z2 = Math.abs(x);
+  const t = 1 / (1 + 0.5 * z2);
+  const r = t * Math.exp(
+    -z2 * z2 - 1.26551223 + t * (1.00002368 + t * (0.37409196 + t * (0.09678418 + t * (-0.18628806 + t * (0.27886807 + t * (-1.13520398 + t * (1.48851587 + t * (-0.82215223 + t * 0.17087277))))))))
+  );
+  return x >= 0 ? r : 2 - r;
+}
+
+// src/registry/policy.ts
+var CheckSchema = external_exports.strictObject({
+  name: external_exports.string(),
+  passed: external_exports.boolean(),
+  detail: external_exports.string()
+});
+var DecisionSchema = external_exports.strictObject({
+  promote: external_exports.boolean(),
+  metric: external_exports.string(),
+  candidate: external_exports.strictObject({ version: external_exports.number().int().nullable(), value: external_exports.number() }),
+  production: external_exports.strictObject({ version: external_exports.number().int(), value: external_exports.number() }).nullable(),
+  delta: external_exports.number().nullable(),
+  minimum: external_exports.number(),
+  minImprovement: external_exports.number(),
+  /** Both models were scored on these rows: the candidate's own held-out test part. */
+  evaluatedOn: external_exports.strictObject({
+    rows: external_exports.number().int(),
+    testRowsHash: external_exports.string(),
+    dataSha256: external_exports.string()
+  }),
+  mcnemar: external_exports.strictObject({
+    b: external_exports.number().int(),
+    c: external_exports.number().int(),
+    pValue: external_exports.number(),
+    alpha: external_exports.number(),
+    significant: external_exports.boolean()
+  }).nullable(),
+  checks: external_exports.array(CheckSchema),
+  summary: external_exports.string()
+});
+var fmt = (x) => x.toFixed(4);
+function promotionDecision(input2) {
+  const { policy, candidate, production } = input2;
+  const metric = policy.metric;
+  const checks = [];
+  checks.push({
+    name: "minimum",
+    passed: candidate.value >= policy.minimum,
+    detail: `candidate ${metric} ${fmt(candidate.value)} ${candidate.value >= policy.minimum ? "\u2265" : "<"} minimum ${fmt(policy.minimum)}`
+  });
+  let delta = null;
+  let mcnemar = null;
+  if (production) {
+    delta = candidate.value - production.value;
+    const d = Math.round(delta * 1e12) / 1e12;
+    const beats = d > 0 && d >= policy.minImprovement;
+    checks.push({
+      name: "beats-production",
+      passed: beats,
+      detail: d === 0 ? `tie with production v${production.version} (${fmt(production.value)}); a tie does not promote` : `${metric} ${fmt(candidate.value)} vs production v${production.version} ${fmt(production.value)} on the same ${input2.evaluatedOn.rows} rows: \u0394 ${d >= 0 ? "+" : ""}${fmt(d)}${policy.minImprovement > 0 ? `, needs \u2265 +${fmt(policy.minImprovement)}` : ""}`
+    });
+    if (policy.mcnemar.enabled) {
+      let b = 0;
+      let c = 0;
+      for (let i = 0; i < candidate.correct.length; i++) {
+        if (candidate.correct[i] && !production.correct[i]) b++;
+        else if (!candidate.correct[i] && production.correct[i]) c++;
+      }
+      const test = mcnemarTest(b, c);
+      const significant = test.pValue < policy.mcnemar.alpha && b > c;
+      mcnemar = { b, c, pValue: test.pValue, alpha: policy.mcnemar.alpha, significant };
+      checks.push({
+        name: "mcnemar",
+        passed: significant,
+        detail: `McNemar: candidate alone right on ${b} rows, production alone on ${c}; p = ${test.pValue.toPrecision(3)} ${significant ? "<" : "\u2265"} \u03B1 ${policy.mcnemar.alpha}`
+      });
+    }
+  } else {
+    checks.push({
+      name: "beats-production",
+      passed: true,
+      detail: "no production version yet; the first passing model is promoted"
+    });
+  }
+  const promote = checks.every((c) => c.passed);
+  const failed = checks.filter((c) => !c.passed).map((c) => c.detail);
+  const summary2 = promote ? `Promote${candidate.version ? ` v${candidate.version}` : ""}: ${checks.map((c) => c.detail).join("; ")}.` : `Keep ${production ? `production v${production.version}` : "no production"}: ${failed.join("; ")}.`;
+  return {
+    promote,
+    metric,
+    candidate: { version: candidate.version, value: candidate.value },
+    production: production ? { version: production.version, value: production.value } : null,
+    delta,
+    minimum: policy.minimum,
+    minImprovement: policy.minImprovement,
+    evaluatedOn: input2.evaluatedOn,
+    mcnemar,
+    checks,
+    summary: summary2
+  };
+}
+
+// src/pipeline/compare.ts
+function correctness(y, probabilities) {
+  const out = new Uint8Array(y.length);
+  for (let i = 0; i < y.length; i++) out[i] = (probabilities[i] >= 0.5 ? 1 : 0) === y[i] ? 1 : 0;
+  return out;
+}
+function compareWithProduction(candidate, candidateVersion, test, production, policy) {
+  const metric = policy.metric;
+  const c = evaluateArtifact(candidate, test);
+  let prod = null;
+  if (production) {
+    assertCompatible(production.artifact, test);
+    const p = evaluateArtifact(production.artifact, test);
+    prod = {
+      version: production.version,
+      metrics: p.metrics,
+      correct: correctness(test.y, p.probabilities)
+    };
+  }
+  const decision = promotionDecision({
+    policy,
+    candidate: {
+      version: candidateVersion,
+      value: c.metrics[metric],
+      correct: correctness(test.y, c.probabilities)
+    },
+    production: prod ? { version: prod.version, value: prod.metrics[metric], correct: prod.correct } : null,
+    evaluatedOn: {
+      rows: test.rowCount,
+      testRowsHash: candidate.lineage.split.testRowsHash,
+      dataSha256: candidate.lineage.dataSha256
+    }
+  });
+  return {
+    candidate: c.metrics,
+    production: prod ? { version: prod.version, metrics: prod.metrics } : null,
+    decision
+  };
+}
+
+// src/pipeline/rescore.ts
+function rescoreCandidate(config2, candidate, production, dataPath = candidate.artifact.lineage.dataPath) {
+  const { lineage } = candidate.artifact;
+  let bytes;
+  try {
+    bytes = readFileSync3(dataPath);
+  } catch {
+    throw new Error(
+      `Cannot re-score v${candidate.version}: its training data '${dataPath}' is not in this checkout.`
+    );
+  }
+  if (sha256(bytes) !== lineage.dataSha256) {
+    throw new Error(
+      `Cannot re-score v${candidate.version}: '${dataPath}' changed since it was trained (was ${lineage.dataSha256.slice(0, 19)}\u2026, now ${sha256(bytes).slice(0, 19)}\u2026). Retrain to get a fresh candidate.`
+    );
+  }
+  const data = loadDataset(dataPath, {
+    target: candidate.artifact.target,
+    positiveClass: candidate.artifact.positiveClass,
+    features: candidate.artifact.features
+  });
+  const split = splitRows(data.y, lineage.split);
+  if (rowsHash(split.test) !== lineage.split.testRowsHash) {
+    throw new Error(
+      `Cannot re-score v${candidate.version}: its test rows could not be rebuilt from the recorded split (hash mismatch).`
+    );
+  }
+  return compareWithProduction(
+    candidate.artifact,
+    candidate.version,
+    selectRows(data, split.test),
+    production,
+    config2.promotion
+  );
+}
+
+// src/registry/schema.ts
+import { readFileSync as readFileSync4 } from "node:fs";
+var REGISTRY_SCHEMA_VERSION = 1;
+var STAGES = ["staging", "production", "archived"];
+var Sha256 = external_exports.string().regex(/^sha256:[0-9a-f]{64}$/, 'a "sha256:<64 hex>" checksum');
+var ScalarMetricsSchema = MetricsSchema.pick({
+  rows: true,
+  accuracy: true,
+  precision: true,
+  recall: true,
+  f1: true,
+  rocAuc: true,
+  logLoss: true
+});
+var VersionSchema = external_exports.strictObject({
+  version: external_exports.number().int().positive(),
+  stage: external_exports.enum(STAGES),
+  createdAt: external_exports.string().datetime(),
+  /** Artifact path relative to the registry directory. */
+  artifact: external_exports.string().min(1),
+  sha256: Sha256,
+  metrics: external_exports.strictObject({ train: ScalarMetricsSchema, test: ScalarMetricsSchema }),
+  lineage: external_exports.strictObject({
+    commit: external_exports.string().nullable(),
+    runUrl: external_exports.string().nullable(),
+    dataSha256: Sha256,
+    configHash: external_exports.string(),
+    testRowsHash: external_exports.string()
+  })
+});
+var EVENT_TYPES = [
+  "registered",
+  "promoted",
+  "archived",
+  "rolled_back",
+  "released"
+];
+var EventSchema = external_exports.strictObject({
+  at: external_exports.string().datetime(),
+  type: external_exports.enum(EVENT_TYPES),
+  version: external_exports.number().int().positive(),
+  /** Who did it: a GitHub login, a bot, or the local user. */
+  actor: external_exports.string().min(1),
+  reason: external_exports.string(),
+  /** The PR, run or release this event came from, when there is one. */
+  link: external_exports.string().nullable(),
+  /** For promotions and rollbacks: the version that left production. */
+  from: external_exports.number().int().positive().nullable().optional(),
+  /** For releases: the pushed image. */
+  image: external_exports.strictObject({ digest: external_exports.string(), tags: external_exports.array(external_exports.string()) }).optional()
+});
+var ModelEntrySchema = external_exports.strictObject({
+  versions: external_exports.array(VersionSchema),
+  history: external_exports.array(EventSchema)
+});
+var RegistrySchema = external_exports.strictObject({
+  schemaVersion: external_exports.literal(REGISTRY_SCHEMA_VERSION),
+  models: external_exports.record(external_exports.string(), ModelEntrySchema)
+});
+var REGISTRY_FILE = "registry.json";
+function emptyRegistry() {
+  return { schemaVersion: REGISTRY_SCHEMA_VERSION, models: {} };
+}
+function parseRegistry(json2, source) {
+  const head = json2;
+  if (head && typeof head === "object" && head.schemaVersion !== REGISTRY_SCHEMA_VERSION) {
+    throw new TypeError(
+      `Registry ${source}: schemaVersion is ${JSON.stringify(head.schemaVersion)}; expected ${REGISTRY_SCHEMA_VERSION}.`
+    );
+  }
+  const result = RegistrySchema.safeParse(json2);
+  if (!result.success)
+    throw new TypeError(`Registry ${source}: ${describeIssue(result.error, json2)}.`);
+  for (const [name, entry] of Object.entries(result.data.models)) {
+    const seen = /* @__PURE__ */ new Set();
+    for (const v of entry.versions) {
+      if (seen.has(v.version)) {
+        throw new TypeError(
+          `Registry ${source}: models.${name} has version ${v.version} twice; expected unique versions.`
+        );
+      }
+      seen.add(v.version);
+    }
+    const production = entry.versions.filter((v) => v.stage === "production");
+    if (production.length > 1) {
+      throw new TypeError(
+        `Registry ${source}: models.${name} has ${production.length} production versions (${production.map((v) => v.version).join(", ")}); expected at most one.`
+      );
+    }
+  }
+  return result.data;
+}
+function serializeRegistry(registry2) {
+  return `${JSON.stringify(RegistrySchema.parse(registry2), null, 2)}
+`;
+}
+function readRegistryFile(file2) {
+  let text;
+  try {
+    text = readFileSync4(file2, "utf8");
+  } catch (error63) {
+    if (error63.code === "ENOENT") return emptyRegistry();
+    throw error63;
+  }
+  let json2;
+  try {
+    json2 = JSON.parse(text);
+  } catch (error63) {
+    throw new SyntaxError(
+      `Registry ${file2} is not valid JSON (${error63.message}); fix or restore it from git.`
+    );
+  }
+  return parseRegistry(json2, file2);
+}
+
+// src/github/promotion-pr.ts
+var PROMOTION_LABEL = "model-promotion";
+
+// src/github/registry-change.ts
+var STAGE_EVENTS = /* @__PURE__ */ new Set(["promoted", "archived", "rolled_back"]);
+function classifyRegistryChange(before, after) {
+  const names = /* @__PURE__ */ new Set([...Object.keys(before.models), ...Object.keys(after.models)]);
+  const changed = [...names].filter(
+    (n) => JSON.stringify(before.models[n]) !== JSON.stringify(after.models[n])
+  );
+  if (changed.length !== 1) {
+    return {
+      kind: "invalid",
+      reason: changed.length === 0 ? "the registry is unchanged" : `it changes ${changed.length} models (${changed.join(", ")}); expected one`
+    };
+  }
+  const model = changed[0];
+  const a = before.models[model];
+  const b = after.models[model];
+  if (!a || !b) return { kind: "invalid", reason: `it adds or removes model '${model}'` };
+  if (a.versions.length !== b.versions.length)
+    return { kind: "invalid", reason: "it adds or removes versions" };
+  for (let i = 0; i < a.versions.length; i++) {
+    const { stage: _s1, ...va } = a.versions[i];
+    const { stage: _s2, ...vb } = b.versions[i];
+    if (JSON.stringify(va) !== JSON.stringify(vb)) {
+      return { kind: "invalid", reason: `it edits v${a.versions[i].version} beyond its stage` };
+    }
+  }
+  const prefix = b.history.slice(0, a.history.length);
+  if (JSON.stringify(prefix) !== JSON.stringify(a.history))
+    return { kind: "invalid", reason: "it rewrites existing history; history is append-only" };
+  const added = b.history.slice(a.history.length);
+  if (added.length === 0 || added.some((e) => !STAGE_EVENTS.has(e.type))) {
+    return {
+      kind: "invalid",
+      reason: `its new history events are [${added.map((e) => e.type).join(", ")}]; expected only promoted/archived/rolled_back`
+    };
+  }
+  const move = added.find((e) => e.type === "promoted" || e.type === "rolled_back");
+  if (!move) return { kind: "invalid", reason: "it records no promotion or rollback" };
+  const newProd = b.versions.filter((v) => v.stage === "production").map((v) => v.version);
+  if (newProd.length !== 1 || newProd[0] !== move.version) {
+    return {
+      kind: "invalid",
+      reason: `its stages do not match its history: production is [${newProd.join(", ")}], history says v${move.version}`
+    };
+  }
+  return {
+    kind: move.type === "promoted" ? "promotion" : "rollback",
+    model,
+    version: move.version,
+    from: move.from ?? null
+  };
+}
+
+// src/github/review.ts
+var ReviewEventSchema = external_exports.object({
+  action: external_exports.string(),
+  review: external_exports.object({
+    state: external_exports.string(),
+    commit_id: external_exports.string(),
+    user: external_exports.object({ login: external_exports.string() }).nullable(),
+    html_url: external_exports.string().optional()
+  }),
+  pull_request: external_exports.object({
+    number: external_exports.number().int(),
+    head: external_exports.object({
+      ref: external_exports.string(),
+      sha: external_exports.string(),
+      repo: external_exports.object({ full_name: external_exports.string() }).nullable()
+    }),
+    base: external_exports.object({ ref: external_exports.string(), repo: external_exports.object({ full_name: external_exports.string() }) }),
+    labels: external_exports.array(external_exports.object({ name: external_exports.string() }))
+  })
+});
+var WRITERS = /* @__PURE__ */ new Set(["admin", "maintain", "write"]);
+async function reviewPromotion(deps, payload) {
+  const parsed = ReviewEventSchema.safeParse(payload);
+  if (!parsed.success) {
+    return { status: "ignored", reason: "the event is not a pull_request_review payload" };
+  }
+  const event = parsed.data;
+  const { gh, owner, repo } = deps;
+  const number4 = event.pull_request.number;
+  const log = deps.log ?? (() => {
+  });
+  const sleep = deps.sleep ?? ((ms) => new Promise((r) => setTimeout(r, ms)));
+  if (event.action !== "submitted" || event.review.state.toLowerCase() !== "approved") {
+    return {
+      status: "ignored",
+      reason: `review is '${event.review.state}' (${event.action}); only an approval merges a promotion PR`
+    };
+  }
+  const refuse = async (reasons2, close = false) => {
+    const body = [
+      "### \u26D4 Promotion not merged",
+      "",
+      ...reasons2.map((r) => `- ${r}`),
+      "",
+      close ? "This PR is closed; the next training run will open a fresh one if a candidate qualifies." : "Nothing was merged or released. Fix the above and approve again.",
+      deps.runUrl ? `
+_Checked by [this run](${deps.runUrl})._` : ""
+    ].join("\n");
+    await gh.rest.issues.createComment({ owner, repo, issue_number: number4, body });
+    if (close) await gh.rest.pulls.update({ owner, repo, pull_number: number4, state: "closed" });
+    return { status: "refused", reasons: reasons2, closed: close };
+  };
+  const reasons = [];
+  const labels = event.pull_request.labels.map((l) => l.name);
+  if (!labels.includes(PROMOTION_LABEL))
+    reasons.push(`the PR lacks the \`${PROMOTION_LABEL}\` label`);
+  if (!event.pull_request.head.ref.startsWith("promote/"))
+    reasons.push(`its head branch \`${event.pull_request.head.ref}\` is not a \`promote/\` branch`);
+  const headRepo = event.pull_request.head.repo?.full_name ?? "(deleted fork)";
+  if (headRepo !== `${owner}/${repo}`)
+    reasons.push(
+      `its head is in \`${headRepo}\`, not in \`${owner}/${repo}\`; promotions from forks are never merged`
+    );
+  if (reasons.length) return refuse(reasons);
+  const reviewer = event.review.user?.login ?? "(unknown)";
+  const permission = await reviewerPermission(gh, owner, repo, reviewer);
+  if (!WRITERS.has(permission)) {
+    return refuse([
+      `@${reviewer} has \`${permission}\` permission; approving a promotion needs write, maintain or admin`
+    ]);
+  }
+  let pr = (await gh.rest.pulls.get({ owner, repo, pull_number: number4 })).data;
+  for (let i = 0; pr.mergeable === null && i < 5; i++) {
+    await sleep(1e3 * (i + 1));
+    pr = (await gh.rest.pulls.get({ owner, repo, pull_number: number4 })).data;
+  }
+  if (pr.state !== "open") return refuse([`the PR is ${pr.merged ? "already merged" : pr.state}`]);
+  if (pr.head.sha !== event.review.commit_id) {
+    return refuse([
+      `the approval is for \`${event.review.commit_id.slice(0, 7)}\` but the PR head is now \`${pr.head.sha.slice(0, 7)}\`; review the new commits and approve again`
+    ]);
+  }
+  if (pr.mergeable !== true) {
+    return refuse([
+      `GitHub reports the PR as not mergeable (${pr.mergeable_state ?? "unknown"}); it is stale. Close it and let the next training run open a fresh one`
+    ]);
+  }
+  const files = await gh.paginate(gh.rest.pulls.listFiles, {
+    owner,
+    repo,
+    pull_number: number4,
+    per_page: 100
+  });
+  const others = files.map((f) => f.filename).filter((f) => f !== deps.registryFile);
+  if (others.length || files.length === 0) {
+    return refuse([
+      `a promotion PR may change only \`${deps.registryFile}\`; this one also changes ${others.map((f) => `\`${f}\``).join(", ") || "nothing"}`
+    ]);
+  }
+  await deps.git.fetch("origin", pr.head.sha);
+  await deps.git.fetch("origin", pr.base.ref);
+  const mergeBase = (await deps.git.run(["merge-base", pr.head.sha, "FETCH_HEAD"])).trim();
+  const before = await readRegistryAt(deps.git, mergeBase, deps.registryFile);
+  const after = await readRegistryAt(deps.git, pr.head.sha, deps.registryFile);
+  const change = classifyRegistryChange(before, after);
+  if (change.kind === "invalid")
+    return refuse([`the registry change is not a single stage move: ${change.reason}`]);
+  const current = productionVersion(deps.store.read(), change.model);
+  if (change.kind === "promotion") {
+    const candidate = loadRegisteredArtifact(deps.store, change.model, change.version);
+    const production = current && current.version !== change.version ? {
+      version: current.version,
+      artifact: loadRegisteredArtifact(deps.store, change.model, current.version).artifact
+    } : null;
+    let comparison;
+    try {
+      comparison = rescoreCandidate(
+        deps.config,
+        { version: change.version, artifact: candidate.artifact },
+        production
+      );
+    } catch (error63) {
+      return refuse([error63.message], true);
+    }
+    log(comparison.decision.summary);
+    if (!comparison.decision.promote) {
+      const moved = current?.version !== change.from ? ` Production is now v${current?.version ?? "none"} (the PR expected v${change.from ?? "none"}).` : "";
+      return refuse(
+        [
+          `v${change.version} no longer passes the promotion policy.${moved}`,
+          decisionMarkdown(comparison.decision).replace(/\n/g, "\n  ")
+        ],
+        true
+      );
+    }
+  }
+  if ((current?.version ?? null) !== change.from) {
+    return refuse(
+      [
+        `production is v${current?.version ?? "none"} but this PR was made against v${change.from ?? "none"}; it is stale. The next training run will open an up-to-date PR`
+      ],
+      true
+    );
+  }
+  const title = change.kind === "promotion" ? `Promote ${change.model} v${change.version} to production (#${number4})` : `Roll back ${change.model} to v${change.version} (#${number4})`;
+  const merged = await gh.rest.pulls.merge({
+    owner,
+    repo,
+    pull_number: number4,
+    merge_method: "squash",
+    sha: pr.head.sha,
+    commit_title: title,
+    commit_message: `Approved by @${reviewer}.`
+  });
+  await gh.rest.issues.createComment({
+    owner,
+    repo,
+    issue_number: number4,
+    body: `\u2705 Merged as \`${merged.data.sha.slice(0, 7)}\` after the checks passed (reviewer @${reviewer} has ${permission} permission, registry-only diff, policy re-checked against production v${current?.version ?? "none"}). The release of \`${change.model}-v${change.version}\` starts now${deps.runUrl ? `: ${deps.runUrl}` : ""}.`
+  });
+  return {
+    status: "merged",
+    model: change.model,
+    version: change.version,
+    kind: change.kind,
+    mergeSha: merged.data.sha
+  };
+}
+async function reviewerPermission(gh, owner, repo, username) {
+  try {
+    const { data } = await gh.rest.repos.getCollaboratorPermissionLevel({ owner, repo, username });
+    const role = data.role_name;
+    return role && WRITERS.has(role) ? role : data.permission;
+  } catch (error63) {
+    if (error63.status === 404) return "none";
+    throw error63;
+  }
+}
+async function readRegistryAt(git, ref, file2) {
+  const text = await git.show(ref, file2);
+  if (text === null) throw new Error(`${file2} does not exist at ${ref.slice(0, 7)}.`);
+  return parseRegistry(JSON.parse(text), `${file2}@${ref.slice(0, 7)}`);
+}
+
+// src/registry/store.ts
+import { closeSync as closeSync3, mkdirSync as mkdirSync2, openSync as openSync3, readFileSync as readFileSync5, rmSync as rmSync2, statSync, writeSync as writeSync2 } from "node:fs";
+import { join } from "node:path";
+var LOCK_TIMEOUT_MS = 3e4;
+var STALE_LOCK_MS = 6e4;
+function createRegistryStore(dir) {
+  const file2 = join(dir, REGISTRY_FILE);
+  return {
+    dir,
+    read: () => readRegistryFile(file2),
+    resolve: (relative) => join(dir, relative),
+    async update(change) {
+      mkdirSync2(dir, { recursive: true });
+      const release = await acquireLock(`${file2}.lock`);
+      try {
+        const { registry: registry2, result } = change(readRegistryFile(file2));
+        writeJsonAtomic(file2, serializeRegistry(registry2));
+        return result;
+      } finally {
+        release();
+      }
+    }
+  };
+}
+async function acquireLock(lockFile) {
+  const started = Date.now();
+  let wait = 5;
+  for (; ; ) {
+    try {
+      const fd = openSync3(lockFile, "wx");
+      writeSync2(fd, `${process.pid}
+`);
+      closeSync3(fd);
+      return () => rmSync2(lockFile, { force: true });
+    } catch (error63) {
+      if (error63.code !== "EEXIST") throw error63;
+    }
+    try {
+      if (Date.now() - statSync(lockFile).mtimeMs > STALE_LOCK_MS) {
+        rmSync2(lockFile, { force: true });
+        continue;
+      }
+    } catch {
+      continue;
+    }
+    if (Date.now() - started > LOCK_TIMEOUT_MS) {
+      const owner = safeRead(lockFile);
+      throw new Error(
+        `Registry is locked by ${lockFile} (pid ${owner}) for over ${LOCK_TIMEOUT_MS / 1e3} s; if no oncoclear process is running, delete that file.`
+      );
+    }
+    await new Promise((resolve) => setTimeout(resolve, wait + Math.random() * wait));
+    wait = Math.min(wait * 2, 200);
+  }
+}
+function safeRead(file2) {
+  try {
+    return readFileSync5(file2, "utf8").trim();
+  } catch {
+    return "?";
+  }
+}
+
 // node_modules/@octokit/plugin-retry/dist-bundle/index.js
 var import_light = __toESM(require_light(), 1);
 
@@ -50416,1762 +52174,9 @@ function createGitHubClient(options) {
   });
 }
 
-// src/github/git.ts
-import { execFile } from "node:child_process";
-var BOT = {
-  name: "github-actions[bot]",
-  email: "41898282+github-actions[bot]@users.noreply.github.com"
-};
-function createGit(cwd, options = {}) {
-  const author = options.author ?? BOT;
-  const base = ["-c", `user.name=${author.name}`, "-c", `user.email=${author.email}`];
-  if (options.token) {
-    const basic = Buffer.from(`x-access-token:${options.token}`).toString("base64");
-    base.push("-c", `http.extraheader=AUTHORIZATION: basic ${basic}`);
-  }
-  const run2 = (args) => new Promise((resolve, reject) => {
-    execFile("git", [...base, ...args], { cwd, maxBuffer: 64 << 20 }, (error63, stdout, stderr) => {
-      if (error63) {
-        const detail = (stderr || error63.message).trim().split("\n").slice(-3).join(" ");
-        reject(Object.assign(new Error(`git ${args[0]} failed: ${detail}`), { stderr }));
-      } else resolve(stdout);
-    });
-  });
-  return {
-    cwd,
-    run: run2,
-    revParse: async (ref) => (await run2(["rev-parse", ref])).trim(),
-    fetch: async (remote, ref) => {
-      await run2(["fetch", "--no-tags", remote, ref]);
-    },
-    async commit(paths, message) {
-      await run2(["add", "--all", "--", ...paths]);
-      const staged = (await run2(["diff", "--cached", "--name-only"])).trim();
-      if (!staged) return false;
-      await run2(["commit", "--quiet", "-m", message]);
-      return true;
-    },
-    async push(remote, branch, pushOptions = {}) {
-      try {
-        await run2([
-          "push",
-          ...pushOptions.force ? ["--force"] : [],
-          remote,
-          `HEAD:refs/heads/${branch}`
-        ]);
-        return "pushed";
-      } catch (error63) {
-        const stderr = String(error63.stderr ?? "");
-        if (/non-fast-forward|fetch first|rejected|stale info|cannot lock ref/i.test(stderr))
-          return "rejected";
-        throw error63;
-      }
-    },
-    async show(ref, path) {
-      try {
-        return await run2(["show", `${ref}:${path}`]);
-      } catch {
-        return null;
-      }
-    }
-  };
-}
-
-// src/evaluate/report.ts
-function decisionMarkdown(decision) {
-  const head = decision.promote ? "\u2705 **Promote**" : "\u26D4 **Do not promote**";
-  const checks = decision.checks.map(
-    (c) => `- ${c.passed ? "\u2705" : "\u274C"} \`${c.name}\`: ${c.detail}`
-  );
-  return [
-    `${head}: ${decision.summary}`,
-    "",
-    ...checks,
-    "",
-    `Policy: \`${decision.metric}\` \u2265 ${decision.minimum}, improvement > 0 and \u2265 ${decision.minImprovement}${decision.mcnemar ? `, McNemar \u03B1 ${decision.mcnemar.alpha}` : ""}. Both models scored on the same ${decision.evaluatedOn.rows} held-out rows (\`${decision.evaluatedOn.testRowsHash}\`).`
-  ].join("\n");
-}
-
-// src/pipeline/rescore.ts
-import { readFileSync as readFileSync3 } from "node:fs";
-
-// src/data/csv.ts
-import { createHash } from "node:crypto";
-import { closeSync, fstatSync, openSync, readSync } from "node:fs";
-
-// src/data/number-bytes.ts
-var POW10 = Array.from({ length: 23 }, (_, i) => 10 ** i);
-function parseNumberBytes(buf, start, end) {
-  while (start < end && (buf[start] === 32 || buf[start] === 9)) start++;
-  while (end > start && (buf[end - 1] === 32 || buf[end - 1] === 9 || buf[end - 1] === 13)) end--;
-  if (start === end) return Number.NaN;
-  let i = start;
-  let negative = false;
-  if (buf[i] === 45 || buf[i] === 43) {
-    negative = buf[i] === 45;
-    i++;
-  }
-  let mantissa = 0;
-  let digits = 0;
-  let exponent = 0;
-  let sawDigit = false;
-  for (; i < end; i++) {
-    const c = buf[i] - 48;
-    if (c < 0 || c > 9) break;
-    sawDigit = true;
-    if (mantissa === 0 && c === 0) continue;
-    if (digits < 15) {
-      mantissa = mantissa * 10 + c;
-      digits++;
-    } else return void 0;
-  }
-  if (i < end && buf[i] === 46) {
-    for (i++; i < end; i++) {
-      const c = buf[i] - 48;
-      if (c < 0 || c > 9) break;
-      sawDigit = true;
-      if (mantissa === 0 && c === 0) {
-        exponent--;
-        continue;
-      }
-      if (digits < 15) {
-        mantissa = mantissa * 10 + c;
-        digits++;
-        exponent--;
-      } else return void 0;
-    }
-  }
-  if (!sawDigit) return void 0;
-  if (i < end && (buf[i] === 101 || buf[i] === 69)) {
-    i++;
-    let expNegative = false;
-    if (buf[i] === 45 || buf[i] === 43) {
-      expNegative = buf[i] === 45;
-      i++;
-    }
-    let e = 0;
-    const first = i;
-    for (; i < end; i++) {
-      const c = buf[i] - 48;
-      if (c < 0 || c > 9) break;
-      e = e * 10 + c;
-      if (e > 1e3) return void 0;
-    }
-    if (i === first) return void 0;
-    exponent += expNegative ? -e : e;
-  }
-  if (i !== end) return void 0;
-  let value;
-  if (mantissa === 0) value = 0;
-  else if (exponent === 0) value = mantissa;
-  else if (exponent > 0 && exponent <= 22) value = mantissa * POW10[exponent];
-  else if (exponent < 0 && exponent >= -22) value = mantissa / POW10[-exponent];
-  else return void 0;
-  return negative ? -value : value;
-}
-
-// src/data/csv.ts
-var CHUNK_BYTES = 1 << 20;
-function loadDataset(file2, options) {
-  const parsed = parseNumericCsv(file2, options.features ?? null, options.target, true);
-  const { ids, names } = parsed.labels;
-  if (names.length < 2) {
-    const only = names[0];
-    throw new Error(
-      `${file2}: column '${options.target}' has a single class ('${only}'); expected two classes, one of them '${options.positiveClass}'.`
-    );
-  }
-  const positiveId = names.indexOf(options.positiveClass);
-  if (positiveId < 0) {
-    throw new Error(
-      `${file2}: positive class '${options.positiveClass}' never appears in column '${options.target}'; found ${names.map((c) => `'${c}'`).join(" and ")}.`
-    );
-  }
-  const negative = names[1 - positiveId];
-  const y = new Uint8Array(ids.length);
-  for (let i = 0; i < ids.length; i++) y[i] = ids[i] === positiveId ? 1 : 0;
-  return {
-    featureNames: parsed.featureNames,
-    rowCount: parsed.rowCount,
-    x: parsed.x,
-    y,
-    sha256: parsed.sha256,
-    classes: [negative, options.positiveClass],
-    positiveClass: options.positiveClass
-  };
-}
-function parseNumericCsv(file2, wanted, target, requireTarget) {
-  let fd;
-  try {
-    fd = openSync(file2, "r");
-  } catch {
-    throw new Error(`Data file '${file2}' not found; expected a CSV with a header row.`);
-  }
-  try {
-    const size = fstatSync(fd).size;
-    const hash2 = createHash("sha256");
-    const lines = readHeader(fd, hash2);
-    const headerLine = lines ?? { value: "" };
-    if (!lines || headerLine.value.trim() === "") {
-      throw new Error(`${file2} is empty; expected a header row of column names.`);
-    }
-    const header = splitCsvLine(headerLine.value, file2, 1);
-    const indexOf = /* @__PURE__ */ new Map();
-    header.forEach((name, i) => {
-      if (indexOf.has(name)) throw new Error(`${file2} line 1: column '${name}' appears twice.`);
-      indexOf.set(name, i);
-    });
-    const targetIndex = target === null ? -1 : indexOf.get(target) ?? -1;
-    if (requireTarget && targetIndex < 0) {
-      throw new Error(
-        `${file2}: no target column '${target}'; the header has ${header.map((h) => `'${h}'`).join(", ")}.`
-      );
-    }
-    const featureNames = wanted ?? header.filter((_, i) => i !== targetIndex);
-    if (featureNames.length === 0)
-      throw new Error(`${file2}: no feature columns besides the target.`);
-    const missing = featureNames.filter((f) => !indexOf.has(f));
-    if (missing.length > 0) {
-      throw new Error(
-        `${file2}: missing feature column${missing.length > 1 ? "s" : ""} ${missing.map((m) => `'${m}'`).join(", ")}; expected all of the model's ${featureNames.length} features.`
-      );
-    }
-    const columns = featureNames.map((f) => indexOf.get(f));
-    const p = featureNames.length;
-    const slot = new Int32Array(header.length).fill(-1);
-    columns.forEach((c, j) => {
-      slot[c] = j;
-    });
-    if (requireTarget) slot[targetIndex] = -2;
-    const bytesPerRow = sampleBytesPerRow(lines.rest.pending) ?? Math.max(8, Buffer.byteLength(headerLine.value));
-    let capacity = Math.max(16, Math.ceil(size / bytesPerRow * 1.02));
-    let x = new Float64Array(capacity * p);
-    let y = requireTarget ? new Uint8Array(capacity) : new Uint8Array(0);
-    const labelIds = /* @__PURE__ */ new Map();
-    const labelNames = [];
-    let rows = 0;
-    const raggedError = (lineNo, cells) => new Error(
-      `${file2} line ${lineNo}: ${cells} cells; expected ${header.length} to match the header.`
-    );
-    let lineBytes = null;
-    const cellError = (lineNo, column, text) => {
-      if (lineBytes) {
-        let cells = 1;
-        for (let i = lineBytes.start; i < lineBytes.end; i++) if (lineBytes.buf[i] === 44) cells++;
-        if (cells !== header.length) return raggedError(lineNo, cells);
-      }
-      return new Error(
-        `${file2} line ${lineNo}, column '${header[column]}': '${text.trim()}' is not a number; expected a finite number or an empty cell.`
-      );
-    };
-    const setLabel = (label, lineNo) => {
-      if (label === "") {
-        throw new Error(
-          `${file2} line ${lineNo}, column '${target}': the target is missing; every training row needs a label.`
-        );
-      }
-      let id = labelIds.get(label);
-      if (id === void 0) {
-        if (labelNames.length === 2) {
-          throw new Error(
-            `${file2} line ${lineNo}, column '${target}': a third class '${label}' besides ${labelNames.map((n) => `'${n}'`).join(" and ")}; expected exactly two classes.`
-          );
-        }
-        id = labelNames.length;
-        labelIds.set(label, id);
-        labelNames.push(label);
-      }
-      y[rows] = id;
-    };
-    const grow = () => {
-      capacity *= 2;
-      const grown = new Float64Array(capacity * p);
-      grown.set(x);
-      x = grown;
-      if (requireTarget) {
-        const grownY = new Uint8Array(capacity);
-        grownY.set(y);
-        y = grownY;
-      }
-    };
-    const quotedLine = (buf, start, end, lineNo, base) => {
-      const cells = splitCsvLine(buf.toString("utf8", start, end), file2, lineNo);
-      if (cells.length !== header.length) throw raggedError(lineNo, cells.length);
-      lineBytes = null;
-      cells.forEach((cell, c) => {
-        const s = slot[c];
-        if (s === -2) setLabel(cell.trim(), lineNo);
-        else if (s >= 0) {
-          const t = cell.trim();
-          if (t === "" || t === "NA" || t === "NaN") x[base + s] = Number.NaN;
-          else {
-            const v = Number(t);
-            if (!Number.isFinite(v)) throw cellError(lineNo, c, cell);
-            x[base + s] = v;
-          }
-        }
-      });
-      rows++;
-    };
-    forEachLine(lines.rest, hash2, (buf, start, end, lineNo) => {
-      if (end === start || end === start + 1 && buf[start] === 13) return;
-      if (rows === capacity) grow();
-      const base = rows * p;
-      lineBytes = { buf, start, end };
-      let column = 0;
-      let cellStart = start;
-      for (let i = start; i <= end; i++) {
-        const byte = i < end ? buf[i] : 44;
-        if (byte === 34) return quotedLine(buf, start, end, lineNo, base);
-        if (byte !== 44) continue;
-        if (column >= header.length) {
-          column++;
-          cellStart = i + 1;
-          continue;
-        }
-        const s = slot[column];
-        if (s >= 0) {
-          let v = parseNumberBytes(buf, cellStart, i);
-          if (v === void 0) {
-            const text = buf.toString("utf8", cellStart, i).trim();
-            v = text === "NA" || text === "NaN" ? Number.NaN : Number(text);
-            if (!Number.isFinite(v) && !(text === "NA" || text === "NaN"))
-              throw cellError(lineNo, column, text);
-          }
-          x[base + s] = v;
-        } else if (s === -2) {
-          setLabel(buf.toString("utf8", cellStart, i).trim(), lineNo);
-        }
-        column++;
-        cellStart = i + 1;
-      }
-      if (column !== header.length) throw raggedError(lineNo, column);
-      rows++;
-    });
-    if (rows === 0) throw new Error(`${file2} has a header but no data rows.`);
-    const result = {
-      featureNames,
-      rowCount: rows,
-      x: x.subarray(0, rows * p),
-      sha256: `sha256:${hash2.digest("hex")}`
-    };
-    if (requireTarget) {
-      result.labels = { ids: y.subarray(0, rows), names: labelNames };
-    }
-    return result;
-  } finally {
-    closeSync(fd);
-  }
-}
-function splitCsvLine(line, file2, lineNo) {
-  const text = line.endsWith("\r") ? line.slice(0, -1) : line;
-  const cells = [];
-  let cell = "";
-  let quoted = false;
-  for (let i = 0; i < text.length; i++) {
-    const ch = text[i];
-    if (quoted) {
-      if (ch === '"') {
-        if (text[i + 1] === '"') {
-          cell += '"';
-          i++;
-        } else quoted = false;
-      } else cell += ch;
-    } else if (ch === '"') quoted = true;
-    else if (ch === ",") {
-      cells.push(cell);
-      cell = "";
-    } else cell += ch;
-  }
-  if (quoted)
-    throw new Error(`${file2} line ${lineNo}: unterminated quote; expected a closing '"'.`);
-  cells.push(cell);
-  return cells;
-}
-function sampleBytesPerRow(bytes) {
-  let lines = 0;
-  let last = 0;
-  for (let i = bytes.indexOf(10); i >= 0; i = bytes.indexOf(10, i + 1)) {
-    lines++;
-    last = i + 1;
-  }
-  return lines >= 4 ? last / lines : null;
-}
-function readHeader(fd, hash2) {
-  let pending = Buffer.alloc(0);
-  const chunk = Buffer.allocUnsafe(256 * 1024);
-  for (; ; ) {
-    const nl = pending.indexOf(10);
-    if (nl >= 0) {
-      const end = nl > 0 && pending[nl - 1] === 13 ? nl - 1 : nl;
-      return {
-        value: pending.toString("utf8", 0, end).replace(/^\uFEFF/, ""),
-        rest: { fd, pending: pending.subarray(nl + 1) }
-      };
-    }
-    const n = readSync(fd, chunk, 0, chunk.length, null);
-    hash2.update(chunk.subarray(0, n));
-    if (n === 0) {
-      if (pending.length === 0) return null;
-      return {
-        value: pending.toString("utf8").replace(/^\uFEFF/, "").replace(/\r$/, ""),
-        rest: { fd, pending: Buffer.alloc(0) }
-      };
-    }
-    pending = Buffer.concat([pending, chunk.subarray(0, n)]);
-  }
-}
-function forEachLine(rest, hash2, onLine) {
-  let buffer = Buffer.allocUnsafe(Math.max(CHUNK_BYTES, rest.pending.length * 2));
-  rest.pending.copy(buffer, 0);
-  let filled = rest.pending.length;
-  let lineNo = 1;
-  let eof = false;
-  while (!eof || filled > 0) {
-    if (!eof) {
-      if (filled === buffer.length) {
-        const bigger = Buffer.allocUnsafe(buffer.length * 2);
-        buffer.copy(bigger, 0, 0, filled);
-        buffer = bigger;
-      }
-      const n = readSync(rest.fd, buffer, filled, buffer.length - filled, null);
-      hash2.update(buffer.subarray(filled, filled + n));
-      if (n === 0) eof = true;
-      filled += n;
-    }
-    let start = 0;
-    for (let nl = buffer.indexOf(10, start); nl >= 0 && nl < filled; nl = buffer.indexOf(10, start)) {
-      lineNo++;
-      onLine(buffer, start, nl > start && buffer[nl - 1] === 13 ? nl - 1 : nl, lineNo);
-      start = nl + 1;
-    }
-    if (eof) {
-      if (start < filled) {
-        lineNo++;
-        onLine(buffer, start, filled, lineNo);
-      }
-      break;
-    }
-    buffer.copy(buffer, 0, start, filled);
-    filled -= start;
-  }
-}
-
-// src/data/dataset.ts
-function selectRows(data, rows) {
-  const p = data.featureNames.length;
-  const x = new Float64Array(rows.length * p);
-  const y = new Uint8Array(rows.length);
-  const source = data.x;
-  for (let i = 0; i < rows.length; i++) {
-    const r = rows[i];
-    const from = r * p;
-    const to = i * p;
-    for (let j = 0; j < p; j++) x[to + j] = source[from + j];
-    y[i] = data.y[r];
-  }
-  return { ...data, rowCount: rows.length, x, y };
-}
-
-// src/data/fingerprint.ts
-import { createHash as createHash2 } from "node:crypto";
-function sha256(bytes) {
-  return `sha256:${createHash2("sha256").update(bytes).digest("hex")}`;
-}
-
-// src/data/split.ts
-import { createHash as createHash3 } from "node:crypto";
-function seededRandom(seed) {
-  let a = seed >>> 0;
-  return () => {
-    a = a + 1831565813 >>> 0;
-    let t = a;
-    t = Math.imul(t ^ t >>> 15, t | 1);
-    t ^= t + Math.imul(t ^ t >>> 7, t | 61);
-    return ((t ^ t >>> 14) >>> 0) / 4294967296;
-  };
-}
-function shuffle(values, random) {
-  for (let i = values.length - 1; i > 0; i--) {
-    const j = Math.floor(random() * (i + 1));
-    const tmp = values[i];
-    values[i] = values[j];
-    values[j] = tmp;
-  }
-}
-function splitRows(labels, options) {
-  const random = seededRandom(options.seed);
-  const groups2 = options.stratified ? [[], []] : [[]];
-  for (let i = 0; i < labels.length; i++) groups2[options.stratified ? labels[i] : 0].push(i);
-  const total = Math.ceil(labels.length * options.testFraction);
-  const exact = groups2.map((g) => g.length * total / labels.length);
-  const take = exact.map(Math.floor);
-  let left = total - take.reduce((a, b) => a + b, 0);
-  const byRemainder = exact.map((e, i) => ({ i, r: e - Math.floor(e) })).sort((a, b) => b.r - a.r || a.i - b.i);
-  for (const { i } of byRemainder) {
-    if (left-- <= 0) break;
-    take[i]++;
-  }
-  const test = [];
-  const train = [];
-  groups2.forEach((group, g) => {
-    shuffle(group, random);
-    for (let k = 0; k < group.length; k++) (k < take[g] ? test : train).push(group[k]);
-  });
-  if (test.length === 0 || train.length === 0) {
-    throw new RangeError(
-      `A test fraction of ${options.testFraction} on ${labels.length} rows leaves an empty ${test.length === 0 ? "test" : "training"} part; expected enough rows for both.`
-    );
-  }
-  return {
-    train: Uint32Array.from(train).sort(),
-    test: Uint32Array.from(test).sort()
-  };
-}
-function rowsHash(rows) {
-  return `sha256:${createHash3("sha256").update(Buffer.from(rows.buffer, rows.byteOffset, rows.byteLength)).digest("hex").slice(0, 16)}`;
-}
-
-// src/features/preprocess.ts
-var PreprocessingSchema = external_exports.strictObject({
-  impute: external_exports.enum(["median", "mean"]),
-  /** Value that replaces a missing cell, per feature, in raw units. */
-  fill: external_exports.array(external_exports.number()),
-  /** Mean and scale after imputation; scale is 1 when standardising is off or a column is constant. */
-  mean: external_exports.array(external_exports.number()),
-  scale: external_exports.array(external_exports.number())
-});
-function transformRow(prep, raw, out) {
-  for (let j = 0; j < prep.fill.length; j++) {
-    const v = raw[j];
-    out[j] = ((Number.isNaN(v) ? prep.fill[j] : v) - prep.mean[j]) / prep.scale[j];
-  }
-}
-
-// src/model/gradient-ascent.ts
-var import_ml_logistic_regression = __toESM(require_logreg(), 1);
-
-// node_modules/ml-matrix/matrix.mjs
-var matrix = __toESM(require_matrix(), 1);
-var Matrix2 = matrix.Matrix;
-var matrix_default = matrix.default.Matrix ? matrix.default.Matrix : matrix.Matrix;
-
-// src/model/gradient-ascent.ts
-function fitGradientAscent(x, y, rowCount, p, options) {
-  const rows = new Array(rowCount);
-  for (let i = 0; i < rowCount; i++) {
-    const row = Array.from(x.subarray(i * p, i * p + p));
-    row.push(1);
-    rows[i] = row;
-  }
-  const classifier = new import_ml_logistic_regression.default({
-    numSteps: options.numSteps,
-    learningRate: options.learningRate
-  });
-  classifier.train(new Matrix2(rows), Matrix2.columnVector(Array.from(y)));
-  const weights = classifier.classifiers[0].weights.to1DArray();
-  return {
-    coefficients: weights.slice(0, p),
-    intercept: weights[p],
-    iterations: options.numSteps,
-    converged: true
-  };
-}
-
-// src/model/newton.ts
-var WARM_START_ROWS = 2e4;
-function fitNewton(x, y, rowCount, p, options) {
-  const q = p + 1;
-  let beta = new Float64Array(q);
-  let warmIterations = 0;
-  if (rowCount > WARM_START_ROWS) {
-    const step = rowCount / WARM_START_ROWS;
-    const xs = new Float64Array(WARM_START_ROWS * p);
-    const ys = new Uint8Array(WARM_START_ROWS);
-    for (let k = 0; k < WARM_START_ROWS; k++) {
-      const r = Math.floor(k * step);
-      for (let j = 0; j < p; j++) xs[k * p + j] = x[r * p + j];
-      ys[k] = y[r];
-    }
-    const sample = fitNewton(xs, ys, WARM_START_ROWS, p, {
-      ...options,
-      l2: options.l2 * WARM_START_ROWS / rowCount
-    });
-    beta = Float64Array.from([...sample.coefficients, sample.intercept]);
-    warmIterations = sample.iterations;
-  } else {
-    let positives = 0;
-    for (let i = 0; i < rowCount; i++) positives += y[i];
-    const base = Math.min(Math.max(positives / rowCount, 1e-6), 1 - 1e-6);
-    beta[p] = Math.log(base / (1 - base));
-  }
-  const hessian = new Float64Array(q * q);
-  const gradient = new Float64Array(q);
-  const block = new Float64Array(BLOCK_ROWS * q);
-  let loss = objective(x, y, rowCount, p, beta, options.l2);
-  let iterations = 0;
-  let converged = false;
-  let lastChange = Number.POSITIVE_INFINITY;
-  while (iterations < options.maxIterations) {
-    iterations++;
-    const reuseHessian = lastChange < 0.01 && rowCount > WARM_START_ROWS;
-    gradient.fill(0);
-    if (reuseHessian) {
-      for (let i = 0; i < rowCount; i++) {
-        const offset = i * p;
-        let z2 = beta[p];
-        for (let j = 0; j < p; j++) z2 += beta[j] * x[offset + j];
-        const r = sigmoid(z2) - y[i];
-        for (let j = 0; j < p; j++) gradient[j] += r * x[offset + j];
-        gradient[p] += r;
-      }
-      for (let j = 0; j < p; j++) gradient[j] += options.l2 * beta[j];
-    }
-    if (!reuseHessian) {
-      accumulateNewtonPass(x, y, rowCount, p, beta, gradient, hessian, block);
-      for (let j = 0; j < p; j++) {
-        gradient[j] += options.l2 * beta[j];
-        hessian[j * q + j] += options.l2;
-      }
-      for (let a = 0; a < q; a++)
-        for (let b = 0; b < a; b++) hessian[a * q + b] = hessian[b * q + a];
-    }
-    const step = solveSymmetric(hessian, gradient, q);
-    let scale = 1;
-    const next = new Float64Array(q);
-    let nextLoss = Number.POSITIVE_INFINITY;
-    for (let tries = 0; tries < 30; tries++) {
-      for (let k = 0; k < q; k++) next[k] = beta[k] - scale * step[k];
-      nextLoss = objective(x, y, rowCount, p, next, options.l2);
-      if (nextLoss <= loss + 1e-12 * Math.abs(loss)) break;
-      scale /= 2;
-    }
-    let maxChange = 0;
-    for (let k = 0; k < q; k++) maxChange = Math.max(maxChange, Math.abs(next[k] - beta[k]));
-    beta.set(next);
-    lastChange = maxChange;
-    const relative = Math.abs(loss - nextLoss) / Math.max(1, Math.abs(loss));
-    loss = nextLoss;
-    if (maxChange < options.tolerance || relative < options.tolerance * 0.01) {
-      converged = true;
-      break;
-    }
-  }
-  return {
-    coefficients: Array.from(beta.subarray(0, p)),
-    intercept: beta[p],
-    iterations: iterations + warmIterations,
-    converged
-  };
-}
-var BLOCK_ROWS = 128;
-function accumulateNewtonPass(x, y, rowCount, p, beta, gradient, hessian, block) {
-  const q = p + 1;
-  hessian.fill(0);
-  for (let start = 0; start < rowCount; start += BLOCK_ROWS) {
-    const size = Math.min(BLOCK_ROWS, rowCount - start);
-    for (let k = 0; k < size; k++) {
-      const offset = (start + k) * p;
-      let z2 = beta[p];
-      for (let j = 0; j < p; j++) z2 += beta[j] * x[offset + j];
-      const mu = sigmoid(z2);
-      const r = mu - y[start + k];
-      const sw = Math.sqrt(Math.max(mu * (1 - mu), 1e-12));
-      for (let j = 0; j < p; j++) {
-        const v = x[offset + j];
-        gradient[j] += r * v;
-        block[j * BLOCK_ROWS + k] = sw * v;
-      }
-      gradient[p] += r;
-      block[p * BLOCK_ROWS + k] = sw;
-    }
-    for (let a = 0; a < q; a++) {
-      const aStart = a * BLOCK_ROWS;
-      for (let b = a; b < q; b++) {
-        const bStart = b * BLOCK_ROWS;
-        let sum = 0;
-        for (let k = 0; k < size; k++) sum += block[aStart + k] * block[bStart + k];
-        hessian[a * q + b] += sum;
-      }
-    }
-  }
-}
-function objective(x, y, rowCount, p, beta, l2) {
-  let loss = 0;
-  for (let i = 0; i < rowCount; i++) {
-    const offset = i * p;
-    let z2 = beta[p];
-    for (let j = 0; j < p; j++) z2 += beta[j] * x[offset + j];
-    loss += (z2 > 0 ? z2 + Math.log1p(Math.exp(-z2)) : Math.log1p(Math.exp(z2))) - y[i] * z2;
-  }
-  let penalty = 0;
-  for (let j = 0; j < p; j++) penalty += beta[j] * beta[j];
-  return loss + 0.5 * l2 * penalty;
-}
-function sigmoid(z2) {
-  if (z2 >= 0) return 1 / (1 + Math.exp(-z2));
-  const e = Math.exp(z2);
-  return e / (1 + e);
-}
-function solveSymmetric(a, b, n) {
-  for (let ridge = 0; ridge < 8; ridge++) {
-    const l = new Float64Array(n * n);
-    const jitter = ridge === 0 ? 0 : 1e-10 * 10 ** ridge;
-    let ok = true;
-    for (let i = 0; i < n && ok; i++) {
-      for (let j = 0; j <= i; j++) {
-        let s = a[i * n + j] + (i === j ? jitter : 0);
-        for (let k = 0; k < j; k++) s -= l[i * n + k] * l[j * n + k];
-        if (i === j) {
-          if (!(s > 0)) {
-            ok = false;
-            break;
-          }
-          l[i * n + i] = Math.sqrt(s);
-        } else l[i * n + j] = s / l[j * n + j];
-      }
-    }
-    if (!ok) continue;
-    const z2 = new Float64Array(n);
-    for (let i = 0; i < n; i++) {
-      let s = b[i];
-      for (let k = 0; k < i; k++) s -= l[i * n + k] * z2[k];
-      z2[i] = s / l[i * n + i];
-    }
-    const out = new Float64Array(n);
-    for (let i = n - 1; i >= 0; i--) {
-      let s = z2[i];
-      for (let k = i + 1; k < n; k++) s -= l[k * n + i] * out[k];
-      out[i] = s / l[i * n + i];
-    }
-    return out;
-  }
-  throw new RangeError(
-    "The Hessian is not positive definite; expected l2 > 0 or non-collinear features."
-  );
-}
-
-// src/model/logistic-model.ts
-var MODEL_NAME = "BinaryLogisticRegression";
-var MODEL_SCHEMA_VERSION = 1;
-var LogisticModelSchema = external_exports.strictObject({
-  name: external_exports.literal(MODEL_NAME),
-  schemaVersion: external_exports.literal(MODEL_SCHEMA_VERSION),
-  solver: external_exports.enum(["newton", "ml-logistic-regression"]),
-  /** One weight per standardised feature, in the artifact's feature order. */
-  coefficients: external_exports.array(external_exports.number()),
-  intercept: external_exports.number(),
-  iterations: external_exports.number().int().nonnegative(),
-  converged: external_exports.boolean(),
-  hyperparameters: external_exports.record(external_exports.string(), external_exports.union([external_exports.number(), external_exports.string(), external_exports.boolean()]))
-});
-var BinaryLogisticRegression = class _BinaryLogisticRegression {
-  constructor(state) {
-    this.state = state;
-  }
-  state;
-  /** Fits on a row-major table of `rowCount × featureCount` standardised values. */
-  static train(x, y, rowCount, featureCount, training) {
-    if (training.solver === "ml-logistic-regression") {
-      const fit2 = fitGradientAscent(x, y, rowCount, featureCount, training);
-      return new _BinaryLogisticRegression({
-        name: MODEL_NAME,
-        schemaVersion: MODEL_SCHEMA_VERSION,
-        solver: training.solver,
-        ...fit2,
-        hyperparameters: { numSteps: training.numSteps, learningRate: training.learningRate }
-      });
-    }
-    const fit = fitNewton(x, y, rowCount, featureCount, training);
-    return new _BinaryLogisticRegression({
-      name: MODEL_NAME,
-      schemaVersion: MODEL_SCHEMA_VERSION,
-      solver: "newton",
-      ...fit,
-      hyperparameters: {
-        l2: training.l2,
-        maxIterations: training.maxIterations,
-        tolerance: training.tolerance
-      }
-    });
-  }
-  /** Refuses anything that is not this model's tag and schema version. */
-  static load(json2) {
-    const tag = json2?.name;
-    if (tag !== MODEL_NAME) {
-      throw new TypeError(`Unknown model '${String(tag)}'; expected '${MODEL_NAME}'.`);
-    }
-    const version2 = json2.schemaVersion;
-    if (version2 !== MODEL_SCHEMA_VERSION) {
-      throw new TypeError(
-        `Unsupported ${MODEL_NAME} schemaVersion ${String(version2)}; expected ${MODEL_SCHEMA_VERSION}.`
-      );
-    }
-    return new _BinaryLogisticRegression(LogisticModelSchema.parse(json2));
-  }
-  get featureCount() {
-    return this.state.coefficients.length;
-  }
-  /** Probability of the positive class for one standardised row. */
-  predictProbability(row) {
-    const w = this.state.coefficients;
-    let z2 = this.state.intercept;
-    for (let j = 0; j < w.length; j++) z2 += w[j] * row[j];
-    return sigmoid(z2);
-  }
-  /** Positive-class probabilities for a row-major table. */
-  predict(x, rowCount) {
-    const p = this.featureCount;
-    const out = new Float64Array(rowCount);
-    for (let i = 0; i < rowCount; i++)
-      out[i] = this.predictProbability(x.subarray(i * p, i * p + p));
-    return out;
-  }
-  toJSON() {
-    return { ...this.state, coefficients: [...this.state.coefficients] };
-  }
-};
-
-// src/model/predictor.ts
-function createPredictor(artifact) {
-  const model = BinaryLogisticRegression.load(artifact.model);
-  const prep = artifact.preprocessing;
-  const p = artifact.features.length;
-  const scratch = new Float64Array(p);
-  const [negative, positive] = artifact.classes;
-  const probability = (raw) => {
-    if (raw.length !== p) {
-      throw new RangeError(
-        `Got ${raw.length} feature values; expected ${p} in the model's feature order.`
-      );
-    }
-    transformRow(prep, raw, scratch);
-    const positiveProbability = model.predictProbability(scratch);
-    if (Number.isNaN(positiveProbability)) {
-      throw new RangeError(
-        "The feature values are too large for the model to score; expected measurements in a realistic range."
-      );
-    }
-    return positiveProbability;
-  };
-  return {
-    features: artifact.features,
-    classes: artifact.classes,
-    probability,
-    predict(raw) {
-      const pPositive = probability(raw);
-      return {
-        label: pPositive >= 0.5 ? positive : negative,
-        probabilities: { [negative]: 1 - pPositive, [positive]: pPositive }
-      };
-    },
-    probabilities(x, rowCount) {
-      if (x.length < rowCount * p)
-        throw new RangeError(
-          `Got ${x.length} values for ${rowCount} rows; expected ${rowCount * p}.`
-        );
-      const out = new Float64Array(rowCount);
-      for (let i = 0; i < rowCount; i++) {
-        const row = i * p;
-        for (let j = 0; j < p; j++) scratch[j] = x[row + j];
-        transformRow(prep, scratch, scratch);
-        out[i] = model.predictProbability(scratch);
-      }
-      return out;
-    }
-  };
-}
-
-// src/evaluate/metrics.ts
-var ConfusionSchema = external_exports.strictObject({
-  tp: external_exports.number().int(),
-  fp: external_exports.number().int(),
-  tn: external_exports.number().int(),
-  fn: external_exports.number().int()
-});
-var RocPointSchema = external_exports.strictObject({
-  fpr: external_exports.number(),
-  tpr: external_exports.number(),
-  threshold: external_exports.number()
-});
-var MetricsSchema = external_exports.strictObject({
-  rows: external_exports.number().int(),
-  accuracy: external_exports.number(),
-  precision: external_exports.number(),
-  recall: external_exports.number(),
-  f1: external_exports.number(),
-  rocAuc: external_exports.number(),
-  logLoss: external_exports.number(),
-  confusion: ConfusionSchema,
-  roc: external_exports.array(RocPointSchema)
-});
-var MAX_ROC_POINTS = 101;
-var EPSILON = 1e-15;
-function computeMetrics(y, probabilities) {
-  const n = y.length;
-  const confusion = { tp: 0, fp: 0, tn: 0, fn: 0 };
-  let logLoss = 0;
-  for (let i = 0; i < n; i++) {
-    const p = probabilities[i];
-    const predicted = p >= 0.5;
-    if (y[i]) predicted ? confusion.tp++ : confusion.fn++;
-    else predicted ? confusion.fp++ : confusion.tn++;
-    const clipped = Math.min(Math.max(p, EPSILON), 1 - EPSILON);
-    logLoss -= y[i] ? Math.log(clipped) : Math.log(1 - clipped);
-  }
-  const { tp, fp, fn } = confusion;
-  const precision = tp + fp === 0 ? 0 : tp / (tp + fp);
-  const recall = tp + fn === 0 ? 0 : tp / (tp + fn);
-  const { auc, roc } = rocCurve(y, probabilities);
-  return {
-    rows: n,
-    accuracy: (confusion.tp + confusion.tn) / n,
-    precision,
-    recall,
-    f1: precision + recall === 0 ? 0 : 2 * precision * recall / (precision + recall),
-    rocAuc: auc,
-    logLoss: logLoss / n,
-    confusion,
-    roc: thin(roc, MAX_ROC_POINTS)
-  };
-}
-function rocCurve(y, scores) {
-  let positives = 0;
-  for (let i = 0; i < y.length; i++) positives += y[i];
-  const negatives = y.length - positives;
-  const pos = new Float64Array(positives);
-  const neg = new Float64Array(negatives);
-  for (let i = 0, a2 = 0, b2 = 0; i < y.length; i++) {
-    if (y[i]) pos[a2++] = scores[i];
-    else neg[b2++] = scores[i];
-  }
-  pos.sort();
-  neg.sort();
-  const roc = [{ fpr: 0, tpr: 0, threshold: Number.MAX_VALUE }];
-  let tp = 0;
-  let fp = 0;
-  let auc = 0;
-  let a = positives - 1;
-  let b = negatives - 1;
-  while (a >= 0 || b >= 0) {
-    const threshold = Math.max(
-      a >= 0 ? pos[a] : Number.NEGATIVE_INFINITY,
-      b >= 0 ? neg[b] : Number.NEGATIVE_INFINITY
-    );
-    const prevTpr = positives ? tp / positives : 0;
-    const prevFpr = negatives ? fp / negatives : 0;
-    while (a >= 0 && pos[a] === threshold) {
-      tp++;
-      a--;
-    }
-    while (b >= 0 && neg[b] === threshold) {
-      fp++;
-      b--;
-    }
-    const tpr = positives ? tp / positives : 0;
-    const fpr = negatives ? fp / negatives : 0;
-    auc += (fpr - prevFpr) * (tpr + prevTpr) / 2;
-    roc.push({ fpr, tpr, threshold });
-  }
-  return { auc: positives && negatives ? auc : Number.NaN, roc };
-}
-function thin(points, max) {
-  if (points.length <= max) return points;
-  const out = [];
-  for (let k = 0; k < max; k++)
-    out.push(points[Math.round(k * (points.length - 1) / (max - 1))]);
-  return out;
-}
-
-// src/evaluate/evaluate.ts
-function evaluateArtifact(artifact, data) {
-  assertCompatible(artifact, data);
-  const probabilities = createPredictor(artifact).probabilities(data.x, data.rowCount);
-  return { metrics: computeMetrics(data.y, probabilities), probabilities };
-}
-function assertCompatible(artifact, data) {
-  const same = artifact.features.length === data.featureNames.length && artifact.features.every((f, i) => data.featureNames[i] === f);
-  if (!same) {
-    throw new Error(
-      `The data's features do not match model '${artifact.name}': expected ${artifact.features.length} columns [${artifact.features.join(", ")}], got [${data.featureNames.join(", ")}].`
-    );
-  }
-  if (data.positiveClass !== artifact.positiveClass || !data.classes.every((c) => artifact.classes.includes(c))) {
-    throw new Error(
-      `The data's classes [${data.classes.join(", ")}] do not match the model's [${artifact.classes.join(", ")}].`
-    );
-  }
-}
-
-// src/model/artifact.ts
-import { mkdirSync, readFileSync as readFileSync2, renameSync as renameSync2, writeFileSync } from "node:fs";
-
-// src/util/json-file.ts
-import { randomBytes } from "node:crypto";
-import { closeSync as closeSync2, fsyncSync, openSync as openSync2, renameSync, rmSync, writeSync } from "node:fs";
-function writeJsonAtomic(file2, text) {
-  const temp = `${file2}.${process.pid}.${randomBytes(4).toString("hex")}.tmp`;
-  const fd = openSync2(temp, "w");
-  try {
-    writeSync(fd, text);
-    fsyncSync(fd);
-  } finally {
-    closeSync2(fd);
-  }
-  try {
-    renameSync(temp, file2);
-  } catch (error63) {
-    rmSync(temp, { force: true });
-    throw error63;
-  }
-}
-
-// src/model/artifact.ts
-var ARTIFACT_SCHEMA_VERSION = 1;
-var ARTIFACT_KIND = "oncoclear.model";
-var LineageSchema = external_exports.strictObject({
-  /** `sha256:` of the training CSV's bytes. */
-  dataSha256: external_exports.string().regex(/^sha256:[0-9a-f]{64}$/),
-  dataPath: external_exports.string(),
-  dataRows: external_exports.number().int().positive(),
-  configHash: external_exports.string(),
-  /** Git commit the training ran on, when known. */
-  commit: external_exports.string().nullable(),
-  createdAt: external_exports.string().datetime(),
-  packageVersion: external_exports.string(),
-  split: external_exports.strictObject({
-    testFraction: external_exports.number(),
-    seed: external_exports.number().int(),
-    stratified: external_exports.boolean(),
-    trainRows: external_exports.number().int(),
-    testRows: external_exports.number().int(),
-    /** Hash of the test row indices, so a re-split can prove it chose the same rows. */
-    testRowsHash: external_exports.string()
-  })
-});
-var ArtifactSchema = external_exports.strictObject({
-  kind: external_exports.literal(ARTIFACT_KIND),
-  schemaVersion: external_exports.literal(ARTIFACT_SCHEMA_VERSION),
-  name: external_exports.string().min(1),
-  features: external_exports.array(external_exports.string()).min(1),
-  target: external_exports.string(),
-  /** `[negative, positive]`. */
-  classes: external_exports.tuple([external_exports.string(), external_exports.string()]),
-  positiveClass: external_exports.string(),
-  preprocessing: PreprocessingSchema,
-  model: LogisticModelSchema,
-  metrics: external_exports.strictObject({ train: MetricsSchema, test: MetricsSchema }),
-  lineage: LineageSchema
-});
-function parseArtifact(json2, source = "artifact") {
-  const head = json2;
-  if (!head || typeof head !== "object" || head.kind !== ARTIFACT_KIND) {
-    throw new TypeError(
-      `${source} is not an OncoClear model: kind is ${JSON.stringify(head?.kind)}; expected "${ARTIFACT_KIND}".`
-    );
-  }
-  if (head.schemaVersion !== ARTIFACT_SCHEMA_VERSION) {
-    throw new TypeError(
-      `${source} has schemaVersion ${JSON.stringify(head.schemaVersion)}; this build reads ${ARTIFACT_SCHEMA_VERSION}. Retrain it or use a matching oncoclear.`
-    );
-  }
-  const result = ArtifactSchema.safeParse(json2);
-  if (!result.success) throw new TypeError(`${source}: ${describeIssue(result.error, json2)}.`);
-  const a = result.data;
-  const p = a.features.length;
-  for (const [field, length] of [
-    ["model.coefficients", a.model.coefficients.length],
-    ["preprocessing.fill", a.preprocessing.fill.length],
-    ["preprocessing.mean", a.preprocessing.mean.length],
-    ["preprocessing.scale", a.preprocessing.scale.length]
-  ]) {
-    if (length !== p)
-      throw new TypeError(
-        `${source}: ${field} has ${length} values; expected ${p}, one per feature.`
-      );
-  }
-  if (!a.classes.includes(a.positiveClass) || a.classes[1] !== a.positiveClass) {
-    throw new TypeError(`${source}: positiveClass '${a.positiveClass}' must be classes[1].`);
-  }
-  return a;
-}
-function loadArtifact(file2, expectedSha256, options = {}) {
-  let bytes;
-  try {
-    bytes = readFileSync2(file2);
-  } catch {
-    throw new Error(
-      `Model file '${file2}' not found; expected a JSON artifact written by 'oncoclear train'.`
-    );
-  }
-  const actual = sha256(bytes);
-  let expected = expectedSha256;
-  if (!expected) {
-    try {
-      const line = readFileSync2(`${file2}.sha256`, "utf8").trim().split(/\s+/)[0] ?? "";
-      expected = line.startsWith("sha256:") ? line : `sha256:${line}`;
-    } catch {
-      expected = void 0;
-    }
-  }
-  if (!expected && options.requireChecksum) {
-    throw new Error(
-      `No checksum for '${file2}': expected a '${file2}.sha256' sidecar (written by 'oncoclear train') or a registry entry; refusing to serve an unverified model.`
-    );
-  }
-  if (expected && expected !== actual) {
-    throw new Error(
-      `Checksum mismatch for '${file2}': recorded ${expected}, file has ${actual}. The artifact was changed after it was registered; refusing to load it.`
-    );
-  }
-  let json2;
-  try {
-    json2 = JSON.parse(bytes.toString("utf8"));
-  } catch (error63) {
-    throw new TypeError(`Model file '${file2}' is not valid JSON: ${error63.message}.`);
-  }
-  return { artifact: parseArtifact(json2, file2), sha256: actual };
-}
-
-// src/registry/operations.ts
-function entryOf(registry2, model) {
-  const entry = registry2.models[model];
-  if (!entry) {
-    const known = Object.keys(registry2.models);
-    throw new Error(
-      `No model '${model}' in the registry; ${known.length ? `it has ${known.map((k) => `'${k}'`).join(", ")}` : "it is empty"}.`
-    );
-  }
-  return entry;
-}
-function versionOf(entry, model, version2) {
-  const found = entry.versions.find((v) => v.version === version2);
-  if (!found) {
-    throw new Error(
-      `Model '${model}' has no version ${version2}; it has ${entry.versions.map((v) => `v${v.version}`).join(", ") || "no versions"}.`
-    );
-  }
-  return found;
-}
-function productionVersion(registry2, model) {
-  return registry2.models[model]?.versions.find((v) => v.stage === "production") ?? null;
-}
-function loadRegisteredArtifact(store, model, version2) {
-  const entry = versionOf(entryOf(store.read(), model), model, version2);
-  return { version: entry, ...loadArtifact(store.resolve(entry.artifact), entry.sha256) };
-}
-
-// src/registry/mcnemar.ts
-function mcnemarTest(b, c) {
-  const n = b + c;
-  if (n === 0) return { statistic: 0, pValue: 1, exact: true };
-  if (n < 50) {
-    const k = Math.min(b, c);
-    let tail = 0;
-    for (let i = 0; i <= k; i++) tail += Math.exp(logChoose(n, i) - n * Math.LN2);
-    return { statistic: k, pValue: Math.min(1, 2 * tail), exact: true };
-  }
-  const statistic = (Math.abs(b - c) - 1) ** 2 / n;
-  return { statistic, pValue: erfc(Math.sqrt(statistic / 2)), exact: false };
-}
-function logChoose(n, k) {
-  let s = 0;
-  for (let i = 1; i <= k; i++) s += Math.log(n - k + i) - Math.log(i);
-  return s;
-}
-function erfc(x) {
-  const z2 = Math.abs(x);
-  const t = 1 / (1 + 0.5 * z2);
-  const r = t * Math.exp(
-    -z2 * z2 - 1.26551223 + t * (1.00002368 + t * (0.37409196 + t * (0.09678418 + t * (-0.18628806 + t * (0.27886807 + t * (-1.13520398 + t * (1.48851587 + t * (-0.82215223 + t * 0.17087277))))))))
-  );
-  return x >= 0 ? r : 2 - r;
-}
-
-// src/registry/policy.ts
-var CheckSchema = external_exports.strictObject({
-  name: external_exports.string(),
-  passed: external_exports.boolean(),
-  detail: external_exports.string()
-});
-var DecisionSchema = external_exports.strictObject({
-  promote: external_exports.boolean(),
-  metric: external_exports.string(),
-  candidate: external_exports.strictObject({ version: external_exports.number().int().nullable(), value: external_exports.number() }),
-  production: external_exports.strictObject({ version: external_exports.number().int(), value: external_exports.number() }).nullable(),
-  delta: external_exports.number().nullable(),
-  minimum: external_exports.number(),
-  minImprovement: external_exports.number(),
-  /** Both models were scored on these rows: the candidate's own held-out test part. */
-  evaluatedOn: external_exports.strictObject({
-    rows: external_exports.number().int(),
-    testRowsHash: external_exports.string(),
-    dataSha256: external_exports.string()
-  }),
-  mcnemar: external_exports.strictObject({
-    b: external_exports.number().int(),
-    c: external_exports.number().int(),
-    pValue: external_exports.number(),
-    alpha: external_exports.number(),
-    significant: external_exports.boolean()
-  }).nullable(),
-  checks: external_exports.array(CheckSchema),
-  summary: external_exports.string()
-});
-var fmt = (x) => x.toFixed(4);
-function promotionDecision(input2) {
-  const { policy, candidate, production } = input2;
-  const metric = policy.metric;
-  const checks = [];
-  checks.push({
-    name: "minimum",
-    passed: candidate.value >= policy.minimum,
-    detail: `candidate ${metric} ${fmt(candidate.value)} ${candidate.value >= policy.minimum ? "\u2265" : "<"} minimum ${fmt(policy.minimum)}`
-  });
-  let delta = null;
-  let mcnemar = null;
-  if (production) {
-    delta = candidate.value - production.value;
-    const d = Math.round(delta * 1e12) / 1e12;
-    const beats = d > 0 && d >= policy.minImprovement;
-    checks.push({
-      name: "beats-production",
-      passed: beats,
-      detail: d === 0 ? `tie with production v${production.version} (${fmt(production.value)}); a tie does not promote` : `${metric} ${fmt(candidate.value)} vs production v${production.version} ${fmt(production.value)} on the same ${input2.evaluatedOn.rows} rows: \u0394 ${d >= 0 ? "+" : ""}${fmt(d)}${policy.minImprovement > 0 ? `, needs \u2265 +${fmt(policy.minImprovement)}` : ""}`
-    });
-    if (policy.mcnemar.enabled) {
-      let b = 0;
-      let c = 0;
-      for (let i = 0; i < candidate.correct.length; i++) {
-        if (candidate.correct[i] && !production.correct[i]) b++;
-        else if (!candidate.correct[i] && production.correct[i]) c++;
-      }
-      const test = mcnemarTest(b, c);
-      const significant = test.pValue < policy.mcnemar.alpha && b > c;
-      mcnemar = { b, c, pValue: test.pValue, alpha: policy.mcnemar.alpha, significant };
-      checks.push({
-        name: "mcnemar",
-        passed: significant,
-        detail: `McNemar: candidate alone right on ${b} rows, production alone on ${c}; p = ${test.pValue.toPrecision(3)} ${significant ? "<" : "\u2265"} \u03B1 ${policy.mcnemar.alpha}`
-      });
-    }
-  } else {
-    checks.push({
-      name: "beats-production",
-      passed: true,
-      detail: "no production version yet; the first passing model is promoted"
-    });
-  }
-  const promote = checks.every((c) => c.passed);
-  const failed = checks.filter((c) => !c.passed).map((c) => c.detail);
-  const summary2 = promote ? `Promote${candidate.version ? ` v${candidate.version}` : ""}: ${checks.map((c) => c.detail).join("; ")}.` : `Keep ${production ? `production v${production.version}` : "no production"}: ${failed.join("; ")}.`;
-  return {
-    promote,
-    metric,
-    candidate: { version: candidate.version, value: candidate.value },
-    production: production ? { version: production.version, value: production.value } : null,
-    delta,
-    minimum: policy.minimum,
-    minImprovement: policy.minImprovement,
-    evaluatedOn: input2.evaluatedOn,
-    mcnemar,
-    checks,
-    summary: summary2
-  };
-}
-
-// src/pipeline/compare.ts
-function correctness(y, probabilities) {
-  const out = new Uint8Array(y.length);
-  for (let i = 0; i < y.length; i++) out[i] = (probabilities[i] >= 0.5 ? 1 : 0) === y[i] ? 1 : 0;
-  return out;
-}
-function compareWithProduction(candidate, candidateVersion, test, production, policy) {
-  const metric = policy.metric;
-  const c = evaluateArtifact(candidate, test);
-  let prod = null;
-  if (production) {
-    assertCompatible(production.artifact, test);
-    const p = evaluateArtifact(production.artifact, test);
-    prod = {
-      version: production.version,
-      metrics: p.metrics,
-      correct: correctness(test.y, p.probabilities)
-    };
-  }
-  const decision = promotionDecision({
-    policy,
-    candidate: {
-      version: candidateVersion,
-      value: c.metrics[metric],
-      correct: correctness(test.y, c.probabilities)
-    },
-    production: prod ? { version: prod.version, value: prod.metrics[metric], correct: prod.correct } : null,
-    evaluatedOn: {
-      rows: test.rowCount,
-      testRowsHash: candidate.lineage.split.testRowsHash,
-      dataSha256: candidate.lineage.dataSha256
-    }
-  });
-  return {
-    candidate: c.metrics,
-    production: prod ? { version: prod.version, metrics: prod.metrics } : null,
-    decision
-  };
-}
-
-// src/pipeline/rescore.ts
-function rescoreCandidate(config2, candidate, production, dataPath = candidate.artifact.lineage.dataPath) {
-  const { lineage } = candidate.artifact;
-  let bytes;
-  try {
-    bytes = readFileSync3(dataPath);
-  } catch {
-    throw new Error(
-      `Cannot re-score v${candidate.version}: its training data '${dataPath}' is not in this checkout.`
-    );
-  }
-  if (sha256(bytes) !== lineage.dataSha256) {
-    throw new Error(
-      `Cannot re-score v${candidate.version}: '${dataPath}' changed since it was trained (was ${lineage.dataSha256.slice(0, 19)}\u2026, now ${sha256(bytes).slice(0, 19)}\u2026). Retrain to get a fresh candidate.`
-    );
-  }
-  const data = loadDataset(dataPath, {
-    target: candidate.artifact.target,
-    positiveClass: candidate.artifact.positiveClass,
-    features: candidate.artifact.features
-  });
-  const split = splitRows(data.y, lineage.split);
-  if (rowsHash(split.test) !== lineage.split.testRowsHash) {
-    throw new Error(
-      `Cannot re-score v${candidate.version}: its test rows could not be rebuilt from the recorded split (hash mismatch).`
-    );
-  }
-  return compareWithProduction(
-    candidate.artifact,
-    candidate.version,
-    selectRows(data, split.test),
-    production,
-    config2.promotion
-  );
-}
-
-// src/registry/schema.ts
-import { readFileSync as readFileSync4 } from "node:fs";
-var REGISTRY_SCHEMA_VERSION = 1;
-var STAGES = ["staging", "production", "archived"];
-var Sha256 = external_exports.string().regex(/^sha256:[0-9a-f]{64}$/, 'a "sha256:<64 hex>" checksum');
-var ScalarMetricsSchema = MetricsSchema.pick({
-  rows: true,
-  accuracy: true,
-  precision: true,
-  recall: true,
-  f1: true,
-  rocAuc: true,
-  logLoss: true
-});
-var VersionSchema = external_exports.strictObject({
-  version: external_exports.number().int().positive(),
-  stage: external_exports.enum(STAGES),
-  createdAt: external_exports.string().datetime(),
-  /** Artifact path relative to the registry directory. */
-  artifact: external_exports.string().min(1),
-  sha256: Sha256,
-  metrics: external_exports.strictObject({ train: ScalarMetricsSchema, test: ScalarMetricsSchema }),
-  lineage: external_exports.strictObject({
-    commit: external_exports.string().nullable(),
-    runUrl: external_exports.string().nullable(),
-    dataSha256: Sha256,
-    configHash: external_exports.string(),
-    testRowsHash: external_exports.string()
-  })
-});
-var EVENT_TYPES = [
-  "registered",
-  "promoted",
-  "archived",
-  "rolled_back",
-  "released"
-];
-var EventSchema = external_exports.strictObject({
-  at: external_exports.string().datetime(),
-  type: external_exports.enum(EVENT_TYPES),
-  version: external_exports.number().int().positive(),
-  /** Who did it: a GitHub login, a bot, or the local user. */
-  actor: external_exports.string().min(1),
-  reason: external_exports.string(),
-  /** The PR, run or release this event came from, when there is one. */
-  link: external_exports.string().nullable(),
-  /** For promotions and rollbacks: the version that left production. */
-  from: external_exports.number().int().positive().nullable().optional(),
-  /** For releases: the pushed image. */
-  image: external_exports.strictObject({ digest: external_exports.string(), tags: external_exports.array(external_exports.string()) }).optional()
-});
-var ModelEntrySchema = external_exports.strictObject({
-  versions: external_exports.array(VersionSchema),
-  history: external_exports.array(EventSchema)
-});
-var RegistrySchema = external_exports.strictObject({
-  schemaVersion: external_exports.literal(REGISTRY_SCHEMA_VERSION),
-  models: external_exports.record(external_exports.string(), ModelEntrySchema)
-});
-var REGISTRY_FILE = "registry.json";
-function emptyRegistry() {
-  return { schemaVersion: REGISTRY_SCHEMA_VERSION, models: {} };
-}
-function parseRegistry(json2, source) {
-  const head = json2;
-  if (head && typeof head === "object" && head.schemaVersion !== REGISTRY_SCHEMA_VERSION) {
-    throw new TypeError(
-      `Registry ${source}: schemaVersion is ${JSON.stringify(head.schemaVersion)}; expected ${REGISTRY_SCHEMA_VERSION}.`
-    );
-  }
-  const result = RegistrySchema.safeParse(json2);
-  if (!result.success)
-    throw new TypeError(`Registry ${source}: ${describeIssue(result.error, json2)}.`);
-  for (const [name, entry] of Object.entries(result.data.models)) {
-    const seen = /* @__PURE__ */ new Set();
-    for (const v of entry.versions) {
-      if (seen.has(v.version)) {
-        throw new TypeError(
-          `Registry ${source}: models.${name} has version ${v.version} twice; expected unique versions.`
-        );
-      }
-      seen.add(v.version);
-    }
-    const production = entry.versions.filter((v) => v.stage === "production");
-    if (production.length > 1) {
-      throw new TypeError(
-        `Registry ${source}: models.${name} has ${production.length} production versions (${production.map((v) => v.version).join(", ")}); expected at most one.`
-      );
-    }
-  }
-  return result.data;
-}
-function serializeRegistry(registry2) {
-  return `${JSON.stringify(RegistrySchema.parse(registry2), null, 2)}
-`;
-}
-function readRegistryFile(file2) {
-  let text;
-  try {
-    text = readFileSync4(file2, "utf8");
-  } catch (error63) {
-    if (error63.code === "ENOENT") return emptyRegistry();
-    throw error63;
-  }
-  let json2;
-  try {
-    json2 = JSON.parse(text);
-  } catch (error63) {
-    throw new SyntaxError(
-      `Registry ${file2} is not valid JSON (${error63.message}); fix or restore it from git.`
-    );
-  }
-  return parseRegistry(json2, file2);
-}
-
-// src/github/promotion-pr.ts
-var PROMOTION_LABEL = "model-promotion";
-
-// src/github/registry-change.ts
-var STAGE_EVENTS = /* @__PURE__ */ new Set(["promoted", "archived", "rolled_back"]);
-function classifyRegistryChange(before, after) {
-  const names = /* @__PURE__ */ new Set([...Object.keys(before.models), ...Object.keys(after.models)]);
-  const changed = [...names].filter(
-    (n) => JSON.stringify(before.models[n]) !== JSON.stringify(after.models[n])
-  );
-  if (changed.length !== 1) {
-    return {
-      kind: "invalid",
-      reason: changed.length === 0 ? "the registry is unchanged" : `it changes ${changed.length} models (${changed.join(", ")}); expected one`
-    };
-  }
-  const model = changed[0];
-  const a = before.models[model];
-  const b = after.models[model];
-  if (!a || !b) return { kind: "invalid", reason: `it adds or removes model '${model}'` };
-  if (a.versions.length !== b.versions.length)
-    return { kind: "invalid", reason: "it adds or removes versions" };
-  for (let i = 0; i < a.versions.length; i++) {
-    const { stage: _s1, ...va } = a.versions[i];
-    const { stage: _s2, ...vb } = b.versions[i];
-    if (JSON.stringify(va) !== JSON.stringify(vb)) {
-      return { kind: "invalid", reason: `it edits v${a.versions[i].version} beyond its stage` };
-    }
-  }
-  const prefix = b.history.slice(0, a.history.length);
-  if (JSON.stringify(prefix) !== JSON.stringify(a.history))
-    return { kind: "invalid", reason: "it rewrites existing history; history is append-only" };
-  const added = b.history.slice(a.history.length);
-  if (added.length === 0 || added.some((e) => !STAGE_EVENTS.has(e.type))) {
-    return {
-      kind: "invalid",
-      reason: `its new history events are [${added.map((e) => e.type).join(", ")}]; expected only promoted/archived/rolled_back`
-    };
-  }
-  const move = added.find((e) => e.type === "promoted" || e.type === "rolled_back");
-  if (!move) return { kind: "invalid", reason: "it records no promotion or rollback" };
-  const newProd = b.versions.filter((v) => v.stage === "production").map((v) => v.version);
-  if (newProd.length !== 1 || newProd[0] !== move.version) {
-    return {
-      kind: "invalid",
-      reason: `its stages do not match its history: production is [${newProd.join(", ")}], history says v${move.version}`
-    };
-  }
-  return {
-    kind: move.type === "promoted" ? "promotion" : "rollback",
-    model,
-    version: move.version,
-    from: move.from ?? null
-  };
-}
-
-// src/github/review.ts
-var ReviewEventSchema = external_exports.object({
-  action: external_exports.string(),
-  review: external_exports.object({
-    state: external_exports.string(),
-    commit_id: external_exports.string(),
-    user: external_exports.object({ login: external_exports.string() }).nullable(),
-    html_url: external_exports.string().optional()
-  }),
-  pull_request: external_exports.object({
-    number: external_exports.number().int(),
-    head: external_exports.object({
-      ref: external_exports.string(),
-      sha: external_exports.string(),
-      repo: external_exports.object({ full_name: external_exports.string() }).nullable()
-    }),
-    base: external_exports.object({ ref: external_exports.string(), repo: external_exports.object({ full_name: external_exports.string() }) }),
-    labels: external_exports.array(external_exports.object({ name: external_exports.string() }))
-  })
-});
-var WRITERS = /* @__PURE__ */ new Set(["admin", "maintain", "write"]);
-async function reviewPromotion(deps, payload) {
-  const parsed = ReviewEventSchema.safeParse(payload);
-  if (!parsed.success) {
-    return { status: "ignored", reason: "the event is not a pull_request_review payload" };
-  }
-  const event = parsed.data;
-  const { gh, owner, repo } = deps;
-  const number4 = event.pull_request.number;
-  const log = deps.log ?? (() => {
-  });
-  const sleep = deps.sleep ?? ((ms) => new Promise((r) => setTimeout(r, ms)));
-  if (event.action !== "submitted" || event.review.state.toLowerCase() !== "approved") {
-    return {
-      status: "ignored",
-      reason: `review is '${event.review.state}' (${event.action}); only an approval merges a promotion PR`
-    };
-  }
-  const refuse = async (reasons2, close = false) => {
-    const body = [
-      "### \u26D4 Promotion not merged",
-      "",
-      ...reasons2.map((r) => `- ${r}`),
-      "",
-      close ? "This PR is closed; the next training run will open a fresh one if a candidate qualifies." : "Nothing was merged or released. Fix the above and approve again.",
-      deps.runUrl ? `
-_Checked by [this run](${deps.runUrl})._` : ""
-    ].join("\n");
-    await gh.rest.issues.createComment({ owner, repo, issue_number: number4, body });
-    if (close) await gh.rest.pulls.update({ owner, repo, pull_number: number4, state: "closed" });
-    return { status: "refused", reasons: reasons2, closed: close };
-  };
-  const reasons = [];
-  const labels = event.pull_request.labels.map((l) => l.name);
-  if (!labels.includes(PROMOTION_LABEL))
-    reasons.push(`the PR lacks the \`${PROMOTION_LABEL}\` label`);
-  if (!event.pull_request.head.ref.startsWith("promote/"))
-    reasons.push(`its head branch \`${event.pull_request.head.ref}\` is not a \`promote/\` branch`);
-  const headRepo = event.pull_request.head.repo?.full_name ?? "(deleted fork)";
-  if (headRepo !== `${owner}/${repo}`)
-    reasons.push(
-      `its head is in \`${headRepo}\`, not in \`${owner}/${repo}\`; promotions from forks are never merged`
-    );
-  if (reasons.length) return refuse(reasons);
-  const reviewer = event.review.user?.login ?? "(unknown)";
-  const permission = await reviewerPermission(gh, owner, repo, reviewer);
-  if (!WRITERS.has(permission)) {
-    return refuse([
-      `@${reviewer} has \`${permission}\` permission; approving a promotion needs write, maintain or admin`
-    ]);
-  }
-  let pr = (await gh.rest.pulls.get({ owner, repo, pull_number: number4 })).data;
-  for (let i = 0; pr.mergeable === null && i < 5; i++) {
-    await sleep(1e3 * (i + 1));
-    pr = (await gh.rest.pulls.get({ owner, repo, pull_number: number4 })).data;
-  }
-  if (pr.state !== "open") return refuse([`the PR is ${pr.merged ? "already merged" : pr.state}`]);
-  if (pr.head.sha !== event.review.commit_id) {
-    return refuse([
-      `the approval is for \`${event.review.commit_id.slice(0, 7)}\` but the PR head is now \`${pr.head.sha.slice(0, 7)}\`; review the new commits and approve again`
-    ]);
-  }
-  if (pr.mergeable !== true) {
-    return refuse([
-      `GitHub reports the PR as not mergeable (${pr.mergeable_state ?? "unknown"}); it is stale. Close it and let the next training run open a fresh one`
-    ]);
-  }
-  const files = await gh.paginate(gh.rest.pulls.listFiles, {
-    owner,
-    repo,
-    pull_number: number4,
-    per_page: 100
-  });
-  const others = files.map((f) => f.filename).filter((f) => f !== deps.registryFile);
-  if (others.length || files.length === 0) {
-    return refuse([
-      `a promotion PR may change only \`${deps.registryFile}\`; this one also changes ${others.map((f) => `\`${f}\``).join(", ") || "nothing"}`
-    ]);
-  }
-  await deps.git.fetch("origin", pr.head.sha);
-  await deps.git.fetch("origin", pr.base.ref);
-  const mergeBase = (await deps.git.run(["merge-base", pr.head.sha, "FETCH_HEAD"])).trim();
-  const before = await readRegistryAt(deps.git, mergeBase, deps.registryFile);
-  const after = await readRegistryAt(deps.git, pr.head.sha, deps.registryFile);
-  const change = classifyRegistryChange(before, after);
-  if (change.kind === "invalid")
-    return refuse([`the registry change is not a single stage move: ${change.reason}`]);
-  const current = productionVersion(deps.store.read(), change.model);
-  if (change.kind === "promotion") {
-    const candidate = loadRegisteredArtifact(deps.store, change.model, change.version);
-    const production = current && current.version !== change.version ? {
-      version: current.version,
-      artifact: loadRegisteredArtifact(deps.store, change.model, current.version).artifact
-    } : null;
-    let comparison;
-    try {
-      comparison = rescoreCandidate(
-        deps.config,
-        { version: change.version, artifact: candidate.artifact },
-        production
-      );
-    } catch (error63) {
-      return refuse([error63.message], true);
-    }
-    log(comparison.decision.summary);
-    if (!comparison.decision.promote) {
-      const moved = current?.version !== change.from ? ` Production is now v${current?.version ?? "none"} (the PR expected v${change.from ?? "none"}).` : "";
-      return refuse(
-        [
-          `v${change.version} no longer passes the promotion policy.${moved}`,
-          decisionMarkdown(comparison.decision).replace(/\n/g, "\n  ")
-        ],
-        true
-      );
-    }
-  }
-  if ((current?.version ?? null) !== change.from) {
-    return refuse(
-      [
-        `production is v${current?.version ?? "none"} but this PR was made against v${change.from ?? "none"}; it is stale. The next training run will open an up-to-date PR`
-      ],
-      true
-    );
-  }
-  const title = change.kind === "promotion" ? `Promote ${change.model} v${change.version} to production (#${number4})` : `Roll back ${change.model} to v${change.version} (#${number4})`;
-  const merged = await gh.rest.pulls.merge({
-    owner,
-    repo,
-    pull_number: number4,
-    merge_method: "squash",
-    sha: pr.head.sha,
-    commit_title: title,
-    commit_message: `Approved by @${reviewer}.`
-  });
-  await gh.rest.issues.createComment({
-    owner,
-    repo,
-    issue_number: number4,
-    body: `\u2705 Merged as \`${merged.data.sha.slice(0, 7)}\` after the checks passed (reviewer @${reviewer} has ${permission} permission, registry-only diff, policy re-checked against production v${current?.version ?? "none"}). The release of \`${change.model}-v${change.version}\` starts now${deps.runUrl ? `: ${deps.runUrl}` : ""}.`
-  });
-  return {
-    status: "merged",
-    model: change.model,
-    version: change.version,
-    kind: change.kind,
-    mergeSha: merged.data.sha
-  };
-}
-async function reviewerPermission(gh, owner, repo, username) {
-  try {
-    const { data } = await gh.rest.repos.getCollaboratorPermissionLevel({ owner, repo, username });
-    const role = data.role_name;
-    return role && WRITERS.has(role) ? role : data.permission;
-  } catch (error63) {
-    if (error63.status === 404) return "none";
-    throw error63;
-  }
-}
-async function readRegistryAt(git, ref, file2) {
-  const text = await git.show(ref, file2);
-  if (text === null) throw new Error(`${file2} does not exist at ${ref.slice(0, 7)}.`);
-  return parseRegistry(JSON.parse(text), `${file2}@${ref.slice(0, 7)}`);
-}
-
-// src/registry/store.ts
-import { closeSync as closeSync3, mkdirSync as mkdirSync2, openSync as openSync3, readFileSync as readFileSync5, rmSync as rmSync2, statSync, writeSync as writeSync2 } from "node:fs";
-import { join } from "node:path";
-var LOCK_TIMEOUT_MS = 3e4;
-var STALE_LOCK_MS = 6e4;
-function createRegistryStore(dir) {
-  const file2 = join(dir, REGISTRY_FILE);
-  return {
-    dir,
-    read: () => readRegistryFile(file2),
-    resolve: (relative) => join(dir, relative),
-    async update(change) {
-      mkdirSync2(dir, { recursive: true });
-      const release = await acquireLock(`${file2}.lock`);
-      try {
-        const { registry: registry2, result } = change(readRegistryFile(file2));
-        writeJsonAtomic(file2, serializeRegistry(registry2));
-        return result;
-      } finally {
-        release();
-      }
-    }
-  };
-}
-async function acquireLock(lockFile) {
-  const started = Date.now();
-  let wait = 5;
-  for (; ; ) {
-    try {
-      const fd = openSync3(lockFile, "wx");
-      writeSync2(fd, `${process.pid}
-`);
-      closeSync3(fd);
-      return () => rmSync2(lockFile, { force: true });
-    } catch (error63) {
-      if (error63.code !== "EEXIST") throw error63;
-    }
-    try {
-      if (Date.now() - statSync(lockFile).mtimeMs > STALE_LOCK_MS) {
-        rmSync2(lockFile, { force: true });
-        continue;
-      }
-    } catch {
-      continue;
-    }
-    if (Date.now() - started > LOCK_TIMEOUT_MS) {
-      const owner = safeRead(lockFile);
-      throw new Error(
-        `Registry is locked by ${lockFile} (pid ${owner}) for over ${LOCK_TIMEOUT_MS / 1e3} s; if no oncoclear process is running, delete that file.`
-      );
-    }
-    await new Promise((resolve) => setTimeout(resolve, wait + Math.random() * wait));
-    wait = Math.min(wait * 2, 200);
-  }
-}
-function safeRead(file2) {
-  try {
-    return readFileSync5(file2, "utf8").trim();
-  } catch {
-    return "?";
-  }
+// actions/shared/github-client.ts
+function actionGitHubClient(token, context) {
+  return createGitHubClient({ token, baseUrl: context.apiUrl, warn: (m) => warning(m) });
 }
 
 // actions/shared/github-context.ts
@@ -52239,11 +52244,7 @@ async function run() {
   const registryDir = inputs.registry ?? config2.registry.path;
   const outcome = await reviewPromotion(
     {
-      gh: createGitHubClient({
-        token: inputs.token,
-        baseUrl: context.apiUrl,
-        warn: (m) => warning(m)
-      }),
+      gh: actionGitHubClient(inputs.token, context),
       git: createGit(context.workspace, { token: inputs.token }),
       owner,
       repo,

@@ -2,10 +2,10 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as core from '@actions/core';
 import { loadConfig } from '../../../src/config/config.js';
-import { createGitHubClient } from '../../../src/github/client.js';
 import { createGit } from '../../../src/github/git.js';
 import { reviewPromotion } from '../../../src/github/review.js';
 import { createRegistryStore } from '../../../src/registry/store.js';
+import { actionGitHubClient } from '../../shared/github-client.js';
 import { readRunnerContext, requireRepository } from '../../shared/github-context.js';
 import { getInputs } from './inputs.js';
 
@@ -22,11 +22,7 @@ export async function run(): Promise<void> {
   const registryDir = inputs.registry ?? config.registry.path;
   const outcome = await reviewPromotion(
     {
-      gh: createGitHubClient({
-        token: inputs.token,
-        baseUrl: context.apiUrl,
-        warn: (m) => core.warning(m),
-      }),
+      gh: actionGitHubClient(inputs.token, context),
       git: createGit(context.workspace, { token: inputs.token }),
       owner,
       repo,
