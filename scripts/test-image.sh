@@ -118,7 +118,7 @@ echo "BASE_IMAGE=$base" >&2
 step "model"
 registry_dir="registry"
 if [ "$fresh_model" = 0 ] &&
-  info="$(node scripts/image/resolve-model.mjs --registry registry --print 2>/dev/null)"; then
+  info="$(node bin/oncoclear.js registry export-model --registry registry --print 2>/dev/null)"; then
   echo "committed registry: $info" >&2
 else
   # A throwaway registry with a fresh model, inside the build context (.dockerignore lets
@@ -139,7 +139,7 @@ else
     die "could not train and register a model for the image"
   }
   rm -rf "$work"
-  info="$(node scripts/image/resolve-model.mjs --registry "$registry_dir" --print)"
+  info="$(node bin/oncoclear.js registry export-model --registry "$registry_dir" --print)"
   echo "temporary registry: $info" >&2
 fi
 model_name="$(node -p "JSON.parse(process.argv[1]).name" "$info")"

@@ -1,10 +1,11 @@
-import { readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { dirname } from 'node:path';
 import { type Artifact, loadArtifact } from '../src/model/artifact.js';
 import { createPredictor, type Predictor } from '../src/model/predictor.js';
+import { MARKER_FILE, readRegistryDir, registryPaths } from '../src/registry/layout.js';
 import { loadRegisteredArtifact, productionVersion } from '../src/registry/operations.js';
-import { type RegistryEvent, readRegistryFile } from '../src/registry/schema.js';
+import type { RegistryEvent } from '../src/registry/schema.js';
 import { createRegistryStore } from '../src/registry/store.js';
+import { readModelInfo } from '../src/release/model-info.js';
 
 /** Where the served model came from in the registry, for /model and the audit trail. */
 export interface RegistryInfo {
@@ -82,19 +83,14 @@ export function fileSource(file: string, now: () => number = Date.now): ModelSou
  * image build (scripts/image/resolve-model.mjs). Trusted only when its checksum is this file's.
  */
 function bakedRegistryInfo(file: string, sha256: string): RegistryInfo | null {
-  let info: { version?: unknown; stage?: unknown; sha256?: unknown };
+  let info: ReturnType<typeof readModelInfo>;
   try {
-    info = JSON.parse(readFileSync(join(dirname(file), 'model-info.json'), 'utf8'));
+    info = readModelInfo(file);
   } catch {
-    return null;
+    return null; // an invalid model-info.json claims nothing
   }
-  if (info.sha256 !== sha256 || typeof info.version !== 'number') return null;
-  return {
-    version: info.version,
-    stage: String(info.stage ?? 'production'),
-    event: null,
-    registeredAt: null,
-  };
+  if (!info || info.sha256 !== sha256 || info.version === null) return null;
+  return { version: info.version, stage: info.stage, event: null, registeredAt: null };
 }
 
 /**
@@ -104,7 +100,7 @@ function bakedRegistryInfo(file: string, sha256: string): RegistryInfo | null {
 function registryInfoAround(file: string, sha256: string): RegistryInfo | null {
   const dir = dirname(dirname(dirname(file)));
   try {
-    const registry = readRegistryFile(join(dir, 'registry.json'));
+    const registry = readRegistryDir(dir);
     for (const entry of Object.values(registry.models)) {
       const version = entry.versions.find((v) => v.sha256 === sha256);
       if (!version) continue;
@@ -129,8 +125,8 @@ function registryInfoAround(file: string, sha256: string): RegistryInfo | null {
 
 /**
  * The production version of a registry's model. Without a name the registry must hold exactly one
- * model, so a typo cannot silently serve the wrong one. Reloads follow `registry.json`, so a
- * promotion or rollback is picked up without a restart.
+ * model, so a typo cannot silently serve the wrong one. Reloads follow the model's
+ * `production.json`, so a promotion or rollback is picked up without a restart.
  */
 export function registrySource(
   dir: string,
@@ -138,9 +134,19 @@ export function registrySource(
   now: () => number = Date.now,
 ): ModelSource {
   const store = createRegistryStore(dir);
+  // Without a name, the registry's only model; failing that the marker, and load() explains.
+  let watched = modelName;
+  if (!watched) {
+    try {
+      const names = Object.keys(store.read().models);
+      if (names.length === 1) watched = names[0];
+    } catch {
+      // load() reports the registry's problem
+    }
+  }
   return {
     description: `registry ${dir}${modelName ? ` model ${modelName}` : ''}`,
-    watchFile: store.resolve('registry.json'),
+    watchFile: store.resolve(watched ? registryPaths.production(watched) : MARKER_FILE),
     load() {
       const registry = store.read();
       const names = Object.keys(registry.models);

@@ -53,6 +53,8 @@ export const ConfigSchema = z.strictObject({
       metric: z.enum(POLICY_METRICS).default('accuracy'),
       minimum: z.number().min(0).max(1).default(0.8),
       minImprovement: z.number().min(0).default(0),
+      /** Fewer held-out rows than this cannot promote: a tiny split can flatter any candidate. */
+      minTestRows: z.number().int().min(1).default(50),
       mcnemar: z
         .strictObject({
           enabled: z.boolean().default(false),

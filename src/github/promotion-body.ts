@@ -46,9 +46,50 @@ export function promotionBody(input: PromotionBodyInput): string {
     '',
     '### What approving does',
     '',
-    `Approving this PR (as a user with write access) re-checks the policy against the current production model, squash-merges it, and starts the release: the serving image \`${model}-v${version.version}\` is built with this model baked in and pushed to GHCR as \`production\`. This PR changes only \`registry/registry.json\`: the stage of v${version.version} and the history.`,
+    `Approving this PR (as a user with write access) re-checks the policy against the current production model, squash-merges it, and starts the release: the serving image \`${model}-v${version.version}\` is built with this model baked in and pushed to GHCR as \`production\`. This PR changes only the registry's \`${model}/production.json\` and adds its history events; registrations and releases landing on main meanwhile never conflict with it. If production moves before it is approved, the approval re-applies the move on the newest main, re-checks the policy and asks for a fresh approval.`,
     ...(input.tokenNote ? ['', `> [!NOTE]\n> ${input.tokenNote}`] : []),
     '',
     runUrl ? `_Opened by [this run](${runUrl})._` : '',
+  ].join('\n');
+}
+
+export interface RollbackBodyInput {
+  model: string;
+  target: RegistryVersion;
+  from: number | null;
+  reason: string;
+  /** When the target was in production before, from the history. */
+  wasInProduction: { since: string; until: string | null };
+  /** The target and the current production scored on the same rows, when they could be. */
+  comparison: Comparison | null;
+  /** Why they could not be compared, otherwise. */
+  cannotCompare?: string;
+  runUrl: string | null;
+  tokenNote?: string | null;
+}
+
+/** The rollback PR's body: why, when the target served before, and how it compares now. */
+export function rollbackBody(input: RollbackBodyInput): string {
+  const { model, target } = input;
+  const when = `${input.wasInProduction.since.slice(0, 19).replace('T', ' ')} UTC until ${input.wasInProduction.until ? `${input.wasInProduction.until.slice(0, 19).replace('T', ' ')} UTC` : 'now'}`;
+  return [
+    `## Roll back \`${model}\` from v${input.from ?? 'none'} to v${target.version}`,
+    '',
+    `Reason: ${input.reason}`,
+    '',
+    `v${target.version} was in production from ${when}.`,
+    '',
+    '### Target vs current production, on the same held-out rows',
+    '',
+    input.comparison
+      ? comparisonMarkdown(input.comparison)
+      : `Not compared: ${input.cannotCompare ?? 'no current production'}.`,
+    '',
+    '### What approving does',
+    '',
+    'Approving re-checks that the target was in production before and still meets the policy minimum on the rows the default branch holds out, then squash-merges and releases its image, exactly like a promotion.',
+    ...(input.tokenNote ? ['', `> [!NOTE]\n> ${input.tokenNote}`] : []),
+    '',
+    input.runUrl ? `_Opened by [this run](${input.runUrl})._` : '',
   ].join('\n');
 }

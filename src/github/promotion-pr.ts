@@ -1,6 +1,7 @@
+import { PROMOTION_LABEL } from '../promotion/review-rules.js';
 import type { GitHubClient } from './client.js';
 
-export const PROMOTION_LABEL = 'model-promotion';
+export { PROMOTION_LABEL };
 
 /** `promote/<model>/v<N>`: the branch name is the contract between the train and promote workflows. */
 export function promotionBranch(model: string, version: number): string {

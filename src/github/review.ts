@@ -1,14 +1,32 @@
+/**
+ * The approval flow's GitHub side: collect the facts about an approval, let the pure guard in
+ * `src/promotion/review-rules.ts` decide, and apply the decision (comment, close, refresh, merge).
+ * Nothing here decides; an unexpected error is thrown and fails the job without closing anything.
+ */
 import { z } from 'zod';
 import type { Config } from '../config/config.js';
 import { decisionMarkdown } from '../evaluate/report.js';
-import { rescoreCandidate } from '../pipeline/rescore.js';
-import { loadRegisteredArtifact, productionVersion } from '../registry/operations.js';
-import { parseRegistry, type Registry } from '../registry/schema.js';
+import type { Comparison } from '../pipeline/compare.js';
+import { RescoreError, rescoreCandidate } from '../pipeline/rescore.js';
+import {
+  classifyRegistryChange,
+  disallowedFiles,
+  wasInProduction,
+} from '../promotion/registry-change.js';
+import {
+  decideReview,
+  type Reason,
+  type ReviewDecision,
+  type ReviewFacts,
+  stageMoveTitlePrefix,
+} from '../promotion/review-rules.js';
+import { findVersion, loadRegisteredArtifact, productionVersion } from '../registry/operations.js';
 import type { RegistryStore } from '../registry/store.js';
 import type { GitHubClient } from './client.js';
-import type { GitClient } from './git.js';
-import { PROMOTION_LABEL } from './promotion-pr.js';
-import { classifyRegistryChange } from './registry-change.js';
+import { type GitClient, PushDeclinedError } from './git.js';
+import { promotionBody, rollbackBody } from './promotion-body.js';
+import { registryAt } from './registry-at.js';
+import { pushStageMove, readRecord, writeRecord } from './stage-move.js';
 
 /** The parts of a `pull_request_review` webhook payload the review relies on. */
 export const ReviewEventSchema = z.object({
@@ -17,31 +35,21 @@ export const ReviewEventSchema = z.object({
     state: z.string(),
     commit_id: z.string(),
     user: z.object({ login: z.string() }).nullable(),
-    html_url: z.string().optional(),
   }),
-  pull_request: z.object({
-    number: z.number().int(),
-    head: z.object({
-      ref: z.string(),
-      sha: z.string(),
-      repo: z.object({ full_name: z.string() }).nullable(),
-    }),
-    base: z.object({ ref: z.string(), repo: z.object({ full_name: z.string() }) }),
-    labels: z.array(z.object({ name: z.string() })),
-  }),
+  pull_request: z.object({ number: z.number().int() }),
 });
-export type ReviewEvent = z.infer<typeof ReviewEventSchema>;
 
 export interface ReviewDeps {
   gh: GitHubClient;
   git: GitClient;
   owner: string;
   repo: string;
-  config: Config;
-  /** The registry in the base-branch checkout the action runs from. */
+  /** Loads the project config from the default-branch checkout (after it is brought up to date). */
+  loadConfig: () => Config;
+  /** The registry in the default-branch checkout the action runs from. */
   store: RegistryStore;
-  /** Path of registry.json relative to the repository root. */
-  registryFile: string;
+  /** The registry directory relative to the repository root. */
+  registryDir: string;
   runUrl: string | null;
   sleep?: (ms: number) => Promise<void>;
   log?: (message: string) => void;
@@ -50,6 +58,7 @@ export interface ReviewDeps {
 export type ReviewOutcome =
   | { status: 'ignored'; reason: string }
   | { status: 'refused'; reasons: string[]; closed: boolean }
+  | { status: 'refreshed'; reasons: string[]; headSha: string }
   | {
       status: 'merged';
       model: string;
@@ -58,200 +67,322 @@ export type ReviewOutcome =
       mergeSha: string;
     };
 
-const WRITERS = new Set(['admin', 'maintain', 'write']);
-
-/**
- * Decides what an approval on a promotion PR does. Every check must pass before the squash-merge;
- * any failure is explained in a PR comment and nothing is merged.
- */
+/** Decides what an approval on a promotion PR does, then does it. */
 export async function reviewPromotion(deps: ReviewDeps, payload: unknown): Promise<ReviewOutcome> {
   const parsed = ReviewEventSchema.safeParse(payload);
-  if (!parsed.success) {
+  if (!parsed.success)
     return { status: 'ignored', reason: 'the event is not a pull_request_review payload' };
-  }
   const event = parsed.data;
-  const { gh, owner, repo } = deps;
-  const number = event.pull_request.number;
-  const log = deps.log ?? (() => {});
-  const sleep = deps.sleep ?? ((ms) => new Promise((r) => setTimeout(r, ms)));
   if (event.action !== 'submitted' || event.review.state.toLowerCase() !== 'approved') {
     return {
       status: 'ignored',
       reason: `review is '${event.review.state}' (${event.action}); only an approval merges a promotion PR`,
     };
   }
-  const refuse = async (reasons: string[], close = false): Promise<ReviewOutcome> => {
-    const body = [
-      '### ⛔ Promotion not merged',
-      '',
-      ...reasons.map((r) => `- ${r}`),
-      '',
-      close
-        ? 'This PR is closed; the next training run will open a fresh one if a candidate qualifies.'
-        : 'Nothing was merged or released. Fix the above and approve again.',
-      deps.runUrl ? `\n_Checked by [this run](${deps.runUrl})._` : '',
-    ].join('\n');
-    await gh.rest.issues.createComment({ owner, repo, issue_number: number, body });
-    if (close) await gh.rest.pulls.update({ owner, repo, pull_number: number, state: 'closed' });
-    return { status: 'refused', reasons, closed: close };
-  };
+  const collected = await collectFacts(deps, event);
+  const decision = decideReview(collected.facts);
+  deps.log?.(`Decision: ${decision.action}`);
+  return applyDecision(deps, collected, decision);
+}
 
-  // 1. Shape: our label, our branch prefix, and not a fork.
-  const reasons: string[] = [];
-  const labels = event.pull_request.labels.map((l) => l.name);
-  if (!labels.includes(PROMOTION_LABEL))
-    reasons.push(`the PR lacks the \`${PROMOTION_LABEL}\` label`);
-  if (!event.pull_request.head.ref.startsWith('promote/'))
-    reasons.push(`its head branch \`${event.pull_request.head.ref}\` is not a \`promote/\` branch`);
-  const headRepo = event.pull_request.head.repo?.full_name ?? '(deleted fork)';
-  if (headRepo !== `${owner}/${repo}`)
-    reasons.push(
-      `its head is in \`${headRepo}\`, not in \`${owner}/${repo}\`; promotions from forks are never merged`,
-    );
-  if (reasons.length) return refuse(reasons);
+interface Collected {
+  facts: ReviewFacts;
+  config: Config;
+  comparison: Comparison | null;
+}
 
-  // 2. The reviewer may write — asked of the API, not inferred from author_association.
-  const reviewer = event.review.user?.login ?? '(unknown)';
-  const permission = await reviewerPermission(gh, owner, repo, reviewer);
-  if (!WRITERS.has(permission)) {
-    return refuse([
-      `@${reviewer} has \`${permission}\` permission; approving a promotion needs write, maintain or admin`,
-    ]);
-  }
+async function collectFacts(
+  deps: ReviewDeps,
+  event: z.infer<typeof ReviewEventSchema>,
+): Promise<Collected> {
+  const { gh, git, owner, repo } = deps;
+  const sleep = deps.sleep ?? ((ms) => new Promise((r) => setTimeout(r, ms)));
+  const number = event.pull_request.number;
+  const defaultBranch = (await gh.rest.repos.get({ owner, repo })).data.default_branch;
 
-  // 3. The PR is open, approved at its current head, and mergeable.
   let pr = (await gh.rest.pulls.get({ owner, repo, pull_number: number })).data;
-  for (let i = 0; pr.mergeable === null && i < 5; i++) {
+  for (let i = 0; pr.state === 'open' && pr.mergeable === null && i < 5; i++) {
     await sleep(1000 * (i + 1)); // GitHub computes mergeability lazily after a push
     pr = (await gh.rest.pulls.get({ owner, repo, pull_number: number })).data;
   }
-  if (pr.state !== 'open') return refuse([`the PR is ${pr.merged ? 'already merged' : pr.state}`]);
-  if (pr.head.sha !== event.review.commit_id) {
-    return refuse([
-      `the approval is for \`${event.review.commit_id.slice(0, 7)}\` but the PR head is now \`${pr.head.sha.slice(0, 7)}\`; review the new commits and approve again`,
-    ]);
+  const reviews = (
+    await gh.paginate(gh.rest.pulls.listReviews, {
+      owner,
+      repo,
+      pull_number: number,
+      per_page: 100,
+    })
+  ).map((r) => ({ user: r.user?.login ?? '(ghost)', state: r.state, commitId: r.commit_id ?? '' }));
+  const reviewer = event.review.user?.login ?? '(unknown)';
+  const permissions: Record<string, string> = {};
+  for (const login of new Set([reviewer, ...reviews.map((r) => r.user)])) {
+    permissions[login.toLowerCase()] = await permissionOf(gh, owner, repo, login);
   }
-  if (pr.mergeable !== true) {
-    return refuse([
-      `GitHub reports the PR as not mergeable (${pr.mergeable_state ?? 'unknown'}); it is stale. Close it and let the next training run open a fresh one`,
-    ]);
-  }
-
-  // 4. It changes only the registry file, and only a stage move.
   const files = await gh.paginate(gh.rest.pulls.listFiles, {
     owner,
     repo,
     pull_number: number,
     per_page: 100,
   });
-  const others = files.map((f) => f.filename).filter((f) => f !== deps.registryFile);
-  if (others.length || files.length === 0) {
-    return refuse([
-      `a promotion PR may change only \`${deps.registryFile}\`; this one also changes ${others.map((f) => `\`${f}\``).join(', ') || 'nothing'}`,
-    ]);
-  }
-  await deps.git.fetch('origin', pr.head.sha);
-  await deps.git.fetch('origin', pr.base.ref);
-  const mergeBase = (await deps.git.run(['merge-base', pr.head.sha, 'FETCH_HEAD'])).trim();
-  const before = await readRegistryAt(deps.git, mergeBase, deps.registryFile);
-  const after = await readRegistryAt(deps.git, pr.head.sha, deps.registryFile);
+  const record = await readRecord(gh, { owner, repo }, pr.head.sha, pr.user.login);
+
+  // The checkout the action runs from is brought to the newest default branch: the policy is
+  // re-checked against production as it is now, with the default branch's config.
+  await git.fetch('origin', defaultBranch);
+  await git.run(['checkout', '-q', '--detach', 'FETCH_HEAD']);
+  const mainSha = await git.revParse('HEAD');
+  await git.fetch('origin', pr.head.sha);
+  const mergeBase = (await git.run(['merge-base', pr.head.sha, mainSha])).trim();
+  const before = await registryAt(git, mergeBase, deps.registryDir);
+  const after = await registryAt(git, pr.head.sha, deps.registryDir);
   const change = classifyRegistryChange(before, after);
-  if (change.kind === 'invalid')
-    return refuse([`the registry change is not a single stage move: ${change.reason}`]);
+  const config = deps.loadConfig();
+  const current = deps.store.read();
 
-  // 5. Production may have moved since the PR opened: re-apply the policy against it now.
-  const current = productionVersion(deps.store.read(), change.model);
-  if (change.kind === 'promotion') {
-    const candidate = loadRegisteredArtifact(deps.store, change.model, change.version);
-    const production =
-      current && current.version !== change.version
-        ? {
-            version: current.version,
-            artifact: loadRegisteredArtifact(deps.store, change.model, current.version).artifact,
-          }
-        : null;
-    let comparison: ReturnType<typeof rescoreCandidate>;
+  let policy: ReviewFacts['policy'] = { cannotCompare: 'the change is not a stage move' };
+  let comparison: Comparison | null = null;
+  if (change.kind !== 'invalid' && current.models[change.model]) {
+    const production = productionVersion(current, change.model);
     try {
+      findVersion(current, change.model, change.version);
       comparison = rescoreCandidate(
-        deps.config,
-        { version: change.version, artifact: candidate.artifact },
-        production,
+        config,
+        {
+          version: change.version,
+          artifact: loadRegisteredArtifact(deps.store, change.model, change.version, current)
+            .artifact,
+        },
+        production && production.version !== change.version
+          ? {
+              version: production.version,
+              artifact: loadRegisteredArtifact(
+                deps.store,
+                change.model,
+                production.version,
+                current,
+              ).artifact,
+            }
+          : null,
       );
+      policy = { decision: comparison.decision };
     } catch (error) {
-      return refuse([(error as Error).message], true);
-    }
-    log(comparison.decision.summary);
-    if (!comparison.decision.promote) {
-      const moved =
-        current?.version !== change.from
-          ? ` Production is now v${current?.version ?? 'none'} (the PR expected v${change.from ?? 'none'}).`
-          : '';
-      return refuse(
-        [
-          `v${change.version} no longer passes the promotion policy.${moved}`,
-          decisionMarkdown(comparison.decision).replace(/\n/g, '\n  '),
-        ],
-        true,
-      );
+      // Only "these rows cannot be rebuilt" is a policy outcome; anything else is a bug or an
+      // outage and must fail the job without closing a good PR.
+      if (!(error instanceof RescoreError)) throw error;
+      policy = { cannotCompare: error.message };
     }
   }
-  if ((current?.version ?? null) !== change.from) {
-    return refuse(
-      [
-        `production is v${current?.version ?? 'none'} but this PR was made against v${change.from ?? 'none'}; it is stale. The next training run will open an up-to-date PR`,
-      ],
-      true,
-    );
-  }
-
-  // 6. Merge exactly the approved commit.
-  const title =
-    change.kind === 'promotion'
-      ? `Promote ${change.model} v${change.version} to production (#${number})`
-      : `Roll back ${change.model} to v${change.version} (#${number})`;
-  const merged = await gh.rest.pulls.merge({
-    owner,
-    repo,
-    pull_number: number,
-    merge_method: 'squash',
-    sha: pr.head.sha,
-    commit_title: title,
-    commit_message: `Approved by @${reviewer}.`,
-  });
-  await gh.rest.issues.createComment({
-    owner,
-    repo,
-    issue_number: number,
-    body: `✅ Merged as \`${merged.data.sha.slice(0, 7)}\` after the checks passed (reviewer @${reviewer} has ${permission} permission, registry-only diff, policy re-checked against production v${current?.version ?? 'none'}). The release of \`${change.model}-v${change.version}\` starts now${deps.runUrl ? `: ${deps.runUrl}` : ''}.`,
-  });
-  return {
-    status: 'merged',
-    model: change.model,
-    version: change.version,
-    kind: change.kind,
-    mergeSha: merged.data.sha,
+  const facts: ReviewFacts = {
+    event: {
+      action: event.action,
+      state: event.review.state,
+      reviewer,
+      commitId: event.review.commit_id,
+    },
+    repository: `${owner}/${repo}`,
+    defaultBranch,
+    registryDir: deps.registryDir,
+    pr: {
+      number,
+      state: pr.state,
+      merged: pr.merged,
+      title: pr.title,
+      author: pr.user.login,
+      headRef: pr.head.ref,
+      headSha: pr.head.sha,
+      headRepo: pr.head.repo?.full_name ?? null,
+      baseRef: pr.base.ref,
+      labels: pr.labels.map((l) => l.name),
+      mergeable: pr.mergeable,
+      mergeableState: pr.mergeable_state ?? null,
+    },
+    permissions,
+    reviews,
+    record,
+    disallowedFiles: disallowedFiles(files, deps.registryDir),
+    change,
+    before,
+    currentProduction:
+      change.kind === 'invalid'
+        ? null
+        : (productionVersion(current, change.model)?.version ?? null),
+    policy,
   };
+  return { facts, config, comparison };
 }
 
-async function reviewerPermission(
-  gh: GitHubClient,
-  owner: string,
-  repo: string,
-  username: string,
-): Promise<string> {
+async function permissionOf(gh: GitHubClient, owner: string, repo: string, username: string) {
   try {
     const { data } = await gh.rest.repos.getCollaboratorPermissionLevel({ owner, repo, username });
     // role_name distinguishes maintain/triage, which `permission` folds into write/read.
     const role = (data as { role_name?: string }).role_name;
-    return role && WRITERS.has(role) ? role : data.permission;
+    return role && ['admin', 'maintain', 'write'].includes(role) ? role : data.permission;
   } catch (error) {
     if ((error as { status?: number }).status === 404) return 'none';
     throw error;
   }
 }
 
-async function readRegistryAt(git: GitClient, ref: string, file: string): Promise<Registry> {
-  const text = await git.show(ref, file);
-  if (text === null) throw new Error(`${file} does not exist at ${ref.slice(0, 7)}.`);
-  return parseRegistry(JSON.parse(text), `${file}@${ref.slice(0, 7)}`);
+const bullet = (reasons: Reason[]) => reasons.map((r) => `- ${r.message}`);
+
+async function applyDecision(
+  deps: ReviewDeps,
+  { facts, comparison }: Collected,
+  decision: ReviewDecision,
+): Promise<ReviewOutcome> {
+  const { gh, owner, repo } = deps;
+  const number = facts.pr.number;
+  const checkedBy = deps.runUrl ? `\n\n_Checked by [this run](${deps.runUrl})._` : '';
+  const comment = (body: string) =>
+    gh.rest.issues.createComment({
+      owner,
+      repo,
+      issue_number: number,
+      body: `${body}${checkedBy}`,
+    });
+
+  switch (decision.action) {
+    case 'ignore':
+      return { status: 'ignored', reason: decision.reason };
+    case 'refuse':
+    case 'close': {
+      const close = decision.action === 'close';
+      const evidence =
+        close && 'decision' in facts.policy ? ['', decisionMarkdown(facts.policy.decision)] : [];
+      await comment(
+        [
+          '### ⛔ Promotion not merged',
+          '',
+          ...bullet(decision.reasons),
+          ...evidence,
+          '',
+          close
+            ? 'The candidate does not pass the policy, so this PR is closed. The next training run opens a fresh one if a candidate qualifies.'
+            : 'Nothing was merged or released. Fix the above and approve again.',
+        ].join('\n'),
+      );
+      if (close) await gh.rest.pulls.update({ owner, repo, pull_number: number, state: 'closed' });
+      return { status: 'refused', reasons: decision.reasons.map((r) => r.message), closed: close };
+    }
+    case 'refresh':
+      return refresh(deps, facts, comparison, decision, comment);
+    case 'merge':
+      return merge(deps, facts, decision, comment);
+  }
+}
+
+async function refresh(
+  deps: ReviewDeps,
+  facts: ReviewFacts,
+  comparison: Comparison | null,
+  decision: Extract<ReviewDecision, { action: 'refresh' }>,
+  comment: (body: string) => Promise<unknown>,
+): Promise<ReviewOutcome> {
+  const { gh, owner, repo } = deps;
+  const reason =
+    decision.kind === 'promotion' && comparison
+      ? comparison.decision.summary
+      : `rollback re-applied on ${facts.defaultBranch}`;
+  let pushed: Awaited<ReturnType<typeof pushStageMove>>;
+  try {
+    pushed = await pushStageMove(deps.git, {
+      kind: decision.kind,
+      model: decision.model,
+      version: decision.version,
+      base: facts.defaultBranch,
+      branch: facts.pr.headRef,
+      store: deps.store,
+      meta: { actor: facts.event.reviewer, reason, link: deps.runUrl, now: () => new Date() },
+    });
+  } catch (error) {
+    if (error instanceof PushDeclinedError)
+      await comment(`### ⛔ Could not refresh this PR\n\n- ${error.message}`);
+    throw error;
+  }
+  await writeRecord(gh, { owner, repo }, pushed.sha, pushed.record, deps.runUrl);
+  const registry = deps.store.read();
+  const version = findVersion(registry, decision.model, decision.version);
+  const body =
+    decision.kind === 'promotion' && comparison
+      ? promotionBody({ model: decision.model, version, comparison, runUrl: deps.runUrl })
+      : rollbackBody({
+          model: decision.model,
+          target: version,
+          from: pushed.record.from,
+          reason,
+          wasInProduction: wasInProduction(facts.before, decision.model, decision.version) ?? {
+            since: '?',
+            until: null,
+          },
+          comparison,
+          runUrl: deps.runUrl,
+        });
+  await gh.rest.pulls.update({
+    owner,
+    repo,
+    pull_number: facts.pr.number,
+    title: `${stageMoveTitlePrefix(decision.kind, decision.model, decision.version)}${decision.kind === 'promotion' && comparison?.decision.production ? ` (was against v${comparison.decision.production.version})` : ''}`,
+    body,
+  });
+  await comment(
+    [
+      '### 🔄 Refreshed: approve again',
+      '',
+      `- ${decision.why}.`,
+      `- The ${decision.kind} was re-applied on the newest \`${facts.defaultBranch}\` as \`${pushed.sha.slice(0, 7)}\`, and the policy was re-checked against production v${pushed.record.from ?? 'none'} on the same rows: it still passes. The evidence in the PR body is updated.`,
+      '- Nothing was merged. Review the new commit and approve again to merge it.',
+    ].join('\n'),
+  );
+  return { status: 'refreshed', reasons: [decision.why], headSha: pushed.sha };
+}
+
+/** GitHub's own refusal, said plainly with what to do next. */
+function mergeRefusal(status: number | undefined, message: string): string {
+  if (status === 405)
+    return `GitHub refused the merge (405): "${message}". Branch protection or a ruleset is blocking it: a required status check has not passed on the head (a PR opened with GITHUB_TOKEN gets no CI runs; pass a GitHub App token as \`ONCOCLEAR_BOT_TOKEN\`), or a required review is missing. Satisfy it and approve again.`;
+  if (status === 409)
+    return `GitHub refused the merge (409): "${message}". The branch moved while it was checked; review the new head and approve again.`;
+  return `GitHub refused the merge (${status ?? 'error'}): "${message}". Nothing was merged; fix the above and approve again.`;
+}
+
+async function merge(
+  deps: ReviewDeps,
+  facts: ReviewFacts,
+  decision: Extract<ReviewDecision, { action: 'merge' }>,
+  comment: (body: string) => Promise<unknown>,
+): Promise<ReviewOutcome> {
+  const { gh, owner, repo } = deps;
+  const number = facts.pr.number;
+  let mergeSha: string;
+  try {
+    const merged = await gh.rest.pulls.merge({
+      owner,
+      repo,
+      pull_number: number,
+      merge_method: 'squash',
+      sha: facts.pr.headSha,
+      commit_title: `${stageMoveTitlePrefix(decision.kind, decision.model, decision.version)} (#${number})`,
+      commit_message: `Approved by ${decision.approvers.map((a) => `@${a}`).join(', ')}.`,
+    });
+    mergeSha = merged.data.sha;
+  } catch (error) {
+    const status = (error as { status?: number }).status;
+    if (status !== 405 && status !== 409 && status !== 422) throw error;
+    const message =
+      (error as { response?: { data?: { message?: string } } }).response?.data?.message ??
+      String((error as Error).message);
+    const text = mergeRefusal(status, message);
+    await comment(`### ⛔ Promotion not merged\n\n- ${text}`);
+    return { status: 'refused', reasons: [text], closed: false };
+  }
+  await comment(
+    `✅ Merged as \`${mergeSha.slice(0, 7)}\` after the checks passed (approved by ${decision.approvers.map((a) => `@${a}`).join(', ')}; only a stage move; policy re-checked against production v${facts.currentProduction ?? 'none'}). The release of \`${decision.model}-v${decision.version}\` starts now${deps.runUrl ? `: ${deps.runUrl}` : ''}.`,
+  );
+  return {
+    status: 'merged',
+    model: decision.model,
+    version: decision.version,
+    kind: decision.kind,
+    mergeSha,
+  };
 }

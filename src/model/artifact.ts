@@ -1,5 +1,5 @@
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { mkdirSync, readFileSync } from 'node:fs';
+import { basename, dirname } from 'node:path';
 import { z } from 'zod';
 import { sha256 } from '../data/fingerprint.js';
 import { MetricsSchema } from '../evaluate/metrics.js';
@@ -88,19 +88,42 @@ export function serializeArtifact(artifact: Artifact): string {
   return `${JSON.stringify(ArtifactSchema.parse(artifact), null, 2)}\n`;
 }
 
+/** The `.sha256` sidecar's text: `sha256sum` format, so `sha256sum -c` verifies the file. */
+export function sidecarText(checksum: string, fileName: string): string {
+  return `${checksum.slice('sha256:'.length)}  ${fileName}\n`;
+}
+
+/** Writes `<file>.sha256` for a file whose checksum is known; the one writer of the sidecar. */
+export function writeSidecar(file: string, checksum: string): void {
+  writeJsonAtomic(`${file}.sha256`, sidecarText(checksum, basename(file)));
+}
+
+/** Reads a `.sha256` sidecar as `sha256:<hex>`, or null when there is none. */
+export function readSidecar(file: string): string | null {
+  let text: string;
+  try {
+    text = readFileSync(`${file}.sha256`, 'utf8');
+  } catch {
+    return null;
+  }
+  const hex = text.trim().split(/\s+/)[0] ?? '';
+  return hex.startsWith('sha256:') ? hex : `sha256:${hex}`;
+}
+
 /** Writes the artifact atomically and a `.sha256` sidecar; returns the checksum. */
 export function saveArtifact(file: string, artifact: Artifact): string {
   const text = serializeArtifact(artifact);
   mkdirSync(dirname(file), { recursive: true });
   writeJsonAtomic(file, text);
   const checksum = sha256(text);
-  const sidecar = `${file}.sha256`;
-  writeFileSync(
-    `${sidecar}.tmp`,
-    `${checksum.slice('sha256:'.length)}  ${file.split('/').pop()}\n`,
-  );
-  renameSync(`${sidecar}.tmp`, sidecar);
+  writeSidecar(file, checksum);
   return checksum;
+}
+
+/** An artifact held in memory with its serialised bytes and checksum, as `loadArtifact` returns. */
+export function artifactBytes(artifact: Artifact): LoadedArtifact {
+  const text = serializeArtifact(artifact);
+  return { artifact, sha256: sha256(text), bytes: Buffer.from(text) };
 }
 
 export interface LoadedArtifact {
@@ -131,12 +154,7 @@ export function loadArtifact(
   const actual = sha256(bytes);
   let expected = expectedSha256;
   if (!expected) {
-    try {
-      const line = readFileSync(`${file}.sha256`, 'utf8').trim().split(/\s+/)[0] ?? '';
-      expected = line.startsWith('sha256:') ? line : `sha256:${line}`;
-    } catch {
-      expected = undefined;
-    }
+    expected = readSidecar(file) ?? undefined;
   }
   if (!expected && options.requireChecksum) {
     throw new Error(

@@ -1,8 +1,5 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import type { Config } from '../config/config.js';
-import { saveArtifact } from '../model/artifact.js';
+import { artifactBytes } from '../model/artifact.js';
 import { type EventMeta, promote, registerVersion } from '../registry/operations.js';
 import { decisionForVersion } from '../registry/policy.js';
 import type { RegistryVersion } from '../registry/schema.js';
@@ -34,21 +31,16 @@ export async function runPipeline(options: PipelineOptions): Promise<PipelineRes
   const model = config.model.name;
   const { train, comparison } = trainAgainstProduction(config, store, options, options.dataPath);
 
-  const work = mkdtempSync(join(tmpdir(), 'oncoclear-'));
-  let registered: RegistryVersion;
-  try {
-    const file = join(work, 'model.json');
-    saveArtifact(file, train.artifact);
-    const meta: EventMeta = {
-      actor: options.actor,
-      reason: 'trained by oncoclear pipeline',
-      now: options.now,
-      link: options.runUrl ?? null,
-    };
-    registered = await registerVersion(store, file, { ...meta, runUrl: options.runUrl ?? null });
-  } finally {
-    rmSync(work, { recursive: true, force: true });
-  }
+  const meta: EventMeta = {
+    actor: options.actor,
+    reason: 'trained by oncoclear pipeline',
+    now: options.now,
+    link: options.runUrl ?? null,
+  };
+  const registered: RegistryVersion = await registerVersion(store, artifactBytes(train.artifact), {
+    ...meta,
+    runUrl: options.runUrl ?? null,
+  });
   const decision = decisionForVersion(comparison.decision, registered.version);
   log(`Registered ${model} v${registered.version}`);
 

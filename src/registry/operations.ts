@@ -1,6 +1,13 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { lstatSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { type Artifact, loadArtifact } from '../model/artifact.js';
+import {
+  type Artifact,
+  type LoadedArtifact,
+  loadArtifact,
+  writeSidecar,
+} from '../model/artifact.js';
+import { writeFileDurable } from '../util/json-file.js';
+import { registryPaths } from './layout.js';
 import type {
   ModelEntry,
   Registry,
@@ -71,25 +78,30 @@ export interface RegisterOptions extends EventMeta {
 }
 
 /**
- * Copies an artifact into `<model>/v<N>/model.json` and records it as a new staging version.
- * N is one more than the highest number ever used, chosen under the store's lock.
+ * Writes an artifact to `<model>/v<N>/model.json` and records it as a new staging version.
+ * N is one more than the highest number ever used, chosen under the store's lock. Takes a file
+ * (verified against its sidecar when there is one, so a model edited after training is not
+ * registered under a fresh checksum) or an artifact already in memory.
  */
 export async function registerVersion(
   store: RegistryStore,
-  artifactFile: string,
+  source: string | LoadedArtifact,
   options: RegisterOptions,
 ): Promise<RegistryVersion> {
-  // Verifies the sidecar when there is one, so a model edited after training is not registered
-  // under a fresh checksum.
-  const { artifact, sha256: checksum, bytes } = loadArtifact(artifactFile);
+  const {
+    artifact,
+    sha256: checksum,
+    bytes,
+  } = typeof source === 'string' ? loadArtifact(source) : source;
   return store.update((registry) => {
     const entry: ModelEntry = registry.models[artifact.name] ?? { versions: [], history: [] };
     const number = entry.versions.reduce((max, v) => Math.max(max, v.version), 0) + 1;
-    const relative = `${artifact.name}/v${number}/model.json`;
+    const relative = registryPaths.artifact(artifact.name, number);
     const target = store.resolve(relative);
     mkdirSync(dirname(target), { recursive: true });
-    writeFileSync(target, bytes);
-    writeFileSync(`${target}.sha256`, `${checksum.slice(7)}  model.json\n`);
+    // Durable before the version file that publishes it is written.
+    writeFileDurable(target, bytes);
+    writeSidecar(target, checksum);
     const version: RegistryVersion = {
       version: number,
       stage: 'staging',
@@ -257,9 +269,24 @@ export function diffVersions(
 }
 
 /** Loads a registered version's artifact, refusing it when its bytes no longer match the registry. */
-export function loadRegisteredArtifact(store: RegistryStore, model: string, version: number) {
-  const entry = versionOf(entryOf(store.read(), model), model, version);
-  return { version: entry, ...loadArtifact(store.resolve(entry.artifact), entry.sha256) };
+export function loadRegisteredArtifact(
+  store: RegistryStore,
+  model: string,
+  version: number,
+  registry: Registry = store.read(),
+) {
+  const entry = versionOf(entryOf(registry, model), model, version);
+  const file = store.resolve(entry.artifact);
+  // A symlinked artifact could make the registry serve, and reveal the checksum of, any file.
+  let link = false;
+  try {
+    link = lstatSync(file).isSymbolicLink();
+  } catch {
+    // missing: loadArtifact says so
+  }
+  if (link)
+    throw new Error(`Registry artifact ${file} is a symbolic link; expected a regular file.`);
+  return { version: entry, ...loadArtifact(file, entry.sha256) };
 }
 
 /** Finds a version in a registry or explains what exists. */

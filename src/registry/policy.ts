@@ -16,6 +16,7 @@ export const DecisionSchema = z.strictObject({
   delta: z.number().nullable(),
   minimum: z.number(),
   minImprovement: z.number(),
+  minTestRows: z.number().int().optional(),
   /** Both models were scored on these rows: the candidate's own held-out test part. */
   evaluatedOn: z.strictObject({
     rows: z.number().int(),
@@ -60,6 +61,11 @@ export function promotionDecision(input: PolicyInput): PromotionDecision {
     name: 'minimum',
     passed: candidate.value >= policy.minimum,
     detail: `candidate ${metric} ${fmt(candidate.value)} ${candidate.value >= policy.minimum ? '≥' : '<'} minimum ${fmt(policy.minimum)}`,
+  });
+  checks.push({
+    name: 'test-rows',
+    passed: input.evaluatedOn.rows >= policy.minTestRows,
+    detail: `${input.evaluatedOn.rows} held-out rows ${input.evaluatedOn.rows >= policy.minTestRows ? '≥' : '<'} minimum ${policy.minTestRows}`,
   });
   let delta: number | null = null;
   let mcnemar: PromotionDecision['mcnemar'] = null;
@@ -112,6 +118,7 @@ export function promotionDecision(input: PolicyInput): PromotionDecision {
     delta,
     minimum: policy.minimum,
     minImprovement: policy.minImprovement,
+    minTestRows: policy.minTestRows,
     evaluatedOn: input.evaluatedOn,
     mcnemar,
     checks,

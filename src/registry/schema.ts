@@ -1,9 +1,9 @@
-import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { MetricsSchema } from '../evaluate/metrics.js';
 import { describeIssue } from '../util/format-issue.js';
 
-export const REGISTRY_SCHEMA_VERSION = 1;
+/** The layout version (see layout.ts); the in-memory view carries it too. */
+export const REGISTRY_SCHEMA_VERSION = 2;
 export const STAGES = ['staging', 'production', 'archived'] as const;
 export type Stage = (typeof STAGES)[number];
 
@@ -25,7 +25,7 @@ export const VersionSchema = z.strictObject({
   version: z.number().int().positive(),
   stage: z.enum(STAGES),
   createdAt: z.string().datetime(),
-  /** Artifact path relative to the registry directory. */
+  /** Artifact path relative to the registry directory; derived from the layout, never stored. */
   artifact: z.string().min(1),
   sha256: Sha256,
   metrics: z.strictObject({ train: ScalarMetricsSchema, test: ScalarMetricsSchema }),
@@ -49,6 +49,8 @@ export const EVENT_TYPES = [
 export type EventType = (typeof EVENT_TYPES)[number];
 
 export const EventSchema = z.strictObject({
+  /** The event's file name in `<model>/history/`; assigned when it is first written. */
+  id: z.string().optional(),
   at: z.string().datetime(),
   type: z.enum(EVENT_TYPES),
   version: z.number().int().positive(),
@@ -76,67 +78,30 @@ export const RegistrySchema = z.strictObject({
 });
 export type Registry = z.infer<typeof RegistrySchema>;
 
-export const REGISTRY_FILE = 'registry.json';
-
 export function emptyRegistry(): Registry {
   return { schemaVersion: REGISTRY_SCHEMA_VERSION, models: {} };
 }
 
 /**
- * Validates registry JSON. Errors name the file and the field; invariants that a schema cannot
- * express (unique versions, at most one production version) are checked here too.
+ * The single-file registry of schemaVersion 1 (`registry.json` holding every version and the whole
+ * history). Read only by `oncoclear registry migrate`; nothing writes it any more.
  */
-export function parseRegistry(json: unknown, source: string): Registry {
-  const head = json as { schemaVersion?: unknown } | null;
-  if (head && typeof head === 'object' && head.schemaVersion !== REGISTRY_SCHEMA_VERSION) {
-    throw new TypeError(
-      `Registry ${source}: schemaVersion is ${JSON.stringify(head.schemaVersion)}; expected ${REGISTRY_SCHEMA_VERSION}.`,
-    );
-  }
-  const result = RegistrySchema.safeParse(json);
+export const LegacyRegistrySchema = z.strictObject({
+  schemaVersion: z.literal(1),
+  models: z.record(
+    z.string(),
+    z.strictObject({
+      versions: z.array(VersionSchema),
+      history: z.array(EventSchema.omit({ id: true })),
+    }),
+  ),
+});
+export type LegacyRegistry = z.infer<typeof LegacyRegistrySchema>;
+
+/** Validates a legacy registry.json for migration; errors name the file and the field. */
+export function parseLegacyRegistry(json: unknown, source: string): LegacyRegistry {
+  const result = LegacyRegistrySchema.safeParse(json);
   if (!result.success)
     throw new TypeError(`Registry ${source}: ${describeIssue(result.error, json)}.`);
-  for (const [name, entry] of Object.entries(result.data.models)) {
-    const seen = new Set<number>();
-    for (const v of entry.versions) {
-      if (seen.has(v.version)) {
-        throw new TypeError(
-          `Registry ${source}: models.${name} has version ${v.version} twice; expected unique versions.`,
-        );
-      }
-      seen.add(v.version);
-    }
-    const production = entry.versions.filter((v) => v.stage === 'production');
-    if (production.length > 1) {
-      throw new TypeError(
-        `Registry ${source}: models.${name} has ${production.length} production versions (${production.map((v) => v.version).join(', ')}); expected at most one.`,
-      );
-    }
-  }
   return result.data;
-}
-
-/** Two-space JSON in schema key order with a trailing newline, so a stage change is a small diff. */
-export function serializeRegistry(registry: Registry): string {
-  return `${JSON.stringify(RegistrySchema.parse(registry), null, 2)}\n`;
-}
-
-/** Reads and validates a registry file; a missing file is an empty registry. */
-export function readRegistryFile(file: string): Registry {
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return emptyRegistry();
-    throw error;
-  }
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch (error) {
-    throw new SyntaxError(
-      `Registry ${file} is not valid JSON (${(error as Error).message}); fix or restore it from git.`,
-    );
-  }
-  return parseRegistry(json, file);
 }

@@ -1,36 +1,54 @@
-import { closeSync, mkdirSync, openSync, readFileSync, rmSync, statSync, writeSync } from 'node:fs';
-import { join } from 'node:path';
-import { writeJsonAtomic } from '../util/json-file.js';
-import { REGISTRY_FILE, type Registry, readRegistryFile, serializeRegistry } from './schema.js';
+import { mkdirSync, readdirSync } from 'node:fs';
+import { join, relative, resolve, sep } from 'node:path';
+import { readRegistryDir, registryChangeFiles, writeRegistryFiles } from './layout.js';
+import { acquireLock, cleanStaleTemps } from './lock.js';
+import type { Registry } from './schema.js';
 
-const LOCK_TIMEOUT_MS = 30_000;
-const STALE_LOCK_MS = 60_000;
-
-/** A registry directory on disk: `registry.json` plus artifacts under `<model>/v<N>/`. */
+/** A registry directory on disk, in the layout that `layout.ts` owns. */
 export interface RegistryStore {
   readonly dir: string;
   read(): Registry;
   /**
-   * Read-modify-write under an exclusive lock, written atomically. The callback sees the newest
-   * state, so two writers can never hand out the same version number or drop each other's write.
+   * Read-modify-write under an exclusive lock. The callback sees the newest state, so two writers
+   * can never hand out the same version number or drop each other's write; only the files that
+   * the change adds or moves are written.
    */
   update<T>(change: (registry: Registry) => { registry: Registry; result: T }): Promise<T>;
-  /** Absolute path of a file given relative to the registry directory. */
-  resolve(relative: string): string;
+  /**
+   * Absolute path of a file given relative to the registry directory. Refuses a path that would
+   * leave the directory (`..`, absolute paths), so no registry entry can point at another file.
+   */
+  resolve(relativePath: string): string;
 }
 
 export function createRegistryStore(dir: string): RegistryStore {
-  const file = join(dir, REGISTRY_FILE);
+  const root = resolve(dir);
   return {
     dir,
-    read: () => readRegistryFile(file),
-    resolve: (relative) => join(dir, relative),
+    read: () => readRegistryDir(dir),
+    resolve: (relativePath) => {
+      const full = resolve(root, relativePath);
+      const inside = relative(root, full);
+      if (
+        !inside ||
+        inside.startsWith('..') ||
+        inside.split(sep).includes('..') ||
+        resolve(relativePath) === relativePath
+      )
+        throw new Error(
+          `Registry path '${relativePath}' leaves the registry ${dir}; expected a path inside it such as 'oncoclear/v1/model.json'.`,
+        );
+      return full;
+    },
     async update(change) {
       mkdirSync(dir, { recursive: true });
-      const release = await acquireLock(`${file}.lock`);
+      const release = await acquireLock(join(dir, '.lock'));
       try {
-        const { registry, result } = change(readRegistryFile(file));
-        writeJsonAtomic(file, serializeRegistry(registry));
+        // A writer killed mid-write leaves temp files; it is gone, so they are ours to remove.
+        cleanTempsUnder(dir);
+        const before = readRegistryDir(dir);
+        const { registry, result } = change(before);
+        writeRegistryFiles(dir, registryChangeFiles(before, registry));
         return result;
       } finally {
         release();
@@ -39,42 +57,15 @@ export function createRegistryStore(dir: string): RegistryStore {
   };
 }
 
-/** An O_EXCL lock file holding the owner's pid; a lock older than a minute is treated as stale. */
-async function acquireLock(lockFile: string): Promise<() => void> {
-  const started = Date.now();
-  let wait = 5;
-  for (;;) {
-    try {
-      const fd = openSync(lockFile, 'wx');
-      writeSync(fd, `${process.pid}\n`);
-      closeSync(fd);
-      return () => rmSync(lockFile, { force: true });
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+/** Removes dead writers' temp files (`<name>.<pid>.<hex>.tmp`) anywhere in the registry. */
+function cleanTempsUnder(dir: string): void {
+  const prefixes = new Set<string>();
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    if (entry.isDirectory()) cleanTempsUnder(join(dir, entry.name));
+    else {
+      const m = /^(.+)\.\d+\.[0-9a-f]+\.tmp$/.exec(entry.name);
+      if (m) prefixes.add(m[1]!);
     }
-    try {
-      if (Date.now() - statSync(lockFile).mtimeMs > STALE_LOCK_MS) {
-        rmSync(lockFile, { force: true });
-        continue;
-      }
-    } catch {
-      continue; // the holder released it between our two calls
-    }
-    if (Date.now() - started > LOCK_TIMEOUT_MS) {
-      const owner = safeRead(lockFile);
-      throw new Error(
-        `Registry is locked by ${lockFile} (pid ${owner}) for over ${LOCK_TIMEOUT_MS / 1000} s; if no oncoclear process is running, delete that file.`,
-      );
-    }
-    await new Promise((resolve) => setTimeout(resolve, wait + Math.random() * wait));
-    wait = Math.min(wait * 2, 200);
   }
-}
-
-function safeRead(file: string): string {
-  try {
-    return readFileSync(file, 'utf8').trim();
-  } catch {
-    return '?';
-  }
+  for (const prefix of prefixes) cleanStaleTemps(dir, prefix);
 }

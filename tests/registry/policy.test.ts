@@ -22,7 +22,7 @@ describe('promotion policy', () => {
       evaluatedOn,
     });
     expect(d.promote).toBe(true);
-    expect(d.checks.map((c) => c.name)).toEqual(['minimum', 'beats-production']);
+    expect(d.checks.map((c) => c.name)).toEqual(['minimum', 'test-rows', 'beats-production']);
     expect(d.summary).toMatch(/^Promote v1:/);
   });
 
@@ -35,6 +35,20 @@ describe('promotion policy', () => {
     });
     expect(d.promote).toBe(false);
     expect(d.summary).toContain('candidate accuracy 0.7900 < minimum 0.8000');
+  });
+
+  it('refuses a candidate judged on fewer held-out rows than the policy minimum', () => {
+    const d = promotionDecision({
+      policy: policy(),
+      candidate: { version: 2, value: 11 / 12, correct: rows(12, 11) },
+      production: { version: 1, value: 10 / 12, correct: rows(12, 10) },
+      evaluatedOn: { ...evaluatedOn, rows: 12 },
+    });
+    expect(d.promote).toBe(false);
+    expect(d.checks.find((c) => c.name === 'test-rows')).toMatchObject({
+      passed: false,
+      detail: '12 held-out rows < minimum 50',
+    });
   });
 
   it('treats a tie as no promotion', () => {

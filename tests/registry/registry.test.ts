@@ -1,5 +1,13 @@
 import { execFile } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -112,7 +120,7 @@ describe('promote, rollback and history', () => {
     expect(productionAt(registry, 'oncoclear', new Date('2020-01-01'))).toBeNull();
   });
 
-  it('writes a promotion as a small diff: two stage lines plus appended history', async () => {
+  it('writes a promotion as one small production file plus new history files', async () => {
     const store = createRegistryStore(join(dir, 'r3'));
     await registerVersion(store, artifactFile, meta('a'));
     await registerVersion(store, artifactFile, meta('b'));
@@ -120,15 +128,31 @@ describe('promote, rollback and history', () => {
       registry: promote(r, 'oncoclear', 1, meta('go')),
       result: undefined,
     }));
-    const before = readFileSync(join(store.dir, 'registry.json'), 'utf8').split('\n');
+    const list = () => readdirSync(join(store.dir, 'oncoclear', 'history')).sort();
+    const before = list();
+    const versionFile = readFileSync(join(store.dir, 'oncoclear/v1/version.json'), 'utf8');
     await store.update((r) => ({
       registry: promote(r, 'oncoclear', 2, meta('go')),
       result: undefined,
     }));
-    const after = readFileSync(join(store.dir, 'registry.json'), 'utf8').split('\n');
-    const changed = before.filter((line, i) => after[i] !== line);
-    expect(changed.filter((l) => l.includes('"stage"'))).toHaveLength(2);
-    expect(after.length).toBeGreaterThan(before.length);
+    const added = list().filter((f) => !before.includes(f));
+    expect(
+      added.map((f) => f.replace(/^\d{8}T\d{9}Z-\d\d-/, '').replace(/-[0-9a-f]{6}\.json$/, '')),
+    ).toEqual(['archived-v1', 'promoted-v2']);
+    // Versions are immutable: their stage is derived, never rewritten.
+    expect(readFileSync(join(store.dir, 'oncoclear/v1/version.json'), 'utf8')).toBe(versionFile);
+    const production = JSON.parse(
+      readFileSync(join(store.dir, 'oncoclear/production.json'), 'utf8'),
+    );
+    expect(production).toEqual({
+      schemaVersion: 2,
+      version: 2,
+      event: added[1]!.replace(/\.json$/, ''),
+    });
+    expect(store.read().models.oncoclear!.versions.map((v) => v.stage)).toEqual([
+      'archived',
+      'production',
+    ]);
   });
 
   it('records a release once even when the release job re-runs', async () => {
@@ -191,35 +215,69 @@ describe('integrity', () => {
   it('names the file and the field of a hand-broken registry and never overwrites it', async () => {
     const store = createRegistryStore(join(dir, 'r6'));
     await registerVersion(store, artifactFile, meta('a'));
-    const file = join(store.dir, 'registry.json');
-    const broken = readFileSync(file, 'utf8').replace('"stage": "staging"', '"stage": "prod"');
+    const file = join(store.dir, 'oncoclear/v1/version.json');
+    const broken = readFileSync(file, 'utf8').replace('"version": 1', '"version": "one"');
     writeFileSync(file, broken);
     expect(() => store.read()).toThrow(
-      `Registry ${file}: models.oncoclear.versions[0].stage is "prod"; expected one of "staging", "production", "archived".`,
+      `Registry file ${file}: version is "one"; expected a number.`,
     );
     await expect(registerVersion(store, artifactFile, meta('b'))).rejects.toThrow(
-      /versions\[0\]\.stage/,
+      /version is "one"/,
     );
     expect(readFileSync(file, 'utf8')).toBe(broken);
   });
 
-  it('reports a registry that is not JSON', () => {
+  it('reports a registry file that is not JSON', async () => {
     const store = createRegistryStore(join(dir, 'r7'));
-    const file = join(store.dir, 'registry.json');
-    mkdirSync(store.dir, { recursive: true });
-    writeFileSync(file, '{"schemaVersion": 1, "models": {');
-    expect(() => store.read()).toThrow(`Registry ${file} is not valid JSON`);
+    await registerVersion(store, artifactFile, meta('a'));
+    const file = join(store.dir, 'oncoclear/production.json');
+    writeFileSync(file, '{"schemaVersion": 2, "version": ');
+    expect(() => store.read()).toThrow(`${file} is not valid JSON`);
   });
 
-  it('refuses two production versions in a hand-edited registry', async () => {
+  it('refuses a production file that names a version the history never promoted', async () => {
     const store = createRegistryStore(join(dir, 'r8'));
     await registerVersion(store, artifactFile, meta('a'));
     await registerVersion(store, artifactFile, meta('b'));
-    const file = join(store.dir, 'registry.json');
+    await store.update((r) => ({
+      registry: promote(r, 'oncoclear', 1, meta('go')),
+      result: undefined,
+    }));
+    const file = join(store.dir, 'oncoclear/production.json');
+    writeFileSync(file, readFileSync(file, 'utf8').replace('"version": 1', '"version": 2'));
+    expect(() => store.read()).toThrow(
+      'is not a promotion or rollback of v2; the stage file and the history disagree',
+    );
+  });
+
+  it('refuses a duplicate key, naming the file and the key', async () => {
+    const store = createRegistryStore(join(dir, 'r10'));
+    await registerVersion(store, artifactFile, meta('a'));
+    await store.update((r) => ({
+      registry: promote(r, 'oncoclear', 1, meta('go')),
+      result: undefined,
+    }));
+    const history = join(store.dir, 'oncoclear/history');
+    const promoted = readdirSync(history).find((f) => f.includes('-promoted-'))!;
+    const file = join(history, promoted);
     writeFileSync(
       file,
-      readFileSync(file, 'utf8').replaceAll('"stage": "staging"', '"stage": "production"'),
+      readFileSync(file, 'utf8').replace(
+        '"type": "promoted",',
+        '"type": "promoted",\n  "type": "rolled_back",',
+      ),
     );
-    expect(() => store.read()).toThrow('has 2 production versions (1, 2); expected at most one');
+    expect(() => store.read()).toThrow(`${file} has the key 'type' twice (again on line 5)`);
+  });
+
+  it('refuses paths that leave the registry and symlinked artifacts', async () => {
+    const store = createRegistryStore(join(dir, 'r11'));
+    expect(() => store.resolve('../../etc/passwd')).toThrow(/leaves the registry/);
+    expect(() => store.resolve('/etc/passwd')).toThrow(/leaves the registry/);
+    await registerVersion(store, artifactFile, meta('a'));
+    const file = store.resolve('oncoclear/v1/model.json');
+    rmSync(file);
+    symlinkSync(artifactFile, file);
+    expect(() => loadRegisteredArtifact(store, 'oncoclear', 1)).toThrow(/symbolic link/);
   });
 });

@@ -1,8 +1,9 @@
 import { cpSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { readRegistryDir } from '../../src/registry/layout.js';
 import { promote } from '../../src/registry/operations.js';
-import { parseRegistry, type Registry } from '../../src/registry/schema.js';
+import type { Registry } from '../../src/registry/schema.js';
 import { createRegistryStore } from '../../src/registry/store.js';
 import { productionChanged, releaseNotes, releasePlan } from '../../src/release/plan.js';
 import { tempDir } from '../support/fixtures.js';
@@ -59,9 +60,9 @@ describe('releasePlan', () => {
 
   it('refuses a model with no production version', () => {
     const store = committedStore();
-    const registry = store.read();
-    registry.models.oncoclear!.versions[0]!.stage = 'archived';
-    writeFileSync(join(store.dir, 'registry.json'), JSON.stringify(registry));
+    // Production cleared by hand: the layout's production file names no version.
+    const file = join(store.dir, 'oncoclear', 'production.json');
+    writeFileSync(file, readFileSync(file, 'utf8').replace('"version": 1', '"version": null'));
     expect(() => releasePlan(input(store))).toThrow(
       "Model 'oncoclear' has no production version; nothing to release.",
     );
@@ -88,8 +89,7 @@ describe('releasePlan', () => {
 });
 
 describe('productionChanged', () => {
-  const committed = (): Registry =>
-    parseRegistry(JSON.parse(readFileSync('registry/registry.json', 'utf8')), 'registry.json');
+  const committed = (): Registry => readRegistryDir('registry');
   const meta = { actor: 'bot', reason: 'test', now: () => new Date('2026-05-01T00:00:00Z') };
 
   it('is false when production is the same version, whatever else changed', () => {

@@ -5,8 +5,9 @@ import { loadConfig } from '../../../src/config/config.js';
 import { createGit } from '../../../src/github/git.js';
 import { promotionBody } from '../../../src/github/promotion-body.js';
 import { openOrUpdatePromotionPr, promotionBranch } from '../../../src/github/promotion-pr.js';
+import { pushStageMove, writeRecord } from '../../../src/github/stage-move.js';
 import type { Comparison } from '../../../src/pipeline/compare.js';
-import { findVersion, promote } from '../../../src/registry/operations.js';
+import { findVersion } from '../../../src/registry/operations.js';
 import { DecisionSchema, decisionForVersion } from '../../../src/registry/policy.js';
 import { createRegistryStore } from '../../../src/registry/store.js';
 import { actionGitHubClient } from '../../shared/github-client.js';
@@ -32,30 +33,31 @@ export async function run(): Promise<void> {
   const registryDir = join(context.workspace, inputs.registry ?? config.registry.path);
   const branch = promotionBranch(model, inputs.version);
 
-  // The PR branch is main plus exactly one change: the registry's stage move and history.
+  // The PR branch is main plus exactly one commit by the bot: the registry's stage move.
   const git = createGit(context.workspace, { token: inputs.token });
-  await git.fetch('origin', inputs.base);
-  await git.run(['checkout', '-q', '-B', branch, 'FETCH_HEAD']);
   const store = createRegistryStore(registryDir);
   // The train job did not know the version yet; the evidence names it from here on.
   const decision = decisionForVersion(comparison.decision, inputs.version);
-  await store.update((registry) => ({
-    registry: promote(registry, model, inputs.version, {
+  const pushed = await pushStageMove(git, {
+    kind: 'promotion',
+    model,
+    version: inputs.version,
+    base: inputs.base,
+    branch,
+    store,
+    meta: {
       actor: context.actor,
       reason: decision.summary,
       link: context.runUrl,
       now: () => new Date(),
-    }),
-    result: undefined,
-  }));
-  await git.commit([registryDir], `Promote ${model} v${inputs.version} to production`);
-  if ((await git.push('origin', branch, { force: true })) === 'rejected') {
-    throw new Error(`Could not push ${branch}; check that the token may push branches.`);
-  }
+    },
+  });
 
   const version = findVersion(store.read(), model, inputs.version);
   const tokenNote = tokenLimitNote(inputs.usingGithubToken, 'This PR');
   const gh = actionGitHubClient(inputs.token, context);
+  // The review trusts the branch only with this record, written by the PR's author.
+  await writeRecord(gh, { owner, repo }, pushed.sha, pushed.record, context.runUrl);
   const pr = await openOrUpdatePromotionPr(gh, {
     owner,
     repo,

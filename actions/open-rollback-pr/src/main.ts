@@ -1,10 +1,22 @@
+import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import * as core from '@actions/core';
 import { loadConfig } from '../../../src/config/config.js';
-import { markdownTable } from '../../../src/evaluate/report.js';
 import { createGit } from '../../../src/github/git.js';
+import { rollbackBody } from '../../../src/github/promotion-body.js';
 import { ensureLabel, PROMOTION_LABEL } from '../../../src/github/promotion-pr.js';
-import { productionVersion, rollback } from '../../../src/registry/operations.js';
+import { pushStageMove, writeRecord } from '../../../src/github/stage-move.js';
+import type { Comparison } from '../../../src/pipeline/compare.js';
+import { RescoreError, rescoreCandidate } from '../../../src/pipeline/rescore.js';
+import { wasInProduction } from '../../../src/promotion/registry-change.js';
+import { stageMoveTitlePrefix } from '../../../src/promotion/review-rules.js';
+import {
+  findVersion,
+  loadRegisteredArtifact,
+  productionVersion,
+  rollback,
+} from '../../../src/registry/operations.js';
+import type { Registry } from '../../../src/registry/schema.js';
 import { createRegistryStore } from '../../../src/registry/store.js';
 import { actionGitHubClient } from '../../shared/github-client.js';
 import {
@@ -44,61 +56,89 @@ export async function run(): Promise<void> {
   );
   const git = createGit(context.workspace, { token: inputs.token });
   await git.fetch('origin', inputs.base);
-  await git.run(['checkout', '-q', '-B', 'oncoclear-rollback', 'FETCH_HEAD']);
-  const from = productionVersion(store.read(), model);
-  const target = await store.update((registry) => {
-    const next = rollback(registry, model, inputs.version, {
+  await git.run(['checkout', '-q', '--detach', 'FETCH_HEAD']);
+  const registry = store.read();
+  const from = productionVersion(registry, model);
+  // Resolve the target the way the registry does, then hold it to the rule the review enforces:
+  // a rollback returns only to a version that was in production before.
+  const target = productionVersion(
+    rollback(registry, model, inputs.version, {
       actor: context.actor,
       reason: inputs.reason,
       link: context.runUrl,
       now: () => new Date(),
-    });
-    return { registry: next, result: productionVersion(next, model)!.version };
-  });
-  const branch = `promote/${model}/rollback-v${target}`;
-  await git.commit([store.dir], `Roll back ${model} to v${target}`);
-  await git.run(['branch', '-M', branch]);
-  if ((await git.push('origin', branch, { force: true })) === 'rejected')
-    throw new Error(`Could not push ${branch}.`);
+    }),
+    model,
+  )!.version;
+  const was = wasInProduction(registry, model, target);
+  if (!was)
+    throw new Error(
+      `v${target} of ${model} was never in production; a rollback may only return to a version that was (${productionHistory(registry, model)}).`,
+    );
+  let comparison: Comparison | null = null;
+  let cannotCompare: string | undefined;
+  try {
+    comparison = rescoreCandidate(
+      config,
+      {
+        version: target,
+        artifact: loadRegisteredArtifact(store, model, target, registry).artifact,
+      },
+      from
+        ? {
+            version: from.version,
+            artifact: loadRegisteredArtifact(store, model, from.version, registry).artifact,
+          }
+        : null,
+    );
+  } catch (error) {
+    if (!(error instanceof RescoreError)) throw error;
+    cannotCompare = error.message;
+  }
 
-  const gh = actionGitHubClient(inputs.token, context);
-  const v = store.read().models[model]!.versions.find((x) => x.version === target)!;
-  const note = tokenLimitNote(inputs.usingGithubToken, 'This PR');
-  const body = [
-    `## Roll back \`${model}\` from v${from?.version} to v${target}`,
-    '',
-    `Reason: ${inputs.reason}`,
-    '',
-    markdownTable(
-      ['', `v${target}`],
-      [
-        ['test accuracy', v.metrics.test.accuracy.toFixed(4)],
-        ['test ROC AUC', v.metrics.test.rocAuc.toFixed(4)],
-        ['commit', v.lineage.commit ?? '—'],
-      ],
-    ),
-    '',
-    'Approving this PR merges it and releases the image for this version, exactly like a promotion. The promotion policy is not re-applied: a rollback is a deliberate choice.',
-    note ? `\n> [!NOTE]\n> ${note}` : '',
-  ].join('\n');
-  const existing = await gh.rest.pulls.list({
-    owner,
-    repo,
-    state: 'open',
-    head: `${owner}:${branch}`,
+  // A fresh branch per request: re-using one would need a force-push over whatever is there, which
+  // GitHub refuses when workflow files changed in between (GITHUB_TOKEN never has `workflows`).
+  const request = context.runId ?? randomBytes(4).toString('hex');
+  const branch = `rollback/${model}/v${target}-${request}`;
+  const pushed = await pushStageMove(git, {
+    kind: 'rollback',
+    model,
+    version: target,
+    base: inputs.base,
+    branch,
+    store,
+    meta: {
+      actor: context.actor,
+      reason: inputs.reason,
+      link: context.runUrl,
+      now: () => new Date(),
+    },
   });
-  const pr = existing.data[0]
-    ? (await gh.rest.pulls.update({ owner, repo, pull_number: existing.data[0].number, body })).data
-    : (
-        await gh.rest.pulls.create({
-          owner,
-          repo,
-          head: branch,
-          base: inputs.base,
-          title: `Roll back ${model} to v${target}`,
-          body,
-        })
-      ).data;
+  const gh = actionGitHubClient(inputs.token, context);
+  await writeRecord(gh, { owner, repo }, pushed.sha, pushed.record, context.runUrl);
+  const note = tokenLimitNote(inputs.usingGithubToken, 'This PR');
+  const body = rollbackBody({
+    model,
+    target: findVersion(registry, model, target),
+    from: from?.version ?? null,
+    reason: inputs.reason,
+    wasInProduction: was,
+    comparison,
+    cannotCompare,
+    runUrl: context.runUrl,
+    tokenNote: note,
+  });
+  const pr = (
+    await gh.rest.pulls.create({
+      owner,
+      repo,
+      head: branch,
+      base: inputs.base,
+      title: `${stageMoveTitlePrefix('rollback', model, target)} (from v${from?.version ?? 'none'})`,
+      body,
+      maintainer_can_modify: false,
+    })
+  ).data;
   await ensureLabel(gh, owner, repo, PROMOTION_LABEL);
   await gh.rest.issues.addLabels({
     owner,
@@ -109,9 +149,21 @@ export async function run(): Promise<void> {
   core.setOutput('pull-request-number', String(pr.number));
   core.setOutput('pull-request-url', pr.html_url);
   core.setOutput('version', String(target));
+  core.setOutput('branch', branch);
   await core.summary
     .addRaw(
-      `Opened [rollback PR #${pr.number}](${pr.html_url}) to v${target}.${note ? `\n\n> [!WARNING]\n> ${note}` : ''}\n`,
+      `Opened [rollback PR #${pr.number}](${pr.html_url}) to v${target} from \`${branch}\`.${note ? `\n\n> [!WARNING]\n> ${note}` : ''}\n`,
     )
     .write();
+}
+
+function productionHistory(registry: Registry, model: string): string {
+  const versions = [
+    ...new Set(
+      (registry.models[model]?.history ?? [])
+        .filter((e) => e.type === 'promoted' || e.type === 'rolled_back')
+        .map((e) => `v${e.version}`),
+    ),
+  ];
+  return versions.length ? `versions that were: ${versions.join(', ')}` : 'none ever was';
 }

@@ -2,13 +2,16 @@ import { join } from 'node:path';
 import * as core from '@actions/core';
 import { loadConfig } from '../../../src/config/config.js';
 import { commitAndPushWithRetry, createGit } from '../../../src/github/git.js';
+import { registryAt } from '../../../src/github/registry-at.js';
 import { publishRelease } from '../../../src/github/release.js';
-import { recordRelease } from '../../../src/registry/operations.js';
+import { assertOnDefaultBranch } from '../../../src/github/release-guard.js';
+import { productionVersion, recordRelease } from '../../../src/registry/operations.js';
 import { createRegistryStore } from '../../../src/registry/store.js';
 import { releaseNotes, releasePlan } from '../../../src/release/plan.js';
 import { actionGitHubClient } from '../../shared/github-client.js';
 import { readRunnerContext, requireRepository } from '../../shared/github-context.js';
 import { packageVersionFromWorkspace } from '../../shared/package-version.js';
+import { readActionToken } from '../../shared/tokens.js';
 
 /** Inputs, read in one place; defaults live in action.yml only. */
 function getInputs() {
@@ -20,8 +23,7 @@ function getInputs() {
     throw new Error(
       `Input 'digest' is '${digest}'; expected sha256:<64 hex> from docker/build-push-action.`,
     );
-  const token = core.getInput('github-token', { required: true });
-  core.setSecret(token);
+  const { token } = readActionToken();
   return {
     version,
     digest,
@@ -34,6 +36,8 @@ function getInputs() {
     config: core.getInput('config', { required: true }),
     registry: core.getInput('registry') || null,
     branch: core.getInput('branch', { required: true }),
+    /** The released commit; empty means the checked-out one. */
+    ref: core.getInput('ref') || null,
     token,
   };
 }
@@ -48,26 +52,49 @@ export async function run(): Promise<void> {
   const git = createGit(context.workspace, { token: inputs.token });
   const store = () => createRegistryStore(join(context.workspace, registryDir));
 
+  // Everything is checked before anything is written: a refused release records nothing.
+  const released = inputs.ref ?? (await git.revParse('HEAD'));
+  await assertOnDefaultBranch(git, released, inputs.branch);
+  const atRelease = await registryAt(git, released, registryDir);
+  const productionThen = productionVersion(atRelease, model)?.version ?? null;
+  if (productionThen !== inputs.version)
+    throw new Error(
+      `Refusing to record a release of ${model} v${inputs.version}: at the released commit ${released.slice(0, 7)} production is v${productionThen ?? 'none'}. Nothing was written.`,
+    );
+
   const pushed = await commitAndPushWithRetry(git, {
     branch: inputs.branch,
     paths: [registryDir],
     log: (m) => core.warning(m),
     apply: async () => {
-      await store().update((registry) => ({
-        registry: recordRelease(
-          registry,
-          model,
-          inputs.version,
-          { digest: inputs.digest, tags: inputs.tags },
-          {
-            actor: context.actor,
-            reason: `image ${inputs.image}@${inputs.digest}`,
-            link: context.runUrl,
-            now: () => new Date(),
-          },
-        ),
-        result: undefined,
-      }));
+      await store().update((registry) => {
+        // Production may have moved on since the build; the image still serves this version, so
+        // the event is recorded, but only for a version that was released from production.
+        if (
+          !registry.models[model]?.history.some(
+            (e) =>
+              (e.type === 'promoted' || e.type === 'rolled_back') && e.version === inputs.version,
+          )
+        )
+          throw new Error(
+            `Refusing to record a release of ${model} v${inputs.version}: it was never in production.`,
+          );
+        return {
+          registry: recordRelease(
+            registry,
+            model,
+            inputs.version,
+            { digest: inputs.digest, tags: inputs.tags },
+            {
+              actor: context.actor,
+              reason: `image ${inputs.image}@${inputs.digest}`,
+              link: context.runUrl,
+              now: () => new Date(),
+            },
+          ),
+          result: undefined,
+        };
+      });
     },
     message: () =>
       `registry: record release of ${model} v${inputs.version}\n\n${inputs.image}@${inputs.digest}`,
@@ -77,7 +104,7 @@ export async function run(): Promise<void> {
     model,
     repository: context.repository,
     serverUrl: context.serverUrl,
-    sha: context.sha,
+    sha: released,
     packageVersion: packageVersionFromWorkspace(),
     version: inputs.version,
   });

@@ -1,8 +1,10 @@
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as core from '@actions/core';
 import { loadConfig } from '../../../src/config/config.js';
 import { createGit } from '../../../src/github/git.js';
-import { parseRegistry } from '../../../src/registry/schema.js';
+import { registryAt } from '../../../src/github/registry-at.js';
+import { assertOnDefaultBranch } from '../../../src/github/release-guard.js';
 import { createRegistryStore } from '../../../src/registry/store.js';
 import { productionChanged, releasePlan } from '../../../src/release/plan.js';
 import { readRunnerContext, requireRepository } from '../../shared/github-context.js';
@@ -20,6 +22,8 @@ function getInputs() {
     registry: core.getInput('registry') || null,
     version: version ? Number(version) : null,
     before: core.getInput('before') || null,
+    defaultBranch: core.getInput('default-branch') || null,
+    token: core.getInput('github-token') || null,
   };
 }
 
@@ -32,12 +36,24 @@ export async function run(): Promise<void> {
   const store = createRegistryStore(join(context.workspace, registryDir));
   const model = config.model.name;
 
+  if (inputs.token) core.setSecret(inputs.token);
+  const git = createGit(context.workspace, inputs.token ? { token: inputs.token } : {});
+  const sha = await releasedCommit(context.workspace, context.sha);
+  // A `production` image is built only from reviewed code: a commit on the default branch,
+  // checked against the remote, not against whatever ref the run was started on.
+  const defaultBranch = inputs.defaultBranch ?? defaultBranchFromEvent(context.eventPath);
+  if (!defaultBranch)
+    throw new Error(
+      "Input 'default-branch' is empty and the event names no repository default branch; pass default-branch: ${{ github.event.repository.default_branch }}.",
+    );
+  await assertOnDefaultBranch(git, sha, defaultBranch);
   if (inputs.before && !/^0+$/.test(inputs.before)) {
-    const git = createGit(context.workspace);
-    const text = await git.show(inputs.before, `${registryDir}/registry.json`);
-    const before = text
-      ? parseRegistry(JSON.parse(text), `registry.json@${inputs.before.slice(0, 7)}`)
-      : null;
+    let before = null;
+    try {
+      before = await registryAt(git, inputs.before, registryDir);
+    } catch {
+      before = null; // a registry in the old layout or none: treat production as changed
+    }
     if (!productionChanged(before, store.read(), model)) {
       core.setOutput('release', 'false');
       core.notice('Production did not change in this push; nothing to release.');
@@ -49,7 +65,7 @@ export async function run(): Promise<void> {
     model,
     repository: context.repository,
     serverUrl: context.serverUrl,
-    sha: await releasedCommit(context.workspace, context.sha),
+    sha,
     packageVersion: packageVersionFromWorkspace(),
     version: inputs.version,
   });
@@ -77,6 +93,21 @@ export async function run(): Promise<void> {
       [plan.image, plan.tags.join(', '), plan.sha256],
     ])
     .write();
+}
+
+/** The event payload's `repository.default_branch`, or null. */
+function defaultBranchFromEvent(eventPath: string | null): string | null {
+  if (!eventPath) return null;
+  try {
+    const event = JSON.parse(readFileSync(eventPath, 'utf8')) as {
+      repository?: { default_branch?: unknown };
+    };
+    return typeof event.repository?.default_branch === 'string'
+      ? event.repository.default_branch
+      : null;
+  } catch {
+    return null;
+  }
 }
 
 /**

@@ -1,4 +1,5 @@
 import { loadConfig } from '../../config/config.js';
+import { migrateRegistry } from '../../registry/migrate.js';
 import {
   diffVersions,
   productionAt,
@@ -7,13 +8,15 @@ import {
   rollback,
 } from '../../registry/operations.js';
 import type { Registry } from '../../registry/schema.js';
+import { createRegistryStore } from '../../registry/store.js';
+import { exportModel, resolveModel } from '../../release/model-info.js';
 import { CliError, parseCommand, positiveInt } from '../args.js';
 import { progress } from '../context.js';
 import { fixed, textTable } from '../format.js';
 import { openRegistry } from '../registry-location.js';
 import { localActor } from './register.js';
 
-export const REGISTRY_HELP = `Usage: oncoclear registry <show|history|diff|promote|rollback> [options]
+export const REGISTRY_HELP = `Usage: oncoclear registry <show|history|diff|promote|rollback|migrate|export-model> [options]
 
   show                        versions, stages and test metrics
   history [--at DATE]         the audit trail: who did what, when, why; with --at, which
@@ -21,12 +24,18 @@ export const REGISTRY_HELP = `Usage: oncoclear registry <show|history|diff|promo
   diff [A] [B]                test metrics of two versions (default: production vs latest)
   promote VERSION             move VERSION to production, archive the old one
   rollback [VERSION]          move production back (default: the previous production version)
+  migrate                     convert a single-file registry (schemaVersion 1) to the current
+                              layout, in place (default --registry: the config's registry.path)
+  export-model --out DIR      copy the production model (or --version N, or --file PATH), verified,
+                              with its sidecar and model-info.json, as the image build does;
+                              --print only prints what would be exported
 
 Options:
   --registry DIR   registry directory (default: the git-ignored .local/registry, seeded from registry/)
   --model NAME     model name (default: the config's model.name)
   --reason TEXT    why (promote and rollback; recorded in the history)
   --config FILE    project config (default: oncoclear.config.json)
+  --version N      export-model: a registered version instead of production
   --json           machine-readable output
   -h, --help       show this help
 `;
@@ -40,6 +49,10 @@ export async function registryCommand(argv: string[]): Promise<void> {
       model: { type: 'string' },
       reason: { type: 'string' },
       at: { type: 'string' },
+      out: { type: 'string' },
+      file: { type: 'string' },
+      version: { type: 'string' },
+      print: { type: 'boolean', default: false },
       config: { type: 'string', default: 'oncoclear.config.json' },
       json: { type: 'boolean', default: false },
     },
@@ -47,8 +60,19 @@ export async function registryCommand(argv: string[]): Promise<void> {
   );
   const [sub, ...rest] = positionals;
   if (values.help || !sub) return void process.stdout.write(REGISTRY_HELP);
+  if (sub === 'export-model') return exportModelCommand(values);
   const config = loadConfig(values.config!);
   const model = values.model ?? config.model.name;
+  if (sub === 'migrate') {
+    const dir = values.registry ?? config.registry.path;
+    const result = migrateRegistry(dir);
+    if (values.json) return void process.stdout.write(`${JSON.stringify({ dir, ...result })}\n`);
+    return void process.stdout.write(
+      result.migrated
+        ? `Migrated ${dir}: ${result.models} model(s), ${result.versions} version(s), ${result.events} event(s), one file each. Commit ${dir}/.\n`
+        : `${dir} already uses the current layout (${result.versions} version(s)); nothing to do.\n`,
+    );
+  }
   const store = openRegistry(values.registry, config.registry.path, progress(values.json!));
   const out = (text: string): void => {
     process.stdout.write(text.endsWith('\n') ? text : `${text}\n`);
@@ -155,7 +179,7 @@ export async function registryCommand(argv: string[]): Promise<void> {
     }
     default:
       throw new CliError(
-        `Unknown registry command '${sub}'; expected show, history, diff, promote or rollback.`,
+        `Unknown registry command '${sub}'; expected show, history, diff, promote, rollback, migrate or export-model.`,
         2,
       );
   }
@@ -171,4 +195,42 @@ function diffPair(registry: Registry, model: string, rest: string[]): [number, n
   if (!latest || !base)
     throw new CliError('Nothing to diff; pass two versions: oncoclear registry diff A B', 2);
   return [base, latest];
+}
+
+/** `registry export-model`: what the image build bakes in, through the registry's own reader. */
+function exportModelCommand(values: {
+  registry?: string;
+  model?: string;
+  version?: string;
+  file?: string;
+  out?: string;
+  print?: boolean;
+  config?: string;
+}): void {
+  let model = values.model;
+  let dir = values.registry;
+  if (!values.file && (!model || !dir)) {
+    const config = loadConfig(values.config!);
+    model ??= config.model.name;
+    dir ??= config.registry.path;
+  }
+  const version =
+    !values.version || values.version === 'production'
+      ? 'production'
+      : positiveInt(values.version.replace(/^v/, ''), 'Version');
+  const input = {
+    store: dir ? createRegistryStore(dir) : null,
+    model,
+    version,
+    file: values.file,
+  } as const;
+  if (values.print) {
+    process.stdout.write(`${JSON.stringify(resolveModel(input).info)}\n`);
+    return;
+  }
+  if (!values.out) throw new CliError('Missing --out DIR (or --print).', 2);
+  const info = exportModel(input, values.out);
+  process.stdout.write(
+    `Exported ${info.name} ${info.version === null ? '(unregistered file)' : `v${info.version}`} (${info.stage}, ${info.sha256}) into ${values.out}\n`,
+  );
 }

@@ -1,17 +1,18 @@
-import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { classifyRegistryChange } from '../../src/github/registry-change.js';
+import {
+  classifyRegistryChange,
+  disallowedFiles,
+  wasInProduction,
+} from '../../src/promotion/registry-change.js';
+import { readRegistryDir } from '../../src/registry/layout.js';
 import { promote, recordRelease, rollback } from '../../src/registry/operations.js';
-import { parseRegistry, type Registry } from '../../src/registry/schema.js';
+import type { Registry } from '../../src/registry/schema.js';
 
 const meta = { actor: 'bot', reason: 'test', now: () => new Date('2026-05-01T00:00:00Z') };
 
 /** The committed registry (v1 in production) plus v2 registered in staging. */
 function base(): Registry {
-  const registry = parseRegistry(
-    JSON.parse(readFileSync('registry/registry.json', 'utf8')),
-    'registry.json',
-  );
+  const registry = readRegistryDir('registry');
   const entry = registry.models.oncoclear!;
   const v1 = entry.versions[0]!;
   entry.versions.push({
@@ -21,6 +22,7 @@ function base(): Registry {
     artifact: 'oncoclear/v2/model.json',
   });
   entry.history.push({
+    id: '20260401T000000000Z-00-registered-v2-000000',
     at: '2026-04-01T00:00:00.000Z',
     type: 'registered',
     version: 2,
@@ -153,7 +155,7 @@ describe('classifyRegistryChange', () => {
       const next = promote(r, 'oncoclear', 2, meta);
       next.models.oncoclear!.history.pop(); // keep only the 'archived' event
       return next;
-    }, 'it records no promotion or rollback');
+    }, 'it records 0 promotions or rollbacks; expected exactly one');
     invalid((r) => {
       const next = promote(r, 'oncoclear', 2, meta);
       next.models.oncoclear!.versions[0]!.stage = 'production';
@@ -165,5 +167,55 @@ describe('classifyRegistryChange', () => {
       next.models.oncoclear!.versions[0]!.stage = 'production';
       return next;
     }, 'production is [1, 2]');
+  });
+});
+
+describe('disallowedFiles', () => {
+  it('allows only the production file and new history events under the registry', () => {
+    expect(
+      disallowedFiles(
+        [
+          { filename: 'registry/oncoclear/production.json', status: 'modified' },
+          {
+            filename: 'registry/oncoclear/history/20260501T000000000Z-00-promoted-v2-aa.json',
+            status: 'added',
+          },
+        ],
+        'registry',
+      ),
+    ).toEqual([]);
+    expect(
+      disallowedFiles(
+        [
+          { filename: 'registry/oncoclear/history/x.json', status: 'modified' },
+          { filename: 'registry/oncoclear/v2/version.json', status: 'modified' },
+          { filename: 'registry/oncoclear/v2/model.json', status: 'modified' },
+          { filename: 'service/app.ts', status: 'modified' },
+          { filename: 'registry/registry.json', status: 'modified' },
+        ],
+        'registry',
+      ),
+    ).toEqual([
+      'registry/oncoclear/history/x.json',
+      'registry/oncoclear/v2/version.json',
+      'registry/oncoclear/v2/model.json',
+      'service/app.ts',
+      'registry/registry.json',
+    ]);
+  });
+});
+
+describe('wasInProduction', () => {
+  it('answers from the history: when a version served, and never for a staging version', () => {
+    const promoted = promote(base(), 'oncoclear', 2, meta);
+    expect(wasInProduction(promoted, 'oncoclear', 1)).toEqual({
+      since: '2026-11-25T09:29:48.134Z',
+      until: '2026-05-01T00:00:00.000Z',
+    });
+    expect(wasInProduction(promoted, 'oncoclear', 2)).toEqual({
+      since: '2026-05-01T00:00:00.000Z',
+      until: null,
+    });
+    expect(wasInProduction(base(), 'oncoclear', 2)).toBeNull();
   });
 });
