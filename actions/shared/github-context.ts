@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+
 /** The runner's GITHUB_* variables an action needs, read in one place. */
 export interface RunnerContext {
   repository: string;
@@ -13,6 +15,8 @@ export interface RunnerContext {
   eventName: string;
   eventPath: string | null;
   workspace: string;
+  /** `GITHUB_REF`, e.g. `refs/heads/main`. */
+  ref: string;
   refName: string;
 }
 
@@ -34,8 +38,24 @@ export function readRunnerContext(env: NodeJS.ProcessEnv = process.env): RunnerC
     eventName: env.GITHUB_EVENT_NAME ?? '',
     eventPath: env.GITHUB_EVENT_PATH ?? null,
     workspace: env.GITHUB_WORKSPACE ?? process.cwd(),
+    ref: env.GITHUB_REF ?? '',
     refName: env.GITHUB_REF_NAME ?? '',
   };
+}
+
+/** The event payload's `repository.default_branch`, or null when the event has none. */
+export function defaultBranchFromEvent(eventPath: string | null): string | null {
+  if (!eventPath) return null;
+  try {
+    const event = JSON.parse(readFileSync(eventPath, 'utf8')) as {
+      repository?: { default_branch?: unknown };
+    };
+    return typeof event.repository?.default_branch === 'string'
+      ? event.repository.default_branch
+      : null;
+  } catch {
+    return null;
+  }
 }
 
 /** Requires GITHUB_REPOSITORY, naming what is missing. */

@@ -20,8 +20,8 @@ afterEach(async () => {
   service = undefined;
 });
 
-async function trainWithBackend(options: ArtifactServiceOptions = {}) {
-  service = await startArtifactService(options);
+/** One train job against the backend; `runtimeToken` picks the job (e.g. a re-run attempt). */
+async function trainJob(backend: ArtifactService, runtimeToken = backend.runtimeToken) {
   const workspace = projectWorkspace();
   const run = await runActionBundle('train', {
     workspace,
@@ -31,12 +31,31 @@ async function trainWithBackend(options: ArtifactServiceOptions = {}) {
       GITHUB_SHA: 'a'.repeat(40),
       GITHUB_RUN_ID: '42',
       GITHUB_SERVER_URL: 'https://github.com',
-      ACTIONS_RUNTIME_TOKEN: service.runtimeToken,
-      ACTIONS_RESULTS_URL: service.url,
+      ACTIONS_RUNTIME_TOKEN: runtimeToken,
+      ACTIONS_RESULTS_URL: backend.url,
     },
   });
-  return { service, workspace, run };
+  return { workspace, run };
 }
+
+async function trainWithBackend(options: ArtifactServiceOptions = {}) {
+  service = await startArtifactService(options);
+  return { service, ...(await trainJob(service)) };
+}
+
+/** Twirp JSON calls to the emulator, as the client makes them. */
+function twirpClient(backend: ArtifactService, token = backend.runtimeToken) {
+  const base = `${backend.url}twirp/github.actions.results.api.v1.ArtifactService`;
+  return (method: string, body: unknown) =>
+    fetch(`${base}/${method}`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    });
+}
+
+const uploadOperations = (backend: ArtifactService) =>
+  backend.requests.map((r) => r.operation).filter((o) => o !== 'PutBlock');
 
 describe('train action artifact upload (emulated Actions artifact backend)', () => {
   it('uploads the out-dir as a zip through CreateArtifact, Azure blocks and FinalizeArtifact', async () => {
@@ -45,15 +64,22 @@ describe('train action artifact upload (emulated Actions artifact backend)', () 
     expect(service.violations).toEqual([]);
     expect(run.warnings).toEqual([]);
 
-    // The protocol, in order: create, stage block(s), commit the block list, finalize.
+    // The protocol, in order: look for an artifact of that name to replace (none), create,
+    // stage block(s), commit the block list, finalize.
     const operations = service.requests.map((r) => r.operation);
-    expect(operations[0]).toBe('CreateArtifact');
+    expect(operations.slice(0, 2)).toEqual(['ListArtifacts', 'CreateArtifact']);
     expect(operations.at(-2)).toBe('PutBlockList');
     expect(operations.at(-1)).toBe('FinalizeArtifact');
-    expect(operations.slice(1, -2).every((o) => o === 'PutBlock')).toBe(true);
-    expect(operations.length).toBeGreaterThanOrEqual(4);
+    expect(operations.slice(2, -2).every((o) => o === 'PutBlock')).toBe(true);
+    expect(operations.length).toBeGreaterThanOrEqual(5);
     expect(service.requests.every((r) => r.status >= 200 && r.status < 300)).toBe(true);
-    const create = service.requests[0]!;
+    expect(service.requests[0]!.json).toEqual({
+      workflow_run_backend_id: service.workflowRunBackendId,
+      workflow_job_run_backend_id: service.workflowJobRunBackendId,
+      name_filter: 'candidate-model',
+    });
+    expect(service.deleted).toEqual([]);
+    const create = service.requests[1]!;
     expect(create.json).toMatchObject({
       workflow_run_backend_id: service.workflowRunBackendId,
       workflow_job_run_backend_id: service.workflowJobRunBackendId,
@@ -85,6 +111,84 @@ describe('train action artifact upload (emulated Actions artifact backend)', () 
     expect(run.summary).toContain(
       `Uploaded the model and report as workflow artifact \`candidate-model\` (id ${artifact.id}).`,
     );
+    expect(run.summary).not.toContain('It replaces');
+  }, 60_000);
+
+  it('replaces the artifact an earlier attempt uploaded, so "Re-run all jobs" does not fail with 409', async () => {
+    // Arrange: the first attempt of the run uploads candidate-model.
+    const first = await trainWithBackend();
+    expect(first.run.exitCode, first.run.stdout + first.run.stderr).toBe(0);
+    const old = first.service.artifacts.get('candidate-model')!;
+    first.service.requests.length = 0;
+
+    // Act: a re-run attempt is a new job (a new job backend id) of the same run.
+    const rerun = await trainJob(first.service, first.service.tokenForJob('job-of-attempt-2'));
+
+    // Assert: the old artifact was found across jobs, deleted by its own ids, then re-uploaded.
+    expect(rerun.run.exitCode, rerun.run.stdout + rerun.run.stderr).toBe(0);
+    expect(first.service.violations).toEqual([]);
+    expect(rerun.run.warnings).toEqual([]);
+    expect(uploadOperations(first.service)).toEqual([
+      'ListArtifacts',
+      'DeleteArtifact',
+      'CreateArtifact',
+      'PutBlockList',
+      'FinalizeArtifact',
+    ]);
+    const del = first.service.requests.find((r) => r.operation === 'DeleteArtifact')!;
+    expect(del.json).toEqual({
+      workflow_run_backend_id: first.service.workflowRunBackendId,
+      workflow_job_run_backend_id: old.workflowJobRunBackendId,
+      name: 'candidate-model',
+    });
+    expect(first.service.deleted).toEqual([old]);
+
+    const current = first.service.artifacts.get('candidate-model')!;
+    expect(current.id).toBeGreaterThan(old.id);
+    expect(current.finalized).toBe(true);
+    expect(current.workflowJobRunBackendId).toBe('job-of-attempt-2');
+    const entries = readZip(current.zip);
+    const outDir = join(rerun.workspace, OUT_DIR);
+    for (const file of FILES) {
+      expect(entries.get(file)!.equals(readFileSync(join(outDir, file))), file).toBe(true);
+    }
+    expect(rerun.run.summary).toContain(
+      `(id ${current.id}). It replaces artifact ${old.id}, which an earlier attempt of this run uploaded.`,
+    );
+
+    // What a later job downloads is the new zip.
+    const post = twirpClient(first.service);
+    const signed = await post('GetSignedArtifactURL', {
+      workflow_run_backend_id: first.service.workflowRunBackendId,
+      workflow_job_run_backend_id: first.service.workflowJobRunBackendId,
+      name: 'candidate-model',
+    });
+    const { signed_url: url } = (await signed.json()) as { signed_url: string };
+    const download = await fetch(url);
+    expect(download.status).toBe(200);
+    expect(Buffer.from(await download.arrayBuffer()).equals(current.zip)).toBe(true);
+  }, 90_000);
+
+  it('warns and still uploads when the look-up for an artifact to replace fails', async () => {
+    const { service, run } = await trainWithBackend({
+      respond: {
+        ListArtifacts: {
+          status: 403,
+          body: { code: 'permission_denied', msg: 'listing is not allowed' },
+        },
+      },
+    });
+    expect(run.exitCode, run.stdout + run.stderr).toBe(0);
+    expect(run.warnings).toEqual([
+      "Could not delete the artifact 'candidate-model' an earlier attempt of this run uploaded (Failed to ListArtifacts: Received non-retryable error: Failed request: (403) Forbidden: listing is not allowed); uploading anyway.",
+    ]);
+    expect(uploadOperations(service)).toEqual([
+      'ListArtifacts',
+      'CreateArtifact',
+      'PutBlockList',
+      'FinalizeArtifact',
+    ]);
+    expect(service.artifacts.get('candidate-model')?.finalized).toBe(true);
   }, 60_000);
 
   it('fails the step with the backend message when CreateArtifact is rejected (not retried)', async () => {
@@ -101,7 +205,7 @@ describe('train action artifact upload (emulated Actions artifact backend)', () 
     expect(run.errors).toEqual([
       "Uploading workflow artifact 'candidate-model' failed: Failed to CreateArtifact: Received non-retryable error: Failed request: (400) Bad Request: artifact storage is read-only",
     ]);
-    expect(service.requests.map((r) => r.operation)).toEqual(['CreateArtifact']);
+    expect(service.requests.map((r) => r.operation)).toEqual(['ListArtifacts', 'CreateArtifact']);
     expect(service.artifacts.size).toBe(0);
     expect(run.summary).not.toContain('Uploaded the model');
     // The report survives a failed upload: training itself worked.
@@ -119,7 +223,7 @@ describe('train action artifact upload (emulated Actions artifact backend)', () 
     expect(run.errors).toEqual([
       "Uploading workflow artifact 'candidate-model' failed: CreateArtifact: response from backend was not ok",
     ]);
-    expect(service.requests.map((r) => r.operation)).toEqual(['CreateArtifact']);
+    expect(service.requests.map((r) => r.operation)).toEqual(['ListArtifacts', 'CreateArtifact']);
   }, 60_000);
 
   it('fails the step when blob storage rejects the upload, without finalizing', async () => {
@@ -138,7 +242,11 @@ describe('train action artifact upload (emulated Actions artifact backend)', () 
       "Uploading workflow artifact 'candidate-model' failed: Signature did not match.",
     ]);
     expect(service.violations).toEqual([]);
-    expect(service.requests.map((r) => r.operation)).toEqual(['CreateArtifact', 'PutBlock']);
+    expect(service.requests.map((r) => r.operation)).toEqual([
+      'ListArtifacts',
+      'CreateArtifact',
+      'PutBlock',
+    ]);
     expect(service.artifacts.get('candidate-model')?.finalized).toBe(false);
   }, 60_000);
 });
@@ -245,6 +353,52 @@ describe('artifact service emulator', () => {
       artifact_id: String(service.artifacts.get('blocks')!.id),
     });
     expect(service.violations).toHaveLength(2);
+  });
+
+  it('keeps names unique per run across jobs, lists and deletes by the uploading job', async () => {
+    service = await startArtifactService();
+    const ids = { workflow_run_backend_id: service.workflowRunBackendId };
+    const firstJob = { ...ids, workflow_job_run_backend_id: service.workflowJobRunBackendId };
+    const secondJob = { ...ids, workflow_job_run_backend_id: 'job-2' };
+    const first = twirpClient(service);
+    const second = twirpClient(service, service.tokenForJob('job-2'));
+    const created = await first('CreateArtifact', { ...firstJob, name: 'm', version: 7 });
+    const { signed_upload_url: upload } = (await created.json()) as { signed_upload_url: string };
+    const blob = await fetch(upload, {
+      method: 'PUT',
+      headers: { 'x-ms-version': '2026-04-06', 'x-ms-blob-type': 'BlockBlob' },
+      body: 'zip',
+    });
+    expect(blob.status).toBe(201);
+    expect((await first('FinalizeArtifact', { ...firstJob, name: 'm', size: '3' })).status).toBe(
+      200,
+    );
+
+    // Another job of the run (a re-run attempt) may not reuse the name...
+    const conflict = await second('CreateArtifact', { ...secondJob, name: 'm', version: 7 });
+    expect(conflict.status).toBe(409);
+    // ...but sees the artifact, and deletes it by the ids of the job that uploaded it.
+    const listed = await second('ListArtifacts', { ...secondJob, name_filter: 'm' });
+    const { artifacts } = (await listed.json()) as { artifacts: Record<string, unknown>[] };
+    expect(artifacts).toEqual([
+      expect.objectContaining({
+        ...firstJob,
+        name: 'm',
+        size: '3',
+        database_id: expect.any(String),
+      }),
+    ]);
+    expect((await second('DeleteArtifact', { ...secondJob, name: 'm' })).status).toBe(404);
+    const deleted = await second('DeleteArtifact', { ...firstJob, name: 'm' });
+    expect(await deleted.json()).toEqual({ ok: true, artifact_id: artifacts[0]!.database_id });
+    const empty = await second('ListArtifacts', { ...secondJob, name_filter: 'm' });
+    expect(await empty.json()).toEqual({ artifacts: [] });
+    expect((await second('CreateArtifact', { ...secondJob, name: 'm', version: 7 })).status).toBe(
+      200,
+    );
+    // A job id the token was not issued for is refused.
+    expect((await second('ListArtifacts', { ...firstJob })).status).toBe(400);
+    expect(service.violations).toHaveLength(3);
   });
 
   it('reads the runtime token claims the way @actions/artifact does', async () => {

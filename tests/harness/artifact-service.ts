@@ -19,6 +19,17 @@
  * 4. POSTs `FinalizeArtifact`: `{ …backend ids, name, size: '<int64>', hash: 'sha256:<hex>' }`
  *    → `{ ok, artifact_id: '<int64>' }`.
  *
+ * Finding and deleting (lib/internal/find/*, lib/internal/delete/*):
+ * - `ListArtifacts` `{ …backend ids, name_filter?: '<name>', id_filter?: '<int64>' }` →
+ *   `{ artifacts: [{ workflow_run_backend_id, workflow_job_run_backend_id, database_id, name,
+ *   size, created_at, digest? }] }`: the finalized artifacts of the whole run, whichever job (or
+ *   run attempt) uploaded them.
+ * - `DeleteArtifact` `{ workflow_run_backend_id, workflow_job_run_backend_id, name }`, with the
+ *   ids of the listed artifact (not the caller's job) → `{ ok, artifact_id }`. Names are unique
+ *   per run, so a re-run's upload under a used name is 409 until the old one is deleted.
+ * - `GetSignedArtifactURL` `{ …backend ids, name }` → `{ signed_url }`, a read-only SAS URL that
+ *   answers `GET` with the zip.
+ *
  * The server validates strictly: anything unexpected is answered 4xx and recorded in `violations`.
  */
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
@@ -44,13 +55,21 @@ const FIELDS = {
     'size',
     'hash',
   ],
+  ListArtifacts: [
+    'workflow_run_backend_id',
+    'workflow_job_run_backend_id',
+    'name_filter',
+    'id_filter',
+  ],
+  GetSignedArtifactURL: ['workflow_run_backend_id', 'workflow_job_run_backend_id', 'name'],
+  DeleteArtifact: ['workflow_run_backend_id', 'workflow_job_run_backend_id', 'name'],
 };
 const ACCOUNT = 'devstoreaccount1';
 const CONTAINER = 'actions-results';
 const STORAGE_VERSION = '2026-04-06';
 
-export type TwirpMethod = 'CreateArtifact' | 'FinalizeArtifact';
-export type BlobOperation = 'PutBlock' | 'PutBlockList' | 'PutBlob';
+export type TwirpMethod = keyof typeof FIELDS;
+export type BlobOperation = 'PutBlock' | 'PutBlockList' | 'PutBlob' | 'GetBlob';
 
 export interface StoredArtifact {
   id: number;
@@ -78,6 +97,9 @@ export interface StoredArtifact {
   /** `hash` from FinalizeArtifact, e.g. `sha256:<hex>`. */
   hash?: string;
   finalized: boolean;
+  createdAt: Date;
+  /** The `sig` of the read-only URL from GetSignedArtifactURL, once one was asked for. */
+  downloadSignature?: string;
 }
 
 export interface RecordedRequest {
@@ -122,6 +144,13 @@ export interface ArtifactService {
   workflowRunBackendId: string;
   workflowJobRunBackendId: string;
   artifacts: Map<string, StoredArtifact>;
+  /** Artifacts removed by DeleteArtifact, in order. */
+  deleted: StoredArtifact[];
+  /**
+   * A runtime token for another job of the same run, e.g. the job of a re-run attempt (a new
+   * job backend id). Artifacts are shared by the run; each job uploads under its own id.
+   */
+  tokenForJob(workflowJobRunBackendId: string): string;
   requests: RecordedRequest[];
   /** Protocol violations the server rejected, in order. */
   violations: string[];
@@ -169,7 +198,10 @@ export async function startArtifactService(
   const runId = options.workflowRunBackendId ?? randomUUID();
   const jobId = options.workflowJobRunBackendId ?? randomUUID();
   const runtimeToken = runtimeTokenFor(runId, jobId);
+  /** Bearer token → the job backend id it was issued for. */
+  const jobsByToken = new Map([[runtimeToken, jobId]]);
   const artifacts = new Map<string, StoredArtifact>();
+  const deleted: StoredArtifact[] = [];
   const requests: RecordedRequest[] = [];
   const violations: string[] = [];
   /** Uncommitted blocks per blob path. */
@@ -177,14 +209,25 @@ export async function startArtifactService(
   let nextId = 1000;
   let origin = '';
 
-  const blobPath = (name: string) =>
-    `/${ACCOUNT}/${CONTAINER}/${runId}/${jobId}/${encodeURIComponent(name)}.zip`;
+  const blobPath = (job: string, name: string) =>
+    `/${ACCOUNT}/${CONTAINER}/${runId}/${job}/${encodeURIComponent(name)}.zip`;
+  const sas = (permissions: string, signature: string) =>
+    new URLSearchParams({
+      sv: STORAGE_VERSION,
+      sr: 'b',
+      sp: permissions,
+      se: new Date(Date.now() + 3_600_000).toISOString(),
+      sig: signature,
+    });
 
   function handleTwirp(method: string, req: IncomingMessage, body: Buffer): unknown {
     if (req.method !== 'POST') throw new TwirpError(404, 'bad_route', `${req.method} not allowed`);
-    if (method !== 'CreateArtifact' && method !== 'FinalizeArtifact')
+    if (!Object.hasOwn(FIELDS, method))
       throw new TwirpError(404, 'bad_route', `no handler for ${TWIRP_SERVICE}/${method}`);
-    if (req.headers.authorization !== `Bearer ${runtimeToken}`)
+    const callerJob = jobsByToken.get(
+      String(req.headers.authorization ?? '').replace(/^Bearer /, ''),
+    );
+    if (!req.headers.authorization?.startsWith('Bearer ') || callerJob === undefined)
       throw new TwirpError(401, 'unauthenticated', 'missing or wrong bearer token');
     if (req.headers['content-type'] !== 'application/json')
       throw new TwirpError(
@@ -201,22 +244,78 @@ export async function startArtifactService(
     if (typeof json !== 'object' || json === null || Array.isArray(json))
       throw new TwirpError(400, 'malformed', 'the request body is not a JSON object');
     const fields = json as Record<string, unknown>;
-    const allowed = FIELDS[method];
+    const allowed: readonly string[] = FIELDS[method as TwirpMethod];
     for (const key of Object.keys(fields)) {
       if (!allowed.includes(key))
         throw new TwirpError(400, 'invalid_argument', `unknown field ${key}`);
     }
-    if (fields.workflow_run_backend_id !== runId || fields.workflow_job_run_backend_id !== jobId)
-      throw new TwirpError(400, 'invalid_argument', 'backend ids do not match the runtime token');
+    if (fields.workflow_run_backend_id !== runId)
+      throw new TwirpError(400, 'invalid_argument', 'the run backend id does not match the token');
+    // DeleteArtifact names the job that uploaded the artifact, as ListArtifacts reported it.
+    if (method !== 'DeleteArtifact' && fields.workflow_job_run_backend_id !== callerJob)
+      throw new TwirpError(400, 'invalid_argument', 'the job backend id does not match the token');
+    if (method === 'ListArtifacts') return listArtifacts(fields);
     const name = fields.name;
     if (typeof name !== 'string' || name === '')
       throw new TwirpError(400, 'invalid_argument', 'name is required');
+    if (method === 'DeleteArtifact') return deleteArtifact(name, fields);
+    if (method === 'GetSignedArtifactURL') return signedArtifactUrl(name);
     return method === 'CreateArtifact'
-      ? createArtifact(name, fields)
+      ? createArtifact(name, fields, callerJob)
       : finalizeArtifact(name, fields);
   }
 
-  function createArtifact(name: string, fields: Record<string, unknown>): unknown {
+  function listArtifacts(fields: Record<string, unknown>): unknown {
+    const { name_filter: name, id_filter: id } = fields;
+    // Wrapper types (StringValue, Int64Value) are plain values in proto3 JSON.
+    if (name !== undefined && typeof name !== 'string')
+      throw new TwirpError(400, 'invalid_argument', `name_filter must be a string: ${name}`);
+    if (id !== undefined && (typeof id !== 'string' || !/^\d+$/.test(id)))
+      throw new TwirpError(400, 'invalid_argument', `id_filter must be an int64 string: ${id}`);
+    const listed = [...artifacts.values()].filter(
+      (a) =>
+        a.finalized &&
+        (name === undefined || a.name === name) &&
+        (id === undefined || String(a.id) === id),
+    );
+    return {
+      artifacts: listed.map((a) => ({
+        workflow_run_backend_id: a.workflowRunBackendId,
+        workflow_job_run_backend_id: a.workflowJobRunBackendId,
+        database_id: String(a.id),
+        name: a.name,
+        size: String(a.size ?? a.zip.length),
+        created_at: a.createdAt.toISOString(),
+        ...(a.hash ? { digest: a.hash } : {}),
+      })),
+    };
+  }
+
+  function deleteArtifact(name: string, fields: Record<string, unknown>): unknown {
+    const artifact = artifacts.get(name);
+    if (!artifact?.finalized)
+      throw new TwirpError(404, 'not_found', `no artifact named ${name} in this run`);
+    if (fields.workflow_job_run_backend_id !== artifact.workflowJobRunBackendId)
+      throw new TwirpError(
+        404,
+        'not_found',
+        `no artifact named ${name} was uploaded by job ${fields.workflow_job_run_backend_id}`,
+      );
+    artifacts.delete(name);
+    deleted.push(artifact);
+    return { ok: true, artifact_id: String(artifact.id) };
+  }
+
+  function signedArtifactUrl(name: string): unknown {
+    const artifact = artifacts.get(name);
+    if (!artifact?.finalized)
+      throw new TwirpError(404, 'not_found', `no artifact named ${name} in this run`);
+    artifact.downloadSignature ??= randomBytes(24).toString('base64');
+    const path = blobPath(artifact.workflowJobRunBackendId, name);
+    return { signed_url: `${origin}${path}?${sas('r', artifact.downloadSignature)}` };
+  }
+
+  function createArtifact(name: string, fields: Record<string, unknown>, job: string): unknown {
     if (fields.version !== 7)
       throw new TwirpError(400, 'invalid_argument', `unsupported version ${fields.version}`);
     if (fields.mime_type !== undefined && typeof fields.mime_type !== 'string')
@@ -236,20 +335,14 @@ export async function startArtifactService(
     if (artifacts.get(name)?.finalized)
       throw new TwirpError(409, 'already_exists', `an artifact named ${name} already exists`);
     const signature = randomBytes(24).toString('base64');
-    const query = new URLSearchParams({
-      sv: STORAGE_VERSION,
-      sr: 'b',
-      sp: 'cw',
-      se: new Date(Date.now() + 3_600_000).toISOString(),
-      sig: signature,
-    });
-    const path = blobPath(name);
+    const query = sas('cw', signature);
+    const path = blobPath(job, name);
     staged.delete(path);
     const artifact: StoredArtifact = {
       id: nextId++,
       name,
       workflowRunBackendId: runId,
-      workflowJobRunBackendId: jobId,
+      workflowJobRunBackendId: job,
       version: fields.version,
       mimeType: fields.mime_type as string | undefined,
       expiresAt: expiresAt as string | undefined,
@@ -260,6 +353,7 @@ export async function startArtifactService(
       committed: false,
       blockCount: 0,
       finalized: false,
+      createdAt: new Date(),
     };
     artifacts.set(name, artifact);
     return { ok: true, signed_upload_url: artifact.signedUploadUrl };
@@ -291,6 +385,33 @@ export async function startArtifactService(
     artifact.size = size;
     artifact.finalized = true;
     return { ok: true, artifact_id: String(artifact.id) };
+  }
+
+  /** `GET` of a URL from GetSignedArtifactURL: the finalized zip. */
+  function handleDownload(url: URL, res: ServerResponse): void {
+    const artifact = [...artifacts.values()].find(
+      (a) =>
+        a.finalized &&
+        blobPath(a.workflowJobRunBackendId, a.name) === url.pathname &&
+        a.downloadSignature !== undefined,
+    );
+    if (!artifact) throw new StorageError(404, 'BlobNotFound', 'no such download URL');
+    if (
+      url.searchParams.get('sig') !== artifact.downloadSignature ||
+      url.searchParams.get('sp') !== 'r'
+    )
+      throw new StorageError(
+        403,
+        'AuthenticationFailed',
+        'the read signature is missing or altered',
+      );
+    res.writeHead(200, {
+      'content-type': artifact.blobContentType ?? 'application/octet-stream',
+      'content-length': String(artifact.zip.length),
+      'x-ms-blob-type': 'BlockBlob',
+      'x-ms-version': STORAGE_VERSION,
+    });
+    res.end(artifact.zip);
   }
 
   function blobOperation(query: URLSearchParams): BlobOperation {
@@ -424,6 +545,12 @@ export async function startArtifactService(
           const result = canned ?? { status: 200, body: handleTwirp(twirp[1]!, req, body) };
           record.status = canned ? canned.status : 200;
           sendJson(res, record.status, result.body ?? {});
+        } else if (url.pathname.startsWith(`/${ACCOUNT}/`) && req.method === 'GET') {
+          record.operation = 'GetBlob';
+          const canned = options.respond?.GetBlob;
+          if (canned) throw new StorageError(canned.status, canned.code, canned.message);
+          handleDownload(url, res);
+          record.status = 200;
         } else if (url.pathname.startsWith(`/${ACCOUNT}/`)) {
           const operation = blobOperation(url.searchParams);
           record.operation = operation;
@@ -467,6 +594,12 @@ export async function startArtifactService(
     workflowRunBackendId: runId,
     workflowJobRunBackendId: jobId,
     artifacts,
+    deleted,
+    tokenForJob: (job: string) => {
+      const token = runtimeTokenFor(runId, job);
+      jobsByToken.set(token, job);
+      return token;
+    },
     requests,
     violations,
     close: () =>

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { evaluateArtifact } from '../../src/evaluate/evaluate.js';
 import { runPipeline } from '../../src/pipeline/pipeline.js';
-import { rescoreCandidate } from '../../src/pipeline/rescore.js';
+import { RescoreError, rescoreCandidate } from '../../src/pipeline/rescore.js';
 import { loadRegisteredArtifact, productionVersion } from '../../src/registry/operations.js';
 import { createRegistryStore } from '../../src/registry/store.js';
 import { projectConfig, TRAIN_CONTEXT, tempDir } from '../support/fixtures.js';
@@ -62,5 +62,23 @@ describe('pipeline', () => {
     expect(again.candidate.accuracy).toBe(result.train.artifact.metrics.test.accuracy);
     writeFileSync(data, readFileSync(data, 'utf8').replace('17.99', '17.98'));
     expect(() => rescoreCandidate(pinned, candidate, null)).toThrow(/changed since it was trained/);
+  });
+
+  it("re-scores on the default branch config's rows and refuses a candidate split to flatter it", async () => {
+    const config = projectConfig();
+    // A writer trains with a seed and a tiny test fraction of their choosing…
+    const chosen = { ...config, split: { ...config.split, seed: 7, testFraction: 0.03 } };
+    const flattering = await run(chosen, 'flattering');
+    const candidate = { version: 2, artifact: flattering.train.artifact };
+    expect(() => rescoreCandidate(config, candidate, null)).toThrow(
+      "Cannot re-score v2: it was evaluated on a split (seed 7, testFraction 0.03, 18 rows) that the default branch's config (seed 42, testFraction 0.2) does not produce",
+    );
+    expect(() => rescoreCandidate(config, candidate, null)).toThrow(RescoreError);
+    // …while a candidate trained with the default branch's config is re-scored on its own rows.
+    const fair = await run(config, 'fair-split');
+    expect(
+      rescoreCandidate(config, { version: 3, artifact: fair.train.artifact }, null).decision
+        .evaluatedOn.rows,
+    ).toBe(114);
   });
 });

@@ -19,11 +19,11 @@ import { projectConfig, TRAIN_CONTEXT, tempDir } from '../support/fixtures.js';
 const dir = tempDir();
 const artifactFile = join(dir, 'candidate', 'model.json');
 let clock = Date.parse('2026-04-01T00:00:00Z');
-const meta = (reason: string) => ({
-  actor: 'bot',
-  reason,
-  now: () => new Date((clock += 60_000)),
-});
+const tick = () => {
+  clock += 60_000;
+  return new Date(clock);
+};
+const meta = (reason: string) => ({ actor: 'bot', reason, now: tick });
 
 const git = (cwd: string, ...args: string[]) =>
   execFileSync('git', args, {

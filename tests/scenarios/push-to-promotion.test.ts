@@ -100,9 +100,18 @@ describe('push → train → register → promotion PR (train.yml)', SLOW, () =>
     expect(body).toContain(`| training run | ${runUrl} |`);
     expect(body).toContain(`_Opened by [this run](${runUrl})._`);
 
-    // The diff GitHub shows: the registry file and nothing else.
+    // The diff GitHub shows: the production file and two new history events, nothing else.
     const files = await world.gh.pulls.listFiles({ owner: OWNER, repo: REPO, pull_number: 1 });
-    expect(files.data.map((f) => f.filename)).toEqual(['registry/registry.json']);
+    expect(
+      files.data.map(
+        (f) =>
+          `${f.status} ${f.filename.replace(/-[0-9a-f]{6}\.json$/, '').replace(/history\/\d{8}T\d{9}Z-\d\d-/, 'history/')}`,
+      ),
+    ).toEqual([
+      `added registry/${MODEL}/history/archived-v1`,
+      `added registry/${MODEL}/history/promoted-v2`,
+      `modified registry/${MODEL}/production.json`,
+    ]);
 
     // Opened with GITHUB_TOKEN: the summary says that no CI runs on it.
     expect(run.promote!.summary).toContain('made with GITHUB_TOKEN, so GitHub starts no workflows');

@@ -18,6 +18,8 @@ import { tmpdir } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
 import { Octokit } from '@octokit/rest';
 import type { PushEvent } from '@octokit/webhooks-types';
+import { isMetadataPath, parseRegistryFiles } from '../../src/registry/layout.js';
+import type { Registry } from '../../src/registry/schema.js';
 import { type ActionRun, runActionBundle } from '../actions/runner.js';
 import { type GitHubEmulator, startGitHubEmulator } from '../harness/github/emulator.js';
 import { git } from '../harness/github/git.js';
@@ -77,7 +79,6 @@ export async function seedFiles(): Promise<Record<string, string>> {
       'README.md': '# oncoclear (scenario fixture)\n',
       'package.json': `${JSON.stringify({ name: 'oncoclear', version: '0.1.0', license: 'MIT', private: true }, null, 2)}\n`,
       'oncoclear.config.json': configText(L2.weak),
-      'registry/registry.json': `${JSON.stringify({ schemaVersion: 1, models: {} }, null, 2)}\n`,
     };
     for (const [path, text] of Object.entries(files)) writeText(join(dir, path), text);
     await cli(dir, ['pipeline', '--registry', 'registry', '--json']);
@@ -189,31 +190,30 @@ export async function checkout(world: World, ref = 'main'): Promise<string> {
   return dir;
 }
 
-/** The registry JSON on a ref of origin. */
-export async function originRegistry(world: World, ref = 'main'): Promise<RegistryJson> {
-  const text = await readFileAt(world.bare, ref, 'registry/registry.json');
-  if (text === undefined) throw new Error(`registry/registry.json is missing on ${ref}`);
-  return JSON.parse(text) as RegistryJson;
+/** The registry on a ref of origin, read through the layout's own parser. */
+export async function originRegistry(world: World, ref = 'main'): Promise<Registry> {
+  const listing = await git([
+    '--git-dir',
+    world.bare,
+    'ls-tree',
+    '-r',
+    '-z',
+    '--name-only',
+    ref,
+    '--',
+    'registry/',
+  ]);
+  const files = new Map<string, string>();
+  for (const path of listing.split('\0')) {
+    const relative = path.slice('registry/'.length);
+    if (!path || !isMetadataPath(relative)) continue;
+    files.set(relative, (await readFileAt(world.bare, ref, path))!);
+  }
+  if (files.size === 0) throw new Error(`registry/ is missing on ${ref}`);
+  return parseRegistryFiles(files, `registry@${ref}`);
 }
 
-export interface RegistryJson {
-  models: Record<
-    string,
-    {
-      versions: Array<{ version: number; stage: string; artifact: string; sha256: string }>;
-      history: Array<{
-        type: string;
-        version: number;
-        from?: number | null;
-        reason: string;
-        link: string | null;
-        image?: { digest: string; tags: string[] };
-      }>;
-    }
-  >;
-}
-
-export const productionOf = (registry: RegistryJson) =>
+export const productionOf = (registry: Registry) =>
   registry.models[MODEL]?.versions.find((v) => v.stage === 'production')?.version ?? null;
 
 export interface Push {
@@ -236,6 +236,7 @@ export async function pushToMain(
   const event = pushPayload({
     owner: OWNER,
     repo: REPO,
+    defaultBranch: 'main',
     ref: 'main',
     before,
     after,
@@ -384,6 +385,7 @@ export async function review(
   const payload = pullRequestReviewPayload({
     owner: OWNER,
     repo: REPO,
+    defaultBranch: 'main',
     number,
     title: pr.title,
     headRef: pr.head.ref,
@@ -428,7 +430,7 @@ export async function releaseWorkflow(
   const plan = await runActionBundle('release-plan', {
     workspace: planWs,
     env,
-    inputs: { version: options.version },
+    inputs: { version: options.version, 'default-branch': 'main' },
   });
   if (plan.exitCode !== 0 || plan.outputs.release !== 'true' || options.record === false) {
     return { plan };

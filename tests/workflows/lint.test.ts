@@ -2,6 +2,8 @@ import { relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
 import {
+  BOT_TOKEN_DESCRIPTION,
+  checkActionManifest,
   checkWorkflowPolicy,
   type Finding,
   findLintTargets,
@@ -150,6 +152,116 @@ describe('fixtures: each checker can fail', () => {
     }
     const writeAll = await checkWorkflowPolicy('x.yml', `on: push\npermissions: write-all\n${job}`);
     expect(writeAll.map((f) => f.kind)).toEqual(['permissions']);
+  });
+
+  it('flags the release workflow as it was: shared group, caller-controlled checkout, no token, no gate', async () => {
+    const findings = await lintWorkflowFile(fixture('release-policy-error.yml'));
+    expect(by(findings, 'actionlint')).toEqual([]);
+    expect(by(findings, 'workflow-parser')).toEqual([]);
+    expect(findings.map((f) => [f.line, f.kind])).toEqual([
+      [17, 'concurrency'],
+      [35, 'trusted-checkout'],
+      [38, 'bot-token'],
+      [38, 'default-branch'],
+      [47, 'concurrency'],
+      [51, 'trusted-checkout'],
+      [53, 'bot-token'],
+      [53, 'default-branch'],
+    ]);
+    expect(findings[0]!.message).toContain('even with cancel-in-progress: false');
+    expect(findings[1]!.message).toContain('the default ref (github.sha)');
+    expect(findings[1]!.message).toContain('workflow_call');
+    expect(findings[5]!.message).toContain('{{ inputs.ref }}');
+  });
+
+  it('flags the promote workflow as it was: a per-PR group and a checkout of the base ref', async () => {
+    const findings = await lintWorkflowFile(fixture('review-policy-error.yml'));
+    expect(by(findings, 'actionlint')).toEqual([]);
+    expect(by(findings, 'workflow-parser')).toEqual([]);
+    expect(findings.map((f) => [f.line, f.kind])).toEqual([
+      [15, 'concurrency'],
+      [20, 'trusted-checkout'],
+    ]);
+    expect(findings[0]!.message).toContain('github.event.review.id');
+    expect(findings[1]!.message).toContain('{{ github.event.pull_request.base.ref }}');
+  });
+
+  it('accepts write jobs that check out the default branch or a verified commit, gated and keyed', async () => {
+    const content = `on:
+  workflow_call:
+  workflow_dispatch:
+permissions: {}
+concurrency:
+  group: release-\${{ inputs.version }}-\${{ inputs.ref || github.sha }}
+jobs:
+  plan:
+    runs-on: ubuntu-latest
+    outputs:
+      ref: \${{ steps.ref.outputs.sha }}
+    steps:
+      - if: github.event_name == 'workflow_dispatch' && github.ref != format('refs/heads/{0}', github.event.repository.default_branch)
+        run: exit 1
+      - id: ref
+        run: echo "sha=$(git rev-parse HEAD)" >> "$GITHUB_OUTPUT"
+  record:
+    needs: plan
+    runs-on: ubuntu-latest
+    permissions:
+      contents: write
+    concurrency:
+      group: record-\${{ needs.plan.outputs.ref }}
+    steps:
+      - uses: actions/checkout@11bd71901bbe5b1630ceea73d27597364c9af683 # v4.2.2
+        with:
+          ref: \${{ needs.plan.outputs.ref }}
+      - uses: ./actions/record-release
+        with:
+          token: \${{ steps.app.outputs.token || secrets.ONCOCLEAR_BOT_TOKEN }}
+  rollback:
+    if: github.ref == format('refs/heads/{0}', github.event.repository.default_branch)
+    runs-on: ubuntu-latest
+    permissions:
+      contents: write
+    steps:
+      - uses: actions/checkout@11bd71901bbe5b1630ceea73d27597364c9af683 # v4.2.2
+        with:
+          ref: \${{ github.event.repository.default_branch }}
+      - uses: octo/oncoclear/actions/open-rollback-pr@0123456789abcdef0123456789abcdef01234567 # v1.0.0
+        with:
+          token: \${{ secrets.ONCOCLEAR_BOT_TOKEN }}
+`;
+    expect(show(await checkWorkflowPolicy('inline.yml', content))).toBe('');
+    // The same remote action without the token, and a CI-style group that cancels on purpose.
+    const bad = content
+      .replace(`          token: \${{ secrets.ONCOCLEAR_BOT_TOKEN }}\n`, '')
+      .replace(
+        `group: record-\${{ needs.plan.outputs.ref }}`,
+        `group: \${{ github.workflow }}\n      cancel-in-progress: true`,
+      );
+    expect((await checkWorkflowPolicy('inline.yml', bad)).map((f) => f.kind)).toEqual([
+      'bot-token',
+    ]);
+  });
+
+  it('requires the shared optional token input on every action that writes', async () => {
+    const file = resolve(root, 'actions/record-release/action.yml');
+    const manifest = (token: string) =>
+      `name: x\ndescription: x\ninputs:\n${token}runs:\n  using: node24\n  main: dist/index.js\n`;
+    const good = `  token:\n    description: ${BOT_TOKEN_DESCRIPTION}\n    required: false\n    default: ""\n`;
+    expect(await checkActionManifest(file, manifest(good))).toEqual([]);
+    const missing = await checkActionManifest(file, manifest('  other:\n    description: y\n'));
+    expect(missing.map((f) => f.message)).toEqual([
+      'an action that writes needs the optional `token` input',
+    ]);
+    const required = await checkActionManifest(file, manifest(good.replace('false', 'true')));
+    expect(required.map((f) => f.message)).toEqual([
+      `inputs.token must be optional, default to "" and be described as: ${BOT_TOKEN_DESCRIPTION}`,
+    ]);
+    // Actions that only read need no token.
+    const reader = resolve(root, 'actions/release-plan/action.yml');
+    expect(await checkActionManifest(reader, manifest('  other:\n    description: y\n'))).toEqual(
+      [],
+    );
   });
 
   it('a valid action.yml yields no findings', async () => {

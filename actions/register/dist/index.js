@@ -2164,9 +2164,9 @@ var require_dispatcher_base = __commonJS({
       }
       close(callback) {
         if (callback === void 0) {
-          return new Promise((resolve, reject) => {
+          return new Promise((resolve2, reject) => {
             this.close((err, data) => {
-              return err ? reject(err) : resolve(data);
+              return err ? reject(err) : resolve2(data);
             });
           });
         }
@@ -2204,12 +2204,12 @@ var require_dispatcher_base = __commonJS({
           err = null;
         }
         if (callback === void 0) {
-          return new Promise((resolve, reject) => {
+          return new Promise((resolve2, reject) => {
             this.destroy(err, (err2, data) => {
               return err2 ? (
                 /* istanbul ignore next: should never error */
                 reject(err2)
-              ) : resolve(data);
+              ) : resolve2(data);
             });
           });
         }
@@ -2581,14 +2581,14 @@ var require_connect = __commonJS({
       const sessionCache = new SessionCache(maxCachedSessions == null ? 100 : maxCachedSessions);
       timeout = timeout == null ? 1e4 : timeout;
       allowH2 = allowH2 != null ? allowH2 : false;
-      return function connect({ hostname: hostname3, host, protocol, port, servername, localAddress, httpSocket }, callback) {
+      return function connect({ hostname: hostname4, host, protocol, port, servername, localAddress, httpSocket }, callback) {
         let socket;
         if (protocol === "https:") {
           if (!tls) {
             tls = __require("node:tls");
           }
           servername = servername || options.servername || util.getServerName(host) || null;
-          const sessionKey = servername || hostname3;
+          const sessionKey = servername || hostname4;
           assert2(sessionKey);
           const session = customSession || sessionCache.get(sessionKey) || null;
           port = port || 443;
@@ -2604,7 +2604,7 @@ var require_connect = __commonJS({
             socket: httpSocket,
             // upgrade socket connection
             port,
-            host: hostname3
+            host: hostname4
           });
           socket.on("session", function(session2) {
             sessionCache.set(sessionKey, session2);
@@ -2618,14 +2618,14 @@ var require_connect = __commonJS({
             ...options,
             localAddress,
             port,
-            host: hostname3
+            host: hostname4
           });
         }
         if (options.keepAlive == null || options.keepAlive) {
           const keepAliveInitialDelay = options.keepAliveInitialDelay === void 0 ? 6e4 : options.keepAliveInitialDelay;
           socket.setKeepAlive(true, keepAliveInitialDelay);
         }
-        const clearConnectTimeout = setupConnectTimeout(new WeakRef(socket), { timeout, hostname: hostname3, port });
+        const clearConnectTimeout = setupConnectTimeout(new WeakRef(socket), { timeout, hostname: hostname4, port });
         socket.setNoDelay(true).once(protocol === "https:" ? "secureConnect" : "connect", function() {
           queueMicrotask(clearConnectTimeout);
           if (callback) {
@@ -3661,7 +3661,7 @@ var require_data_url = __commonJS({
 var require_webidl = __commonJS({
   "node_modules/undici/lib/web/fetch/webidl.js"(exports, module) {
     "use strict";
-    var { types, inspect } = __require("node:util");
+    var { types: types2, inspect: inspect2 } = __require("node:util");
     var { markAsUncloneable } = __require("node:worker_threads");
     var { toUSVString } = require_util();
     var webidl = {};
@@ -3808,7 +3808,7 @@ var require_webidl = __commonJS({
         case "Symbol":
           return `Symbol(${V.description})`;
         case "Object":
-          return inspect(V);
+          return inspect2(V);
         case "String":
           return `"${V}"`;
         default:
@@ -3851,7 +3851,7 @@ var require_webidl = __commonJS({
           });
         }
         const result = {};
-        if (!types.isProxy(O)) {
+        if (!types2.isProxy(O)) {
           const keys2 = [...Object.getOwnPropertyNames(O), ...Object.getOwnPropertySymbols(O)];
           for (const key of keys2) {
             const typedKey = keyConverter(key, prefix, argument);
@@ -3980,14 +3980,14 @@ var require_webidl = __commonJS({
       return x;
     };
     webidl.converters.ArrayBuffer = function(V, prefix, argument, opts) {
-      if (webidl.util.Type(V) !== "Object" || !types.isAnyArrayBuffer(V)) {
+      if (webidl.util.Type(V) !== "Object" || !types2.isAnyArrayBuffer(V)) {
         throw webidl.errors.conversionFailed({
           prefix,
           argument: `${argument} ("${webidl.util.Stringify(V)}")`,
           types: ["ArrayBuffer"]
         });
       }
-      if (opts?.allowShared === false && types.isSharedArrayBuffer(V)) {
+      if (opts?.allowShared === false && types2.isSharedArrayBuffer(V)) {
         throw webidl.errors.exception({
           header: "ArrayBuffer",
           message: "SharedArrayBuffer is not allowed."
@@ -4002,14 +4002,14 @@ var require_webidl = __commonJS({
       return V;
     };
     webidl.converters.TypedArray = function(V, T, prefix, name, opts) {
-      if (webidl.util.Type(V) !== "Object" || !types.isTypedArray(V) || V.constructor.name !== T.name) {
+      if (webidl.util.Type(V) !== "Object" || !types2.isTypedArray(V) || V.constructor.name !== T.name) {
         throw webidl.errors.conversionFailed({
           prefix,
           argument: `${name} ("${webidl.util.Stringify(V)}")`,
           types: [T.name]
         });
       }
-      if (opts?.allowShared === false && types.isSharedArrayBuffer(V.buffer)) {
+      if (opts?.allowShared === false && types2.isSharedArrayBuffer(V.buffer)) {
         throw webidl.errors.exception({
           header: "ArrayBuffer",
           message: "SharedArrayBuffer is not allowed."
@@ -4024,13 +4024,13 @@ var require_webidl = __commonJS({
       return V;
     };
     webidl.converters.DataView = function(V, prefix, name, opts) {
-      if (webidl.util.Type(V) !== "Object" || !types.isDataView(V)) {
+      if (webidl.util.Type(V) !== "Object" || !types2.isDataView(V)) {
         throw webidl.errors.exception({
           header: prefix,
           message: `${name} is not a DataView.`
         });
       }
-      if (opts?.allowShared === false && types.isSharedArrayBuffer(V.buffer)) {
+      if (opts?.allowShared === false && types2.isSharedArrayBuffer(V.buffer)) {
         throw webidl.errors.exception({
           header: "ArrayBuffer",
           message: "SharedArrayBuffer is not allowed."
@@ -4045,13 +4045,13 @@ var require_webidl = __commonJS({
       return V;
     };
     webidl.converters.BufferSource = function(V, prefix, name, opts) {
-      if (types.isAnyArrayBuffer(V)) {
+      if (types2.isAnyArrayBuffer(V)) {
         return webidl.converters.ArrayBuffer(V, prefix, name, { ...opts, allowShared: false });
       }
-      if (types.isTypedArray(V)) {
+      if (types2.isTypedArray(V)) {
         return webidl.converters.TypedArray(V, V.constructor, prefix, name, { ...opts, allowShared: false });
       }
-      if (types.isDataView(V)) {
+      if (types2.isDataView(V)) {
         return webidl.converters.DataView(V, prefix, name, { ...opts, allowShared: false });
       }
       throw webidl.errors.conversionFailed({
@@ -4476,8 +4476,8 @@ var require_util2 = __commonJS({
     function createDeferredPromise() {
       let res;
       let rej;
-      const promise2 = new Promise((resolve, reject) => {
-        res = resolve;
+      const promise2 = new Promise((resolve2, reject) => {
+        res = resolve2;
         rej = reject;
       });
       return { promise: promise2, resolve: res, reject: rej };
@@ -6728,12 +6728,12 @@ upgrade: ${upgrade}\r
           cb();
         }
       }
-      const waitForDrain = () => new Promise((resolve, reject) => {
+      const waitForDrain = () => new Promise((resolve2, reject) => {
         assert2(callback === null);
         if (socket[kError]) {
           reject(socket[kError]);
         } else {
-          callback = resolve;
+          callback = resolve2;
         }
       });
       socket.on("close", onDrain).on("drain", onDrain);
@@ -7093,8 +7093,8 @@ var require_client_h2 = __commonJS({
         }
       }
       let stream;
-      const { hostname: hostname3, port } = client[kUrl];
-      headers[HTTP2_HEADER_AUTHORITY] = host || `${hostname3}${port ? `:${port}` : ""}`;
+      const { hostname: hostname4, port } = client[kUrl];
+      headers[HTTP2_HEADER_AUTHORITY] = host || `${hostname4}${port ? `:${port}` : ""}`;
       headers[HTTP2_HEADER_METHOD] = method;
       const abort = (error63) => {
         if (request.aborted) {
@@ -7403,12 +7403,12 @@ var require_client_h2 = __commonJS({
           cb();
         }
       }
-      const waitForDrain = () => new Promise((resolve, reject) => {
+      const waitForDrain = () => new Promise((resolve2, reject) => {
         assert2(callback === null);
         if (socket[kError]) {
           reject(socket[kError]);
         } else {
-          callback = resolve;
+          callback = resolve2;
         }
       });
       h2stream.on("close", onDrain).on("drain", onDrain);
@@ -7887,16 +7887,16 @@ var require_client = __commonJS({
         return this[kNeedDrain] < 2;
       }
       async [kClose]() {
-        return new Promise((resolve) => {
+        return new Promise((resolve2) => {
           if (this[kSize]) {
-            this[kClosedResolve] = resolve;
+            this[kClosedResolve] = resolve2;
           } else {
-            resolve(null);
+            resolve2(null);
           }
         });
       }
       async [kDestroy](err) {
-        return new Promise((resolve) => {
+        return new Promise((resolve2) => {
           const requests = this[kQueue].splice(this[kPendingIdx]);
           for (let i = 0; i < requests.length; i++) {
             const request = requests[i];
@@ -7907,7 +7907,7 @@ var require_client = __commonJS({
               this[kClosedResolve]();
               this[kClosedResolve] = null;
             }
-            resolve(null);
+            resolve2(null);
           };
           if (this[kHTTPContext]) {
             this[kHTTPContext].destroy(err, callback);
@@ -7934,20 +7934,20 @@ var require_client = __commonJS({
     async function connect(client) {
       assert2(!client[kConnecting]);
       assert2(!client[kHTTPContext]);
-      let { host, hostname: hostname3, protocol, port } = client[kUrl];
-      if (hostname3[0] === "[") {
-        const idx = hostname3.indexOf("]");
+      let { host, hostname: hostname4, protocol, port } = client[kUrl];
+      if (hostname4[0] === "[") {
+        const idx = hostname4.indexOf("]");
         assert2(idx !== -1);
-        const ip = hostname3.substring(1, idx);
+        const ip = hostname4.substring(1, idx);
         assert2(net.isIP(ip));
-        hostname3 = ip;
+        hostname4 = ip;
       }
       client[kConnecting] = true;
       if (channels.beforeConnect.hasSubscribers) {
         channels.beforeConnect.publish({
           connectParams: {
             host,
-            hostname: hostname3,
+            hostname: hostname4,
             protocol,
             port,
             version: client[kHTTPContext]?.version,
@@ -7958,10 +7958,10 @@ var require_client = __commonJS({
         });
       }
       try {
-        const socket = await new Promise((resolve, reject) => {
+        const socket = await new Promise((resolve2, reject) => {
           client[kConnector]({
             host,
-            hostname: hostname3,
+            hostname: hostname4,
             protocol,
             port,
             servername: client[kServerName],
@@ -7970,7 +7970,7 @@ var require_client = __commonJS({
             if (err) {
               reject(err);
             } else {
-              resolve(socket2);
+              resolve2(socket2);
             }
           });
         });
@@ -7994,7 +7994,7 @@ var require_client = __commonJS({
           channels.connected.publish({
             connectParams: {
               host,
-              hostname: hostname3,
+              hostname: hostname4,
               protocol,
               port,
               version: client[kHTTPContext]?.version,
@@ -8015,7 +8015,7 @@ var require_client = __commonJS({
           channels.connectError.publish({
             connectParams: {
               host,
-              hostname: hostname3,
+              hostname: hostname4,
               protocol,
               port,
               version: client[kHTTPContext]?.version,
@@ -8306,8 +8306,8 @@ var require_pool_base = __commonJS({
         if (this[kQueue].isEmpty()) {
           await Promise.all(this[kClients].map((c) => c.close()));
         } else {
-          await new Promise((resolve) => {
-            this[kClosedResolve] = resolve;
+          await new Promise((resolve2) => {
+            this[kClosedResolve] = resolve2;
           });
         }
       }
@@ -8990,10 +8990,10 @@ var require_env_http_proxy_agent = __commonJS({
         }
       }
       #getProxyAgentForUrl(url2) {
-        let { protocol, host: hostname3, port } = url2;
-        hostname3 = hostname3.replace(/:\d*$/, "").toLowerCase();
+        let { protocol, host: hostname4, port } = url2;
+        hostname4 = hostname4.replace(/:\d*$/, "").toLowerCase();
         port = Number.parseInt(port, 10) || DEFAULT_PORTS[protocol] || 0;
-        if (!this.#shouldProxy(hostname3, port)) {
+        if (!this.#shouldProxy(hostname4, port)) {
           return this[kNoProxyAgent];
         }
         if (protocol === "https:") {
@@ -9001,7 +9001,7 @@ var require_env_http_proxy_agent = __commonJS({
         }
         return this[kHttpProxyAgent];
       }
-      #shouldProxy(hostname3, port) {
+      #shouldProxy(hostname4, port) {
         if (this.#noProxyChanged) {
           this.#parseNoProxy();
         }
@@ -9017,11 +9017,11 @@ var require_env_http_proxy_agent = __commonJS({
             continue;
           }
           if (!/^[.*]/.test(entry.hostname)) {
-            if (hostname3 === entry.hostname) {
+            if (hostname4 === entry.hostname) {
               return false;
             }
           } else {
-            if (hostname3.endsWith(entry.hostname.replace(/^\*/, ""))) {
+            if (hostname4.endsWith(entry.hostname.replace(/^\*/, ""))) {
               return false;
             }
           }
@@ -9576,7 +9576,7 @@ var require_readable = __commonJS({
         if (this._readableState.closeEmitted) {
           return null;
         }
-        return await new Promise((resolve, reject) => {
+        return await new Promise((resolve2, reject) => {
           if (this[kContentLength] > limit) {
             this.destroy(new AbortError());
           }
@@ -9589,7 +9589,7 @@ var require_readable = __commonJS({
             if (signal?.aborted) {
               reject(signal.reason ?? new AbortError());
             } else {
-              resolve(null);
+              resolve2(null);
             }
           }).on("error", noop).on("data", function(chunk) {
             limit -= chunk.length;
@@ -9608,7 +9608,7 @@ var require_readable = __commonJS({
     }
     async function consume(stream, type) {
       assert2(!stream[kConsume]);
-      return new Promise((resolve, reject) => {
+      return new Promise((resolve2, reject) => {
         if (isUnusable(stream)) {
           const rState = stream._readableState;
           if (rState.destroyed && rState.closeEmitted === false) {
@@ -9625,7 +9625,7 @@ var require_readable = __commonJS({
             stream[kConsume] = {
               type,
               stream,
-              resolve,
+              resolve: resolve2,
               reject,
               length: 0,
               body: []
@@ -9695,18 +9695,18 @@ var require_readable = __commonJS({
       return buffer;
     }
     function consumeEnd(consume2) {
-      const { type, body, resolve, stream, length } = consume2;
+      const { type, body, resolve: resolve2, stream, length } = consume2;
       try {
         if (type === "text") {
-          resolve(chunksDecode(body, length));
+          resolve2(chunksDecode(body, length));
         } else if (type === "json") {
-          resolve(JSON.parse(chunksDecode(body, length)));
+          resolve2(JSON.parse(chunksDecode(body, length)));
         } else if (type === "arrayBuffer") {
-          resolve(chunksConcat(body, length).buffer);
+          resolve2(chunksConcat(body, length).buffer);
         } else if (type === "blob") {
-          resolve(new Blob(body, { type: stream[kContentType] }));
+          resolve2(new Blob(body, { type: stream[kContentType] }));
         } else if (type === "bytes") {
-          resolve(chunksConcat(body, length));
+          resolve2(chunksConcat(body, length));
         }
         consumeFinish(consume2);
       } catch (err) {
@@ -9963,9 +9963,9 @@ var require_api_request = __commonJS({
     };
     function request(opts, callback) {
       if (callback === void 0) {
-        return new Promise((resolve, reject) => {
+        return new Promise((resolve2, reject) => {
           request.call(this, opts, (err, data) => {
-            return err ? reject(err) : resolve(data);
+            return err ? reject(err) : resolve2(data);
           });
         });
       }
@@ -10188,9 +10188,9 @@ var require_api_stream = __commonJS({
     };
     function stream(opts, factory, callback) {
       if (callback === void 0) {
-        return new Promise((resolve, reject) => {
+        return new Promise((resolve2, reject) => {
           stream.call(this, opts, factory, (err, data) => {
-            return err ? reject(err) : resolve(data);
+            return err ? reject(err) : resolve2(data);
           });
         });
       }
@@ -10475,9 +10475,9 @@ var require_api_upgrade = __commonJS({
     };
     function upgrade(opts, callback) {
       if (callback === void 0) {
-        return new Promise((resolve, reject) => {
+        return new Promise((resolve2, reject) => {
           upgrade.call(this, opts, (err, data) => {
-            return err ? reject(err) : resolve(data);
+            return err ? reject(err) : resolve2(data);
           });
         });
       }
@@ -10569,9 +10569,9 @@ var require_api_connect = __commonJS({
     };
     function connect(opts, callback) {
       if (callback === void 0) {
-        return new Promise((resolve, reject) => {
+        return new Promise((resolve2, reject) => {
           connect.call(this, opts, (err, data) => {
-            return err ? reject(err) : resolve(data);
+            return err ? reject(err) : resolve2(data);
           });
         });
       }
@@ -12402,7 +12402,7 @@ var require_response = __commonJS({
     var { URLSerializer } = require_data_url();
     var { kConstruct } = require_symbols();
     var assert2 = __require("node:assert");
-    var { types } = __require("node:util");
+    var { types: types2 } = __require("node:util");
     var textEncoder = new TextEncoder("utf-8");
     var Response = class _Response {
       // Creates network error Response.
@@ -12723,7 +12723,7 @@ var require_response = __commonJS({
       if (isBlobLike(V)) {
         return webidl.converters.Blob(V, prefix, name, { strict: false });
       }
-      if (ArrayBuffer.isView(V) || types.isArrayBuffer(V)) {
+      if (ArrayBuffer.isView(V) || types2.isArrayBuffer(V)) {
         return webidl.converters.BufferSource(V, prefix, name);
       }
       if (util.isFormDataLike(V)) {
@@ -14434,7 +14434,7 @@ var require_fetch = __commonJS({
       function dispatch({ body }) {
         const url2 = requestCurrentURL(request);
         const agent = fetchParams.controller.dispatcher;
-        return new Promise((resolve, reject) => agent.dispatch(
+        return new Promise((resolve2, reject) => agent.dispatch(
           {
             path: url2.pathname + url2.search,
             origin: url2.origin,
@@ -14510,7 +14510,7 @@ var require_fetch = __commonJS({
               }
               this.body = new Readable({ read: resume });
               const onError = this.onError.bind(this);
-              resolve({
+              resolve2({
                 status,
                 statusText,
                 headersList,
@@ -14553,7 +14553,7 @@ var require_fetch = __commonJS({
               for (let i = 0; i < rawHeaders.length; i += 2) {
                 headersList.append(bufferToLowerCasedHeaderName(rawHeaders[i]), rawHeaders[i + 1].toString("latin1"), true);
               }
-              resolve({
+              resolve2({
                 status,
                 statusText: STATUS_CODES[status],
                 headersList,
@@ -14957,7 +14957,7 @@ var require_util4 = __commonJS({
     var { ProgressEvent } = require_progressevent();
     var { getEncoding } = require_encoding();
     var { serializeAMimeType, parseMIMEType } = require_data_url();
-    var { types } = __require("node:util");
+    var { types: types2 } = __require("node:util");
     var { StringDecoder } = __require("string_decoder");
     var { btoa: btoa2 } = __require("node:buffer");
     var staticPropertyDescriptors = {
@@ -14987,7 +14987,7 @@ var require_util4 = __commonJS({
               });
             }
             isFirstChunk = false;
-            if (!done && types.isUint8Array(value)) {
+            if (!done && types2.isUint8Array(value)) {
               bytes.push(value);
               if ((fr[kLastProgressEventFired] === void 0 || Date.now() - fr[kLastProgressEventFired] >= 50) && !fr[kAborted]) {
                 fr[kLastProgressEventFired] = Date.now();
@@ -17917,7 +17917,7 @@ var require_websocket = __commonJS({
     var { ByteParser } = require_receiver();
     var { kEnumerableProperty, isBlobLike } = require_util();
     var { getGlobalDispatcher } = require_global2();
-    var { types } = __require("node:util");
+    var { types: types2 } = __require("node:util");
     var { ErrorEvent, CloseEvent } = require_events();
     var { SendQueue } = require_sender();
     var WebSocket = class _WebSocket extends EventTarget {
@@ -18040,7 +18040,7 @@ var require_websocket = __commonJS({
           this.#sendQueue.add(data, () => {
             this.#bufferedAmount -= length;
           }, sendHints.string);
-        } else if (types.isArrayBuffer(data)) {
+        } else if (types2.isArrayBuffer(data)) {
           this.#bufferedAmount += data.byteLength;
           this.#sendQueue.add(data, () => {
             this.#bufferedAmount -= data.byteLength;
@@ -18252,7 +18252,7 @@ var require_websocket = __commonJS({
         if (isBlobLike(V)) {
           return webidl.converters.Blob(V, { strict: false });
         }
-        if (ArrayBuffer.isView(V) || types.isArrayBuffer(V)) {
+        if (ArrayBuffer.isView(V) || types2.isArrayBuffer(V)) {
           return webidl.converters.BufferSource(V);
         }
       }
@@ -18294,8 +18294,8 @@ var require_util8 = __commonJS({
       return true;
     }
     function delay(ms) {
-      return new Promise((resolve) => {
-        setTimeout(resolve, ms).unref();
+      return new Promise((resolve2) => {
+        setTimeout(resolve2, ms).unref();
       });
     }
     module.exports = {
@@ -18316,7 +18316,7 @@ var require_eventsource_stream = __commonJS({
     var BOM = [239, 187, 191];
     var LF = 10;
     var CR = 13;
-    var COLON = 58;
+    var COLON2 = 58;
     var SPACE = 32;
     var defaultMaxEventSize = buffer.kStringMaxLength;
     var DATA = Buffer.from("data");
@@ -18500,7 +18500,7 @@ var require_eventsource_stream = __commonJS({
         if (line.length === 0) {
           return;
         }
-        const colonPosition = line.indexOf(COLON);
+        const colonPosition = line.indexOf(COLON2);
         if (colonPosition === 0) {
           return;
         }
@@ -24522,11 +24522,11 @@ import { EOL as EOL3 } from "os";
 import { constants, promises } from "fs";
 var __awaiter = function(thisArg, _arguments, P, generator) {
   function adopt(value) {
-    return value instanceof P ? value : new P(function(resolve) {
-      resolve(value);
+    return value instanceof P ? value : new P(function(resolve2) {
+      resolve2(value);
     });
   }
-  return new (P || (P = Promise))(function(resolve, reject) {
+  return new (P || (P = Promise))(function(resolve2, reject) {
     function fulfilled(value) {
       try {
         step(generator.next(value));
@@ -24542,7 +24542,7 @@ var __awaiter = function(thisArg, _arguments, P, generator) {
       }
     }
     function step(result) {
-      result.done ? resolve(result.value) : adopt(result.value).then(fulfilled, rejected);
+      result.done ? resolve2(result.value) : adopt(result.value).then(fulfilled, rejected);
     }
     step((generator = generator.apply(thisArg, _arguments || [])).next());
   });
@@ -24869,9 +24869,9 @@ async function runAction(main) {
 }
 
 // actions/register/src/main.ts
-import { copyFileSync, existsSync as existsSync2, mkdtempSync } from "node:fs";
+import { copyFileSync, existsSync as existsSync3, mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join as join2 } from "node:path";
+import { join as join4 } from "node:path";
 
 // src/config/config.ts
 import { readFileSync } from "node:fs";
@@ -26734,18 +26734,18 @@ var validateAsync = async (schema, value, _ctx) => {
   return result.issues.length === 0;
 };
 var _encode = (_Err) => {
-  const parse3 = _parse(_Err);
+  const parse4 = _parse(_Err);
   const fn = (schema, value, _ctx, _params) => {
     const ctx = _ctx ? { ..._ctx, direction: "backward" } : { direction: "backward" };
-    return parse3(schema, value, ctx, finalizeParams(fn, _params));
+    return parse4(schema, value, ctx, finalizeParams(fn, _params));
   };
   return fn;
 };
 var encode = /* @__PURE__ */ _encode($ZodRealError);
 var _decode = (_Err) => {
-  const parse3 = _parse(_Err);
+  const parse4 = _parse(_Err);
   const fn = (schema, value, _ctx, _params) => {
-    return parse3(schema, value, _ctx, finalizeParams(fn, _params));
+    return parse4(schema, value, _ctx, finalizeParams(fn, _params));
   };
   return fn;
 };
@@ -27702,9 +27702,9 @@ var asciiTabOrNewline = /[\t\n\r]/g;
 function stripTabAndNewline(value) {
   return value.replace(asciiTabOrNewline, "");
 }
-function urlHostnameOk(url2, hostname3) {
-  hostname3.lastIndex = 0;
-  return hostname3.test(url2.hostname);
+function urlHostnameOk(url2, hostname4) {
+  hostname4.lastIndex = 0;
+  return hostname4.test(url2.hostname);
 }
 function urlProtocolOk(url2, protocol) {
   protocol.lastIndex = 0;
@@ -28240,7 +28240,7 @@ function capSize(inst, size) {
   if (!caps.length)
     return;
   const cap = Math.min(...caps.map((c) => c[0]));
-  const parse3 = inst._zod.parse;
+  const parse4 = inst._zod.parse;
   inst._zod.parse = (payload, ctx) => {
     const n = size(payload.value);
     if (n > cap && !ctx?.skipChecks && ctx?.direction !== "backward") {
@@ -28254,7 +28254,7 @@ function capSize(inst, size) {
         }
       }
     }
-    return parse3(payload, ctx);
+    return parse4(payload, ctx);
   };
 }
 var arraySize = (input2) => Array.isArray(input2) ? input2.length : -1;
@@ -29943,7 +29943,7 @@ var recursive = /* @__PURE__ */ new WeakMap();
 var NONE = 0;
 var ASSUMED = 1;
 var PROVEN = 2;
-function isRecursive(inst, stack, resolve) {
+function isRecursive(inst, stack, resolve2) {
   const cached2 = recursive.get(inst);
   if (cached2 !== void 0)
     return cached2 ? PROVEN : NONE;
@@ -29953,7 +29953,7 @@ function isRecursive(inst, stack, resolve) {
   let result = NONE;
   const check2 = (child) => {
     if (result !== PROVEN && child?._zod) {
-      const answer = isRecursive(child, stack, resolve);
+      const answer = isRecursive(child, stack, resolve2);
       if (answer > result)
         result = answer;
     }
@@ -29964,7 +29964,7 @@ function isRecursive(inst, stack, resolve) {
       const desc = Object.getOwnPropertyDescriptor(sh, key);
       if (spread && !desc.enumerable)
         continue;
-      const child = desc.get ? ASSUMED : desc.value?._zod ? isRecursive(desc.value, stack, resolve) : NONE;
+      const child = desc.get ? ASSUMED : desc.value?._zod ? isRecursive(desc.value, stack, resolve2) : NONE;
       if (child > answer)
         answer = child;
     }
@@ -30028,7 +30028,7 @@ function isRecursive(inst, stack, resolve) {
       break;
     // `$ZodLazy` caches its inner on the def, so a resolved edge is followed exactly
     case "lazy": {
-      const inner = def._cachedInner ?? (resolve ? inst._zod.innerType : void 0);
+      const inner = def._cachedInner ?? (resolve2 ? inst._zod.innerType : void 0);
       merge2(inner ? isRecursive(inner, stack, false) : ASSUMED);
       break;
     }
@@ -40098,10 +40098,10 @@ function _properties(shape, params) {
   });
 }
 // @__NO_SIDE_EFFECTS__
-function _mime(types, params) {
+function _mime(types2, params) {
   return new $ZodCheckMimeType({
     check: "mime_type",
-    mime: types,
+    mime: types2,
     ...normalizeParams(params)
   });
 }
@@ -40523,13 +40523,13 @@ function initializeContext(params) {
     external: params?.external ?? void 0
   };
 }
-function handleUnrepresentable(schema, ctx, json2, params, message) {
+function handleUnrepresentable(schema, ctx, json3, params, message) {
   const result = typeof ctx.unrepresentable === "function" ? ctx.unrepresentable({ zodSchema: schema, path: params.path, message }) : ctx.unrepresentable;
   if (result === "any")
     return false;
   if (result === void 0 || result === "throw")
     throw new Error(message);
-  Object.assign(json2, result);
+  Object.assign(json3, result);
   return true;
 }
 function processSchema(schema, ctx, _params = { path: [], schemaPath: [] }) {
@@ -40688,7 +40688,7 @@ function compactTypeUnion(schema) {
   const options = schema.anyOf;
   if (!Array.isArray(options) || options.length === 0 || schema.type !== void 0)
     return;
-  const types = [];
+  const types2 = [];
   for (const option of options) {
     if (!option || typeof option !== "object")
       return;
@@ -40700,12 +40700,12 @@ function compactTypeUnion(schema) {
     for (const member of Array.isArray(type) ? type : [type]) {
       if (typeof member !== "string")
         return;
-      if (!types.includes(member))
-        types.push(member);
+      if (!types2.includes(member))
+        types2.push(member);
     }
   }
   delete schema.anyOf;
-  schema.type = types.length === 1 ? types[0] : types;
+  schema.type = types2.length === 1 ? types2[0] : types2;
 }
 var FOLDABLE_KEYS = /* @__PURE__ */ new Set(["type", "properties", "required", "additionalProperties"]);
 var UNION_KEYS = ["oneOf", "anyOf"];
@@ -40765,12 +40765,12 @@ function foldObjects(members2) {
   }
   return folded;
 }
-function foldIntersection(json2) {
-  const allOf = json2.allOf;
+function foldIntersection(json3) {
+  const allOf = json3.allOf;
   if (!Array.isArray(allOf) || allOf.length < 2)
     return;
   for (const key of FOLDABLE_KEYS)
-    if (key in json2)
+    if (key in json3)
       return;
   const unions = allOf.filter((m) => UNION_KEYS.some((k) => Array.isArray(m[k])));
   let folded = null;
@@ -40789,8 +40789,8 @@ function foldIntersection(json2) {
   }
   if (!folded)
     return;
-  delete json2.allOf;
-  assignProps(json2, folded);
+  delete json3.allOf;
+  assignProps(json3, folded);
 }
 function finalize(ctx, schema) {
   const root = ctx.seen.get(schema);
@@ -40872,20 +40872,20 @@ function finalize(ctx, schema) {
     if (ctx.intersections.length) {
       const carriers = /* @__PURE__ */ new Map();
       for (const seen of ctx.seen.values()) {
-        for (const json2 of [seen.schema, seen.def]) {
-          const allOf = json2?.allOf;
+        for (const json3 of [seen.schema, seen.def]) {
+          const allOf = json3?.allOf;
           if (!Array.isArray(allOf))
             continue;
           const existing = carriers.get(allOf);
           if (existing)
-            existing.push(json2);
+            existing.push(json3);
           else
-            carriers.set(allOf, [json2]);
+            carriers.set(allOf, [json3]);
         }
       }
       for (const allOf of ctx.intersections) {
-        for (const json2 of carriers.get(allOf) ?? [])
-          foldIntersection(json2);
+        for (const json3 of carriers.get(allOf) ?? [])
+          foldIntersection(json3);
       }
     }
   }
@@ -41120,29 +41120,29 @@ var exactPatterns = /* @__PURE__ */ new Map([
 ]);
 var exactPattern = (p) => exactPatterns.get(p) ?? p;
 var stringProcessor = (schema, ctx, _json, _params) => {
-  const json2 = _json;
-  json2.type = "string";
+  const json3 = _json;
+  json3.type = "string";
   const { minimum, maximum, format, patterns, contentEncoding, laxFormat } = aggregateChecks(schema);
   if (typeof minimum === "number")
-    json2.minLength = minimum;
+    json3.minLength = minimum;
   if (typeof maximum === "number")
-    json2.maxLength = maximum;
+    json3.maxLength = maximum;
   if (format) {
-    json2.format = formatMap[format] ?? format;
-    if (json2.format === "")
-      delete json2.format;
+    json3.format = formatMap[format] ?? format;
+    if (json3.format === "")
+      delete json3.format;
     if (format === "time" || laxFormat) {
-      delete json2.format;
+      delete json3.format;
     }
   }
   if (contentEncoding)
-    json2.contentEncoding = contentEncoding;
+    json3.contentEncoding = contentEncoding;
   if (patterns && patterns.size > 0) {
     const patternList = [...patterns].map(exactPattern);
     if (patternList.length === 1)
-      json2.pattern = patternList[0].source;
+      json3.pattern = patternList[0].source;
     else if (patternList.length > 1) {
-      json2.allOf = [
+      json3.allOf = [
         ...patternList.map((regex) => ({
           ...ctx.target === "draft-07" || ctx.target === "draft-04" || ctx.target === "openapi-3.0" ? { type: "string" } : {},
           pattern: regex.source
@@ -41152,31 +41152,31 @@ var stringProcessor = (schema, ctx, _json, _params) => {
   }
 };
 var numberProcessor = (schema, ctx, _json, params) => {
-  const json2 = _json;
+  const json3 = _json;
   const { minimum, maximum, multipleOf, exclusiveMaximum, exclusiveMinimum, isInt } = aggregateChecks(schema);
-  json2.type = isInt ? "integer" : "number";
+  json3.type = isInt ? "integer" : "number";
   const exMin = typeof exclusiveMinimum === "number" && exclusiveMinimum >= (minimum ?? Number.NEGATIVE_INFINITY);
   const exMax = typeof exclusiveMaximum === "number" && exclusiveMaximum <= (maximum ?? Number.POSITIVE_INFINITY);
   const legacy = ctx.target === "draft-04" || ctx.target === "openapi-3.0";
   if (exMin) {
     if (legacy) {
-      json2.minimum = exclusiveMinimum;
-      json2.exclusiveMinimum = true;
+      json3.minimum = exclusiveMinimum;
+      json3.exclusiveMinimum = true;
     } else {
-      json2.exclusiveMinimum = exclusiveMinimum;
+      json3.exclusiveMinimum = exclusiveMinimum;
     }
   } else if (typeof minimum === "number") {
-    json2.minimum = minimum;
+    json3.minimum = minimum;
   }
   if (exMax) {
     if (legacy) {
-      json2.maximum = exclusiveMaximum;
-      json2.exclusiveMaximum = true;
+      json3.maximum = exclusiveMaximum;
+      json3.exclusiveMaximum = true;
     } else {
-      json2.exclusiveMaximum = exclusiveMaximum;
+      json3.exclusiveMaximum = exclusiveMaximum;
     }
   } else if (typeof maximum === "number") {
-    json2.maximum = maximum;
+    json3.maximum = maximum;
   }
   if (multipleOf) {
     const divisors = /* @__PURE__ */ new Set();
@@ -41184,75 +41184,75 @@ var numberProcessor = (schema, ctx, _json, params) => {
       if (Number.isFinite(divisor) && divisor !== 0)
         divisors.add(Math.abs(divisor));
       else
-        handleUnrepresentable(schema, ctx, json2, params, `A multipleOf divisor of ${divisor} cannot be represented in JSON Schema`);
+        handleUnrepresentable(schema, ctx, json3, params, `A multipleOf divisor of ${divisor} cannot be represented in JSON Schema`);
     }
     const [first, ...rest] = divisors;
     if (first !== void 0)
-      json2.multipleOf = first;
+      json3.multipleOf = first;
     if (rest.length)
-      json2.allOf = [...json2.allOf ?? [], ...rest.map((m) => ({ multipleOf: m }))];
+      json3.allOf = [...json3.allOf ?? [], ...rest.map((m) => ({ multipleOf: m }))];
   }
 };
-var booleanProcessor = (_schema, _ctx, json2, _params) => {
-  json2.type = "boolean";
+var booleanProcessor = (_schema, _ctx, json3, _params) => {
+  json3.type = "boolean";
 };
-var bigintProcessor = (schema, ctx, json2, params) => {
-  handleUnrepresentable(schema, ctx, json2, params, "BigInt cannot be represented in JSON Schema");
+var bigintProcessor = (schema, ctx, json3, params) => {
+  handleUnrepresentable(schema, ctx, json3, params, "BigInt cannot be represented in JSON Schema");
 };
-var symbolProcessor = (schema, ctx, json2, params) => {
-  handleUnrepresentable(schema, ctx, json2, params, "Symbols cannot be represented in JSON Schema");
+var symbolProcessor = (schema, ctx, json3, params) => {
+  handleUnrepresentable(schema, ctx, json3, params, "Symbols cannot be represented in JSON Schema");
 };
-var nullProcessor = (_schema, ctx, json2, _params) => {
+var nullProcessor = (_schema, ctx, json3, _params) => {
   if (ctx.target === "openapi-3.0") {
-    json2.type = "string";
-    json2.nullable = true;
-    json2.enum = [null];
+    json3.type = "string";
+    json3.nullable = true;
+    json3.enum = [null];
   } else {
-    json2.type = "null";
+    json3.type = "null";
   }
 };
-var undefinedProcessor = (schema, ctx, json2, params) => {
-  handleUnrepresentable(schema, ctx, json2, params, "Undefined cannot be represented in JSON Schema");
+var undefinedProcessor = (schema, ctx, json3, params) => {
+  handleUnrepresentable(schema, ctx, json3, params, "Undefined cannot be represented in JSON Schema");
 };
-var voidProcessor = (schema, ctx, json2, params) => {
-  handleUnrepresentable(schema, ctx, json2, params, "Void cannot be represented in JSON Schema");
+var voidProcessor = (schema, ctx, json3, params) => {
+  handleUnrepresentable(schema, ctx, json3, params, "Void cannot be represented in JSON Schema");
 };
-var neverProcessor = (_schema, _ctx, json2, _params) => {
-  json2.not = {};
+var neverProcessor = (_schema, _ctx, json3, _params) => {
+  json3.not = {};
 };
 var anyProcessor = (_schema, _ctx, _json, _params) => {
 };
 var unknownProcessor = (_schema, _ctx, _json, _params) => {
 };
-var dateProcessor = (schema, ctx, json2, params) => {
-  handleUnrepresentable(schema, ctx, json2, params, "Date cannot be represented in JSON Schema");
+var dateProcessor = (schema, ctx, json3, params) => {
+  handleUnrepresentable(schema, ctx, json3, params, "Date cannot be represented in JSON Schema");
 };
-var enumProcessor = (schema, _ctx, json2, _params) => {
+var enumProcessor = (schema, _ctx, json3, _params) => {
   const def = schema._zod.def;
   const values = getEnumValues(def.entries);
   if (values.length === 0) {
-    json2.not = {};
+    json3.not = {};
     return;
   }
   if (values.every((v) => typeof v === "number"))
-    json2.type = "number";
+    json3.type = "number";
   if (values.every((v) => typeof v === "string"))
-    json2.type = "string";
-  json2.enum = values;
+    json3.type = "string";
+  json3.enum = values;
 };
-var literalProcessor = (schema, ctx, json2, params) => {
+var literalProcessor = (schema, ctx, json3, params) => {
   const def = schema._zod.def;
   if (def.values.length === 0) {
-    json2.not = {};
+    json3.not = {};
     return;
   }
   const vals = [];
   for (const val of def.values) {
     if (val === void 0) {
-      if (handleUnrepresentable(schema, ctx, json2, params, "Literal `undefined` cannot be represented in JSON Schema"))
+      if (handleUnrepresentable(schema, ctx, json3, params, "Literal `undefined` cannot be represented in JSON Schema"))
         return;
     } else if (typeof val === "bigint") {
-      if (handleUnrepresentable(schema, ctx, json2, params, "BigInt literals cannot be represented in JSON Schema"))
+      if (handleUnrepresentable(schema, ctx, json3, params, "BigInt literals cannot be represented in JSON Schema"))
         return;
       vals.push(Number(val));
     } else {
@@ -41262,37 +41262,37 @@ var literalProcessor = (schema, ctx, json2, params) => {
   if (vals.length === 0) {
   } else if (vals.length === 1) {
     const val = vals[0];
-    json2.type = val === null ? "null" : typeof val;
+    json3.type = val === null ? "null" : typeof val;
     if (ctx.target === "draft-04" || ctx.target === "openapi-3.0") {
-      json2.enum = [val];
+      json3.enum = [val];
     } else {
-      json2.const = val;
+      json3.const = val;
     }
   } else {
     if (vals.every((v) => typeof v === "number"))
-      json2.type = "number";
+      json3.type = "number";
     if (vals.every((v) => typeof v === "string"))
-      json2.type = "string";
+      json3.type = "string";
     if (vals.every((v) => typeof v === "boolean"))
-      json2.type = "boolean";
+      json3.type = "boolean";
     if (vals.every((v) => v === null))
-      json2.type = "null";
-    json2.enum = vals;
+      json3.type = "null";
+    json3.enum = vals;
   }
 };
-var nanProcessor = (schema, ctx, json2, params) => {
-  handleUnrepresentable(schema, ctx, json2, params, "NaN cannot be represented in JSON Schema");
+var nanProcessor = (schema, ctx, json3, params) => {
+  handleUnrepresentable(schema, ctx, json3, params, "NaN cannot be represented in JSON Schema");
 };
-var templateLiteralProcessor = (schema, _ctx, json2, _params) => {
-  const _json = json2;
+var templateLiteralProcessor = (schema, _ctx, json3, _params) => {
+  const _json = json3;
   const pattern = schema._zod.pattern;
   if (!pattern)
     throw new Error("Pattern not found in template literal");
   _json.type = "string";
   _json.pattern = pattern.source;
 };
-var fileProcessor = (schema, _ctx, json2, _params) => {
-  const _json = json2;
+var fileProcessor = (schema, _ctx, json3, _params) => {
+  const _json = json3;
   _json.type = "string";
   _json.format = "binary";
   _json.contentEncoding = "binary";
@@ -41310,34 +41310,34 @@ var fileProcessor = (schema, _ctx, json2, _params) => {
   else
     _json.anyOf = mime.map((m) => ({ contentMediaType: m }));
 };
-var successProcessor = (_schema, _ctx, json2, _params) => {
-  json2.type = "boolean";
+var successProcessor = (_schema, _ctx, json3, _params) => {
+  json3.type = "boolean";
 };
-var customProcessor = (schema, ctx, json2, params) => {
-  handleUnrepresentable(schema, ctx, json2, params, "Custom types cannot be represented in JSON Schema");
+var customProcessor = (schema, ctx, json3, params) => {
+  handleUnrepresentable(schema, ctx, json3, params, "Custom types cannot be represented in JSON Schema");
 };
-var functionProcessor = (schema, ctx, json2, params) => {
-  handleUnrepresentable(schema, ctx, json2, params, "Function types cannot be represented in JSON Schema");
+var functionProcessor = (schema, ctx, json3, params) => {
+  handleUnrepresentable(schema, ctx, json3, params, "Function types cannot be represented in JSON Schema");
 };
-var transformProcessor = (schema, ctx, json2, params) => {
-  handleUnrepresentable(schema, ctx, json2, params, "Transforms cannot be represented in JSON Schema");
+var transformProcessor = (schema, ctx, json3, params) => {
+  handleUnrepresentable(schema, ctx, json3, params, "Transforms cannot be represented in JSON Schema");
 };
-var mapProcessor = (schema, ctx, json2, params) => {
-  handleUnrepresentable(schema, ctx, json2, params, "Map cannot be represented in JSON Schema");
+var mapProcessor = (schema, ctx, json3, params) => {
+  handleUnrepresentable(schema, ctx, json3, params, "Map cannot be represented in JSON Schema");
 };
-var setProcessor = (schema, ctx, json2, params) => {
-  handleUnrepresentable(schema, ctx, json2, params, "Set cannot be represented in JSON Schema");
+var setProcessor = (schema, ctx, json3, params) => {
+  handleUnrepresentable(schema, ctx, json3, params, "Set cannot be represented in JSON Schema");
 };
 var arrayProcessor = (schema, ctx, _json, params) => {
-  const json2 = _json;
+  const json3 = _json;
   const def = schema._zod.def;
   const { minimum, maximum } = aggregateChecks(schema);
   if (typeof minimum === "number")
-    json2.minItems = minimum;
+    json3.minItems = minimum;
   if (typeof maximum === "number")
-    json2.maxItems = maximum;
-  json2.type = "array";
-  json2.items = processSchema(def.element, ctx, {
+    json3.maxItems = maximum;
+  json3.type = "array";
+  json3.items = processSchema(def.element, ctx, {
     ...params,
     path: [...params.path, "items"]
   });
@@ -41353,17 +41353,17 @@ function inputOptin(schema) {
   return schema._zod.optin;
 }
 var objectProcessor = (schema, ctx, _json, params) => {
-  const json2 = _json;
+  const json3 = _json;
   const def = schema._zod.def;
   const shape = def.shape;
   const symbolKeys = Object.getOwnPropertySymbols(shape);
-  if (symbolKeys.length && handleUnrepresentable(schema, ctx, json2, params, "Symbol keys cannot be represented in JSON Schema")) {
+  if (symbolKeys.length && handleUnrepresentable(schema, ctx, json3, params, "Symbol keys cannot be represented in JSON Schema")) {
     return;
   }
-  json2.type = "object";
-  json2.properties = {};
+  json3.type = "object";
+  json3.properties = {};
   for (const key in shape) {
-    assignProp(json2.properties, key, processSchema(shape[key], ctx, {
+    assignProp(json3.properties, key, processSchema(shape[key], ctx, {
       ...params,
       path: [...params.path, "properties", key]
     }));
@@ -41376,21 +41376,21 @@ var objectProcessor = (schema, ctx, _json, params) => {
     }
   }
   if (requiredKeys.length > 0) {
-    json2.required = requiredKeys;
+    json3.required = requiredKeys;
   }
   if (def.catchall?._zod.def.type === "never") {
-    json2.additionalProperties = false;
+    json3.additionalProperties = false;
   } else if (!def.catchall) {
     if (ctx.io === "output")
-      json2.additionalProperties = false;
+      json3.additionalProperties = false;
   } else if (def.catchall) {
-    json2.additionalProperties = processSchema(def.catchall, ctx, {
+    json3.additionalProperties = processSchema(def.catchall, ctx, {
       ...params,
       path: [...params.path, "additionalProperties"]
     });
   }
 };
-var unionProcessor = (schema, ctx, json2, params) => {
+var unionProcessor = (schema, ctx, json3, params) => {
   const def = schema._zod.def;
   const isExclusive = def.inclusive === false;
   const options = def.options.map((x, i) => processSchema(x, ctx, {
@@ -41398,12 +41398,12 @@ var unionProcessor = (schema, ctx, json2, params) => {
     path: [...params.path, isExclusive ? "oneOf" : "anyOf", i]
   }));
   if (isExclusive) {
-    json2.oneOf = options;
+    json3.oneOf = options;
   } else {
-    json2.anyOf = options;
+    json3.anyOf = options;
   }
 };
-var intersectionProcessor = (schema, ctx, json2, params) => {
+var intersectionProcessor = (schema, ctx, json3, params) => {
   const def = schema._zod.def;
   const a = processSchema(def.left, ctx, {
     ...params,
@@ -41418,13 +41418,13 @@ var intersectionProcessor = (schema, ctx, json2, params) => {
     ...isSimpleIntersection(a) ? a.allOf : [a],
     ...isSimpleIntersection(b) ? b.allOf : [b]
   ];
-  json2.allOf = allOf;
+  json3.allOf = allOf;
   ctx.intersections.push(allOf);
 };
 var tupleProcessor = (schema, ctx, _json, params) => {
-  const json2 = _json;
+  const json3 = _json;
   const def = schema._zod.def;
-  json2.type = "array";
+  json3.type = "array";
   const prefixPath = ctx.target === "draft-2020-12" ? "prefixItems" : "items";
   const restPath = ctx.target === "draft-2020-12" ? "items" : ctx.target === "openapi-3.0" ? "items" : "additionalItems";
   const prefixItems = def.items.map((x, i) => processSchema(x, ctx, {
@@ -41446,70 +41446,70 @@ var tupleProcessor = (schema, ctx, _json, params) => {
   const maxItems = def.items.length;
   const isClosed = !def.rest;
   if (ctx.target === "draft-2020-12") {
-    json2.prefixItems = prefixItems;
+    json3.prefixItems = prefixItems;
     if (isClosed) {
-      json2.items = false;
+      json3.items = false;
     } else if (rest) {
-      json2.items = rest;
+      json3.items = rest;
     }
     if (minItems > 0)
-      json2.minItems = minItems;
+      json3.minItems = minItems;
     if (isClosed)
-      json2.maxItems = maxItems;
+      json3.maxItems = maxItems;
   } else if (ctx.target === "openapi-3.0") {
-    json2.items = {
+    json3.items = {
       anyOf: prefixItems
     };
     if (rest) {
-      json2.items.anyOf.push(rest);
+      json3.items.anyOf.push(rest);
     }
     if (minItems > 0)
-      json2.minItems = minItems;
+      json3.minItems = minItems;
     if (isClosed)
-      json2.maxItems = maxItems;
+      json3.maxItems = maxItems;
   } else {
-    json2.items = prefixItems;
+    json3.items = prefixItems;
     if (isClosed) {
-      json2.additionalItems = false;
+      json3.additionalItems = false;
     } else if (rest) {
-      json2.additionalItems = rest;
+      json3.additionalItems = rest;
     }
     if (minItems > 0)
-      json2.minItems = minItems;
+      json3.minItems = minItems;
     if (isClosed)
-      json2.maxItems = maxItems;
+      json3.maxItems = maxItems;
   }
   const { minimum, maximum } = aggregateChecks(schema);
   if (typeof minimum === "number")
-    json2.minItems = minimum;
+    json3.minItems = minimum;
   if (typeof maximum === "number")
-    json2.maxItems = maximum;
+    json3.maxItems = maximum;
 };
-function stringifyKeyNames(bySchema, json2, visited) {
-  if (json2.$ref) {
-    if (visited.has(json2))
-      return json2;
-    visited.add(json2);
-    const def = bySchema.get(json2)?.def;
+function stringifyKeyNames(bySchema, json3, visited) {
+  if (json3.$ref) {
+    if (visited.has(json3))
+      return json3;
+    visited.add(json3);
+    const def = bySchema.get(json3)?.def;
     if (!def)
-      return json2;
+      return json3;
     const inlined = stringifyKeyNames(bySchema, def, visited);
-    return inlined === def ? json2 : inlined;
+    return inlined === def ? json3 : inlined;
   }
   for (const keyword of ["anyOf", "oneOf"]) {
-    const branches = json2[keyword];
+    const branches = json3[keyword];
     if (!Array.isArray(branches))
       continue;
     const mapped = branches.map((branch) => stringifyKeyNames(bySchema, branch, visited));
     if (mapped.some((branch, i) => branch !== branches[i]))
-      json2 = { ...json2, [keyword]: mapped };
+      json3 = { ...json3, [keyword]: mapped };
   }
-  const types = Array.isArray(json2.type) ? json2.type : [json2.type];
-  const numericType = !types.includes("string") && types.some((t) => t === "number" || t === "integer");
-  const values = json2.enum ?? (json2.const !== void 0 ? [json2.const] : void 0);
+  const types2 = Array.isArray(json3.type) ? json3.type : [json3.type];
+  const numericType = !types2.includes("string") && types2.some((t) => t === "number" || t === "integer");
+  const values = json3.enum ?? (json3.const !== void 0 ? [json3.const] : void 0);
   if (!numericType && !values?.some((v) => typeof v === "number"))
-    return json2;
-  const { minimum, maximum, exclusiveMinimum, exclusiveMaximum, multipleOf, format, id, ...rest } = json2;
+    return json3;
+  const { minimum, maximum, exclusiveMinimum, exclusiveMaximum, multipleOf, format, id, ...rest } = json3;
   if (rest.enum)
     rest.enum = rest.enum.map((v) => typeof v === "number" ? String(v) : v);
   else if (typeof rest.const === "number")
@@ -41518,7 +41518,7 @@ function stringifyKeyNames(bySchema, json2, visited) {
     return rest;
   rest.type = "string";
   if (!values)
-    rest.pattern = (types.includes("number") ? number : integer).source;
+    rest.pattern = (types2.includes("number") ? number : integer).source;
   return rest;
 }
 var pendingRecords = /* @__PURE__ */ new WeakMap();
@@ -41549,9 +41549,9 @@ function rewriteKeyNames(ctx) {
   }
 }
 var recordProcessor = (schema, ctx, _json, params) => {
-  const json2 = _json;
+  const json3 = _json;
   const def = schema._zod.def;
-  json2.type = "object";
+  json3.type = "object";
   const keyType = def.keyType;
   const patterns = aggregateChecks(keyType).patterns;
   if (def.mode === "loose" && patterns && patterns.size > 0) {
@@ -41559,13 +41559,13 @@ var recordProcessor = (schema, ctx, _json, params) => {
       ...params,
       path: [...params.path, "patternProperties", "*"]
     });
-    json2.patternProperties = {};
+    json3.patternProperties = {};
     for (const pattern of patterns) {
-      assignProp(json2.patternProperties, exactPattern(pattern).source, valueSchema);
+      assignProp(json3.patternProperties, exactPattern(pattern).source, valueSchema);
     }
   } else {
     if (ctx.target === "draft-07" || ctx.target === "draft-2020-12") {
-      json2.propertyNames = processSchema(def.keyType, ctx, {
+      json3.propertyNames = processSchema(def.keyType, ctx, {
         ...params,
         path: [...params.path, "propertyNames"]
       });
@@ -41577,7 +41577,7 @@ var recordProcessor = (schema, ctx, _json, params) => {
       }
       pending.push(schema);
     }
-    json2.additionalProperties = processSchema(def.valueType, ctx, {
+    json3.additionalProperties = processSchema(def.valueType, ctx, {
       ...params,
       path: [...params.path, "additionalProperties"]
     });
@@ -41587,19 +41587,19 @@ var recordProcessor = (schema, ctx, _json, params) => {
   if (keyValues && !def.partial && !omittableOnInput) {
     const validKeyValues = [...keyValues].filter((v) => typeof v === "string" || typeof v === "number");
     if (validKeyValues.length > 0) {
-      json2.required = validKeyValues.map(String);
+      json3.required = validKeyValues.map(String);
     }
   }
 };
-var nullableProcessor = (schema, ctx, json2, params) => {
+var nullableProcessor = (schema, ctx, json3, params) => {
   const def = schema._zod.def;
   const inner = processSchema(def.innerType, ctx, params);
   const seen = ctx.seen.get(schema);
   if (ctx.target === "openapi-3.0") {
     seen.ref = def.innerType;
-    json2.nullable = true;
+    json3.nullable = true;
   } else {
-    json2.anyOf = [inner, { type: "null" }];
+    json3.anyOf = [inner, { type: "null" }];
   }
 };
 var nonoptionalProcessor = (schema, ctx, _json, params) => {
@@ -41609,7 +41609,7 @@ var nonoptionalProcessor = (schema, ctx, _json, params) => {
   seen.ref = def.innerType;
 };
 var UNREPRESENTABLE_DEFAULT = /* @__PURE__ */ Symbol();
-function serializeDefaultValue(value, schema, ctx, json2, params) {
+function serializeDefaultValue(value, schema, ctx, json3, params) {
   let unrepresentable = false;
   const serialized = JSON.stringify(value, (_, val) => {
     if (typeof val !== "bigint")
@@ -41619,30 +41619,30 @@ function serializeDefaultValue(value, schema, ctx, json2, params) {
   });
   if (!unrepresentable)
     return JSON.parse(serialized);
-  handleUnrepresentable(schema, ctx, json2, params, "BigInt defaults cannot be represented in JSON Schema");
+  handleUnrepresentable(schema, ctx, json3, params, "BigInt defaults cannot be represented in JSON Schema");
   return UNREPRESENTABLE_DEFAULT;
 }
-var defaultProcessor = (schema, ctx, json2, params) => {
+var defaultProcessor = (schema, ctx, json3, params) => {
   const def = schema._zod.def;
   processSchema(def.innerType, ctx, params);
   const seen = ctx.seen.get(schema);
   seen.ref = def.innerType;
-  const value = serializeDefaultValue(def.defaultValue, schema, ctx, json2, params);
+  const value = serializeDefaultValue(def.defaultValue, schema, ctx, json3, params);
   if (value !== UNREPRESENTABLE_DEFAULT)
-    json2.default = value;
+    json3.default = value;
 };
-var prefaultProcessor = (schema, ctx, json2, params) => {
+var prefaultProcessor = (schema, ctx, json3, params) => {
   const def = schema._zod.def;
   processSchema(def.innerType, ctx, params);
   const seen = ctx.seen.get(schema);
   seen.ref = def.innerType;
   if (ctx.io !== "input")
     return;
-  const value = serializeDefaultValue(def.defaultValue, schema, ctx, json2, params);
+  const value = serializeDefaultValue(def.defaultValue, schema, ctx, json3, params);
   if (value !== UNREPRESENTABLE_DEFAULT)
-    json2._prefault = value;
+    json3._prefault = value;
 };
-var catchProcessor = (schema, ctx, json2, params) => {
+var catchProcessor = (schema, ctx, json3, params) => {
   const def = schema._zod.def;
   processSchema(def.innerType, ctx, params);
   const seen = ctx.seen.get(schema);
@@ -41651,10 +41651,10 @@ var catchProcessor = (schema, ctx, json2, params) => {
   try {
     catchValue = def.catchValue(void 0);
   } catch {
-    handleUnrepresentable(schema, ctx, json2, params, "Dynamic catch values are not supported in JSON Schema");
+    handleUnrepresentable(schema, ctx, json3, params, "Dynamic catch values are not supported in JSON Schema");
     return;
   }
-  json2.default = catchValue;
+  json3.default = catchValue;
 };
 var pipeProcessor = (schema, ctx, _json, params) => {
   const def = schema._zod.def;
@@ -41664,12 +41664,12 @@ var pipeProcessor = (schema, ctx, _json, params) => {
   const seen = ctx.seen.get(schema);
   seen.ref = innerType;
 };
-var readonlyProcessor = (schema, ctx, json2, params) => {
+var readonlyProcessor = (schema, ctx, json3, params) => {
   const def = schema._zod.def;
   processSchema(def.innerType, ctx, params);
   const seen = ctx.seen.get(schema);
   seen.ref = def.innerType;
-  json2.readOnly = true;
+  json3.readOnly = true;
 };
 var promiseProcessor = (schema, ctx, _json, params) => {
   const def = schema._zod.def;
@@ -42311,7 +42311,7 @@ var _ZodString = /* @__PURE__ */ $constructor(
   (inst, def) => {
     $ZodString.init(inst, def);
     ZodType.init(inst, def);
-    inst._zod.processJSONSchema = (ctx, json2, params) => stringProcessor(inst, ctx, json2, params);
+    inst._zod.processJSONSchema = (ctx, json3, params) => stringProcessor(inst, ctx, json3, params);
   },
   /* @__PURE__ */ util_exports.derived({
     format: (inst) => aggregateChecks(inst).format ?? null,
@@ -42670,7 +42670,7 @@ var ZodNumber = /* @__PURE__ */ $constructor(
   (inst, def) => {
     $ZodNumber.init(inst, def);
     ZodType.init(inst, def);
-    inst._zod.processJSONSchema = (ctx, json2, params) => numberProcessor(inst, ctx, json2, params);
+    inst._zod.processJSONSchema = (ctx, json3, params) => numberProcessor(inst, ctx, json3, params);
     inst.isFinite = true;
   },
   /* @__PURE__ */ util_exports.derived({
@@ -42760,7 +42760,7 @@ function uint32(params) {
 var ZodBoolean = /* @__PURE__ */ $constructor("ZodBoolean", (inst, def) => {
   $ZodBoolean.init(inst, def);
   ZodType.init(inst, def);
-  inst._zod.processJSONSchema = (ctx, json2, params) => booleanProcessor(inst, ctx, json2, params);
+  inst._zod.processJSONSchema = (ctx, json3, params) => booleanProcessor(inst, ctx, json3, params);
 });
 function boolean2(params) {
   return _boolean(ZodBoolean, params);
@@ -42770,7 +42770,7 @@ var ZodBigInt = /* @__PURE__ */ $constructor(
   (inst, def) => {
     $ZodBigInt.init(inst, def);
     ZodType.init(inst, def);
-    inst._zod.processJSONSchema = (ctx, json2, params) => bigintProcessor(inst, ctx, json2, params);
+    inst._zod.processJSONSchema = (ctx, json3, params) => bigintProcessor(inst, ctx, json3, params);
   },
   /* @__PURE__ */ util_exports.derived({
     minValue: (inst) => aggregateChecks(inst).minimum ?? null,
@@ -42828,7 +42828,7 @@ function uint64(params) {
 var ZodSymbol = /* @__PURE__ */ $constructor("ZodSymbol", (inst, def) => {
   $ZodSymbol.init(inst, def);
   ZodType.init(inst, def);
-  inst._zod.processJSONSchema = (ctx, json2, params) => symbolProcessor(inst, ctx, json2, params);
+  inst._zod.processJSONSchema = (ctx, json3, params) => symbolProcessor(inst, ctx, json3, params);
 });
 function symbol(params) {
   return _symbol(ZodSymbol, params);
@@ -42836,7 +42836,7 @@ function symbol(params) {
 var ZodUndefined = /* @__PURE__ */ $constructor("ZodUndefined", (inst, def) => {
   $ZodUndefined.init(inst, def);
   ZodType.init(inst, def);
-  inst._zod.processJSONSchema = (ctx, json2, params) => undefinedProcessor(inst, ctx, json2, params);
+  inst._zod.processJSONSchema = (ctx, json3, params) => undefinedProcessor(inst, ctx, json3, params);
 });
 function _undefined3(params) {
   return _undefined2(ZodUndefined, params);
@@ -42844,7 +42844,7 @@ function _undefined3(params) {
 var ZodNull = /* @__PURE__ */ $constructor("ZodNull", (inst, def) => {
   $ZodNull.init(inst, def);
   ZodType.init(inst, def);
-  inst._zod.processJSONSchema = (ctx, json2, params) => nullProcessor(inst, ctx, json2, params);
+  inst._zod.processJSONSchema = (ctx, json3, params) => nullProcessor(inst, ctx, json3, params);
 });
 function _null3(params) {
   return _null2(ZodNull, params);
@@ -42852,7 +42852,7 @@ function _null3(params) {
 var ZodAny = /* @__PURE__ */ $constructor("ZodAny", (inst, def) => {
   $ZodAny.init(inst, def);
   ZodType.init(inst, def);
-  inst._zod.processJSONSchema = (ctx, json2, params) => anyProcessor(inst, ctx, json2, params);
+  inst._zod.processJSONSchema = (ctx, json3, params) => anyProcessor(inst, ctx, json3, params);
 });
 function any() {
   return _any(ZodAny);
@@ -42860,7 +42860,7 @@ function any() {
 var ZodUnknown = /* @__PURE__ */ $constructor("ZodUnknown", (inst, def) => {
   $ZodUnknown.init(inst, def);
   ZodType.init(inst, def);
-  inst._zod.processJSONSchema = (ctx, json2, params) => unknownProcessor(inst, ctx, json2, params);
+  inst._zod.processJSONSchema = (ctx, json3, params) => unknownProcessor(inst, ctx, json3, params);
 });
 function unknown() {
   return _unknown(ZodUnknown);
@@ -42868,7 +42868,7 @@ function unknown() {
 var ZodNever = /* @__PURE__ */ $constructor("ZodNever", (inst, def) => {
   $ZodNever.init(inst, def);
   ZodType.init(inst, def);
-  inst._zod.processJSONSchema = (ctx, json2, params) => neverProcessor(inst, ctx, json2, params);
+  inst._zod.processJSONSchema = (ctx, json3, params) => neverProcessor(inst, ctx, json3, params);
 });
 function never(params) {
   return _never(ZodNever, params);
@@ -42876,7 +42876,7 @@ function never(params) {
 var ZodVoid = /* @__PURE__ */ $constructor("ZodVoid", (inst, def) => {
   $ZodVoid.init(inst, def);
   ZodType.init(inst, def);
-  inst._zod.processJSONSchema = (ctx, json2, params) => voidProcessor(inst, ctx, json2, params);
+  inst._zod.processJSONSchema = (ctx, json3, params) => voidProcessor(inst, ctx, json3, params);
 });
 function _void2(params) {
   return _void(ZodVoid, params);
@@ -42886,7 +42886,7 @@ var ZodDate = /* @__PURE__ */ $constructor(
   (inst, def) => {
     $ZodDate.init(inst, def);
     ZodType.init(inst, def);
-    inst._zod.processJSONSchema = (ctx, json2, params) => dateProcessor(inst, ctx, json2, params);
+    inst._zod.processJSONSchema = (ctx, json3, params) => dateProcessor(inst, ctx, json3, params);
     inst.min = (value, params) => inst.check(_gte(value, params));
     inst.max = (value, params) => inst.check(_lte(value, params));
   },
@@ -42908,7 +42908,7 @@ var ZodArray = /* @__PURE__ */ $constructor("ZodArray", (inst, def) => {
   _ensureDefaultMemoizer();
   $ZodArray.init(inst, def);
   ZodType.init(inst, def);
-  inst._zod.processJSONSchema = (ctx, json2, params) => arrayProcessor(inst, ctx, json2, params);
+  inst._zod.processJSONSchema = (ctx, json3, params) => arrayProcessor(inst, ctx, json3, params);
   inst.element = def.element;
 }, {
   min(n, params) {
@@ -42938,7 +42938,7 @@ var ZodObject = /* @__PURE__ */ $constructor("ZodObject", (inst, def) => {
   _ensureDefaultMemoizer();
   $ZodObjectJIT.init(inst, def);
   ZodType.init(inst, def);
-  inst._zod.processJSONSchema = (ctx, json2, params) => objectProcessor(inst, ctx, json2, params);
+  inst._zod.processJSONSchema = (ctx, json3, params) => objectProcessor(inst, ctx, json3, params);
   util_exports.installLazyProp(inst, "shape", (self) => self._zod.def.shape, false);
 }, {
   keyof() {
@@ -43011,7 +43011,7 @@ function looseObject(shape, params) {
 var ZodUnion = /* @__PURE__ */ $constructor("ZodUnion", (inst, def) => {
   $ZodUnion.init(inst, def);
   ZodType.init(inst, def);
-  inst._zod.processJSONSchema = (ctx, json2, params) => unionProcessor(inst, ctx, json2, params);
+  inst._zod.processJSONSchema = (ctx, json3, params) => unionProcessor(inst, ctx, json3, params);
   inst.options = def.options;
 });
 function union(options, params) {
@@ -43024,7 +43024,7 @@ function union(options, params) {
 var ZodXor = /* @__PURE__ */ $constructor("ZodXor", (inst, def) => {
   ZodUnion.init(inst, def);
   $ZodXor.init(inst, def);
-  inst._zod.processJSONSchema = (ctx, json2, params) => unionProcessor(inst, ctx, json2, params);
+  inst._zod.processJSONSchema = (ctx, json3, params) => unionProcessor(inst, ctx, json3, params);
   inst.options = def.options;
 });
 function xor(options, params) {
@@ -43050,7 +43050,7 @@ function discriminatedUnion(discriminator, options, params) {
 var ZodIntersection = /* @__PURE__ */ $constructor("ZodIntersection", (inst, def) => {
   $ZodIntersection.init(inst, def);
   ZodType.init(inst, def);
-  inst._zod.processJSONSchema = (ctx, json2, params) => intersectionProcessor(inst, ctx, json2, params);
+  inst._zod.processJSONSchema = (ctx, json3, params) => intersectionProcessor(inst, ctx, json3, params);
 });
 function intersection(left, right) {
   return new ZodIntersection({
@@ -43063,7 +43063,7 @@ var ZodTuple = /* @__PURE__ */ $constructor("ZodTuple", (inst, def) => {
   _ensureDefaultMemoizer();
   $ZodTuple.init(inst, def);
   ZodType.init(inst, def);
-  inst._zod.processJSONSchema = (ctx, json2, params) => tupleProcessor(inst, ctx, json2, params);
+  inst._zod.processJSONSchema = (ctx, json3, params) => tupleProcessor(inst, ctx, json3, params);
 }, {
   rest(rest) {
     return this.clone({
@@ -43096,7 +43096,7 @@ var ZodRecord = /* @__PURE__ */ $constructor("ZodRecord", (inst, def) => {
   _ensureDefaultMemoizer();
   $ZodRecord.init(inst, def);
   ZodType.init(inst, def);
-  inst._zod.processJSONSchema = (ctx, json2, params) => recordProcessor(inst, ctx, json2, params);
+  inst._zod.processJSONSchema = (ctx, json3, params) => recordProcessor(inst, ctx, json3, params);
   inst.keyType = def.keyType;
   inst.valueType = def.valueType;
 });
@@ -43138,7 +43138,7 @@ var ZodMap = /* @__PURE__ */ $constructor("ZodMap", (inst, def) => {
   _ensureDefaultMemoizer();
   $ZodMap.init(inst, def);
   ZodType.init(inst, def);
-  inst._zod.processJSONSchema = (ctx, json2, params) => mapProcessor(inst, ctx, json2, params);
+  inst._zod.processJSONSchema = (ctx, json3, params) => mapProcessor(inst, ctx, json3, params);
   inst.keyType = def.keyType;
   inst.valueType = def.valueType;
   inst.min = (...args) => inst.check(_minSize(...args));
@@ -43158,7 +43158,7 @@ var ZodSet = /* @__PURE__ */ $constructor("ZodSet", (inst, def) => {
   _ensureDefaultMemoizer();
   $ZodSet.init(inst, def);
   ZodType.init(inst, def);
-  inst._zod.processJSONSchema = (ctx, json2, params) => setProcessor(inst, ctx, json2, params);
+  inst._zod.processJSONSchema = (ctx, json3, params) => setProcessor(inst, ctx, json3, params);
   inst.min = (...args) => inst.check(_minSize(...args));
   inst.nonempty = (params) => inst.check(_minSize(1, params));
   inst.max = (...args) => inst.check(_maxSize(...args));
@@ -43174,7 +43174,7 @@ function set(valueType, params) {
 var ZodEnum = /* @__PURE__ */ $constructor("ZodEnum", (inst, def) => {
   $ZodEnum.init(inst, def);
   ZodType.init(inst, def);
-  inst._zod.processJSONSchema = (ctx, json2, params) => enumProcessor(inst, ctx, json2, params);
+  inst._zod.processJSONSchema = (ctx, json3, params) => enumProcessor(inst, ctx, json3, params);
   inst.enum = def.entries;
   inst.options = [...inst._zod.values];
   const keys = new Set(Object.keys(def.entries));
@@ -43227,7 +43227,7 @@ function nativeEnum(entries, params) {
 var ZodLiteral = /* @__PURE__ */ $constructor("ZodLiteral", (inst, def) => {
   $ZodLiteral.init(inst, def);
   ZodType.init(inst, def);
-  inst._zod.processJSONSchema = (ctx, json2, params) => literalProcessor(inst, ctx, json2, params);
+  inst._zod.processJSONSchema = (ctx, json3, params) => literalProcessor(inst, ctx, json3, params);
   inst.values = new Set(def.values);
   Object.defineProperty(inst, "value", {
     get() {
@@ -43248,10 +43248,10 @@ function literal(value, params) {
 var ZodFile = /* @__PURE__ */ $constructor("ZodFile", (inst, def) => {
   $ZodFile.init(inst, def);
   ZodType.init(inst, def);
-  inst._zod.processJSONSchema = (ctx, json2, params) => fileProcessor(inst, ctx, json2, params);
+  inst._zod.processJSONSchema = (ctx, json3, params) => fileProcessor(inst, ctx, json3, params);
   inst.min = (size, params) => inst.check(_minSize(size, params));
   inst.max = (size, params) => inst.check(_maxSize(size, params));
-  inst.mime = (types, params) => inst.check(_mime(Array.isArray(types) ? types : [types], params));
+  inst.mime = (types2, params) => inst.check(_mime(Array.isArray(types2) ? types2 : [types2], params));
 });
 function file(params) {
   return _file(ZodFile, params);
@@ -43260,7 +43260,7 @@ var ZodTransform = /* @__PURE__ */ $constructor("ZodTransform", (inst, def) => {
   _ensureDefaultMemoizer();
   $ZodTransform.init(inst, def);
   ZodType.init(inst, def);
-  inst._zod.processJSONSchema = (ctx, json2, params) => transformProcessor(inst, ctx, json2, params);
+  inst._zod.processJSONSchema = (ctx, json3, params) => transformProcessor(inst, ctx, json3, params);
   inst._zod.parse = (payload, _ctx) => {
     if (_ctx.direction === "backward") {
       throw new $ZodEncodeError(inst.constructor.name);
@@ -43299,7 +43299,7 @@ function transform(fn) {
 var ZodOptional = /* @__PURE__ */ $constructor("ZodOptional", (inst, def) => {
   $ZodOptional.init(inst, def);
   ZodType.init(inst, def);
-  inst._zod.processJSONSchema = (ctx, json2, params) => optionalProcessor(inst, ctx, json2, params);
+  inst._zod.processJSONSchema = (ctx, json3, params) => optionalProcessor(inst, ctx, json3, params);
   inst.unwrap = () => inst._zod.def.innerType;
 });
 function optional(innerType) {
@@ -43311,7 +43311,7 @@ function optional(innerType) {
 var ZodExactOptional = /* @__PURE__ */ $constructor("ZodExactOptional", (inst, def) => {
   $ZodExactOptional.init(inst, def);
   ZodType.init(inst, def);
-  inst._zod.processJSONSchema = (ctx, json2, params) => optionalProcessor(inst, ctx, json2, params);
+  inst._zod.processJSONSchema = (ctx, json3, params) => optionalProcessor(inst, ctx, json3, params);
   inst.unwrap = () => inst._zod.def.innerType;
 });
 function exactOptional(innerType) {
@@ -43323,7 +43323,7 @@ function exactOptional(innerType) {
 var ZodNullable = /* @__PURE__ */ $constructor("ZodNullable", (inst, def) => {
   $ZodNullable.init(inst, def);
   ZodType.init(inst, def);
-  inst._zod.processJSONSchema = (ctx, json2, params) => nullableProcessor(inst, ctx, json2, params);
+  inst._zod.processJSONSchema = (ctx, json3, params) => nullableProcessor(inst, ctx, json3, params);
   inst.unwrap = () => inst._zod.def.innerType;
 });
 function nullable(innerType) {
@@ -43338,7 +43338,7 @@ function nullish2(innerType) {
 var ZodDefault = /* @__PURE__ */ $constructor("ZodDefault", (inst, def) => {
   $ZodDefault.init(inst, def);
   ZodType.init(inst, def);
-  inst._zod.processJSONSchema = (ctx, json2, params) => defaultProcessor(inst, ctx, json2, params);
+  inst._zod.processJSONSchema = (ctx, json3, params) => defaultProcessor(inst, ctx, json3, params);
   inst.unwrap = () => inst._zod.def.innerType;
   inst.removeDefault = inst.unwrap;
 });
@@ -43354,7 +43354,7 @@ function _default2(innerType, defaultValue) {
 var ZodPrefault = /* @__PURE__ */ $constructor("ZodPrefault", (inst, def) => {
   $ZodPrefault.init(inst, def);
   ZodType.init(inst, def);
-  inst._zod.processJSONSchema = (ctx, json2, params) => prefaultProcessor(inst, ctx, json2, params);
+  inst._zod.processJSONSchema = (ctx, json3, params) => prefaultProcessor(inst, ctx, json3, params);
   inst.unwrap = () => inst._zod.def.innerType;
 });
 function prefault(innerType, defaultValue) {
@@ -43369,7 +43369,7 @@ function prefault(innerType, defaultValue) {
 var ZodNonOptional = /* @__PURE__ */ $constructor("ZodNonOptional", (inst, def) => {
   $ZodNonOptional.init(inst, def);
   ZodType.init(inst, def);
-  inst._zod.processJSONSchema = (ctx, json2, params) => nonoptionalProcessor(inst, ctx, json2, params);
+  inst._zod.processJSONSchema = (ctx, json3, params) => nonoptionalProcessor(inst, ctx, json3, params);
   inst.unwrap = () => inst._zod.def.innerType;
 });
 function nonoptional(innerType, params) {
@@ -43382,7 +43382,7 @@ function nonoptional(innerType, params) {
 var ZodSuccess = /* @__PURE__ */ $constructor("ZodSuccess", (inst, def) => {
   $ZodSuccess.init(inst, def);
   ZodType.init(inst, def);
-  inst._zod.processJSONSchema = (ctx, json2, params) => successProcessor(inst, ctx, json2, params);
+  inst._zod.processJSONSchema = (ctx, json3, params) => successProcessor(inst, ctx, json3, params);
   inst.unwrap = () => inst._zod.def.innerType;
 });
 function success(innerType) {
@@ -43394,7 +43394,7 @@ function success(innerType) {
 var ZodCatch = /* @__PURE__ */ $constructor("ZodCatch", (inst, def) => {
   $ZodCatch.init(inst, def);
   ZodType.init(inst, def);
-  inst._zod.processJSONSchema = (ctx, json2, params) => catchProcessor(inst, ctx, json2, params);
+  inst._zod.processJSONSchema = (ctx, json3, params) => catchProcessor(inst, ctx, json3, params);
   inst.unwrap = () => inst._zod.def.innerType;
   inst.removeCatch = inst.unwrap;
 });
@@ -43408,7 +43408,7 @@ function _catch2(innerType, catchValue) {
 var ZodNaN = /* @__PURE__ */ $constructor("ZodNaN", (inst, def) => {
   $ZodNaN.init(inst, def);
   ZodType.init(inst, def);
-  inst._zod.processJSONSchema = (ctx, json2, params) => nanProcessor(inst, ctx, json2, params);
+  inst._zod.processJSONSchema = (ctx, json3, params) => nanProcessor(inst, ctx, json3, params);
 });
 function nan(params) {
   return _nan(ZodNaN, params);
@@ -43416,7 +43416,7 @@ function nan(params) {
 var ZodPipe = /* @__PURE__ */ $constructor("ZodPipe", (inst, def) => {
   $ZodPipe.init(inst, def);
   ZodType.init(inst, def);
-  inst._zod.processJSONSchema = (ctx, json2, params) => pipeProcessor(inst, ctx, json2, params);
+  inst._zod.processJSONSchema = (ctx, json3, params) => pipeProcessor(inst, ctx, json3, params);
   inst.in = def.in;
   inst.out = def.out;
 });
@@ -43458,7 +43458,7 @@ var ZodPreprocess = /* @__PURE__ */ $constructor("ZodPreprocess", (inst, def) =>
 var ZodReadonly = /* @__PURE__ */ $constructor("ZodReadonly", (inst, def) => {
   $ZodReadonly.init(inst, def);
   ZodType.init(inst, def);
-  inst._zod.processJSONSchema = (ctx, json2, params) => readonlyProcessor(inst, ctx, json2, params);
+  inst._zod.processJSONSchema = (ctx, json3, params) => readonlyProcessor(inst, ctx, json3, params);
   inst.unwrap = () => inst._zod.def.innerType;
 });
 function readonly(innerType) {
@@ -43470,7 +43470,7 @@ function readonly(innerType) {
 var ZodTemplateLiteral = /* @__PURE__ */ $constructor("ZodTemplateLiteral", (inst, def) => {
   $ZodTemplateLiteral.init(inst, def);
   ZodType.init(inst, def);
-  inst._zod.processJSONSchema = (ctx, json2, params) => templateLiteralProcessor(inst, ctx, json2, params);
+  inst._zod.processJSONSchema = (ctx, json3, params) => templateLiteralProcessor(inst, ctx, json3, params);
 });
 function templateLiteral(parts, params) {
   return new ZodTemplateLiteral({
@@ -43482,7 +43482,7 @@ function templateLiteral(parts, params) {
 var ZodLazy = /* @__PURE__ */ $constructor("ZodLazy", (inst, def) => {
   $ZodLazy.init(inst, def);
   ZodType.init(inst, def);
-  inst._zod.processJSONSchema = (ctx, json2, params) => lazyProcessor(inst, ctx, json2, params);
+  inst._zod.processJSONSchema = (ctx, json3, params) => lazyProcessor(inst, ctx, json3, params);
   inst.unwrap = () => inst._zod.def.getter();
 });
 function lazy(getter) {
@@ -43494,7 +43494,7 @@ function lazy(getter) {
 var ZodPromise = /* @__PURE__ */ $constructor("ZodPromise", (inst, def) => {
   $ZodPromise.init(inst, def);
   ZodType.init(inst, def);
-  inst._zod.processJSONSchema = (ctx, json2, params) => promiseProcessor(inst, ctx, json2, params);
+  inst._zod.processJSONSchema = (ctx, json3, params) => promiseProcessor(inst, ctx, json3, params);
   inst.unwrap = () => inst._zod.def.innerType;
 });
 function promise(innerType) {
@@ -43506,7 +43506,7 @@ function promise(innerType) {
 var ZodFunction = /* @__PURE__ */ $constructor("ZodFunction", (inst, def) => {
   $ZodFunction.init(inst, def);
   ZodType.init(inst, def);
-  inst._zod.processJSONSchema = (ctx, json2, params) => functionProcessor(inst, ctx, json2, params);
+  inst._zod.processJSONSchema = (ctx, json3, params) => functionProcessor(inst, ctx, json3, params);
 });
 function _function(params) {
   return new ZodFunction({
@@ -43518,7 +43518,7 @@ function _function(params) {
 var ZodCustom = /* @__PURE__ */ $constructor("ZodCustom", (inst, def) => {
   $ZodCustom.init(inst, def);
   ZodType.init(inst, def);
-  inst._zod.processJSONSchema = (ctx, json2, params) => customProcessor(inst, ctx, json2, params);
+  inst._zod.processJSONSchema = (ctx, json3, params) => customProcessor(inst, ctx, json3, params);
 });
 function check(fn) {
   const ch = new $ZodCheck({
@@ -44682,6 +44682,8 @@ var ConfigSchema = external_exports.strictObject({
     metric: external_exports.enum(POLICY_METRICS).default("accuracy"),
     minimum: external_exports.number().min(0).max(1).default(0.8),
     minImprovement: external_exports.number().min(0).default(0),
+    /** Fewer held-out rows than this cannot promote: a tiny split can flatter any candidate. */
+    minTestRows: external_exports.number().int().min(1).default(50),
     mcnemar: external_exports.strictObject({
       enabled: external_exports.boolean().default(false),
       alpha: external_exports.number().gt(0).lt(1).default(0.05)
@@ -44705,34 +44707,63 @@ function loadConfig(file2) {
       `Config file '${file2}' not found. Pass --config FILE or create oncoclear.config.json.`
     );
   }
-  let json2;
+  let json3;
   try {
-    json2 = JSON.parse(text);
+    json3 = JSON.parse(text);
   } catch (error63) {
     throw new Error(`Config file '${file2}' is not valid JSON: ${error63.message}.`);
   }
-  return parseConfig(json2, file2);
+  return parseConfig(json3, file2);
 }
 
 // src/github/git.ts
 import { execFile } from "node:child_process";
+var PushDeclinedError = class extends Error {
+  name = "PushDeclinedError";
+  /** The branch the push targeted. */
+  branch;
+  /** The `remote:` lines and the `! [remote rejected]` line, verbatim (trailing blanks trimmed). */
+  reason;
+  constructor(branch, reason, message) {
+    super(message);
+    this.branch = branch;
+    this.reason = reason;
+  }
+};
 var BOT = {
   name: "github-actions[bot]",
   email: "41898282+github-actions[bot]@users.noreply.github.com"
 };
+function redact(text, secrets) {
+  const ordered = secrets.filter((secret) => secret.length > 0).toSorted((a, b) => b.length - a.length);
+  return ordered.reduce((result, secret) => result.replaceAll(secret, "***"), text);
+}
 function createGit(cwd, options = {}) {
   const author = options.author ?? BOT;
-  const base = ["-c", `user.name=${author.name}`, "-c", `user.email=${author.email}`];
+  const config2 = [
+    ["user.name", author.name],
+    ["user.email", author.email]
+  ];
+  const secrets = [];
   if (options.token) {
     const basic = Buffer.from(`x-access-token:${options.token}`).toString("base64");
-    base.push("-c", `http.extraheader=AUTHORIZATION: basic ${basic}`);
+    const header = `AUTHORIZATION: basic ${basic}`;
+    config2.push(["http.extraheader", header]);
+    secrets.push(options.token, basic, header);
   }
-  const run2 = (args) => new Promise((resolve, reject) => {
-    execFile("git", [...base, ...args], { cwd, maxBuffer: 64 << 20 }, (error63, stdout, stderr) => {
+  const env = withGitConfig(process.env, config2);
+  const clean = (text) => redact(text, secrets);
+  const run2 = (args) => new Promise((resolve2, reject) => {
+    execFile("git", args, { cwd, env, maxBuffer: 64 << 20 }, (error63, stdout, stderr) => {
       if (error63) {
-        const detail = (stderr || error63.message).trim().split("\n").slice(-3).join(" ");
-        reject(Object.assign(new Error(`git ${args[0]} failed: ${detail}`), { stderr }));
-      } else resolve(stdout);
+        const safeStderr = clean(stderr);
+        const detail = (safeStderr || clean(error63.message)).trim().split("\n").slice(-3).join(" ");
+        reject(
+          Object.assign(new Error(`git ${args[0]} failed: ${detail}`), { stderr: safeStderr })
+        );
+      } else {
+        resolve2(clean(stdout));
+      }
     });
   });
   return {
@@ -44759,10 +44790,9 @@ function createGit(cwd, options = {}) {
         ]);
         return "pushed";
       } catch (error63) {
-        const stderr = String(error63.stderr ?? "");
-        if (/non-fast-forward|fetch first|rejected|stale info|cannot lock ref/i.test(stderr))
-          return "rejected";
-        throw error63;
+        const outcome = pushOutcome(String(error63.stderr ?? ""), branch);
+        if (outcome === "rejected") return "rejected";
+        throw outcome ?? error63;
       }
     },
     async show(ref, path) {
@@ -44773,6 +44803,39 @@ function createGit(cwd, options = {}) {
       }
     }
   };
+}
+function withGitConfig(base, config2) {
+  const env = { ...base };
+  const first = Number.parseInt(base.GIT_CONFIG_COUNT ?? "0", 10) || 0;
+  config2.forEach(([key, value], i) => {
+    env[`GIT_CONFIG_KEY_${first + i}`] = key;
+    env[`GIT_CONFIG_VALUE_${first + i}`] = value;
+  });
+  env.GIT_CONFIG_COUNT = String(first + config2.length);
+  return env;
+}
+var REF_STATUS = /^\s*!\s+\[(remote rejected|rejected)\]\s+\S+\s+->\s+\S+\s+\((.*)\)$/;
+var LOST_RACE = /fetch first|non-fast-forward|stale info|cannot lock ref|failed to update ref|incorrect old value/i;
+function pushOutcome(stderr, branch) {
+  const lines = stderr.split("\n").map((line) => line.trimEnd());
+  const statuses = lines.flatMap((line) => {
+    const match = REF_STATUS.exec(line);
+    return match ? [{ line: line.trim(), remote: match[1] === "remote rejected", why: match[2] }] : [];
+  });
+  if (statuses.length === 0) return LOST_RACE.test(stderr) ? "rejected" : void 0;
+  const declined = statuses.find((status) => status.remote && !LOST_RACE.test(status.why));
+  if (!declined) return "rejected";
+  const reason = [...lines.filter((line) => line.startsWith("remote:")), declined.line].join("\n");
+  return new PushDeclinedError(branch, reason, declinedMessage(branch, reason, declined.why));
+}
+function declinedMessage(branch, reason, why) {
+  if (/without [`']?workflows?[`']? permission/i.test(reason)) {
+    return `Push to ${branch} was declined: the token lacks the \`workflows\` permission (it changes a file under .github/workflows); pass a GitHub App token with Workflows: write, or a PAT with the workflow scope, as the \`token\` input.`;
+  }
+  if (/GH006|GH013|protected branch|repository rule/i.test(reason)) {
+    return `${branch} is protected: allow the bot in the ruleset's bypass list, or pass a GitHub App token / PAT as the \`token\` input.`;
+  }
+  return `Push to ${branch} was declined by the remote: ${why}.`;
 }
 async function commitAndPushWithRetry(git, options) {
   const remote = options.remote ?? "origin";
@@ -44801,11 +44864,12 @@ async function commitAndPushWithRetry(git, options) {
 }
 
 // src/registry/operations.ts
-import { mkdirSync as mkdirSync2, writeFileSync as writeFileSync2 } from "node:fs";
-import { dirname } from "node:path";
+import { lstatSync as lstatSync2, mkdirSync as mkdirSync3 } from "node:fs";
+import { dirname as dirname3 } from "node:path";
 
 // src/model/artifact.ts
-import { mkdirSync, readFileSync as readFileSync2, renameSync as renameSync2, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync as readFileSync2 } from "node:fs";
+import { basename, dirname as dirname2 } from "node:path";
 
 // src/data/fingerprint.ts
 import { createHash } from "node:crypto";
@@ -44850,20 +44914,41 @@ var PreprocessingSchema = external_exports.strictObject({
 // src/util/json-file.ts
 import { randomBytes } from "node:crypto";
 import { closeSync, fsyncSync, openSync, renameSync, rmSync, writeSync } from "node:fs";
+import { dirname } from "node:path";
 function writeJsonAtomic(file2, text) {
   const temp = `${file2}.${process.pid}.${randomBytes(4).toString("hex")}.tmp`;
-  const fd = openSync(temp, "w");
   try {
-    writeSync(fd, text);
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
-  try {
+    writeFileDurable(temp, text);
     renameSync(temp, file2);
   } catch (error63) {
     rmSync(temp, { force: true });
     throw error63;
+  }
+  fsyncDir(dirname(file2));
+}
+function writeFileDurable(file2, bytes) {
+  const fd = openSync(file2, "w");
+  try {
+    const buffer = typeof bytes === "string" ? Buffer.from(bytes) : bytes;
+    let offset = 0;
+    while (offset < buffer.byteLength) {
+      offset += writeSync(fd, buffer, offset, buffer.byteLength - offset);
+    }
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+}
+function fsyncDir(dir) {
+  if (process.platform === "win32") return;
+  const fd = openSync(dir, "r");
+  try {
+    fsyncSync(fd);
+  } catch (error63) {
+    const code = error63.code;
+    if (code !== "EINVAL" && code !== "ENOTSUP" && code !== "EISDIR") throw error63;
+  } finally {
+    closeSync(fd);
   }
 }
 
@@ -44922,8 +45007,8 @@ var ArtifactSchema = external_exports.strictObject({
   metrics: external_exports.strictObject({ train: MetricsSchema, test: MetricsSchema }),
   lineage: LineageSchema
 });
-function parseArtifact(json2, source = "artifact") {
-  const head = json2;
+function parseArtifact(json3, source = "artifact") {
+  const head = json3;
   if (!head || typeof head !== "object" || head.kind !== ARTIFACT_KIND) {
     throw new TypeError(
       `${source} is not an OncoClear model: kind is ${JSON.stringify(head?.kind)}; expected "${ARTIFACT_KIND}".`
@@ -44934,8 +45019,8 @@ function parseArtifact(json2, source = "artifact") {
       `${source} has schemaVersion ${JSON.stringify(head.schemaVersion)}; this build reads ${ARTIFACT_SCHEMA_VERSION}. Retrain it or use a matching oncoclear.`
     );
   }
-  const result = ArtifactSchema.safeParse(json2);
-  if (!result.success) throw new TypeError(`${source}: ${describeIssue(result.error, json2)}.`);
+  const result = ArtifactSchema.safeParse(json3);
+  if (!result.success) throw new TypeError(`${source}: ${describeIssue(result.error, json3)}.`);
   const a = result.data;
   const p = a.features.length;
   for (const [field, length] of [
@@ -44954,6 +45039,23 @@ function parseArtifact(json2, source = "artifact") {
   }
   return a;
 }
+function sidecarText(checksum, fileName) {
+  return `${checksum.slice("sha256:".length)}  ${fileName}
+`;
+}
+function writeSidecar(file2, checksum) {
+  writeJsonAtomic(`${file2}.sha256`, sidecarText(checksum, basename(file2)));
+}
+function readSidecar(file2) {
+  let text;
+  try {
+    text = readFileSync2(`${file2}.sha256`, "utf8");
+  } catch {
+    return null;
+  }
+  const hex3 = text.trim().split(/\s+/)[0] ?? "";
+  return hex3.startsWith("sha256:") ? hex3 : `sha256:${hex3}`;
+}
 function loadArtifact(file2, expectedSha256, options = {}) {
   let bytes;
   try {
@@ -44966,12 +45068,7 @@ function loadArtifact(file2, expectedSha256, options = {}) {
   const actual = sha256(bytes);
   let expected = expectedSha256;
   if (!expected) {
-    try {
-      const line = readFileSync2(`${file2}.sha256`, "utf8").trim().split(/\s+/)[0] ?? "";
-      expected = line.startsWith("sha256:") ? line : `sha256:${line}`;
-    } catch {
-      expected = void 0;
-    }
+    expected = readSidecar(file2) ?? void 0;
   }
   if (!expected && options.requireChecksum) {
     throw new Error(
@@ -44983,13 +45080,1894 @@ function loadArtifact(file2, expectedSha256, options = {}) {
       `Checksum mismatch for '${file2}': recorded ${expected}, file has ${actual}. The artifact was changed after it was registered; refusing to load it.`
     );
   }
-  let json2;
+  let json3;
   try {
-    json2 = JSON.parse(bytes.toString("utf8"));
+    json3 = JSON.parse(bytes.toString("utf8"));
   } catch (error63) {
     throw new TypeError(`Model file '${file2}' is not valid JSON: ${error63.message}.`);
   }
-  return { artifact: parseArtifact(json2, file2), sha256: actual, bytes };
+  return { artifact: parseArtifact(json3, file2), sha256: actual, bytes };
+}
+
+// src/registry/layout.ts
+import { randomBytes as randomBytes2 } from "node:crypto";
+import { existsSync as existsSync2, lstatSync, mkdirSync as mkdirSync2, readdirSync, readFileSync as readFileSync3 } from "node:fs";
+import { join } from "node:path";
+
+// node_modules/@humanwhocodes/momoa/dist/momoa.js
+var CHAR_0 = 48;
+var CHAR_1 = 49;
+var CHAR_9 = 57;
+var CHAR_BACKSLASH = 92;
+var CHAR_DOLLAR = 36;
+var CHAR_DOT = 46;
+var CHAR_DOUBLE_QUOTE = 34;
+var CHAR_LOWER_A = 97;
+var CHAR_LOWER_E = 101;
+var CHAR_LOWER_F = 102;
+var CHAR_LOWER_N = 110;
+var CHAR_LOWER_T = 116;
+var CHAR_LOWER_U = 117;
+var CHAR_LOWER_X = 120;
+var CHAR_LOWER_Z = 122;
+var CHAR_MINUS = 45;
+var CHAR_NEWLINE = 10;
+var CHAR_PLUS = 43;
+var CHAR_RETURN = 13;
+var CHAR_SINGLE_QUOTE = 39;
+var CHAR_SLASH = 47;
+var CHAR_SPACE = 32;
+var CHAR_TAB = 9;
+var CHAR_UNDERSCORE = 95;
+var CHAR_UPPER_A = 65;
+var CHAR_UPPER_E = 69;
+var CHAR_UPPER_F = 70;
+var CHAR_UPPER_N = 78;
+var CHAR_UPPER_X = 88;
+var CHAR_UPPER_Z = 90;
+var CHAR_LOWER_B = 98;
+var CHAR_LOWER_R = 114;
+var CHAR_LOWER_V = 118;
+var CHAR_LINE_SEPARATOR = 8232;
+var CHAR_PARAGRAPH_SEPARATOR = 8233;
+var CHAR_UPPER_I = 73;
+var CHAR_STAR = 42;
+var CHAR_VTAB = 11;
+var CHAR_FORM_FEED = 12;
+var CHAR_NBSP = 160;
+var CHAR_BOM = 65279;
+var CHAR_NON_BREAKING_SPACE = 160;
+var CHAR_EN_QUAD = 8192;
+var CHAR_EM_QUAD = 8193;
+var CHAR_EN_SPACE = 8194;
+var CHAR_EM_SPACE = 8195;
+var CHAR_THREE_PER_EM_SPACE = 8196;
+var CHAR_FOUR_PER_EM_SPACE = 8197;
+var CHAR_SIX_PER_EM_SPACE = 8198;
+var CHAR_FIGURE_SPACE = 8199;
+var CHAR_PUNCTUATION_SPACE = 8200;
+var CHAR_THIN_SPACE = 8201;
+var CHAR_HAIR_SPACE = 8202;
+var CHAR_NARROW_NO_BREAK_SPACE = 8239;
+var CHAR_MEDIUM_MATHEMATICAL_SPACE = 8287;
+var CHAR_IDEOGRAPHIC_SPACE = 12288;
+var LBRACKET = "[";
+var RBRACKET = "]";
+var LBRACE = "{";
+var RBRACE = "}";
+var COLON = ":";
+var COMMA = ",";
+var TRUE = "true";
+var FALSE = "false";
+var NULL = "null";
+var NAN$1 = "NaN";
+var INFINITY$1 = "Infinity";
+var QUOTE = '"';
+var escapeToChar = /* @__PURE__ */ new Map([
+  [CHAR_DOUBLE_QUOTE, QUOTE],
+  [CHAR_BACKSLASH, "\\"],
+  [CHAR_SLASH, "/"],
+  [CHAR_LOWER_B, "\b"],
+  [CHAR_LOWER_N, "\n"],
+  [CHAR_LOWER_F, "\f"],
+  [CHAR_LOWER_R, "\r"],
+  [CHAR_LOWER_T, "	"]
+]);
+var json5EscapeToChar = new Map([
+  ...escapeToChar,
+  [CHAR_LOWER_V, "\v"],
+  [CHAR_0, "\0"]
+]);
+var charToEscape = /* @__PURE__ */ new Map([
+  [QUOTE, QUOTE],
+  ["\\", "\\"],
+  ["/", "/"],
+  ["\b", "b"],
+  ["\n", "n"],
+  ["\f", "f"],
+  ["\r", "r"],
+  ["	", "t"]
+]);
+var json5CharToEscape = new Map([
+  ...charToEscape,
+  ["\v", "v"],
+  ["\0", "0"],
+  ["\u2028", "u2028"],
+  ["\u2029", "u2029"]
+]);
+var knownTokenTypes = /* @__PURE__ */ new Map([
+  [LBRACKET, "LBracket"],
+  [RBRACKET, "RBracket"],
+  [LBRACE, "LBrace"],
+  [RBRACE, "RBrace"],
+  [COLON, "Colon"],
+  [COMMA, "Comma"],
+  [TRUE, "Boolean"],
+  [FALSE, "Boolean"],
+  [NULL, "Null"]
+]);
+var knownJSON5TokenTypes = new Map([
+  ...knownTokenTypes,
+  [NAN$1, "Number"],
+  [INFINITY$1, "Number"]
+]);
+var json5LineTerminators = /* @__PURE__ */ new Set([
+  CHAR_NEWLINE,
+  CHAR_RETURN,
+  CHAR_LINE_SEPARATOR,
+  CHAR_PARAGRAPH_SEPARATOR
+]);
+var ErrorWithLocation = class extends Error {
+  /**
+   * Creates a new instance.
+   * @param {string} message The error message to report. 
+   * @param {Location} loc The location information for the error.
+   */
+  constructor(message, { line, column, offset }) {
+    super(`${message} (${line}:${column})`);
+    this.line = line;
+    this.column = column;
+    this.offset = offset;
+  }
+};
+var UnexpectedChar = class extends ErrorWithLocation {
+  /**
+   * Creates a new instance.
+   * @param {number} unexpected The character that was found.
+   * @param {Location} loc The location information for the found character.
+   */
+  constructor(unexpected, loc) {
+    super(`Unexpected character '${String.fromCharCode(unexpected)}' found.`, loc);
+  }
+};
+var UnexpectedIdentifier = class extends ErrorWithLocation {
+  /**
+   * Creates a new instance.
+   * @param {string} unexpected The character that was found.
+   * @param {Location} loc The location information for the found character.
+   */
+  constructor(unexpected, loc) {
+    super(`Unexpected identifier '${unexpected}' found.`, loc);
+  }
+};
+var UnexpectedToken = class extends ErrorWithLocation {
+  /**
+   * Creates a new instance.
+   * @param {Token} token The token that was found. 
+   */
+  constructor(token) {
+    super(`Unexpected token ${token.type} found.`, token.loc.start);
+  }
+};
+var UnexpectedEOF = class extends ErrorWithLocation {
+  /**
+   * Creates a new instance.
+   * @param {Location} loc The location information for the found character.
+   */
+  constructor(loc) {
+    super("Unexpected end of input found.", loc);
+  }
+};
+var ID_Start = /[\xAA\xB5\xBA\xC0-\xD6\xD8-\xF6\xF8-\u02C1\u02C6-\u02D1\u02E0-\u02E4\u02EC\u02EE\u0370-\u0374\u0376\u0377\u037A-\u037D\u037F\u0386\u0388-\u038A\u038C\u038E-\u03A1\u03A3-\u03F5\u03F7-\u0481\u048A-\u052F\u0531-\u0556\u0559\u0561-\u0587\u05D0-\u05EA\u05F0-\u05F2\u0620-\u064A\u066E\u066F\u0671-\u06D3\u06D5\u06E5\u06E6\u06EE\u06EF\u06FA-\u06FC\u06FF\u0710\u0712-\u072F\u074D-\u07A5\u07B1\u07CA-\u07EA\u07F4\u07F5\u07FA\u0800-\u0815\u081A\u0824\u0828\u0840-\u0858\u0860-\u086A\u08A0-\u08B4\u08B6-\u08BD\u0904-\u0939\u093D\u0950\u0958-\u0961\u0971-\u0980\u0985-\u098C\u098F\u0990\u0993-\u09A8\u09AA-\u09B0\u09B2\u09B6-\u09B9\u09BD\u09CE\u09DC\u09DD\u09DF-\u09E1\u09F0\u09F1\u09FC\u0A05-\u0A0A\u0A0F\u0A10\u0A13-\u0A28\u0A2A-\u0A30\u0A32\u0A33\u0A35\u0A36\u0A38\u0A39\u0A59-\u0A5C\u0A5E\u0A72-\u0A74\u0A85-\u0A8D\u0A8F-\u0A91\u0A93-\u0AA8\u0AAA-\u0AB0\u0AB2\u0AB3\u0AB5-\u0AB9\u0ABD\u0AD0\u0AE0\u0AE1\u0AF9\u0B05-\u0B0C\u0B0F\u0B10\u0B13-\u0B28\u0B2A-\u0B30\u0B32\u0B33\u0B35-\u0B39\u0B3D\u0B5C\u0B5D\u0B5F-\u0B61\u0B71\u0B83\u0B85-\u0B8A\u0B8E-\u0B90\u0B92-\u0B95\u0B99\u0B9A\u0B9C\u0B9E\u0B9F\u0BA3\u0BA4\u0BA8-\u0BAA\u0BAE-\u0BB9\u0BD0\u0C05-\u0C0C\u0C0E-\u0C10\u0C12-\u0C28\u0C2A-\u0C39\u0C3D\u0C58-\u0C5A\u0C60\u0C61\u0C80\u0C85-\u0C8C\u0C8E-\u0C90\u0C92-\u0CA8\u0CAA-\u0CB3\u0CB5-\u0CB9\u0CBD\u0CDE\u0CE0\u0CE1\u0CF1\u0CF2\u0D05-\u0D0C\u0D0E-\u0D10\u0D12-\u0D3A\u0D3D\u0D4E\u0D54-\u0D56\u0D5F-\u0D61\u0D7A-\u0D7F\u0D85-\u0D96\u0D9A-\u0DB1\u0DB3-\u0DBB\u0DBD\u0DC0-\u0DC6\u0E01-\u0E30\u0E32\u0E33\u0E40-\u0E46\u0E81\u0E82\u0E84\u0E87\u0E88\u0E8A\u0E8D\u0E94-\u0E97\u0E99-\u0E9F\u0EA1-\u0EA3\u0EA5\u0EA7\u0EAA\u0EAB\u0EAD-\u0EB0\u0EB2\u0EB3\u0EBD\u0EC0-\u0EC4\u0EC6\u0EDC-\u0EDF\u0F00\u0F40-\u0F47\u0F49-\u0F6C\u0F88-\u0F8C\u1000-\u102A\u103F\u1050-\u1055\u105A-\u105D\u1061\u1065\u1066\u106E-\u1070\u1075-\u1081\u108E\u10A0-\u10C5\u10C7\u10CD\u10D0-\u10FA\u10FC-\u1248\u124A-\u124D\u1250-\u1256\u1258\u125A-\u125D\u1260-\u1288\u128A-\u128D\u1290-\u12B0\u12B2-\u12B5\u12B8-\u12BE\u12C0\u12C2-\u12C5\u12C8-\u12D6\u12D8-\u1310\u1312-\u1315\u1318-\u135A\u1380-\u138F\u13A0-\u13F5\u13F8-\u13FD\u1401-\u166C\u166F-\u167F\u1681-\u169A\u16A0-\u16EA\u16EE-\u16F8\u1700-\u170C\u170E-\u1711\u1720-\u1731\u1740-\u1751\u1760-\u176C\u176E-\u1770\u1780-\u17B3\u17D7\u17DC\u1820-\u1877\u1880-\u1884\u1887-\u18A8\u18AA\u18B0-\u18F5\u1900-\u191E\u1950-\u196D\u1970-\u1974\u1980-\u19AB\u19B0-\u19C9\u1A00-\u1A16\u1A20-\u1A54\u1AA7\u1B05-\u1B33\u1B45-\u1B4B\u1B83-\u1BA0\u1BAE\u1BAF\u1BBA-\u1BE5\u1C00-\u1C23\u1C4D-\u1C4F\u1C5A-\u1C7D\u1C80-\u1C88\u1CE9-\u1CEC\u1CEE-\u1CF1\u1CF5\u1CF6\u1D00-\u1DBF\u1E00-\u1F15\u1F18-\u1F1D\u1F20-\u1F45\u1F48-\u1F4D\u1F50-\u1F57\u1F59\u1F5B\u1F5D\u1F5F-\u1F7D\u1F80-\u1FB4\u1FB6-\u1FBC\u1FBE\u1FC2-\u1FC4\u1FC6-\u1FCC\u1FD0-\u1FD3\u1FD6-\u1FDB\u1FE0-\u1FEC\u1FF2-\u1FF4\u1FF6-\u1FFC\u2071\u207F\u2090-\u209C\u2102\u2107\u210A-\u2113\u2115\u2119-\u211D\u2124\u2126\u2128\u212A-\u212D\u212F-\u2139\u213C-\u213F\u2145-\u2149\u214E\u2160-\u2188\u2C00-\u2C2E\u2C30-\u2C5E\u2C60-\u2CE4\u2CEB-\u2CEE\u2CF2\u2CF3\u2D00-\u2D25\u2D27\u2D2D\u2D30-\u2D67\u2D6F\u2D80-\u2D96\u2DA0-\u2DA6\u2DA8-\u2DAE\u2DB0-\u2DB6\u2DB8-\u2DBE\u2DC0-\u2DC6\u2DC8-\u2DCE\u2DD0-\u2DD6\u2DD8-\u2DDE\u2E2F\u3005-\u3007\u3021-\u3029\u3031-\u3035\u3038-\u303C\u3041-\u3096\u309D-\u309F\u30A1-\u30FA\u30FC-\u30FF\u3105-\u312E\u3131-\u318E\u31A0-\u31BA\u31F0-\u31FF\u3400-\u4DB5\u4E00-\u9FEA\uA000-\uA48C\uA4D0-\uA4FD\uA500-\uA60C\uA610-\uA61F\uA62A\uA62B\uA640-\uA66E\uA67F-\uA69D\uA6A0-\uA6EF\uA717-\uA71F\uA722-\uA788\uA78B-\uA7AE\uA7B0-\uA7B7\uA7F7-\uA801\uA803-\uA805\uA807-\uA80A\uA80C-\uA822\uA840-\uA873\uA882-\uA8B3\uA8F2-\uA8F7\uA8FB\uA8FD\uA90A-\uA925\uA930-\uA946\uA960-\uA97C\uA984-\uA9B2\uA9CF\uA9E0-\uA9E4\uA9E6-\uA9EF\uA9FA-\uA9FE\uAA00-\uAA28\uAA40-\uAA42\uAA44-\uAA4B\uAA60-\uAA76\uAA7A\uAA7E-\uAAAF\uAAB1\uAAB5\uAAB6\uAAB9-\uAABD\uAAC0\uAAC2\uAADB-\uAADD\uAAE0-\uAAEA\uAAF2-\uAAF4\uAB01-\uAB06\uAB09-\uAB0E\uAB11-\uAB16\uAB20-\uAB26\uAB28-\uAB2E\uAB30-\uAB5A\uAB5C-\uAB65\uAB70-\uABE2\uAC00-\uD7A3\uD7B0-\uD7C6\uD7CB-\uD7FB\uF900-\uFA6D\uFA70-\uFAD9\uFB00-\uFB06\uFB13-\uFB17\uFB1D\uFB1F-\uFB28\uFB2A-\uFB36\uFB38-\uFB3C\uFB3E\uFB40\uFB41\uFB43\uFB44\uFB46-\uFBB1\uFBD3-\uFD3D\uFD50-\uFD8F\uFD92-\uFDC7\uFDF0-\uFDFB\uFE70-\uFE74\uFE76-\uFEFC\uFF21-\uFF3A\uFF41-\uFF5A\uFF66-\uFFBE\uFFC2-\uFFC7\uFFCA-\uFFCF\uFFD2-\uFFD7\uFFDA-\uFFDC]|\uD800[\uDC00-\uDC0B\uDC0D-\uDC26\uDC28-\uDC3A\uDC3C\uDC3D\uDC3F-\uDC4D\uDC50-\uDC5D\uDC80-\uDCFA\uDD40-\uDD74\uDE80-\uDE9C\uDEA0-\uDED0\uDF00-\uDF1F\uDF2D-\uDF4A\uDF50-\uDF75\uDF80-\uDF9D\uDFA0-\uDFC3\uDFC8-\uDFCF\uDFD1-\uDFD5]|\uD801[\uDC00-\uDC9D\uDCB0-\uDCD3\uDCD8-\uDCFB\uDD00-\uDD27\uDD30-\uDD63\uDE00-\uDF36\uDF40-\uDF55\uDF60-\uDF67]|\uD802[\uDC00-\uDC05\uDC08\uDC0A-\uDC35\uDC37\uDC38\uDC3C\uDC3F-\uDC55\uDC60-\uDC76\uDC80-\uDC9E\uDCE0-\uDCF2\uDCF4\uDCF5\uDD00-\uDD15\uDD20-\uDD39\uDD80-\uDDB7\uDDBE\uDDBF\uDE00\uDE10-\uDE13\uDE15-\uDE17\uDE19-\uDE33\uDE60-\uDE7C\uDE80-\uDE9C\uDEC0-\uDEC7\uDEC9-\uDEE4\uDF00-\uDF35\uDF40-\uDF55\uDF60-\uDF72\uDF80-\uDF91]|\uD803[\uDC00-\uDC48\uDC80-\uDCB2\uDCC0-\uDCF2]|\uD804[\uDC03-\uDC37\uDC83-\uDCAF\uDCD0-\uDCE8\uDD03-\uDD26\uDD50-\uDD72\uDD76\uDD83-\uDDB2\uDDC1-\uDDC4\uDDDA\uDDDC\uDE00-\uDE11\uDE13-\uDE2B\uDE80-\uDE86\uDE88\uDE8A-\uDE8D\uDE8F-\uDE9D\uDE9F-\uDEA8\uDEB0-\uDEDE\uDF05-\uDF0C\uDF0F\uDF10\uDF13-\uDF28\uDF2A-\uDF30\uDF32\uDF33\uDF35-\uDF39\uDF3D\uDF50\uDF5D-\uDF61]|\uD805[\uDC00-\uDC34\uDC47-\uDC4A\uDC80-\uDCAF\uDCC4\uDCC5\uDCC7\uDD80-\uDDAE\uDDD8-\uDDDB\uDE00-\uDE2F\uDE44\uDE80-\uDEAA\uDF00-\uDF19]|\uD806[\uDCA0-\uDCDF\uDCFF\uDE00\uDE0B-\uDE32\uDE3A\uDE50\uDE5C-\uDE83\uDE86-\uDE89\uDEC0-\uDEF8]|\uD807[\uDC00-\uDC08\uDC0A-\uDC2E\uDC40\uDC72-\uDC8F\uDD00-\uDD06\uDD08\uDD09\uDD0B-\uDD30\uDD46]|\uD808[\uDC00-\uDF99]|\uD809[\uDC00-\uDC6E\uDC80-\uDD43]|[\uD80C\uD81C-\uD820\uD840-\uD868\uD86A-\uD86C\uD86F-\uD872\uD874-\uD879][\uDC00-\uDFFF]|\uD80D[\uDC00-\uDC2E]|\uD811[\uDC00-\uDE46]|\uD81A[\uDC00-\uDE38\uDE40-\uDE5E\uDED0-\uDEED\uDF00-\uDF2F\uDF40-\uDF43\uDF63-\uDF77\uDF7D-\uDF8F]|\uD81B[\uDF00-\uDF44\uDF50\uDF93-\uDF9F\uDFE0\uDFE1]|\uD821[\uDC00-\uDFEC]|\uD822[\uDC00-\uDEF2]|\uD82C[\uDC00-\uDD1E\uDD70-\uDEFB]|\uD82F[\uDC00-\uDC6A\uDC70-\uDC7C\uDC80-\uDC88\uDC90-\uDC99]|\uD835[\uDC00-\uDC54\uDC56-\uDC9C\uDC9E\uDC9F\uDCA2\uDCA5\uDCA6\uDCA9-\uDCAC\uDCAE-\uDCB9\uDCBB\uDCBD-\uDCC3\uDCC5-\uDD05\uDD07-\uDD0A\uDD0D-\uDD14\uDD16-\uDD1C\uDD1E-\uDD39\uDD3B-\uDD3E\uDD40-\uDD44\uDD46\uDD4A-\uDD50\uDD52-\uDEA5\uDEA8-\uDEC0\uDEC2-\uDEDA\uDEDC-\uDEFA\uDEFC-\uDF14\uDF16-\uDF34\uDF36-\uDF4E\uDF50-\uDF6E\uDF70-\uDF88\uDF8A-\uDFA8\uDFAA-\uDFC2\uDFC4-\uDFCB]|\uD83A[\uDC00-\uDCC4\uDD00-\uDD43]|\uD83B[\uDE00-\uDE03\uDE05-\uDE1F\uDE21\uDE22\uDE24\uDE27\uDE29-\uDE32\uDE34-\uDE37\uDE39\uDE3B\uDE42\uDE47\uDE49\uDE4B\uDE4D-\uDE4F\uDE51\uDE52\uDE54\uDE57\uDE59\uDE5B\uDE5D\uDE5F\uDE61\uDE62\uDE64\uDE67-\uDE6A\uDE6C-\uDE72\uDE74-\uDE77\uDE79-\uDE7C\uDE7E\uDE80-\uDE89\uDE8B-\uDE9B\uDEA1-\uDEA3\uDEA5-\uDEA9\uDEAB-\uDEBB]|\uD869[\uDC00-\uDED6\uDF00-\uDFFF]|\uD86D[\uDC00-\uDF34\uDF40-\uDFFF]|\uD86E[\uDC00-\uDC1D\uDC20-\uDFFF]|\uD873[\uDC00-\uDEA1\uDEB0-\uDFFF]|\uD87A[\uDC00-\uDFE0]|\uD87E[\uDC00-\uDE1D]/;
+var ID_Continue = /[\xAA\xB5\xBA\xC0-\xD6\xD8-\xF6\xF8-\u02C1\u02C6-\u02D1\u02E0-\u02E4\u02EC\u02EE\u0300-\u0374\u0376\u0377\u037A-\u037D\u037F\u0386\u0388-\u038A\u038C\u038E-\u03A1\u03A3-\u03F5\u03F7-\u0481\u0483-\u0487\u048A-\u052F\u0531-\u0556\u0559\u0561-\u0587\u0591-\u05BD\u05BF\u05C1\u05C2\u05C4\u05C5\u05C7\u05D0-\u05EA\u05F0-\u05F2\u0610-\u061A\u0620-\u0669\u066E-\u06D3\u06D5-\u06DC\u06DF-\u06E8\u06EA-\u06FC\u06FF\u0710-\u074A\u074D-\u07B1\u07C0-\u07F5\u07FA\u0800-\u082D\u0840-\u085B\u0860-\u086A\u08A0-\u08B4\u08B6-\u08BD\u08D4-\u08E1\u08E3-\u0963\u0966-\u096F\u0971-\u0983\u0985-\u098C\u098F\u0990\u0993-\u09A8\u09AA-\u09B0\u09B2\u09B6-\u09B9\u09BC-\u09C4\u09C7\u09C8\u09CB-\u09CE\u09D7\u09DC\u09DD\u09DF-\u09E3\u09E6-\u09F1\u09FC\u0A01-\u0A03\u0A05-\u0A0A\u0A0F\u0A10\u0A13-\u0A28\u0A2A-\u0A30\u0A32\u0A33\u0A35\u0A36\u0A38\u0A39\u0A3C\u0A3E-\u0A42\u0A47\u0A48\u0A4B-\u0A4D\u0A51\u0A59-\u0A5C\u0A5E\u0A66-\u0A75\u0A81-\u0A83\u0A85-\u0A8D\u0A8F-\u0A91\u0A93-\u0AA8\u0AAA-\u0AB0\u0AB2\u0AB3\u0AB5-\u0AB9\u0ABC-\u0AC5\u0AC7-\u0AC9\u0ACB-\u0ACD\u0AD0\u0AE0-\u0AE3\u0AE6-\u0AEF\u0AF9-\u0AFF\u0B01-\u0B03\u0B05-\u0B0C\u0B0F\u0B10\u0B13-\u0B28\u0B2A-\u0B30\u0B32\u0B33\u0B35-\u0B39\u0B3C-\u0B44\u0B47\u0B48\u0B4B-\u0B4D\u0B56\u0B57\u0B5C\u0B5D\u0B5F-\u0B63\u0B66-\u0B6F\u0B71\u0B82\u0B83\u0B85-\u0B8A\u0B8E-\u0B90\u0B92-\u0B95\u0B99\u0B9A\u0B9C\u0B9E\u0B9F\u0BA3\u0BA4\u0BA8-\u0BAA\u0BAE-\u0BB9\u0BBE-\u0BC2\u0BC6-\u0BC8\u0BCA-\u0BCD\u0BD0\u0BD7\u0BE6-\u0BEF\u0C00-\u0C03\u0C05-\u0C0C\u0C0E-\u0C10\u0C12-\u0C28\u0C2A-\u0C39\u0C3D-\u0C44\u0C46-\u0C48\u0C4A-\u0C4D\u0C55\u0C56\u0C58-\u0C5A\u0C60-\u0C63\u0C66-\u0C6F\u0C80-\u0C83\u0C85-\u0C8C\u0C8E-\u0C90\u0C92-\u0CA8\u0CAA-\u0CB3\u0CB5-\u0CB9\u0CBC-\u0CC4\u0CC6-\u0CC8\u0CCA-\u0CCD\u0CD5\u0CD6\u0CDE\u0CE0-\u0CE3\u0CE6-\u0CEF\u0CF1\u0CF2\u0D00-\u0D03\u0D05-\u0D0C\u0D0E-\u0D10\u0D12-\u0D44\u0D46-\u0D48\u0D4A-\u0D4E\u0D54-\u0D57\u0D5F-\u0D63\u0D66-\u0D6F\u0D7A-\u0D7F\u0D82\u0D83\u0D85-\u0D96\u0D9A-\u0DB1\u0DB3-\u0DBB\u0DBD\u0DC0-\u0DC6\u0DCA\u0DCF-\u0DD4\u0DD6\u0DD8-\u0DDF\u0DE6-\u0DEF\u0DF2\u0DF3\u0E01-\u0E3A\u0E40-\u0E4E\u0E50-\u0E59\u0E81\u0E82\u0E84\u0E87\u0E88\u0E8A\u0E8D\u0E94-\u0E97\u0E99-\u0E9F\u0EA1-\u0EA3\u0EA5\u0EA7\u0EAA\u0EAB\u0EAD-\u0EB9\u0EBB-\u0EBD\u0EC0-\u0EC4\u0EC6\u0EC8-\u0ECD\u0ED0-\u0ED9\u0EDC-\u0EDF\u0F00\u0F18\u0F19\u0F20-\u0F29\u0F35\u0F37\u0F39\u0F3E-\u0F47\u0F49-\u0F6C\u0F71-\u0F84\u0F86-\u0F97\u0F99-\u0FBC\u0FC6\u1000-\u1049\u1050-\u109D\u10A0-\u10C5\u10C7\u10CD\u10D0-\u10FA\u10FC-\u1248\u124A-\u124D\u1250-\u1256\u1258\u125A-\u125D\u1260-\u1288\u128A-\u128D\u1290-\u12B0\u12B2-\u12B5\u12B8-\u12BE\u12C0\u12C2-\u12C5\u12C8-\u12D6\u12D8-\u1310\u1312-\u1315\u1318-\u135A\u135D-\u135F\u1380-\u138F\u13A0-\u13F5\u13F8-\u13FD\u1401-\u166C\u166F-\u167F\u1681-\u169A\u16A0-\u16EA\u16EE-\u16F8\u1700-\u170C\u170E-\u1714\u1720-\u1734\u1740-\u1753\u1760-\u176C\u176E-\u1770\u1772\u1773\u1780-\u17D3\u17D7\u17DC\u17DD\u17E0-\u17E9\u180B-\u180D\u1810-\u1819\u1820-\u1877\u1880-\u18AA\u18B0-\u18F5\u1900-\u191E\u1920-\u192B\u1930-\u193B\u1946-\u196D\u1970-\u1974\u1980-\u19AB\u19B0-\u19C9\u19D0-\u19D9\u1A00-\u1A1B\u1A20-\u1A5E\u1A60-\u1A7C\u1A7F-\u1A89\u1A90-\u1A99\u1AA7\u1AB0-\u1ABD\u1B00-\u1B4B\u1B50-\u1B59\u1B6B-\u1B73\u1B80-\u1BF3\u1C00-\u1C37\u1C40-\u1C49\u1C4D-\u1C7D\u1C80-\u1C88\u1CD0-\u1CD2\u1CD4-\u1CF9\u1D00-\u1DF9\u1DFB-\u1F15\u1F18-\u1F1D\u1F20-\u1F45\u1F48-\u1F4D\u1F50-\u1F57\u1F59\u1F5B\u1F5D\u1F5F-\u1F7D\u1F80-\u1FB4\u1FB6-\u1FBC\u1FBE\u1FC2-\u1FC4\u1FC6-\u1FCC\u1FD0-\u1FD3\u1FD6-\u1FDB\u1FE0-\u1FEC\u1FF2-\u1FF4\u1FF6-\u1FFC\u203F\u2040\u2054\u2071\u207F\u2090-\u209C\u20D0-\u20DC\u20E1\u20E5-\u20F0\u2102\u2107\u210A-\u2113\u2115\u2119-\u211D\u2124\u2126\u2128\u212A-\u212D\u212F-\u2139\u213C-\u213F\u2145-\u2149\u214E\u2160-\u2188\u2C00-\u2C2E\u2C30-\u2C5E\u2C60-\u2CE4\u2CEB-\u2CF3\u2D00-\u2D25\u2D27\u2D2D\u2D30-\u2D67\u2D6F\u2D7F-\u2D96\u2DA0-\u2DA6\u2DA8-\u2DAE\u2DB0-\u2DB6\u2DB8-\u2DBE\u2DC0-\u2DC6\u2DC8-\u2DCE\u2DD0-\u2DD6\u2DD8-\u2DDE\u2DE0-\u2DFF\u2E2F\u3005-\u3007\u3021-\u302F\u3031-\u3035\u3038-\u303C\u3041-\u3096\u3099\u309A\u309D-\u309F\u30A1-\u30FA\u30FC-\u30FF\u3105-\u312E\u3131-\u318E\u31A0-\u31BA\u31F0-\u31FF\u3400-\u4DB5\u4E00-\u9FEA\uA000-\uA48C\uA4D0-\uA4FD\uA500-\uA60C\uA610-\uA62B\uA640-\uA66F\uA674-\uA67D\uA67F-\uA6F1\uA717-\uA71F\uA722-\uA788\uA78B-\uA7AE\uA7B0-\uA7B7\uA7F7-\uA827\uA840-\uA873\uA880-\uA8C5\uA8D0-\uA8D9\uA8E0-\uA8F7\uA8FB\uA8FD\uA900-\uA92D\uA930-\uA953\uA960-\uA97C\uA980-\uA9C0\uA9CF-\uA9D9\uA9E0-\uA9FE\uAA00-\uAA36\uAA40-\uAA4D\uAA50-\uAA59\uAA60-\uAA76\uAA7A-\uAAC2\uAADB-\uAADD\uAAE0-\uAAEF\uAAF2-\uAAF6\uAB01-\uAB06\uAB09-\uAB0E\uAB11-\uAB16\uAB20-\uAB26\uAB28-\uAB2E\uAB30-\uAB5A\uAB5C-\uAB65\uAB70-\uABEA\uABEC\uABED\uABF0-\uABF9\uAC00-\uD7A3\uD7B0-\uD7C6\uD7CB-\uD7FB\uF900-\uFA6D\uFA70-\uFAD9\uFB00-\uFB06\uFB13-\uFB17\uFB1D-\uFB28\uFB2A-\uFB36\uFB38-\uFB3C\uFB3E\uFB40\uFB41\uFB43\uFB44\uFB46-\uFBB1\uFBD3-\uFD3D\uFD50-\uFD8F\uFD92-\uFDC7\uFDF0-\uFDFB\uFE00-\uFE0F\uFE20-\uFE2F\uFE33\uFE34\uFE4D-\uFE4F\uFE70-\uFE74\uFE76-\uFEFC\uFF10-\uFF19\uFF21-\uFF3A\uFF3F\uFF41-\uFF5A\uFF66-\uFFBE\uFFC2-\uFFC7\uFFCA-\uFFCF\uFFD2-\uFFD7\uFFDA-\uFFDC]|\uD800[\uDC00-\uDC0B\uDC0D-\uDC26\uDC28-\uDC3A\uDC3C\uDC3D\uDC3F-\uDC4D\uDC50-\uDC5D\uDC80-\uDCFA\uDD40-\uDD74\uDDFD\uDE80-\uDE9C\uDEA0-\uDED0\uDEE0\uDF00-\uDF1F\uDF2D-\uDF4A\uDF50-\uDF7A\uDF80-\uDF9D\uDFA0-\uDFC3\uDFC8-\uDFCF\uDFD1-\uDFD5]|\uD801[\uDC00-\uDC9D\uDCA0-\uDCA9\uDCB0-\uDCD3\uDCD8-\uDCFB\uDD00-\uDD27\uDD30-\uDD63\uDE00-\uDF36\uDF40-\uDF55\uDF60-\uDF67]|\uD802[\uDC00-\uDC05\uDC08\uDC0A-\uDC35\uDC37\uDC38\uDC3C\uDC3F-\uDC55\uDC60-\uDC76\uDC80-\uDC9E\uDCE0-\uDCF2\uDCF4\uDCF5\uDD00-\uDD15\uDD20-\uDD39\uDD80-\uDDB7\uDDBE\uDDBF\uDE00-\uDE03\uDE05\uDE06\uDE0C-\uDE13\uDE15-\uDE17\uDE19-\uDE33\uDE38-\uDE3A\uDE3F\uDE60-\uDE7C\uDE80-\uDE9C\uDEC0-\uDEC7\uDEC9-\uDEE6\uDF00-\uDF35\uDF40-\uDF55\uDF60-\uDF72\uDF80-\uDF91]|\uD803[\uDC00-\uDC48\uDC80-\uDCB2\uDCC0-\uDCF2]|\uD804[\uDC00-\uDC46\uDC66-\uDC6F\uDC7F-\uDCBA\uDCD0-\uDCE8\uDCF0-\uDCF9\uDD00-\uDD34\uDD36-\uDD3F\uDD50-\uDD73\uDD76\uDD80-\uDDC4\uDDCA-\uDDCC\uDDD0-\uDDDA\uDDDC\uDE00-\uDE11\uDE13-\uDE37\uDE3E\uDE80-\uDE86\uDE88\uDE8A-\uDE8D\uDE8F-\uDE9D\uDE9F-\uDEA8\uDEB0-\uDEEA\uDEF0-\uDEF9\uDF00-\uDF03\uDF05-\uDF0C\uDF0F\uDF10\uDF13-\uDF28\uDF2A-\uDF30\uDF32\uDF33\uDF35-\uDF39\uDF3C-\uDF44\uDF47\uDF48\uDF4B-\uDF4D\uDF50\uDF57\uDF5D-\uDF63\uDF66-\uDF6C\uDF70-\uDF74]|\uD805[\uDC00-\uDC4A\uDC50-\uDC59\uDC80-\uDCC5\uDCC7\uDCD0-\uDCD9\uDD80-\uDDB5\uDDB8-\uDDC0\uDDD8-\uDDDD\uDE00-\uDE40\uDE44\uDE50-\uDE59\uDE80-\uDEB7\uDEC0-\uDEC9\uDF00-\uDF19\uDF1D-\uDF2B\uDF30-\uDF39]|\uD806[\uDCA0-\uDCE9\uDCFF\uDE00-\uDE3E\uDE47\uDE50-\uDE83\uDE86-\uDE99\uDEC0-\uDEF8]|\uD807[\uDC00-\uDC08\uDC0A-\uDC36\uDC38-\uDC40\uDC50-\uDC59\uDC72-\uDC8F\uDC92-\uDCA7\uDCA9-\uDCB6\uDD00-\uDD06\uDD08\uDD09\uDD0B-\uDD36\uDD3A\uDD3C\uDD3D\uDD3F-\uDD47\uDD50-\uDD59]|\uD808[\uDC00-\uDF99]|\uD809[\uDC00-\uDC6E\uDC80-\uDD43]|[\uD80C\uD81C-\uD820\uD840-\uD868\uD86A-\uD86C\uD86F-\uD872\uD874-\uD879][\uDC00-\uDFFF]|\uD80D[\uDC00-\uDC2E]|\uD811[\uDC00-\uDE46]|\uD81A[\uDC00-\uDE38\uDE40-\uDE5E\uDE60-\uDE69\uDED0-\uDEED\uDEF0-\uDEF4\uDF00-\uDF36\uDF40-\uDF43\uDF50-\uDF59\uDF63-\uDF77\uDF7D-\uDF8F]|\uD81B[\uDF00-\uDF44\uDF50-\uDF7E\uDF8F-\uDF9F\uDFE0\uDFE1]|\uD821[\uDC00-\uDFEC]|\uD822[\uDC00-\uDEF2]|\uD82C[\uDC00-\uDD1E\uDD70-\uDEFB]|\uD82F[\uDC00-\uDC6A\uDC70-\uDC7C\uDC80-\uDC88\uDC90-\uDC99\uDC9D\uDC9E]|\uD834[\uDD65-\uDD69\uDD6D-\uDD72\uDD7B-\uDD82\uDD85-\uDD8B\uDDAA-\uDDAD\uDE42-\uDE44]|\uD835[\uDC00-\uDC54\uDC56-\uDC9C\uDC9E\uDC9F\uDCA2\uDCA5\uDCA6\uDCA9-\uDCAC\uDCAE-\uDCB9\uDCBB\uDCBD-\uDCC3\uDCC5-\uDD05\uDD07-\uDD0A\uDD0D-\uDD14\uDD16-\uDD1C\uDD1E-\uDD39\uDD3B-\uDD3E\uDD40-\uDD44\uDD46\uDD4A-\uDD50\uDD52-\uDEA5\uDEA8-\uDEC0\uDEC2-\uDEDA\uDEDC-\uDEFA\uDEFC-\uDF14\uDF16-\uDF34\uDF36-\uDF4E\uDF50-\uDF6E\uDF70-\uDF88\uDF8A-\uDFA8\uDFAA-\uDFC2\uDFC4-\uDFCB\uDFCE-\uDFFF]|\uD836[\uDE00-\uDE36\uDE3B-\uDE6C\uDE75\uDE84\uDE9B-\uDE9F\uDEA1-\uDEAF]|\uD838[\uDC00-\uDC06\uDC08-\uDC18\uDC1B-\uDC21\uDC23\uDC24\uDC26-\uDC2A]|\uD83A[\uDC00-\uDCC4\uDCD0-\uDCD6\uDD00-\uDD4A\uDD50-\uDD59]|\uD83B[\uDE00-\uDE03\uDE05-\uDE1F\uDE21\uDE22\uDE24\uDE27\uDE29-\uDE32\uDE34-\uDE37\uDE39\uDE3B\uDE42\uDE47\uDE49\uDE4B\uDE4D-\uDE4F\uDE51\uDE52\uDE54\uDE57\uDE59\uDE5B\uDE5D\uDE5F\uDE61\uDE62\uDE64\uDE67-\uDE6A\uDE6C-\uDE72\uDE74-\uDE77\uDE79-\uDE7C\uDE7E\uDE80-\uDE89\uDE8B-\uDE9B\uDEA1-\uDEA3\uDEA5-\uDEA9\uDEAB-\uDEBB]|\uD869[\uDC00-\uDED6\uDF00-\uDFFF]|\uD86D[\uDC00-\uDF34\uDF40-\uDFFF]|\uD86E[\uDC00-\uDC1D\uDC20-\uDFFF]|\uD873[\uDC00-\uDEA1\uDEB0-\uDFFF]|\uD87A[\uDC00-\uDFE0]|\uD87E[\uDC00-\uDE1D]|\uDB40[\uDD00-\uDDEF]/;
+var CHAR_CR = 13;
+var CHAR_LF = 10;
+var CharCodeReader = class {
+  /**
+   * The text to read from.
+   * @type {string}
+   */
+  #text = "";
+  /**
+   * The current line number.
+   * @type {number}
+   */
+  #line = 1;
+  /**
+   * The current column number.
+   * @type {number}
+   */
+  #column = 0;
+  /**
+   * The current offset in the text.
+   * @type {number}
+   */
+  #offset = -1;
+  /**
+   * Whether the last character read was a new line.
+   * @type {boolean}
+   */
+  #newLine = false;
+  /**
+   * The last character code read.
+   * @type {number}
+   */
+  #last = -1;
+  /**
+   * Whether the reader has ended.
+   * @type {boolean}
+   */
+  #ended = false;
+  /**
+   * Creates a new instance.
+   * @param {string} text The text to read from
+   */
+  constructor(text) {
+    this.#text = text;
+  }
+  /**
+   * Ends the reader.
+   * @returns {void}
+   */
+  #end() {
+    if (this.#ended) {
+      return;
+    }
+    this.#column++;
+    this.#offset++;
+    this.#last = -1;
+    this.#ended = true;
+  }
+  /**
+   * Returns the current position of the reader.
+   * @returns {Location} An object with line, column, and offset properties.
+   */
+  locate() {
+    return {
+      line: this.#line,
+      column: this.#column,
+      offset: this.#offset
+    };
+  }
+  /**
+   * Reads the next character code in the text.
+   * @returns {number} The next character code, or -1 if there are no more characters.
+   */
+  next() {
+    if (this.#offset >= this.#text.length - 1) {
+      this.#end();
+      return -1;
+    }
+    this.#offset++;
+    const charCode = this.#text.charCodeAt(this.#offset);
+    if (this.#newLine) {
+      this.#line++;
+      this.#column = 1;
+      this.#newLine = false;
+    } else {
+      this.#column++;
+    }
+    if (charCode === CHAR_CR) {
+      this.#newLine = true;
+      if (this.peek() === CHAR_LF) {
+        this.#offset++;
+      }
+    } else if (charCode === CHAR_LF) {
+      this.#newLine = true;
+    }
+    this.#last = charCode;
+    return charCode;
+  }
+  /**
+   * Peeks at the next character code in the text.
+   * @returns {number} The next character code, or -1 if there are no more characters.
+   */
+  peek() {
+    if (this.#offset === this.#text.length - 1) {
+      return -1;
+    }
+    return this.#text.charCodeAt(this.#offset + 1);
+  }
+  /**
+   * Determines if the next character code in the text matches a specific character code.
+   * @param {(number) => boolean} fn A function to call on the next character.
+   * @returns {boolean} True if the next character code matches, false if not.
+   */
+  match(fn) {
+    if (fn(this.peek())) {
+      this.next();
+      return true;
+    }
+    return false;
+  }
+  /**
+   * Returns the last character code read.
+   * @returns {number} The last character code read.
+   */
+  current() {
+    return this.#last;
+  }
+};
+var INFINITY = "Infinity";
+var NAN = "NaN";
+var keywordStarts = /* @__PURE__ */ new Set([CHAR_LOWER_T, CHAR_LOWER_F, CHAR_LOWER_N]);
+var whitespace = /* @__PURE__ */ new Set([CHAR_SPACE, CHAR_TAB, CHAR_NEWLINE, CHAR_RETURN]);
+var json5Whitespace = /* @__PURE__ */ new Set([
+  ...whitespace,
+  CHAR_VTAB,
+  CHAR_FORM_FEED,
+  CHAR_NBSP,
+  CHAR_LINE_SEPARATOR,
+  CHAR_PARAGRAPH_SEPARATOR,
+  CHAR_BOM,
+  CHAR_NON_BREAKING_SPACE,
+  CHAR_EN_QUAD,
+  CHAR_EM_QUAD,
+  CHAR_EN_SPACE,
+  CHAR_EM_SPACE,
+  CHAR_THREE_PER_EM_SPACE,
+  CHAR_FOUR_PER_EM_SPACE,
+  CHAR_SIX_PER_EM_SPACE,
+  CHAR_FIGURE_SPACE,
+  CHAR_PUNCTUATION_SPACE,
+  CHAR_THIN_SPACE,
+  CHAR_HAIR_SPACE,
+  CHAR_NARROW_NO_BREAK_SPACE,
+  CHAR_MEDIUM_MATHEMATICAL_SPACE,
+  CHAR_IDEOGRAPHIC_SPACE
+]);
+var DEFAULT_OPTIONS$1 = {
+  mode: "json",
+  ranges: false
+};
+var jsonKeywords = /* @__PURE__ */ new Set(["true", "false", "null"]);
+var tt = {
+  EOF: 0,
+  Number: 1,
+  String: 2,
+  Boolean: 3,
+  Null: 4,
+  NaN: 5,
+  Infinity: 6,
+  Identifier: 7,
+  Colon: 20,
+  LBrace: 21,
+  RBrace: 22,
+  LBracket: 23,
+  RBracket: 24,
+  Comma: 25,
+  LineComment: 40,
+  BlockComment: 41
+};
+function isDigit(c) {
+  return c >= CHAR_0 && c <= CHAR_9;
+}
+function isHexDigit(c) {
+  return isDigit(c) || c >= CHAR_UPPER_A && c <= CHAR_UPPER_F || c >= CHAR_LOWER_A && c <= CHAR_LOWER_F;
+}
+function isPositiveDigit(c) {
+  return c >= CHAR_1 && c <= CHAR_9;
+}
+function isKeywordStart(c) {
+  return keywordStarts.has(c);
+}
+function isNumberStart(c) {
+  return isDigit(c) || c === CHAR_DOT || c === CHAR_MINUS;
+}
+function isJSON5NumberStart(c) {
+  return isNumberStart(c) || c === CHAR_PLUS;
+}
+function isStringStart(c, json5) {
+  return c === CHAR_DOUBLE_QUOTE || json5 && c === CHAR_SINGLE_QUOTE;
+}
+function isJSON5IdentifierStart(c) {
+  if (c === CHAR_DOLLAR || c === CHAR_UNDERSCORE || c === CHAR_BACKSLASH) {
+    return true;
+  }
+  if (c >= CHAR_LOWER_A && c <= CHAR_LOWER_Z || c >= CHAR_UPPER_A && c <= CHAR_UPPER_Z) {
+    return true;
+  }
+  if (c === 8204 || c === 8205) {
+    return true;
+  }
+  const ct = String.fromCharCode(c);
+  return ID_Start.test(ct);
+}
+function isJSON5IdentifierPart(c) {
+  if (isJSON5IdentifierStart(c) || isDigit(c)) {
+    return true;
+  }
+  const ct = String.fromCharCode(c);
+  return ID_Continue.test(ct);
+}
+var Tokenizer = class {
+  /**
+   * Options for the tokenizer.
+   * @type {TokenizeOptions}
+   */
+  #options;
+  /**
+   * The source text to tokenize.
+   * @type {string}
+   */
+  #text;
+  /**
+   * The reader for the source text.
+   * @type {CharCodeReader}
+   */
+  #reader;
+  /**
+   * Indicates if the tokenizer is in JSON5 mode.
+   * @type {boolean}
+   */
+  #json5;
+  /**
+   * Indicates if comments are allowed.
+   * @type {boolean}
+   */
+  #allowComments;
+  /**
+   * Indicates if ranges should be included in the tokens.
+   * @type {boolean}
+   */
+  #ranges;
+  /**
+   * The last token type read.
+   * @type {Token}
+   */
+  #token;
+  /**
+   * Determines if a character is an escaped character.
+   * @type {(c:number) => boolean}
+   */
+  #isEscapedCharacter;
+  /**
+   * Determines if a character is a JSON5 line terminator.
+   * @type {(c:number) => boolean}
+   */
+  #isJSON5LineTerminator;
+  /**
+   * Determines if a character is a JSON5 hex escape.
+   * @type {(c:number) => boolean}
+   */
+  #isJSON5HexEscape;
+  /**
+   * Determines if a character is whitespace.
+   * @type {(c:number) => boolean}
+   */
+  #isWhitespace;
+  /**
+   * Creates a new instance of the tokenizer.
+   * @param {string} text The source text
+   * @param {TokenizeOptions} [options] Options for the tokenizer.
+   */
+  constructor(text, options) {
+    this.#text = text;
+    this.#options = {
+      ...DEFAULT_OPTIONS$1,
+      ...options
+    };
+    this.#reader = new CharCodeReader(text);
+    this.#json5 = this.#options.mode === "json5";
+    this.#allowComments = this.#options.mode !== "json";
+    this.#ranges = this.#options.ranges;
+    this.#isEscapedCharacter = this.#json5 ? json5EscapeToChar.has.bind(json5EscapeToChar) : escapeToChar.has.bind(escapeToChar);
+    this.#isJSON5LineTerminator = this.#json5 ? json5LineTerminators.has.bind(json5LineTerminators) : () => false;
+    this.#isJSON5HexEscape = this.#json5 ? (c) => c === CHAR_LOWER_X : () => false;
+    this.#isWhitespace = this.#json5 ? json5Whitespace.has.bind(json5Whitespace) : whitespace.has.bind(whitespace);
+  }
+  // #region Errors
+  /**
+   * Convenience function for throwing unexpected character errors.
+   * @param {number} c The unexpected character.
+   * @param {Location} [loc] The location of the unexpected character.
+   * @returns {never}
+   * @throws {UnexpectedChar} always.
+   */
+  #unexpected(c, loc = this.#reader.locate()) {
+    throw new UnexpectedChar(c, loc);
+  }
+  /**
+   * Convenience function for throwing unexpected identifier errors.
+   * @param {string} identifier The unexpected identifier.
+   * @param {Location} [loc] The location of the unexpected identifier.
+   * @returns {never}
+   * @throws {UnexpectedIdentifier} always.
+   */
+  #unexpectedIdentifier(identifier, loc = this.#reader.locate()) {
+    throw new UnexpectedIdentifier(identifier, loc);
+  }
+  /**
+  * Convenience function for throwing unexpected EOF errors.
+  * @returns {never}
+  * @throws {UnexpectedEOF} always.
+  */
+  #unexpectedEOF() {
+    throw new UnexpectedEOF(this.#reader.locate());
+  }
+  // #endregion
+  // #region Helpers
+  /**
+   * Creates a new token.
+   * @param {TokenType} tokenType The type of token to create.
+   * @param {number} length The length of the token.
+   * @param {Location} startLoc The start location for the token.
+   * @param {Location} [endLoc] The end location for the token.
+   * @returns {Token} The token.
+   */
+  #createToken(tokenType, length, startLoc, endLoc) {
+    const endOffset = startLoc.offset + length;
+    let range = this.#options.ranges ? {
+      range: (
+        /** @type {Range} */
+        [startLoc.offset, endOffset]
+      )
+    } : void 0;
+    return {
+      type: tokenType,
+      loc: {
+        start: startLoc,
+        end: endLoc || {
+          line: startLoc.line,
+          column: startLoc.column + length,
+          offset: endOffset
+        }
+      },
+      ...range
+    };
+  }
+  /**
+   * Reads in a specific number of hex digits.
+   * @param {number} count The number of hex digits to read.
+   * @returns {string} The hex digits read.
+   */
+  #readHexDigits(count) {
+    let value = "";
+    let c;
+    for (let i = 0; i < count; i++) {
+      c = this.#reader.peek();
+      if (isHexDigit(c)) {
+        this.#reader.next();
+        value += String.fromCharCode(c);
+        continue;
+      }
+      this.#unexpected(c);
+    }
+    return value;
+  }
+  /**
+   * Reads in a JSON5 identifier. Also used for JSON but we validate
+   * the identifier later.
+   * @param {number} c The first character of the identifier.
+   * @returns {string} The identifier read.
+   * @throws {UnexpectedChar} when the identifier cannot be read.
+   */
+  #readIdentifier(c) {
+    let value = "";
+    do {
+      value += String.fromCharCode(c);
+      if (c === CHAR_BACKSLASH) {
+        c = this.#reader.next();
+        if (c !== CHAR_LOWER_U) {
+          this.#unexpected(c);
+        }
+        value += String.fromCharCode(c);
+        const hexDigits = this.#readHexDigits(4);
+        const charCode = parseInt(hexDigits, 16);
+        if (value.length === 2 && !isJSON5IdentifierStart(charCode)) {
+          const loc = this.#reader.locate();
+          this.#unexpected(CHAR_BACKSLASH, { line: loc.line, column: loc.column - 5, offset: loc.offset - 5 });
+        } else if (!isJSON5IdentifierPart(charCode)) {
+          const loc = this.#reader.locate();
+          this.#unexpected(charCode, { line: loc.line, column: loc.column - 5, offset: loc.offset - 5 });
+        }
+        value += hexDigits;
+      }
+      c = this.#reader.peek();
+      if (!isJSON5IdentifierPart(c)) {
+        break;
+      }
+      this.#reader.next();
+    } while (true);
+    return value;
+  }
+  /**
+   * Reads in a string. Works for both JSON and JSON5.
+   * @param {number} c The first character of the string (either " or ').
+   * @returns {number} The length of the string.
+   * @throws {UnexpectedChar} when the string cannot be read.
+   * @throws {UnexpectedEOF} when EOF is reached before the string is finalized.
+   */
+  #readString(c) {
+    const delimiter = c;
+    let length = 1;
+    c = this.#reader.peek();
+    while (c !== -1 && c !== delimiter) {
+      this.#reader.next();
+      length++;
+      if (c === CHAR_BACKSLASH) {
+        c = this.#reader.peek();
+        if (this.#isEscapedCharacter(c) || this.#isJSON5LineTerminator(c)) {
+          this.#reader.next();
+          length++;
+        } else if (c === CHAR_LOWER_U) {
+          this.#reader.next();
+          length++;
+          const result = this.#readHexDigits(4);
+          length += result.length;
+        } else if (this.#isJSON5HexEscape(c)) {
+          this.#reader.next();
+          length++;
+          const result = this.#readHexDigits(2);
+          length += result.length;
+        } else if (this.#json5) {
+          this.#reader.next();
+          length++;
+        } else {
+          this.#unexpected(c);
+        }
+      }
+      c = this.#reader.peek();
+    }
+    if (c === -1) {
+      this.#reader.next();
+      this.#unexpectedEOF();
+    }
+    this.#reader.next();
+    length++;
+    return length;
+  }
+  /**
+   * Reads a number. Works for both JSON and JSON5.
+   * @param {number} c The first character of the number.
+   * @returns {number} The length of the number.
+   * @throws {UnexpectedChar} when the number cannot be read.
+   * @throws {UnexpectedEOF} when EOF is reached before the number is finalized.
+   */
+  #readNumber(c) {
+    let length = 1;
+    if (c === CHAR_MINUS || this.#json5 && c === CHAR_PLUS) {
+      c = this.#reader.peek();
+      if (this.#json5) {
+        if (c === CHAR_UPPER_I || c === CHAR_UPPER_N) {
+          this.#reader.next();
+          const identifier = this.#readIdentifier(c);
+          if (identifier !== INFINITY && identifier !== NAN) {
+            this.#unexpected(c);
+          }
+          return length + identifier.length;
+        }
+      }
+      if (!isDigit(c)) {
+        this.#unexpected(c);
+      }
+      this.#reader.next();
+      length++;
+    }
+    if (c === CHAR_0) {
+      c = this.#reader.peek();
+      if (this.#json5 && (c === CHAR_LOWER_X || c === CHAR_UPPER_X)) {
+        this.#reader.next();
+        length++;
+        c = this.#reader.peek();
+        if (!isHexDigit(c)) {
+          this.#reader.next();
+          this.#unexpected(c);
+        }
+        do {
+          this.#reader.next();
+          length++;
+          c = this.#reader.peek();
+        } while (isHexDigit(c));
+      } else if (isDigit(c)) {
+        this.#unexpected(c);
+      }
+    } else {
+      if (!this.#json5 || c !== CHAR_DOT) {
+        if (!isPositiveDigit(c)) {
+          this.#unexpected(c);
+        }
+        c = this.#reader.peek();
+        while (isDigit(c)) {
+          this.#reader.next();
+          length++;
+          c = this.#reader.peek();
+        }
+      }
+    }
+    if (c === CHAR_DOT) {
+      let digitCount = -1;
+      this.#reader.next();
+      length++;
+      digitCount++;
+      c = this.#reader.peek();
+      while (isDigit(c)) {
+        this.#reader.next();
+        length++;
+        digitCount++;
+        c = this.#reader.peek();
+      }
+      if (!this.#json5 && digitCount === 0) {
+        this.#reader.next();
+        if (c) {
+          this.#unexpected(c);
+        } else {
+          this.#unexpectedEOF();
+        }
+      }
+    }
+    if (c === CHAR_LOWER_E || c === CHAR_UPPER_E) {
+      this.#reader.next();
+      length++;
+      c = this.#reader.peek();
+      if (c === CHAR_PLUS || c === CHAR_MINUS) {
+        this.#reader.next();
+        length++;
+        c = this.#reader.peek();
+      }
+      if (c === -1) {
+        this.#reader.next();
+        this.#unexpectedEOF();
+      }
+      if (!isDigit(c)) {
+        this.#reader.next();
+        this.#unexpected(c);
+      }
+      while (isDigit(c)) {
+        this.#reader.next();
+        length++;
+        c = this.#reader.peek();
+      }
+    }
+    return length;
+  }
+  /**
+   * Reads a comment. Works for both JSON and JSON5.
+   * @param {number} c The first character of the comment.
+   * @returns {{length: number, multiline: boolean}} The length of the comment, and whether the comment is multi-line.
+   * @throws {UnexpectedChar} when the comment cannot be read.
+   * @throws {UnexpectedEOF} when EOF is reached before the comment is finalized.
+   */
+  #readComment(c) {
+    let length = 1;
+    c = this.#reader.peek();
+    if (c === CHAR_SLASH) {
+      do {
+        this.#reader.next();
+        length += 1;
+        c = this.#reader.peek();
+      } while (c > -1 && c !== CHAR_RETURN && c !== CHAR_NEWLINE);
+      return { length, multiline: false };
+    }
+    if (c === CHAR_STAR) {
+      this.#reader.next();
+      length += 1;
+      while (c > -1) {
+        c = this.#reader.peek();
+        if (c === CHAR_STAR) {
+          this.#reader.next();
+          length += 1;
+          c = this.#reader.peek();
+          if (c === CHAR_SLASH) {
+            this.#reader.next();
+            length += 1;
+            return { length, multiline: true };
+          }
+        } else {
+          this.#reader.next();
+          length += 1;
+        }
+      }
+      this.#reader.next();
+      this.#unexpectedEOF();
+    }
+    this.#reader.next();
+    this.#unexpected(c);
+  }
+  // #endregion
+  /**
+   * Returns the next token in the source text.
+   * @returns {number} The code for the next token.
+   */
+  next() {
+    let c = this.#reader.next();
+    while (this.#isWhitespace(c)) {
+      c = this.#reader.next();
+    }
+    if (c === -1) {
+      return tt.EOF;
+    }
+    const start = this.#reader.locate();
+    const ct = String.fromCharCode(c);
+    if (this.#json5) {
+      if (knownJSON5TokenTypes.has(ct)) {
+        this.#token = this.#createToken(knownJSON5TokenTypes.get(ct), 1, start);
+      } else if (isJSON5IdentifierStart(c)) {
+        const value = this.#readIdentifier(c);
+        if (knownJSON5TokenTypes.has(value)) {
+          this.#token = this.#createToken(knownJSON5TokenTypes.get(value), value.length, start);
+        } else {
+          this.#token = this.#createToken("Identifier", value.length, start);
+        }
+      } else if (isJSON5NumberStart(c)) {
+        const result = this.#readNumber(c);
+        this.#token = this.#createToken("Number", result, start);
+      } else if (isStringStart(c, this.#json5)) {
+        const result = this.#readString(c);
+        const lastCharLoc = this.#reader.locate();
+        this.#token = this.#createToken("String", result, start, {
+          line: lastCharLoc.line,
+          column: lastCharLoc.column + 1,
+          offset: lastCharLoc.offset + 1
+        });
+      } else if (c === CHAR_SLASH && this.#allowComments) {
+        const result = this.#readComment(c);
+        const lastCharLoc = this.#reader.locate();
+        this.#token = this.#createToken(!result.multiline ? "LineComment" : "BlockComment", result.length, start, {
+          line: lastCharLoc.line,
+          column: lastCharLoc.column + 1,
+          offset: lastCharLoc.offset + 1
+        });
+      } else {
+        this.#unexpected(c);
+      }
+    } else {
+      if (knownTokenTypes.has(ct)) {
+        this.#token = this.#createToken(knownTokenTypes.get(ct), 1, start);
+      } else if (isKeywordStart(c)) {
+        const value = this.#readIdentifier(c);
+        if (!jsonKeywords.has(value)) {
+          this.#unexpectedIdentifier(value, start);
+        }
+        this.#token = this.#createToken(knownTokenTypes.get(value), value.length, start);
+      } else if (isNumberStart(c)) {
+        const result = this.#readNumber(c);
+        this.#token = this.#createToken("Number", result, start);
+      } else if (isStringStart(c, this.#json5)) {
+        const result = this.#readString(c);
+        this.#token = this.#createToken("String", result, start);
+      } else if (c === CHAR_SLASH && this.#allowComments) {
+        const result = this.#readComment(c);
+        const lastCharLoc = this.#reader.locate();
+        this.#token = this.#createToken(!result.multiline ? "LineComment" : "BlockComment", result.length, start, {
+          line: lastCharLoc.line,
+          column: lastCharLoc.column + 1,
+          offset: lastCharLoc.offset + 1
+        });
+      } else {
+        this.#unexpected(c);
+      }
+    }
+    return tt[this.#token.type];
+  }
+  /**
+   * Returns the current token in the source text.
+   * @returns {Token} The current token.
+   */
+  get token() {
+    return this.#token;
+  }
+};
+var types = {
+  /**
+   * Creates a document node.
+   * @param {ValueNode} body The body of the document.
+   * @param {NodeParts} parts Additional properties for the node. 
+   * @returns {DocumentNode} The document node.
+   */
+  document(body, parts = {}) {
+    return {
+      type: "Document",
+      body,
+      loc: parts.loc,
+      ...parts
+    };
+  },
+  /**
+   * Creates a string node.
+   * @param {string} value The value for the string.
+   * @param {NodeParts} parts Additional properties for the node. 
+   * @returns {StringNode} The string node.
+   */
+  string(value, parts = {}) {
+    return {
+      type: "String",
+      value,
+      loc: parts.loc,
+      ...parts
+    };
+  },
+  /**
+   * Creates a number node.
+   * @param {number} value The value for the number.
+   * @param {NodeParts} parts Additional properties for the node. 
+   * @returns {NumberNode} The number node.
+   */
+  number(value, parts = {}) {
+    return {
+      type: "Number",
+      value,
+      loc: parts.loc,
+      ...parts
+    };
+  },
+  /**
+   * Creates a boolean node.
+   * @param {boolean} value The value for the boolean.
+   * @param {NodeParts} parts Additional properties for the node. 
+   * @returns {BooleanNode} The boolean node.
+   */
+  boolean(value, parts = {}) {
+    return {
+      type: "Boolean",
+      value,
+      loc: parts.loc,
+      ...parts
+    };
+  },
+  /**
+   * Creates a null node.
+   * @param {NodeParts} parts Additional properties for the node. 
+   * @returns {NullNode} The null node.
+   */
+  null(parts = {}) {
+    return {
+      type: "Null",
+      loc: parts.loc,
+      ...parts
+    };
+  },
+  /**
+   * Creates an array node.
+   * @param {Array<ElementNode>} elements The elements to add.
+   * @param {NodeParts} parts Additional properties for the node. 
+   * @returns {ArrayNode} The array node.
+   */
+  array(elements, parts = {}) {
+    return {
+      type: "Array",
+      elements,
+      loc: parts.loc,
+      ...parts
+    };
+  },
+  /**
+   * Creates an element node.
+   * @param {ValueNode} value The value for the element.
+   * @param {NodeParts} parts Additional properties for the node. 
+   * @returns {ElementNode} The element node.
+   */
+  element(value, parts = {}) {
+    return {
+      type: "Element",
+      value,
+      loc: parts.loc,
+      ...parts
+    };
+  },
+  /**
+   * Creates an object node.
+   * @param {Array<MemberNode>} members The members to add.
+   * @param {NodeParts} parts Additional properties for the node. 
+   * @returns {ObjectNode} The object node.
+   */
+  object(members2, parts = {}) {
+    return {
+      type: "Object",
+      members: members2,
+      loc: parts.loc,
+      ...parts
+    };
+  },
+  /**
+   * Creates a member node.
+   * @param {StringNode|IdentifierNode} name The name for the member.
+   * @param {ValueNode} value The value for the member.
+   * @param {NodeParts} parts Additional properties for the node. 
+   * @returns {MemberNode} The member node.
+   */
+  member(name, value, parts = {}) {
+    return {
+      type: "Member",
+      name,
+      value,
+      loc: parts.loc,
+      ...parts
+    };
+  },
+  /**
+   * Creates an identifier node.
+   * @param {string} name The name for the identifier.
+   * @param {NodeParts} parts Additional properties for the node.
+   * @returns {IdentifierNode} The identifier node.
+   */
+  identifier(name, parts = {}) {
+    return {
+      type: "Identifier",
+      name,
+      loc: parts.loc,
+      ...parts
+    };
+  },
+  /**
+   * Creates a NaN node.
+   * @param {Sign} sign The sign for the Infinity.
+   * @param {NodeParts} parts Additional properties for the node.
+   * @returns {NaNNode} The NaN node.
+   */
+  nan(sign = "", parts = {}) {
+    return {
+      type: "NaN",
+      sign,
+      loc: parts.loc,
+      ...parts
+    };
+  },
+  /**
+   * Creates an Infinity node.
+   * @param {Sign} sign The sign for the Infinity.
+   * @param {NodeParts} parts Additional properties for the node.
+   * @returns {InfinityNode} The Infinity node.
+   */
+  infinity(sign = "", parts = {}) {
+    return {
+      type: "Infinity",
+      sign,
+      loc: parts.loc,
+      ...parts
+    };
+  }
+};
+var DEFAULT_OPTIONS = {
+  mode: "json",
+  ranges: false,
+  tokens: false,
+  allowTrailingCommas: false
+};
+var UNICODE_SEQUENCE = /\\u[\da-fA-F]{4}/gu;
+function normalizeIdentifier(identifier) {
+  return identifier.replace(UNICODE_SEQUENCE, (unicodeEscape) => {
+    return String.fromCharCode(parseInt(unicodeEscape.slice(2), 16));
+  });
+}
+function getEndLocation(text) {
+  let line = 1;
+  let column = 1;
+  for (let i = 0; i < text.length; i++) {
+    const char = text[i];
+    if (char === "\n") {
+      line++;
+      column = 1;
+    } else if (char === "\r") {
+      if (text[i + 1] === "\n") {
+        i++;
+      }
+      line++;
+      column = 1;
+    } else {
+      column++;
+    }
+  }
+  return {
+    line,
+    column,
+    offset: text.length
+  };
+}
+function getStringValue(value, token, json5 = false) {
+  let result = "";
+  let escapeIndex = value.indexOf("\\");
+  let lastIndex = 0;
+  while (escapeIndex >= 0) {
+    result += value.slice(lastIndex, escapeIndex);
+    const escapeChar = value.charAt(escapeIndex + 1);
+    const escapeCharCode = escapeChar.charCodeAt(0);
+    if (json5 && json5EscapeToChar.has(escapeCharCode)) {
+      result += json5EscapeToChar.get(escapeCharCode);
+      lastIndex = escapeIndex + 2;
+    } else if (escapeToChar.has(escapeCharCode)) {
+      result += escapeToChar.get(escapeCharCode);
+      lastIndex = escapeIndex + 2;
+    } else if (escapeChar === "u") {
+      const hexCode = value.slice(escapeIndex + 2, escapeIndex + 6);
+      if (hexCode.length < 4 || /[^0-9a-f]/i.test(hexCode)) {
+        throw new ErrorWithLocation(
+          `Invalid unicode escape \\u${hexCode}.`,
+          {
+            line: token.loc.start.line,
+            column: token.loc.start.column + escapeIndex,
+            offset: token.loc.start.offset + escapeIndex
+          }
+        );
+      }
+      result += String.fromCharCode(parseInt(hexCode, 16));
+      lastIndex = escapeIndex + 6;
+    } else if (json5 && escapeChar === "x") {
+      const hexCode = value.slice(escapeIndex + 2, escapeIndex + 4);
+      if (hexCode.length < 2 || /[^0-9a-f]/i.test(hexCode)) {
+        throw new ErrorWithLocation(
+          `Invalid hex escape \\x${hexCode}.`,
+          {
+            line: token.loc.start.line,
+            column: token.loc.start.column + escapeIndex,
+            offset: token.loc.start.offset + escapeIndex
+          }
+        );
+      }
+      result += String.fromCharCode(parseInt(hexCode, 16));
+      lastIndex = escapeIndex + 4;
+    } else if (json5 && json5LineTerminators.has(escapeCharCode)) {
+      lastIndex = escapeIndex + 2;
+      if (escapeChar === "\r" && value.charAt(lastIndex) === "\n") {
+        lastIndex++;
+      }
+    } else {
+      if (json5) {
+        result += escapeChar;
+        lastIndex = escapeIndex + 2;
+      } else {
+        throw new ErrorWithLocation(
+          `Invalid escape \\${escapeChar}.`,
+          {
+            line: token.loc.start.line,
+            column: token.loc.start.column + escapeIndex,
+            offset: token.loc.start.offset + escapeIndex
+          }
+        );
+      }
+    }
+    escapeIndex = value.indexOf("\\", lastIndex);
+  }
+  result += value.slice(lastIndex);
+  return result;
+}
+function getLiteralValue(value, token, json5 = false) {
+  switch (token.type) {
+    case "Boolean":
+      return value === "true";
+    case "Number":
+      if (json5) {
+        if (value.charCodeAt(0) === 45) {
+          return -Number(value.slice(1));
+        }
+        if (value.charCodeAt(0) === 43) {
+          return Number(value.slice(1));
+        }
+      }
+      return Number(value);
+    case "String":
+      return getStringValue(value.slice(1, -1), token, json5);
+    default:
+      throw new TypeError(`Unknown token type "${token.type}.`);
+  }
+}
+function parse3(text, options) {
+  options = Object.freeze({
+    ...DEFAULT_OPTIONS,
+    ...options
+  });
+  const tokens = [];
+  const tokenizer = new Tokenizer(text, {
+    mode: options.mode,
+    ranges: options.ranges
+  });
+  const json5 = options.mode === "json5";
+  const allowTrailingCommas = options.allowTrailingCommas || json5;
+  function nextNoComments() {
+    const nextType = tokenizer.next();
+    if (nextType && options.tokens) {
+      tokens.push(tokenizer.token);
+    }
+    return nextType;
+  }
+  function nextSkipComments() {
+    const nextType = tokenizer.next();
+    if (nextType && options.tokens) {
+      tokens.push(tokenizer.token);
+    }
+    if (nextType >= tt.LineComment) {
+      return nextSkipComments();
+    }
+    return nextType;
+  }
+  const next = options.mode === "json" ? nextNoComments : nextSkipComments;
+  function assertTokenType(token, type) {
+    if (token !== type) {
+      throw new UnexpectedToken(tokenizer.token);
+    }
+  }
+  function assertTokenTypes(token, types2) {
+    if (!types2.includes(token)) {
+      throw new UnexpectedToken(tokenizer.token);
+    }
+  }
+  function createRange(start, end) {
+    return options.ranges ? {
+      range: [start.offset, end.offset]
+    } : void 0;
+  }
+  function createLiteralNode(tokenType) {
+    const token = tokenizer.token;
+    const range = createRange(token.loc.start, token.loc.end);
+    const value = getLiteralValue(
+      text.slice(token.loc.start.offset, token.loc.end.offset),
+      token,
+      json5
+    );
+    const loc = {
+      start: {
+        ...token.loc.start
+      },
+      end: {
+        ...token.loc.end
+      }
+    };
+    const parts = { loc, ...range };
+    switch (tokenType) {
+      case tt.String:
+        return types.string(
+          /** @type {string} */
+          value,
+          parts
+        );
+      case tt.Number:
+        return types.number(
+          /** @type {number} */
+          value,
+          parts
+        );
+      case tt.Boolean:
+        return types.boolean(
+          /** @type {boolean} */
+          value,
+          parts
+        );
+      default:
+        throw new TypeError(`Unknown token type ${token.type}.`);
+    }
+  }
+  function createJSON5IdentifierNode(token) {
+    const range = createRange(token.loc.start, token.loc.end);
+    const identifier = text.slice(token.loc.start.offset, token.loc.end.offset);
+    const loc = {
+      start: {
+        ...token.loc.start
+      },
+      end: {
+        ...token.loc.end
+      }
+    };
+    const parts = { loc, ...range };
+    if (token.type !== "Identifier") {
+      let sign = "";
+      if (identifier[0] === "+" || identifier[0] === "-") {
+        sign = identifier[0];
+      }
+      return types[identifier.includes("NaN") ? "nan" : "infinity"](
+        /** @type {Sign} */
+        sign,
+        parts
+      );
+    }
+    return types.identifier(normalizeIdentifier(identifier), parts);
+  }
+  function createNullNode(token) {
+    const range = createRange(token.loc.start, token.loc.end);
+    return types.null({
+      loc: {
+        start: {
+          ...token.loc.start
+        },
+        end: {
+          ...token.loc.end
+        }
+      },
+      ...range
+    });
+  }
+  function parseProperty(tokenType) {
+    if (json5) {
+      assertTokenTypes(tokenType, [tt.String, tt.Identifier, tt.Number]);
+    } else {
+      assertTokenType(tokenType, tt.String);
+    }
+    const token = tokenizer.token;
+    if (json5 && tokenType === tt.Number && /[+\-0-9]/.test(text[token.loc.start.offset])) {
+      throw new UnexpectedToken(token);
+    }
+    let key = tokenType === tt.String ? (
+      /** @type {StringNode} */
+      createLiteralNode(tokenType)
+    ) : (
+      /** @type {IdentifierNode|NaNNode|InfinityNode} */
+      createJSON5IdentifierNode(token)
+    );
+    if (json5 && (key.type === "NaN" || key.type === "Infinity")) {
+      if (key.sign !== "") {
+        throw new UnexpectedToken(tokenizer.token);
+      }
+      key = types.identifier(key.type, { loc: key.loc, ...createRange(key.loc.start, key.loc.end) });
+    }
+    tokenType = next();
+    assertTokenType(tokenType, tt.Colon);
+    const value = parseValue();
+    const range = createRange(key.loc.start, value.loc.end);
+    return types.member(
+      /** @type {StringNode|IdentifierNode} */
+      key,
+      /** @type {ValueNode} */
+      value,
+      {
+        loc: {
+          start: {
+            ...key.loc.start
+          },
+          end: {
+            ...value.loc.end
+          }
+        },
+        ...range
+      }
+    );
+  }
+  function parseObject(firstTokenType) {
+    assertTokenType(firstTokenType, tt.LBrace);
+    const firstToken = tokenizer.token;
+    const members2 = [];
+    let tokenType = next();
+    if (tokenType !== tt.RBrace) {
+      do {
+        members2.push(parseProperty(tokenType));
+        tokenType = next();
+        if (!tokenType) {
+          throw new UnexpectedEOF(members2[members2.length - 1].loc.end);
+        }
+        if (tokenType === tt.Comma) {
+          tokenType = next();
+          if (allowTrailingCommas && tokenType === tt.RBrace) {
+            break;
+          }
+        } else {
+          break;
+        }
+      } while (tokenType);
+    }
+    assertTokenType(tokenType, tt.RBrace);
+    const lastToken = tokenizer.token;
+    const range = createRange(firstToken.loc.start, lastToken.loc.end);
+    return types.object(members2, {
+      loc: {
+        start: {
+          ...firstToken.loc.start
+        },
+        end: {
+          ...lastToken.loc.end
+        }
+      },
+      ...range
+    });
+  }
+  function parseArray(firstTokenType) {
+    assertTokenType(firstTokenType, tt.LBracket);
+    const firstToken = tokenizer.token;
+    const elements = [];
+    let tokenType = next();
+    if (tokenType !== tt.RBracket) {
+      do {
+        const value = parseValue(tokenType);
+        elements.push(types.element(
+          /** @type {ValueNode} */
+          value,
+          { loc: value.loc }
+        ));
+        tokenType = next();
+        if (tokenType === tt.Comma) {
+          tokenType = next();
+          if (allowTrailingCommas && tokenType === tt.RBracket) {
+            break;
+          }
+        } else {
+          break;
+        }
+      } while (tokenType);
+    }
+    assertTokenType(tokenType, tt.RBracket);
+    const lastToken = tokenizer.token;
+    const range = createRange(firstToken.loc.start, lastToken.loc.end);
+    return types.array(elements, {
+      loc: {
+        start: {
+          ...firstToken.loc.start
+        },
+        end: {
+          ...lastToken.loc.end
+        }
+      },
+      ...range
+    });
+  }
+  function parseValue(tokenType) {
+    tokenType = tokenType ?? next();
+    const token = tokenizer.token;
+    if (!tokenType) {
+      throw new UnexpectedEOF({
+        line: 1,
+        column: 1,
+        offset: 0
+      });
+    }
+    switch (tokenType) {
+      case tt.String:
+      case tt.Boolean:
+        return createLiteralNode(tokenType);
+      case tt.Number:
+        if (json5) {
+          let tokenText = text.slice(token.loc.start.offset, token.loc.end.offset);
+          if (tokenText[0] === "+" || tokenText[0] === "-") {
+            tokenText = tokenText.slice(1);
+          }
+          if (tokenText === "NaN" || tokenText === "Infinity") {
+            return createJSON5IdentifierNode(token);
+          }
+        }
+        return createLiteralNode(tokenType);
+      case tt.Null:
+        return createNullNode(token);
+      case tt.LBrace:
+        return parseObject(tokenType);
+      case tt.LBracket:
+        return parseArray(tokenType);
+      default:
+        throw new UnexpectedToken(token);
+    }
+  }
+  const docBody = parseValue();
+  const unexpectedToken = next();
+  if (unexpectedToken) {
+    throw new UnexpectedToken(tokenizer.token);
+  }
+  const textEndLocation = getEndLocation(text);
+  const docParts = {
+    loc: {
+      start: {
+        line: 1,
+        column: 1,
+        offset: 0
+      },
+      end: {
+        ...textEndLocation
+      }
+    }
+  };
+  if (options.tokens) {
+    docParts.tokens = tokens;
+  }
+  if (options.ranges) {
+    docParts.range = [
+      docParts.loc.start.offset,
+      docParts.loc.end.offset
+    ];
+  }
+  return types.document(
+    /** @type {ValueNode} */
+    docBody,
+    docParts
+  );
+}
+function evaluate(node2) {
+  switch (node2.type) {
+    case "String":
+      return node2.value;
+    case "Number":
+      return node2.value;
+    case "Boolean":
+      return node2.value;
+    case "Null":
+      return null;
+    case "NaN":
+      return NaN;
+    case "Infinity":
+      return node2.sign === "-" ? -Infinity : Infinity;
+    case "Identifier":
+      return node2.name;
+    case "Array": {
+      return node2.elements.map((element) => evaluate(element.value));
+    }
+    case "Object": {
+      const object2 = {};
+      node2.members.forEach((member) => {
+        Object.defineProperty(
+          object2,
+          /** @type {string} */
+          evaluate(member.name),
+          {
+            value: evaluate(member.value),
+            writable: true,
+            enumerable: true,
+            configurable: true
+          }
+        );
+      });
+      return object2;
+    }
+    case "Document": {
+      return evaluate(node2.body);
+    }
+    case "Element":
+      throw new Error("Cannot evaluate array element outside of an array.");
+    case "Member":
+      throw new Error("Cannot evaluate object member outside of an object.");
+    default:
+      throw new Error(`Unknown node type ${node2.type}.`);
+  }
+}
+
+// src/util/strict-json.ts
+function parseStrictJson(text, source) {
+  let ast;
+  try {
+    ast = parse3(text, { mode: "json", ranges: false, tokens: false });
+  } catch (error63) {
+    throw new SyntaxError(`${source} is not valid JSON (${error63.message}).`);
+  }
+  findDuplicate(ast.body, "", source);
+  return evaluate(ast);
+}
+function findDuplicate(node2, path, source) {
+  if (node2.type === "Object") {
+    const seen = /* @__PURE__ */ new Set();
+    for (const member of node2.members) {
+      const key = member.name.type === "String" ? member.name.value : String(member.name.name);
+      const here = path ? `${path}.${key}` : key;
+      if (seen.has(key)) {
+        const line = member.loc?.start.line;
+        throw new SyntaxError(
+          `${source} has the key '${here}' twice${line ? ` (again on line ${line})` : ""}; expected each key once. A duplicate key lets the diff a reviewer reads differ from what is parsed.`
+        );
+      }
+      seen.add(key);
+      findDuplicate(member.value, here, source);
+    }
+  } else if (node2.type === "Array") {
+    node2.elements.forEach((element, i) => {
+      findDuplicate(element.value, `${path}[${i}]`, source);
+    });
+  }
+}
+
+// src/registry/schema.ts
+var REGISTRY_SCHEMA_VERSION = 2;
+var STAGES = ["staging", "production", "archived"];
+var Sha256 = external_exports.string().regex(/^sha256:[0-9a-f]{64}$/, 'a "sha256:<64 hex>" checksum');
+var ScalarMetricsSchema = MetricsSchema.pick({
+  rows: true,
+  accuracy: true,
+  precision: true,
+  recall: true,
+  f1: true,
+  rocAuc: true,
+  logLoss: true
+});
+var VersionSchema = external_exports.strictObject({
+  version: external_exports.number().int().positive(),
+  stage: external_exports.enum(STAGES),
+  createdAt: external_exports.string().datetime(),
+  /** Artifact path relative to the registry directory; derived from the layout, never stored. */
+  artifact: external_exports.string().min(1),
+  sha256: Sha256,
+  metrics: external_exports.strictObject({ train: ScalarMetricsSchema, test: ScalarMetricsSchema }),
+  lineage: external_exports.strictObject({
+    commit: external_exports.string().nullable(),
+    runUrl: external_exports.string().nullable(),
+    dataSha256: Sha256,
+    configHash: external_exports.string(),
+    testRowsHash: external_exports.string()
+  })
+});
+var EVENT_TYPES = [
+  "registered",
+  "promoted",
+  "archived",
+  "rolled_back",
+  "released"
+];
+var EventSchema = external_exports.strictObject({
+  /** The event's file name in `<model>/history/`; assigned when it is first written. */
+  id: external_exports.string().optional(),
+  at: external_exports.string().datetime(),
+  type: external_exports.enum(EVENT_TYPES),
+  version: external_exports.number().int().positive(),
+  /** Who did it: a GitHub login, a bot, or the local user. */
+  actor: external_exports.string().min(1),
+  reason: external_exports.string(),
+  /** The PR, run or release this event came from, when there is one. */
+  link: external_exports.string().nullable(),
+  /** For promotions and rollbacks: the version that left production. */
+  from: external_exports.number().int().positive().nullable().optional(),
+  /** For releases: the pushed image. */
+  image: external_exports.strictObject({ digest: external_exports.string(), tags: external_exports.array(external_exports.string()) }).optional()
+});
+var ModelEntrySchema = external_exports.strictObject({
+  versions: external_exports.array(VersionSchema),
+  history: external_exports.array(EventSchema)
+});
+var RegistrySchema = external_exports.strictObject({
+  schemaVersion: external_exports.literal(REGISTRY_SCHEMA_VERSION),
+  models: external_exports.record(external_exports.string(), ModelEntrySchema)
+});
+var LegacyRegistrySchema = external_exports.strictObject({
+  schemaVersion: external_exports.literal(1),
+  models: external_exports.record(
+    external_exports.string(),
+    external_exports.strictObject({
+      versions: external_exports.array(VersionSchema),
+      history: external_exports.array(EventSchema.omit({ id: true }))
+    })
+  )
+});
+
+// src/registry/layout.ts
+var LAYOUT_SCHEMA_VERSION = 2;
+var MARKER_FILE = "registry.json";
+var GITIGNORE = ".lock\n*.tmp\n";
+var MODEL_NAME2 = /^[a-z0-9][a-z0-9._-]{0,63}$/i;
+var MarkerSchema = external_exports.strictObject({ schemaVersion: external_exports.literal(LAYOUT_SCHEMA_VERSION) });
+var VersionFileSchema = external_exports.strictObject({
+  schemaVersion: external_exports.literal(LAYOUT_SCHEMA_VERSION),
+  ...VersionSchema.omit({ stage: true, artifact: true }).shape
+});
+var ProductionFileSchema = external_exports.strictObject({
+  schemaVersion: external_exports.literal(LAYOUT_SCHEMA_VERSION),
+  /** The version in production, or null after production was cleared. */
+  version: external_exports.number().int().positive().nullable(),
+  /** Id of the history event that put it there, so two moves to one version still differ. */
+  event: external_exports.string().min(1)
+});
+var EventFileSchema = external_exports.strictObject({
+  schemaVersion: external_exports.literal(LAYOUT_SCHEMA_VERSION),
+  ...EventSchema.omit({ id: true }).shape
+});
+var registryPaths = {
+  marker: MARKER_FILE,
+  versionDir: (model, version2) => `${model}/v${version2}`,
+  versionFile: (model, version2) => `${model}/v${version2}/version.json`,
+  artifact: (model, version2) => `${model}/v${version2}/model.json`,
+  production: (model) => `${model}/production.json`,
+  event: (model, id) => `${model}/history/${id}.json`
+};
+function isMetadataPath(relative2) {
+  return relative2 === MARKER_FILE || /^[^/]+\/v\d+\/version\.json$/.test(relative2) || /^[^/]+\/production\.json$/.test(relative2) || /^[^/]+\/history\/[^/]+\.json$/.test(relative2);
+}
+var LegacyRegistryError = class extends Error {
+};
+function legacyError(source) {
+  return new LegacyRegistryError(
+    `Registry ${source} uses the old single-file layout (schemaVersion 1); run 'oncoclear registry migrate --registry ${source}' and commit the result.`
+  );
+}
+function parseFile(schema, text, source) {
+  const json3 = parseStrictJson(text, source);
+  const result = schema.safeParse(json3);
+  if (!result.success)
+    throw new TypeError(`Registry file ${source}: ${describeIssue(result.error, json3)}.`);
+  return result.data;
+}
+function parseRegistryFiles(files, source) {
+  const marker = files.get(MARKER_FILE);
+  if (marker === void 0) {
+    if (files.size > 0)
+      throw new TypeError(
+        `Registry ${source} has no ${MARKER_FILE}; expected {"schemaVersion": ${LAYOUT_SCHEMA_VERSION}} beside the model folders.`
+      );
+    return { schemaVersion: LAYOUT_SCHEMA_VERSION, models: {} };
+  }
+  const head = parseStrictJson(marker, `${source}/${MARKER_FILE}`);
+  if (head && typeof head === "object" && head.schemaVersion === 1) throw legacyError(source);
+  parseFile(MarkerSchema, marker, `${source}/${MARKER_FILE}`);
+  const byModel = /* @__PURE__ */ new Map();
+  const modelOf = (name) => {
+    let entry = byModel.get(name);
+    if (!entry) {
+      entry = { versions: [], events: [], production: null };
+      byModel.set(name, entry);
+    }
+    return entry;
+  };
+  for (const [path, text] of [...files].sort(([a], [b]) => a < b ? -1 : a > b ? 1 : 0)) {
+    if (path === MARKER_FILE) continue;
+    const where = `${source}/${path}`;
+    let m = /^([^/]+)\/v(\d+)\/version\.json$/.exec(path);
+    if (m) {
+      const file2 = parseFile(VersionFileSchema, text, where);
+      if (file2.version !== Number(m[2]))
+        throw new TypeError(
+          `Registry file ${where}: version is ${file2.version}; expected ${m[2]}, the folder's number.`
+        );
+      const { schemaVersion: _, ...rest } = file2;
+      modelOf(m[1]).versions.push({
+        ...rest,
+        stage: "staging",
+        artifact: registryPaths.artifact(m[1], file2.version)
+      });
+      continue;
+    }
+    m = /^([^/]+)\/production\.json$/.exec(path);
+    if (m) {
+      modelOf(m[1]).production = parseFile(ProductionFileSchema, text, where);
+      continue;
+    }
+    m = /^([^/]+)\/history\/([^/]+)\.json$/.exec(path);
+    if (m) {
+      const { schemaVersion: _, ...event2 } = parseFile(EventFileSchema, text, where);
+      modelOf(m[1]).events.push({ ...event2, id: m[2] });
+      continue;
+    }
+    throw new TypeError(
+      `Registry ${source} has an unexpected file ${path}; expected only the layout's files.`
+    );
+  }
+  const models = {};
+  for (const [name, entry] of [...byModel].sort(([a], [b]) => a < b ? -1 : 1)) {
+    if (!MODEL_NAME2.test(name))
+      throw new TypeError(
+        `Registry ${source}: model folder '${name}' is not a valid model name; expected ${MODEL_NAME2}.`
+      );
+    const versions = entry.versions.sort((a, b) => a.version - b.version);
+    const known = new Set(versions.map((v) => v.version));
+    const history = entry.events.sort((a, b) => a.id < b.id ? -1 : 1);
+    for (const e of history) {
+      if (!known.has(e.version))
+        throw new TypeError(
+          `Registry ${source}/${registryPaths.event(name, e.id)}: refers to v${e.version}, which is not registered.`
+        );
+    }
+    const production = entry.production;
+    if (production?.version != null) {
+      const where = `${source}/${registryPaths.production(name)}`;
+      if (!known.has(production.version))
+        throw new TypeError(
+          `Registry file ${where}: production is v${production.version}, which is not registered.`
+        );
+      const move = history.find((e) => e.id === production.event);
+      if (!move || move.type !== "promoted" && move.type !== "rolled_back" || move.version !== production.version)
+        throw new TypeError(
+          `Registry file ${where}: event '${production.event}' is not a promotion or rollback of v${production.version}; the stage file and the history disagree.`
+        );
+    }
+    const everProduction = new Set(
+      history.filter((e) => e.type === "promoted" || e.type === "rolled_back").map((e) => e.version)
+    );
+    models[name] = {
+      versions: versions.map((v) => ({
+        ...v,
+        stage: v.version === production?.version ? "production" : everProduction.has(v.version) ? "archived" : "staging"
+      })),
+      history
+    };
+  }
+  return { schemaVersion: LAYOUT_SCHEMA_VERSION, models };
+}
+function readRegistryFilesFromDisk(dir) {
+  const files = /* @__PURE__ */ new Map();
+  if (!existsSync2(dir)) return files;
+  const walk = (relative2) => {
+    for (const entry of readdirSync(join(dir, relative2), { withFileTypes: true })) {
+      const path = relative2 ? `${relative2}/${entry.name}` : entry.name;
+      if (entry.isDirectory()) walk(path);
+      else if (isMetadataPath(path)) {
+        if (lstatSync(join(dir, path)).isSymbolicLink())
+          throw new TypeError(
+            `Registry ${dir}: ${path} is a symbolic link; registry files must be regular files.`
+          );
+        files.set(path, readFileSync3(join(dir, path), "utf8"));
+      }
+    }
+  };
+  walk("");
+  return files;
+}
+function readRegistryDir(dir) {
+  return parseRegistryFiles(readRegistryFilesFromDisk(dir), dir);
+}
+var json2 = (value) => `${JSON.stringify(value, null, 2)}
+`;
+function eventFileText(event2) {
+  const { id: _, ...rest } = event2;
+  return json2(EventFileSchema.parse({ schemaVersion: LAYOUT_SCHEMA_VERSION, ...rest }));
+}
+function newEventId(event2, index) {
+  const time3 = event2.at.replace(/[-:.]/g, "");
+  const random = randomBytes2(3).toString("hex");
+  return `${time3}-${String(index).padStart(2, "0")}-${event2.type.replace("_", "-")}-v${event2.version}-${random}`;
+}
+function versionFileText(version2) {
+  const { stage: _s, artifact: _a3, ...rest } = version2;
+  return json2(VersionFileSchema.parse({ schemaVersion: LAYOUT_SCHEMA_VERSION, ...rest }));
+}
+function registryChangeFiles(before, after) {
+  const out = /* @__PURE__ */ new Map();
+  const hadFiles = Object.keys(before.models).length > 0;
+  if (!hadFiles && Object.keys(after.models).length > 0)
+    out.set(MARKER_FILE, json2({ schemaVersion: LAYOUT_SCHEMA_VERSION }));
+  for (const [name, entry] of Object.entries(after.models)) {
+    if (!MODEL_NAME2.test(name))
+      throw new TypeError(`Model name '${name}' is not allowed; expected ${MODEL_NAME2}.`);
+    const old = before.models[name] ?? { versions: [], history: [] };
+    const oldVersions = new Map(old.versions.map((v) => [v.version, v]));
+    for (const v of entry.versions) {
+      const previous = oldVersions.get(v.version);
+      if (!previous) out.set(registryPaths.versionFile(name, v.version), versionFileText(v));
+      else if (versionFileText(previous) !== versionFileText(v))
+        throw new Error(
+          `Registered versions are immutable; the change edits ${name} v${v.version}.`
+        );
+    }
+    if (old.versions.some((v) => !entry.versions.some((x) => x.version === v.version)))
+      throw new Error(
+        `Registered versions are never removed; the change removes one of ${name}'s.`
+      );
+    const oldIds = new Set(old.history.map((e) => e.id));
+    if (entry.history.length < old.history.length || old.history.some(
+      (e, i) => entry.history[i] !== e && JSON.stringify(entry.history[i]) !== JSON.stringify(e)
+    ))
+      throw new Error(`History is append-only; the change rewrites ${name}'s.`);
+    const added = entry.history.slice(old.history.length);
+    let lastMove = null;
+    added.forEach((event2, i) => {
+      const id = event2.id && !oldIds.has(event2.id) ? event2.id : newEventId(event2, i);
+      event2.id = id;
+      out.set(registryPaths.event(name, id), eventFileText(event2));
+      if (event2.type === "promoted" || event2.type === "rolled_back") lastMove = event2;
+    });
+    const prodBefore = old.versions.find((v) => v.stage === "production")?.version ?? null;
+    const prodAfter = entry.versions.find((v) => v.stage === "production")?.version ?? null;
+    if (prodBefore !== prodAfter || lastMove) {
+      const move = lastMove;
+      if (prodAfter !== null && (!move || move.version !== prodAfter))
+        throw new Error(
+          `Production of ${name} moves to v${prodAfter} without a promoted or rolled_back event for it.`
+        );
+      out.set(
+        registryPaths.production(name),
+        json2(
+          ProductionFileSchema.parse({
+            schemaVersion: LAYOUT_SCHEMA_VERSION,
+            version: prodAfter,
+            event: move?.id ?? "cleared"
+          })
+        )
+      );
+    }
+  }
+  for (const name of Object.keys(before.models))
+    if (!after.models[name])
+      throw new Error(`Models are never removed; the change removes '${name}'.`);
+  return out;
+}
+function writeRegistryFiles(dir, files) {
+  mkdirSync2(dir, { recursive: true });
+  if (!existsSync2(join(dir, ".gitignore"))) writeFileDurable(join(dir, ".gitignore"), GITIGNORE);
+  const ordered = [...files].sort(([a], [b]) => rank(a) - rank(b));
+  for (const [path, text] of ordered) {
+    const target = join(dir, path);
+    mkdirSync2(join(target, ".."), { recursive: true });
+    writeJsonAtomic(target, text);
+  }
+}
+function rank(path) {
+  if (path === MARKER_FILE) return 0;
+  if (path.endsWith("/production.json")) return 2;
+  return 1;
 }
 
 // src/registry/operations.ts
@@ -45008,22 +46986,25 @@ function event(meta3, type, version2, extra = {}) {
     ...extra
   };
 }
-async function registerVersion(store, artifactFile, options) {
-  const { artifact, sha256: checksum, bytes } = loadArtifact(artifactFile);
+async function registerVersion(store, source, options) {
+  const {
+    artifact,
+    sha256: checksum,
+    bytes
+  } = typeof source === "string" ? loadArtifact(source) : source;
   return store.update((registry2) => {
     const entry = registry2.models[artifact.name] ?? { versions: [], history: [] };
     const number4 = entry.versions.reduce((max, v) => Math.max(max, v.version), 0) + 1;
-    const relative = `${artifact.name}/v${number4}/model.json`;
-    const target = store.resolve(relative);
-    mkdirSync2(dirname(target), { recursive: true });
-    writeFileSync2(target, bytes);
-    writeFileSync2(`${target}.sha256`, `${checksum.slice(7)}  model.json
-`);
+    const relative2 = registryPaths.artifact(artifact.name, number4);
+    const target = store.resolve(relative2);
+    mkdirSync3(dirname3(target), { recursive: true });
+    writeFileDurable(target, bytes);
+    writeSidecar(target, checksum);
     const version2 = {
       version: number4,
       stage: "staging",
       createdAt: artifact.lineage.createdAt,
-      artifact: relative,
+      artifact: relative2,
       sha256: checksum,
       metrics: { train: scalar(artifact.metrics.train), test: scalar(artifact.metrics.test) },
       lineage: {
@@ -45046,139 +47027,288 @@ async function registerVersion(store, artifactFile, options) {
 }
 
 // src/registry/store.ts
-import { closeSync as closeSync2, mkdirSync as mkdirSync3, openSync as openSync2, readFileSync as readFileSync4, rmSync as rmSync2, statSync, writeSync as writeSync2 } from "node:fs";
-import { join } from "node:path";
+import { mkdirSync as mkdirSync5, readdirSync as readdirSync3 } from "node:fs";
+import { join as join3, relative, resolve, sep } from "node:path";
 
-// src/registry/schema.ts
-import { readFileSync as readFileSync3 } from "node:fs";
-var REGISTRY_SCHEMA_VERSION = 1;
-var STAGES = ["staging", "production", "archived"];
-var Sha256 = external_exports.string().regex(/^sha256:[0-9a-f]{64}$/, 'a "sha256:<64 hex>" checksum');
-var ScalarMetricsSchema = MetricsSchema.pick({
-  rows: true,
-  accuracy: true,
-  precision: true,
-  recall: true,
-  f1: true,
-  rocAuc: true,
-  logLoss: true
-});
-var VersionSchema = external_exports.strictObject({
-  version: external_exports.number().int().positive(),
-  stage: external_exports.enum(STAGES),
-  createdAt: external_exports.string().datetime(),
-  /** Artifact path relative to the registry directory. */
-  artifact: external_exports.string().min(1),
-  sha256: Sha256,
-  metrics: external_exports.strictObject({ train: ScalarMetricsSchema, test: ScalarMetricsSchema }),
-  lineage: external_exports.strictObject({
-    commit: external_exports.string().nullable(),
-    runUrl: external_exports.string().nullable(),
-    dataSha256: Sha256,
-    configHash: external_exports.string(),
-    testRowsHash: external_exports.string()
-  })
-});
-var EVENT_TYPES = [
-  "registered",
-  "promoted",
-  "archived",
-  "rolled_back",
-  "released"
-];
-var EventSchema = external_exports.strictObject({
-  at: external_exports.string().datetime(),
-  type: external_exports.enum(EVENT_TYPES),
-  version: external_exports.number().int().positive(),
-  /** Who did it: a GitHub login, a bot, or the local user. */
-  actor: external_exports.string().min(1),
-  reason: external_exports.string(),
-  /** The PR, run or release this event came from, when there is one. */
-  link: external_exports.string().nullable(),
-  /** For promotions and rollbacks: the version that left production. */
-  from: external_exports.number().int().positive().nullable().optional(),
-  /** For releases: the pushed image. */
-  image: external_exports.strictObject({ digest: external_exports.string(), tags: external_exports.array(external_exports.string()) }).optional()
-});
-var ModelEntrySchema = external_exports.strictObject({
-  versions: external_exports.array(VersionSchema),
-  history: external_exports.array(EventSchema)
-});
-var RegistrySchema = external_exports.strictObject({
-  schemaVersion: external_exports.literal(REGISTRY_SCHEMA_VERSION),
-  models: external_exports.record(external_exports.string(), ModelEntrySchema)
-});
-var REGISTRY_FILE = "registry.json";
-function emptyRegistry() {
-  return { schemaVersion: REGISTRY_SCHEMA_VERSION, models: {} };
-}
-function parseRegistry(json2, source) {
-  const head = json2;
-  if (head && typeof head === "object" && head.schemaVersion !== REGISTRY_SCHEMA_VERSION) {
-    throw new TypeError(
-      `Registry ${source}: schemaVersion is ${JSON.stringify(head.schemaVersion)}; expected ${REGISTRY_SCHEMA_VERSION}.`
-    );
-  }
-  const result = RegistrySchema.safeParse(json2);
-  if (!result.success)
-    throw new TypeError(`Registry ${source}: ${describeIssue(result.error, json2)}.`);
-  for (const [name, entry] of Object.entries(result.data.models)) {
-    const seen = /* @__PURE__ */ new Set();
-    for (const v of entry.versions) {
-      if (seen.has(v.version)) {
-        throw new TypeError(
-          `Registry ${source}: models.${name} has version ${v.version} twice; expected unique versions.`
-        );
-      }
-      seen.add(v.version);
-    }
-    const production = entry.versions.filter((v) => v.stage === "production");
-    if (production.length > 1) {
-      throw new TypeError(
-        `Registry ${source}: models.${name} has ${production.length} production versions (${production.map((v) => v.version).join(", ")}); expected at most one.`
-      );
-    }
-  }
-  return result.data;
-}
-function serializeRegistry(registry2) {
-  return `${JSON.stringify(RegistrySchema.parse(registry2), null, 2)}
-`;
-}
-function readRegistryFile(file2) {
-  let text;
+// src/registry/lock.ts
+import { randomBytes as randomBytes3 } from "node:crypto";
+import {
+  closeSync as closeSync2,
+  fstatSync,
+  linkSync,
+  mkdirSync as mkdirSync4,
+  openSync as openSync2,
+  readdirSync as readdirSync2,
+  readFileSync as readFileSync4,
+  readlinkSync,
+  rmSync as rmSync2,
+  writeFileSync
+} from "node:fs";
+import { hostname as hostname3 } from "node:os";
+import { basename as basename2, dirname as dirname4, join as join2 } from "node:path";
+var DEFAULT_TIMEOUT_MS = 3e4;
+var UNREADABLE_GRACE_MS = 5e3;
+var MAX_GUARD_DEPTH = 4;
+var TEMP_NAME = /^(.+)\.(\d+)\.[0-9a-f]+\.tmp$/;
+var TOKEN = /^[A-Za-z0-9_-]{1,64}$/;
+async function acquireLock(lockFile, options = {}) {
+  const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+  const log = options.log ?? (() => {
+  });
+  const sleep = options.sleep ?? ((ms) => new Promise((r) => setTimeout(r, ms)));
+  mkdirSync4(dirname4(lockFile), { recursive: true });
+  const self = currentOwner();
+  const candidate = writeCandidate(lockFile, self);
+  const started = Date.now();
+  let wait = 5;
+  let announced = false;
   try {
-    text = readFileSync3(file2, "utf8");
+    for (; ; ) {
+      if (linkCandidate(candidate, lockFile, self)) {
+        sweepAfterAcquire(lockFile);
+        return () => {
+          if (!releaseIfOurs(lockFile, self.token))
+            log(`${lockFile} no longer carries our token (${self.token}); left it in place`);
+        };
+      }
+      const state = inspect(lockFile);
+      if (state.kind === "missing") continue;
+      const why = abandonment(state, self);
+      if (why !== void 0) {
+        if (removeAbandoned(lockFile, lockFile, state, self, 0)) {
+          log(`Removed abandoned lock ${lockFile} (${describe3(state)}): ${why}`);
+          continue;
+        }
+      } else if (!announced) {
+        log(`Waiting for ${lockFile}, held by ${describe3(state)}`);
+        announced = true;
+      }
+      if (Date.now() - started >= timeoutMs)
+        throw new Error(timeoutMessage(lockFile, state, timeoutMs));
+      await sleep(wait + Math.random() * wait);
+      wait = Math.min(wait * 2, 200);
+    }
+  } finally {
+    rmSync2(candidate, { force: true });
+  }
+}
+function cleanStaleTemps(dir, prefix) {
+  let names;
+  try {
+    names = readdirSync2(dir);
   } catch (error63) {
-    if (error63.code === "ENOENT") return emptyRegistry();
+    if (error63.code === "ENOENT") return;
     throw error63;
   }
-  let json2;
-  try {
-    json2 = JSON.parse(text);
-  } catch (error63) {
-    throw new SyntaxError(
-      `Registry ${file2} is not valid JSON (${error63.message}); fix or restore it from git.`
-    );
+  for (const name of names) {
+    const match = TEMP_NAME.exec(name);
+    if (!match || match[1] !== prefix && !match[1].startsWith(`${prefix}.`)) continue;
+    const pid = Number(match[2]);
+    if (pid !== process.pid && pidIsGone(pid)) rmSync2(join2(dir, name), { force: true });
   }
-  return parseRegistry(json2, file2);
+}
+function currentOwner() {
+  return {
+    pid: process.pid,
+    host: hostname3(),
+    token: randomBytes3(16).toString("hex"),
+    time: (/* @__PURE__ */ new Date()).toISOString(),
+    ...linuxIdentity(process.pid)
+  };
+}
+function linuxIdentity(pid) {
+  if (process.platform !== "linux") return {};
+  return { bootId: bootId(), pidNamespace: pidNamespace(), startTicks: startTicks(pid) };
+}
+function bootId() {
+  try {
+    return readFileSync4("/proc/sys/kernel/random/boot_id", "utf8").trim();
+  } catch {
+    return void 0;
+  }
+}
+function pidNamespace() {
+  try {
+    return readlinkSync("/proc/self/ns/pid");
+  } catch {
+    return void 0;
+  }
+}
+function startTicks(pid) {
+  try {
+    const stat2 = readFileSync4(`/proc/${pid}/stat`, "utf8");
+    return stat2.slice(stat2.lastIndexOf(")") + 2).split(" ")[19];
+  } catch {
+    return void 0;
+  }
+}
+function writeCandidate(lockFile, owner) {
+  const temp = `${lockFile}.${process.pid}.${randomBytes3(4).toString("hex")}.tmp`;
+  writeFileSync(temp, `${JSON.stringify(owner)}
+`, { flag: "wx" });
+  return temp;
+}
+function linkCandidate(candidate, target, owner) {
+  try {
+    linkSync(candidate, target);
+    return true;
+  } catch (error63) {
+    const code = error63.code;
+    if (code === "EEXIST") return false;
+    if (code !== "EPERM" && code !== "ENOTSUP" && code !== "EOPNOTSUPP" && code !== "ENOSYS")
+      throw error63;
+  }
+  let fd;
+  try {
+    fd = openSync2(target, "wx");
+  } catch (error63) {
+    if (error63.code === "EEXIST") return false;
+    throw error63;
+  }
+  try {
+    writeFileSync(fd, `${JSON.stringify(owner)}
+`);
+  } finally {
+    closeSync2(fd);
+  }
+  return true;
+}
+function createExclusive(target, owner) {
+  const candidate = writeCandidate(target, owner);
+  try {
+    return linkCandidate(candidate, target, owner);
+  } finally {
+    rmSync2(candidate, { force: true });
+  }
+}
+function inspect(path) {
+  let fd;
+  try {
+    fd = openSync2(path, "r");
+  } catch (error63) {
+    if (error63.code === "ENOENT") return { kind: "missing" };
+    throw error63;
+  }
+  try {
+    const stat2 = fstatSync(fd, { bigint: true });
+    const owner = parseOwner(readFileSync4(fd, "utf8"));
+    if (owner) return { kind: "owned", id: owner.token, owner };
+    return {
+      kind: "unreadable",
+      id: `i${stat2.ino}m${stat2.mtimeNs}s${stat2.size}`,
+      ageMs: Date.now() - Number(stat2.mtimeMs)
+    };
+  } finally {
+    closeSync2(fd);
+  }
+}
+function parseOwner(text) {
+  let value;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    return void 0;
+  }
+  if (typeof value !== "object" || value === null) return void 0;
+  const owner = value;
+  const valid = Number.isSafeInteger(owner.pid) && owner.pid > 0 && typeof owner.host === "string" && typeof owner.token === "string" && TOKEN.test(owner.token) && typeof owner.time === "string";
+  return valid ? value : void 0;
+}
+function abandonment(state, self) {
+  if (state.kind === "unreadable") {
+    return state.ageMs >= UNREADABLE_GRACE_MS ? `the lock file is not a valid owner record and is ${Math.round(state.ageMs / 1e3)} s old` : void 0;
+  }
+  const { owner } = state;
+  if (owner.host !== self.host) return void 0;
+  if (owner.bootId && self.bootId && owner.bootId !== self.bootId) return "the host has rebooted";
+  if (owner.pidNamespace && self.pidNamespace && owner.pidNamespace !== self.pidNamespace)
+    return void 0;
+  if (pidIsGone(owner.pid)) return `pid ${owner.pid} is no longer running`;
+  const now = owner.startTicks ? startTicks(owner.pid) : void 0;
+  if (now && now !== owner.startTicks) return `pid ${owner.pid} now belongs to another process`;
+  return void 0;
+}
+function pidIsGone(pid) {
+  try {
+    process.kill(pid, 0);
+    return false;
+  } catch (error63) {
+    return error63.code === "ESRCH";
+  }
+}
+function removeAbandoned(lockFile, target, seen, self, depth) {
+  const guard = `${lockFile}.takeover.${seen.id}`;
+  const guardOwner = { ...self, token: randomBytes3(16).toString("hex") };
+  if (!createExclusive(guard, guardOwner)) {
+    const holder = inspect(guard);
+    if (depth < MAX_GUARD_DEPTH && holder.kind !== "missing" && abandonment(holder, self) !== void 0) {
+      removeAbandoned(lockFile, guard, holder, self, depth + 1);
+    }
+    return false;
+  }
+  try {
+    const now = inspect(target);
+    if (now.kind === "missing") return true;
+    if (now.id !== seen.id) return false;
+    rmSync2(target, { force: true });
+    return true;
+  } finally {
+    releaseIfOurs(guard, guardOwner.token);
+  }
+}
+function releaseIfOurs(path, token) {
+  const state = inspect(path);
+  if (state.kind !== "owned" || state.owner.token !== token) return false;
+  rmSync2(path, { force: true });
+  return true;
+}
+function sweepAfterAcquire(lockFile) {
+  const dir = dirname4(lockFile);
+  const guardPrefix = `${basename2(lockFile)}.takeover.`;
+  for (const name of readdirSync2(dir)) {
+    if (name.startsWith(guardPrefix) && !name.endsWith(".tmp"))
+      rmSync2(join2(dir, name), { force: true });
+  }
+  cleanStaleTemps(dir, basename2(lockFile));
+}
+function describe3(state) {
+  if (state.kind === "unreadable") return "an unreadable owner record";
+  const { pid, host, time: time3 } = state.owner;
+  return `pid ${pid} on ${host} since ${time3}`;
+}
+function timeoutMessage(lockFile, state, timeoutMs) {
+  const waited = `${timeoutMs / 1e3} s`;
+  if (state.kind === "unreadable") {
+    return `Lock ${lockFile} holds no valid owner record and is younger than ${UNREADABLE_GRACE_MS / 1e3} s; gave up after ${waited}.`;
+  }
+  const { pid, host, time: time3 } = state.owner;
+  const why = host === hostname3() ? "that process is still running" : "it is on another host, so this one cannot tell whether it is still running";
+  return `Lock ${lockFile} is held by pid ${pid} on ${host} since ${time3}; gave up after ${waited} because ${why}. If that process is stuck or gone, stop it or delete ${lockFile}.`;
 }
 
 // src/registry/store.ts
-var LOCK_TIMEOUT_MS = 3e4;
-var STALE_LOCK_MS = 6e4;
 function createRegistryStore(dir) {
-  const file2 = join(dir, REGISTRY_FILE);
+  const root = resolve(dir);
   return {
     dir,
-    read: () => readRegistryFile(file2),
-    resolve: (relative) => join(dir, relative),
+    read: () => readRegistryDir(dir),
+    resolve: (relativePath) => {
+      const full = resolve(root, relativePath);
+      const inside = relative(root, full);
+      if (!inside || inside.startsWith("..") || inside.split(sep).includes("..") || resolve(relativePath) === relativePath)
+        throw new Error(
+          `Registry path '${relativePath}' leaves the registry ${dir}; expected a path inside it such as 'oncoclear/v1/model.json'.`
+        );
+      return full;
+    },
     async update(change) {
-      mkdirSync3(dir, { recursive: true });
-      const release = await acquireLock(`${file2}.lock`);
+      mkdirSync5(dir, { recursive: true });
+      const release = await acquireLock(join3(dir, ".lock"));
       try {
-        const { registry: registry2, result } = change(readRegistryFile(file2));
-        writeJsonAtomic(file2, serializeRegistry(registry2));
+        cleanTempsUnder(dir);
+        const before = readRegistryDir(dir);
+        const { registry: registry2, result } = change(before);
+        writeRegistryFiles(dir, registryChangeFiles(before, registry2));
         return result;
       } finally {
         release();
@@ -45186,46 +47316,20 @@ function createRegistryStore(dir) {
     }
   };
 }
-async function acquireLock(lockFile) {
-  const started = Date.now();
-  let wait = 5;
-  for (; ; ) {
-    try {
-      const fd = openSync2(lockFile, "wx");
-      writeSync2(fd, `${process.pid}
-`);
-      closeSync2(fd);
-      return () => rmSync2(lockFile, { force: true });
-    } catch (error63) {
-      if (error63.code !== "EEXIST") throw error63;
+function cleanTempsUnder(dir) {
+  const prefixes = /* @__PURE__ */ new Set();
+  for (const entry of readdirSync3(dir, { withFileTypes: true })) {
+    if (entry.isDirectory()) cleanTempsUnder(join3(dir, entry.name));
+    else {
+      const m = /^(.+)\.\d+\.[0-9a-f]+\.tmp$/.exec(entry.name);
+      if (m) prefixes.add(m[1]);
     }
-    try {
-      if (Date.now() - statSync(lockFile).mtimeMs > STALE_LOCK_MS) {
-        rmSync2(lockFile, { force: true });
-        continue;
-      }
-    } catch {
-      continue;
-    }
-    if (Date.now() - started > LOCK_TIMEOUT_MS) {
-      const owner = safeRead(lockFile);
-      throw new Error(
-        `Registry is locked by ${lockFile} (pid ${owner}) for over ${LOCK_TIMEOUT_MS / 1e3} s; if no oncoclear process is running, delete that file.`
-      );
-    }
-    await new Promise((resolve) => setTimeout(resolve, wait + Math.random() * wait));
-    wait = Math.min(wait * 2, 200);
   }
-}
-function safeRead(file2) {
-  try {
-    return readFileSync4(file2, "utf8").trim();
-  } catch {
-    return "?";
-  }
+  for (const prefix of prefixes) cleanStaleTemps(dir, prefix);
 }
 
 // actions/shared/github-context.ts
+import { readFileSync as readFileSync5 } from "node:fs";
 function readRunnerContext(env = process.env) {
   const repository = env.GITHUB_REPOSITORY ?? "";
   const [owner = "", repo = ""] = repository.split("/");
@@ -45244,8 +47348,27 @@ function readRunnerContext(env = process.env) {
     eventName: env.GITHUB_EVENT_NAME ?? "",
     eventPath: env.GITHUB_EVENT_PATH ?? null,
     workspace: env.GITHUB_WORKSPACE ?? process.cwd(),
+    ref: env.GITHUB_REF ?? "",
     refName: env.GITHUB_REF_NAME ?? ""
   };
+}
+function defaultBranchFromEvent(eventPath) {
+  if (!eventPath) return null;
+  try {
+    const event2 = JSON.parse(readFileSync5(eventPath, "utf8"));
+    return typeof event2.repository?.default_branch === "string" ? event2.repository.default_branch : null;
+  } catch {
+    return null;
+  }
+}
+
+// actions/shared/tokens.ts
+function readActionToken() {
+  const appToken = getInput("token");
+  const githubToken = getInput("github-token", { required: true });
+  setSecret(githubToken);
+  if (appToken) setSecret(appToken);
+  return { token: appToken || githubToken, usingGithubToken: !appToken };
 }
 
 // actions/register/src/inputs.ts
@@ -45256,8 +47379,7 @@ function getInputs() {
       `Input 'max-attempts' is '${getInput("max-attempts")}'; expected a whole number from 1 to 20.`
     );
   }
-  const token = getInput("token", { required: true });
-  setSecret(token);
+  const { token } = readActionToken();
   return {
     artifact: getInput("artifact", { required: true }),
     config: getInput("config", { required: true }),
@@ -45273,10 +47395,15 @@ async function run() {
   const inputs = getInputs();
   const context = readRunnerContext();
   const config2 = loadConfig(inputs.config);
+  const defaultBranch = defaultBranchFromEvent(context.eventPath);
+  if (defaultBranch && context.ref && context.ref !== `refs/heads/${defaultBranch}`)
+    throw new Error(
+      `This run is on ${context.ref}, not on the default branch ${defaultBranch}; only runs on ${defaultBranch} register models. Nothing was registered.`
+    );
   const registryDir = inputs.registry ?? config2.registry.path;
-  const artifact = join2(mkdtempSync(join2(tmpdir(), "oncoclear-register-")), "model.json");
+  const artifact = join4(mkdtempSync(join4(tmpdir(), "oncoclear-register-")), "model.json");
   copyFileSync(inputs.artifact, artifact);
-  if (existsSync2(`${inputs.artifact}.sha256`))
+  if (existsSync3(`${inputs.artifact}.sha256`))
     copyFileSync(`${inputs.artifact}.sha256`, `${artifact}.sha256`);
   const git = createGit(context.workspace, { token: inputs.token });
   let registered;
@@ -45287,7 +47414,7 @@ async function run() {
     log: (m) => warning(m),
     apply: async () => {
       registered = await registerVersion(
-        createRegistryStore(join2(context.workspace, registryDir)),
+        createRegistryStore(join4(context.workspace, registryDir)),
         artifact,
         {
           actor: context.actor,

@@ -1,4 +1,5 @@
 import * as core from '@actions/core';
+import { readActionToken } from '../../shared/tokens.js';
 
 /** The register action's settings; defaults live in action.yml only. */
 export interface RegisterInputs {
@@ -23,8 +24,7 @@ export function getInputs(): RegisterInputs {
       `Input 'max-attempts' is '${core.getInput('max-attempts')}'; expected a whole number from 1 to 20.`,
     );
   }
-  const token = core.getInput('token', { required: true });
-  core.setSecret(token);
+  const { token } = readActionToken();
   return {
     artifact: core.getInput('artifact', { required: true }),
     config: core.getInput('config', { required: true }),

@@ -7,13 +7,20 @@ import { commitAndPushWithRetry, createGit } from '../../../src/github/git.js';
 import { registerVersion } from '../../../src/registry/operations.js';
 import type { RegistryVersion } from '../../../src/registry/schema.js';
 import { createRegistryStore } from '../../../src/registry/store.js';
-import { readRunnerContext } from '../../shared/github-context.js';
+import { defaultBranchFromEvent, readRunnerContext } from '../../shared/github-context.js';
 import { getInputs } from './inputs.js';
 
 export async function run(): Promise<void> {
   const inputs = getInputs();
   const context = readRunnerContext();
   const config = loadConfig(inputs.config);
+  // Only the default branch registers: a manual run from any other branch trains with code and
+  // config nobody reviewed, and its registration would still land on main.
+  const defaultBranch = defaultBranchFromEvent(context.eventPath);
+  if (defaultBranch && context.ref && context.ref !== `refs/heads/${defaultBranch}`)
+    throw new Error(
+      `This run is on ${context.ref}, not on the default branch ${defaultBranch}; only runs on ${defaultBranch} register models. Nothing was registered.`,
+    );
   const registryDir = inputs.registry ?? config.registry.path;
   // The checkout is reset between attempts, so keep the artifact outside the work tree.
   const artifact = join(mkdtempSync(join(tmpdir(), 'oncoclear-register-')), 'model.json');

@@ -1,4 +1,3 @@
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as core from '@actions/core';
 import { loadConfig } from '../../../src/config/config.js';
@@ -7,7 +6,11 @@ import { registryAt } from '../../../src/github/registry-at.js';
 import { assertOnDefaultBranch } from '../../../src/github/release-guard.js';
 import { createRegistryStore } from '../../../src/registry/store.js';
 import { productionChanged, releasePlan } from '../../../src/release/plan.js';
-import { readRunnerContext, requireRepository } from '../../shared/github-context.js';
+import {
+  defaultBranchFromEvent,
+  readRunnerContext,
+  requireRepository,
+} from '../../shared/github-context.js';
 import { packageVersionFromWorkspace } from '../../shared/package-version.js';
 
 /** Inputs, read in one place; defaults live in action.yml only. */
@@ -93,21 +96,6 @@ export async function run(): Promise<void> {
       [plan.image, plan.tags.join(', '), plan.sha256],
     ])
     .write();
-}
-
-/** The event payload's `repository.default_branch`, or null. */
-function defaultBranchFromEvent(eventPath: string | null): string | null {
-  if (!eventPath) return null;
-  try {
-    const event = JSON.parse(readFileSync(eventPath, 'utf8')) as {
-      repository?: { default_branch?: unknown };
-    };
-    return typeof event.repository?.default_branch === 'string'
-      ? event.repository.default_branch
-      : null;
-  } catch {
-    return null;
-  }
 }
 
 /**

@@ -8,6 +8,7 @@ import { createRegistryStore } from '../../../src/registry/store.js';
 import { readRunnerContext } from '../../shared/github-context.js';
 import { packageVersionFromWorkspace } from '../../shared/package-version.js';
 import { getInputs } from './inputs.js';
+import { replaceArtifact } from './upload.js';
 
 export async function run(): Promise<void> {
   const inputs = getInputs();
@@ -42,13 +43,16 @@ export async function run(): Promise<void> {
     if (process.env.ACTIONS_RUNTIME_TOKEN) {
       const files = readdirSync(inputs.outDir).map((f) => resolve(join(inputs.outDir, f)));
       try {
-        const { id } = await new DefaultArtifactClient().uploadArtifact(
-          inputs.artifactName,
+        const { id, replaced } = await replaceArtifact(new DefaultArtifactClient(), {
+          name: inputs.artifactName,
           files,
-          resolve(inputs.outDir),
-          { retentionDays: inputs.retentionDays },
-        );
+          rootDirectory: resolve(inputs.outDir),
+          retentionDays: inputs.retentionDays,
+          warn: (m) => core.warning(m),
+        });
         footer = `Uploaded the model and report as workflow artifact \`${inputs.artifactName}\` (id ${id}).`;
+        if (replaced !== null)
+          footer += ` It replaces artifact ${replaced}, which an earlier attempt of this run uploaded.`;
       } catch (error) {
         const message = error instanceof Error ? error.message : String(error);
         if (error instanceof Error && error.name === 'GHESNotSupportedError') {

@@ -2,6 +2,10 @@
  * A stateful, local emulation of the GitHub REST API for one repository, served over real
  * HTTP on 127.0.0.1 with a real bare git repository standing in for GitHub's copy of the repo.
  *
+ * The same server speaks git's smart HTTP protocol at {@link GitHubEmulator.gitUrl}, so code can
+ * clone and push with a token the way actions/checkout does, and branch protection decides
+ * what a push or a merge may do (see `protection.ts`).
+ *
  * Faithfulness is enforced against GitHub's own OpenAPI description: a request for a method +
  * path GitHub does not have, or with a body/parameters its schema rejects, is answered the way
  * GitHub would (404 / 422) and recorded in `violations`, so a test can assert the code under
@@ -11,26 +15,37 @@ import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { BareRepo } from './git.js';
+import { GitHttpServer } from './git-http.js';
 import { DOCS_URL, type Handler, type HandlerResult, HttpError } from './http.js';
 import { issueHandlers } from './issues.js';
 import { matchOperation, validateRequest } from './openapi.js';
+import type { BranchProtectionRules } from './protection.js';
+import { GITHUB_TOKEN_LOGIN, ZERO_SHA } from './protection.js';
 import { pullHandlers, syncPulls } from './pulls.js';
+import { receivePush } from './pushes.js';
 import { repoHandlers } from './repo.js';
 import { Renderer } from './shapes.js';
 import {
+  type CheckConclusion,
+  type CheckRunRecord,
   type CommentRecord,
   type DispatchRecord,
   type IssueRecord,
   type LabelRecord,
   type Permission,
   type PullRequestRecord,
+  type PushRecord,
   type ReleaseRecord,
   RepoState,
   type ReviewRecord,
   type ReviewState,
+  type StatusRecord,
+  timestamp,
 } from './state.js';
+import { recordCheckRun, statusHandlers } from './statuses.js';
 
-export type { Permission, ReviewState } from './state.js';
+export type { BranchProtectionRules } from './protection.js';
+export type { CheckConclusion, Permission, PushRecord, ReviewState } from './state.js';
 
 /** Options for {@link startGitHubEmulator}. */
 export interface GitHubEmulatorOptions {
@@ -46,6 +61,12 @@ export interface GitHubEmulatorOptions {
   tokens?: Record<string, string>;
   /** Login for requests whose token is not in `tokens`; defaults to `github-actions[bot]`. */
   actor?: string;
+  /**
+   * Tokens (keys of `tokens`, or any other token) that act as a GitHub App without the
+   * `workflows` permission: their git pushes may not add or change `.github/workflows/*`.
+   * Tokens that authenticate as `github-actions[bot]` (the `GITHUB_TOKEN`) never have it.
+   */
+  tokensWithoutWorkflowsPermission?: string[];
 }
 
 /** One request the emulator received. */
@@ -83,6 +104,23 @@ export interface GitHubEmulator {
   readonly releases: ReleaseRecord[];
   /** Workflow dispatches, oldest first. */
   readonly dispatches: DispatchRecord[];
+  /** Clone URL of the git smart-HTTP server, e.g. `http://127.0.0.1:1234/owner/repo.git`. */
+  readonly gitUrl: string;
+  /** Ref updates made over HTTP git, through the REST API, merges and `recordPush`, in order. */
+  readonly pushes: PushRecord[];
+  /** Commit statuses, oldest first. */
+  readonly statuses: StatusRecord[];
+  /** Check runs, oldest first. */
+  readonly checkRuns: CheckRunRecord[];
+  /** Protects a branch with these rules (replacing earlier ones), as in GitHub's settings. */
+  protectBranch(branch: string, rules: BranchProtectionRules): void;
+  /** Records a check run on a commit, as if GitHub Actions reported it; `null` is in progress. */
+  setCheck(sha: string, name: string, conclusion: CheckConclusion | null): CheckRunRecord;
+  /**
+   * Records that `login` made the push that left `branch` at its current tip, for pushes made
+   * over the bare repository's file path (which carry no identity).
+   */
+  recordPush(branch: string, login: string): Promise<PushRecord>;
   /** Sets a user's repository role. */
   setPermission(user: string, permission: Permission): void;
   /** Records a submitted review on a pull request, as if `user` had reviewed it on GitHub. */
@@ -99,7 +137,12 @@ export interface GitHubEmulator {
   close(): Promise<void>;
 }
 
-const HANDLERS: Record<string, Handler> = { ...pullHandlers, ...issueHandlers, ...repoHandlers };
+const HANDLERS: Record<string, Handler> = {
+  ...pullHandlers,
+  ...issueHandlers,
+  ...repoHandlers,
+  ...statusHandlers,
+};
 
 /** Groups records by a numeric key into a plain object. */
 function groupBy<T>(items: T[], key: (item: T) => number): Record<number, T[]> {
@@ -120,10 +163,15 @@ function readBody(req: IncomingMessage): Promise<Buffer> {
   });
 }
 
-function errorBody(status: number, message: string, errors?: unknown[]): Record<string, unknown> {
+function errorBody(
+  status: number,
+  message: string,
+  errors?: unknown[],
+  documentationUrl = DOCS_URL,
+): Record<string, unknown> {
   return {
     message,
-    documentation_url: DOCS_URL,
+    documentation_url: documentationUrl,
     status: String(status),
     ...(errors ? { errors } : {}),
   };
@@ -182,8 +230,8 @@ export async function startGitHubEmulator(options: GitHubEmulatorOptions): Promi
         res.writeHead(result.status, headers).end(JSON.stringify(result.body ?? null));
       }
     };
-    const fail = (status: number, message: string, errors?: unknown[]) =>
-      send({ status, body: errorBody(status, message, errors) });
+    const fail = (status: number, message: string, errors?: unknown[], docs?: string) =>
+      send({ status, body: errorBody(status, message, errors, docs) });
 
     const match = matchOperation(method, url.pathname);
     if (!match) {
@@ -260,7 +308,7 @@ export async function startGitHubEmulator(options: GitHubEmulatorOptions): Promi
         params: match.params,
         query: url.searchParams,
         body: body ?? {},
-        actor: options.tokens?.[token] ?? defaultActor,
+        actor: loginFor(token),
         accept: String(req.headers.accept ?? ''),
         requestUrl: url.toString(),
         state,
@@ -270,7 +318,7 @@ export async function startGitHubEmulator(options: GitHubEmulatorOptions): Promi
       send(result);
     } catch (error) {
       if (error instanceof HttpError) {
-        fail(error.status, error.message, error.errors);
+        fail(error.status, error.message, error.errors, error.documentationUrl);
       } else {
         // A bug in the emulator must fail the test rather than look like a GitHub answer
         // (and, like the unimplemented case, must not be retried).
@@ -280,10 +328,27 @@ export async function startGitHubEmulator(options: GitHubEmulatorOptions): Promi
     }
   }
 
+  let gitServer: GitHttpServer | undefined;
+  const workflowless = new Set(options.tokensWithoutWorkflowsPermission ?? []);
+  const loginFor = (token: string) => options.tokens?.[token] ?? defaultActor;
+
   const server = createServer((req, res) => {
+    const pathname = new URL(req.url ?? '/', baseUrl).pathname;
+    if (gitServer?.isHookCallback(pathname)) {
+      // The hook runs inside a push that holds the queue; waiting behind it would deadlock.
+      void readBody(req)
+        .then((raw) => gitServer?.serveHookCallback(res, raw))
+        .catch((error) => {
+          violations.push(`git push: emulator error: ${String(error)}`);
+          if (!res.headersSent) res.writeHead(500).end();
+        });
+      return;
+    }
     queue = queue.then(async () => {
       try {
-        await handle(req, res, await readBody(req));
+        const raw = await readBody(req);
+        if (gitServer?.serves(pathname)) await gitServer.serve(req, res, raw);
+        else await handle(req, res, raw);
       } catch (error) {
         violations.push(`${req.method} ${req.url}: emulator error: ${String(error)}`);
         if (!res.headersSent) res.writeHead(500).end();
@@ -297,6 +362,19 @@ export async function startGitHubEmulator(options: GitHubEmulatorOptions): Promi
   const { port } = server.address() as AddressInfo;
   baseUrl = `http://127.0.0.1:${port}`;
   render = new Renderer(state, baseUrl);
+  const gitHttp = await GitHttpServer.create({
+    owner: options.owner,
+    repo: options.repo,
+    bareRepoPath: options.bareRepoPath,
+    baseUrl,
+    loginFor,
+    receive: async (session, updates) => {
+      const canUpdateWorkflows =
+        !workflowless.has(session.token) && session.login !== GITHUB_TOKEN_LOGIN;
+      return receivePush(state, git, { login: session.login, canUpdateWorkflows }, updates);
+    },
+  });
+  gitServer = gitHttp;
 
   const pull = (n: number) => state.pull(n);
 
@@ -317,6 +395,25 @@ export async function startGitHubEmulator(options: GitHubEmulatorOptions): Promi
     },
     releases: state.releases,
     dispatches: state.dispatches,
+    gitUrl: gitHttp.url,
+    pushes: state.pushes,
+    statuses: state.statuses,
+    checkRuns: state.checkRuns,
+    protectBranch(branch, rules) {
+      state.protections.set(branch, structuredClone(rules));
+    },
+    setCheck(sha, name, conclusion) {
+      return recordCheckRun(state, sha, name, conclusion);
+    },
+    async recordPush(branch, login) {
+      const ref = `refs/heads/${branch}`;
+      const after = await git.resolveCommit(ref);
+      if (!after) throw new Error(`recordPush: branch '${branch}' does not exist`);
+      const before = state.pushes.findLast((p) => p.ref === ref)?.after ?? ZERO_SHA;
+      const push: PushRecord = { ref, before, after, login, via: 'test', pushed_at: timestamp() };
+      state.pushes.push(push);
+      return push;
+    },
     setPermission(user, permission) {
       state.permissions.set(user, permission);
     },
@@ -328,11 +425,12 @@ export async function startGitHubEmulator(options: GitHubEmulatorOptions): Promi
       record.forcedMergeable = mergeable;
       record.mergeable = mergeable;
     },
-    close() {
+    async close() {
       server.closeAllConnections();
-      return new Promise<void>((resolve, reject) =>
+      await new Promise<void>((resolve, reject) =>
         server.close((error) => (error ? reject(error) : resolve())),
       );
+      await gitHttp.close();
     },
   };
 }

@@ -24,7 +24,7 @@ export interface GitIdentity {
  * run inside a git hook, which sets `GIT_DIR`/`GIT_INDEX_FILE`), and user/system config is
  * ignored so a developer's `commit.gpgsign` or `init.defaultBranch` cannot change results.
  */
-function gitEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
+export function gitEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {};
   for (const [key, value] of Object.entries(process.env)) {
     if (!key.startsWith('GIT_')) env[key] = value;
@@ -165,9 +165,28 @@ export class BareRepo {
     await this.run(['update-ref', refname, sha, ...(expectedOld ? [expectedOld] : [])]);
   }
 
-  /** Deletes a ref. */
-  async deleteRef(refname: string): Promise<void> {
-    await this.run(['update-ref', '-d', refname]);
+  /** Deletes a ref; with `expectedOld`, only if it still points there. */
+  async deleteRef(refname: string, expectedOld?: string): Promise<void> {
+    await this.run(['update-ref', '-d', refname, ...(expectedOld ? [expectedOld] : [])]);
+  }
+
+  /**
+   * Paths changed by the commits reachable from `tip` that no ref reaches yet, i.e. what a
+   * push introduces. Merge commits count against their first parent only, so merging a
+   * branch that already exists here does not re-count its changes.
+   */
+  async introducedPaths(tip: string): Promise<string[]> {
+    const out = await this.run([
+      'log',
+      '--format=',
+      '--name-only',
+      '--no-renames',
+      '--diff-merges=first-parent',
+      tip,
+      '--not',
+      '--all',
+    ]);
+    return [...new Set(out.split('\n').filter(Boolean))];
   }
 
   /** Whether `ancestor` is reachable from `descendant`. */

@@ -25,6 +25,8 @@ export class HttpError extends Error {
     readonly status: number,
     message: string,
     readonly errors?: FieldError[],
+    /** Overrides {@link DOCS_URL}, as GitHub does for branch-protection refusals. */
+    readonly documentationUrl?: string,
   ) {
     super(message);
   }

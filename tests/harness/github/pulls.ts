@@ -11,8 +11,16 @@ import {
   type RequestContext,
   validationFailed,
 } from './http.js';
+import {
+  bypassesAsAdmin,
+  dismissStaleApprovals,
+  evaluatePull,
+  MESSAGES,
+  mergeableState,
+  PROTECTED_BRANCHES_DOCS,
+} from './protection.js';
 import type { PullStats } from './shapes.js';
-import type { PullRequestRecord, RepoState, ReviewState } from './state.js';
+import type { PullRequestRecord, RepoState, ReviewRecord, ReviewState } from './state.js';
 import { nodeId, timestamp } from './state.js';
 
 /** Who GitHub says committed merge, squash and rebase commits. */
@@ -42,21 +50,29 @@ export async function syncPulls(state: RepoState, git: BareRepo): Promise<void> 
       pull.mergeable = null;
       pull.mergeable_state = 'unknown';
     }
+    if (head && head !== pull.head.sha) dismissStaleApprovals(state, pull, head);
     if (head) pull.head.sha = head;
     if (base) pull.base.sha = base;
   }
 }
 
-/** Recomputes `mergeable` with a real trial merge unless a test forced a value. */
+/**
+ * Recomputes `mergeable` with a real trial merge (unless a test forced a value) and
+ * `mergeable_state` from that and the base branch's protection.
+ */
 async function refreshMergeable(ctx: RequestContext, pull: PullRequestRecord): Promise<void> {
-  if (pull.forcedMergeable !== undefined) {
-    pull.mergeable = pull.forcedMergeable;
-  } else if (pull.state === 'closed') {
+  const forced = pull.forcedMergeable;
+  if (forced === null || (forced === undefined && pull.state === 'closed')) {
     pull.mergeable = null;
-  } else {
-    pull.mergeable = (await ctx.git.mergeTrees(pull.base.sha, pull.head.sha)).clean;
+    pull.mergeable_state = 'unknown';
+    return;
   }
-  pull.mergeable_state = pull.mergeable === null ? 'unknown' : pull.mergeable ? 'clean' : 'dirty';
+  const conflict =
+    forced === undefined
+      ? !(await ctx.git.mergeTrees(pull.base.sha, pull.head.sha)).clean
+      : !forced;
+  pull.mergeable = !conflict;
+  pull.mergeable_state = mergeableState(conflict, await evaluatePull(ctx.state, ctx.git, pull));
 }
 
 async function statsOf(ctx: RequestContext, pull: PullRequestRecord): Promise<PullStats> {
@@ -329,6 +345,32 @@ async function mergeCommit(
   );
 }
 
+/**
+ * Refuses a merge the base branch's protection does not allow, with GitHub's messages: unmet
+ * requirements are 405s (all of them in one message), an out-of-date head under strict checks
+ * a 409. Conflicts are reported as such first. Admins bypass unless admins are enforced.
+ */
+async function assertProtectionAllowsMerge(
+  ctx: RequestContext,
+  pull: PullRequestRecord,
+): Promise<void> {
+  const rules = ctx.state.protections.get(pull.base.ref);
+  if (!rules || bypassesAsAdmin(ctx.state, rules, ctx.actor)) return;
+  if (
+    pull.forcedMergeable !== true &&
+    !(await ctx.git.mergeTrees(pull.base.sha, pull.head.sha)).clean
+  ) {
+    pull.mergeable = false;
+    pull.mergeable_state = 'dirty';
+    throw new HttpError(405, NOT_MERGEABLE);
+  }
+  const protection = await evaluatePull(ctx.state, ctx.git, pull);
+  if (protection.blockers.length > 0) {
+    throw new HttpError(405, protection.blockers.join(' '), undefined, PROTECTED_BRANCHES_DOCS);
+  }
+  if (protection.behind) throw new HttpError(409, MESSAGES.behind);
+}
+
 const merge: Handler = async (ctx) => {
   const { git, body } = ctx;
   const pull = pullNumber(ctx);
@@ -337,6 +379,7 @@ const merge: Handler = async (ctx) => {
     throw new HttpError(409, 'Head branch was modified. Review and try the merge again.');
   }
   if (pull.forcedMergeable === false) throw new HttpError(405, NOT_MERGEABLE);
+  await assertProtectionAllowsMerge(ctx, pull);
   const method = body.merge_method ?? 'merge';
   const commits = await git.commitsBetween(pull.base.sha, pull.head.sha);
   const tip = await mergeCommit(ctx, pull, method, commits);
@@ -346,6 +389,14 @@ const merge: Handler = async (ctx) => {
   } catch {
     throw new HttpError(409, 'Base branch was modified. Review and try the merge again.');
   }
+  ctx.state.pushes.push({
+    ref: `refs/heads/${pull.base.ref}`,
+    before: pull.base.sha,
+    after: tip,
+    login: ctx.actor,
+    via: 'api',
+    pushed_at: timestamp(),
+  });
   const now = timestamp();
   Object.assign(pull, {
     state: 'closed',
@@ -369,6 +420,31 @@ const listReviews: Handler = async (ctx) => {
   const pull = pullNumber(ctx);
   const page = paginate(ctx.state.reviewsOn(pull.number), ctx.query, ctx.requestUrl);
   return { status: 200, body: page.body.map((r) => ctx.render.review(r)), headers: page.headers };
+};
+
+function reviewOf(ctx: RequestContext): ReviewRecord {
+  const pull = pullNumber(ctx);
+  const review = ctx.state
+    .reviewsOn(pull.number)
+    .find((r) => r.id === Number(ctx.params.review_id));
+  if (!review) throw new HttpError(404, 'Not Found');
+  return review;
+}
+
+const getReview: Handler = async (ctx) => {
+  return { status: 200, body: ctx.render.review(reviewOf(ctx)) };
+};
+
+const dismissReview: Handler = async (ctx) => {
+  const review = reviewOf(ctx);
+  if (review.state === 'PENDING' || review.state === 'COMMENTED') {
+    const what = review.state === 'PENDING' ? 'a pending' : 'a commented pull request';
+    throw new HttpError(422, 'Unprocessable Entity', [
+      { code: 'custom', message: `Can not dismiss ${what} review` },
+    ]);
+  }
+  review.state = 'DISMISSED';
+  return { status: 200, body: ctx.render.review(review) };
 };
 
 const EVENT_STATES: Record<string, ReviewState> = {
@@ -442,6 +518,8 @@ export const pullHandlers: Record<string, Handler> = {
   'pulls/merge': merge,
   'pulls/check-if-merged': checkMerged,
   'pulls/list-reviews': listReviews,
+  'pulls/get-review': getReview,
+  'pulls/dismiss-review': dismissReview,
   'pulls/create-review': createReview,
   'repos/list-pull-requests-associated-with-commit': pullsForCommit,
 };

@@ -11,8 +11,10 @@ import {
   type RequestContext,
   validationFailed,
 } from './http.js';
+import { ZERO_SHA } from './protection.js';
 import type { ReleaseRecord } from './state.js';
 import { nodeId, timestamp } from './state.js';
+import { branchProtectionBody } from './status-shapes.js';
 
 const getRepo: Handler = async (ctx) => {
   return { status: 200, body: ctx.render.repository(true, ctx.actor) };
@@ -32,6 +34,18 @@ const checkCollaborator: Handler = async (ctx) => {
 };
 
 // --- git refs --------------------------------------------------------------------------------
+
+/** Ref updates through the API are pushes by the token's login, for `pushes` and reviews. */
+function recordApiPush(ctx: RequestContext, ref: string, before: string, after: string): void {
+  ctx.state.pushes.push({
+    ref,
+    before,
+    after,
+    login: ctx.actor,
+    via: 'api',
+    pushed_at: timestamp(),
+  });
+}
 
 const getRef: Handler = async (ctx) => {
   // `ref` is `heads/main` or `tags/v1`; a `refs/` prefix is not accepted, just like GitHub.
@@ -61,6 +75,7 @@ const createRef: Handler = async (ctx) => {
   if (await ctx.git.readRef(ref)) throw new HttpError(422, 'Reference already exists');
   if (!(await ctx.git.resolveCommit(sha))) throw new HttpError(422, 'Object does not exist');
   await ctx.git.updateRef(ref, sha);
+  recordApiPush(ctx, ref, ZERO_SHA, sha);
   const found = await ctx.git.readRef(ref);
   return { status: 201, body: ctx.render.gitRef(ref, sha, found?.type ?? 'commit') };
 };
@@ -75,13 +90,16 @@ const updateRef: Handler = async (ctx) => {
     throw new HttpError(422, 'Update is not a fast forward');
   }
   await ctx.git.updateRef(refname, sha, current.sha);
+  recordApiPush(ctx, refname, current.sha, sha);
   return { status: 200, body: ctx.render.gitRef(refname, sha, 'commit') };
 };
 
 const deleteRef: Handler = async (ctx) => {
   const refname = `refs/${ctx.params.ref}`;
-  if (!(await ctx.git.readRef(refname))) throw new HttpError(422, 'Reference does not exist');
+  const current = await ctx.git.readRef(refname);
+  if (!current) throw new HttpError(422, 'Reference does not exist');
   await ctx.git.deleteRef(refname);
+  recordApiPush(ctx, refname, current.sha, ZERO_SHA);
   // GitHub closes open pull requests whose head branch is deleted.
   const branch = refname.replace(/^refs\/heads\//, '');
   for (const pull of ctx.state.pulls) {
@@ -101,6 +119,14 @@ const getBranch: Handler = async (ctx) => {
   if (!sha) throw notFound('Branch not found');
   const info = await ctx.git.commitInfo(sha);
   return { status: 200, body: ctx.render.branch(ctx.params.branch, info) };
+};
+
+const getBranchProtection: Handler = async (ctx) => {
+  const { branch } = ctx.params;
+  if (!(await ctx.git.resolveCommit(`refs/heads/${branch}`))) throw notFound('Branch not found');
+  const rules = ctx.state.protections.get(branch);
+  if (!rules) throw notFound('Branch not protected');
+  return { status: 200, body: branchProtectionBody(ctx.render, branch, rules) };
 };
 
 const listBranches: Handler = async (ctx) => {
@@ -321,6 +347,7 @@ export const repoHandlers: Record<string, Handler> = {
   'git/update-ref': updateRef,
   'git/delete-ref': deleteRef,
   'repos/get-branch': getBranch,
+  'repos/get-branch-protection': getBranchProtection,
   'repos/list-branches': listBranches,
   'repos/create-release': createRelease,
   'repos/get-release-by-tag': getReleaseByTag,

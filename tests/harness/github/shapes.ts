@@ -74,8 +74,8 @@ export class Renderer {
     return `${this.apiUrl}/repos/${this.state.fullName}`;
   }
 
-  /** A fresh, rewritten copy of an operation's example response. */
-  private template(operationId: string, status: number): Body {
+  /** A fresh, rewritten copy of an operation's example response (first item of arrays). */
+  template(operationId: string, status: number): Body {
     const key = `${operationId} ${status}`;
     if (!this.templates.has(key)) {
       const example = responseExample(operationId, status);
@@ -443,17 +443,28 @@ export class Renderer {
     };
   }
 
-  /** A `branch-with-protection` for an unprotected branch. */
+  /** A `branch-with-protection`, protected when `protectBranch` configured rules for it. */
   branch(name: string, info: CommitInfo): Body {
     const api = `${this.repoApi}/branches/${encodeURIComponent(name)}`;
+    const rules = this.state.protections.get(name);
+    const contexts = rules?.requiredStatusChecks?.contexts ?? [];
+    const level = !rules?.requiredStatusChecks
+      ? 'off'
+      : rules.enforceAdmins
+        ? 'everyone'
+        : 'non_admins';
     return Object.assign(this.template('repos/get-branch', 200), {
       name,
       commit: this.commit(info),
       _links: { self: api, html: `${this.state.htmlUrl}/tree/${name}` },
-      protected: false,
+      protected: rules !== undefined,
       protection: {
-        enabled: false,
-        required_status_checks: { enforcement_level: 'off', contexts: [], checks: [] },
+        enabled: rules !== undefined,
+        required_status_checks: {
+          enforcement_level: level,
+          contexts,
+          checks: contexts.map((context) => ({ context, app_id: null })),
+        },
       },
       protection_url: `${api}/protection`,
     });
@@ -461,7 +472,11 @@ export class Renderer {
 
   /** A `short-branch`. */
   shortBranch(name: string, sha: string): Body {
-    return { name, commit: { sha, url: `${this.repoApi}/commits/${sha}` }, protected: false };
+    return {
+      name,
+      commit: { sha, url: `${this.repoApi}/commits/${sha}` },
+      protected: this.state.protections.has(name),
+    };
   }
 
   /** A `diff-entry` for a pull request file. */

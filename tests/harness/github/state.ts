@@ -6,12 +6,30 @@
  * the fields the emulator tracks; `shapes.ts` expands them into full response bodies.
  */
 import { notFound } from './http.js';
+import type { BranchProtectionRules } from './protection.js';
 
 /** A repository role, as configured per user. */
 export type Permission = 'admin' | 'maintain' | 'write' | 'triage' | 'read' | 'none';
 
 /** A pull request review state as the REST API spells it (webhooks use lower case). */
 export type ReviewState = 'APPROVED' | 'CHANGES_REQUESTED' | 'COMMENTED' | 'DISMISSED' | 'PENDING';
+
+/** What `mergeable_state` reports, in GitHub's words. */
+export type MergeableState = 'clean' | 'dirty' | 'blocked' | 'behind' | 'unstable' | 'unknown';
+
+/** A commit status state (`repos/create-commit-status`). */
+export type StatusState = 'error' | 'failure' | 'pending' | 'success';
+
+/** How a completed check run ended; `null` means it is still in progress. */
+export type CheckConclusion =
+  | 'success'
+  | 'failure'
+  | 'neutral'
+  | 'cancelled'
+  | 'skipped'
+  | 'timed_out'
+  | 'action_required'
+  | 'stale';
 
 /** A user reference. */
 export interface UserRef {
@@ -72,7 +90,7 @@ export interface PullRequestRecord extends IssueFields {
   merge_commit_sha: string | null;
   /** Last value reported; recomputed with a real trial merge unless forced. */
   mergeable: boolean | null;
-  mergeable_state: 'clean' | 'dirty' | 'unknown';
+  mergeable_state: MergeableState;
   maintainer_can_modify: boolean;
   /** Set by `setMergeable`; wins over the computed value until set again. */
   forcedMergeable?: boolean | null;
@@ -103,6 +121,46 @@ export interface ReviewRecord {
   commit_id: string;
   html_url: string;
   submitted_at: string | null;
+}
+
+/** A commit status, as posted to `POST /repos/{owner}/{repo}/statuses/{sha}`. */
+export interface StatusRecord {
+  id: number;
+  node_id: string;
+  sha: string;
+  state: StatusState;
+  context: string;
+  description: string | null;
+  target_url: string | null;
+  creator: UserRef;
+  created_at: string;
+  updated_at: string;
+}
+
+/** A check run on a commit, added by a test with `setCheck`. */
+export interface CheckRunRecord {
+  id: number;
+  node_id: string;
+  head_sha: string;
+  name: string;
+  /** `null` while the run is in progress. */
+  conclusion: CheckConclusion | null;
+  started_at: string;
+  completed_at: string | null;
+}
+
+/** One ref update that reached the repository, and who made it. */
+export interface PushRecord {
+  /** Full ref name, e.g. `refs/heads/main`. */
+  ref: string;
+  /** Previous sha; all zeros when the ref was created. */
+  before: string;
+  /** New sha; all zeros when the ref was deleted. */
+  after: string;
+  login: string;
+  /** `git` for smart-HTTP pushes, `api` for REST ref updates, `test` for `recordPush`. */
+  via: 'git' | 'api' | 'test';
+  pushed_at: string;
 }
 
 /** A release. */
@@ -150,6 +208,11 @@ export class RepoState {
   readonly releases: ReleaseRecord[] = [];
   readonly dispatches: DispatchRecord[] = [];
   readonly permissions = new Map<string, Permission>();
+  readonly statuses: StatusRecord[] = [];
+  readonly checkRuns: CheckRunRecord[] = [];
+  readonly pushes: PushRecord[] = [];
+  /** Branch protection rules by branch name (see `protection.ts`). */
+  readonly protections = new Map<string, BranchProtectionRules>();
   private lastNumber = 0;
   // Ids start high so they never collide with issue numbers in assertions by accident.
   private lastId = 1_000_000;
@@ -249,6 +312,12 @@ export class RepoState {
     };
     this.reviews.push(record);
     return record;
+  }
+
+  /** The login of the last recorded push that left `branch` at `sha`, if one is known. */
+  lastPusher(branch: string, sha: string): string | undefined {
+    const ref = `refs/heads/${branch}`;
+    return this.pushes.findLast((p) => p.ref === ref && p.after === sha)?.login;
   }
 
   /** Marks an issue or PR changed now. */
