@@ -9,8 +9,9 @@ import {
 } from '../evaluate/report.js';
 import { saveArtifact } from '../model/artifact.js';
 import type { RegistryStore } from '../registry/store.js';
-import { formatJson, writeJsonAtomic } from '../util/json-file.js';
+import { writeJsonAtomic } from '../util/json-file.js';
 import { type Comparison, trainAgainstProduction } from './compare.js';
+import { writeComparison } from './comparison-file.js';
 import type { TrainContext, TrainResult } from './train.js';
 
 export interface CandidateResult {
@@ -38,7 +39,7 @@ export function trainCandidate(
   const artifactFile = join(outDir, 'model.json');
   const sha256 = saveArtifact(artifactFile, train.artifact);
   const comparisonFile = join(outDir, 'comparison.json');
-  writeJsonAtomic(comparisonFile, formatJson(comparison));
+  writeComparison(comparisonFile, comparison);
   const report = candidateReport(train, comparison);
   const reportFile = join(outDir, 'report.md');
   writeJsonAtomic(reportFile, report);

@@ -127,7 +127,7 @@ describe('push', () => {
       ].join('\n'),
     );
     expect(declined.message).toBe(
-      "main is protected: allow the bot in the ruleset's bypass list, or pass a GitHub App token / PAT as the `token` input.",
+      "main is protected and GitHub declined the push (pre-receive hook declined): add the bot (the GitHub App) to the ruleset's bypass list and pass its token as the `token` input (ONCOCLEAR_BOT_TOKEN or the App set-up in the README); GITHUB_TOKEN can never bypass protection.",
     );
     expect(inspect(declined)).not.toContain(TOKEN);
   });
@@ -153,7 +153,7 @@ describe('push', () => {
         ' ! [remote rejected] HEAD -> main (refusing to allow a GitHub App to create or update workflow `.github/workflows/train.yml` without `workflows` permission)',
         "error: failed to push some refs to 'https://github.com/acme/oncoclear'",
       ],
-      message: /^Push to main was declined: the token lacks the `workflows` permission/,
+      message: /^Push to main was declined \(refusing to allow a GitHub App .*\): the token lacks the `workflows` permission/,
       reason:
         '! [remote rejected] HEAD -> main (refusing to allow a GitHub App to create or update workflow `.github/workflows/train.yml` without `workflows` permission)',
     },
@@ -166,7 +166,7 @@ describe('push', () => {
         ' ! [remote rejected] HEAD -> main (push declined due to repository rule violations)',
         "error: failed to push some refs to 'https://github.com/acme/oncoclear'",
       ],
-      message: /^main is protected: allow the bot in the ruleset's bypass list/,
+      message: /^main is protected and GitHub declined the push \(push declined due to repository rule violations\): add the bot/,
       reason: [
         'remote: error: GH013: Repository rule violations found for refs/heads/main.',
         'remote: - Changes must be made through a pull request.',

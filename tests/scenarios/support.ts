@@ -129,6 +129,8 @@ export interface World {
   gh: Octokit;
   /** A new workflow run id. */
   runId(): string;
+  /** Jobs' checkouts push over the emulator's git server, where branch protection applies. */
+  overHttp: boolean;
   close(): Promise<void>;
 }
 
@@ -152,6 +154,7 @@ export async function createWorld(): Promise<World> {
     dev,
     gh: new Octokit({ baseUrl: emulator.url, auth: 'observer', log: quiet }),
     runId: () => String(++run),
+    overHttp: false,
     close: () => emulator.close(),
   };
 }
@@ -182,11 +185,21 @@ export function runnerEnv(
   };
 }
 
-/** actions/checkout: a fresh full clone of origin with `ref` (a branch or a sha) checked out. */
-export async function checkout(world: World, ref = 'main'): Promise<string> {
+/**
+ * actions/checkout: a fresh full clone of origin with `ref` (a branch or a sha) checked out. With
+ * `overHttp`, origin is the emulator's git server, so pushes are authenticated by the token the
+ * action sends and branch protection applies, as on GitHub.
+ */
+export async function checkout(
+  world: World,
+  ref = 'main',
+  options: { overHttp?: boolean } = {},
+): Promise<string> {
   const dir = await cloneRepo(world.bare);
   const rev = /^[0-9a-f]{40}$/.test(ref) ? ref : `origin/${ref}`;
   await git(['checkout', '--quiet', '--detach', rev], { cwd: dir });
+  if (options.overHttp ?? world.overHttp)
+    await git(['remote', 'set-url', 'origin', world.emulator.gitUrl], { cwd: dir });
   return dir;
 }
 

@@ -26188,7 +26188,6 @@ async function runAction(main) {
 }
 
 // actions/open-promotion-pr/src/main.ts
-import { readFileSync as readFileSync4 } from "node:fs";
 import { join as join4 } from "node:path";
 
 // src/config/config.ts
@@ -46148,10 +46147,10 @@ function pushOutcome(stderr, branch) {
 }
 function declinedMessage(branch, reason, why) {
   if (/without [`']?workflows?[`']? permission/i.test(reason)) {
-    return `Push to ${branch} was declined: the token lacks the \`workflows\` permission (it changes a file under .github/workflows); pass a GitHub App token with Workflows: write, or a PAT with the workflow scope, as the \`token\` input.`;
+    return `Push to ${branch} was declined (${why}): the token lacks the \`workflows\` permission (it changes a file under .github/workflows); pass a GitHub App token with Workflows: write, or a PAT with the workflow scope, as the \`token\` input.`;
   }
   if (/GH006|GH013|protected branch|repository rule/i.test(reason)) {
-    return `${branch} is protected: allow the bot in the ruleset's bypass list, or pass a GitHub App token / PAT as the \`token\` input.`;
+    return `${branch} is protected and GitHub declined the push (${why}): add the bot (the GitHub App) to the ruleset's bypass list and pass its token as the \`token\` input (ONCOCLEAR_BOT_TOKEN or the App set-up in the README); GITHUB_TOKEN can never bypass protection.`;
   }
   return `Push to ${branch} was declined by the remote: ${why}.`;
 }
@@ -48464,6 +48463,9 @@ async function pushStageMove(git, input2) {
   };
 }
 
+// src/pipeline/comparison-file.ts
+import { readFileSync as readFileSync3 } from "node:fs";
+
 // src/registry/policy.ts
 var CheckSchema = external_exports.strictObject({
   name: external_exports.string(),
@@ -48503,6 +48505,32 @@ function decisionForVersion(decision, version2) {
   };
 }
 
+// src/pipeline/comparison-file.ts
+var COMPARISON_SCHEMA_VERSION = 1;
+var ComparisonFileSchema = external_exports.strictObject({
+  schemaVersion: external_exports.literal(COMPARISON_SCHEMA_VERSION),
+  candidate: MetricsSchema,
+  production: external_exports.strictObject({ version: external_exports.number().int(), metrics: MetricsSchema }).nullable(),
+  decision: DecisionSchema
+});
+function readComparison(file2) {
+  let json3;
+  try {
+    json3 = JSON.parse(readFileSync3(file2, "utf8"));
+  } catch (error63) {
+    throw new Error(
+      `Cannot read the comparison '${file2}': ${error63.message}. Pass the comparison.json the train action wrote.`
+    );
+  }
+  const parsed = ComparisonFileSchema.safeParse(json3);
+  if (!parsed.success)
+    throw new TypeError(
+      `${file2}: ${describeIssue(parsed.error, json3)}; expected the comparison.json the train action wrote.`
+    );
+  const { schemaVersion: _, ...comparison } = parsed.data;
+  return comparison;
+}
+
 // src/registry/store.ts
 import { mkdirSync as mkdirSync3, readdirSync as readdirSync3 } from "node:fs";
 import { join as join3, relative, resolve, sep } from "node:path";
@@ -48516,7 +48544,7 @@ import {
   mkdirSync as mkdirSync2,
   openSync as openSync2,
   readdirSync as readdirSync2,
-  readFileSync as readFileSync3,
+  readFileSync as readFileSync4,
   readlinkSync,
   rmSync as rmSync2,
   writeFileSync
@@ -48599,7 +48627,7 @@ function linuxIdentity(pid) {
 }
 function bootId() {
   try {
-    return readFileSync3("/proc/sys/kernel/random/boot_id", "utf8").trim();
+    return readFileSync4("/proc/sys/kernel/random/boot_id", "utf8").trim();
   } catch {
     return void 0;
   }
@@ -48613,7 +48641,7 @@ function pidNamespace() {
 }
 function startTicks(pid) {
   try {
-    const stat2 = readFileSync3(`/proc/${pid}/stat`, "utf8");
+    const stat2 = readFileSync4(`/proc/${pid}/stat`, "utf8");
     return stat2.slice(stat2.lastIndexOf(")") + 2).split(" ")[19];
   } catch {
     return void 0;
@@ -48668,7 +48696,7 @@ function inspect(path) {
   }
   try {
     const stat2 = fstatSync(fd, { bigint: true });
-    const owner = parseOwner(readFileSync3(fd, "utf8"));
+    const owner = parseOwner(readFileSync4(fd, "utf8"));
     if (owner) return { kind: "owned", id: owner.token, owner };
     return {
       kind: "unreadable",
@@ -53323,22 +53351,6 @@ async function run() {
   ];
   await summary.addHeading(`Promotion PR for ${model} v${inputs.version}`, 3).addRaw(`${lines.filter(Boolean).join("\n\n")}
 `).write();
-}
-function readComparison(file2) {
-  let json3;
-  try {
-    json3 = JSON.parse(readFileSync4(file2, "utf8"));
-  } catch (error63) {
-    throw new Error(
-      `Cannot read the comparison '${file2}': ${error63.message}. Pass the comparison.json the train action wrote.`
-    );
-  }
-  const decision = DecisionSchema.safeParse(json3.decision);
-  if (!decision.success)
-    throw new Error(
-      `${file2} has no valid 'decision'; expected the comparison.json the train action wrote.`
-    );
-  return { ...json3, decision: decision.data };
 }
 
 // actions/open-promotion-pr/src/index.ts

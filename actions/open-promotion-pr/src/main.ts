@@ -1,4 +1,3 @@
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as core from '@actions/core';
 import { loadConfig } from '../../../src/config/config.js';
@@ -6,9 +5,9 @@ import { createGit } from '../../../src/github/git.js';
 import { promotionBody } from '../../../src/github/promotion-body.js';
 import { openOrUpdatePromotionPr, promotionBranch } from '../../../src/github/promotion-pr.js';
 import { pushStageMove, writeRecord } from '../../../src/github/stage-move.js';
-import type { Comparison } from '../../../src/pipeline/compare.js';
+import { readComparison } from '../../../src/pipeline/comparison-file.js';
 import { findVersion } from '../../../src/registry/operations.js';
-import { DecisionSchema, decisionForVersion } from '../../../src/registry/policy.js';
+import { decisionForVersion } from '../../../src/registry/policy.js';
 import { createRegistryStore } from '../../../src/registry/store.js';
 import { actionGitHubClient } from '../../shared/github-client.js';
 import {
@@ -95,21 +94,4 @@ export async function run(): Promise<void> {
     .addHeading(`Promotion PR for ${model} v${inputs.version}`, 3)
     .addRaw(`${lines.filter(Boolean).join('\n\n')}\n`)
     .write();
-}
-
-function readComparison(file: string): Comparison {
-  let json: { candidate?: unknown; production?: unknown; decision?: unknown };
-  try {
-    json = JSON.parse(readFileSync(file, 'utf8'));
-  } catch (error) {
-    throw new Error(
-      `Cannot read the comparison '${file}': ${(error as Error).message}. Pass the comparison.json the train action wrote.`,
-    );
-  }
-  const decision = DecisionSchema.safeParse(json.decision);
-  if (!decision.success)
-    throw new Error(
-      `${file} has no valid 'decision'; expected the comparison.json the train action wrote.`,
-    );
-  return { ...(json as unknown as Comparison), decision: decision.data };
 }

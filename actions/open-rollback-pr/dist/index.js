@@ -46145,10 +46145,10 @@ function pushOutcome(stderr, branch) {
 }
 function declinedMessage(branch, reason, why) {
   if (/without [`']?workflows?[`']? permission/i.test(reason)) {
-    return `Push to ${branch} was declined: the token lacks the \`workflows\` permission (it changes a file under .github/workflows); pass a GitHub App token with Workflows: write, or a PAT with the workflow scope, as the \`token\` input.`;
+    return `Push to ${branch} was declined (${why}): the token lacks the \`workflows\` permission (it changes a file under .github/workflows); pass a GitHub App token with Workflows: write, or a PAT with the workflow scope, as the \`token\` input.`;
   }
   if (/GH006|GH013|protected branch|repository rule/i.test(reason)) {
-    return `${branch} is protected: allow the bot in the ruleset's bypass list, or pass a GitHub App token / PAT as the \`token\` input.`;
+    return `${branch} is protected and GitHub declined the push (${why}): add the bot (the GitHub App) to the ruleset's bypass list and pass its token as the \`token\` input (ONCOCLEAR_BOT_TOKEN or the App set-up in the README); GITHUB_TOKEN can never bypass protection.`;
   }
   return `Push to ${branch} was declined by the remote: ${why}.`;
 }
