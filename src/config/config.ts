@@ -1,13 +1,13 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
+import { METRIC_KEYS, type MetricKey } from '../evaluate/metric-catalog.js';
 import { describeIssue } from '../util/format-issue.js';
 
 export const CONFIG_SCHEMA_VERSION = 1;
 
-/** Metrics the promotion policy can rank on; all of them are "higher is better". */
-export const POLICY_METRICS = ['accuracy', 'precision', 'recall', 'f1', 'rocAuc'] as const;
-export type PolicyMetric = (typeof POLICY_METRICS)[number];
+/** Any reported metric can rank candidates, in its own direction (metric-catalog.ts). */
+export type PolicyMetric = MetricKey;
 
 const SolverSchema = z.enum(['newton', 'ml-logistic-regression']);
 
@@ -50,15 +50,31 @@ export const ConfigSchema = z.strictObject({
     .prefault({}),
   promotion: z
     .strictObject({
-      metric: z.enum(POLICY_METRICS).default('accuracy'),
-      minimum: z.number().min(0).max(1).default(0.8),
+      metric: z.enum(METRIC_KEYS).default('accuracy'),
+      /** The bar the primary metric must reach (a maximum for log loss and Brier); default 0.8 for higher-is-better metrics, none otherwise. */
+      minimum: z.number().min(0).optional(),
       minImprovement: z.number().min(0).default(0),
       /** Fewer held-out rows than this cannot promote: a tiny split can flatter any candidate. */
       minTestRows: z.number().int().min(1).default(50),
-      mcnemar: z
+      /** Compared when production is perfect on the primary metric. */
+      secondaryMetric: z.enum(METRIC_KEYS).default('logLoss'),
+      /** A paired test on the same rows: exact McNemar, DeLong, a paired t or a paired bootstrap. */
+      pairedTest: z
         .strictObject({
-          enabled: z.boolean().default(false),
+          enabled: z.boolean().default(true),
           alpha: z.number().gt(0).lt(1).default(0.05),
+        })
+        .prefault({}),
+      guardrails: z
+        .strictObject({
+          sensitivity: z
+            .strictObject({
+              /** Refuse a candidate whose sensitivity is significantly lower (exact McNemar on the positives). */
+              noSignificantDrop: z.boolean().default(true),
+              /** Optional floor on the candidate's sensitivity at its operating threshold. */
+              minimum: z.number().min(0).max(1).nullable().default(null),
+            })
+            .prefault({}),
         })
         .prefault({}),
     })
@@ -72,6 +88,12 @@ export type PromotionPolicyConfig = Config['promotion'];
 
 /** Validates a parsed config object; `source` names the file in the error. */
 export function parseConfig(input: unknown, source = 'config'): Config {
+  const promotion = (input as { promotion?: Record<string, unknown> } | null)?.promotion;
+  if (promotion && typeof promotion === 'object' && 'mcnemar' in promotion) {
+    throw new Error(
+      `Invalid config ${source}: promotion.mcnemar was replaced by promotion.pairedTest ({"enabled": true, "alpha": 0.05}), which is on by default and picks the test that fits the metric.`,
+    );
+  }
   const result = ConfigSchema.safeParse(input);
   if (!result.success) {
     throw new Error(`Invalid config ${source}: ${describeIssue(result.error, input)}.`);

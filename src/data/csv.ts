@@ -368,3 +368,30 @@ function forEachLine(
     filled -= start;
   }
 }
+
+/** The header row's column names, reading only the start of the file. */
+export function readCsvHeader(file: string): string[] {
+  let fd: number;
+  try {
+    fd = openSync(file, 'r');
+  } catch {
+    throw new Error(`Data file '${file}' not found; expected a CSV with a header row.`);
+  }
+  try {
+    const chunks: Buffer[] = [];
+    for (let total = 0; total < 16 * CHUNK_BYTES; ) {
+      const buffer = Buffer.alloc(64 * 1024);
+      const read = readSync(fd, buffer, 0, buffer.length, total);
+      if (read === 0) break;
+      chunks.push(buffer.subarray(0, read));
+      total += read;
+      const newline = buffer.subarray(0, read).indexOf(10);
+      if (newline >= 0) break;
+    }
+    const text = Buffer.concat(chunks).toString('utf8');
+    const line = text.split(/\r?\n/, 1)[0] ?? '';
+    return splitCsvLine(line.replace(/^\uFEFF/, ''), file, 1);
+  } finally {
+    closeSync(fd);
+  }
+}

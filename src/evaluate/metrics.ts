@@ -1,4 +1,15 @@
 import { z } from 'zod';
+import { seededRandom } from '../data/split.js';
+import type { MetricKey } from './metric-catalog.js';
+import {
+  delongAuc,
+  type Interval,
+  logitInterval,
+  meanInterval,
+  percentileInterval,
+  wilson,
+  Z95,
+} from './statistics.js';
 
 export const ConfusionSchema = z.strictObject({
   tp: z.number().int(),
@@ -11,16 +22,50 @@ export const RocPointSchema = z.strictObject({
   tpr: z.number(),
   threshold: z.number(),
 });
+export const PrPointSchema = z.strictObject({ recall: z.number(), precision: z.number() });
+/** A 95% interval; null bounds where it is undefined (e.g. no positives). */
+export const IntervalSchema = z.tuple([z.number().nullable(), z.number().nullable()]);
+export const CalibrationSchema = z.strictObject({
+  /** Reliability curve: equal-width bins of predicted probability. */
+  bins: z.array(
+    z.strictObject({
+      lower: z.number(),
+      upper: z.number(),
+      count: z.number().int(),
+      meanPredicted: z.number().nullable(),
+      observed: z.number().nullable(),
+    }),
+  ),
+  /** Logistic recalibration slope of y on logit(p): 1 is ideal, < 1 means over-confident. */
+  slope: z.number().nullable(),
+  /** Calibration-in-the-large (intercept with the slope fixed at 1): 0 is ideal. */
+  intercept: z.number().nullable(),
+});
+export type Calibration = z.infer<typeof CalibrationSchema>;
+
 export const MetricsSchema = z.strictObject({
   rows: z.number().int(),
   accuracy: z.number(),
+  /** PPV. */
   precision: z.number(),
+  /** Sensitivity. */
   recall: z.number(),
   f1: z.number(),
   rocAuc: z.number(),
   logLoss: z.number(),
   confusion: ConfusionSchema,
   roc: z.array(RocPointSchema),
+  // Added after the first artifacts were written: optional, so those still load.
+  /** The decision threshold the threshold-dependent metrics use. */
+  threshold: z.number().optional(),
+  specificity: z.number().optional(),
+  npv: z.number().optional(),
+  balancedAccuracy: z.number().optional(),
+  prAuc: z.number().optional(),
+  brier: z.number().optional(),
+  pr: z.array(PrPointSchema).optional(),
+  calibration: CalibrationSchema.optional(),
+  intervals: z.record(z.string(), IntervalSchema).optional(),
 });
 export type Metrics = z.infer<typeof MetricsSchema>;
 export type Confusion = z.infer<typeof ConfusionSchema>;
@@ -29,34 +74,275 @@ export type RocPoint = z.infer<typeof RocPointSchema>;
 const MAX_ROC_POINTS = 101;
 const EPSILON = 1e-15;
 
-/** Binary classification metrics at a 0.5 threshold, plus threshold-free AUC and log loss. */
-export function computeMetrics(y: Uint8Array, probabilities: Float64Array): Metrics {
+/**
+ * Binary classification metrics at `threshold` (0.5 by default), threshold-free ROC AUC, average
+ * precision, log loss and Brier score, a calibration summary, and a 95% interval for each:
+ * Wilson for proportions, DeLong for ROC AUC, the logit interval for average precision, the
+ * normal interval of the mean for the losses, and a seeded stratified bootstrap for F1.
+ */
+export function computeMetrics(
+  y: Uint8Array,
+  probabilities: Float64Array,
+  threshold = 0.5,
+): Metrics {
   const n = y.length;
   const confusion = { tp: 0, fp: 0, tn: 0, fn: 0 };
+  const losses = new Float64Array(n);
+  const squared = new Float64Array(n);
   let logLoss = 0;
+  let brier = 0;
   for (let i = 0; i < n; i++) {
     const p = probabilities[i]!;
-    const predicted = p >= 0.5;
+    const predicted = p >= threshold;
     if (y[i]) predicted ? confusion.tp++ : confusion.fn++;
     else predicted ? confusion.fp++ : confusion.tn++;
     const clipped = Math.min(Math.max(p, EPSILON), 1 - EPSILON);
-    logLoss -= y[i] ? Math.log(clipped) : Math.log(1 - clipped);
+    const loss = y[i] ? -Math.log(clipped) : -Math.log(1 - clipped);
+    losses[i] = loss;
+    logLoss += loss;
+    squared[i] = (p - y[i]!) ** 2;
+    brier += squared[i]!;
   }
-  const { tp, fp, fn } = confusion;
-  const precision = tp + fp === 0 ? 0 : tp / (tp + fp);
-  const recall = tp + fn === 0 ? 0 : tp / (tp + fn);
+  const { tp, fp, tn, fn } = confusion;
+  const ratio = (a: number, b: number) => (b === 0 ? 0 : a / b);
+  const precision = ratio(tp, tp + fp);
+  const recall = ratio(tp, tp + fn);
+  const specificity = ratio(tn, tn + fp);
+  const npv = ratio(tn, tn + fn);
+  const f1 = precision + recall === 0 ? 0 : (2 * precision * recall) / (precision + recall);
   const { auc, roc } = rocCurve(y, probabilities);
+  const { ap, pr } = precisionRecallCurve(y, probabilities);
+  const positives = tp + fn;
+  const negatives = tn + fp;
+  const balancedVar =
+    ((recall * (1 - recall)) / (positives || 1) +
+      (specificity * (1 - specificity)) / (negatives || 1)) /
+    4;
+  const balanced = (recall + specificity) / 2;
+  const intervals: Record<string, [number | null, number | null]> = {
+    accuracy: finite(wilson(tp + tn, n)),
+    precision: finite(wilson(tp, tp + fp)),
+    recall: finite(wilson(tp, positives)),
+    specificity: finite(wilson(tn, negatives)),
+    npv: finite(wilson(tn, tn + fn)),
+    balancedAccuracy: finite([
+      Math.max(0, balanced - Z95 * Math.sqrt(balancedVar)),
+      Math.min(1, balanced + Z95 * Math.sqrt(balancedVar)),
+    ]),
+    rocAuc: positives && negatives ? finite(delongAuc(y, probabilities).interval) : [null, null],
+    prAuc: finite(logitInterval(ap, positives)),
+    logLoss: finite(meanInterval(losses).interval),
+    brier: finite(meanInterval(squared).interval),
+    f1: finite(f1Interval(confusion)),
+  };
   return {
     rows: n,
-    accuracy: (confusion.tp + confusion.tn) / n,
+    accuracy: (tp + tn) / n,
     precision,
     recall,
-    f1: precision + recall === 0 ? 0 : (2 * precision * recall) / (precision + recall),
+    f1,
     rocAuc: auc,
     logLoss: logLoss / n,
     confusion,
     roc: thin(roc, MAX_ROC_POINTS),
+    threshold,
+    specificity,
+    npv,
+    balancedAccuracy: balanced,
+    prAuc: ap,
+    brier: brier / n,
+    pr: thinPr(pr, MAX_ROC_POINTS),
+    calibration: calibrationSummary(y, probabilities),
+    intervals,
   };
+}
+
+const finite = ([a, b]: Interval): [number | null, number | null] => [
+  Number.isFinite(a) ? a : null,
+  Number.isFinite(b) ? b : null,
+];
+
+/**
+ * F1's interval by a seeded parametric bootstrap of the confusion matrix: positives and negatives
+ * are resampled as binomials with the observed rates (stratified), so it costs the same on a
+ * million rows as on a hundred.
+ */
+function f1Interval(c: Confusion): Interval {
+  const positives = c.tp + c.fn;
+  const negatives = c.tn + c.fp;
+  if (positives === 0) return [Number.NaN, Number.NaN];
+  const random = seededRandom(20240601);
+  const binomial = (trials: number, p: number) => {
+    if (trials * p * (1 - p) > 25) {
+      // Normal approximation (Box–Muller) where it is accurate, so large sets stay cheap.
+      const u = Math.max(random(), 1e-300);
+      const z = Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * random());
+      return Math.min(
+        trials,
+        Math.max(0, Math.round(trials * p + z * Math.sqrt(trials * p * (1 - p)))),
+      );
+    }
+    let k = 0;
+    for (let i = 0; i < trials; i++) if (random() < p) k++;
+    return k;
+  };
+  const replicates = new Float64Array(1000);
+  for (let r = 0; r < replicates.length; r++) {
+    const tp = binomial(positives, c.tp / positives);
+    const fp = negatives ? binomial(negatives, c.fp / negatives) : 0;
+    const fn = positives - tp;
+    replicates[r] = tp === 0 ? 0 : (2 * tp) / (2 * tp + fp + fn);
+  }
+  return percentileInterval(replicates);
+}
+
+/**
+ * Average precision (the area under the precision-recall step curve, as scikit-learn's
+ * average_precision_score computes it) and the curve, from the highest score down; tied scores
+ * form one step. Sorted with the native numeric sort and merged, like the ROC curve.
+ */
+export function precisionRecallCurve(
+  y: Uint8Array,
+  scores: Float64Array,
+): { ap: number; pr: Array<{ recall: number; precision: number }> } {
+  let positives = 0;
+  for (let i = 0; i < y.length; i++) positives += y[i]!;
+  const negatives = y.length - positives;
+  const pr: Array<{ recall: number; precision: number }> = [{ recall: 0, precision: 1 }];
+  if (positives === 0) return { ap: Number.NaN, pr };
+  const pos = new Float64Array(positives);
+  const neg = new Float64Array(negatives);
+  for (let i = 0, a = 0, b = 0; i < y.length; i++) {
+    if (y[i]) pos[a++] = scores[i]!;
+    else neg[b++] = scores[i]!;
+  }
+  pos.sort();
+  neg.sort();
+  let tp = 0;
+  let fp = 0;
+  let ap = 0;
+  let lastRecall = 0;
+  let a = positives - 1;
+  let b = negatives - 1;
+  while (a >= 0 || b >= 0) {
+    const threshold = Math.max(
+      a >= 0 ? pos[a]! : Number.NEGATIVE_INFINITY,
+      b >= 0 ? neg[b]! : Number.NEGATIVE_INFINITY,
+    );
+    while (a >= 0 && pos[a] === threshold) {
+      tp++;
+      a--;
+    }
+    while (b >= 0 && neg[b] === threshold) {
+      fp++;
+      b--;
+    }
+    const recall = tp / positives;
+    const precision = tp / (tp + fp);
+    ap += (recall - lastRecall) * precision;
+    lastRecall = recall;
+    pr.push({ recall, precision });
+  }
+  return { ap, pr };
+}
+
+function thinPr<T>(points: T[], max: number): T[] {
+  if (points.length <= max) return points;
+  const out: T[] = [];
+  for (let k = 0; k < max; k++)
+    out.push(points[Math.round((k * (points.length - 1)) / (max - 1))]!);
+  return out;
+}
+
+const CALIBRATION_BINS = 10;
+
+/** Reliability curve in ten equal-width bins, and the logistic recalibration slope and intercept. */
+export function calibrationSummary(y: Uint8Array, p: Float64Array): Calibration {
+  const counts = new Float64Array(CALIBRATION_BINS);
+  const sumP = new Float64Array(CALIBRATION_BINS);
+  const sumY = new Float64Array(CALIBRATION_BINS);
+  const logits = new Float64Array(y.length);
+  for (let i = 0; i < y.length; i++) {
+    const b = Math.min(CALIBRATION_BINS - 1, Math.floor(p[i]! * CALIBRATION_BINS));
+    counts[b]!++;
+    sumP[b]! += p[i]!;
+    sumY[b]! += y[i]!;
+    const c = Math.min(Math.max(p[i]!, 1e-12), 1 - 1e-12);
+    logits[i] = Math.log(c / (1 - c));
+  }
+  const bins = Array.from({ length: CALIBRATION_BINS }, (_, b) => ({
+    lower: b / CALIBRATION_BINS,
+    upper: (b + 1) / CALIBRATION_BINS,
+    count: counts[b]!,
+    meanPredicted: counts[b] ? sumP[b]! / counts[b]! : null,
+    observed: counts[b] ? sumY[b]! / counts[b]! : null,
+  }));
+  const fit = logisticOnLogit(y, logits);
+  return { bins, slope: fit.slope, intercept: fit.intercept };
+}
+
+/**
+ * Newton's method for y ~ a + b·logit(p) (the slope) and for y ~ a + offset(logit(p)) (the
+ * intercept). Returns nulls when a fit does not converge, e.g. on perfectly separated rows.
+ */
+function logisticOnLogit(
+  y: Uint8Array,
+  z: Float64Array,
+): { slope: number | null; intercept: number | null } {
+  const sigmoid = (t: number) => 1 / (1 + Math.exp(-t));
+  // Two-parameter fit for the slope.
+  let a = 0;
+  let b = 1;
+  let slope: number | null = null;
+  for (let it = 0; it < 50; it++) {
+    let g0 = 0;
+    let g1 = 0;
+    let h00 = 0;
+    let h01 = 0;
+    let h11 = 0;
+    for (let i = 0; i < y.length; i++) {
+      const mu = sigmoid(a + b * z[i]!);
+      const r = y[i]! - mu;
+      const w = mu * (1 - mu);
+      g0 += r;
+      g1 += r * z[i]!;
+      h00 += w;
+      h01 += w * z[i]!;
+      h11 += w * z[i]! * z[i]!;
+    }
+    const det = h00 * h11 - h01 * h01;
+    if (!(Math.abs(det) > 1e-12)) break;
+    const da = (h11 * g0 - h01 * g1) / det;
+    const db = (h00 * g1 - h01 * g0) / det;
+    a += da;
+    b += db;
+    if (!Number.isFinite(a) || !Number.isFinite(b) || Math.abs(b) > 1e6) break;
+    if (Math.abs(da) + Math.abs(db) < 1e-10) {
+      slope = b;
+      break;
+    }
+  }
+  // Offset fit for calibration-in-the-large.
+  let c = 0;
+  let intercept: number | null = null;
+  for (let it = 0; it < 50; it++) {
+    let g = 0;
+    let h = 0;
+    for (let i = 0; i < y.length; i++) {
+      const mu = sigmoid(c + z[i]!);
+      g += y[i]! - mu;
+      h += mu * (1 - mu);
+    }
+    if (!(h > 1e-12)) break;
+    const dc = g / h;
+    c += dc;
+    if (!Number.isFinite(c)) break;
+    if (Math.abs(dc) < 1e-10) {
+      intercept = c;
+      break;
+    }
+  }
+  return { slope, intercept };
 }
 
 /**
@@ -112,4 +398,52 @@ function thin(points: RocPoint[], max: number): RocPoint[] {
   for (let k = 0; k < max; k++)
     out.push(points[Math.round((k * (points.length - 1)) / (max - 1))]!);
   return out;
+}
+
+/**
+ * One metric's value alone, without intervals or curves: what a bootstrap replicate needs, at a
+ * fraction of `computeMetrics`' cost.
+ */
+export function metricValue(
+  key: MetricKey,
+  y: Uint8Array,
+  p: Float64Array,
+  threshold = 0.5,
+): number {
+  if (key === 'rocAuc') return rocCurve(y, p).auc;
+  if (key === 'prAuc') return precisionRecallCurve(y, p).ap;
+  let tp = 0;
+  let fp = 0;
+  let tn = 0;
+  let fn = 0;
+  let loss = 0;
+  for (let i = 0; i < y.length; i++) {
+    const predicted = p[i]! >= threshold;
+    if (y[i]) predicted ? tp++ : fn++;
+    else predicted ? fp++ : tn++;
+    if (key === 'brier') loss += (p[i]! - y[i]!) ** 2;
+    else if (key === 'logLoss') {
+      const c = Math.min(Math.max(p[i]!, EPSILON), 1 - EPSILON);
+      loss -= y[i] ? Math.log(c) : Math.log(1 - c);
+    }
+  }
+  const ratio = (a: number, b: number) => (b === 0 ? 0 : a / b);
+  switch (key) {
+    case 'accuracy':
+      return (tp + tn) / y.length;
+    case 'recall':
+      return ratio(tp, tp + fn);
+    case 'specificity':
+      return ratio(tn, tn + fp);
+    case 'precision':
+      return ratio(tp, tp + fp);
+    case 'npv':
+      return ratio(tn, tn + fn);
+    case 'f1':
+      return tp === 0 ? 0 : (2 * tp) / (2 * tp + fp + fn);
+    case 'balancedAccuracy':
+      return (ratio(tp, tp + fn) + ratio(tn, tn + fp)) / 2;
+    default:
+      return loss / y.length;
+  }
 }

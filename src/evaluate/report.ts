@@ -1,10 +1,21 @@
 import type { Comparison } from '../pipeline/compare.js';
-import type { PromotionDecision } from '../registry/policy.js';
-import type { Metrics, RocPoint } from './metrics.js';
+import { deltaWords, f4 } from '../report/decision.js';
+import { METRICS, type MetricKey } from './metric-catalog.js';
+import type { Calibration, Metrics, RocPoint } from './metrics.js';
 
-const KEYS = ['accuracy', 'precision', 'recall', 'f1', 'rocAuc', 'logLoss'] as const;
-const f4 = (x: number) => (Number.isFinite(x) ? x.toFixed(4) : String(x));
-const signed = (x: number) => `${x >= 0 ? '+' : '−'}${Math.abs(x).toFixed(4)}`;
+/** The metrics an artifact has: older artifacts lack the ones added later. */
+const present = (...sets: Metrics[]) =>
+  METRICS.filter((m) => sets.every((x) => typeof x[m.key] === 'number'));
+const valueOf = (m: Metrics, key: MetricKey) => m[key] as number;
+/** "0.9649 (0.9130–0.9860)" where the interval was recorded. */
+const withCi = (m: Metrics, key: MetricKey) => {
+  const i = m.intervals?.[key];
+  return i && i[0] !== null && i[1] !== null
+    ? `${f4(valueOf(m, key))} (${f4(i[0])}–${f4(i[1])})`
+    : f4(valueOf(m, key));
+};
+const arrow = (key: MetricKey) =>
+  METRICS.find((m) => m.key === key)!.direction === 'higher' ? '↑' : '↓';
 
 /** A GitHub-flavoured Markdown table. */
 export function markdownTable(header: string[], rows: string[][]): string {
@@ -16,12 +27,17 @@ export function markdownTable(header: string[], rows: string[][]): string {
   ].join('\n');
 }
 
-/** Train and test metrics side by side. */
+/** Train and test metrics side by side, each with its 95% interval; ↑/↓ says which is better. */
 export function metricsMarkdown(metrics: { train: Metrics; test: Metrics }): string {
+  const threshold = metrics.test.threshold ?? 0.5;
   return markdownTable(
-    ['metric', 'train', 'test'],
+    ['metric (95% CI)', 'train', 'held-out test'],
     [
-      ...KEYS.map((k) => [k, f4(metrics.train[k]), f4(metrics.test[k])]),
+      ...present(metrics.train, metrics.test).map((m) => [
+        `${m.label} ${arrow(m.key)}${m.atThreshold ? ` @${threshold}` : ''}`,
+        withCi(metrics.train, m.key),
+        withCi(metrics.test, m.key),
+      ]),
       ['rows', String(metrics.train.rows), String(metrics.test.rows)],
     ],
   );
@@ -31,16 +47,23 @@ export function metricsMarkdown(metrics: { train: Metrics; test: Metrics }): str
 export function comparisonMarkdown(comparison: Comparison): string {
   const prod = comparison.production;
   const header = [
-    'metric (same test rows)',
+    'metric (same test rows, 95% CI)',
     'candidate',
     prod ? `production v${prod.version}` : 'production',
-    'Δ',
+    'candidate vs production',
   ];
-  const rows = KEYS.map((k) => {
-    const c = comparison.candidate[k];
-    if (!prod) return [k, f4(c), '—', '—'];
-    const p = prod.metrics[k];
-    return [k, f4(c), f4(p), signed(c - p)];
+  const sets = prod ? [comparison.candidate, prod.metrics] : [comparison.candidate];
+  const rows = present(...sets).map((m) => {
+    const name = `${m.label} ${arrow(m.key)}`;
+    if (!prod) return [name, withCi(comparison.candidate, m.key), '—', '—'];
+    const c = valueOf(comparison.candidate, m.key);
+    const p = valueOf(prod.metrics, m.key);
+    return [
+      name,
+      withCi(comparison.candidate, m.key),
+      withCi(prod.metrics, m.key),
+      deltaWords(m.key, c - p),
+    ];
   });
   return markdownTable(header, rows);
 }
@@ -57,9 +80,11 @@ export function confusionMarkdown(m: Metrics, classes: readonly [string, string]
   );
 }
 
-/** The ROC curve as a Mermaid xychart, which GitHub renders in summaries and PRs. */
+/**
+ * The ROC curve as a Mermaid xychart, which GitHub renders in summaries and PRs: a numeric x axis
+ * (a handful of tick labels, not one per point) and TPR sampled at 20 evenly spaced FPRs.
+ */
 export function rocMermaid(roc: RocPoint[], auc: number): string {
-  // xychart-beta has a categorical-or-linear x axis; sample TPR at fixed FPR steps for a clean line.
   const steps = 20;
   const tpr: string[] = [];
   for (let s = 0; s <= steps; s++) {
@@ -68,29 +93,31 @@ export function rocMermaid(roc: RocPoint[], auc: number): string {
     for (const p of roc) if (p.fpr <= fpr + 1e-12) best = Math.max(best, p.tpr);
     tpr.push(best.toFixed(3));
   }
-  const xs = Array.from({ length: steps + 1 }, (_, s) => (s / steps).toFixed(2));
   return [
     '```mermaid',
     'xychart-beta',
-    `  title "ROC curve (test, AUC ${auc.toFixed(4)})"`,
-    `  x-axis "false positive rate" [${xs.join(', ')}]`,
+    `  title "ROC curve, held-out rows (AUC ${auc.toFixed(4)})"`,
+    '  x-axis "false positive rate" 0 --> 1',
     '  y-axis "true positive rate" 0 --> 1',
     `  line [${tpr.join(', ')}]`,
     '```',
   ].join('\n');
 }
 
-/** The policy's decision with each check and its reason. */
-export function decisionMarkdown(decision: PromotionDecision): string {
-  const head = decision.promote ? '✅ **Promote**' : '⛔ **Do not promote**';
-  const checks = decision.checks.map(
-    (c) => `- ${c.passed ? '✅' : '❌'} \`${c.name}\`: ${c.detail}`,
-  );
+/** The reliability curve as a Mermaid xychart: observed rate per bin of predicted probability. */
+export function calibrationMermaid(calibration: Calibration): string {
+  const bins = calibration.bins.filter((b) => b.count > 0);
+  const observed = bins.map((b) => (b.observed ?? 0).toFixed(3));
+  const predicted = bins.map((b) => (b.meanPredicted ?? 0).toFixed(3));
+  const labels = bins.map((b) => `"${b.lower.toFixed(1)}"`);
   return [
-    `${head}: ${decision.summary}`,
-    '',
-    ...checks,
-    '',
-    `Policy: \`${decision.metric}\` ≥ ${decision.minimum}, improvement > 0 and ≥ ${decision.minImprovement}${decision.mcnemar ? `, McNemar α ${decision.mcnemar.alpha}` : ''}. Both models scored on the same ${decision.evaluatedOn.rows} held-out rows (\`${decision.evaluatedOn.testRowsHash}\`).`,
+    '```mermaid',
+    'xychart-beta',
+    `  title "Calibration, held-out rows (slope ${f4(calibration.slope)}, intercept ${f4(calibration.intercept)})"`,
+    `  x-axis "predicted probability bin" [${labels.join(', ')}]`,
+    '  y-axis "observed rate" 0 --> 1',
+    `  bar [${observed.join(', ')}]`,
+    `  line [${predicted.join(', ')}]`,
+    '```',
   ].join('\n');
 }

@@ -1,6 +1,7 @@
-import { comparisonMarkdown, decisionMarkdown, markdownTable } from '../evaluate/report.js';
+import { comparisonMarkdown, markdownTable } from '../evaluate/report.js';
 import type { Comparison } from '../pipeline/compare.js';
 import type { RegistryVersion } from '../registry/schema.js';
+import { decisionMarkdown } from '../report/decision.js';
 
 /** Hidden marker so the bot can recognise its own PRs and the version they promote. */
 export function promotionMarker(model: string, version: number): string {

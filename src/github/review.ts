@@ -5,7 +5,6 @@
  */
 import { z } from 'zod';
 import type { Config } from '../config/config.js';
-import { decisionMarkdown } from '../evaluate/report.js';
 import type { Comparison } from '../pipeline/compare.js';
 import { RescoreError, rescoreCandidate } from '../pipeline/rescore.js';
 import {
@@ -22,6 +21,7 @@ import {
 } from '../promotion/review-rules.js';
 import { findVersion, loadRegisteredArtifact, productionVersion } from '../registry/operations.js';
 import type { RegistryStore } from '../registry/store.js';
+import { decisionHeadline, decisionMarkdown } from '../report/decision.js';
 import type { GitHubClient } from './client.js';
 import { type GitClient, PushDeclinedError } from './git.js';
 import { promotionBody, rollbackBody } from './promotion-body.js';
@@ -281,7 +281,7 @@ async function refresh(
   const { gh, owner, repo } = deps;
   const reason =
     decision.kind === 'promotion' && comparison
-      ? comparison.decision.summary
+      ? decisionHeadline(comparison.decision)
       : `rollback re-applied on ${facts.defaultBranch}`;
   let pushed: Awaited<ReturnType<typeof pushStageMove>>;
   try {

@@ -1,14 +1,15 @@
 import { join } from 'node:path';
 import type { Config } from '../config/config.js';
 import {
+  calibrationMermaid,
   comparisonMarkdown,
   confusionMarkdown,
-  decisionMarkdown,
   metricsMarkdown,
   rocMermaid,
 } from '../evaluate/report.js';
 import { saveArtifact } from '../model/artifact.js';
 import type { RegistryStore } from '../registry/store.js';
+import { decisionMarkdown } from '../report/decision.js';
 import { writeJsonAtomic } from '../util/json-file.js';
 import { type Comparison, trainAgainstProduction } from './compare.js';
 import { writeComparison } from './comparison-file.js';
@@ -68,6 +69,9 @@ export function candidateReport(train: TrainResult, comparison: Comparison): str
     '',
     rocMermaid(artifact.metrics.test.roc, artifact.metrics.test.rocAuc),
     '',
+    ...(artifact.metrics.test.calibration
+      ? [calibrationMermaid(artifact.metrics.test.calibration), '']
+      : []),
     `Data \`${artifact.lineage.dataSha256}\` · config \`${artifact.lineage.configHash}\` · ${artifact.lineage.split.trainRows} train / ${artifact.lineage.split.testRows} test rows · ${artifact.model.solver}, ${artifact.model.iterations} iterations`,
     '',
   ].join('\n');

@@ -1,10 +1,15 @@
-import type { Config, PolicyMetric, PromotionPolicyConfig } from '../config/config.js';
-import type { Dataset } from '../data/dataset.js';
-import { assertCompatible, evaluateArtifact } from '../evaluate/evaluate.js';
+import type { Config, PromotionPolicyConfig } from '../config/config.js';
+import { loadDataset, readCsvHeader } from '../data/csv.js';
+import { type Dataset, selectRows } from '../data/dataset.js';
+import { evaluateArtifact } from '../evaluate/evaluate.js';
 import type { Metrics } from '../evaluate/metrics.js';
 import type { Artifact } from '../model/artifact.js';
+import {
+  type PolicyInput,
+  type PromotionDecision,
+  promotionDecision,
+} from '../promotion/policy.js';
 import { loadRegisteredArtifact, productionVersion } from '../registry/operations.js';
-import { type PromotionDecision, promotionDecision } from '../registry/policy.js';
 import type { RegistryStore } from '../registry/store.js';
 import { type TrainContext, type TrainResult, trainFromConfig } from './train.js';
 
@@ -15,16 +20,21 @@ export interface Comparison {
   decision: PromotionDecision;
 }
 
-function correctness(y: Uint8Array, probabilities: Float64Array): Uint8Array {
-  const out = new Uint8Array(y.length);
-  for (let i = 0; i < y.length; i++) out[i] = (probabilities[i]! >= 0.5 ? 1 : 0) === y[i] ? 1 : 0;
-  return out;
-}
+/**
+ * Production's view of the comparison rows when its feature set differs from the candidate's:
+ * the same rows read with production's own columns, or the columns the data lacks.
+ */
+export type ProductionRows = (features: string[]) => Dataset | { missing: string[] };
+
+const sameFeatures = (a: string[], b: string[]) =>
+  a.length === b.length && a.every((f, i) => b[i] === f);
 
 /**
  * Scores the candidate and the production model on the same rows (the candidate's held-out test
  * part) and applies the promotion policy. Unlike comparing numbers recorded at different times on
- * different data, both columns here are measured on identical inputs.
+ * different data, both columns here are measured on identical inputs. When production was trained
+ * on other features, it is scored on the same rows with its own columns (`productionRows`); when
+ * the data no longer holds them, the decision is "not comparable" and names them.
  */
 export function compareWithProduction(
   candidate: Artifact,
@@ -32,40 +42,49 @@ export function compareWithProduction(
   test: Dataset,
   production: { version: number; artifact: Artifact } | null,
   policy: PromotionPolicyConfig,
+  productionRows?: ProductionRows,
 ): Comparison {
-  const metric: PolicyMetric = policy.metric;
+  const threshold = 0.5;
   const c = evaluateArtifact(candidate, test);
-  let prod: { version: number; metrics: Metrics; correct: Uint8Array } | null = null;
+  let prodInput: PolicyInput['production'] = null;
+  let prodMetrics: { version: number; metrics: Metrics } | null = null;
   if (production) {
-    assertCompatible(production.artifact, test);
-    const p = evaluateArtifact(production.artifact, test);
-    prod = {
-      version: production.version,
-      metrics: p.metrics,
-      correct: correctness(test.y, p.probabilities),
-    };
+    let rows: Dataset | { missing: string[] } = test;
+    if (!sameFeatures(production.artifact.features, test.featureNames)) {
+      rows = productionRows
+        ? productionRows(production.artifact.features)
+        : { missing: production.artifact.features.filter((f) => !test.featureNames.includes(f)) };
+    }
+    if ('missing' in rows) {
+      prodInput = { version: production.version, missing: rows.missing };
+    } else {
+      const p = evaluateArtifact(production.artifact, rows);
+      prodInput = {
+        version: production.version,
+        probabilities: p.probabilities,
+        metrics: p.metrics,
+        threshold,
+      };
+      prodMetrics = { version: production.version, metrics: p.metrics };
+    }
   }
   const decision = promotionDecision({
     policy,
+    y: test.y,
     candidate: {
       version: candidateVersion,
-      value: c.metrics[metric],
-      correct: correctness(test.y, c.probabilities),
+      probabilities: c.probabilities,
+      metrics: c.metrics,
+      threshold,
     },
-    production: prod
-      ? { version: prod.version, value: prod.metrics[metric], correct: prod.correct }
-      : null,
+    production: prodInput,
     evaluatedOn: {
       rows: test.rowCount,
       testRowsHash: candidate.lineage.split.testRowsHash,
       dataSha256: candidate.lineage.dataSha256,
     },
   });
-  return {
-    candidate: c.metrics,
-    production: prod ? { version: prod.version, metrics: prod.metrics } : null,
-    decision,
-  };
+  return { candidate: c.metrics, production: prodMetrics, decision };
 }
 
 /** The registry's production version of a model with its checksum-verified artifact, or null. */
@@ -106,6 +125,21 @@ export function trainAgainstProduction(
     train.test,
     production,
     config.promotion,
+    productionRowsFrom(dataPath, config.data, train.split.test),
   );
   return { train, comparison };
+}
+
+/** Reads production's own columns for the given rows of a CSV, or names the ones it lacks. */
+export function productionRowsFrom(
+  dataPath: string,
+  data: { target: string; positiveClass: string },
+  rows: ArrayLike<number>,
+): ProductionRows {
+  return (features) => {
+    const header = new Set(readCsvHeader(dataPath));
+    const missing = features.filter((f) => !header.has(f));
+    if (missing.length) return { missing };
+    return selectRows(loadDataset(dataPath, { ...data, features }), rows);
+  };
 }

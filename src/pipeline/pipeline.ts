@@ -1,9 +1,10 @@
 import type { Config } from '../config/config.js';
 import { artifactBytes } from '../model/artifact.js';
+import { decisionForVersion } from '../promotion/policy.js';
 import { type EventMeta, promote, registerVersion } from '../registry/operations.js';
-import { decisionForVersion } from '../registry/policy.js';
 import type { RegistryVersion } from '../registry/schema.js';
 import type { RegistryStore } from '../registry/store.js';
+import { decisionHeadline } from '../report/decision.js';
 import { type Comparison, trainAgainstProduction } from './compare.js';
 import type { TrainContext, TrainResult } from './train.js';
 
@@ -49,7 +50,7 @@ export async function runPipeline(options: PipelineOptions): Promise<PipelineRes
     await store.update((registry) => ({
       registry: promote(registry, model, registered.version, {
         actor: options.actor,
-        reason: decision.summary,
+        reason: decisionHeadline(decision),
         link: options.runUrl ?? null,
         now: options.now,
       }),

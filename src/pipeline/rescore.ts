@@ -5,7 +5,7 @@ import { selectRows } from '../data/dataset.js';
 import { sha256 } from '../data/fingerprint.js';
 import { rowsHash, splitRows } from '../data/split.js';
 import type { Artifact } from '../model/artifact.js';
-import { type Comparison, compareWithProduction } from './compare.js';
+import { type Comparison, compareWithProduction, productionRowsFrom } from './compare.js';
 
 /** Why a candidate cannot be re-scored: the rows it was judged on cannot be rebuilt. */
 export class RescoreError extends Error {}
@@ -55,5 +55,10 @@ export function rescoreCandidate(
     selectRows(data, split.test),
     production,
     config.promotion,
+    productionRowsFrom(
+      dataPath,
+      { target: candidate.artifact.target, positiveClass: candidate.artifact.positiveClass },
+      split.test,
+    ),
   );
 }

@@ -9,8 +9,9 @@
  * move the bot made; the candidate passes the policy against the current production on the rows
  * the default branch's config holds out.
  */
-import type { PromotionDecision } from '../registry/policy.js';
+import type { PromotionDecision } from '../promotion/policy.js';
 import type { Registry } from '../registry/schema.js';
+import { checkSentence } from '../report/decision.js';
 import { type RegistryChange, type StageMoveKind, wasInProduction } from './registry-change.js';
 
 export const PROMOTION_LABEL = 'model-promotion';
@@ -220,7 +221,7 @@ export function decideReview(f: ReviewFacts): ReviewDecision {
   if (!passes)
     return close(
       'policy',
-      `v${change.version} does not pass the promotion policy against production v${f.currentProduction ?? 'none'}: ${failed.map((c) => c.detail).join('; ')}`,
+      `v${change.version} does not pass the promotion policy against production v${f.currentProduction ?? 'none'}: ${failed.map((c) => checkSentence(c, decision)).join('; ')}`,
     );
 
   // 5. Production or main moved while the PR was open: re-apply instead of stranding it.

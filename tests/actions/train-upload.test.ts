@@ -209,7 +209,7 @@ describe('train action artifact upload (emulated Actions artifact backend)', () 
     expect(service.artifacts.size).toBe(0);
     expect(run.summary).not.toContain('Uploaded the model');
     // The report survives a failed upload: training itself worked.
-    expect(run.summary).toContain('| metric (same test rows) | candidate |');
+    expect(run.summary).toContain('| metric (same test rows, 95% CI) | candidate |');
     expect(run.summary).toContain('Artifact upload failed: Failed to CreateArtifact');
     // A 4xx is not retried: no 3 s backoff.
     expect(Date.now() - started).toBeLessThan(20_000);

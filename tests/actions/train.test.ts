@@ -21,9 +21,11 @@ describe('train action', () => {
     expect(run.outputs['production-version']).toBe('1');
     // Same data and config as production v1: a tie, which never promotes.
     expect(run.outputs.promote).toBe('false');
-    expect(run.outputs.decision).toContain('tie with production v1');
+    expect(run.outputs.decision).toContain('ties with production v1');
     expect(existsSync(join(workspace, run.outputs.artifact!))).toBe(true);
-    expect(run.summary).toContain('| metric (same test rows) | candidate | production v1 | Δ |');
+    expect(run.summary).toContain(
+      '| metric (same test rows, 95% CI) | candidate | production v1 | candidate vs production |',
+    );
     expect(run.summary).toContain('```mermaid\nxychart-beta');
     expect(run.summary).toContain('actual ＼ predicted');
     expect(run.warnings.join('\n')).toContain('skipped the artifact upload');

@@ -1,29 +1,44 @@
 import { describe, expect, it } from 'vitest';
+import type { Check, PromotionDecision } from '../../src/promotion/policy.js';
 import { decideReview, type ReviewFacts } from '../../src/promotion/review-rules.js';
 import { readRegistryDir } from '../../src/registry/layout.js';
-import type { PromotionDecision } from '../../src/registry/policy.js';
 
 const HEAD = 'a'.repeat(40);
 const OLD = 'b'.repeat(40);
 const BOT = 'github-actions[bot]';
 
+const check = (name: Check['name'], passed: boolean, extra: Partial<Check> = {}): Check => ({
+  name,
+  passed,
+  metric: 'accuracy',
+  candidate: 0.97,
+  production: 0.92,
+  delta: 0.05,
+  direction: 'higher',
+  threshold: 0.8,
+  pValue: null,
+  interval: null,
+  test: null,
+  note: null,
+  rows: 114,
+  missing: null,
+  ...extra,
+});
+
 const passing: PromotionDecision = {
   promote: true,
+  outcome: 'promote',
   metric: 'accuracy',
+  comparedOn: 'accuracy',
   candidate: { version: 2, value: 0.97 },
   production: { version: 1, value: 0.92 },
-  delta: 0.05,
-  minimum: 0.8,
-  minImprovement: 0,
-  minTestRows: 50,
+  alpha: 0.05,
   evaluatedOn: { rows: 114, testRowsHash: 'h', dataSha256: 'd' },
-  mcnemar: null,
   checks: [
-    { name: 'minimum', passed: true, detail: 'candidate accuracy 0.9700 ≥ minimum 0.8000' },
-    { name: 'test-rows', passed: true, detail: '114 held-out rows ≥ minimum 50' },
-    { name: 'beats-production', passed: true, detail: 'accuracy 0.9700 vs 0.9200' },
+    check('minimum', true),
+    check('test-rows', true, { candidate: 114, threshold: 50 }),
+    check('beats-production', true),
   ],
-  summary: 'Promote v2',
 };
 
 /** An approval that must merge: every rule below breaks exactly one of these facts. */
@@ -189,14 +204,14 @@ describe('the promotion guard', () => {
     const failing: PromotionDecision = {
       ...passing,
       promote: false,
-      checks: [{ name: 'beats-production', passed: false, detail: 'tie with production v3' }],
+      checks: [check('beats-production', false, { production: 0.97, delta: 0, note: 'tie' })],
     };
     const f = facts((x) => {
       x.policy = { decision: failing };
       x.currentProduction = 3;
     });
     expect(reasonOf(f)).toBe(
-      'close: v2 does not pass the promotion policy against production v3: tie with production v3',
+      'close: v2 does not pass the promotion policy against production v3: accuracy 0.9700 ties with production v1 on the same 114 rows; a tie does not promote',
     );
   });
 
@@ -223,7 +238,7 @@ describe('the promotion guard', () => {
       decision: {
         ...passing,
         promote: false,
-        checks: [{ name: 'beats-production', passed: false, detail: 'worse' }],
+        checks: [check('beats-production', false)],
       },
     };
     expect(decideReview(back).action).toBe('merge');
@@ -231,7 +246,7 @@ describe('the promotion guard', () => {
       decision: {
         ...passing,
         promote: false,
-        checks: [{ name: 'minimum', passed: false, detail: '0.63 < 0.8' }],
+        checks: [check('minimum', false, { candidate: 0.63 })],
       },
     };
     expect(reasonOf(back)).toContain('close: v1 does not pass the promotion policy');

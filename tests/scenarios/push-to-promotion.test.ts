@@ -83,11 +83,18 @@ describe('push → train → register → promotion PR (train.yml)', SLOW, () =>
     const runUrl = `${SERVER_URL}/${OWNER}/${REPO}/actions/runs/${run.runId}`;
     expect(body).toContain('<!-- oncoclear:promotion model=oncoclear version=2 -->');
     // The comparison table, on the same rows.
-    expect(body).toContain('| metric (same test rows) | candidate | production v1 | Δ |');
-    expect(body).toMatch(/\| accuracy \| 0\.9474 \| 0\.9211 \| \+0\.0263 \|/);
+    expect(body).toContain(
+      '| metric (same test rows, 95% CI) | candidate | production v1 | candidate vs production |',
+    );
+    expect(body).toMatch(
+      /\| accuracy ↑ \| 0\.9474 \(0\.\d{4}–0\.\d{4}\) \| 0\.9211 \(0\.\d{4}–0\.\d{4}\) \| 0\.0263 better \|/,
+    );
+    expect(body).toMatch(
+      /\| log loss ↓ \| .* \| .* \| 0\.\d{4} (better|worse) \(lower is better\) \|/,
+    );
     // The decision and its reasons.
     expect(body).toContain(
-      '✅ **Promote**: Promote v2: candidate accuracy 0.9474 ≥ minimum 0.8000;',
+      '✅ **Promote**: accuracy 0.9474 vs production v1 0.9211 (0.0263 better).',
     );
     expect(body).toMatch(/- ✅ `minimum`: /);
     expect(body).toContain(
@@ -132,11 +139,11 @@ describe('push → train → register → promotion PR (train.yml)', SLOW, () =>
     const run = await trainWorkflow(world, pushed);
 
     expect(run.train.outputs.promote).toBe('false');
-    expect(run.train.outputs.decision).toContain('tie with production v1');
+    expect(run.train.outputs.decision).toContain('ties with production v1');
     expect(run.train.summary).toContain('⛔ **Do not promote**');
-    expect(run.train.summary).toContain('tie with production v1');
+    expect(run.train.summary).toContain('ties with production v1');
     expect(run.train.summary).toContain(
-      '| metric (same test rows) | candidate | production v1 | Δ |',
+      '| metric (same test rows, 95% CI) | candidate | production v1 | candidate vs production |',
     );
     // The workflow's `if` skips the promote job; the candidate is still registered in staging.
     expect(run.promote).toBeUndefined();

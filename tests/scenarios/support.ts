@@ -51,6 +51,9 @@ export const SERVER_URL = 'https://github.com';
 export function projectConfig(l2: number): Record<string, unknown> {
   const config = JSON.parse(readFileSync(join(ROOT, 'oncoclear.config.json'), 'utf8'));
   config.training.l2 = l2;
+  // The scenarios test the lifecycle, not the statistics: their candidates differ from production
+  // by a few of 114 rows, which the default paired test rightly calls noise (tests/promotion).
+  config.promotion.pairedTest.enabled = false;
   return config;
 }
 

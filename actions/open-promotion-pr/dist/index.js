@@ -14661,11 +14661,11 @@ var require_progressevent = __commonJS({
 var require_encoding = __commonJS({
   "node_modules/undici/lib/web/fileapi/encoding.js"(exports, module) {
     "use strict";
-    function getEncoding(label) {
-      if (!label) {
+    function getEncoding(label2) {
+      if (!label2) {
         return "failure";
       }
-      switch (label.trim().toLowerCase()) {
+      switch (label2.trim().toLowerCase()) {
         case "unicode-1-1-utf-8":
         case "unicode11utf8":
         case "unicode20utf8":
@@ -26041,8 +26041,8 @@ var Summary = class {
    *
    * @returns {Summary} summary instance
    */
-  addDetails(label, content) {
-    const element = this.wrap("details", this.wrap("summary", label) + content);
+  addDetails(label2, content) {
+    const element = this.wrap("details", this.wrap("summary", label2) + content);
     return this.addRaw(element).addEOL();
   }
   /**
@@ -39414,9 +39414,9 @@ function codePointLengthVar(doc, ctx, accessor, inDoubt) {
   doc.write(`const ${v} = typeof ${accessor} === "string" && ${inDoubt} ? ${cpLen}(${accessor}) : ${accessor}.length;`);
   return v;
 }
-function numericOperand(value, label) {
+function numericOperand(value, label2) {
   if (typeof value !== "number" || !Number.isFinite(value)) {
-    throw new ZodCompileUnsupportedError(`${label} bound of type ${typeof value}`);
+    throw new ZodCompileUnsupportedError(`${label2} bound of type ${typeof value}`);
   }
   return `${value}`;
 }
@@ -45910,6 +45910,37 @@ function date4(params) {
   return _coercedDate(ZodDate, params);
 }
 
+// src/evaluate/metric-catalog.ts
+var METRIC_KEYS = [
+  "accuracy",
+  "recall",
+  "specificity",
+  "precision",
+  "npv",
+  "f1",
+  "balancedAccuracy",
+  "rocAuc",
+  "prAuc",
+  "logLoss",
+  "brier"
+];
+var METRICS = [
+  { key: "accuracy", label: "accuracy", direction: "higher", atThreshold: true },
+  { key: "recall", label: "sensitivity (recall)", direction: "higher", atThreshold: true },
+  { key: "specificity", label: "specificity", direction: "higher", atThreshold: true },
+  { key: "precision", label: "PPV (precision)", direction: "higher", atThreshold: true },
+  { key: "npv", label: "NPV", direction: "higher", atThreshold: true },
+  { key: "f1", label: "F1", direction: "higher", atThreshold: true },
+  { key: "balancedAccuracy", label: "balanced accuracy", direction: "higher", atThreshold: true },
+  { key: "rocAuc", label: "ROC AUC", direction: "higher", atThreshold: false },
+  { key: "prAuc", label: "PR AUC (average precision)", direction: "higher", atThreshold: false },
+  { key: "logLoss", label: "log loss", direction: "lower", atThreshold: false },
+  { key: "brier", label: "Brier score", direction: "lower", atThreshold: false }
+];
+function metricInfo(key) {
+  return METRICS.find((m) => m.key === key);
+}
+
 // src/util/format-issue.ts
 function valueAt(input2, path) {
   let current = input2;
@@ -45962,7 +45993,6 @@ function article(type) {
 
 // src/config/config.ts
 var CONFIG_SCHEMA_VERSION = 1;
-var POLICY_METRICS = ["accuracy", "precision", "recall", "f1", "rocAuc"];
 var SolverSchema = external_exports.enum(["newton", "ml-logistic-regression"]);
 var ConfigSchema = external_exports.strictObject({
   schemaVersion: external_exports.literal(CONFIG_SCHEMA_VERSION),
@@ -45996,19 +46026,37 @@ var ConfigSchema = external_exports.strictObject({
     numSteps: external_exports.number().int().positive().default(2e3)
   }).prefault({}),
   promotion: external_exports.strictObject({
-    metric: external_exports.enum(POLICY_METRICS).default("accuracy"),
-    minimum: external_exports.number().min(0).max(1).default(0.8),
+    metric: external_exports.enum(METRIC_KEYS).default("accuracy"),
+    /** The bar the primary metric must reach (a maximum for log loss and Brier); default 0.8 for higher-is-better metrics, none otherwise. */
+    minimum: external_exports.number().min(0).optional(),
     minImprovement: external_exports.number().min(0).default(0),
     /** Fewer held-out rows than this cannot promote: a tiny split can flatter any candidate. */
     minTestRows: external_exports.number().int().min(1).default(50),
-    mcnemar: external_exports.strictObject({
-      enabled: external_exports.boolean().default(false),
+    /** Compared when production is perfect on the primary metric. */
+    secondaryMetric: external_exports.enum(METRIC_KEYS).default("logLoss"),
+    /** A paired test on the same rows: exact McNemar, DeLong, a paired t or a paired bootstrap. */
+    pairedTest: external_exports.strictObject({
+      enabled: external_exports.boolean().default(true),
       alpha: external_exports.number().gt(0).lt(1).default(0.05)
+    }).prefault({}),
+    guardrails: external_exports.strictObject({
+      sensitivity: external_exports.strictObject({
+        /** Refuse a candidate whose sensitivity is significantly lower (exact McNemar on the positives). */
+        noSignificantDrop: external_exports.boolean().default(true),
+        /** Optional floor on the candidate's sensitivity at its operating threshold. */
+        minimum: external_exports.number().min(0).max(1).nullable().default(null)
+      }).prefault({})
     }).prefault({})
   }).prefault({}),
   registry: external_exports.strictObject({ path: external_exports.string().min(1).default("registry") }).prefault({})
 });
 function parseConfig(input2, source = "config") {
+  const promotion = input2?.promotion;
+  if (promotion && typeof promotion === "object" && "mcnemar" in promotion) {
+    throw new Error(
+      `Invalid config ${source}: promotion.mcnemar was replaced by promotion.pairedTest ({"enabled": true, "alpha": 0.05}), which is on by default and picks the test that fits the metric.`
+    );
+  }
   const result = ConfigSchema.safeParse(input2);
   if (!result.success) {
     throw new Error(`Invalid config ${source}: ${describeIssue(result.error, input2)}.`);
@@ -46155,10 +46203,86 @@ function declinedMessage(branch, reason, why) {
   return `Push to ${branch} was declined by the remote: ${why}.`;
 }
 
+// src/report/decision.ts
+var f4 = (x) => x === null || x === void 0 ? "\u2014" : Number.isFinite(x) ? x.toFixed(4) : String(x);
+var pFormat = (p) => p === null ? "\u2014" : p < 1e-4 ? "< 0.0001" : p.toPrecision(2).replace(/e.*$/, "");
+var ci = (i) => i && i[0] !== null && i[1] !== null ? ` (95% CI ${f4(i[0])}\u2013${f4(i[1])})` : "";
+var TEST_NAMES = {
+  "mcnemar-exact": "exact McNemar test",
+  delong: "DeLong's test",
+  "paired-t": "paired t-test",
+  "paired-bootstrap": "paired bootstrap"
+};
+function deltaWords(metric, delta) {
+  const { direction } = metricInfo(metric);
+  const rounded = Math.round(delta * 1e12) / 1e12;
+  if (rounded === 0) return "no difference";
+  const better = direction === "higher" ? rounded > 0 : rounded < 0;
+  const hint = direction === "lower" ? " (lower is better)" : "";
+  return `${Math.abs(rounded).toFixed(4)} ${better ? "better" : "worse"}${hint}`;
+}
+var label = (m) => m ? metricInfo(m).label : "";
+function checkSentence(c, d) {
+  const prod = d.production ? `production v${d.production.version}` : "production";
+  switch (c.name) {
+    case "minimum": {
+      const op = c.direction === "lower" ? c.passed ? "\u2264" : ">" : c.passed ? "\u2265" : "<";
+      return `${label(c.metric)} ${f4(c.candidate)}${ci(c.interval)} ${op} ${c.direction === "lower" ? "maximum" : "minimum"} ${f4(c.threshold)}`;
+    }
+    case "test-rows":
+      return `${c.candidate} held-out rows ${c.passed ? "\u2265" : "<"} the minimum of ${c.threshold}; ${c.passed ? "enough to compare" : "too few to judge a candidate"}`;
+    case "comparable":
+      return `${prod} cannot be scored on these rows: the data lacks its columns ${c.missing?.map((m) => `\`${m}\``).join(", ")}. The two models were not compared on the same rows`;
+    case "perfect-production":
+      return `${prod} is perfect on these rows (${label(c.metric)} ${f4(c.production)}), so it is compared on the secondary metric, ${label(d.comparedOn)}`;
+    case "beats-production":
+      if (c.note === "no-production")
+        return "no production version yet; the first passing model is promoted";
+      if (c.note === "tie")
+        return `${label(c.metric)} ${f4(c.candidate)} ties with ${prod} on the same ${c.rows} rows; a tie does not promote`;
+      return `${label(c.metric)} ${f4(c.candidate)} vs ${prod} ${f4(c.production)} on the same ${c.rows} rows: ${deltaWords(c.metric, c.delta)}${c.threshold ? `; needs \u2265 ${f4(c.threshold)} better` : ""}`;
+    case "paired-test":
+      return `${TEST_NAMES[c.test]} of ${label(c.metric)} on the same rows: p = ${pFormat(c.pValue)} ${c.pValue !== null && c.pValue < c.threshold ? "<" : "\u2265"} \u03B1 ${c.threshold}, difference ${ci(c.interval).trim().replace(/^\(|\)$/g, "") || "\u2014"}${c.passed ? "" : c.pValue !== null && c.pValue < c.threshold ? "; significantly worse" : "; the difference could be noise"}`;
+    case "sensitivity-guardrail":
+      return `sensitivity ${f4(c.candidate)} vs ${prod} ${f4(c.production)} on the ${c.rows} positive rows (${deltaWords("recall", c.delta)}): ${c.passed ? "no significant drop" : "a significant drop in sensitivity, the costly error"} (${TEST_NAMES[c.test]}, p = ${pFormat(c.pValue)})`;
+    case "sensitivity-minimum":
+      return `sensitivity ${f4(c.candidate)}${ci(c.interval)} ${c.passed ? "\u2265" : "<"} the required ${f4(c.threshold)} at the operating threshold`;
+  }
+}
+function decisionHeadline(d) {
+  const version2 = d.candidate.version ? ` v${d.candidate.version}` : "";
+  if (d.outcome === "not-comparable")
+    return `Not comparable: production v${d.production?.version ?? "?"} cannot be scored on the candidate${version2}'s rows (the data lacks ${checkOf(d, "comparable")?.missing?.join(", ")}); only an explicit replacement can move production`;
+  if (d.promote) {
+    const beat = checkOf(d, "beats-production");
+    const test = checkOf(d, "paired-test");
+    const why = beat?.note === "no-production" || !d.production ? "no production version yet" : `${label(beat.metric)} ${f4(beat.candidate)} vs production v${d.production.version} ${f4(beat.production)} (${deltaWords(beat.metric, beat.delta)}${test ? `, p = ${pFormat(test.pValue)}` : ""})`;
+    return `Promote${version2}: ${why}`;
+  }
+  const failed = d.checks.filter((c) => !c.passed).map((c) => checkSentence(c, d));
+  return `Keep ${d.production ? `production v${d.production.version}` : "no production"}: ${failed.join("; ")}`;
+}
+var checkOf = (d, name) => d.checks.find((c) => c.name === name);
+function decisionMarkdown(d) {
+  const head = d.outcome === "not-comparable" ? "\u26A0\uFE0F **Not comparable**" : d.promote ? "\u2705 **Promote**" : "\u26D4 **Do not promote**";
+  const verdict = decisionHeadline(d).replace(/^(Promote|Keep|Not comparable)[^:]*: /, "");
+  return [
+    `${head}: ${verdict}.`,
+    "",
+    ...d.checks.map((c) => `- ${c.passed ? "\u2705" : "\u274C"} \`${c.name}\`: ${checkSentence(c, d)}.`),
+    "",
+    `Both models were scored on the same ${d.evaluatedOn.rows} held-out rows (\`${d.evaluatedOn.testRowsHash}\`); paired tests at \u03B1 ${d.alpha}.`
+  ].join("\n");
+}
+
 // src/evaluate/report.ts
-var KEYS = ["accuracy", "precision", "recall", "f1", "rocAuc", "logLoss"];
-var f4 = (x) => Number.isFinite(x) ? x.toFixed(4) : String(x);
-var signed = (x) => `${x >= 0 ? "+" : "\u2212"}${Math.abs(x).toFixed(4)}`;
+var present = (...sets) => METRICS.filter((m) => sets.every((x) => typeof x[m.key] === "number"));
+var valueOf = (m, key) => m[key];
+var withCi = (m, key) => {
+  const i = m.intervals?.[key];
+  return i && i[0] !== null && i[1] !== null ? `${f4(valueOf(m, key))} (${f4(i[0])}\u2013${f4(i[1])})` : f4(valueOf(m, key));
+};
+var arrow = (key) => METRICS.find((m) => m.key === key).direction === "higher" ? "\u2191" : "\u2193";
 function markdownTable(header, rows) {
   const line = (cells) => `| ${cells.map((c) => c.replace(/\|/g, "\\|")).join(" | ")} |`;
   return [
@@ -46170,31 +46294,25 @@ function markdownTable(header, rows) {
 function comparisonMarkdown(comparison) {
   const prod = comparison.production;
   const header = [
-    "metric (same test rows)",
+    "metric (same test rows, 95% CI)",
     "candidate",
     prod ? `production v${prod.version}` : "production",
-    "\u0394"
+    "candidate vs production"
   ];
-  const rows = KEYS.map((k) => {
-    const c = comparison.candidate[k];
-    if (!prod) return [k, f4(c), "\u2014", "\u2014"];
-    const p = prod.metrics[k];
-    return [k, f4(c), f4(p), signed(c - p)];
+  const sets = prod ? [comparison.candidate, prod.metrics] : [comparison.candidate];
+  const rows = present(...sets).map((m) => {
+    const name = `${m.label} ${arrow(m.key)}`;
+    if (!prod) return [name, withCi(comparison.candidate, m.key), "\u2014", "\u2014"];
+    const c = valueOf(comparison.candidate, m.key);
+    const p = valueOf(prod.metrics, m.key);
+    return [
+      name,
+      withCi(comparison.candidate, m.key),
+      withCi(prod.metrics, m.key),
+      deltaWords(m.key, c - p)
+    ];
   });
   return markdownTable(header, rows);
-}
-function decisionMarkdown(decision) {
-  const head = decision.promote ? "\u2705 **Promote**" : "\u26D4 **Do not promote**";
-  const checks = decision.checks.map(
-    (c) => `- ${c.passed ? "\u2705" : "\u274C"} \`${c.name}\`: ${c.detail}`
-  );
-  return [
-    `${head}: ${decision.summary}`,
-    "",
-    ...checks,
-    "",
-    `Policy: \`${decision.metric}\` \u2265 ${decision.minimum}, improvement > 0 and \u2265 ${decision.minImprovement}${decision.mcnemar ? `, McNemar \u03B1 ${decision.mcnemar.alpha}` : ""}. Both models scored on the same ${decision.evaluatedOn.rows} held-out rows (\`${decision.evaluatedOn.testRowsHash}\`).`
-  ].join("\n");
 }
 
 // src/github/promotion-body.ts
@@ -47847,16 +47965,47 @@ var RocPointSchema = external_exports.strictObject({
   tpr: external_exports.number(),
   threshold: external_exports.number()
 });
+var PrPointSchema = external_exports.strictObject({ recall: external_exports.number(), precision: external_exports.number() });
+var IntervalSchema = external_exports.tuple([external_exports.number().nullable(), external_exports.number().nullable()]);
+var CalibrationSchema = external_exports.strictObject({
+  /** Reliability curve: equal-width bins of predicted probability. */
+  bins: external_exports.array(
+    external_exports.strictObject({
+      lower: external_exports.number(),
+      upper: external_exports.number(),
+      count: external_exports.number().int(),
+      meanPredicted: external_exports.number().nullable(),
+      observed: external_exports.number().nullable()
+    })
+  ),
+  /** Logistic recalibration slope of y on logit(p): 1 is ideal, < 1 means over-confident. */
+  slope: external_exports.number().nullable(),
+  /** Calibration-in-the-large (intercept with the slope fixed at 1): 0 is ideal. */
+  intercept: external_exports.number().nullable()
+});
 var MetricsSchema = external_exports.strictObject({
   rows: external_exports.number().int(),
   accuracy: external_exports.number(),
+  /** PPV. */
   precision: external_exports.number(),
+  /** Sensitivity. */
   recall: external_exports.number(),
   f1: external_exports.number(),
   rocAuc: external_exports.number(),
   logLoss: external_exports.number(),
   confusion: ConfusionSchema,
-  roc: external_exports.array(RocPointSchema)
+  roc: external_exports.array(RocPointSchema),
+  // Added after the first artifacts were written: optional, so those still load.
+  /** The decision threshold the threshold-dependent metrics use. */
+  threshold: external_exports.number().optional(),
+  specificity: external_exports.number().optional(),
+  npv: external_exports.number().optional(),
+  balancedAccuracy: external_exports.number().optional(),
+  prAuc: external_exports.number().optional(),
+  brier: external_exports.number().optional(),
+  pr: external_exports.array(PrPointSchema).optional(),
+  calibration: CalibrationSchema.optional(),
+  intervals: external_exports.record(external_exports.string(), IntervalSchema).optional()
 });
 
 // src/registry/schema.ts
@@ -48193,7 +48342,7 @@ function promotionBranch(model, version2) {
 }
 async function openOrUpdatePromotionPr(gh, input2) {
   const { owner, repo } = input2;
-  const label = input2.label ?? PROMOTION_LABEL;
+  const label2 = input2.label ?? PROMOTION_LABEL;
   const existing = await gh.rest.pulls.list({
     owner,
     repo,
@@ -48229,8 +48378,8 @@ async function openOrUpdatePromotionPr(gh, input2) {
     url2 = pr.data.html_url;
     created = true;
   }
-  await ensureLabel(gh, owner, repo, label);
-  await gh.rest.issues.addLabels({ owner, repo, issue_number: number4, labels: [label] });
+  await ensureLabel(gh, owner, repo, label2);
+  await gh.rest.issues.addLabels({ owner, repo, issue_number: number4, labels: [label2] });
   const superseded = [];
   const open3 = await gh.paginate(gh.rest.pulls.list, {
     owner,
@@ -48466,43 +48615,62 @@ async function pushStageMove(git, input2) {
 // src/pipeline/comparison-file.ts
 import { readFileSync as readFileSync3 } from "node:fs";
 
-// src/registry/policy.ts
+// src/promotion/policy.ts
+var CHECK_NAMES = [
+  "minimum",
+  "test-rows",
+  "comparable",
+  "perfect-production",
+  "beats-production",
+  "paired-test",
+  "sensitivity-guardrail",
+  "sensitivity-minimum"
+];
+var TESTS = ["mcnemar-exact", "delong", "paired-t", "paired-bootstrap"];
+var NOTES = ["tie", "no-production", "perfect-production", "not-comparable"];
+var Nullable = external_exports.number().nullable();
 var CheckSchema = external_exports.strictObject({
-  name: external_exports.string(),
+  name: external_exports.enum(CHECK_NAMES),
   passed: external_exports.boolean(),
-  detail: external_exports.string()
+  metric: external_exports.enum(METRIC_KEYS).nullable(),
+  candidate: Nullable,
+  production: Nullable,
+  /** candidate − production, raw; `direction` says which sign is better. */
+  delta: Nullable,
+  direction: external_exports.enum(["higher", "lower"]).nullable(),
+  /** The bar a value is held to (a minimum, a maximum, α, or a row count). */
+  threshold: Nullable,
+  pValue: Nullable,
+  /** 95% interval: of the candidate's value, or of the paired difference for tests. */
+  interval: external_exports.tuple([Nullable, Nullable]).nullable(),
+  test: external_exports.enum(TESTS).nullable(),
+  note: external_exports.enum(NOTES).nullable(),
+  /** Rows a check used, when it is a subset (e.g. the positives for sensitivity). */
+  rows: external_exports.number().int().nullable(),
+  /** Columns production needs that the data lacks, for `comparable`. */
+  missing: external_exports.array(external_exports.string()).nullable()
 });
 var DecisionSchema = external_exports.strictObject({
   promote: external_exports.boolean(),
-  metric: external_exports.string(),
+  /** `not-comparable`: production cannot be scored on these rows; only a replacement can help. */
+  outcome: external_exports.enum(["promote", "keep", "not-comparable"]),
+  metric: external_exports.enum(METRIC_KEYS),
+  /** The metric production was compared on: the primary one, or the secondary when it is perfect. */
+  comparedOn: external_exports.enum(METRIC_KEYS),
   candidate: external_exports.strictObject({ version: external_exports.number().int().nullable(), value: external_exports.number() }),
-  production: external_exports.strictObject({ version: external_exports.number().int(), value: external_exports.number() }).nullable(),
-  delta: external_exports.number().nullable(),
-  minimum: external_exports.number(),
-  minImprovement: external_exports.number(),
-  minTestRows: external_exports.number().int().optional(),
-  /** Both models were scored on these rows: the candidate's own held-out test part. */
+  /** Production's value on the primary metric; null when it could not be scored here. */
+  production: external_exports.strictObject({ version: external_exports.number().int(), value: external_exports.number().nullable() }).nullable(),
+  alpha: external_exports.number(),
+  /** Both models were scored on these rows: the held-out part of the default branch's split. */
   evaluatedOn: external_exports.strictObject({
     rows: external_exports.number().int(),
     testRowsHash: external_exports.string(),
     dataSha256: external_exports.string()
   }),
-  mcnemar: external_exports.strictObject({
-    b: external_exports.number().int(),
-    c: external_exports.number().int(),
-    pValue: external_exports.number(),
-    alpha: external_exports.number(),
-    significant: external_exports.boolean()
-  }).nullable(),
-  checks: external_exports.array(CheckSchema),
-  summary: external_exports.string()
+  checks: external_exports.array(CheckSchema)
 });
 function decisionForVersion(decision, version2) {
-  return {
-    ...decision,
-    candidate: { ...decision.candidate, version: version2 },
-    summary: decision.summary.replace(/^Promote( v\d+)?:/, `Promote v${version2}:`)
-  };
+  return { ...decision, candidate: { ...decision.candidate, version: version2 } };
 }
 
 // src/pipeline/comparison-file.ts
@@ -53294,7 +53462,7 @@ async function run() {
   const comparison = readComparison(inputs.comparison);
   if (!comparison.decision.promote) {
     throw new Error(
-      `The comparison in ${inputs.comparison} does not recommend promotion (${comparison.decision.summary}); refusing to open a promotion PR.`
+      `The comparison in ${inputs.comparison} does not recommend promotion (${decisionHeadline(comparison.decision)}); refusing to open a promotion PR.`
     );
   }
   const registryDir = join4(context.workspace, inputs.registry ?? config2.registry.path);
@@ -53311,7 +53479,7 @@ async function run() {
     store,
     meta: {
       actor: context.actor,
-      reason: decision.summary,
+      reason: decisionHeadline(decision),
       link: context.runUrl,
       now: () => /* @__PURE__ */ new Date()
     }
@@ -53328,7 +53496,7 @@ async function run() {
     model,
     version: inputs.version,
     label: inputs.label,
-    title: `Promote ${model} v${inputs.version} to production (${decision.metric} ${decision.candidate.value.toFixed(4)}${decision.production ? ` vs v${decision.production.version} ${decision.production.value.toFixed(4)}` : ""})`,
+    title: `Promote ${model} v${inputs.version} to production (${decision.metric} ${decision.candidate.value.toFixed(4)}${decision.production?.value != null ? ` vs v${decision.production.version} ${decision.production.value.toFixed(4)}` : ""})`,
     body: promotionBody({
       model,
       version: version2,

@@ -7,7 +7,8 @@ import { openOrUpdatePromotionPr, promotionBranch } from '../../../src/github/pr
 import { pushStageMove, writeRecord } from '../../../src/github/stage-move.js';
 import { readComparison } from '../../../src/pipeline/comparison-file.js';
 import { findVersion } from '../../../src/registry/operations.js';
-import { decisionForVersion } from '../../../src/registry/policy.js';
+import { decisionForVersion } from '../../../src/promotion/policy.js';
+import { decisionHeadline } from '../../../src/report/decision.js';
 import { createRegistryStore } from '../../../src/registry/store.js';
 import { actionGitHubClient } from '../../shared/github-client.js';
 import {
@@ -26,7 +27,7 @@ export async function run(): Promise<void> {
   const comparison = readComparison(inputs.comparison);
   if (!comparison.decision.promote) {
     throw new Error(
-      `The comparison in ${inputs.comparison} does not recommend promotion (${comparison.decision.summary}); refusing to open a promotion PR.`,
+      `The comparison in ${inputs.comparison} does not recommend promotion (${decisionHeadline(comparison.decision)}); refusing to open a promotion PR.`,
     );
   }
   const registryDir = join(context.workspace, inputs.registry ?? config.registry.path);
@@ -46,7 +47,7 @@ export async function run(): Promise<void> {
     store,
     meta: {
       actor: context.actor,
-      reason: decision.summary,
+      reason: decisionHeadline(decision),
       link: context.runUrl,
       now: () => new Date(),
     },
@@ -65,7 +66,7 @@ export async function run(): Promise<void> {
     model,
     version: inputs.version,
     label: inputs.label,
-    title: `Promote ${model} v${inputs.version} to production (${decision.metric} ${decision.candidate.value.toFixed(4)}${decision.production ? ` vs v${decision.production.version} ${decision.production.value.toFixed(4)}` : ''})`,
+    title: `Promote ${model} v${inputs.version} to production (${decision.metric} ${decision.candidate.value.toFixed(4)}${decision.production?.value != null ? ` vs v${decision.production.version} ${decision.production.value.toFixed(4)}` : ''})`,
     body: promotionBody({
       model,
       version,

@@ -846,7 +846,7 @@ var require_tree = __commonJS({
        * @param {any} value
        * @param {number} index
        */
-      constructor(key, value, index) {
+      constructor(key, value2, index) {
         if (index === void 0 || index >= key.length) {
           throw new TypeError("Unreachable");
         }
@@ -855,16 +855,16 @@ var require_tree = __commonJS({
           throw new TypeError("key must be ascii string");
         }
         if (key.length !== ++index) {
-          this.middle = new _TstNode(key, value, index);
+          this.middle = new _TstNode(key, value2, index);
         } else {
-          this.value = value;
+          this.value = value2;
         }
       }
       /**
        * @param {string} key
        * @param {any} value
        */
-      add(key, value) {
+      add(key, value2) {
         const length = key.length;
         if (length === 0) {
           throw new TypeError("Unreachable");
@@ -878,25 +878,25 @@ var require_tree = __commonJS({
           }
           if (node2.code === code) {
             if (length === ++index) {
-              node2.value = value;
+              node2.value = value2;
               break;
             } else if (node2.middle !== null) {
               node2 = node2.middle;
             } else {
-              node2.middle = new _TstNode(key, value, index);
+              node2.middle = new _TstNode(key, value2, index);
               break;
             }
           } else if (node2.code < code) {
             if (node2.left !== null) {
               node2 = node2.left;
             } else {
-              node2.left = new _TstNode(key, value, index);
+              node2.left = new _TstNode(key, value2, index);
               break;
             }
           } else if (node2.right !== null) {
             node2 = node2.right;
           } else {
-            node2.right = new _TstNode(key, value, index);
+            node2.right = new _TstNode(key, value2, index);
             break;
           }
         }
@@ -935,11 +935,11 @@ var require_tree = __commonJS({
        * @param {string} key
        * @param {any} value
        * */
-      insert(key, value) {
+      insert(key, value2) {
         if (this.node === null) {
-          this.node = new TstNode(key, value, 0);
+          this.node = new TstNode(key, value2, 0);
         } else {
-          this.node.add(key, value);
+          this.node.add(key, value2);
         }
       }
       /**
@@ -1040,11 +1040,11 @@ var require_util = __commonJS({
       return url2;
     }
     function isValidPort(port) {
-      const value = parseInt(port, 10);
-      return value === Number(port) && value >= 0 && value <= 65535;
+      const value2 = parseInt(port, 10);
+      return value2 === Number(port) && value2 >= 0 && value2 <= 65535;
     }
-    function isHttpOrHttpsPrefixed(value) {
-      return value != null && value[0] === "h" && value[1] === "t" && value[2] === "t" && value[3] === "p" && (value[4] === ":" || value[4] === "s" && value[5] === ":");
+    function isHttpOrHttpsPrefixed(value2) {
+      return value2 != null && value2[0] === "h" && value2[1] === "t" && value2[2] === "t" && value2[3] === "p" && (value2[4] === ":" || value2[4] === "s" && value2[5] === ":");
     }
     function parseURL(url2) {
       if (typeof url2 === "string") {
@@ -1168,11 +1168,11 @@ var require_util = __commonJS({
       const m = val.toString().match(KEEPALIVE_TIMEOUT_EXPR);
       return m ? parseInt(m[1], 10) * 1e3 : null;
     }
-    function headerNameToString(value) {
-      return typeof value === "string" ? headerNameLowerCasedRecord[value] ?? value.toLowerCase() : tree.lookup(value) ?? value.toString("latin1").toLowerCase();
+    function headerNameToString(value2) {
+      return typeof value2 === "string" ? headerNameLowerCasedRecord[value2] ?? value2.toLowerCase() : tree.lookup(value2) ?? value2.toString("latin1").toLowerCase();
     }
-    function bufferToLowerCasedHeaderName(value) {
-      return tree.lookup(value) ?? value.toString("latin1").toLowerCase();
+    function bufferToLowerCasedHeaderName(value2) {
+      return tree.lookup(value2) ?? value2.toString("latin1").toLowerCase();
     }
     function parseHeaders(headers, obj) {
       if (obj === void 0) obj = {};
@@ -1287,14 +1287,14 @@ var require_util = __commonJS({
             iterator2 = iterable[Symbol.asyncIterator]();
           },
           async pull(controller) {
-            const { done, value } = await iterator2.next();
+            const { done, value: value2 } = await iterator2.next();
             if (done) {
               queueMicrotask(() => {
                 controller.close();
                 controller.byobRequest?.respond(0);
               });
             } else {
-              const buf = Buffer.isBuffer(value) ? value : Buffer.from(value);
+              const buf = Buffer.isBuffer(value2) ? value2 : Buffer.from(value2);
               if (buf.byteLength) {
                 controller.enqueue(new Uint8Array(buf));
               }
@@ -1959,8 +1959,8 @@ var require_request = __commonJS({
           this.endHandler = null;
         }
       }
-      addHeader(key, value) {
-        processHeader(this, key, value);
+      addHeader(key, value2) {
+        processHeader(this, key, value2);
         return this;
       }
     };
@@ -2032,11 +2032,11 @@ var require_request = __commonJS({
       } else if (headerName === "transfer-encoding" || headerName === "keep-alive" || headerName === "upgrade") {
         throw new InvalidArgumentError(`invalid ${headerName} header`);
       } else if (headerName === "connection") {
-        const value = typeof val === "string" ? val.toLowerCase() : null;
-        if (value !== "close" && value !== "keep-alive") {
+        const value2 = typeof val === "string" ? val.toLowerCase() : null;
+        if (value2 !== "close" && value2 !== "keep-alive") {
           throw new InvalidArgumentError("invalid connection header");
         }
-        if (value === "close") {
+        if (value2 === "close") {
           request2.reset = true;
         }
       } else if (headerName === "expect") {
@@ -2701,9 +2701,9 @@ var require_utils = __commonJS({
     function enumToMap(obj) {
       const res = {};
       Object.keys(obj).forEach((key) => {
-        const value = obj[key];
-        if (typeof value === "number") {
-          res[key] = value;
+        const value2 = obj[key];
+        if (typeof value2 === "number") {
+          res[key] = value2;
         }
       });
       return res;
@@ -3516,11 +3516,11 @@ var require_data_url = __commonJS({
     }
     function collectAnHTTPQuotedString(input2, position, extractValue) {
       const positionStart = position.position;
-      let value = "";
+      let value2 = "";
       assert2(input2[position.position] === '"');
       position.position++;
       while (true) {
-        value += collectASequenceOfCodePoints(
+        value2 += collectASequenceOfCodePoints(
           (char) => char !== '"' && char !== "\\",
           input2,
           position
@@ -3532,10 +3532,10 @@ var require_data_url = __commonJS({
         position.position++;
         if (quoteOrBackslash === "\\") {
           if (position.position >= input2.length) {
-            value += "\\";
+            value2 += "\\";
             break;
           }
-          value += input2[position.position];
+          value2 += input2[position.position];
           position.position++;
         } else {
           assert2(quoteOrBackslash === '"');
@@ -3543,7 +3543,7 @@ var require_data_url = __commonJS({
         }
       }
       if (extractValue) {
-        return value;
+        return value2;
       }
       return input2.slice(positionStart, position.position);
     }
@@ -3551,16 +3551,16 @@ var require_data_url = __commonJS({
       assert2(mimeType !== "failure");
       const { parameters, essence } = mimeType;
       let serialization = essence;
-      for (let [name, value] of parameters.entries()) {
+      for (let [name, value2] of parameters.entries()) {
         serialization += ";";
         serialization += name;
         serialization += "=";
-        if (!HTTP_TOKEN_CODEPOINTS.test(value)) {
-          value = value.replace(/(\\|")/g, "\\$1");
-          value = '"' + value;
-          value += '"';
+        if (!HTTP_TOKEN_CODEPOINTS.test(value2)) {
+          value2 = value2.replace(/(\\|")/g, "\\$1");
+          value2 = '"' + value2;
+          value2 += '"';
         }
-        serialization += value;
+        serialization += value2;
       }
       return serialization;
     }
@@ -3833,11 +3833,11 @@ var require_webidl = __commonJS({
           });
         }
         while (true) {
-          const { done, value } = method.next();
+          const { done, value: value2 } = method.next();
           if (done) {
             break;
           }
-          seq.push(converter(value, prefix, `${argument}[${index++}]`));
+          seq.push(converter(value2, prefix, `${argument}[${index++}]`));
         }
         return seq;
       };
@@ -3905,20 +3905,20 @@ var require_webidl = __commonJS({
               });
             }
           }
-          let value = dictionary[key];
+          let value2 = dictionary[key];
           const hasDefault = Object.hasOwn(options, "defaultValue");
-          if (hasDefault && value !== null) {
-            value ??= defaultValue();
+          if (hasDefault && value2 !== null) {
+            value2 ??= defaultValue();
           }
-          if (required2 || hasDefault || value !== void 0) {
-            value = converter(value, prefix, `${argument}.${key}`);
-            if (options.allowedValues && !options.allowedValues.includes(value)) {
+          if (required2 || hasDefault || value2 !== void 0) {
+            value2 = converter(value2, prefix, `${argument}.${key}`);
+            if (options.allowedValues && !options.allowedValues.includes(value2)) {
               throw webidl.errors.exception({
                 header: prefix,
-                message: `${value} is not an accepted type. Expected one of ${options.allowedValues.join(", ")}.`
+                message: `${value2} is not an accepted type. Expected one of ${options.allowedValues.join(", ")}.`
               });
             }
-            dict[key] = value;
+            dict[key] = value2;
           }
         }
         return dict;
@@ -4129,8 +4129,8 @@ var require_util2 = __commonJS({
       }
       return true;
     }
-    function normalizeBinaryStringToUtf8(value) {
-      return Buffer.from(value, "binary").toString("utf8");
+    function normalizeBinaryStringToUtf8(value2) {
+      return Buffer.from(value2, "binary").toString("utf8");
     }
     function requestCurrentURL(request2) {
       return request2.urlList[request2.urlList.length - 1];
@@ -4491,8 +4491,8 @@ var require_util2 = __commonJS({
     function normalizeMethod(method) {
       return normalizedMethodRecordsBase[method.toLowerCase()] ?? method;
     }
-    function serializeJavascriptValueToJSONString(value) {
-      const result = JSON.stringify(value);
+    function serializeJavascriptValueToJSONString(value2) {
+      const result = JSON.stringify(value2);
       if (result === void 0) {
         throw new TypeError("Value is not JSON serializable");
       }
@@ -4533,7 +4533,7 @@ var require_util2 = __commonJS({
               done: true
             };
           }
-          const { [keyIndex]: key, [valueIndex]: value } = values[index];
+          const { [keyIndex]: key, [valueIndex]: value2 } = values[index];
           this.#index = index + 1;
           let result;
           switch (this.#kind) {
@@ -4541,10 +4541,10 @@ var require_util2 = __commonJS({
               result = key;
               break;
             case "value":
-              result = value;
+              result = value2;
               break;
             case "key+value":
-              result = [key, value];
+              result = [key, value2];
               break;
           }
           return {
@@ -4610,8 +4610,8 @@ var require_util2 = __commonJS({
                 `Failed to execute 'forEach' on '${name}': parameter 1 is not of type 'Function'.`
               );
             }
-            for (const { 0: key, 1: value } of makeIterator(this, "key+value")) {
-              callbackfn.call(thisArg, value, key, this);
+            for (const { 0: key, 1: value2 } of makeIterator(this, "key+value")) {
+              callbackfn.call(thisArg, value2, key, this);
             }
           }
         }
@@ -4688,8 +4688,8 @@ var require_util2 = __commonJS({
       const protocol = url2.protocol;
       return protocol === "http:" || protocol === "https:";
     }
-    function simpleRangeHeaderValue(value, allowWhitespace) {
-      const data = value;
+    function simpleRangeHeaderValue(value2, allowWhitespace) {
+      const data = value2;
       if (!data.startsWith("bytes")) {
         return "failure";
       }
@@ -4807,8 +4807,8 @@ var require_util2 = __commonJS({
       if (values === null) {
         return "failure";
       }
-      for (const value of values) {
-        const temporaryMimeType = parseMIMEType(value);
+      for (const value2 of values) {
+        const temporaryMimeType = parseMIMEType(value2);
         if (temporaryMimeType === "failure" || temporaryMimeType.essence === "*/*") {
           continue;
         }
@@ -4828,8 +4828,8 @@ var require_util2 = __commonJS({
       }
       return mimeType;
     }
-    function gettingDecodingSplitting(value) {
-      const input2 = value;
+    function gettingDecodingSplitting(value2) {
+      const input2 = value2;
       const position = { position: 0 };
       const values = [];
       let temporaryValue = "";
@@ -4860,11 +4860,11 @@ var require_util2 = __commonJS({
       return values;
     }
     function getDecodeSplit(name, list) {
-      const value = list.get(name, true);
-      if (value === null) {
+      const value2 = list.get(name, true);
+      if (value2 === null) {
         return null;
       }
-      return gettingDecodingSplitting(value);
+      return gettingDecodingSplitting(value2);
     }
     var textDecoder = new TextDecoder();
     function utf8DecodeBytes(buffer) {
@@ -5047,19 +5047,19 @@ var require_formdata = __commonJS({
         }
         this[kState] = [];
       }
-      append(name, value, filename = void 0) {
+      append(name, value2, filename = void 0) {
         webidl.brandCheck(this, _FormData);
         const prefix = "FormData.append";
         webidl.argumentLengthCheck(arguments, 2, prefix);
-        if (arguments.length === 3 && !isBlobLike(value)) {
+        if (arguments.length === 3 && !isBlobLike(value2)) {
           throw new TypeError(
             "Failed to execute 'append' on 'FormData': parameter 2 is not of type 'Blob'"
           );
         }
         name = webidl.converters.USVString(name, prefix, "name");
-        value = isBlobLike(value) ? webidl.converters.Blob(value, prefix, "value", { strict: false }) : webidl.converters.USVString(value, prefix, "value");
+        value2 = isBlobLike(value2) ? webidl.converters.Blob(value2, prefix, "value", { strict: false }) : webidl.converters.USVString(value2, prefix, "value");
         filename = arguments.length === 3 ? webidl.converters.USVString(filename, prefix, "filename") : void 0;
-        const entry = makeEntry(name, value, filename);
+        const entry = makeEntry(name, value2, filename);
         this[kState].push(entry);
       }
       delete(name) {
@@ -5094,19 +5094,19 @@ var require_formdata = __commonJS({
         name = webidl.converters.USVString(name, prefix, "name");
         return this[kState].findIndex((entry) => entry.name === name) !== -1;
       }
-      set(name, value, filename = void 0) {
+      set(name, value2, filename = void 0) {
         webidl.brandCheck(this, _FormData);
         const prefix = "FormData.set";
         webidl.argumentLengthCheck(arguments, 2, prefix);
-        if (arguments.length === 3 && !isBlobLike(value)) {
+        if (arguments.length === 3 && !isBlobLike(value2)) {
           throw new TypeError(
             "Failed to execute 'set' on 'FormData': parameter 2 is not of type 'Blob'"
           );
         }
         name = webidl.converters.USVString(name, prefix, "name");
-        value = isBlobLike(value) ? webidl.converters.Blob(value, prefix, "name", { strict: false }) : webidl.converters.USVString(value, prefix, "name");
+        value2 = isBlobLike(value2) ? webidl.converters.Blob(value2, prefix, "name", { strict: false }) : webidl.converters.USVString(value2, prefix, "name");
         filename = arguments.length === 3 ? webidl.converters.USVString(filename, prefix, "name") : void 0;
-        const entry = makeEntry(name, value, filename);
+        const entry = makeEntry(name, value2, filename);
         const idx = this[kState].findIndex((entry2) => entry2.name === name);
         if (idx !== -1) {
           this[kState] = [
@@ -5150,21 +5150,21 @@ var require_formdata = __commonJS({
         configurable: true
       }
     });
-    function makeEntry(name, value, filename) {
-      if (typeof value === "string") {
+    function makeEntry(name, value2, filename) {
+      if (typeof value2 === "string") {
       } else {
-        if (!isFileLike(value)) {
-          value = value instanceof Blob ? new File2([value], "blob", { type: value.type }) : new FileLike(value, "blob", { type: value.type });
+        if (!isFileLike(value2)) {
+          value2 = value2 instanceof Blob ? new File2([value2], "blob", { type: value2.type }) : new FileLike(value2, "blob", { type: value2.type });
         }
         if (filename !== void 0) {
           const options = {
-            type: value.type,
-            lastModified: value.lastModified
+            type: value2.type,
+            lastModified: value2.lastModified
           };
-          value = value instanceof NativeFile ? new File2([value], filename, options) : new FileLike(value, filename, options);
+          value2 = value2 instanceof NativeFile ? new File2([value2], filename, options) : new FileLike(value2, filename, options);
         }
       }
-      return { name, value };
+      return { name, value: value2 };
     }
     module.exports = { FormData, makeEntry };
   }
@@ -5262,19 +5262,19 @@ var require_formdata_parser = __commonJS({
         } else {
           position.position += 2;
         }
-        let value;
+        let value2;
         if (filename !== null) {
           contentType ??= "text/plain";
           if (!isAsciiString(contentType)) {
             contentType = "";
           }
-          value = new File2([body], filename, { type: contentType });
+          value2 = new File2([body], filename, { type: contentType });
         } else {
-          value = utf8DecodeBytes(Buffer.from(body));
+          value2 = utf8DecodeBytes(Buffer.from(body));
         }
         assert2(isUSVString(name));
-        assert2(typeof value === "string" && isUSVString(value) || isFileLike(value));
-        entryList.push(makeEntry(name, value, filename));
+        assert2(typeof value2 === "string" && isUSVString(value2) || isFileLike(value2));
+        entryList.push(makeEntry(name, value2, filename));
       }
     }
     function parseMultipartFormDataHeaders(input2, position) {
@@ -5505,27 +5505,27 @@ var require_body = __commonJS({
         const prefix = `--${boundary}\r
 Content-Disposition: form-data`;
         const escape = (str) => str.replace(/\n/g, "%0A").replace(/\r/g, "%0D").replace(/"/g, "%22");
-        const normalizeLinefeeds = (value) => value.replace(/\r?\n|\r/g, "\r\n");
+        const normalizeLinefeeds = (value2) => value2.replace(/\r?\n|\r/g, "\r\n");
         const blobParts = [];
         const rn = new Uint8Array([13, 10]);
         length = 0;
         let hasUnknownSizeValue = false;
-        for (const [name, value] of object2) {
-          if (typeof value === "string") {
+        for (const [name, value2] of object2) {
+          if (typeof value2 === "string") {
             const chunk2 = textEncoder.encode(prefix + `; name="${escape(normalizeLinefeeds(name))}"\r
 \r
-${normalizeLinefeeds(value)}\r
+${normalizeLinefeeds(value2)}\r
 `);
             blobParts.push(chunk2);
             length += chunk2.byteLength;
           } else {
-            const chunk2 = textEncoder.encode(`${prefix}; name="${escape(normalizeLinefeeds(name))}"` + (value.name ? `; filename="${escape(value.name)}"` : "") + `\r
-Content-Type: ${value.type || "application/octet-stream"}\r
+            const chunk2 = textEncoder.encode(`${prefix}; name="${escape(normalizeLinefeeds(name))}"` + (value2.name ? `; filename="${escape(value2.name)}"` : "") + `\r
+Content-Type: ${value2.type || "application/octet-stream"}\r
 \r
 `);
-            blobParts.push(chunk2, value, rn);
-            if (typeof value.size === "number") {
-              length += chunk2.byteLength + value.size + rn.byteLength;
+            blobParts.push(chunk2, value2, rn);
+            if (typeof value2.size === "number") {
+              length += chunk2.byteLength + value2.size + rn.byteLength;
             } else {
               hasUnknownSizeValue = true;
             }
@@ -5576,7 +5576,7 @@ Content-Type: ${value.type || "application/octet-stream"}\r
             iterator2 = action(object2)[Symbol.asyncIterator]();
           },
           async pull(controller) {
-            const { value, done } = await iterator2.next();
+            const { value: value2, done } = await iterator2.next();
             if (done) {
               queueMicrotask(() => {
                 controller.close();
@@ -5584,7 +5584,7 @@ Content-Type: ${value.type || "application/octet-stream"}\r
               });
             } else {
               if (!isErrored(stream)) {
-                const buffer = new Uint8Array(value);
+                const buffer = new Uint8Array(value2);
                 if (buffer.byteLength) {
                   controller.enqueue(buffer);
                 }
@@ -5647,12 +5647,12 @@ Content-Type: ${value.type || "application/octet-stream"}\r
           return consumeBody(this, parseJSONFromBytes, instance);
         },
         formData() {
-          return consumeBody(this, (value) => {
+          return consumeBody(this, (value2) => {
             const mimeType = bodyMimeType(this);
             if (mimeType !== null) {
               switch (mimeType.essence) {
                 case "multipart/form-data": {
-                  const parsed = multipartFormDataParser(value, mimeType);
+                  const parsed = multipartFormDataParser(value2, mimeType);
                   if (parsed === "failure") {
                     throw new TypeError("Failed to parse body as FormData.");
                   }
@@ -5661,10 +5661,10 @@ Content-Type: ${value.type || "application/octet-stream"}\r
                   return fd;
                 }
                 case "application/x-www-form-urlencoded": {
-                  const entries = new URLSearchParams(value.toString());
+                  const entries = new URLSearchParams(value2.toString());
                   const fd = new FormData();
-                  for (const [name, value2] of entries) {
-                    fd.append(name, value2);
+                  for (const [name, value3] of entries) {
+                    fd.append(name, value3);
                   }
                   return fd;
                 }
@@ -6920,13 +6920,13 @@ var require_client_h2 = __commonJS({
     } = http2;
     function parseH2Headers(headers) {
       const result = [];
-      for (const [name, value] of Object.entries(headers)) {
-        if (Array.isArray(value)) {
-          for (const subvalue of value) {
+      for (const [name, value2] of Object.entries(headers)) {
+        if (Array.isArray(value2)) {
+          for (const subvalue of value2) {
             result.push(Buffer.from(name), Buffer.from(subvalue));
           }
         } else {
-          result.push(Buffer.from(name), Buffer.from(value));
+          result.push(Buffer.from(name), Buffer.from(value2));
         }
       }
       return result;
@@ -7844,8 +7844,8 @@ var require_client = __commonJS({
       get pipelining() {
         return this[kPipelining];
       }
-      set pipelining(value) {
-        this[kPipelining] = value;
+      set pipelining(value2) {
+        this[kPipelining] = value2;
         this[kResume](true);
       }
       get [kPending]() {
@@ -10674,15 +10674,15 @@ var require_mock_utils = __commonJS({
         isPromise
       }
     } = __require("node:util");
-    function matchValue(match, value) {
+    function matchValue(match, value2) {
       if (typeof match === "string") {
-        return match === value;
+        return match === value2;
       }
       if (match instanceof RegExp) {
-        return match.test(value);
+        return match.test(value2);
       }
       if (typeof match === "function") {
-        return match(value) === true;
+        return match(value2) === true;
       }
       return false;
     }
@@ -10823,14 +10823,14 @@ var require_mock_utils = __commonJS({
       const result = [];
       for (let i = 0; i < keys.length; ++i) {
         const key = keys[i];
-        const value = data[key];
+        const value2 = data[key];
         const name = Buffer.from(`${key}`);
-        if (Array.isArray(value)) {
-          for (let j = 0; j < value.length; ++j) {
-            result.push(name, Buffer.from(`${value[j]}`));
+        if (Array.isArray(value2)) {
+          for (let j = 0; j < value2.length; ++j) {
+            result.push(name, Buffer.from(`${value2[j]}`));
           }
         } else {
-          result.push(name, Buffer.from(`${value}`));
+          result.push(name, Buffer.from(`${value2}`));
         }
       }
       return result;
@@ -11980,25 +11980,25 @@ var require_headers = __commonJS({
         });
       }
     }
-    function appendHeader(headers, name, value) {
-      value = headerValueNormalize(value);
+    function appendHeader(headers, name, value2) {
+      value2 = headerValueNormalize(value2);
       if (!isValidHeaderName(name)) {
         throw webidl.errors.invalidArgument({
           prefix: "Headers.append",
           value: name,
           type: "header name"
         });
-      } else if (!isValidHeaderValue(value)) {
+      } else if (!isValidHeaderValue(value2)) {
         throw webidl.errors.invalidArgument({
           prefix: "Headers.append",
-          value,
+          value: value2,
           type: "header value"
         });
       }
       if (getHeadersGuard(headers) === "immutable") {
         throw new TypeError("immutable");
       }
-      return getHeadersList(headers).append(name, value, false);
+      return getHeadersList(headers).append(name, value2, false);
     }
     function compareHeaderName(a, b) {
       return a[0] < b[0] ? -1 : 1;
@@ -12035,7 +12035,7 @@ var require_headers = __commonJS({
        * @param {string} value
        * @param {boolean} isLowerCase
        */
-      append(name, value, isLowerCase) {
+      append(name, value2, isLowerCase) {
         this[kHeadersSortedMap] = null;
         const lowercaseName = isLowerCase ? name : name.toLowerCase();
         const exists2 = this[kHeadersMap].get(lowercaseName);
@@ -12043,13 +12043,13 @@ var require_headers = __commonJS({
           const delimiter = lowercaseName === "cookie" ? "; " : ", ";
           this[kHeadersMap].set(lowercaseName, {
             name: exists2.name,
-            value: `${exists2.value}${delimiter}${value}`
+            value: `${exists2.value}${delimiter}${value2}`
           });
         } else {
-          this[kHeadersMap].set(lowercaseName, { name, value });
+          this[kHeadersMap].set(lowercaseName, { name, value: value2 });
         }
         if (lowercaseName === "set-cookie") {
-          (this.cookies ??= []).push(value);
+          (this.cookies ??= []).push(value2);
         }
       }
       /**
@@ -12058,13 +12058,13 @@ var require_headers = __commonJS({
        * @param {string} value
        * @param {boolean} isLowerCase
        */
-      set(name, value, isLowerCase) {
+      set(name, value2, isLowerCase) {
         this[kHeadersSortedMap] = null;
         const lowercaseName = isLowerCase ? name : name.toLowerCase();
         if (lowercaseName === "set-cookie") {
-          this.cookies = [value];
+          this.cookies = [value2];
         }
-        this[kHeadersMap].set(lowercaseName, { name, value });
+        this[kHeadersMap].set(lowercaseName, { name, value: value2 });
       }
       /**
        * @see https://fetch.spec.whatwg.org/#concept-header-list-delete
@@ -12089,15 +12089,15 @@ var require_headers = __commonJS({
         return this[kHeadersMap].get(isLowerCase ? name : name.toLowerCase())?.value ?? null;
       }
       *[Symbol.iterator]() {
-        for (const { 0: name, 1: { value } } of this[kHeadersMap]) {
-          yield [name, value];
+        for (const { 0: name, 1: { value: value2 } } of this[kHeadersMap]) {
+          yield [name, value2];
         }
       }
       get entries() {
         const headers = {};
         if (this[kHeadersMap].size !== 0) {
-          for (const { name, value } of this[kHeadersMap].values()) {
-            headers[name] = value;
+          for (const { name, value: value2 } of this[kHeadersMap].values()) {
+            headers[name] = value2;
           }
         }
         return headers;
@@ -12108,13 +12108,13 @@ var require_headers = __commonJS({
       get entriesList() {
         const headers = [];
         if (this[kHeadersMap].size !== 0) {
-          for (const { 0: lowerName, 1: { name, value } } of this[kHeadersMap]) {
+          for (const { 0: lowerName, 1: { name, value: value2 } } of this[kHeadersMap]) {
             if (lowerName === "set-cookie") {
               for (const cookie of this.cookies) {
                 headers.push([name, cookie]);
               }
             } else {
-              headers.push([name, value]);
+              headers.push([name, value2]);
             }
           }
         }
@@ -12132,9 +12132,9 @@ var require_headers = __commonJS({
           const firstValue = iterator2.next().value;
           array2[0] = [firstValue[0], firstValue[1].value];
           assert2(firstValue[1].value !== null);
-          for (let i = 1, j = 0, right = 0, left = 0, pivot = 0, x, value; i < size; ++i) {
-            value = iterator2.next().value;
-            x = array2[i] = [value[0], value[1].value];
+          for (let i = 1, j = 0, right = 0, left = 0, pivot = 0, x, value2; i < size; ++i) {
+            value2 = iterator2.next().value;
+            x = array2[i] = [value2[0], value2[1].value];
             assert2(x[1] !== null);
             left = 0;
             right = i;
@@ -12160,9 +12160,9 @@ var require_headers = __commonJS({
           return array2;
         } else {
           let i = 0;
-          for (const { 0: name, 1: { value } } of this[kHeadersMap]) {
-            array2[i++] = [name, value];
-            assert2(value !== null);
+          for (const { 0: name, 1: { value: value2 } } of this[kHeadersMap]) {
+            array2[i++] = [name, value2];
+            assert2(value2 !== null);
           }
           return array2.sort(compareHeaderName);
         }
@@ -12184,13 +12184,13 @@ var require_headers = __commonJS({
         }
       }
       // https://fetch.spec.whatwg.org/#dom-headers-append
-      append(name, value) {
+      append(name, value2) {
         webidl.brandCheck(this, _Headers);
         webidl.argumentLengthCheck(arguments, 2, "Headers.append");
         const prefix = "Headers.append";
         name = webidl.converters.ByteString(name, prefix, "name");
-        value = webidl.converters.ByteString(value, prefix, "value");
-        return appendHeader(this, name, value);
+        value2 = webidl.converters.ByteString(value2, prefix, "value");
+        return appendHeader(this, name, value2);
       }
       // https://fetch.spec.whatwg.org/#dom-headers-delete
       delete(name) {
@@ -12244,30 +12244,30 @@ var require_headers = __commonJS({
         return this.#headersList.contains(name, false);
       }
       // https://fetch.spec.whatwg.org/#dom-headers-set
-      set(name, value) {
+      set(name, value2) {
         webidl.brandCheck(this, _Headers);
         webidl.argumentLengthCheck(arguments, 2, "Headers.set");
         const prefix = "Headers.set";
         name = webidl.converters.ByteString(name, prefix, "name");
-        value = webidl.converters.ByteString(value, prefix, "value");
-        value = headerValueNormalize(value);
+        value2 = webidl.converters.ByteString(value2, prefix, "value");
+        value2 = headerValueNormalize(value2);
         if (!isValidHeaderName(name)) {
           throw webidl.errors.invalidArgument({
             prefix,
             value: name,
             type: "header name"
           });
-        } else if (!isValidHeaderValue(value)) {
+        } else if (!isValidHeaderValue(value2)) {
           throw webidl.errors.invalidArgument({
             prefix,
-            value,
+            value: value2,
             type: "header value"
           });
         }
         if (this.#guard === "immutable") {
           throw new TypeError("immutable");
         }
-        this.#headersList.set(name, value, false);
+        this.#headersList.set(name, value2, false);
       }
       // https://fetch.spec.whatwg.org/#dom-headers-getsetcookie
       getSetCookie() {
@@ -12290,13 +12290,13 @@ var require_headers = __commonJS({
           return this.#headersList[kHeadersSortedMap] = names;
         }
         for (let i = 0; i < names.length; ++i) {
-          const { 0: name, 1: value } = names[i];
+          const { 0: name, 1: value2 } = names[i];
           if (name === "set-cookie") {
             for (let j = 0; j < cookies.length; ++j) {
               headers.push([name, cookies[j]]);
             }
           } else {
-            headers.push([name, value]);
+            headers.push([name, value2]);
           }
         }
         return this.#headersList[kHeadersSortedMap] = headers;
@@ -12440,8 +12440,8 @@ var require_response = __commonJS({
         }
         const responseObject = fromInnerResponse(makeResponse({}), "immutable");
         responseObject[kState].status = status;
-        const value = isomorphicEncode(URLSerializer(parsedURL));
-        responseObject[kState].headersList.append("location", value, true);
+        const value2 = isomorphicEncode(URLSerializer(parsedURL));
+        responseObject[kState].headersList.append("location", value2, true);
         return responseObject;
       }
       // https://fetch.spec.whatwg.org/#dom-response
@@ -12623,9 +12623,9 @@ var require_response = __commonJS({
         get(target, p) {
           return p in state ? state[p] : target[p];
         },
-        set(target, p, value) {
+        set(target, p, value2) {
           assert2(!(p in state));
-          target[p] = value;
+          target[p] = value2;
           return true;
         }
       });
@@ -12778,8 +12778,8 @@ var require_dispatcher_weakref = __commonJS({
     "use strict";
     var { kConnected, kSize } = require_symbols();
     var CompatWeakRef = class {
-      constructor(value) {
-        this.value = value;
+      constructor(value2) {
+        this.value = value2;
       }
       deref() {
         return this.value[kConnected] === 0 && this.value[kSize] === 0 ? void 0 : this.value;
@@ -13103,8 +13103,8 @@ var require_request2 = __commonJS({
           const headers = init.headers !== void 0 ? init.headers : new HeadersList(headersList);
           headersList.clear();
           if (headers instanceof HeadersList) {
-            for (const { name, value } of headers.rawValues()) {
-              headersList.append(name, value, false);
+            for (const { name, value: value2 } of headers.rawValues()) {
+              headersList.append(name, value2, false);
             }
             headersList.cookies = headers.cookies;
           } else {
@@ -13777,8 +13777,8 @@ var require_fetch = __commonJS({
         }
       }
       if (!request2.headersList.contains("accept", true)) {
-        const value = "*/*";
-        request2.headersList.append("accept", value, true);
+        const value2 = "*/*";
+        request2.headersList.append("accept", value2, true);
       }
       if (!request2.headersList.contains("accept-language", true)) {
         request2.headersList.append("accept-language", "*", true);
@@ -14377,11 +14377,11 @@ var require_fetch = __commonJS({
           let bytes;
           let isFailure;
           try {
-            const { done, value } = await fetchParams.controller.next();
+            const { done, value: value2 } = await fetchParams.controller.next();
             if (isAborted(fetchParams)) {
               break;
             }
-            bytes = done ? void 0 : value;
+            bytes = done ? void 0 : value2;
           } catch (err) {
             if (fetchParams.controller.ended && !timingInfo.encodedBodySize) {
               bytes = void 0;
@@ -14980,15 +14980,15 @@ var require_util4 = __commonJS({
       (async () => {
         while (!fr[kAborted]) {
           try {
-            const { done, value } = await chunkPromise;
+            const { done, value: value2 } = await chunkPromise;
             if (isFirstChunk && !fr[kAborted]) {
               queueMicrotask(() => {
                 fireAProgressEvent("loadstart", fr);
               });
             }
             isFirstChunk = false;
-            if (!done && types2.isUint8Array(value)) {
-              bytes.push(value);
+            if (!done && types2.isUint8Array(value2)) {
+              bytes.push(value2);
               if ((fr[kLastProgressEventFired] === void 0 || Date.now() - fr[kLastProgressEventFired] >= 50) && !fr[kAborted]) {
                 fr[kLastProgressEventFired] = Date.now();
                 queueMicrotask(() => {
@@ -15412,10 +15412,10 @@ var require_util5 = __commonJS({
     function getFieldValues(header) {
       assert2(header !== null);
       const values = [];
-      for (let value of header.split(",")) {
-        value = value.trim();
-        if (isValidHeaderName(value)) {
-          values.push(value);
+      for (let value2 of header.split(",")) {
+        value2 = value2.trim();
+        if (isValidHeaderName(value2)) {
+          values.push(value2);
         }
       }
       return values;
@@ -16099,9 +16099,9 @@ var require_constants4 = __commonJS({
 var require_util6 = __commonJS({
   "node_modules/undici/lib/web/cookies/util.js"(exports, module) {
     "use strict";
-    function isCTLExcludingHtab(value) {
-      for (let i = 0; i < value.length; ++i) {
-        const code = value.charCodeAt(i);
+    function isCTLExcludingHtab(value2) {
+      for (let i = 0; i < value2.length; ++i) {
+        const code = value2.charCodeAt(i);
         if (code >= 0 && code <= 8 || code >= 10 && code <= 31 || code === 127) {
           return true;
         }
@@ -16134,18 +16134,18 @@ var require_util6 = __commonJS({
         }
       }
     }
-    function validateCookieValue(value) {
-      let len = value.length;
+    function validateCookieValue(value2) {
+      let len = value2.length;
       let i = 0;
-      if (value[0] === '"') {
-        if (len === 1 || value[len - 1] !== '"') {
+      if (value2[0] === '"') {
+        if (len === 1 || value2[len - 1] !== '"') {
           throw new Error("Invalid cookie value");
         }
         --len;
         ++i;
       }
       while (i < len) {
-        const code = value.charCodeAt(i++);
+        const code = value2.charCodeAt(i++);
         if (code < 33 || // exclude CTLs (0-31)
         code > 126 || // non-ascii and DEL (127)
         code === 34 || // "
@@ -16283,9 +16283,9 @@ var require_util6 = __commonJS({
         if (!part.includes("=")) {
           throw new Error("Invalid unparsed");
         }
-        const [key, ...value] = part.split("=");
+        const [key, ...value2] = part.split("=");
         const trimmedKey = key.trim();
-        const joinedValue = value.join("=");
+        const joinedValue = value2.join("=");
         validateCookieName(trimmedKey);
         validateCookieValue(joinedValue);
         out.push(`${trimmedKey}=${joinedValue}`);
@@ -16318,7 +16318,7 @@ var require_parse = __commonJS({
       let nameValuePair = "";
       let unparsedAttributes = "";
       let name = "";
-      let value = "";
+      let value2 = "";
       if (header.includes(";")) {
         const position = { position: 0 };
         nameValuePair = collectASequenceOfCodePointsFast(";", header, position);
@@ -16327,7 +16327,7 @@ var require_parse = __commonJS({
         nameValuePair = header;
       }
       if (!nameValuePair.includes("=")) {
-        value = nameValuePair;
+        value2 = nameValuePair;
       } else {
         const position = { position: 0 };
         name = collectASequenceOfCodePointsFast(
@@ -16335,16 +16335,16 @@ var require_parse = __commonJS({
           nameValuePair,
           position
         );
-        value = nameValuePair.slice(position.position + 1);
+        value2 = nameValuePair.slice(position.position + 1);
       }
       name = name.trim();
-      value = value.trim();
-      if (name.length + value.length > maxNameValuePairSize) {
+      value2 = value2.trim();
+      if (name.length + value2.length > maxNameValuePairSize) {
         return null;
       }
       return {
         name,
-        value,
+        value: value2,
         ...parseUnparsedAttributes(unparsedAttributes)
       };
     }
@@ -16456,8 +16456,8 @@ var require_cookies = __commonJS({
         return out;
       }
       for (const piece of cookie.split(";")) {
-        const [name, ...value] = piece.split("=");
-        out[name.trim()] = value.join("=");
+        const [name, ...value2] = piece.split("=");
+        out[name.trim()] = value2.join("=");
       }
       return out;
     }
@@ -16514,11 +16514,11 @@ var require_cookies = __commonJS({
         key: "value"
       },
       {
-        converter: webidl.nullableConverter((value) => {
-          if (typeof value === "number") {
-            return webidl.converters["unsigned long long"](value);
+        converter: webidl.nullableConverter((value2) => {
+          if (typeof value2 === "number") {
+            return webidl.converters["unsigned long long"](value2);
           }
-          return new Date(value);
+          return new Date(value2);
         }),
         key: "expires",
         defaultValue: () => null
@@ -17030,26 +17030,26 @@ var require_util7 = __commonJS({
       const extensionList = /* @__PURE__ */ new Map();
       while (position.position < extensions.length) {
         const pair = collectASequenceOfCodePointsFast(";", extensions, position);
-        const [name, value = ""] = pair.split("=");
+        const [name, value2 = ""] = pair.split("=");
         extensionList.set(
           removeHTTPWhitespace(name, true, false),
-          removeHTTPWhitespace(value, false, true)
+          removeHTTPWhitespace(value2, false, true)
         );
         position.position++;
       }
       return extensionList;
     }
-    function isValidClientWindowBits(value) {
-      if (value.length === 0) {
+    function isValidClientWindowBits(value2) {
+      if (value2.length === 0) {
         return false;
       }
-      for (let i = 0; i < value.length; i++) {
-        const byte = value.charCodeAt(i);
+      for (let i = 0; i < value2.length; i++) {
+        const byte = value2.charCodeAt(i);
         if (byte < 48 || byte > 57) {
           return false;
         }
       }
-      const num = Number.parseInt(value, 10);
+      const num = Number.parseInt(value2, 10);
       return num >= 8 && num <= 15;
     }
     var hasIntl = typeof process.versions.icu === "string";
@@ -18283,13 +18283,13 @@ var require_websocket = __commonJS({
 var require_util8 = __commonJS({
   "node_modules/undici/lib/web/eventsource/util.js"(exports, module) {
     "use strict";
-    function isValidLastEventId(value) {
-      return value.indexOf("\0") === -1;
+    function isValidLastEventId(value2) {
+      return value2.indexOf("\0") === -1;
     }
-    function isASCIINumber(value) {
-      if (value.length === 0) return false;
-      for (let i = 0; i < value.length; i++) {
-        if (value.charCodeAt(i) < 48 || value.charCodeAt(i) > 57) return false;
+    function isASCIINumber(value2) {
+      if (value2.length === 0) return false;
+      for (let i = 0; i < value2.length; i++) {
+        if (value2.charCodeAt(i) < 48 || value2.charCodeAt(i) > 57) return false;
       }
       return true;
     }
@@ -18520,12 +18520,12 @@ var require_eventsource_stream = __commonJS({
           const valueBytes = line.length - valueStart;
           const dataSize = this.eventFieldSizes.data + (event2.data === void 0 ? 0 : 1) + valueBytes;
           this.setEventFieldSize("data", dataSize);
-          const value = line.toString("utf8", valueStart);
+          const value2 = line.toString("utf8", valueStart);
           if (event2.data === void 0) {
-            event2.data = value;
+            event2.data = value2;
           } else {
             event2.data += `
-${value}`;
+${value2}`;
           }
           this.dataLineCount++;
           return;
@@ -19159,8 +19159,8 @@ var require_matrix = __commonJS({
     "use strict";
     Object.defineProperty(exports, "__esModule", { value: true });
     var toString = Object.prototype.toString;
-    function isAnyArray(value) {
-      const tag = toString.call(value);
+    function isAnyArray(value2) {
+      const tag = toString.call(value2);
       return tag.endsWith("Array]") && !tag.includes("Big");
     }
     function max(input2, options = {}) {
@@ -19307,14 +19307,14 @@ ${indentData}`);
       return exp.slice(0);
     }
     function installMathOperations(AbstractMatrix3, Matrix4) {
-      AbstractMatrix3.prototype.add = function add(value) {
-        if (typeof value === "number") return this.addS(value);
-        return this.addM(value);
+      AbstractMatrix3.prototype.add = function add(value2) {
+        if (typeof value2 === "number") return this.addS(value2);
+        return this.addM(value2);
       };
-      AbstractMatrix3.prototype.addS = function addS(value) {
+      AbstractMatrix3.prototype.addS = function addS(value2) {
         for (let i = 0; i < this.rows; i++) {
           for (let j = 0; j < this.columns; j++) {
-            this.set(i, j, this.get(i, j) + value);
+            this.set(i, j, this.get(i, j) + value2);
           }
         }
         return this;
@@ -19331,18 +19331,18 @@ ${indentData}`);
         }
         return this;
       };
-      AbstractMatrix3.add = function add(matrix2, value) {
+      AbstractMatrix3.add = function add(matrix2, value2) {
         const newMatrix = new Matrix4(matrix2);
-        return newMatrix.add(value);
+        return newMatrix.add(value2);
       };
-      AbstractMatrix3.prototype.sub = function sub(value) {
-        if (typeof value === "number") return this.subS(value);
-        return this.subM(value);
+      AbstractMatrix3.prototype.sub = function sub(value2) {
+        if (typeof value2 === "number") return this.subS(value2);
+        return this.subM(value2);
       };
-      AbstractMatrix3.prototype.subS = function subS(value) {
+      AbstractMatrix3.prototype.subS = function subS(value2) {
         for (let i = 0; i < this.rows; i++) {
           for (let j = 0; j < this.columns; j++) {
-            this.set(i, j, this.get(i, j) - value);
+            this.set(i, j, this.get(i, j) - value2);
           }
         }
         return this;
@@ -19359,22 +19359,22 @@ ${indentData}`);
         }
         return this;
       };
-      AbstractMatrix3.sub = function sub(matrix2, value) {
+      AbstractMatrix3.sub = function sub(matrix2, value2) {
         const newMatrix = new Matrix4(matrix2);
-        return newMatrix.sub(value);
+        return newMatrix.sub(value2);
       };
       AbstractMatrix3.prototype.subtract = AbstractMatrix3.prototype.sub;
       AbstractMatrix3.prototype.subtractS = AbstractMatrix3.prototype.subS;
       AbstractMatrix3.prototype.subtractM = AbstractMatrix3.prototype.subM;
       AbstractMatrix3.subtract = AbstractMatrix3.sub;
-      AbstractMatrix3.prototype.mul = function mul(value) {
-        if (typeof value === "number") return this.mulS(value);
-        return this.mulM(value);
+      AbstractMatrix3.prototype.mul = function mul(value2) {
+        if (typeof value2 === "number") return this.mulS(value2);
+        return this.mulM(value2);
       };
-      AbstractMatrix3.prototype.mulS = function mulS(value) {
+      AbstractMatrix3.prototype.mulS = function mulS(value2) {
         for (let i = 0; i < this.rows; i++) {
           for (let j = 0; j < this.columns; j++) {
-            this.set(i, j, this.get(i, j) * value);
+            this.set(i, j, this.get(i, j) * value2);
           }
         }
         return this;
@@ -19391,22 +19391,22 @@ ${indentData}`);
         }
         return this;
       };
-      AbstractMatrix3.mul = function mul(matrix2, value) {
+      AbstractMatrix3.mul = function mul(matrix2, value2) {
         const newMatrix = new Matrix4(matrix2);
-        return newMatrix.mul(value);
+        return newMatrix.mul(value2);
       };
       AbstractMatrix3.prototype.multiply = AbstractMatrix3.prototype.mul;
       AbstractMatrix3.prototype.multiplyS = AbstractMatrix3.prototype.mulS;
       AbstractMatrix3.prototype.multiplyM = AbstractMatrix3.prototype.mulM;
       AbstractMatrix3.multiply = AbstractMatrix3.mul;
-      AbstractMatrix3.prototype.div = function div(value) {
-        if (typeof value === "number") return this.divS(value);
-        return this.divM(value);
+      AbstractMatrix3.prototype.div = function div(value2) {
+        if (typeof value2 === "number") return this.divS(value2);
+        return this.divM(value2);
       };
-      AbstractMatrix3.prototype.divS = function divS(value) {
+      AbstractMatrix3.prototype.divS = function divS(value2) {
         for (let i = 0; i < this.rows; i++) {
           for (let j = 0; j < this.columns; j++) {
-            this.set(i, j, this.get(i, j) / value);
+            this.set(i, j, this.get(i, j) / value2);
           }
         }
         return this;
@@ -19423,22 +19423,22 @@ ${indentData}`);
         }
         return this;
       };
-      AbstractMatrix3.div = function div(matrix2, value) {
+      AbstractMatrix3.div = function div(matrix2, value2) {
         const newMatrix = new Matrix4(matrix2);
-        return newMatrix.div(value);
+        return newMatrix.div(value2);
       };
       AbstractMatrix3.prototype.divide = AbstractMatrix3.prototype.div;
       AbstractMatrix3.prototype.divideS = AbstractMatrix3.prototype.divS;
       AbstractMatrix3.prototype.divideM = AbstractMatrix3.prototype.divM;
       AbstractMatrix3.divide = AbstractMatrix3.div;
-      AbstractMatrix3.prototype.mod = function mod(value) {
-        if (typeof value === "number") return this.modS(value);
-        return this.modM(value);
+      AbstractMatrix3.prototype.mod = function mod(value2) {
+        if (typeof value2 === "number") return this.modS(value2);
+        return this.modM(value2);
       };
-      AbstractMatrix3.prototype.modS = function modS(value) {
+      AbstractMatrix3.prototype.modS = function modS(value2) {
         for (let i = 0; i < this.rows; i++) {
           for (let j = 0; j < this.columns; j++) {
-            this.set(i, j, this.get(i, j) % value);
+            this.set(i, j, this.get(i, j) % value2);
           }
         }
         return this;
@@ -19455,22 +19455,22 @@ ${indentData}`);
         }
         return this;
       };
-      AbstractMatrix3.mod = function mod(matrix2, value) {
+      AbstractMatrix3.mod = function mod(matrix2, value2) {
         const newMatrix = new Matrix4(matrix2);
-        return newMatrix.mod(value);
+        return newMatrix.mod(value2);
       };
       AbstractMatrix3.prototype.modulus = AbstractMatrix3.prototype.mod;
       AbstractMatrix3.prototype.modulusS = AbstractMatrix3.prototype.modS;
       AbstractMatrix3.prototype.modulusM = AbstractMatrix3.prototype.modM;
       AbstractMatrix3.modulus = AbstractMatrix3.mod;
-      AbstractMatrix3.prototype.and = function and(value) {
-        if (typeof value === "number") return this.andS(value);
-        return this.andM(value);
+      AbstractMatrix3.prototype.and = function and(value2) {
+        if (typeof value2 === "number") return this.andS(value2);
+        return this.andM(value2);
       };
-      AbstractMatrix3.prototype.andS = function andS(value) {
+      AbstractMatrix3.prototype.andS = function andS(value2) {
         for (let i = 0; i < this.rows; i++) {
           for (let j = 0; j < this.columns; j++) {
-            this.set(i, j, this.get(i, j) & value);
+            this.set(i, j, this.get(i, j) & value2);
           }
         }
         return this;
@@ -19487,18 +19487,18 @@ ${indentData}`);
         }
         return this;
       };
-      AbstractMatrix3.and = function and(matrix2, value) {
+      AbstractMatrix3.and = function and(matrix2, value2) {
         const newMatrix = new Matrix4(matrix2);
-        return newMatrix.and(value);
+        return newMatrix.and(value2);
       };
-      AbstractMatrix3.prototype.or = function or(value) {
-        if (typeof value === "number") return this.orS(value);
-        return this.orM(value);
+      AbstractMatrix3.prototype.or = function or(value2) {
+        if (typeof value2 === "number") return this.orS(value2);
+        return this.orM(value2);
       };
-      AbstractMatrix3.prototype.orS = function orS(value) {
+      AbstractMatrix3.prototype.orS = function orS(value2) {
         for (let i = 0; i < this.rows; i++) {
           for (let j = 0; j < this.columns; j++) {
-            this.set(i, j, this.get(i, j) | value);
+            this.set(i, j, this.get(i, j) | value2);
           }
         }
         return this;
@@ -19515,18 +19515,18 @@ ${indentData}`);
         }
         return this;
       };
-      AbstractMatrix3.or = function or(matrix2, value) {
+      AbstractMatrix3.or = function or(matrix2, value2) {
         const newMatrix = new Matrix4(matrix2);
-        return newMatrix.or(value);
+        return newMatrix.or(value2);
       };
-      AbstractMatrix3.prototype.xor = function xor2(value) {
-        if (typeof value === "number") return this.xorS(value);
-        return this.xorM(value);
+      AbstractMatrix3.prototype.xor = function xor2(value2) {
+        if (typeof value2 === "number") return this.xorS(value2);
+        return this.xorM(value2);
       };
-      AbstractMatrix3.prototype.xorS = function xorS(value) {
+      AbstractMatrix3.prototype.xorS = function xorS(value2) {
         for (let i = 0; i < this.rows; i++) {
           for (let j = 0; j < this.columns; j++) {
-            this.set(i, j, this.get(i, j) ^ value);
+            this.set(i, j, this.get(i, j) ^ value2);
           }
         }
         return this;
@@ -19543,18 +19543,18 @@ ${indentData}`);
         }
         return this;
       };
-      AbstractMatrix3.xor = function xor2(matrix2, value) {
+      AbstractMatrix3.xor = function xor2(matrix2, value2) {
         const newMatrix = new Matrix4(matrix2);
-        return newMatrix.xor(value);
+        return newMatrix.xor(value2);
       };
-      AbstractMatrix3.prototype.leftShift = function leftShift(value) {
-        if (typeof value === "number") return this.leftShiftS(value);
-        return this.leftShiftM(value);
+      AbstractMatrix3.prototype.leftShift = function leftShift(value2) {
+        if (typeof value2 === "number") return this.leftShiftS(value2);
+        return this.leftShiftM(value2);
       };
-      AbstractMatrix3.prototype.leftShiftS = function leftShiftS(value) {
+      AbstractMatrix3.prototype.leftShiftS = function leftShiftS(value2) {
         for (let i = 0; i < this.rows; i++) {
           for (let j = 0; j < this.columns; j++) {
-            this.set(i, j, this.get(i, j) << value);
+            this.set(i, j, this.get(i, j) << value2);
           }
         }
         return this;
@@ -19571,18 +19571,18 @@ ${indentData}`);
         }
         return this;
       };
-      AbstractMatrix3.leftShift = function leftShift(matrix2, value) {
+      AbstractMatrix3.leftShift = function leftShift(matrix2, value2) {
         const newMatrix = new Matrix4(matrix2);
-        return newMatrix.leftShift(value);
+        return newMatrix.leftShift(value2);
       };
-      AbstractMatrix3.prototype.signPropagatingRightShift = function signPropagatingRightShift(value) {
-        if (typeof value === "number") return this.signPropagatingRightShiftS(value);
-        return this.signPropagatingRightShiftM(value);
+      AbstractMatrix3.prototype.signPropagatingRightShift = function signPropagatingRightShift(value2) {
+        if (typeof value2 === "number") return this.signPropagatingRightShiftS(value2);
+        return this.signPropagatingRightShiftM(value2);
       };
-      AbstractMatrix3.prototype.signPropagatingRightShiftS = function signPropagatingRightShiftS(value) {
+      AbstractMatrix3.prototype.signPropagatingRightShiftS = function signPropagatingRightShiftS(value2) {
         for (let i = 0; i < this.rows; i++) {
           for (let j = 0; j < this.columns; j++) {
-            this.set(i, j, this.get(i, j) >> value);
+            this.set(i, j, this.get(i, j) >> value2);
           }
         }
         return this;
@@ -19599,18 +19599,18 @@ ${indentData}`);
         }
         return this;
       };
-      AbstractMatrix3.signPropagatingRightShift = function signPropagatingRightShift(matrix2, value) {
+      AbstractMatrix3.signPropagatingRightShift = function signPropagatingRightShift(matrix2, value2) {
         const newMatrix = new Matrix4(matrix2);
-        return newMatrix.signPropagatingRightShift(value);
+        return newMatrix.signPropagatingRightShift(value2);
       };
-      AbstractMatrix3.prototype.rightShift = function rightShift(value) {
-        if (typeof value === "number") return this.rightShiftS(value);
-        return this.rightShiftM(value);
+      AbstractMatrix3.prototype.rightShift = function rightShift(value2) {
+        if (typeof value2 === "number") return this.rightShiftS(value2);
+        return this.rightShiftM(value2);
       };
-      AbstractMatrix3.prototype.rightShiftS = function rightShiftS(value) {
+      AbstractMatrix3.prototype.rightShiftS = function rightShiftS(value2) {
         for (let i = 0; i < this.rows; i++) {
           for (let j = 0; j < this.columns; j++) {
-            this.set(i, j, this.get(i, j) >>> value);
+            this.set(i, j, this.get(i, j) >>> value2);
           }
         }
         return this;
@@ -19627,9 +19627,9 @@ ${indentData}`);
         }
         return this;
       };
-      AbstractMatrix3.rightShift = function rightShift(matrix2, value) {
+      AbstractMatrix3.rightShift = function rightShift(matrix2, value2) {
         const newMatrix = new Matrix4(matrix2);
-        return newMatrix.rightShift(value);
+        return newMatrix.rightShift(value2);
       };
       AbstractMatrix3.prototype.zeroFillRightShift = AbstractMatrix3.prototype.rightShift;
       AbstractMatrix3.prototype.zeroFillRightShiftS = AbstractMatrix3.prototype.rightShiftS;
@@ -19887,7 +19887,7 @@ ${indentData}`);
         const newMatrix = new Matrix4(matrix2);
         return newMatrix.log2();
       };
-      AbstractMatrix3.prototype.round = function round() {
+      AbstractMatrix3.prototype.round = function round2() {
         for (let i = 0; i < this.rows; i++) {
           for (let j = 0; j < this.columns; j++) {
             this.set(i, j, Math.round(this.get(i, j)));
@@ -19895,7 +19895,7 @@ ${indentData}`);
         }
         return this;
       };
-      AbstractMatrix3.round = function round(matrix2) {
+      AbstractMatrix3.round = function round2(matrix2) {
         const newMatrix = new Matrix4(matrix2);
         return newMatrix.round();
       };
@@ -19987,14 +19987,14 @@ ${indentData}`);
         const newMatrix = new Matrix4(matrix2);
         return newMatrix.pow(arg0);
       };
-      AbstractMatrix3.prototype.pow = function pow(value) {
-        if (typeof value === "number") return this.powS(value);
-        return this.powM(value);
+      AbstractMatrix3.prototype.pow = function pow(value2) {
+        if (typeof value2 === "number") return this.powS(value2);
+        return this.powM(value2);
       };
-      AbstractMatrix3.prototype.powS = function powS(value) {
+      AbstractMatrix3.prototype.powS = function powS(value2) {
         for (let i = 0; i < this.rows; i++) {
           for (let j = 0; j < this.columns; j++) {
-            this.set(i, j, this.get(i, j) ** value);
+            this.set(i, j, this.get(i, j) ** value2);
           }
         }
         return this;
@@ -20076,15 +20076,15 @@ ${indentData}`);
         throw new RangeError("Submatrix indices are out of range");
       }
     }
-    function newArray(length, value = 0) {
+    function newArray(length, value2 = 0) {
       let array2 = [];
       for (let i = 0; i < length; i++) {
-        array2.push(value);
+        array2.push(value2);
       }
       return array2;
     }
-    function checkNumber(name, value) {
-      if (typeof value !== "number") {
+    function checkNumber(name, value2) {
+      if (typeof value2 !== "number") {
         throw new TypeError(`${name} must be a number`);
       }
     }
@@ -20338,23 +20338,23 @@ ${indentData}`);
         if (!Number.isInteger(min2)) throw new TypeError("min must be an integer");
         if (!Number.isInteger(max2)) throw new TypeError("max must be an integer");
         if (min2 >= max2) throw new RangeError("min must be smaller than max");
-        let interval = max2 - min2;
+        let interval2 = max2 - min2;
         let matrix2 = new Matrix3(rows, columns);
         for (let i = 0; i < rows; i++) {
           for (let j = 0; j < columns; j++) {
-            let value = min2 + Math.round(random() * interval);
-            matrix2.set(i, j, value);
+            let value2 = min2 + Math.round(random() * interval2);
+            matrix2.set(i, j, value2);
           }
         }
         return matrix2;
       }
-      static eye(rows, columns, value) {
+      static eye(rows, columns, value2) {
         if (columns === void 0) columns = rows;
-        if (value === void 0) value = 1;
+        if (value2 === void 0) value2 = 1;
         let min2 = Math.min(rows, columns);
         let matrix2 = this.zeros(rows, columns);
         for (let i = 0; i < min2; i++) {
-          matrix2.set(i, i, value);
+          matrix2.set(i, i, value2);
         }
         return matrix2;
       }
@@ -20395,11 +20395,11 @@ ${indentData}`);
         }
         return result;
       }
-      static checkMatrix(value) {
-        return _AbstractMatrix.isMatrix(value) ? value : new Matrix3(value);
+      static checkMatrix(value2) {
+        return _AbstractMatrix.isMatrix(value2) ? value2 : new Matrix3(value2);
       }
-      static isMatrix(value) {
-        return value != null && value.klass === "Matrix";
+      static isMatrix(value2) {
+        return value2 != null && value2.klass === "Matrix";
       }
       get size() {
         return this.rows * this.columns;
@@ -20635,10 +20635,10 @@ ${indentData}`);
         }
         return matrix2;
       }
-      fill(value) {
+      fill(value2) {
         for (let i = 0; i < this.rows; i++) {
           for (let j = 0; j < this.columns; j++) {
-            this.set(i, j, value);
+            this.set(i, j, value2);
           }
         }
         return this;
@@ -20776,17 +20776,17 @@ ${indentData}`);
         }
         return this;
       }
-      mulRow(index, value) {
+      mulRow(index, value2) {
         checkRowIndex(this, index);
         for (let i = 0; i < this.columns; i++) {
-          this.set(index, i, this.get(index, i) * value);
+          this.set(index, i, this.get(index, i) * value2);
         }
         return this;
       }
-      mulColumn(index, value) {
+      mulColumn(index, value2) {
         checkColumnIndex(this, index);
         for (let i = 0; i < this.rows; i++) {
-          this.set(i, index, this.get(i, index) * value);
+          this.set(i, index, this.get(i, index) * value2);
         }
         return this;
       }
@@ -21075,11 +21075,11 @@ ${indentData}`);
         const gramData = new Float64Array(n * n);
         for (let r = 0; r < rows; r++) {
           for (let i = 0; i < n; i++) {
-            const value = this.get(r, i);
-            if (value === 0) continue;
+            const value2 = this.get(r, i);
+            if (value2 === 0) continue;
             const offset = i * n;
             for (let j = i; j < n; j++) {
-              gramData[offset + j] += value * this.get(r, j);
+              gramData[offset + j] += value2 * this.get(r, j);
             }
           }
         }
@@ -21087,9 +21087,9 @@ ${indentData}`);
         for (let i = 0; i < n; i++) {
           const offset = i * n;
           for (let j = i; j < n; j++) {
-            const value = gramData[offset + j];
-            result.set(i, j, value);
-            result.set(j, i, value);
+            const value2 = gramData[offset + j];
+            result.set(i, j, value2);
+            result.set(j, i, value2);
           }
         }
         return result;
@@ -21110,11 +21110,11 @@ ${indentData}`);
             otherRow[j] = other.get(r, j);
           }
           for (let i = 0; i < n; i++) {
-            const value = this.get(r, i);
-            if (value === 0) continue;
+            const value2 = this.get(r, i);
+            if (value2 === 0) continue;
             const resultRow = result.data[i];
             for (let j = 0; j < p; j++) {
-              resultRow[j] += value * otherRow[j];
+              resultRow[j] += value2 * otherRow[j];
             }
           }
         }
@@ -21584,8 +21584,8 @@ ${indentData}`);
        * @return {M}
        */
       static copy(from, to) {
-        for (const [row, column, value] of from.entries()) {
-          to.set(row, column, value);
+        for (const [row, column, value2] of from.entries()) {
+          to.set(row, column, value2);
         }
         return to;
       }
@@ -21866,8 +21866,8 @@ ${indentData}`);
           );
         }
       }
-      set(rowIndex, columnIndex, value) {
-        this.data[rowIndex][columnIndex] = value;
+      set(rowIndex, columnIndex, value2) {
+        this.data[rowIndex][columnIndex] = value2;
         return this;
       }
       get(rowIndex, columnIndex) {
@@ -21951,8 +21951,8 @@ ${indentData}`);
        * @param value
        * @returns {boolean}
        */
-      static isSymmetricMatrix(value) {
-        return Matrix3.isMatrix(value) && value.klassType === "SymmetricMatrix";
+      static isSymmetricMatrix(value2) {
+        return Matrix3.isMatrix(value2) && value2.klassType === "SymmetricMatrix";
       }
       /**
        * @param diagonalSize
@@ -21993,8 +21993,8 @@ ${indentData}`);
       }
       clone() {
         const matrix2 = new _SymmetricMatrix(this.diagonalSize);
-        for (const [row, col, value] of this.upperRightEntries()) {
-          matrix2.set(row, col, value);
+        for (const [row, col, value2] of this.upperRightEntries()) {
+          matrix2.set(row, col, value2);
         }
         return matrix2;
       }
@@ -22004,9 +22004,9 @@ ${indentData}`);
       get(rowIndex, columnIndex) {
         return this.#matrix.get(rowIndex, columnIndex);
       }
-      set(rowIndex, columnIndex, value) {
-        this.#matrix.set(rowIndex, columnIndex, value);
-        this.#matrix.set(columnIndex, rowIndex, value);
+      set(rowIndex, columnIndex, value2) {
+        this.#matrix.set(rowIndex, columnIndex, value2);
+        this.#matrix.set(columnIndex, rowIndex, value2);
         return this;
       }
       removeCross(index) {
@@ -22099,8 +22099,8 @@ ${indentData}`);
        */
       *upperRightEntries() {
         for (let row = 0, col = 0; row < this.diagonalSize; void 0) {
-          const value = this.get(row, col);
-          yield [row, col, value];
+          const value2 = this.get(row, col);
+          yield [row, col, value2];
           if (++col >= this.diagonalSize) col = ++row;
         }
       }
@@ -22112,8 +22112,8 @@ ${indentData}`);
        */
       *upperRightValues() {
         for (let row = 0, col = 0; row < this.diagonalSize; void 0) {
-          const value = this.get(row, col);
-          yield value;
+          const value2 = this.get(row, col);
+          yield value2;
           if (++col >= this.diagonalSize) col = ++row;
         }
       }
@@ -22127,8 +22127,8 @@ ${indentData}`);
        * @param value
        * @returns {boolean}
        */
-      static isDistanceMatrix(value) {
-        return SymmetricMatrix2.isSymmetricMatrix(value) && value.klassSubType === "DistanceMatrix";
+      static isDistanceMatrix(value2) {
+        return SymmetricMatrix2.isSymmetricMatrix(value2) && value2.klassSubType === "DistanceMatrix";
       }
       constructor(sideSize) {
         super(sideSize);
@@ -22136,9 +22136,9 @@ ${indentData}`);
           throw new TypeError("Provided arguments do no produce a distance matrix");
         }
       }
-      set(rowIndex, columnIndex, value) {
-        if (rowIndex === columnIndex) value = 0;
-        return super.set(rowIndex, columnIndex, value);
+      set(rowIndex, columnIndex, value2) {
+        if (rowIndex === columnIndex) value2 = 0;
+        return super.set(rowIndex, columnIndex, value2);
       }
       addCross(index, array2) {
         if (array2 === void 0) {
@@ -22154,9 +22154,9 @@ ${indentData}`);
       }
       clone() {
         const matrix2 = new _DistanceMatrix(this.diagonalSize);
-        for (const [row, col, value] of this.upperRightEntries()) {
+        for (const [row, col, value2] of this.upperRightEntries()) {
           if (row === col) continue;
-          matrix2.set(row, col, value);
+          matrix2.set(row, col, value2);
         }
         return matrix2;
       }
@@ -22228,8 +22228,8 @@ ${indentData}`);
         super(matrix2, matrix2.rows, 1);
         this.column = column;
       }
-      set(rowIndex, columnIndex, value) {
-        this.matrix.set(rowIndex, this.column, value);
+      set(rowIndex, columnIndex, value2) {
+        this.matrix.set(rowIndex, this.column, value2);
         return this;
       }
       get(rowIndex) {
@@ -22242,8 +22242,8 @@ ${indentData}`);
         super(matrix2, matrix2.rows, columnIndices.length);
         this.columnIndices = columnIndices;
       }
-      set(rowIndex, columnIndex, value) {
-        this.matrix.set(rowIndex, this.columnIndices[columnIndex], value);
+      set(rowIndex, columnIndex, value2) {
+        this.matrix.set(rowIndex, this.columnIndices[columnIndex], value2);
         return this;
       }
       get(rowIndex, columnIndex) {
@@ -22254,8 +22254,8 @@ ${indentData}`);
       constructor(matrix2) {
         super(matrix2, matrix2.rows, matrix2.columns);
       }
-      set(rowIndex, columnIndex, value) {
-        this.matrix.set(rowIndex, this.columns - columnIndex - 1, value);
+      set(rowIndex, columnIndex, value2) {
+        this.matrix.set(rowIndex, this.columns - columnIndex - 1, value2);
         return this;
       }
       get(rowIndex, columnIndex) {
@@ -22266,8 +22266,8 @@ ${indentData}`);
       constructor(matrix2) {
         super(matrix2, matrix2.rows, matrix2.columns);
       }
-      set(rowIndex, columnIndex, value) {
-        this.matrix.set(this.rows - rowIndex - 1, columnIndex, value);
+      set(rowIndex, columnIndex, value2) {
+        this.matrix.set(this.rows - rowIndex - 1, columnIndex, value2);
         return this;
       }
       get(rowIndex, columnIndex) {
@@ -22280,8 +22280,8 @@ ${indentData}`);
         super(matrix2, 1, matrix2.columns);
         this.row = row;
       }
-      set(rowIndex, columnIndex, value) {
-        this.matrix.set(this.row, columnIndex, value);
+      set(rowIndex, columnIndex, value2) {
+        this.matrix.set(this.row, columnIndex, value2);
         return this;
       }
       get(rowIndex, columnIndex) {
@@ -22294,8 +22294,8 @@ ${indentData}`);
         super(matrix2, rowIndices.length, matrix2.columns);
         this.rowIndices = rowIndices;
       }
-      set(rowIndex, columnIndex, value) {
-        this.matrix.set(this.rowIndices[rowIndex], columnIndex, value);
+      set(rowIndex, columnIndex, value2) {
+        this.matrix.set(this.rowIndices[rowIndex], columnIndex, value2);
         return this;
       }
       get(rowIndex, columnIndex) {
@@ -22310,11 +22310,11 @@ ${indentData}`);
         this.rowIndices = rowIndices;
         this.columnIndices = columnIndices;
       }
-      set(rowIndex, columnIndex, value) {
+      set(rowIndex, columnIndex, value2) {
         this.matrix.set(
           this.rowIndices[rowIndex],
           this.columnIndices[columnIndex],
-          value
+          value2
         );
         return this;
       }
@@ -22332,11 +22332,11 @@ ${indentData}`);
         this.startRow = startRow;
         this.startColumn = startColumn;
       }
-      set(rowIndex, columnIndex, value) {
+      set(rowIndex, columnIndex, value2) {
         this.matrix.set(
           this.startRow + rowIndex,
           this.startColumn + columnIndex,
-          value
+          value2
         );
         return this;
       }
@@ -22351,8 +22351,8 @@ ${indentData}`);
       constructor(matrix2) {
         super(matrix2, matrix2.columns, matrix2.rows);
       }
-      set(rowIndex, columnIndex, value) {
-        this.matrix.set(columnIndex, rowIndex, value);
+      set(rowIndex, columnIndex, value2) {
+        this.matrix.set(columnIndex, rowIndex, value2);
         return this;
       }
       get(rowIndex, columnIndex) {
@@ -22370,9 +22370,9 @@ ${indentData}`);
         this.columns = data.length / rows;
         this.data = data;
       }
-      set(rowIndex, columnIndex, value) {
+      set(rowIndex, columnIndex, value2) {
         let index = this._calculateIndex(rowIndex, columnIndex);
-        this.data[index] = value;
+        this.data[index] = value2;
         return this;
       }
       get(rowIndex, columnIndex) {
@@ -22390,8 +22390,8 @@ ${indentData}`);
         this.rows = data.length;
         this.columns = data[0].length;
       }
-      set(rowIndex, columnIndex, value) {
-        this.data[rowIndex][columnIndex] = value;
+      set(rowIndex, columnIndex, value2) {
+        this.data[rowIndex][columnIndex] = value2;
         return this;
       }
       get(rowIndex, columnIndex) {
@@ -22473,18 +22473,18 @@ ${indentData}`);
         }
         return false;
       }
-      solve(value) {
-        value = Matrix3.checkMatrix(value);
+      solve(value2) {
+        value2 = Matrix3.checkMatrix(value2);
         let lu = this.LU;
         let rows = lu.rows;
-        if (rows !== value.rows) {
+        if (rows !== value2.rows) {
           throw new Error("Invalid matrix dimensions");
         }
         if (this.isSingular()) {
           throw new Error("LU matrix is singular");
         }
-        let count = value.columns;
-        let X = value.subMatrixRow(this.pivotVector, 0, count - 1);
+        let count = value2.columns;
+        let X = value2.subMatrixRow(this.pivotVector, 0, count - 1);
         let columns = lu.columns;
         let i, j, k;
         for (k = 0; k < columns; k++) {
@@ -22582,11 +22582,11 @@ ${indentData}`);
       return 0;
     }
     var QrDecomposition2 = class {
-      constructor(value) {
-        value = WrapperMatrix2D2.checkMatrix(value);
-        let qr = value.clone();
-        let m = value.rows;
-        let n = value.columns;
+      constructor(value2) {
+        value2 = WrapperMatrix2D2.checkMatrix(value2);
+        let qr = value2.clone();
+        let m = value2.rows;
+        let n = value2.columns;
         let rdiag = new Float64Array(n);
         let i, j, k, s;
         for (k = 0; k < n; k++) {
@@ -22618,18 +22618,18 @@ ${indentData}`);
         this.QR = qr;
         this.Rdiag = rdiag;
       }
-      solve(value) {
-        value = Matrix3.checkMatrix(value);
+      solve(value2) {
+        value2 = Matrix3.checkMatrix(value2);
         let qr = this.QR;
         let m = qr.rows;
-        if (value.rows !== m) {
+        if (value2.rows !== m) {
           throw new Error("Matrix row dimensions must agree");
         }
         if (!this.isFullRank()) {
           throw new Error("Matrix is rank deficient");
         }
-        let count = value.columns;
-        let X = value.clone();
+        let count = value2.columns;
+        let X = value2.clone();
         let n = qr.columns;
         let i, j, k, s;
         for (k = 0; k < n; k++) {
@@ -22711,13 +22711,13 @@ ${indentData}`);
       }
     };
     var SingularValueDecomposition2 = class {
-      constructor(value, options = {}) {
-        value = WrapperMatrix2D2.checkMatrix(value);
-        if (value.isEmpty()) {
+      constructor(value2, options = {}) {
+        value2 = WrapperMatrix2D2.checkMatrix(value2);
+        if (value2.isEmpty()) {
           throw new Error("Matrix must be non-empty");
         }
-        let m = value.rows;
-        let n = value.columns;
+        let m = value2.rows;
+        let n = value2.columns;
         const {
           computeLeftSingularVectors = true,
           computeRightSingularVectors = true,
@@ -22732,18 +22732,18 @@ ${indentData}`);
             console.warn(
               "Computing SVD on a matrix with more columns than rows. Consider enabling autoTranspose"
             );
-            at = value.transpose();
+            at = value2.transpose();
           } else {
-            at = value.clone();
-            m = value.columns;
-            n = value.rows;
+            at = value2.clone();
+            m = value2.columns;
+            n = value2.rows;
             swapped = true;
             let aux = wantu;
             wantu = wantv;
             wantv = aux;
           }
         } else {
-          at = value.transpose();
+          at = value2.transpose();
         }
         let nu = Math.min(m, n);
         let ni = Math.min(m + 1, n);
@@ -23091,8 +23091,8 @@ ${indentData}`);
         this.U = U;
         this.V = V;
       }
-      solve(value) {
-        let Y = value;
+      solve(value2) {
+        let Y = value2;
         let e = this.threshold;
         let scols = this.s.length;
         let Ls = Matrix3.zeros(scols, scols);
@@ -23120,8 +23120,8 @@ ${indentData}`);
         }
         return VLU.mmul(Y);
       }
-      solveForDiagonal(value) {
-        return this.solve(Matrix3.diag(value));
+      solveForDiagonal(value2) {
+        return this.solve(Matrix3.diag(value2));
       }
       inverse() {
         let V = this.V;
@@ -23290,7 +23290,7 @@ ${indentData}`);
       }
       return V.mmul(Matrix3.diag(s).mmul(U.transpose()));
     }
-    function covariance2(xMatrix, yMatrix = xMatrix, options = {}) {
+    function covariance3(xMatrix, yMatrix = xMatrix, options = {}) {
       xMatrix = new Matrix3(xMatrix);
       let yIsSame = false;
       if (typeof yMatrix === "object" && !Matrix3.isMatrix(yMatrix) && !isAnyArray(yMatrix)) {
@@ -23372,7 +23372,7 @@ ${indentData}`);
         let V = new Matrix3(n, n);
         let d = new Float64Array(n);
         let e = new Float64Array(n);
-        let value = matrix2;
+        let value2 = matrix2;
         let i, j;
         let isSymmetric = false;
         if (assumeSymmetric) {
@@ -23383,7 +23383,7 @@ ${indentData}`);
         if (isSymmetric) {
           for (i = 0; i < n; i++) {
             for (j = 0; j < n; j++) {
-              V.set(j, i, value.get(i, j));
+              V.set(j, i, value2.get(i, j));
             }
           }
           tred2(n, e, d, V);
@@ -23394,7 +23394,7 @@ ${indentData}`);
           let ort = new Float64Array(n);
           for (j = 0; j < n; j++) {
             for (i = 0; i < n; i++) {
-              H.set(i, j, value.get(i, j));
+              H.set(i, j, value2.get(i, j));
             }
           }
           orthes(n, H, ort, V);
@@ -24048,12 +24048,12 @@ ${indentData}`);
       }
     }
     var CholeskyDecomposition2 = class {
-      constructor(value) {
-        value = WrapperMatrix2D2.checkMatrix(value);
-        if (!value.isSymmetric()) {
+      constructor(value2) {
+        value2 = WrapperMatrix2D2.checkMatrix(value2);
+        if (!value2.isSymmetric()) {
           throw new Error("Matrix is not symmetric");
         }
-        let a = value;
+        let a = value2;
         let dimension = a.rows;
         let l = new Matrix3(dimension, dimension);
         let positiveDefinite = true;
@@ -24082,18 +24082,18 @@ ${indentData}`);
       isPositiveDefinite() {
         return this.positiveDefinite;
       }
-      solve(value) {
-        value = WrapperMatrix2D2.checkMatrix(value);
+      solve(value2) {
+        value2 = WrapperMatrix2D2.checkMatrix(value2);
         let l = this.L;
         let dimension = l.rows;
-        if (value.rows !== dimension) {
+        if (value2.rows !== dimension) {
           throw new Error("Matrix dimensions do not match");
         }
         if (this.isPositiveDefinite() === false) {
           throw new Error("Matrix is not positive definite");
         }
-        let count = value.columns;
-        let B = value.clone();
+        let count = value2.columns;
+        let B = value2.clone();
         let i, j, k;
         for (k = 0; k < dimension; k++) {
           for (j = 0; j < count; j++) {
@@ -24215,7 +24215,7 @@ ${indentData}`);
     exports.WrapperMatrix1D = WrapperMatrix1D2;
     exports.WrapperMatrix2D = WrapperMatrix2D2;
     exports.correlation = correlation2;
-    exports.covariance = covariance2;
+    exports.covariance = covariance3;
     exports.default = Matrix3;
     exports.determinant = determinant2;
     exports.inverse = inverse2;
@@ -24402,14 +24402,14 @@ var require_light = __commonJS({
           this._last = null;
           this.length = 0;
         }
-        push(value) {
+        push(value2) {
           var node2;
           this.length++;
           if (typeof this.incr === "function") {
             this.incr();
           }
           node2 = {
-            value,
+            value: value2,
             prev: this._last,
             next: null
           };
@@ -24422,7 +24422,7 @@ var require_light = __commonJS({
           return void 0;
         }
         shift() {
-          var value;
+          var value2;
           if (this._first == null) {
             return;
           } else {
@@ -24431,13 +24431,13 @@ var require_light = __commonJS({
               this.decr();
             }
           }
-          value = this._first.value;
+          value2 = this._first.value;
           if ((this._first = this._first.next) != null) {
             this._first.prev = null;
           } else {
             this._last = null;
           }
-          return value;
+          return value2;
         }
         first() {
           if (this._first != null) {
@@ -25766,9 +25766,9 @@ function issueFileCommand(command, message) {
     encoding: "utf8"
   });
 }
-function prepareKeyValueMessage(key, value) {
+function prepareKeyValueMessage(key, value2) {
   const delimiter = `ghadelimiter_${crypto.randomUUID()}`;
-  const convertedValue = toCommandValue(value);
+  const convertedValue = toCommandValue(value2);
   if (key.includes(delimiter)) {
     throw new Error(`Unexpected input: name should not contain the delimiter "${delimiter}"`);
   }
@@ -25840,22 +25840,22 @@ var HttpResponseRetryCodes = [
 import { EOL as EOL3 } from "os";
 import { constants, promises } from "fs";
 var __awaiter = function(thisArg, _arguments, P, generator) {
-  function adopt(value) {
-    return value instanceof P ? value : new P(function(resolve2) {
-      resolve2(value);
+  function adopt(value2) {
+    return value2 instanceof P ? value2 : new P(function(resolve2) {
+      resolve2(value2);
     });
   }
   return new (P || (P = Promise))(function(resolve2, reject) {
-    function fulfilled(value) {
+    function fulfilled(value2) {
       try {
-        step(generator.next(value));
+        step(generator.next(value2));
       } catch (e) {
         reject(e);
       }
     }
-    function rejected(value) {
+    function rejected(value2) {
       try {
-        step(generator["throw"](value));
+        step(generator["throw"](value2));
       } catch (e) {
         reject(e);
       }
@@ -25906,7 +25906,7 @@ var Summary = class {
    * @returns {string} content wrapped in HTML element
    */
   wrap(tag, content, attrs = {}) {
-    const htmlAttrs = Object.entries(attrs).map(([key, value]) => ` ${key}="${value}"`).join("");
+    const htmlAttrs = Object.entries(attrs).map(([key, value2]) => ` ${key}="${value2}"`).join("");
     if (!content) {
       return `<${tag}${htmlAttrs}>`;
     }
@@ -26156,13 +26156,13 @@ function getInput(name, options) {
   }
   return val.trim();
 }
-function setOutput(name, value) {
+function setOutput(name, value2) {
   const filePath = process.env["GITHUB_OUTPUT"] || "";
   if (filePath) {
-    return issueFileCommand("OUTPUT", prepareKeyValueMessage(name, value));
+    return issueFileCommand("OUTPUT", prepareKeyValueMessage(name, value2));
   }
   process.stdout.write(os4.EOL);
-  issueCommand("set-output", { name }, toCommandValue(value));
+  issueCommand("set-output", { name }, toCommandValue(value2));
 }
 function setFailed(message) {
   process.exitCode = ExitCode.Failure;
@@ -26875,10 +26875,10 @@ function getEnumValues(entries) {
 function joinValues(array2, separator = "|") {
   return array2.map((val) => stringifyPrimitive(val)).join(separator);
 }
-function jsonStringifyReplacer(_, value) {
-  if (typeof value === "bigint")
-    return value.toString();
-  return value;
+function jsonStringifyReplacer(_, value2) {
+  if (typeof value2 === "bigint")
+    return value2.toString();
+  return value2;
 }
 var Cached = class {
   constructor(getter) {
@@ -26915,17 +26915,17 @@ function floatSafeRemainder(val, step) {
 }
 var EVALUATING = /* @__PURE__ */ Symbol("evaluating");
 function defineLazy(object2, key, getter) {
-  let value = void 0;
+  let value2 = void 0;
   Object.defineProperty(object2, key, {
     get() {
-      if (value === EVALUATING) {
+      if (value2 === EVALUATING) {
         return void 0;
       }
-      if (value === void 0) {
-        value = EVALUATING;
-        value = getter();
+      if (value2 === void 0) {
+        value2 = EVALUATING;
+        value2 = getter();
       }
-      return value;
+      return value2;
     },
     set(v) {
       Object.defineProperty(object2, key, {
@@ -26939,9 +26939,9 @@ function defineLazy(object2, key, getter) {
 function objectClone(obj) {
   return Object.create(Object.getPrototypeOf(obj), Object.getOwnPropertyDescriptors(obj));
 }
-function assignProp(target, prop, value) {
+function assignProp(target, prop, value2) {
   Object.defineProperty(target, prop, {
-    value,
+    value: value2,
     writable: true,
     enumerable: true,
     configurable: true
@@ -26957,19 +26957,19 @@ function sourceShape(schema) {
 function deferProp(target, key, getter) {
   Object.defineProperty(target, key, {
     get() {
-      const value = getter();
-      assignProp(this, key, value);
-      return value;
+      const value2 = getter();
+      assignProp(this, key, value2);
+      return value2;
     },
     enumerable: true,
     configurable: true
   });
 }
-function putProp(target, key, value) {
+function putProp(target, key, value2) {
   if (key in target)
-    assignProp(target, key, value);
+    assignProp(target, key, value2);
   else
-    target[key] = value;
+    target[key] = value2;
 }
 function mirrorShape(target, source, keys, wrap2) {
   const raw = sourceShape(source);
@@ -26979,8 +26979,8 @@ function mirrorShape(target, source, keys, wrap2) {
       continue;
     if (desc.get) {
       deferProp(target, key, () => {
-        const value = source._zod.def.shape[key];
-        return wrap2 ? wrap2(value, key) : value;
+        const value2 = source._zod.def.shape[key];
+        return wrap2 ? wrap2(value2, key) : value2;
       });
     } else
       putProp(target, key, wrap2 ? wrap2(desc.value, key) : desc.value);
@@ -27179,9 +27179,9 @@ function createTransparentProxy(getter) {
       target ?? (target = getter());
       return Reflect.get(target, prop, receiver);
     },
-    set(_, prop, value, receiver) {
+    set(_, prop, value2, receiver) {
       target ?? (target = getter());
-      return Reflect.set(target, prop, value, receiver);
+      return Reflect.set(target, prop, value2, receiver);
     },
     has(_, prop) {
       target ?? (target = getter());
@@ -27205,12 +27205,12 @@ function createTransparentProxy(getter) {
     }
   });
 }
-function stringifyPrimitive(value) {
-  if (typeof value === "bigint")
-    return value.toString() + "n";
-  if (typeof value === "string")
-    return `"${value}"`;
-  return `${value}`;
+function stringifyPrimitive(value2) {
+  if (typeof value2 === "bigint")
+    return value2.toString() + "n";
+  if (typeof value2 === "string")
+    return `"${value2}"`;
+  return `${value2}`;
 }
 function optionalKeys(shape) {
   return Object.keys(shape).filter((k) => {
@@ -27319,15 +27319,15 @@ function partial(Class2, schema, mask, name = "partial") {
   }
   const selected = mask ? new Set(maskedKeys(schema, mask)) : void 0;
   const newShape = {};
-  mirrorShape(newShape, schema, Reflect.ownKeys(sourceShape(schema)), Class2 && ((value, key) => selected && !selected.has(key) ? value : new Class2({ type: "optional", innerType: value })));
+  mirrorShape(newShape, schema, Reflect.ownKeys(sourceShape(schema)), Class2 && ((value2, key) => selected && !selected.has(key) ? value2 : new Class2({ type: "optional", innerType: value2 })));
   return clone(schema, mergeDefs(schema._zod.def, { shape: newShape, checks: [] }));
 }
 function required(Class2, schema, mask) {
   const selected = mask ? new Set(maskedKeys(schema, mask)) : void 0;
   const newShape = {};
-  mirrorShape(newShape, schema, Reflect.ownKeys(sourceShape(schema)), (value, key) => (
+  mirrorShape(newShape, schema, Reflect.ownKeys(sourceShape(schema)), (value2, key) => (
     // overwrite with non-optional
-    selected && !selected.has(key) ? value : new Class2({ type: "nonoptional", innerType: value })
+    selected && !selected.has(key) ? value2 : new Class2({ type: "nonoptional", innerType: value2 })
   ));
   return clone(schema, mergeDefs(schema._zod.def, { shape: newShape }));
 }
@@ -27522,12 +27522,12 @@ function members(proto, table) {
       defineBound(proto, key, desc.value);
   }
 }
-function own(inst, key, value, enumerable = true) {
-  Object.defineProperty(inst, key, { configurable: true, writable: true, enumerable, value });
-  return value;
+function own(inst, key, value2, enumerable = true) {
+  Object.defineProperty(inst, key, { configurable: true, writable: true, enumerable, value: value2 });
+  return value2;
 }
-function hide(inst, key, value) {
-  return own(inst, key, value, false);
+function hide(inst, key, value2) {
+  return own(inst, key, value2, false);
 }
 // @__NO_SIDE_EFFECTS__
 function derived(computes, table) {
@@ -27539,8 +27539,8 @@ function derived(computes, table) {
       get() {
         return own(this, key, compute(this));
       },
-      set(value) {
-        own(this, key, value);
+      set(value2) {
+        own(this, key, value2);
       }
     });
   }
@@ -27552,8 +27552,8 @@ function defineBound(proto, key, fn) {
     get() {
       return this == null ? fn : own(this, key, fn.bind(this));
     },
-    set(value) {
-      own(this, key, value);
+    set(value2) {
+      own(this, key, value2);
     }
   });
 }
@@ -27584,21 +27584,21 @@ function defineLazyInternal(inst, key, compute) {
       const outer = broke;
       broke = false;
       try {
-        const value = compute(this);
+        const value2 = compute(this);
         if (broke)
           delete this[key];
         else
-          Object.defineProperty(this, key, { configurable: true, writable: true, value });
+          Object.defineProperty(this, key, { configurable: true, writable: true, value: value2 });
         broke = broke || outer;
-        return value;
+        return value2;
       } catch (err) {
         delete this[key];
         broke = broke || outer;
         throw err;
       }
     },
-    set(value) {
-      Object.defineProperty(this, key, { configurable: true, writable: true, value });
+    set(value2) {
+      Object.defineProperty(this, key, { configurable: true, writable: true, value: value2 });
     }
   });
 }
@@ -27615,14 +27615,14 @@ function installLazyProp(inst, key, make, enumerable) {
       Object.defineProperty(this, key, desc);
       return desc.value;
     },
-    set(value) {
-      Object.defineProperty(this, key, { configurable: true, writable: true, enumerable, value });
+    set(value2) {
+      Object.defineProperty(this, key, { configurable: true, writable: true, enumerable, value: value2 });
     }
   });
 }
 var CONSTANT_CATCH = "~constantCatch";
-function constantCatch(value) {
-  const fn = () => value;
+function constantCatch(value2) {
+  const fn = () => value2;
   fn[CONSTANT_CATCH] = true;
   return fn;
 }
@@ -27755,8 +27755,8 @@ function _getMessage() {
   internals.message ?? (internals.message = JSON.stringify(internals.def, jsonStringifyReplacer, 2));
   return internals.message;
 }
-function _setMessage(value) {
-  this._zod.message = value;
+function _setMessage(value2) {
+  this._zod.message = value2;
 }
 var _messageDesc = {
   get: _getMessage,
@@ -27779,12 +27779,12 @@ var initializer = (inst, def) => {
       configurable: true,
       enumerable: false,
       get() {
-        const value = () => this.message;
-        Object.defineProperty(this, "toString", { value, configurable: true, writable: true });
-        return value;
+        const value2 = () => this.message;
+        Object.defineProperty(this, "toString", { value: value2, configurable: true, writable: true });
+        return value2;
       },
-      set(value) {
-        Object.defineProperty(this, "toString", { value, configurable: true, writable: true });
+      set(value2) {
+        Object.defineProperty(this, "toString", { value: value2, configurable: true, writable: true });
       }
     });
   }
@@ -27946,9 +27946,9 @@ function finalizeParams(callee, params) {
   return { callee: params?.callee ?? callee, Err: params?.Err };
 }
 var _parse = (_Err) => {
-  const fn = (schema, value, _ctx, _params) => {
+  const fn = (schema, value2, _ctx, _params) => {
     const ctx = _ctx ? { ..._ctx, async: false } : { async: false };
-    const result = schema._zod.run({ value, issues: [] }, ctx);
+    const result = schema._zod.run({ value: value2, issues: [] }, ctx);
     if (result instanceof Promise) {
       throw new $ZodAsyncError();
     }
@@ -27963,9 +27963,9 @@ var _parse = (_Err) => {
 };
 var parse = /* @__PURE__ */ _parse($ZodRealError);
 var _parseAsync = (_Err) => {
-  const fn = async (schema, value, _ctx, params) => {
+  const fn = async (schema, value2, _ctx, params) => {
     const ctx = _ctx ? { ..._ctx, async: true } : { async: true };
-    let result = schema._zod.run({ value, issues: [] }, ctx);
+    let result = schema._zod.run({ value: value2, issues: [] }, ctx);
     if (result instanceof Promise)
       result = await result;
     if (result.issues.length) {
@@ -27978,9 +27978,9 @@ var _parseAsync = (_Err) => {
   return fn;
 };
 var parseAsync = /* @__PURE__ */ _parseAsync($ZodRealError);
-var _safeParse = (_Err) => (schema, value, _ctx) => {
+var _safeParse = (_Err) => (schema, value2, _ctx) => {
   const ctx = _ctx ? { ..._ctx, async: false } : { async: false };
-  const result = schema._zod.run({ value, issues: [] }, ctx);
+  const result = schema._zod.run({ value: value2, issues: [] }, ctx);
   if (result instanceof Promise) {
     throw new $ZodAsyncError();
   }
@@ -28006,9 +28006,9 @@ function failure(Err, issues, ctx) {
     }
   };
 }
-var _safeParseAsync = (_Err) => async (schema, value, _ctx) => {
+var _safeParseAsync = (_Err) => async (schema, value2, _ctx) => {
   const ctx = _ctx ? { ..._ctx, async: true } : { async: true };
-  let result = schema._zod.run({ value, issues: [] }, ctx);
+  let result = schema._zod.run({ value: value2, issues: [] }, ctx);
   if (result instanceof Promise)
     result = await result;
   return result.issues.length ? failure(_Err, result.issues, ctx) : { success: true, data: result.value };
@@ -28016,88 +28016,88 @@ var _safeParseAsync = (_Err) => async (schema, value, _ctx) => {
 var safeParseAsync = /* @__PURE__ */ _safeParseAsync($ZodRealError);
 var COMPILE_INVALID = /* @__PURE__ */ Symbol.for("zod.compile.invalid");
 var COMPILE_FALLBACK = /* @__PURE__ */ Symbol.for("zod.compile.fallback");
-var validate = ((schema, value, _ctx) => {
+var validate = ((schema, value2, _ctx) => {
   const validator = schema._zod.bag.validator;
   if (validator !== void 0) {
-    if (validator(value) !== COMPILE_INVALID)
+    if (validator(value2) !== COMPILE_INVALID)
       return true;
     if (validator.definite === true && _ctx === void 0)
       return false;
   }
-  return validateFallback(schema, value, _ctx);
+  return validateFallback(schema, value2, _ctx);
 });
-function validateFallback(schema, value, _ctx) {
+function validateFallback(schema, value2, _ctx) {
   const ctx = _ctx ? { ..._ctx, async: false, abortEarly: true } : { async: false, abortEarly: true };
   const fallbackRun = schema._zod.bag.fallbackRun;
   let result;
   if (fallbackRun) {
     ctx[COMPILE_FALLBACK] = true;
-    result = fallbackRun({ value, issues: [] }, ctx);
+    result = fallbackRun({ value: value2, issues: [] }, ctx);
   } else {
-    result = schema._zod.run({ value, issues: [] }, ctx);
+    result = schema._zod.run({ value: value2, issues: [] }, ctx);
   }
   if (result instanceof Promise) {
     throw new $ZodAsyncError();
   }
   return result.issues.length === 0;
 }
-var validateAsync = async (schema, value, _ctx) => {
+var validateAsync = async (schema, value2, _ctx) => {
   const ctx = _ctx ? { ..._ctx, async: true, abortEarly: true } : { async: true, abortEarly: true };
-  let result = schema._zod.run({ value, issues: [] }, ctx);
+  let result = schema._zod.run({ value: value2, issues: [] }, ctx);
   if (result instanceof Promise)
     result = await result;
   return result.issues.length === 0;
 };
 var _encode = (_Err) => {
   const parse6 = _parse(_Err);
-  const fn = (schema, value, _ctx, _params) => {
+  const fn = (schema, value2, _ctx, _params) => {
     const ctx = _ctx ? { ..._ctx, direction: "backward" } : { direction: "backward" };
-    return parse6(schema, value, ctx, finalizeParams(fn, _params));
+    return parse6(schema, value2, ctx, finalizeParams(fn, _params));
   };
   return fn;
 };
 var encode = /* @__PURE__ */ _encode($ZodRealError);
 var _decode = (_Err) => {
   const parse6 = _parse(_Err);
-  const fn = (schema, value, _ctx, _params) => {
-    return parse6(schema, value, _ctx, finalizeParams(fn, _params));
+  const fn = (schema, value2, _ctx, _params) => {
+    return parse6(schema, value2, _ctx, finalizeParams(fn, _params));
   };
   return fn;
 };
 var decode = /* @__PURE__ */ _decode($ZodRealError);
 var _encodeAsync = (_Err) => {
   const parseAsync3 = _parseAsync(_Err);
-  const fn = async (schema, value, _ctx, _params) => {
+  const fn = async (schema, value2, _ctx, _params) => {
     const ctx = _ctx ? { ..._ctx, direction: "backward" } : { direction: "backward" };
-    return await parseAsync3(schema, value, ctx, finalizeParams(fn, _params));
+    return await parseAsync3(schema, value2, ctx, finalizeParams(fn, _params));
   };
   return fn;
 };
 var encodeAsync = /* @__PURE__ */ _encodeAsync($ZodRealError);
 var _decodeAsync = (_Err) => {
   const parseAsync3 = _parseAsync(_Err);
-  const fn = async (schema, value, _ctx, _params) => {
-    return await parseAsync3(schema, value, _ctx, finalizeParams(fn, _params));
+  const fn = async (schema, value2, _ctx, _params) => {
+    return await parseAsync3(schema, value2, _ctx, finalizeParams(fn, _params));
   };
   return fn;
 };
 var decodeAsync = /* @__PURE__ */ _decodeAsync($ZodRealError);
-var _safeEncode = (_Err) => (schema, value, _ctx) => {
+var _safeEncode = (_Err) => (schema, value2, _ctx) => {
   const ctx = _ctx ? { ..._ctx, direction: "backward" } : { direction: "backward" };
-  return _safeParse(_Err)(schema, value, ctx);
+  return _safeParse(_Err)(schema, value2, ctx);
 };
 var safeEncode = /* @__PURE__ */ _safeEncode($ZodRealError);
-var _safeDecode = (_Err) => (schema, value, _ctx) => {
-  return _safeParse(_Err)(schema, value, _ctx);
+var _safeDecode = (_Err) => (schema, value2, _ctx) => {
+  return _safeParse(_Err)(schema, value2, _ctx);
 };
 var safeDecode = /* @__PURE__ */ _safeDecode($ZodRealError);
-var _safeEncodeAsync = (_Err) => async (schema, value, _ctx) => {
+var _safeEncodeAsync = (_Err) => async (schema, value2, _ctx) => {
   const ctx = _ctx ? { ..._ctx, direction: "backward" } : { direction: "backward" };
-  return _safeParseAsync(_Err)(schema, value, ctx);
+  return _safeParseAsync(_Err)(schema, value2, ctx);
 };
 var safeEncodeAsync = /* @__PURE__ */ _safeEncodeAsync($ZodRealError);
-var _safeDecodeAsync = (_Err) => async (schema, value, _ctx) => {
-  return _safeParseAsync(_Err)(schema, value, _ctx);
+var _safeDecodeAsync = (_Err) => async (schema, value2, _ctx) => {
+  return _safeParseAsync(_Err)(schema, value2, _ctx);
 };
 var safeDecodeAsync = /* @__PURE__ */ _safeDecodeAsync($ZodRealError);
 
@@ -28903,26 +28903,26 @@ var $ZodType = /* @__PURE__ */ $constructor("$ZodType", (inst, def) => {
   get "~standard"() {
     return hide(this, "~standard", standardProps(this));
   },
-  set "~standard"(value) {
-    own(this, "~standard", value);
+  set "~standard"(value2) {
+    own(this, "~standard", value2);
   }
 });
 var toStandardResult = (r, ctx) => r.issues.length ? { issues: r.issues.map((iss) => finalizeIssue(iss, ctx, config())) } : { value: r.value };
-async function validateAsync2(inst, value) {
+async function validateAsync2(inst, value2) {
   const ctx = { async: true };
-  return toStandardResult(await inst._zod.run({ value, issues: [] }, ctx), ctx);
+  return toStandardResult(await inst._zod.run({ value: value2, issues: [] }, ctx), ctx);
 }
 function standardProps(inst) {
   return {
-    validate: (value) => {
+    validate: (value2) => {
       const ctx = { async: false };
       try {
-        const r = inst._zod.run({ value, issues: [] }, ctx);
+        const r = inst._zod.run({ value: value2, issues: [] }, ctx);
         if (!(r instanceof Promise))
           return toStandardResult(r, ctx);
       } catch (_) {
       }
-      return validateAsync2(inst, value);
+      return validateAsync2(inst, value2);
     },
     vendor: "zod",
     version: 1
@@ -29014,8 +29014,8 @@ function parseURLObject(trimmed, def) {
   }
 }
 var asciiTabOrNewline = /[\t\n\r]/g;
-function stripTabAndNewline(value) {
-  return value.replace(asciiTabOrNewline, "");
+function stripTabAndNewline(value2) {
+  return value2.replace(asciiTabOrNewline, "");
 }
 function urlHostnameOk(url2, hostname4) {
   hostname4.lastIndex = 0;
@@ -29142,10 +29142,10 @@ var $ZodIPv4 = /* @__PURE__ */ $constructor("$ZodIPv4", (inst, def) => {
   $ZodStringFormat.init(inst, def);
 });
 var ipv6Alphabet = /^[0-9a-fA-F:.]+$/;
-function isValidIPv6(value) {
-  if (!ipv6Alphabet.test(value))
+function isValidIPv6(value2) {
+  if (!ipv6Alphabet.test(value2))
     return false;
-  return canParseURL(`http://[${value}]`);
+  return canParseURL(`http://[${value2}]`);
 }
 var $ZodIPv6 = /* @__PURE__ */ $constructor("$ZodIPv6", (inst, def) => {
   def.pattern ?? (def.pattern = ipv6);
@@ -29170,8 +29170,8 @@ var $ZodCIDRv4 = /* @__PURE__ */ $constructor("$ZodCIDRv4", (inst, def) => {
   def.pattern ?? (def.pattern = cidrv4);
   $ZodStringFormat.init(inst, def);
 });
-function isValidCIDRv6(value) {
-  const parts = value.split("/");
+function isValidCIDRv6(value2) {
+  const parts = value2.split("/");
   if (parts.length !== 2)
     return false;
   const [address, prefix] = parts;
@@ -29262,9 +29262,9 @@ function isLuhnAlgo(digits) {
   let bit = 1;
   let sum = 0;
   while (length) {
-    const value = digits.charCodeAt(--length) - 48;
+    const value2 = digits.charCodeAt(--length) - 48;
     bit ^= 1;
-    sum += bit ? [0, 2, 4, 6, 8, 1, 3, 5, 7, 9][value] : value;
+    sum += bit ? [0, 2, 4, 6, 8, 1, 3, 5, 7, 9][value2] : value2;
   }
   return sum % 10 === 0;
 }
@@ -29755,11 +29755,11 @@ var $ZodObject = /* @__PURE__ */ $constructor("$ZodObject", (inst, def) => {
   });
   const isObject2 = isObject;
   const catchall = def.catchall;
-  let value;
+  let value2;
   const memo2 = globalConfig.memoizer;
   memo2?.attach(inst);
   inst._zod.parse = (payload, ctx) => {
-    value ?? (value = _normalized.value);
+    value2 ?? (value2 = _normalized.value);
     const input2 = payload.value;
     if (!isObject2(input2)) {
       payload.issues.push({
@@ -29772,10 +29772,10 @@ var $ZodObject = /* @__PURE__ */ $constructor("$ZodObject", (inst, def) => {
     }
     payload.value = memo2 ? memo2.alloc(inst, payload, {}, ctx) : {};
     const proms = [];
-    const shape = value.shape;
+    const shape = value2.shape;
     const abortEarly = ctx?.abortEarly;
     let seen = payload.issues.length;
-    for (const key of value.allKeys) {
+    for (const key of value2.allKeys) {
       if (abortEarly && payload.issues.length !== seen) {
         if (aborted(payload, seen))
           break;
@@ -29902,9 +29902,9 @@ var $ZodObjectJIT = /* @__PURE__ */ $constructor("$ZodObjectJIT", (inst, def) =>
   const allowsEval2 = allowsEval;
   const fastEnabled = jit && allowsEval2.value;
   const catchall = def.catchall;
-  let value;
+  let value2;
   inst._zod.parse = (payload, ctx) => {
-    value ?? (value = _normalized.value);
+    value2 ?? (value2 = _normalized.value);
     const input2 = payload.value;
     if (!isObject2(input2)) {
       payload.issues.push({
@@ -29921,7 +29921,7 @@ var $ZodObjectJIT = /* @__PURE__ */ $constructor("$ZodObjectJIT", (inst, def) =>
       payload = fastpass(payload, ctx);
       if (!catchall)
         return payload;
-      return handleCatchall([], input2, payload, ctx, value, inst, ctx?.abortEarly === true);
+      return handleCatchall([], input2, payload, ctx, value2, inst, ctx?.abortEarly === true);
     }
     return superParse(payload, ctx);
   };
@@ -30049,16 +30049,16 @@ var $ZodXor = /* @__PURE__ */ $constructor("$ZodXor", (inst, def) => {
     });
   };
 });
-function getDiscriminatedOption(union2, value) {
+function getDiscriminatedOption(union2, value2) {
   const internals = union2._zod;
   let map2 = internals.bag.optionsMap;
   if (!map2) {
     map2 = discriminatorMap(internals.def);
     internals.bag.optionsMap = map2;
   }
-  const option = map2.get(value);
+  const option = map2.get(value2);
   if (option === null)
-    throw new Error(`Ambiguous discriminator value "${String(value)}"`);
+    throw new Error(`Ambiguous discriminator value "${String(value2)}"`);
   return option;
 }
 function discriminatorMap(def) {
@@ -30067,13 +30067,13 @@ function discriminatorMap(def) {
     const values = option._zod.propValues?.[def.discriminator];
     if (!values || values.size === 0)
       throw new Error(`Invalid discriminated union option at index "${def.options.indexOf(option)}"`);
-    for (const value of values) {
-      if (map2.has(value)) {
-        if (value !== void 0)
-          throw new Error(`Duplicate discriminator value "${String(value)}"`);
-        map2.set(value, null);
+    for (const value2 of values) {
+      if (map2.has(value2)) {
+        if (value2 !== void 0)
+          throw new Error(`Duplicate discriminator value "${String(value2)}"`);
+        map2.set(value2, null);
       } else {
-        map2.set(value, option);
+        map2.set(value2, option);
       }
     }
   }
@@ -30123,9 +30123,9 @@ var $ZodDiscriminatedUnion = /* @__PURE__ */ $constructor("$ZodDiscriminatedUnio
       });
       return payload;
     }
-    const value = input2?.[def.discriminator];
-    const opt = disc.value.get(value);
-    if (opt && (value !== void 0 || ctx.direction !== "backward")) {
+    const value2 = input2?.[def.discriminator];
+    const opt = disc.value.get(value2);
+    if (opt && (value2 !== void 0 || ctx.direction !== "backward")) {
       return opt._zod.run(payload, ctx);
     }
     if (def.unionFallback || ctx.direction === "backward") {
@@ -30136,7 +30136,7 @@ var $ZodDiscriminatedUnion = /* @__PURE__ */ $constructor("$ZodDiscriminatedUnio
       errors: [],
       note: "No matching discriminator",
       discriminator: def.discriminator,
-      options: Array.from(disc.value.keys()).filter((value2) => disc.value.get(value2) !== null),
+      options: Array.from(disc.value.keys()).filter((value3) => disc.value.get(value3) !== null),
       input: input2,
       path: [def.discriminator],
       inst
@@ -30555,14 +30555,14 @@ var $ZodMap = /* @__PURE__ */ $constructor("$ZodMap", (inst, def) => {
     payload.value = memo2 ? memo2.alloc(inst, payload, /* @__PURE__ */ new Map(), ctx) : /* @__PURE__ */ new Map();
     const abortEarly = ctx?.abortEarly;
     let seen = payload.issues.length;
-    for (const [key, value] of input2) {
+    for (const [key, value2] of input2) {
       if (abortEarly && payload.issues.length !== seen) {
         if (aborted(payload, seen))
           break;
         seen = payload.issues.length;
       }
       const keyResult = def.keyType._zod.run({ value: key, issues: [] }, ctx);
-      const valueResult = def.valueType._zod.run({ value, issues: [] }, ctx);
+      const valueResult = def.valueType._zod.run({ value: value2, issues: [] }, ctx);
       if (keyResult instanceof Promise || valueResult instanceof Promise) {
         proms.push(Promise.all([keyResult, valueResult]).then(([keyResult2, valueResult2]) => {
           handleMapResult(keyResult2, valueResult2, payload, key, input2, inst, ctx);
@@ -30975,23 +30975,23 @@ function handleCodecAResult(result, def, ctx) {
   if (direction === "forward") {
     const transformed = def.transform(result.value, result);
     if (transformed instanceof Promise) {
-      return transformed.then((value) => handleCodecTxResult(result, value, def.out, ctx));
+      return transformed.then((value2) => handleCodecTxResult(result, value2, def.out, ctx));
     }
     return handleCodecTxResult(result, transformed, def.out, ctx);
   } else {
     const transformed = def.reverseTransform(result.value, result);
     if (transformed instanceof Promise) {
-      return transformed.then((value) => handleCodecTxResult(result, value, def.in, ctx));
+      return transformed.then((value2) => handleCodecTxResult(result, value2, def.in, ctx));
     }
     return handleCodecTxResult(result, transformed, def.in, ctx);
   }
 }
-function handleCodecTxResult(left, value, nextSchema, ctx) {
+function handleCodecTxResult(left, value2, nextSchema, ctx) {
   if (left.issues.length) {
     left.aborted = true;
     return left;
   }
-  return nextSchema._zod.run({ value, issues: left.issues }, ctx);
+  return nextSchema._zod.run({ value: value2, issues: left.issues }, ctx);
 }
 var $ZodPreprocess = /* @__PURE__ */ $constructor("$ZodPreprocess", (inst, def) => {
   $ZodPipe.init(inst, def);
@@ -31248,8 +31248,8 @@ var $ZodCyclicError = class extends Error {
 };
 var STATE = "~memo";
 var NO_ISSUES = [];
-function isRef(value) {
-  return value !== null && typeof value === "object";
+function isRef(value2) {
+  return value2 !== null && typeof value2 === "object";
 }
 function cloneIssues(issues) {
   return issues.map((iss) => iss.path ? { ...iss, path: iss.path.slice() } : { ...iss });
@@ -31376,13 +31376,13 @@ function isRecursive(inst, stack, resolve2) {
         const desc = Object.getOwnPropertyDescriptor(def, key);
         if (!desc || desc.get)
           continue;
-        const value = desc.value;
-        if (!value || typeof value !== "object")
+        const value2 = desc.value;
+        if (!value2 || typeof value2 !== "object")
           continue;
-        if (value._zod)
-          check2(value);
-        else if (Array.isArray(value))
-          for (const el of value)
+        if (value2._zod)
+          check2(value2);
+        else if (Array.isArray(value2))
+          for (const el of value2)
             check2(el);
       }
     }
@@ -31511,9 +31511,9 @@ var memo = {
 function memoizer() {
   return memo;
 }
-function isBackEdge(ctx, value) {
+function isBackEdge(ctx, value2) {
   const backEdges = ctx[STATE]?.backEdges;
-  return backEdges !== void 0 && isRef(value) && backEdges.has(value);
+  return backEdges !== void 0 && isRef(value2) && backEdges.has(value2);
 }
 
 // node_modules/zod/v4/locales/index.js
@@ -39263,13 +39263,13 @@ ${code}
   fn.definite = ctx.definite;
   return fn;
 }
-function addConstant(ctx, value) {
+function addConstant(ctx, value2) {
   for (const [name2, v] of ctx.constants) {
-    if (v === value)
+    if (v === value2)
       return name2;
   }
   const name = `c${ctx.constantCounter++}`;
-  ctx.constants.set(name, value);
+  ctx.constants.set(name, value2);
   return name;
 }
 function addUserConstant(ctx, fn) {
@@ -39279,8 +39279,8 @@ function addUserConstant(ctx, fn) {
 function newVar(ctx) {
   return `v${ctx.varCounter++}`;
 }
-function runtimeRun(schema, value) {
-  const result = schema._zod.run({ value, issues: [] }, {});
+function runtimeRun(schema, value2) {
+  const result = schema._zod.run({ value: value2, issues: [] }, {});
   if (result && typeof result.then === "function")
     return INVALID;
   const r = result;
@@ -39412,27 +39412,27 @@ function codePointLengthVar(doc, ctx, accessor, inDoubt) {
   doc.write(`const ${v} = typeof ${accessor} === "string" && ${inDoubt} ? ${cpLen}(${accessor}) : ${accessor}.length;`);
   return v;
 }
-function numericOperand(value, label) {
-  if (typeof value !== "number" || !Number.isFinite(value)) {
-    throw new ZodCompileUnsupportedError(`${label} bound of type ${typeof value}`);
+function numericOperand(value2, label) {
+  if (typeof value2 !== "number" || !Number.isFinite(value2)) {
+    throw new ZodCompileUnsupportedError(`${label} bound of type ${typeof value2}`);
   }
-  return `${value}`;
+  return `${value2}`;
 }
-function comparisonOperand(ctx, value) {
-  if (typeof value === "bigint")
-    return `${value}n`;
-  if (typeof value === "number") {
-    if (Number.isNaN(value))
+function comparisonOperand(ctx, value2) {
+  if (typeof value2 === "bigint")
+    return `${value2}n`;
+  if (typeof value2 === "number") {
+    if (Number.isNaN(value2))
       throw new ZodCompileUnsupportedError("comparison check with NaN bound");
-    return `${value}`;
+    return `${value2}`;
   }
-  if (value instanceof Date) {
-    if (Number.isNaN(value.getTime())) {
+  if (value2 instanceof Date) {
+    if (Number.isNaN(value2.getTime())) {
       throw new ZodCompileUnsupportedError("comparison check with Invalid Date bound");
     }
-    return addConstant(ctx, value);
+    return addConstant(ctx, value2);
   }
-  throw new ZodCompileUnsupportedError(`comparison check bound of type ${typeof value}`);
+  throw new ZodCompileUnsupportedError(`comparison check bound of type ${typeof value2}`);
 }
 function generateGreaterThanCheck(doc, ctx, def, accessor) {
   const op = def.inclusive ? "<" : "<=";
@@ -39553,8 +39553,8 @@ function generateCustomRefineCheck(doc, ctx, check2, accessor) {
       throw new ZodCompileAsyncError("z.compile: async .superRefine() / check functions are not supported");
     }
     const checkFn = check2._zod.check;
-    const helperFn = (value) => {
-      const fakePayload = { value, issues: [], addIssue: pushIssue };
+    const helperFn = (value2) => {
+      const fakePayload = { value: value2, issues: [], addIssue: pushIssue };
       const result = checkFn(fakePayload);
       if (result instanceof Promise)
         throwAsync();
@@ -39595,45 +39595,45 @@ var PATTERN_IS_COMPLETE = /* @__PURE__ */ new Set([
   "xid"
 ]);
 function generateStringFormatCheck(doc, ctx, def, accessor, needsValue = true) {
-  const fmt2 = def.format;
-  if (fmt2 === "base64") {
+  const fmt = def.format;
+  if (fmt === "base64") {
     const validator = addConstant(ctx, isValidBase64);
     doc.write(`if (!${validator}(${accessor})) return INVALID;`);
     return accessor;
   }
-  if (fmt2 === "base64url") {
+  if (fmt === "base64url") {
     const validator = addConstant(ctx, isValidBase64URL);
     doc.write(`if (!${validator}(${accessor})) return INVALID;`);
     return accessor;
   }
-  if (fmt2 === "jwt") {
+  if (fmt === "jwt") {
     const validator = addConstant(ctx, isValidJWT);
     const alg = addConstant(ctx, def.alg ?? null);
     doc.write(`if (!${validator}(${accessor}, ${alg})) return INVALID;`);
     return accessor;
   }
-  if (fmt2 === "ipv6") {
+  if (fmt === "ipv6") {
     const validator = addConstant(ctx, isValidIPv6);
     doc.write(`if (!${validator}(${accessor})) return INVALID;`);
     return accessor;
   }
-  if (fmt2 === "cidrv6") {
+  if (fmt === "cidrv6") {
     const validator = addConstant(ctx, isValidCIDRv6);
     doc.write(`if (!${validator}(${accessor})) return INVALID;`);
     return accessor;
   }
-  if (fmt2 === "credit_card") {
+  if (fmt === "credit_card") {
     const validator = addConstant(ctx, isValidCreditCard);
     doc.write(`if (!${validator}(${accessor})) return INVALID;`);
     return accessor;
   }
-  if (fmt2 === "iban") {
+  if (fmt === "iban") {
     const validator = addConstant(ctx, isValidIBAN);
     doc.write(`if (!${validator}(${accessor})) return INVALID;`);
     return accessor;
   }
   const formatDef = def;
-  if (fmt2 === "url" || fmt2 === "httpurl" || formatDef.normalize || formatDef.hostname !== void 0 || formatDef.protocol !== void 0) {
+  if (fmt === "url" || fmt === "httpurl" || formatDef.normalize || formatDef.hostname !== void 0 || formatDef.protocol !== void 0) {
     const parseConst = addConstant(ctx, validateURL);
     const defConst = addConstant(ctx, def);
     const trimVar = newVar(ctx);
@@ -39659,12 +39659,12 @@ function generateStringFormatCheck(doc, ctx, def, accessor, needsValue = true) {
   const customFn = def.fn;
   if (customFn) {
     if (isAsyncFunction(customFn))
-      throw new ZodCompileUnsupportedError(`async string format ${fmt2}`);
+      throw new ZodCompileUnsupportedError(`async string format ${fmt}`);
     const fnConst = addConstant(ctx, customFn);
     doc.write(`if (!${fnConst}(${accessor})) return INVALID;`);
     return accessor;
   }
-  if (PATTERN_IS_COMPLETE.has(fmt2) && def.pattern) {
+  if (PATTERN_IS_COMPLETE.has(fmt) && def.pattern) {
     const patternConst = addConstant(ctx, def.pattern);
     doc.write(`${patternConst}.lastIndex = 0;`);
     doc.write(`if (!${patternConst}.test(${accessor})) return INVALID;`);
@@ -40205,24 +40205,24 @@ function generateLiteralCheck(doc, ctx, schema, accessor) {
     doc.write(`if (!${literalSet}.has(${accessor})) return INVALID;`);
     return accessor;
   }
-  const value = values[0];
-  if (typeof value === "number" && Number.isNaN(value)) {
+  const value2 = values[0];
+  if (typeof value2 === "number" && Number.isNaN(value2)) {
     const literalSet = addConstant(ctx, new Set(values));
     doc.write(`if (!${literalSet}.has(${accessor})) return INVALID;`);
     return accessor;
   }
-  if (typeof value === "string") {
-    doc.write(`if (${accessor} !== ${esc(value)}) return INVALID;`);
-  } else if (typeof value === "number" || typeof value === "boolean") {
-    doc.write(`if (${accessor} !== ${value}) return INVALID;`);
-  } else if (value === null) {
+  if (typeof value2 === "string") {
+    doc.write(`if (${accessor} !== ${esc(value2)}) return INVALID;`);
+  } else if (typeof value2 === "number" || typeof value2 === "boolean") {
+    doc.write(`if (${accessor} !== ${value2}) return INVALID;`);
+  } else if (value2 === null) {
     doc.write(`if (${accessor} !== null) return INVALID;`);
-  } else if (value === void 0) {
+  } else if (value2 === void 0) {
     doc.write(`if (${accessor} !== undefined) return INVALID;`);
-  } else if (typeof value === "bigint") {
-    doc.write(`if (${accessor} !== ${value}n) return INVALID;`);
+  } else if (typeof value2 === "bigint") {
+    doc.write(`if (${accessor} !== ${value2}n) return INVALID;`);
   } else {
-    throw new ZodCompileUnsupportedError(`literal type ${typeof value}`);
+    throw new ZodCompileUnsupportedError(`literal type ${typeof value2}`);
   }
   return accessor;
 }
@@ -40422,13 +40422,13 @@ function generateDiscriminatedUnionCheck(doc, ctx, def, accessor) {
     if (!values || values.size === 0) {
       throw new ZodCompileUnsupportedError("discriminated union option without static discriminator values");
     }
-    for (const value of values) {
-      if (claimed.has(value)) {
-        throw new ZodCompileUnsupportedError(`duplicate discriminator value ${String(value)}`);
+    for (const value2 of values) {
+      if (claimed.has(value2)) {
+        throw new ZodCompileUnsupportedError(`duplicate discriminator value ${String(value2)}`);
       }
-      claimed.add(value);
+      claimed.add(value2);
     }
-    const conditions = Array.from(values, (value) => literalEquality(ctx, discVar, value));
+    const conditions = Array.from(values, (value2) => literalEquality(ctx, discVar, value2));
     const prefix = firstBranch ? "if" : "else if";
     doc.write(`${prefix} (${conditions.join(" || ")}) {`);
     doc.indented((d) => {
@@ -40441,27 +40441,27 @@ function generateDiscriminatedUnionCheck(doc, ctx, def, accessor) {
   doc.write(`else { return INVALID; }`);
   return outputVar;
 }
-function literalEquality(ctx, accessor, value) {
-  if (typeof value === "string")
-    return `${accessor} === ${esc(value)}`;
-  if (typeof value === "number") {
-    if (Number.isNaN(value))
+function literalEquality(ctx, accessor, value2) {
+  if (typeof value2 === "string")
+    return `${accessor} === ${esc(value2)}`;
+  if (typeof value2 === "number") {
+    if (Number.isNaN(value2))
       return `Number.isNaN(${accessor})`;
-    return `${accessor} === ${value}`;
+    return `${accessor} === ${value2}`;
   }
-  if (typeof value === "boolean")
-    return `${accessor} === ${value}`;
-  if (value === null)
+  if (typeof value2 === "boolean")
+    return `${accessor} === ${value2}`;
+  if (value2 === null)
     return `${accessor} === null`;
-  if (value === void 0)
+  if (value2 === void 0)
     return `${accessor} === undefined`;
-  if (typeof value === "bigint")
-    return `${accessor} === ${value}n`;
-  if (typeof value === "symbol") {
-    const symbolConst = addConstant(ctx, value);
+  if (typeof value2 === "bigint")
+    return `${accessor} === ${value2}n`;
+  if (typeof value2 === "symbol") {
+    const symbolConst = addConstant(ctx, value2);
     return `${accessor} === ${symbolConst}`;
   }
-  throw new ZodCompileUnsupportedError(`literal discriminator value ${String(value)}`);
+  throw new ZodCompileUnsupportedError(`literal discriminator value ${String(value2)}`);
 }
 function generateIntersectionCheck(doc, ctx, schema, accessor) {
   const def = schema._zod.def;
@@ -40652,9 +40652,9 @@ function generatePipeCheck(doc, ctx, schema, accessor) {
       throw new ZodCompileAsyncError("z.compile: async transforms in pipes are not supported");
     }
     const transformFn = def.transform;
-    const helperFn = (value) => {
-      const fakePayload = { value, issues: [], addIssue: pushIssue };
-      const result = transformFn(value, fakePayload);
+    const helperFn = (value2) => {
+      const fakePayload = { value: value2, issues: [], addIssue: pushIssue };
+      const result = transformFn(value2, fakePayload);
       if (result instanceof Promise)
         return INVALID;
       return fakePayload.issues.length === 0 ? result : INVALID;
@@ -40688,8 +40688,8 @@ function generateCustomCheck(doc, ctx, schema, accessor) {
   }
   return accessor;
 }
-function runtimeCatch(innerSchema, catchValue, value) {
-  const result = innerSchema._zod.run({ value, issues: [] }, {});
+function runtimeCatch(innerSchema, catchValue, value2) {
+  const result = innerSchema._zod.run({ value: value2, issues: [] }, {});
   if (result && typeof result.then === "function")
     return INVALID;
   const r = result;
@@ -40727,9 +40727,9 @@ function generateTransformCheck(doc, ctx, schema, accessor) {
       throw new ZodCompileAsyncError("z.compile: async transforms are not supported");
     }
     const transformFn = def.transform;
-    const helperFn = (value) => {
-      const fakePayload = { value, issues: [], addIssue: pushIssue };
-      const result = transformFn(value, fakePayload);
+    const helperFn = (value2) => {
+      const fakePayload = { value: value2, issues: [], addIssue: pushIssue };
+      const result = transformFn(value2, fakePayload);
       if (result instanceof Promise)
         return INVALID;
       return fakePayload.issues.length === 0 ? result : INVALID;
@@ -41235,38 +41235,38 @@ function _nan(Class2, params) {
   });
 }
 // @__NO_SIDE_EFFECTS__
-function _lt(value, params) {
+function _lt(value2, params) {
   return new $ZodCheckLessThan({
     check: "less_than",
     ...normalizeParams(params),
-    value,
+    value: value2,
     inclusive: false
   });
 }
 // @__NO_SIDE_EFFECTS__
-function _lte(value, params) {
+function _lte(value2, params) {
   return new $ZodCheckLessThan({
     check: "less_than",
     ...normalizeParams(params),
-    value,
+    value: value2,
     inclusive: true
   });
 }
 // @__NO_SIDE_EFFECTS__
-function _gt(value, params) {
+function _gt(value2, params) {
   return new $ZodCheckGreaterThan({
     check: "greater_than",
     ...normalizeParams(params),
-    value,
+    value: value2,
     inclusive: false
   });
 }
 // @__NO_SIDE_EFFECTS__
-function _gte(value, params) {
+function _gte(value2, params) {
   return new $ZodCheckGreaterThan({
     check: "greater_than",
     ...normalizeParams(params),
-    value,
+    value: value2,
     inclusive: true
   });
 }
@@ -41287,11 +41287,11 @@ function _nonnegative(params) {
   return /* @__PURE__ */ _gte(0, params);
 }
 // @__NO_SIDE_EFFECTS__
-function _multipleOf(value, params) {
+function _multipleOf(value2, params) {
   return new $ZodCheckMultipleOf({
     check: "multiple_of",
     ...normalizeParams(params),
-    value
+    value: value2
   });
 }
 // @__NO_SIDE_EFFECTS__
@@ -41547,10 +41547,10 @@ function _nativeEnum(Class2, entries, params) {
   });
 }
 // @__NO_SIDE_EFFECTS__
-function _literal(Class2, value, params) {
+function _literal(Class2, value2, params) {
   return new Class2({
     type: "literal",
-    values: Array.isArray(value) ? value : [value],
+    values: Array.isArray(value2) ? value2 : [value2],
     ...normalizeParams(params)
   });
 }
@@ -42333,22 +42333,22 @@ var createStandardJSONSchemaMethod = (schema, io, processors = {}) => (params) =
 };
 
 // node_modules/zod/v4/core/json-schema-processors.js
-var narrowMin = (agg, key, value) => {
-  if (agg[key] === void 0 || value > agg[key])
-    agg[key] = value;
+var narrowMin = (agg, key, value2) => {
+  if (agg[key] === void 0 || value2 > agg[key])
+    agg[key] = value2;
 };
-var narrowMax = (agg, key, value) => {
-  if (agg[key] === void 0 || value < agg[key])
-    agg[key] = value;
+var narrowMax = (agg, key, value2) => {
+  if (agg[key] === void 0 || value2 < agg[key])
+    agg[key] = value2;
 };
-var narrowBoth = (agg, value) => {
-  narrowMin(agg, "minimum", value);
-  narrowMax(agg, "maximum", value);
+var narrowBoth = (agg, value2) => {
+  narrowMin(agg, "minimum", value2);
+  narrowMax(agg, "maximum", value2);
 };
-var addDivisor = (agg, value) => {
+var addDivisor = (agg, value2) => {
   agg.multipleOf ?? (agg.multipleOf = []);
-  if (!agg.multipleOf.includes(value))
-    agg.multipleOf.push(value);
+  if (!agg.multipleOf.includes(value2))
+    agg.multipleOf.push(value2);
 };
 var addPattern = (agg, pattern) => {
   agg.patterns ?? (agg.patterns = /* @__PURE__ */ new Set());
@@ -42924,9 +42924,9 @@ var nonoptionalProcessor = (schema, ctx, _json, params) => {
   seen.ref = def.innerType;
 };
 var UNREPRESENTABLE_DEFAULT = /* @__PURE__ */ Symbol();
-function serializeDefaultValue(value, schema, ctx, json3, params) {
+function serializeDefaultValue(value2, schema, ctx, json3, params) {
   let unrepresentable = false;
-  const serialized = JSON.stringify(value, (_, val) => {
+  const serialized = JSON.stringify(value2, (_, val) => {
     if (typeof val !== "bigint")
       return val;
     unrepresentable = true;
@@ -42942,9 +42942,9 @@ var defaultProcessor = (schema, ctx, json3, params) => {
   processSchema(def.innerType, ctx, params);
   const seen = ctx.seen.get(schema);
   seen.ref = def.innerType;
-  const value = serializeDefaultValue(def.defaultValue, schema, ctx, json3, params);
-  if (value !== UNREPRESENTABLE_DEFAULT)
-    json3.default = value;
+  const value2 = serializeDefaultValue(def.defaultValue, schema, ctx, json3, params);
+  if (value2 !== UNREPRESENTABLE_DEFAULT)
+    json3.default = value2;
 };
 var prefaultProcessor = (schema, ctx, json3, params) => {
   const def = schema._zod.def;
@@ -42953,9 +42953,9 @@ var prefaultProcessor = (schema, ctx, json3, params) => {
   seen.ref = def.innerType;
   if (ctx.io !== "input")
     return;
-  const value = serializeDefaultValue(def.defaultValue, schema, ctx, json3, params);
-  if (value !== UNREPRESENTABLE_DEFAULT)
-    json3._prefault = value;
+  const value2 = serializeDefaultValue(def.defaultValue, schema, ctx, json3, params);
+  if (value2 !== UNREPRESENTABLE_DEFAULT)
+    json3._prefault = value2;
 };
 var catchProcessor = (schema, ctx, json3, params) => {
   const def = schema._zod.def;
@@ -43107,8 +43107,8 @@ var JSONSchemaGenerator = class {
   get counter() {
     return this.ctx.counter;
   }
-  set counter(value) {
-    this.ctx.counter = value;
+  set counter(value2) {
+    this.ctx.counter = value2;
   }
   /** @deprecated Access via ctx instead */
   get seen() {
@@ -43384,12 +43384,12 @@ function _lazyMethod(proto, key, make) {
     configurable: true,
     enumerable: false,
     get() {
-      const value = make(this);
-      Object.defineProperty(this, key, { value, configurable: true, writable: true });
-      return value;
+      const value2 = make(this);
+      Object.defineProperty(this, key, { value: value2, configurable: true, writable: true });
+      return value2;
     },
-    set(value) {
-      Object.defineProperty(this, key, { value, configurable: true, writable: true });
+    set(value2) {
+      Object.defineProperty(this, key, { value: value2, configurable: true, writable: true });
     }
   });
 }
@@ -43557,8 +43557,8 @@ var ZodType = /* @__PURE__ */ $constructor("ZodType", (inst, def) => {
       }
     });
   },
-  set "~standard"(value) {
-    util_exports.own(this, "~standard", value);
+  set "~standard"(value2) {
+    util_exports.own(this, "~standard", value2);
   },
   parse: function _parse2(data, params) {
     return parse2(this, data, params, { callee: _parse2 });
@@ -43576,8 +43576,8 @@ var ZodType = /* @__PURE__ */ $constructor("ZodType", (inst, def) => {
   get spa() {
     return this?.safeParseAsync;
   },
-  set spa(value) {
-    util_exports.own(this, "spa", value);
+  set spa(value2) {
+    util_exports.own(this, "spa", value2);
   },
   validate(data, params) {
     return validate(this, data, params);
@@ -44003,23 +44003,23 @@ var ZodNumber = /* @__PURE__ */ $constructor(
     },
     format: (inst) => aggregateChecks(inst).format ?? null
   }, {
-    gt(value, params) {
-      return this.check(_gt(value, params));
+    gt(value2, params) {
+      return this.check(_gt(value2, params));
     },
-    gte(value, params) {
-      return this.check(_gte(value, params));
+    gte(value2, params) {
+      return this.check(_gte(value2, params));
     },
-    min(value, params) {
-      return this.check(_gte(value, params));
+    min(value2, params) {
+      return this.check(_gte(value2, params));
     },
-    lt(value, params) {
-      return this.check(_lt(value, params));
+    lt(value2, params) {
+      return this.check(_lt(value2, params));
     },
-    lte(value, params) {
-      return this.check(_lte(value, params));
+    lte(value2, params) {
+      return this.check(_lte(value2, params));
     },
-    max(value, params) {
-      return this.check(_lte(value, params));
+    max(value2, params) {
+      return this.check(_lte(value2, params));
     },
     int(params) {
       return this.check(int(params));
@@ -44039,11 +44039,11 @@ var ZodNumber = /* @__PURE__ */ $constructor(
     nonpositive(params) {
       return this.check(_lte(0, params));
     },
-    multipleOf(value, params) {
-      return this.check(_multipleOf(value, params));
+    multipleOf(value2, params) {
+      return this.check(_multipleOf(value2, params));
     },
-    step(value, params) {
-      return this.check(_multipleOf(value, params));
+    step(value2, params) {
+      return this.check(_multipleOf(value2, params));
     },
     finite() {
       return this;
@@ -44092,23 +44092,23 @@ var ZodBigInt = /* @__PURE__ */ $constructor(
     maxValue: (inst) => aggregateChecks(inst).maximum ?? null,
     format: (inst) => aggregateChecks(inst).format ?? null
   }, {
-    gte(value, params) {
-      return this.check(_gte(value, params));
+    gte(value2, params) {
+      return this.check(_gte(value2, params));
     },
-    min(value, params) {
-      return this.check(_gte(value, params));
+    min(value2, params) {
+      return this.check(_gte(value2, params));
     },
-    gt(value, params) {
-      return this.check(_gt(value, params));
+    gt(value2, params) {
+      return this.check(_gt(value2, params));
     },
-    lt(value, params) {
-      return this.check(_lt(value, params));
+    lt(value2, params) {
+      return this.check(_lt(value2, params));
     },
-    lte(value, params) {
-      return this.check(_lte(value, params));
+    lte(value2, params) {
+      return this.check(_lte(value2, params));
     },
-    max(value, params) {
-      return this.check(_lte(value, params));
+    max(value2, params) {
+      return this.check(_lte(value2, params));
     },
     positive(params) {
       return this.check(_gt(BigInt(0), params));
@@ -44122,8 +44122,8 @@ var ZodBigInt = /* @__PURE__ */ $constructor(
     nonnegative(params) {
       return this.check(_gte(BigInt(0), params));
     },
-    multipleOf(value, params) {
-      return this.check(_multipleOf(value, params));
+    multipleOf(value2, params) {
+      return this.check(_multipleOf(value2, params));
     }
   })
 );
@@ -44202,8 +44202,8 @@ var ZodDate = /* @__PURE__ */ $constructor(
     $ZodDate.init(inst, def);
     ZodType.init(inst, def);
     inst._zod.processJSONSchema = (ctx, json3, params) => dateProcessor(inst, ctx, json3, params);
-    inst.min = (value, params) => inst.check(_gte(value, params));
-    inst.max = (value, params) => inst.check(_lte(value, params));
+    inst.min = (value2, params) => inst.check(_gte(value2, params));
+    inst.max = (value2, params) => inst.check(_lte(value2, params));
   },
   /* @__PURE__ */ util_exports.derived({
     minDate: (inst) => {
@@ -44495,11 +44495,11 @@ var ZodEnum = /* @__PURE__ */ $constructor("ZodEnum", (inst, def) => {
   const keys = new Set(Object.keys(def.entries));
   inst.extract = (values, params) => {
     const newEntries = {};
-    for (const value of values) {
-      if (keys.has(value)) {
-        newEntries[value] = def.entries[value];
+    for (const value2 of values) {
+      if (keys.has(value2)) {
+        newEntries[value2] = def.entries[value2];
       } else
-        throw new Error(`Key ${value} not found in enum`);
+        throw new Error(`Key ${value2} not found in enum`);
     }
     return new ZodEnum({
       ...def,
@@ -44510,11 +44510,11 @@ var ZodEnum = /* @__PURE__ */ $constructor("ZodEnum", (inst, def) => {
   };
   inst.exclude = (values, params) => {
     const newEntries = { ...def.entries };
-    for (const value of values) {
-      if (keys.has(value)) {
-        delete newEntries[value];
+    for (const value2 of values) {
+      if (keys.has(value2)) {
+        delete newEntries[value2];
       } else
-        throw new Error(`Key ${value} not found in enum`);
+        throw new Error(`Key ${value2} not found in enum`);
     }
     return new ZodEnum({
       ...def,
@@ -44553,10 +44553,10 @@ var ZodLiteral = /* @__PURE__ */ $constructor("ZodLiteral", (inst, def) => {
     }
   });
 });
-function literal(value, params) {
+function literal(value2, params) {
   return new ZodLiteral({
     type: "literal",
-    values: Array.isArray(value) ? value : [value],
+    values: Array.isArray(value2) ? value2 : [value2],
     ...util_exports.normalizeParams(params)
   });
 }
@@ -45068,11 +45068,11 @@ function resolveRef(ref, ctx) {
   throw new Error(`Reference not found: ${ref}`);
 }
 function checkObjectGuards(objectSchema, guards) {
-  const guard = z.transform((value) => value).check((payload) => {
-    const value = payload.value;
-    if (typeof value !== "object" || value === null || Array.isArray(value))
+  const guard = z.transform((value2) => value2).check((payload) => {
+    const value2 = payload.value;
+    if (typeof value2 !== "object" || value2 === null || Array.isArray(value2))
       return;
-    const keys = Object.getOwnPropertyNames(value);
+    const keys = Object.getOwnPropertyNames(value2);
     if (guards.minProperties !== void 0 && keys.length < guards.minProperties) {
       payload.issues.push({
         origin: "object",
@@ -45080,7 +45080,7 @@ function checkObjectGuards(objectSchema, guards) {
         minimum: guards.minProperties,
         inclusive: true,
         message: `Too small: expected object to have >=${guards.minProperties} properties`,
-        input: value,
+        input: value2,
         inst: objectSchema,
         continue: true
       });
@@ -45092,7 +45092,7 @@ function checkObjectGuards(objectSchema, guards) {
         maximum: guards.maxProperties,
         inclusive: true,
         message: `Too big: expected object to have <=${guards.maxProperties} properties`,
-        input: value,
+        input: value2,
         inst: objectSchema,
         continue: true
       });
@@ -45115,23 +45115,23 @@ function checkObjectGuards(objectSchema, guards) {
   });
   return guard.pipe(objectSchema);
 }
-function canonicalKey(value, seen) {
-  if (value === null)
+function canonicalKey(value2, seen) {
+  if (value2 === null)
     return "z";
-  const type = typeof value;
+  const type = typeof value2;
   if (type !== "object") {
-    if (type === "number" && Number.isNaN(value))
+    if (type === "number" && Number.isNaN(value2))
       return null;
-    const raw = String(value);
+    const raw = String(value2);
     return `${type[0]}${raw.length}:${raw}`;
   }
-  if (seen.has(value))
+  if (seen.has(value2))
     return null;
-  seen.add(value);
+  seen.add(value2);
   try {
-    if (Array.isArray(value)) {
+    if (Array.isArray(value2)) {
       const parts2 = [];
-      for (const item of value) {
+      for (const item of value2) {
         const key = canonicalKey(item, seen);
         if (key === null)
           return null;
@@ -45139,17 +45139,17 @@ function canonicalKey(value, seen) {
       }
       return `a${parts2.length}:[${parts2.join(",")}]`;
     }
-    const keys = Object.keys(value).sort();
+    const keys = Object.keys(value2).sort();
     const parts = [];
     for (const k of keys) {
-      const key = canonicalKey(value[k], seen);
+      const key = canonicalKey(value2[k], seen);
       if (key === null)
         return null;
       parts.push(`${k.length}:${k}=${key}`);
     }
     return `o${parts.length}:{${parts.join(",")}}`;
   } finally {
-    seen.delete(value);
+    seen.delete(value2);
   }
 }
 var SCHEMA_KEYWORDS = /* @__PURE__ */ new Set([
@@ -45178,14 +45178,14 @@ var SCHEMA_MAP_KEYWORDS = /* @__PURE__ */ new Set([
   "$defs",
   "definitions"
 ]);
-function containsRef(value) {
-  if (typeof value !== "object" || value === null)
+function containsRef(value2) {
+  if (typeof value2 !== "object" || value2 === null)
     return false;
-  if (Array.isArray(value))
-    return value.some(containsRef);
-  if (typeof value.$ref === "string")
+  if (Array.isArray(value2))
+    return value2.some(containsRef);
+  if (typeof value2.$ref === "string")
     return true;
-  return Object.entries(value).some(([key, sub]) => {
+  return Object.entries(value2).some(([key, sub]) => {
     if (SCHEMA_KEYWORDS.has(key))
       return containsRef(sub);
     if (!SCHEMA_MAP_KEYWORDS.has(key) || typeof sub !== "object" || sub === null)
@@ -45197,7 +45197,7 @@ function plural(n) {
   return n === 1 ? "element" : "elements";
 }
 function checkArrayGuards(arraySchema, guards) {
-  const guard = z.transform((value) => value).check((payload) => {
+  const guard = z.transform((value2) => value2).check((payload) => {
     const items = payload.value;
     if (!Array.isArray(items))
       return;
@@ -45908,6 +45908,43 @@ function date4(params) {
   return _coercedDate(ZodDate, params);
 }
 
+// src/evaluate/metric-catalog.ts
+var METRIC_KEYS = [
+  "accuracy",
+  "recall",
+  "specificity",
+  "precision",
+  "npv",
+  "f1",
+  "balancedAccuracy",
+  "rocAuc",
+  "prAuc",
+  "logLoss",
+  "brier"
+];
+var METRICS = [
+  { key: "accuracy", label: "accuracy", direction: "higher", atThreshold: true },
+  { key: "recall", label: "sensitivity (recall)", direction: "higher", atThreshold: true },
+  { key: "specificity", label: "specificity", direction: "higher", atThreshold: true },
+  { key: "precision", label: "PPV (precision)", direction: "higher", atThreshold: true },
+  { key: "npv", label: "NPV", direction: "higher", atThreshold: true },
+  { key: "f1", label: "F1", direction: "higher", atThreshold: true },
+  { key: "balancedAccuracy", label: "balanced accuracy", direction: "higher", atThreshold: true },
+  { key: "rocAuc", label: "ROC AUC", direction: "higher", atThreshold: false },
+  { key: "prAuc", label: "PR AUC (average precision)", direction: "higher", atThreshold: false },
+  { key: "logLoss", label: "log loss", direction: "lower", atThreshold: false },
+  { key: "brier", label: "Brier score", direction: "lower", atThreshold: false }
+];
+function metricInfo(key) {
+  return METRICS.find((m) => m.key === key);
+}
+function improvement(key, a, b) {
+  return metricInfo(key).direction === "higher" ? a - b : b - a;
+}
+function perfectValue(key) {
+  return metricInfo(key).direction === "higher" ? 1 : 0;
+}
+
 // src/util/format-issue.ts
 function valueAt(input2, path) {
   let current = input2;
@@ -45917,9 +45954,9 @@ function valueAt(input2, path) {
   }
   return current;
 }
-function quote(value) {
-  if (value === void 0) return "missing";
-  const text = JSON.stringify(value);
+function quote(value2) {
+  if (value2 === void 0) return "missing";
+  const text = JSON.stringify(value2);
   return text.length > 60 ? `${text.slice(0, 57)}...` : text;
 }
 function issuePath(path) {
@@ -45960,7 +45997,6 @@ function article(type) {
 
 // src/config/config.ts
 var CONFIG_SCHEMA_VERSION = 1;
-var POLICY_METRICS = ["accuracy", "precision", "recall", "f1", "rocAuc"];
 var SolverSchema = external_exports.enum(["newton", "ml-logistic-regression"]);
 var ConfigSchema = external_exports.strictObject({
   schemaVersion: external_exports.literal(CONFIG_SCHEMA_VERSION),
@@ -45994,19 +46030,37 @@ var ConfigSchema = external_exports.strictObject({
     numSteps: external_exports.number().int().positive().default(2e3)
   }).prefault({}),
   promotion: external_exports.strictObject({
-    metric: external_exports.enum(POLICY_METRICS).default("accuracy"),
-    minimum: external_exports.number().min(0).max(1).default(0.8),
+    metric: external_exports.enum(METRIC_KEYS).default("accuracy"),
+    /** The bar the primary metric must reach (a maximum for log loss and Brier); default 0.8 for higher-is-better metrics, none otherwise. */
+    minimum: external_exports.number().min(0).optional(),
     minImprovement: external_exports.number().min(0).default(0),
     /** Fewer held-out rows than this cannot promote: a tiny split can flatter any candidate. */
     minTestRows: external_exports.number().int().min(1).default(50),
-    mcnemar: external_exports.strictObject({
-      enabled: external_exports.boolean().default(false),
+    /** Compared when production is perfect on the primary metric. */
+    secondaryMetric: external_exports.enum(METRIC_KEYS).default("logLoss"),
+    /** A paired test on the same rows: exact McNemar, DeLong, a paired t or a paired bootstrap. */
+    pairedTest: external_exports.strictObject({
+      enabled: external_exports.boolean().default(true),
       alpha: external_exports.number().gt(0).lt(1).default(0.05)
+    }).prefault({}),
+    guardrails: external_exports.strictObject({
+      sensitivity: external_exports.strictObject({
+        /** Refuse a candidate whose sensitivity is significantly lower (exact McNemar on the positives). */
+        noSignificantDrop: external_exports.boolean().default(true),
+        /** Optional floor on the candidate's sensitivity at its operating threshold. */
+        minimum: external_exports.number().min(0).max(1).nullable().default(null)
+      }).prefault({})
     }).prefault({})
   }).prefault({}),
   registry: external_exports.strictObject({ path: external_exports.string().min(1).default("registry") }).prefault({})
 });
 function parseConfig(input2, source = "config") {
+  const promotion = input2?.promotion;
+  if (promotion && typeof promotion === "object" && "mcnemar" in promotion) {
+    throw new Error(
+      `Invalid config ${source}: promotion.mcnemar was replaced by promotion.pairedTest ({"enabled": true, "alpha": 0.05}), which is on by default and picks the test that fits the metric.`
+    );
+  }
   const result = ConfigSchema.safeParse(input2);
   if (!result.success) {
     throw new Error(`Invalid config ${source}: ${describeIssue(result.error, input2)}.`);
@@ -46122,9 +46176,9 @@ function createGit(cwd, options = {}) {
 function withGitConfig(base, config2) {
   const env = { ...base };
   const first = Number.parseInt(base.GIT_CONFIG_COUNT ?? "0", 10) || 0;
-  config2.forEach(([key, value], i) => {
+  config2.forEach(([key, value2], i) => {
     env[`GIT_CONFIG_KEY_${first + i}`] = key;
-    env[`GIT_CONFIG_VALUE_${first + i}`] = value;
+    env[`GIT_CONFIG_VALUE_${first + i}`] = value2;
   });
   env.GIT_CONFIG_COUNT = String(first + config2.length);
   return env;
@@ -46153,10 +46207,25 @@ function declinedMessage(branch, reason, why) {
   return `Push to ${branch} was declined by the remote: ${why}.`;
 }
 
+// src/report/decision.ts
+var f4 = (x) => x === null || x === void 0 ? "\u2014" : Number.isFinite(x) ? x.toFixed(4) : String(x);
+function deltaWords(metric, delta) {
+  const { direction } = metricInfo(metric);
+  const rounded = Math.round(delta * 1e12) / 1e12;
+  if (rounded === 0) return "no difference";
+  const better = direction === "higher" ? rounded > 0 : rounded < 0;
+  const hint = direction === "lower" ? " (lower is better)" : "";
+  return `${Math.abs(rounded).toFixed(4)} ${better ? "better" : "worse"}${hint}`;
+}
+
 // src/evaluate/report.ts
-var KEYS = ["accuracy", "precision", "recall", "f1", "rocAuc", "logLoss"];
-var f4 = (x) => Number.isFinite(x) ? x.toFixed(4) : String(x);
-var signed = (x) => `${x >= 0 ? "+" : "\u2212"}${Math.abs(x).toFixed(4)}`;
+var present = (...sets) => METRICS.filter((m) => sets.every((x) => typeof x[m.key] === "number"));
+var valueOf = (m, key) => m[key];
+var withCi = (m, key) => {
+  const i = m.intervals?.[key];
+  return i && i[0] !== null && i[1] !== null ? `${f4(valueOf(m, key))} (${f4(i[0])}\u2013${f4(i[1])})` : f4(valueOf(m, key));
+};
+var arrow = (key) => METRICS.find((m) => m.key === key).direction === "higher" ? "\u2191" : "\u2193";
 function markdownTable(header, rows) {
   const line = (cells) => `| ${cells.map((c) => c.replace(/\|/g, "\\|")).join(" | ")} |`;
   return [
@@ -46168,16 +46237,23 @@ function markdownTable(header, rows) {
 function comparisonMarkdown(comparison) {
   const prod = comparison.production;
   const header = [
-    "metric (same test rows)",
+    "metric (same test rows, 95% CI)",
     "candidate",
     prod ? `production v${prod.version}` : "production",
-    "\u0394"
+    "candidate vs production"
   ];
-  const rows = KEYS.map((k) => {
-    const c = comparison.candidate[k];
-    if (!prod) return [k, f4(c), "\u2014", "\u2014"];
-    const p = prod.metrics[k];
-    return [k, f4(c), f4(p), signed(c - p)];
+  const sets = prod ? [comparison.candidate, prod.metrics] : [comparison.candidate];
+  const rows = present(...sets).map((m) => {
+    const name = `${m.label} ${arrow(m.key)}`;
+    if (!prod) return [name, withCi(comparison.candidate, m.key), "\u2014", "\u2014"];
+    const c = valueOf(comparison.candidate, m.key);
+    const p = valueOf(prod.metrics, m.key);
+    return [
+      name,
+      withCi(comparison.candidate, m.key),
+      withCi(prod.metrics, m.key),
+      deltaWords(m.key, c - p)
+    ];
   });
   return markdownTable(header, rows);
 }
@@ -46791,18 +46867,18 @@ var Tokenizer = class {
    * @returns {string} The hex digits read.
    */
   #readHexDigits(count) {
-    let value = "";
+    let value2 = "";
     let c;
     for (let i = 0; i < count; i++) {
       c = this.#reader.peek();
       if (isHexDigit(c)) {
         this.#reader.next();
-        value += String.fromCharCode(c);
+        value2 += String.fromCharCode(c);
         continue;
       }
       this.#unexpected(c);
     }
-    return value;
+    return value2;
   }
   /**
    * Reads in a JSON5 identifier. Also used for JSON but we validate
@@ -46812,25 +46888,25 @@ var Tokenizer = class {
    * @throws {UnexpectedChar} when the identifier cannot be read.
    */
   #readIdentifier(c) {
-    let value = "";
+    let value2 = "";
     do {
-      value += String.fromCharCode(c);
+      value2 += String.fromCharCode(c);
       if (c === CHAR_BACKSLASH) {
         c = this.#reader.next();
         if (c !== CHAR_LOWER_U) {
           this.#unexpected(c);
         }
-        value += String.fromCharCode(c);
+        value2 += String.fromCharCode(c);
         const hexDigits = this.#readHexDigits(4);
         const charCode = parseInt(hexDigits, 16);
-        if (value.length === 2 && !isJSON5IdentifierStart(charCode)) {
+        if (value2.length === 2 && !isJSON5IdentifierStart(charCode)) {
           const loc = this.#reader.locate();
           this.#unexpected(CHAR_BACKSLASH, { line: loc.line, column: loc.column - 5, offset: loc.offset - 5 });
         } else if (!isJSON5IdentifierPart(charCode)) {
           const loc = this.#reader.locate();
           this.#unexpected(charCode, { line: loc.line, column: loc.column - 5, offset: loc.offset - 5 });
         }
-        value += hexDigits;
+        value2 += hexDigits;
       }
       c = this.#reader.peek();
       if (!isJSON5IdentifierPart(c)) {
@@ -46838,7 +46914,7 @@ var Tokenizer = class {
       }
       this.#reader.next();
     } while (true);
-    return value;
+    return value2;
   }
   /**
    * Reads in a string. Works for both JSON and JSON5.
@@ -47052,11 +47128,11 @@ var Tokenizer = class {
       if (knownJSON5TokenTypes.has(ct)) {
         this.#token = this.#createToken(knownJSON5TokenTypes.get(ct), 1, start);
       } else if (isJSON5IdentifierStart(c)) {
-        const value = this.#readIdentifier(c);
-        if (knownJSON5TokenTypes.has(value)) {
-          this.#token = this.#createToken(knownJSON5TokenTypes.get(value), value.length, start);
+        const value2 = this.#readIdentifier(c);
+        if (knownJSON5TokenTypes.has(value2)) {
+          this.#token = this.#createToken(knownJSON5TokenTypes.get(value2), value2.length, start);
         } else {
-          this.#token = this.#createToken("Identifier", value.length, start);
+          this.#token = this.#createToken("Identifier", value2.length, start);
         }
       } else if (isJSON5NumberStart(c)) {
         const result = this.#readNumber(c);
@@ -47084,11 +47160,11 @@ var Tokenizer = class {
       if (knownTokenTypes.has(ct)) {
         this.#token = this.#createToken(knownTokenTypes.get(ct), 1, start);
       } else if (isKeywordStart(c)) {
-        const value = this.#readIdentifier(c);
-        if (!jsonKeywords.has(value)) {
-          this.#unexpectedIdentifier(value, start);
+        const value2 = this.#readIdentifier(c);
+        if (!jsonKeywords.has(value2)) {
+          this.#unexpectedIdentifier(value2, start);
         }
-        this.#token = this.#createToken(knownTokenTypes.get(value), value.length, start);
+        this.#token = this.#createToken(knownTokenTypes.get(value2), value2.length, start);
       } else if (isNumberStart(c)) {
         const result = this.#readNumber(c);
         this.#token = this.#createToken("Number", result, start);
@@ -47138,10 +47214,10 @@ var types = {
    * @param {NodeParts} parts Additional properties for the node. 
    * @returns {StringNode} The string node.
    */
-  string(value, parts = {}) {
+  string(value2, parts = {}) {
     return {
       type: "String",
-      value,
+      value: value2,
       loc: parts.loc,
       ...parts
     };
@@ -47152,10 +47228,10 @@ var types = {
    * @param {NodeParts} parts Additional properties for the node. 
    * @returns {NumberNode} The number node.
    */
-  number(value, parts = {}) {
+  number(value2, parts = {}) {
     return {
       type: "Number",
-      value,
+      value: value2,
       loc: parts.loc,
       ...parts
     };
@@ -47166,10 +47242,10 @@ var types = {
    * @param {NodeParts} parts Additional properties for the node. 
    * @returns {BooleanNode} The boolean node.
    */
-  boolean(value, parts = {}) {
+  boolean(value2, parts = {}) {
     return {
       type: "Boolean",
-      value,
+      value: value2,
       loc: parts.loc,
       ...parts
     };
@@ -47206,10 +47282,10 @@ var types = {
    * @param {NodeParts} parts Additional properties for the node. 
    * @returns {ElementNode} The element node.
    */
-  element(value, parts = {}) {
+  element(value2, parts = {}) {
     return {
       type: "Element",
-      value,
+      value: value2,
       loc: parts.loc,
       ...parts
     };
@@ -47235,11 +47311,11 @@ var types = {
    * @param {NodeParts} parts Additional properties for the node. 
    * @returns {MemberNode} The member node.
    */
-  member(name, value, parts = {}) {
+  member(name, value2, parts = {}) {
     return {
       type: "Member",
       name,
-      value,
+      value: value2,
       loc: parts.loc,
       ...parts
     };
@@ -47323,13 +47399,13 @@ function getEndLocation(text) {
     offset: text.length
   };
 }
-function getStringValue(value, token, json5 = false) {
+function getStringValue(value2, token, json5 = false) {
   let result = "";
-  let escapeIndex = value.indexOf("\\");
+  let escapeIndex = value2.indexOf("\\");
   let lastIndex = 0;
   while (escapeIndex >= 0) {
-    result += value.slice(lastIndex, escapeIndex);
-    const escapeChar = value.charAt(escapeIndex + 1);
+    result += value2.slice(lastIndex, escapeIndex);
+    const escapeChar = value2.charAt(escapeIndex + 1);
     const escapeCharCode = escapeChar.charCodeAt(0);
     if (json5 && json5EscapeToChar.has(escapeCharCode)) {
       result += json5EscapeToChar.get(escapeCharCode);
@@ -47338,7 +47414,7 @@ function getStringValue(value, token, json5 = false) {
       result += escapeToChar.get(escapeCharCode);
       lastIndex = escapeIndex + 2;
     } else if (escapeChar === "u") {
-      const hexCode = value.slice(escapeIndex + 2, escapeIndex + 6);
+      const hexCode = value2.slice(escapeIndex + 2, escapeIndex + 6);
       if (hexCode.length < 4 || /[^0-9a-f]/i.test(hexCode)) {
         throw new ErrorWithLocation(
           `Invalid unicode escape \\u${hexCode}.`,
@@ -47352,7 +47428,7 @@ function getStringValue(value, token, json5 = false) {
       result += String.fromCharCode(parseInt(hexCode, 16));
       lastIndex = escapeIndex + 6;
     } else if (json5 && escapeChar === "x") {
-      const hexCode = value.slice(escapeIndex + 2, escapeIndex + 4);
+      const hexCode = value2.slice(escapeIndex + 2, escapeIndex + 4);
       if (hexCode.length < 2 || /[^0-9a-f]/i.test(hexCode)) {
         throw new ErrorWithLocation(
           `Invalid hex escape \\x${hexCode}.`,
@@ -47367,7 +47443,7 @@ function getStringValue(value, token, json5 = false) {
       lastIndex = escapeIndex + 4;
     } else if (json5 && json5LineTerminators.has(escapeCharCode)) {
       lastIndex = escapeIndex + 2;
-      if (escapeChar === "\r" && value.charAt(lastIndex) === "\n") {
+      if (escapeChar === "\r" && value2.charAt(lastIndex) === "\n") {
         lastIndex++;
       }
     } else {
@@ -47385,27 +47461,27 @@ function getStringValue(value, token, json5 = false) {
         );
       }
     }
-    escapeIndex = value.indexOf("\\", lastIndex);
+    escapeIndex = value2.indexOf("\\", lastIndex);
   }
-  result += value.slice(lastIndex);
+  result += value2.slice(lastIndex);
   return result;
 }
-function getLiteralValue(value, token, json5 = false) {
+function getLiteralValue(value2, token, json5 = false) {
   switch (token.type) {
     case "Boolean":
-      return value === "true";
+      return value2 === "true";
     case "Number":
       if (json5) {
-        if (value.charCodeAt(0) === 45) {
-          return -Number(value.slice(1));
+        if (value2.charCodeAt(0) === 45) {
+          return -Number(value2.slice(1));
         }
-        if (value.charCodeAt(0) === 43) {
-          return Number(value.slice(1));
+        if (value2.charCodeAt(0) === 43) {
+          return Number(value2.slice(1));
         }
       }
-      return Number(value);
+      return Number(value2);
     case "String":
-      return getStringValue(value.slice(1, -1), token, json5);
+      return getStringValue(value2.slice(1, -1), token, json5);
     default:
       throw new TypeError(`Unknown token type "${token.type}.`);
   }
@@ -47458,7 +47534,7 @@ function parse3(text, options) {
   function createLiteralNode(tokenType) {
     const token = tokenizer.token;
     const range = createRange(token.loc.start, token.loc.end);
-    const value = getLiteralValue(
+    const value2 = getLiteralValue(
       text.slice(token.loc.start.offset, token.loc.end.offset),
       token,
       json5
@@ -47476,19 +47552,19 @@ function parse3(text, options) {
       case tt.String:
         return types.string(
           /** @type {string} */
-          value,
+          value2,
           parts
         );
       case tt.Number:
         return types.number(
           /** @type {number} */
-          value,
+          value2,
           parts
         );
       case tt.Boolean:
         return types.boolean(
           /** @type {boolean} */
-          value,
+          value2,
           parts
         );
       default:
@@ -47559,20 +47635,20 @@ function parse3(text, options) {
     }
     tokenType = next();
     assertTokenType(tokenType, tt.Colon);
-    const value = parseValue();
-    const range = createRange(key.loc.start, value.loc.end);
+    const value2 = parseValue();
+    const range = createRange(key.loc.start, value2.loc.end);
     return types.member(
       /** @type {StringNode|IdentifierNode} */
       key,
       /** @type {ValueNode} */
-      value,
+      value2,
       {
         loc: {
           start: {
             ...key.loc.start
           },
           end: {
-            ...value.loc.end
+            ...value2.loc.end
           }
         },
         ...range
@@ -47623,11 +47699,11 @@ function parse3(text, options) {
     let tokenType = next();
     if (tokenType !== tt.RBracket) {
       do {
-        const value = parseValue(tokenType);
+        const value2 = parseValue(tokenType);
         elements.push(types.element(
           /** @type {ValueNode} */
-          value,
-          { loc: value.loc }
+          value2,
+          { loc: value2.loc }
         ));
         tokenType = next();
         if (tokenType === tt.Comma) {
@@ -47804,6 +47880,278 @@ function findDuplicate(node2, path, source) {
   }
 }
 
+// src/data/split.ts
+import { createHash } from "node:crypto";
+function seededRandom(seed) {
+  let a = seed >>> 0;
+  return () => {
+    a = a + 1831565813 >>> 0;
+    let t = a;
+    t = Math.imul(t ^ t >>> 15, t | 1);
+    t ^= t + Math.imul(t ^ t >>> 7, t | 61);
+    return ((t ^ t >>> 14) >>> 0) / 4294967296;
+  };
+}
+function shuffle(values, random) {
+  for (let i = values.length - 1; i > 0; i--) {
+    const j = Math.floor(random() * (i + 1));
+    const tmp = values[i];
+    values[i] = values[j];
+    values[j] = tmp;
+  }
+}
+function splitRows(labels, options) {
+  const random = seededRandom(options.seed);
+  const groups2 = options.stratified ? [[], []] : [[]];
+  for (let i = 0; i < labels.length; i++) groups2[options.stratified ? labels[i] : 0].push(i);
+  const total = Math.ceil(labels.length * options.testFraction);
+  const exact = groups2.map((g) => g.length * total / labels.length);
+  const take = exact.map(Math.floor);
+  let left = total - take.reduce((a, b) => a + b, 0);
+  const byRemainder = exact.map((e, i) => ({ i, r: e - Math.floor(e) })).sort((a, b) => b.r - a.r || a.i - b.i);
+  for (const { i } of byRemainder) {
+    if (left-- <= 0) break;
+    take[i]++;
+  }
+  const test = [];
+  const train = [];
+  groups2.forEach((group, g) => {
+    shuffle(group, random);
+    for (let k = 0; k < group.length; k++) (k < take[g] ? test : train).push(group[k]);
+  });
+  if (test.length === 0 || train.length === 0) {
+    throw new RangeError(
+      `A test fraction of ${options.testFraction} on ${labels.length} rows leaves an empty ${test.length === 0 ? "test" : "training"} part; expected enough rows for both.`
+    );
+  }
+  return {
+    train: Uint32Array.from(train).sort(),
+    test: Uint32Array.from(test).sort()
+  };
+}
+function rowsHash(rows) {
+  return `sha256:${createHash("sha256").update(Buffer.from(rows.buffer, rows.byteOffset, rows.byteLength)).digest("hex").slice(0, 16)}`;
+}
+
+// src/evaluate/statistics.ts
+var Z95 = 1.959963984540054;
+var clamp01 = (x) => Math.min(1, Math.max(0, x));
+function wilson(k, n, z2 = Z95) {
+  if (n === 0) return [Number.NaN, Number.NaN];
+  const p = k / n;
+  const z22 = z2 * z2;
+  const centre = (p + z22 / (2 * n)) / (1 + z22 / n);
+  const half = z2 * Math.sqrt(p * (1 - p) / n + z22 / (4 * n * n)) / (1 + z22 / n);
+  return [clamp01(centre - half), clamp01(centre + half)];
+}
+function meanInterval(values, z2 = Z95) {
+  const n = values.length;
+  let sum = 0;
+  for (let i = 0; i < n; i++) sum += values[i];
+  const mean = sum / n;
+  let ss = 0;
+  for (let i = 0; i < n; i++) ss += (values[i] - mean) ** 2;
+  const se = n > 1 ? Math.sqrt(ss / (n - 1) / n) : Number.NaN;
+  return { mean, interval: [mean - z2 * se, mean + z2 * se] };
+}
+function normalCdf(x) {
+  const t = 1 / (1 + 0.3275911 * Math.abs(x) / Math.SQRT2);
+  const poly = t * (0.254829592 + t * (-0.284496736 + t * (1.421413741 + t * (-1.453152027 + t * 1.061405429))));
+  const erfc = poly * Math.exp(-(x * x) / 2);
+  return x >= 0 ? 1 - erfc / 2 : erfc / 2;
+}
+function normalTwoSided(z2) {
+  if (!Number.isFinite(z2)) return Number.isNaN(z2) ? Number.NaN : 0;
+  return Math.min(1, 2 * (1 - normalCdf(Math.abs(z2))));
+}
+function midranks(values) {
+  const n = values.length;
+  const order = Array.from({ length: n }, (_, i) => i).sort((a, b) => values[a] - values[b]);
+  const ranks = new Float64Array(n);
+  for (let i = 0; i < n; ) {
+    let j = i;
+    while (j + 1 < n && values[order[j + 1]] === values[order[i]]) j++;
+    const rank2 = (i + j) / 2 + 1;
+    for (let k = i; k <= j; k++) ranks[order[k]] = rank2;
+    i = j + 1;
+  }
+  return ranks;
+}
+function delongParts(y, scores) {
+  let m = 0;
+  for (let i = 0; i < y.length; i++) m += y[i];
+  const n = y.length - m;
+  const x = new Float64Array(m);
+  const z2 = new Float64Array(n);
+  for (let i = 0, a = 0, b = 0; i < y.length; i++) {
+    if (y[i]) x[a++] = scores[i];
+    else z2[b++] = scores[i];
+  }
+  const all = new Float64Array(m + n);
+  all.set(x, 0);
+  all.set(z2, m);
+  const tz = midranks(all);
+  const tx = midranks(x);
+  const ty = midranks(z2);
+  const v10 = new Float64Array(m);
+  const v01 = new Float64Array(n);
+  let sum = 0;
+  for (let i = 0; i < m; i++) {
+    v10[i] = (tz[i] - tx[i]) / n;
+    sum += v10[i];
+  }
+  for (let j = 0; j < n; j++) v01[j] = 1 - (tz[m + j] - ty[j]) / m;
+  return { auc: sum / m, v10, v01 };
+}
+function covariance(a, b) {
+  const n = a.length;
+  if (n < 2) return 0;
+  let ma = 0;
+  let mb = 0;
+  for (let i = 0; i < n; i++) {
+    ma += a[i];
+    mb += b[i];
+  }
+  ma /= n;
+  mb /= n;
+  let s = 0;
+  for (let i = 0; i < n; i++) s += (a[i] - ma) * (b[i] - mb);
+  return s / (n - 1);
+}
+function delongAuc(y, scores) {
+  const { auc, v10, v01 } = delongParts(y, scores);
+  const variance = covariance(v10, v10) / v10.length + covariance(v01, v01) / v01.length;
+  const se = Math.sqrt(variance);
+  return { auc, variance, interval: [clamp01(auc - Z95 * se), clamp01(auc + Z95 * se)] };
+}
+function pairedDelong(y, a, b) {
+  const pa = delongParts(y, a);
+  const pb = delongParts(y, b);
+  const m = pa.v10.length;
+  const n = pa.v01.length;
+  const variance = (covariance(pa.v10, pa.v10) + covariance(pb.v10, pb.v10) - 2 * covariance(pa.v10, pb.v10)) / m + (covariance(pa.v01, pa.v01) + covariance(pb.v01, pb.v01) - 2 * covariance(pa.v01, pb.v01)) / n;
+  const difference = pa.auc - pb.auc;
+  const se = Math.sqrt(Math.max(variance, 0));
+  const z2 = se > 0 ? difference / se : difference === 0 ? 0 : Math.sign(difference) * Infinity;
+  return {
+    difference,
+    se,
+    z: z2,
+    pValue: se > 0 ? normalTwoSided(z2) : difference === 0 ? 1 : 0,
+    interval: [difference - Z95 * se, difference + Z95 * se]
+  };
+}
+function logitInterval(value2, positives) {
+  if (!(value2 > 0 && value2 < 1) || positives === 0) return [value2, value2];
+  const eta = Math.log(value2 / (1 - value2));
+  const tau = 1 / Math.sqrt(positives * value2 * (1 - value2));
+  const expit = (t) => 1 / (1 + Math.exp(-t));
+  return [expit(eta - Z95 * tau), expit(eta + Z95 * tau)];
+}
+function logGamma(x) {
+  const c = [
+    0.9999999999998099,
+    676.5203681218851,
+    -1259.1392167224028,
+    771.3234287776531,
+    -176.6150291621406,
+    12.507343278686905,
+    -0.13857109526572012,
+    9984369578019572e-21,
+    15056327351493116e-23
+  ];
+  if (x < 0.5) return Math.log(Math.PI / Math.sin(Math.PI * x)) - logGamma(1 - x);
+  const xx = x - 1;
+  let a = c[0];
+  const t = xx + 7.5;
+  for (let i = 1; i < 9; i++) a += c[i] / (xx + i);
+  return 0.5 * Math.log(2 * Math.PI) + (xx + 0.5) * Math.log(t) - t + Math.log(a);
+}
+function incompleteBeta(x, a, b) {
+  if (x <= 0) return 0;
+  if (x >= 1) return 1;
+  const front = Math.exp(
+    logGamma(a + b) - logGamma(a) - logGamma(b) + a * Math.log(x) + b * Math.log(1 - x)
+  );
+  if (x > (a + 1) / (a + b + 2)) return 1 - incompleteBeta(1 - x, b, a);
+  let f = 1;
+  let c = 1;
+  let d = 1 - (a + b) * x / (a + 1);
+  d = Math.abs(d) < 1e-300 ? 1e-300 : d;
+  d = 1 / d;
+  f = d;
+  for (let i = 1; i <= 300; i++) {
+    const m = i;
+    let num = m * (b - m) * x / ((a + 2 * m - 1) * (a + 2 * m));
+    d = 1 + num * d;
+    d = Math.abs(d) < 1e-300 ? 1e-300 : d;
+    c = 1 + num / c;
+    c = Math.abs(c) < 1e-300 ? 1e-300 : c;
+    d = 1 / d;
+    f *= d * c;
+    num = -((a + m) * (a + b + m) * x) / ((a + 2 * m) * (a + 2 * m + 1));
+    d = 1 + num * d;
+    d = Math.abs(d) < 1e-300 ? 1e-300 : d;
+    c = 1 + num / c;
+    c = Math.abs(c) < 1e-300 ? 1e-300 : c;
+    d = 1 / d;
+    const delta = d * c;
+    f *= delta;
+    if (Math.abs(delta - 1) < 1e-14) break;
+  }
+  return front * f / a;
+}
+function studentTwoSided(t, df) {
+  if (!Number.isFinite(t)) return Number.isNaN(t) ? Number.NaN : 0;
+  return Math.min(1, incompleteBeta(df / (df + t * t), df / 2, 0.5));
+}
+function studentQuantile95(df) {
+  let lo = 0;
+  let hi = 100;
+  for (let i = 0; i < 100; i++) {
+    const mid = (lo + hi) / 2;
+    if (studentTwoSided(mid, df) > 0.05) lo = mid;
+    else hi = mid;
+  }
+  return (lo + hi) / 2;
+}
+function pairedT(differences) {
+  const n = differences.length;
+  const { mean } = meanInterval(differences);
+  let ss = 0;
+  for (let i = 0; i < n; i++) ss += (differences[i] - mean) ** 2;
+  const se = Math.sqrt(ss / (n - 1) / n);
+  if (!(se > 0)) return { mean, pValue: mean === 0 ? 1 : 0, interval: [mean, mean] };
+  const q = studentQuantile95(n - 1);
+  return {
+    mean,
+    pValue: studentTwoSided(mean / se, n - 1),
+    interval: [mean - q * se, mean + q * se]
+  };
+}
+function stratifiedBootstrap(y, statistic, options = {}) {
+  const replicates = options.replicates ?? 1e3;
+  const random = seededRandom(options.seed ?? 1);
+  const pos = [];
+  const neg = [];
+  for (let i = 0; i < y.length; i++) (y[i] ? pos : neg).push(i);
+  const out = new Float64Array(replicates);
+  const rows = new Uint32Array(y.length);
+  for (let r = 0; r < replicates; r++) {
+    let k = 0;
+    for (let i = 0; i < pos.length; i++) rows[k++] = pos[Math.floor(random() * pos.length)];
+    for (let i = 0; i < neg.length; i++) rows[k++] = neg[Math.floor(random() * neg.length)];
+    out[r] = statistic(rows);
+  }
+  return out;
+}
+function percentileInterval(replicates) {
+  const sorted = Float64Array.from(replicates.filter((x) => !Number.isNaN(x))).sort();
+  if (sorted.length === 0) return [Number.NaN, Number.NaN];
+  const at = (q) => sorted[Math.min(sorted.length - 1, Math.max(0, Math.round(q * (sorted.length - 1))))];
+  return [at(0.025), at(0.975)];
+}
+
 // src/evaluate/metrics.ts
 var ConfusionSchema = external_exports.strictObject({
   tp: external_exports.number().int(),
@@ -47816,46 +48164,275 @@ var RocPointSchema = external_exports.strictObject({
   tpr: external_exports.number(),
   threshold: external_exports.number()
 });
+var PrPointSchema = external_exports.strictObject({ recall: external_exports.number(), precision: external_exports.number() });
+var IntervalSchema = external_exports.tuple([external_exports.number().nullable(), external_exports.number().nullable()]);
+var CalibrationSchema = external_exports.strictObject({
+  /** Reliability curve: equal-width bins of predicted probability. */
+  bins: external_exports.array(
+    external_exports.strictObject({
+      lower: external_exports.number(),
+      upper: external_exports.number(),
+      count: external_exports.number().int(),
+      meanPredicted: external_exports.number().nullable(),
+      observed: external_exports.number().nullable()
+    })
+  ),
+  /** Logistic recalibration slope of y on logit(p): 1 is ideal, < 1 means over-confident. */
+  slope: external_exports.number().nullable(),
+  /** Calibration-in-the-large (intercept with the slope fixed at 1): 0 is ideal. */
+  intercept: external_exports.number().nullable()
+});
 var MetricsSchema = external_exports.strictObject({
   rows: external_exports.number().int(),
   accuracy: external_exports.number(),
+  /** PPV. */
   precision: external_exports.number(),
+  /** Sensitivity. */
   recall: external_exports.number(),
   f1: external_exports.number(),
   rocAuc: external_exports.number(),
   logLoss: external_exports.number(),
   confusion: ConfusionSchema,
-  roc: external_exports.array(RocPointSchema)
+  roc: external_exports.array(RocPointSchema),
+  // Added after the first artifacts were written: optional, so those still load.
+  /** The decision threshold the threshold-dependent metrics use. */
+  threshold: external_exports.number().optional(),
+  specificity: external_exports.number().optional(),
+  npv: external_exports.number().optional(),
+  balancedAccuracy: external_exports.number().optional(),
+  prAuc: external_exports.number().optional(),
+  brier: external_exports.number().optional(),
+  pr: external_exports.array(PrPointSchema).optional(),
+  calibration: CalibrationSchema.optional(),
+  intervals: external_exports.record(external_exports.string(), IntervalSchema).optional()
 });
 var MAX_ROC_POINTS = 101;
 var EPSILON = 1e-15;
-function computeMetrics(y, probabilities) {
+function computeMetrics(y, probabilities, threshold = 0.5) {
   const n = y.length;
   const confusion = { tp: 0, fp: 0, tn: 0, fn: 0 };
+  const losses2 = new Float64Array(n);
+  const squared = new Float64Array(n);
   let logLoss = 0;
+  let brier = 0;
   for (let i = 0; i < n; i++) {
     const p = probabilities[i];
-    const predicted = p >= 0.5;
+    const predicted = p >= threshold;
     if (y[i]) predicted ? confusion.tp++ : confusion.fn++;
     else predicted ? confusion.fp++ : confusion.tn++;
     const clipped = Math.min(Math.max(p, EPSILON), 1 - EPSILON);
-    logLoss -= y[i] ? Math.log(clipped) : Math.log(1 - clipped);
+    const loss = y[i] ? -Math.log(clipped) : -Math.log(1 - clipped);
+    losses2[i] = loss;
+    logLoss += loss;
+    squared[i] = (p - y[i]) ** 2;
+    brier += squared[i];
   }
-  const { tp, fp, fn } = confusion;
-  const precision = tp + fp === 0 ? 0 : tp / (tp + fp);
-  const recall = tp + fn === 0 ? 0 : tp / (tp + fn);
+  const { tp, fp, tn, fn } = confusion;
+  const ratio = (a, b) => b === 0 ? 0 : a / b;
+  const precision = ratio(tp, tp + fp);
+  const recall = ratio(tp, tp + fn);
+  const specificity = ratio(tn, tn + fp);
+  const npv = ratio(tn, tn + fn);
+  const f1 = precision + recall === 0 ? 0 : 2 * precision * recall / (precision + recall);
   const { auc, roc } = rocCurve(y, probabilities);
+  const { ap, pr } = precisionRecallCurve(y, probabilities);
+  const positives = tp + fn;
+  const negatives = tn + fp;
+  const balancedVar = (recall * (1 - recall) / (positives || 1) + specificity * (1 - specificity) / (negatives || 1)) / 4;
+  const balanced = (recall + specificity) / 2;
+  const intervals = {
+    accuracy: finite(wilson(tp + tn, n)),
+    precision: finite(wilson(tp, tp + fp)),
+    recall: finite(wilson(tp, positives)),
+    specificity: finite(wilson(tn, negatives)),
+    npv: finite(wilson(tn, tn + fn)),
+    balancedAccuracy: finite([
+      Math.max(0, balanced - Z95 * Math.sqrt(balancedVar)),
+      Math.min(1, balanced + Z95 * Math.sqrt(balancedVar))
+    ]),
+    rocAuc: positives && negatives ? finite(delongAuc(y, probabilities).interval) : [null, null],
+    prAuc: finite(logitInterval(ap, positives)),
+    logLoss: finite(meanInterval(losses2).interval),
+    brier: finite(meanInterval(squared).interval),
+    f1: finite(f1Interval(confusion))
+  };
   return {
     rows: n,
-    accuracy: (confusion.tp + confusion.tn) / n,
+    accuracy: (tp + tn) / n,
     precision,
     recall,
-    f1: precision + recall === 0 ? 0 : 2 * precision * recall / (precision + recall),
+    f1,
     rocAuc: auc,
     logLoss: logLoss / n,
     confusion,
-    roc: thin(roc, MAX_ROC_POINTS)
+    roc: thin(roc, MAX_ROC_POINTS),
+    threshold,
+    specificity,
+    npv,
+    balancedAccuracy: balanced,
+    prAuc: ap,
+    brier: brier / n,
+    pr: thinPr(pr, MAX_ROC_POINTS),
+    calibration: calibrationSummary(y, probabilities),
+    intervals
   };
+}
+var finite = ([a, b]) => [
+  Number.isFinite(a) ? a : null,
+  Number.isFinite(b) ? b : null
+];
+function f1Interval(c) {
+  const positives = c.tp + c.fn;
+  const negatives = c.tn + c.fp;
+  if (positives === 0) return [Number.NaN, Number.NaN];
+  const random = seededRandom(20240601);
+  const binomial = (trials, p) => {
+    if (trials * p * (1 - p) > 25) {
+      const u = Math.max(random(), 1e-300);
+      const z2 = Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * random());
+      return Math.min(
+        trials,
+        Math.max(0, Math.round(trials * p + z2 * Math.sqrt(trials * p * (1 - p))))
+      );
+    }
+    let k = 0;
+    for (let i = 0; i < trials; i++) if (random() < p) k++;
+    return k;
+  };
+  const replicates = new Float64Array(1e3);
+  for (let r = 0; r < replicates.length; r++) {
+    const tp = binomial(positives, c.tp / positives);
+    const fp = negatives ? binomial(negatives, c.fp / negatives) : 0;
+    const fn = positives - tp;
+    replicates[r] = tp === 0 ? 0 : 2 * tp / (2 * tp + fp + fn);
+  }
+  return percentileInterval(replicates);
+}
+function precisionRecallCurve(y, scores) {
+  let positives = 0;
+  for (let i = 0; i < y.length; i++) positives += y[i];
+  const negatives = y.length - positives;
+  const pr = [{ recall: 0, precision: 1 }];
+  if (positives === 0) return { ap: Number.NaN, pr };
+  const pos = new Float64Array(positives);
+  const neg = new Float64Array(negatives);
+  for (let i = 0, a2 = 0, b2 = 0; i < y.length; i++) {
+    if (y[i]) pos[a2++] = scores[i];
+    else neg[b2++] = scores[i];
+  }
+  pos.sort();
+  neg.sort();
+  let tp = 0;
+  let fp = 0;
+  let ap = 0;
+  let lastRecall = 0;
+  let a = positives - 1;
+  let b = negatives - 1;
+  while (a >= 0 || b >= 0) {
+    const threshold = Math.max(
+      a >= 0 ? pos[a] : Number.NEGATIVE_INFINITY,
+      b >= 0 ? neg[b] : Number.NEGATIVE_INFINITY
+    );
+    while (a >= 0 && pos[a] === threshold) {
+      tp++;
+      a--;
+    }
+    while (b >= 0 && neg[b] === threshold) {
+      fp++;
+      b--;
+    }
+    const recall = tp / positives;
+    const precision = tp / (tp + fp);
+    ap += (recall - lastRecall) * precision;
+    lastRecall = recall;
+    pr.push({ recall, precision });
+  }
+  return { ap, pr };
+}
+function thinPr(points, max) {
+  if (points.length <= max) return points;
+  const out = [];
+  for (let k = 0; k < max; k++)
+    out.push(points[Math.round(k * (points.length - 1) / (max - 1))]);
+  return out;
+}
+var CALIBRATION_BINS = 10;
+function calibrationSummary(y, p) {
+  const counts = new Float64Array(CALIBRATION_BINS);
+  const sumP = new Float64Array(CALIBRATION_BINS);
+  const sumY = new Float64Array(CALIBRATION_BINS);
+  const logits = new Float64Array(y.length);
+  for (let i = 0; i < y.length; i++) {
+    const b = Math.min(CALIBRATION_BINS - 1, Math.floor(p[i] * CALIBRATION_BINS));
+    counts[b]++;
+    sumP[b] += p[i];
+    sumY[b] += y[i];
+    const c = Math.min(Math.max(p[i], 1e-12), 1 - 1e-12);
+    logits[i] = Math.log(c / (1 - c));
+  }
+  const bins = Array.from({ length: CALIBRATION_BINS }, (_, b) => ({
+    lower: b / CALIBRATION_BINS,
+    upper: (b + 1) / CALIBRATION_BINS,
+    count: counts[b],
+    meanPredicted: counts[b] ? sumP[b] / counts[b] : null,
+    observed: counts[b] ? sumY[b] / counts[b] : null
+  }));
+  const fit = logisticOnLogit(y, logits);
+  return { bins, slope: fit.slope, intercept: fit.intercept };
+}
+function logisticOnLogit(y, z2) {
+  const sigmoid2 = (t) => 1 / (1 + Math.exp(-t));
+  let a = 0;
+  let b = 1;
+  let slope = null;
+  for (let it = 0; it < 50; it++) {
+    let g0 = 0;
+    let g1 = 0;
+    let h00 = 0;
+    let h01 = 0;
+    let h11 = 0;
+    for (let i = 0; i < y.length; i++) {
+      const mu = sigmoid2(a + b * z2[i]);
+      const r = y[i] - mu;
+      const w = mu * (1 - mu);
+      g0 += r;
+      g1 += r * z2[i];
+      h00 += w;
+      h01 += w * z2[i];
+      h11 += w * z2[i] * z2[i];
+    }
+    const det = h00 * h11 - h01 * h01;
+    if (!(Math.abs(det) > 1e-12)) break;
+    const da = (h11 * g0 - h01 * g1) / det;
+    const db = (h00 * g1 - h01 * g0) / det;
+    a += da;
+    b += db;
+    if (!Number.isFinite(a) || !Number.isFinite(b) || Math.abs(b) > 1e6) break;
+    if (Math.abs(da) + Math.abs(db) < 1e-10) {
+      slope = b;
+      break;
+    }
+  }
+  let c = 0;
+  let intercept = null;
+  for (let it = 0; it < 50; it++) {
+    let g = 0;
+    let h = 0;
+    for (let i = 0; i < y.length; i++) {
+      const mu = sigmoid2(c + z2[i]);
+      g += y[i] - mu;
+      h += mu * (1 - mu);
+    }
+    if (!(h > 1e-12)) break;
+    const dc = g / h;
+    c += dc;
+    if (!Number.isFinite(c)) break;
+    if (Math.abs(dc) < 1e-10) {
+      intercept = c;
+      break;
+    }
+  }
+  return { slope, intercept };
 }
 function rocCurve(y, scores) {
   let positives = 0;
@@ -47903,6 +48480,44 @@ function thin(points, max) {
   for (let k = 0; k < max; k++)
     out.push(points[Math.round(k * (points.length - 1) / (max - 1))]);
   return out;
+}
+function metricValue(key, y, p, threshold = 0.5) {
+  if (key === "rocAuc") return rocCurve(y, p).auc;
+  if (key === "prAuc") return precisionRecallCurve(y, p).ap;
+  let tp = 0;
+  let fp = 0;
+  let tn = 0;
+  let fn = 0;
+  let loss = 0;
+  for (let i = 0; i < y.length; i++) {
+    const predicted = p[i] >= threshold;
+    if (y[i]) predicted ? tp++ : fn++;
+    else predicted ? fp++ : tn++;
+    if (key === "brier") loss += (p[i] - y[i]) ** 2;
+    else if (key === "logLoss") {
+      const c = Math.min(Math.max(p[i], EPSILON), 1 - EPSILON);
+      loss -= y[i] ? Math.log(c) : Math.log(1 - c);
+    }
+  }
+  const ratio = (a, b) => b === 0 ? 0 : a / b;
+  switch (key) {
+    case "accuracy":
+      return (tp + tn) / y.length;
+    case "recall":
+      return ratio(tp, tp + fn);
+    case "specificity":
+      return ratio(tn, tn + fp);
+    case "precision":
+      return ratio(tp, tp + fp);
+    case "npv":
+      return ratio(tn, tn + fn);
+    case "f1":
+      return tp === 0 ? 0 : 2 * tp / (2 * tp + fp + fn);
+    case "balancedAccuracy":
+      return (ratio(tp, tp + fn) + ratio(tn, tn + fp)) / 2;
+    default:
+      return loss / y.length;
+  }
 }
 
 // src/registry/schema.ts
@@ -48139,7 +48754,7 @@ function readRegistryFilesFromDisk(dir) {
 function readRegistryDir(dir) {
   return parseRegistryFiles(readRegistryFilesFromDisk(dir), dir);
 }
-var json2 = (value) => `${JSON.stringify(value, null, 2)}
+var json2 = (value2) => `${JSON.stringify(value2, null, 2)}
 `;
 function eventFileText(event2) {
   const { id: _, ...rest } = event2;
@@ -48279,9 +48894,9 @@ import { lstatSync as lstatSync2, mkdirSync as mkdirSync3 } from "node:fs";
 import { mkdirSync as mkdirSync2, readFileSync as readFileSync3 } from "node:fs";
 
 // src/data/fingerprint.ts
-import { createHash } from "node:crypto";
+import { createHash as createHash2 } from "node:crypto";
 function sha256(bytes) {
-  return `sha256:${createHash("sha256").update(bytes).digest("hex")}`;
+  return `sha256:${createHash2("sha256").update(bytes).digest("hex")}`;
 }
 
 // src/features/preprocess.ts
@@ -48835,7 +49450,7 @@ async function pushStageMove(git, input2) {
 import { readFileSync as readFileSync4 } from "node:fs";
 
 // src/data/csv.ts
-import { createHash as createHash2 } from "node:crypto";
+import { createHash as createHash3 } from "node:crypto";
 import { closeSync as closeSync2, fstatSync, openSync as openSync2, readSync } from "node:fs";
 
 // src/data/number-bytes.ts
@@ -48900,13 +49515,13 @@ function parseNumberBytes(buf, start, end) {
     exponent += expNegative ? -e : e;
   }
   if (i !== end) return void 0;
-  let value;
-  if (mantissa === 0) value = 0;
-  else if (exponent === 0) value = mantissa;
-  else if (exponent > 0 && exponent <= 22) value = mantissa * POW10[exponent];
-  else if (exponent < 0 && exponent >= -22) value = mantissa / POW10[-exponent];
+  let value2;
+  if (mantissa === 0) value2 = 0;
+  else if (exponent === 0) value2 = mantissa;
+  else if (exponent > 0 && exponent <= 22) value2 = mantissa * POW10[exponent];
+  else if (exponent < 0 && exponent >= -22) value2 = mantissa / POW10[-exponent];
   else return void 0;
-  return negative ? -value : value;
+  return negative ? -value2 : value2;
 }
 
 // src/data/csv.ts
@@ -48948,7 +49563,7 @@ function parseNumericCsv(file2, wanted, target, requireTarget) {
   }
   try {
     const size = fstatSync(fd).size;
-    const hash2 = createHash2("sha256");
+    const hash2 = createHash3("sha256");
     const lines = readHeader(fd, hash2);
     const headerLine = lines ?? { value: "" };
     if (!lines || headerLine.value.trim() === "") {
@@ -49195,6 +49810,31 @@ function forEachLine(rest, hash2, onLine) {
     filled -= start;
   }
 }
+function readCsvHeader(file2) {
+  let fd;
+  try {
+    fd = openSync2(file2, "r");
+  } catch {
+    throw new Error(`Data file '${file2}' not found; expected a CSV with a header row.`);
+  }
+  try {
+    const chunks = [];
+    for (let total = 0; total < 16 * CHUNK_BYTES; ) {
+      const buffer = Buffer.alloc(64 * 1024);
+      const read = readSync(fd, buffer, 0, buffer.length, total);
+      if (read === 0) break;
+      chunks.push(buffer.subarray(0, read));
+      total += read;
+      const newline = buffer.subarray(0, read).indexOf(10);
+      if (newline >= 0) break;
+    }
+    const text = Buffer.concat(chunks).toString("utf8");
+    const line = text.split(/\r?\n/, 1)[0] ?? "";
+    return splitCsvLine(line.replace(/^\uFEFF/, ""), file2, 1);
+  } finally {
+    closeSync2(fd);
+  }
+}
 
 // src/data/dataset.ts
 function selectRows(data, rows) {
@@ -49212,90 +49852,65 @@ function selectRows(data, rows) {
   return { ...data, rowCount: rows.length, x, y };
 }
 
-// src/data/split.ts
-import { createHash as createHash3 } from "node:crypto";
-function seededRandom(seed) {
-  let a = seed >>> 0;
-  return () => {
-    a = a + 1831565813 >>> 0;
-    let t = a;
-    t = Math.imul(t ^ t >>> 15, t | 1);
-    t ^= t + Math.imul(t ^ t >>> 7, t | 61);
-    return ((t ^ t >>> 14) >>> 0) / 4294967296;
-  };
-}
-function shuffle(values, random) {
-  for (let i = values.length - 1; i > 0; i--) {
-    const j = Math.floor(random() * (i + 1));
-    const tmp = values[i];
-    values[i] = values[j];
-    values[j] = tmp;
-  }
-}
-function splitRows(labels, options) {
-  const random = seededRandom(options.seed);
-  const groups2 = options.stratified ? [[], []] : [[]];
-  for (let i = 0; i < labels.length; i++) groups2[options.stratified ? labels[i] : 0].push(i);
-  const total = Math.ceil(labels.length * options.testFraction);
-  const exact = groups2.map((g) => g.length * total / labels.length);
-  const take = exact.map(Math.floor);
-  let left = total - take.reduce((a, b) => a + b, 0);
-  const byRemainder = exact.map((e, i) => ({ i, r: e - Math.floor(e) })).sort((a, b) => b.r - a.r || a.i - b.i);
-  for (const { i } of byRemainder) {
-    if (left-- <= 0) break;
-    take[i]++;
-  }
-  const test = [];
-  const train = [];
-  groups2.forEach((group, g) => {
-    shuffle(group, random);
-    for (let k = 0; k < group.length; k++) (k < take[g] ? test : train).push(group[k]);
-  });
-  if (test.length === 0 || train.length === 0) {
-    throw new RangeError(
-      `A test fraction of ${options.testFraction} on ${labels.length} rows leaves an empty ${test.length === 0 ? "test" : "training"} part; expected enough rows for both.`
-    );
-  }
-  return {
-    train: Uint32Array.from(train).sort(),
-    test: Uint32Array.from(test).sort()
-  };
-}
-function rowsHash(rows) {
-  return `sha256:${createHash3("sha256").update(Buffer.from(rows.buffer, rows.byteOffset, rows.byteLength)).digest("hex").slice(0, 16)}`;
-}
-
 // src/model/predictor.ts
+var DEFAULT_TOP_CONTRIBUTORS = 5;
+var TOO_LARGE = "The feature values are too large for the model to score; expected measurements in a realistic range.";
 function createPredictor(artifact) {
   const model = BinaryLogisticRegression.load(artifact.model);
+  const { coefficients, intercept } = artifact.model;
   const prep = artifact.preprocessing;
-  const p = artifact.features.length;
+  const features = artifact.features;
+  const p = features.length;
   const scratch = new Float64Array(p);
   const [negative, positive] = artifact.classes;
-  const probability = (raw) => {
+  const checkLength = (raw) => {
     if (raw.length !== p) {
       throw new RangeError(
         `Got ${raw.length} feature values; expected ${p} in the model's feature order.`
       );
     }
+  };
+  const probability = (raw) => {
+    checkLength(raw);
     transformRow(prep, raw, scratch);
     const positiveProbability = model.predictProbability(scratch);
-    if (Number.isNaN(positiveProbability)) {
-      throw new RangeError(
-        "The feature values are too large for the model to score; expected measurements in a realistic range."
-      );
-    }
+    if (Number.isNaN(positiveProbability)) throw new RangeError(TOO_LARGE);
     return positiveProbability;
   };
+  const prediction = (pPositive) => ({
+    label: pPositive >= 0.5 ? positive : negative,
+    probabilities: { [negative]: 1 - pPositive, [positive]: pPositive }
+  });
   return {
-    features: artifact.features,
+    features,
     classes: artifact.classes,
     probability,
-    predict(raw) {
-      const pPositive = probability(raw);
+    predict: (raw) => prediction(probability(raw)),
+    explain(raw, options = {}) {
+      checkLength(raw);
+      transformRow(prep, raw, scratch);
+      const contributions = {};
+      const ranked = new Array(p);
+      let logit = intercept;
+      for (let j = 0; j < p; j++) {
+        const c = coefficients[j] * scratch[j];
+        logit += c;
+        contributions[features[j]] = c;
+        ranked[j] = { feature: features[j], contribution: c };
+      }
+      const pPositive = sigmoid(logit);
+      if (Number.isNaN(pPositive)) throw new RangeError(TOO_LARGE);
+      ranked.sort((a, b) => Math.abs(b.contribution) - Math.abs(a.contribution));
+      const top = Math.max(0, Math.min(p, options.top ?? DEFAULT_TOP_CONTRIBUTORS));
       return {
-        label: pPositive >= 0.5 ? positive : negative,
-        probabilities: { [negative]: 1 - pPositive, [positive]: pPositive }
+        ...prediction(pPositive),
+        explanation: {
+          positiveClass: positive,
+          logit,
+          intercept,
+          contributions,
+          top: ranked.slice(0, top)
+        }
       };
     },
     probabilities(x, rowCount) {
@@ -49335,169 +49950,350 @@ function assertCompatible(artifact, data) {
   }
 }
 
-// src/registry/mcnemar.ts
+// src/promotion/mcnemar.ts
 function mcnemarTest(b, c) {
   const n = b + c;
   if (n === 0) return { statistic: 0, pValue: 1, exact: true };
-  if (n < 50) {
-    const k = Math.min(b, c);
-    let tail = 0;
-    for (let i = 0; i <= k; i++) tail += Math.exp(logChoose(n, i) - n * Math.LN2);
-    return { statistic: k, pValue: Math.min(1, 2 * tail), exact: true };
-  }
-  const statistic = (Math.abs(b - c) - 1) ** 2 / n;
-  return { statistic, pValue: erfc(Math.sqrt(statistic / 2)), exact: false };
+  const k = Math.min(b, c);
+  let tail = 0;
+  for (let i = 0; i <= k; i++) tail += Math.exp(logChoose(n, i) - n * Math.LN2);
+  return { statistic: k, pValue: Math.min(1, 2 * tail), exact: true };
 }
 function logChoose(n, k) {
   let s = 0;
   for (let i = 1; i <= k; i++) s += Math.log(n - k + i) - Math.log(i);
   return s;
 }
-function erfc(x) {
-  const z2 = Math.abs(x);
-  const t = 1 / (1 + 0.5 * z2);
-  const r = t * Math.exp(
-    -z2 * z2 - 1.26551223 + t * (1.00002368 + t * (0.37409196 + t * (0.09678418 + t * (-0.18628806 + t * (0.27886807 + t * (-1.13520398 + t * (1.48851587 + t * (-0.82215223 + t * 0.17087277))))))))
-  );
-  return x >= 0 ? r : 2 - r;
-}
 
-// src/registry/policy.ts
+// src/promotion/policy.ts
+var CHECK_NAMES = [
+  "minimum",
+  "test-rows",
+  "comparable",
+  "perfect-production",
+  "beats-production",
+  "paired-test",
+  "sensitivity-guardrail",
+  "sensitivity-minimum"
+];
+var TESTS = ["mcnemar-exact", "delong", "paired-t", "paired-bootstrap"];
+var NOTES = ["tie", "no-production", "perfect-production", "not-comparable"];
+var Nullable = external_exports.number().nullable();
 var CheckSchema = external_exports.strictObject({
-  name: external_exports.string(),
+  name: external_exports.enum(CHECK_NAMES),
   passed: external_exports.boolean(),
-  detail: external_exports.string()
+  metric: external_exports.enum(METRIC_KEYS).nullable(),
+  candidate: Nullable,
+  production: Nullable,
+  /** candidate − production, raw; `direction` says which sign is better. */
+  delta: Nullable,
+  direction: external_exports.enum(["higher", "lower"]).nullable(),
+  /** The bar a value is held to (a minimum, a maximum, α, or a row count). */
+  threshold: Nullable,
+  pValue: Nullable,
+  /** 95% interval: of the candidate's value, or of the paired difference for tests. */
+  interval: external_exports.tuple([Nullable, Nullable]).nullable(),
+  test: external_exports.enum(TESTS).nullable(),
+  note: external_exports.enum(NOTES).nullable(),
+  /** Rows a check used, when it is a subset (e.g. the positives for sensitivity). */
+  rows: external_exports.number().int().nullable(),
+  /** Columns production needs that the data lacks, for `comparable`. */
+  missing: external_exports.array(external_exports.string()).nullable()
 });
 var DecisionSchema = external_exports.strictObject({
   promote: external_exports.boolean(),
-  metric: external_exports.string(),
+  /** `not-comparable`: production cannot be scored on these rows; only a replacement can help. */
+  outcome: external_exports.enum(["promote", "keep", "not-comparable"]),
+  metric: external_exports.enum(METRIC_KEYS),
+  /** The metric production was compared on: the primary one, or the secondary when it is perfect. */
+  comparedOn: external_exports.enum(METRIC_KEYS),
   candidate: external_exports.strictObject({ version: external_exports.number().int().nullable(), value: external_exports.number() }),
-  production: external_exports.strictObject({ version: external_exports.number().int(), value: external_exports.number() }).nullable(),
-  delta: external_exports.number().nullable(),
-  minimum: external_exports.number(),
-  minImprovement: external_exports.number(),
-  minTestRows: external_exports.number().int().optional(),
-  /** Both models were scored on these rows: the candidate's own held-out test part. */
+  /** Production's value on the primary metric; null when it could not be scored here. */
+  production: external_exports.strictObject({ version: external_exports.number().int(), value: external_exports.number().nullable() }).nullable(),
+  alpha: external_exports.number(),
+  /** Both models were scored on these rows: the held-out part of the default branch's split. */
   evaluatedOn: external_exports.strictObject({
     rows: external_exports.number().int(),
     testRowsHash: external_exports.string(),
     dataSha256: external_exports.string()
   }),
-  mcnemar: external_exports.strictObject({
-    b: external_exports.number().int(),
-    c: external_exports.number().int(),
-    pValue: external_exports.number(),
-    alpha: external_exports.number(),
-    significant: external_exports.boolean()
-  }).nullable(),
-  checks: external_exports.array(CheckSchema),
-  summary: external_exports.string()
+  checks: external_exports.array(CheckSchema)
 });
-var fmt = (x) => x.toFixed(4);
-function promotionDecision(input2) {
-  const { policy, candidate, production } = input2;
-  const metric = policy.metric;
-  const checks = [];
-  checks.push({
-    name: "minimum",
-    passed: candidate.value >= policy.minimum,
-    detail: `candidate ${metric} ${fmt(candidate.value)} ${candidate.value >= policy.minimum ? "\u2265" : "<"} minimum ${fmt(policy.minimum)}`
-  });
-  checks.push({
-    name: "test-rows",
-    passed: input2.evaluatedOn.rows >= policy.minTestRows,
-    detail: `${input2.evaluatedOn.rows} held-out rows ${input2.evaluatedOn.rows >= policy.minTestRows ? "\u2265" : "<"} minimum ${policy.minTestRows}`
-  });
-  let delta = null;
-  let mcnemar = null;
-  if (production) {
-    delta = candidate.value - production.value;
-    const d = Math.round(delta * 1e12) / 1e12;
-    const beats = d > 0 && d >= policy.minImprovement;
-    checks.push({
-      name: "beats-production",
-      passed: beats,
-      detail: d === 0 ? `tie with production v${production.version} (${fmt(production.value)}); a tie does not promote` : `${metric} ${fmt(candidate.value)} vs production v${production.version} ${fmt(production.value)} on the same ${input2.evaluatedOn.rows} rows: \u0394 ${d >= 0 ? "+" : ""}${fmt(d)}${policy.minImprovement > 0 ? `, needs \u2265 +${fmt(policy.minImprovement)}` : ""}`
-    });
-    if (policy.mcnemar.enabled) {
-      let b = 0;
-      let c = 0;
-      for (let i = 0; i < candidate.correct.length; i++) {
-        if (candidate.correct[i] && !production.correct[i]) b++;
-        else if (!candidate.correct[i] && production.correct[i]) c++;
-      }
-      const test = mcnemarTest(b, c);
-      const significant = test.pValue < policy.mcnemar.alpha && b > c;
-      mcnemar = { b, c, pValue: test.pValue, alpha: policy.mcnemar.alpha, significant };
-      checks.push({
-        name: "mcnemar",
-        passed: significant,
-        detail: `McNemar: candidate alone right on ${b} rows, production alone on ${c}; p = ${test.pValue.toPrecision(3)} ${significant ? "<" : "\u2265"} \u03B1 ${policy.mcnemar.alpha}`
-      });
+var blank = (name, passed) => ({
+  name,
+  passed,
+  metric: null,
+  candidate: null,
+  production: null,
+  delta: null,
+  direction: null,
+  threshold: null,
+  pValue: null,
+  interval: null,
+  test: null,
+  note: null,
+  rows: null,
+  missing: null
+});
+var interval = (i) => i ? [finiteOrNull(i[0]), finiteOrNull(i[1])] : null;
+var finiteOrNull = (x) => x !== null && Number.isFinite(x) ? x : null;
+var value = (m, key) => m[key] ?? Number.NaN;
+var round = (x) => Math.round(x * 1e12) / 1e12;
+function correct(y, p, threshold) {
+  const out = new Uint8Array(y.length);
+  for (let i = 0; i < y.length; i++) out[i] = (p[i] >= threshold ? 1 : 0) === y[i] ? 1 : 0;
+  return out;
+}
+function mcnemarOn(cand, prod, keep) {
+  let b = 0;
+  let c = 0;
+  let rows = 0;
+  for (let i = 0; i < cand.length; i++) {
+    if (!keep(i)) continue;
+    rows++;
+    if (cand[i] && !prod[i]) b++;
+    else if (!cand[i] && prod[i]) c++;
+  }
+  return { b, c, pValue: mcnemarTest(b, c).pValue, rows };
+}
+function losses(key, y, p) {
+  const out = new Float64Array(y.length);
+  for (let i = 0; i < y.length; i++) {
+    if (key === "brier") out[i] = (p[i] - y[i]) ** 2;
+    else {
+      const c = Math.min(Math.max(p[i], 1e-15), 1 - 1e-15);
+      out[i] = y[i] ? -Math.log(c) : -Math.log(1 - c);
     }
-  } else {
+  }
+  return out;
+}
+function pairedTest(key, input2, prod) {
+  const { y, candidate } = input2;
+  if (key === "accuracy" || key === "recall" || key === "specificity") {
+    const cand = correct(y, candidate.probabilities, candidate.threshold);
+    const base = correct(y, prod.probabilities, prod.threshold);
+    const keep = key === "recall" ? (i) => y[i] === 1 : key === "specificity" ? (i) => y[i] === 0 : () => true;
+    const t = mcnemarOn(cand, base, keep);
+    const n = t.rows;
+    const d = (t.b - t.c) / (n || 1);
+    const se = Math.sqrt(Math.max(0, (t.b + t.c) / (n || 1) - d * d) / (n || 1));
+    return { test: "mcnemar-exact", pValue: t.pValue, interval: [d - 1.96 * se, d + 1.96 * se] };
+  }
+  if (key === "rocAuc") {
+    const t = pairedDelong(y, candidate.probabilities, prod.probabilities);
+    return { test: "delong", pValue: t.pValue, interval: t.interval };
+  }
+  if (key === "logLoss" || key === "brier") {
+    const a = losses(key, y, candidate.probabilities);
+    const b = losses(key, y, prod.probabilities);
+    const diff = new Float64Array(y.length);
+    for (let i = 0; i < y.length; i++) diff[i] = a[i] - b[i];
+    const t = pairedT(diff);
+    return { test: "paired-t", pValue: t.pValue, interval: t.interval };
+  }
+  const sub = (p, rows) => Float64Array.from(rows, (r) => p[r]);
+  const diffs = stratifiedBootstrap(
+    y,
+    (rows) => {
+      const yy = Uint8Array.from(rows, (r) => y[r]);
+      const c = computeMetricValue(
+        key,
+        yy,
+        sub(candidate.probabilities, rows),
+        candidate.threshold
+      );
+      const p = computeMetricValue(key, yy, sub(prod.probabilities, rows), prod.threshold);
+      return c - p;
+    },
+    { replicates: 1e3, seed: 12345 }
+  );
+  const better = improvement(key, 1, 0) > 0 ? (d) => d > 0 : (d) => d < 0;
+  let worseOrEqual = 0;
+  for (const d of diffs) if (!better(d)) worseOrEqual++;
+  const tail = Math.min(worseOrEqual, diffs.length - worseOrEqual);
+  return {
+    test: "paired-bootstrap",
+    pValue: Math.min(1, 2 * (tail + 1) / (diffs.length + 1)),
+    interval: percentileInterval(diffs)
+  };
+}
+var computeMetricValue = (key, y, p, threshold) => metricValue(key, y, p, threshold);
+function promotionDecision(input2) {
+  const { policy, candidate } = input2;
+  const metric = policy.metric;
+  const info = metricInfo(metric);
+  const alpha = policy.pairedTest.alpha;
+  const checks = [];
+  const candValue = value(candidate.metrics, metric);
+  const bar = policy.minimum ?? (info.direction === "higher" ? 0.8 : null);
+  if (bar !== null) {
+    const passes = info.direction === "higher" ? candValue >= bar : candValue <= bar;
     checks.push({
-      name: "beats-production",
-      passed: true,
-      detail: "no production version yet; the first passing model is promoted"
+      ...blank("minimum", passes),
+      metric,
+      candidate: candValue,
+      direction: info.direction,
+      threshold: bar,
+      interval: interval(candidate.metrics.intervals?.[metric])
     });
   }
-  const promote2 = checks.every((c) => c.passed);
-  const failed = checks.filter((c) => !c.passed).map((c) => c.detail);
-  const summary2 = promote2 ? `Promote${candidate.version ? ` v${candidate.version}` : ""}: ${checks.map((c) => c.detail).join("; ")}.` : `Keep ${production ? `production v${production.version}` : "no production"}: ${failed.join("; ")}.`;
+  checks.push({
+    ...blank("test-rows", input2.evaluatedOn.rows >= policy.minTestRows),
+    candidate: input2.evaluatedOn.rows,
+    threshold: policy.minTestRows
+  });
+  const production = input2.production;
+  let comparedOn = metric;
+  let outcome = "keep";
+  let prodSummary = null;
+  if (production === null) {
+    checks.push({ ...blank("beats-production", true), note: "no-production" });
+  } else if ("missing" in production) {
+    checks.push({
+      ...blank("comparable", false),
+      note: "not-comparable",
+      missing: production.missing
+    });
+    prodSummary = { version: production.version, value: null };
+    outcome = "not-comparable";
+  } else {
+    const prodValue = value(production.metrics, metric);
+    prodSummary = { version: production.version, value: prodValue };
+    if (round(improvement(metric, perfectValue(metric), prodValue)) === 0) {
+      comparedOn = policy.secondaryMetric;
+      checks.push({
+        ...blank("perfect-production", true),
+        metric,
+        production: prodValue,
+        note: "perfect-production"
+      });
+    }
+    const c = value(candidate.metrics, comparedOn);
+    const p = value(production.metrics, comparedOn);
+    const better = round(improvement(comparedOn, c, p));
+    checks.push({
+      ...blank("beats-production", better > 0 && better >= policy.minImprovement),
+      metric: comparedOn,
+      candidate: c,
+      production: p,
+      delta: c - p,
+      direction: metricInfo(comparedOn).direction,
+      threshold: policy.minImprovement,
+      note: better === 0 ? "tie" : null,
+      rows: input2.evaluatedOn.rows
+    });
+    if (policy.pairedTest.enabled) {
+      const t = pairedTest(comparedOn, input2, production);
+      checks.push({
+        ...blank("paired-test", t.pValue < alpha && better > 0),
+        metric: comparedOn,
+        candidate: c,
+        production: p,
+        delta: c - p,
+        direction: metricInfo(comparedOn).direction,
+        threshold: alpha,
+        pValue: t.pValue,
+        interval: interval(t.interval),
+        test: t.test
+      });
+    }
+    const guard = policy.guardrails.sensitivity;
+    if (guard.noSignificantDrop) {
+      const cand = correct(input2.y, candidate.probabilities, candidate.threshold);
+      const base = correct(input2.y, production.probabilities, production.threshold);
+      const t = mcnemarOn(cand, base, (i) => input2.y[i] === 1);
+      const dropped = t.c > t.b && t.pValue < alpha;
+      checks.push({
+        ...blank("sensitivity-guardrail", !dropped),
+        metric: "recall",
+        candidate: candidate.metrics.recall,
+        production: production.metrics.recall,
+        delta: candidate.metrics.recall - production.metrics.recall,
+        direction: "higher",
+        threshold: alpha,
+        pValue: t.pValue,
+        test: "mcnemar-exact",
+        rows: t.rows
+      });
+    }
+  }
+  const minimumSensitivity = policy.guardrails.sensitivity.minimum;
+  if (minimumSensitivity !== null) {
+    const tp = candidate.metrics.confusion.tp;
+    const positives = tp + candidate.metrics.confusion.fn;
+    checks.push({
+      ...blank("sensitivity-minimum", candidate.metrics.recall >= minimumSensitivity),
+      metric: "recall",
+      candidate: candidate.metrics.recall,
+      direction: "higher",
+      threshold: minimumSensitivity,
+      interval: interval(wilson(tp, positives)),
+      rows: positives
+    });
+  }
+  const promote2 = outcome !== "not-comparable" && checks.every((c) => c.passed);
   return {
     promote: promote2,
+    outcome: outcome === "not-comparable" ? outcome : promote2 ? "promote" : "keep",
     metric,
-    candidate: { version: candidate.version, value: candidate.value },
-    production: production ? { version: production.version, value: production.value } : null,
-    delta,
-    minimum: policy.minimum,
-    minImprovement: policy.minImprovement,
-    minTestRows: policy.minTestRows,
+    comparedOn,
+    candidate: { version: candidate.version, value: candValue },
+    production: prodSummary,
+    alpha,
     evaluatedOn: input2.evaluatedOn,
-    mcnemar,
-    checks,
-    summary: summary2
+    checks
   };
 }
 
 // src/pipeline/compare.ts
-function correctness(y, probabilities) {
-  const out = new Uint8Array(y.length);
-  for (let i = 0; i < y.length; i++) out[i] = (probabilities[i] >= 0.5 ? 1 : 0) === y[i] ? 1 : 0;
-  return out;
-}
-function compareWithProduction(candidate, candidateVersion, test, production, policy) {
-  const metric = policy.metric;
+var sameFeatures = (a, b) => a.length === b.length && a.every((f, i) => b[i] === f);
+function compareWithProduction(candidate, candidateVersion, test, production, policy, productionRows) {
+  const threshold = 0.5;
   const c = evaluateArtifact(candidate, test);
-  let prod = null;
+  let prodInput = null;
+  let prodMetrics = null;
   if (production) {
-    assertCompatible(production.artifact, test);
-    const p = evaluateArtifact(production.artifact, test);
-    prod = {
-      version: production.version,
-      metrics: p.metrics,
-      correct: correctness(test.y, p.probabilities)
-    };
+    let rows = test;
+    if (!sameFeatures(production.artifact.features, test.featureNames)) {
+      rows = productionRows ? productionRows(production.artifact.features) : { missing: production.artifact.features.filter((f) => !test.featureNames.includes(f)) };
+    }
+    if ("missing" in rows) {
+      prodInput = { version: production.version, missing: rows.missing };
+    } else {
+      const p = evaluateArtifact(production.artifact, rows);
+      prodInput = {
+        version: production.version,
+        probabilities: p.probabilities,
+        metrics: p.metrics,
+        threshold
+      };
+      prodMetrics = { version: production.version, metrics: p.metrics };
+    }
   }
   const decision = promotionDecision({
     policy,
+    y: test.y,
     candidate: {
       version: candidateVersion,
-      value: c.metrics[metric],
-      correct: correctness(test.y, c.probabilities)
+      probabilities: c.probabilities,
+      metrics: c.metrics,
+      threshold
     },
-    production: prod ? { version: prod.version, value: prod.metrics[metric], correct: prod.correct } : null,
+    production: prodInput,
     evaluatedOn: {
       rows: test.rowCount,
       testRowsHash: candidate.lineage.split.testRowsHash,
       dataSha256: candidate.lineage.dataSha256
     }
   });
-  return {
-    candidate: c.metrics,
-    production: prod ? { version: prod.version, metrics: prod.metrics } : null,
-    decision
+  return { candidate: c.metrics, production: prodMetrics, decision };
+}
+function productionRowsFrom(dataPath, data, rows) {
+  return (features) => {
+    const header = new Set(readCsvHeader(dataPath));
+    const missing = features.filter((f) => !header.has(f));
+    if (missing.length) return { missing };
+    return selectRows(loadDataset(dataPath, { ...data, features }), rows);
   };
 }
 
@@ -49536,7 +50332,12 @@ function rescoreCandidate(config2, candidate, production, dataPath = config2.dat
     candidate.version,
     selectRows(data, split.test),
     production,
-    config2.promotion
+    config2.promotion,
+    productionRowsFrom(
+      dataPath,
+      { target: candidate.artifact.target, positiveClass: candidate.artifact.positiveClass },
+      split.test
+    )
   );
 }
 
@@ -49717,16 +50518,16 @@ function inspect(path) {
   }
 }
 function parseOwner(text) {
-  let value;
+  let value2;
   try {
-    value = JSON.parse(text);
+    value2 = JSON.parse(text);
   } catch {
     return void 0;
   }
-  if (typeof value !== "object" || value === null) return void 0;
-  const owner = value;
+  if (typeof value2 !== "object" || value2 === null) return void 0;
+  const owner = value2;
   const valid = Number.isSafeInteger(owner.pid) && owner.pid > 0 && typeof owner.host === "string" && typeof owner.token === "string" && TOKEN.test(owner.token) && typeof owner.time === "string";
-  return valid ? value : void 0;
+  return valid ? value2 : void 0;
 }
 function abandonment(state, self2) {
   if (state.kind === "unreadable") {
@@ -50327,13 +51128,13 @@ function lowercaseKeys(object2) {
     return newObj;
   }, {});
 }
-function isPlainObject2(value) {
-  if (typeof value !== "object" || value === null) return false;
-  if (Object.prototype.toString.call(value) !== "[object Object]") return false;
-  const proto = Object.getPrototypeOf(value);
+function isPlainObject2(value2) {
+  if (typeof value2 !== "object" || value2 === null) return false;
+  if (Object.prototype.toString.call(value2) !== "[object Object]") return false;
+  const proto = Object.getPrototypeOf(value2);
   if (proto === null) return true;
   const Ctor = Object.prototype.hasOwnProperty.call(proto, "constructor") && proto.constructor;
-  return typeof Ctor === "function" && Ctor instanceof Ctor && Function.prototype.call(Ctor) === Function.prototype.call(value);
+  return typeof Ctor === "function" && Ctor instanceof Ctor && Function.prototype.call(Ctor) === Function.prototype.call(value2);
 }
 function mergeDeep(defaults, options) {
   const result = Object.assign({}, defaults);
@@ -50422,57 +51223,57 @@ function encodeUnreserved(str) {
     return "%" + c.charCodeAt(0).toString(16).toUpperCase();
   });
 }
-function encodeValue(operator, value, key) {
-  value = operator === "+" || operator === "#" ? encodeReserved(value) : encodeUnreserved(value);
+function encodeValue(operator, value2, key) {
+  value2 = operator === "+" || operator === "#" ? encodeReserved(value2) : encodeUnreserved(value2);
   if (key) {
-    return encodeUnreserved(key) + "=" + value;
+    return encodeUnreserved(key) + "=" + value2;
   } else {
-    return value;
+    return value2;
   }
 }
-function isDefined(value) {
-  return value !== void 0 && value !== null;
+function isDefined(value2) {
+  return value2 !== void 0 && value2 !== null;
 }
 function isKeyOperator(operator) {
   return operator === ";" || operator === "&" || operator === "?";
 }
 function getValues(context, operator, key, modifier) {
-  var value = context[key], result = [];
-  if (isDefined(value) && value !== "") {
-    if (typeof value === "string" || typeof value === "number" || typeof value === "bigint" || typeof value === "boolean") {
-      value = value.toString();
+  var value2 = context[key], result = [];
+  if (isDefined(value2) && value2 !== "") {
+    if (typeof value2 === "string" || typeof value2 === "number" || typeof value2 === "bigint" || typeof value2 === "boolean") {
+      value2 = value2.toString();
       if (modifier && modifier !== "*") {
-        value = value.substring(0, parseInt(modifier, 10));
+        value2 = value2.substring(0, parseInt(modifier, 10));
       }
       result.push(
-        encodeValue(operator, value, isKeyOperator(operator) ? key : "")
+        encodeValue(operator, value2, isKeyOperator(operator) ? key : "")
       );
     } else {
       if (modifier === "*") {
-        if (Array.isArray(value)) {
-          value.filter(isDefined).forEach(function(value2) {
+        if (Array.isArray(value2)) {
+          value2.filter(isDefined).forEach(function(value22) {
             result.push(
-              encodeValue(operator, value2, isKeyOperator(operator) ? key : "")
+              encodeValue(operator, value22, isKeyOperator(operator) ? key : "")
             );
           });
         } else {
-          Object.keys(value).forEach(function(k) {
-            if (isDefined(value[k])) {
-              result.push(encodeValue(operator, value[k], k));
+          Object.keys(value2).forEach(function(k) {
+            if (isDefined(value2[k])) {
+              result.push(encodeValue(operator, value2[k], k));
             }
           });
         }
       } else {
         const tmp = [];
-        if (Array.isArray(value)) {
-          value.filter(isDefined).forEach(function(value2) {
-            tmp.push(encodeValue(operator, value2));
+        if (Array.isArray(value2)) {
+          value2.filter(isDefined).forEach(function(value22) {
+            tmp.push(encodeValue(operator, value22));
           });
         } else {
-          Object.keys(value).forEach(function(k) {
-            if (isDefined(value[k])) {
+          Object.keys(value2).forEach(function(k) {
+            if (isDefined(value2[k])) {
               tmp.push(encodeUnreserved(k));
-              tmp.push(encodeValue(operator, value[k].toString()));
+              tmp.push(encodeValue(operator, value2[k].toString()));
             }
           });
         }
@@ -50485,12 +51286,12 @@ function getValues(context, operator, key, modifier) {
     }
   } else {
     if (operator === ";") {
-      if (isDefined(value)) {
+      if (isDefined(value2)) {
         result.push(encodeUnreserved(key));
       }
-    } else if (value === "" && (operator === "&" || operator === "?")) {
+    } else if (value2 === "" && (operator === "&" || operator === "?")) {
       result.push(encodeUnreserved(key) + "=");
-    } else if (value === "") {
+    } else if (value2 === "") {
       result.push("");
     }
   }
@@ -50686,8 +51487,8 @@ function parse5(header, options) {
     index++;
   }
   const valueEnd = whitespace2 === -1 ? index : whitespace2;
-  const value = header.slice(valueStart, valueEnd);
-  const type = (typeFlags & CASE_FLAGS) === 0 ? value : value.toLowerCase();
+  const value2 = header.slice(valueStart, valueEnd);
+  const type = (typeFlags & CASE_FLAGS) === 0 ? value2 : value2.toLowerCase();
   if (index === len || stop !== 0) {
     return { type, index, parameters: new NullObject() };
   }
@@ -50713,8 +51514,8 @@ function parseParameters(header, type, index, len, stopFlags) {
       }
       if (code === EQ) {
         const keyEnd = keyWhitespace === -1 ? index : keyWhitespace;
-        const value = header.slice(keyStart, keyEnd);
-        const key = (keyFlags & CASE_FLAGS) === 0 ? value : value.toLowerCase();
+        const value2 = header.slice(keyStart, keyEnd);
+        const key = (keyFlags & CASE_FLAGS) === 0 ? value2 : value2.toLowerCase();
         index++;
         while ((CHAR_MAP[header.charCodeAt(index)] & OWS) !== 0) {
           index++;
@@ -50966,12 +51767,12 @@ var stringifyIteratively = (rootValue, replacer, spaceParam) => {
   }
   return chunks.join("");
 };
-var JSONStringify = (value, replacer, space) => {
+var JSONStringify = (value2, replacer, space) => {
   try {
     const supportsRawJSON = "rawJSON" in JSON;
     if (supportsRawJSON) {
       return originalStringify(
-        value,
+        value2,
         (key, val) => {
           if (typeof val === "bigint") return JSON.rawJSON(val.toString());
           const hasFunctionReplacer = typeof replacer === "function";
@@ -50983,9 +51784,9 @@ var JSONStringify = (value, replacer, space) => {
         space
       );
     }
-    if (!value) return originalStringify(value, replacer, space);
+    if (!value2) return originalStringify(value2, replacer, space);
     const convertedToCustomJSON = originalStringify(
-      value,
+      value2,
       (key, val) => {
         const isNoise = typeof val === "string" && noiseValue.test(val);
         if (isNoise) return val.toString() + "n";
@@ -51006,7 +51807,7 @@ var JSONStringify = (value, replacer, space) => {
     return denoisedJSON;
   } catch (error63) {
     if (error63 instanceof RangeError) {
-      const convertedJSON = stringifyIteratively(value, replacer, space);
+      const convertedJSON = stringifyIteratively(value2, replacer, space);
       if (convertedJSON === void 0) return void 0;
       const supportsRawJSON = "rawJSON" in JSON;
       if (supportsRawJSON) return convertedJSON;
@@ -51034,26 +51835,26 @@ var isContextSourceSupported = () => {
     return false;
   }
 };
-var convertMarkedBigIntsReviver = (key, value, context, userReviver) => {
-  const isCustomFormatBigInt = typeof value === "string" && customFormat.test(value);
-  if (isCustomFormatBigInt) return BigInt(value.slice(0, -1));
-  const isNoiseValue = typeof value === "string" && noiseValue.test(value);
-  if (isNoiseValue) return value.slice(0, -1);
+var convertMarkedBigIntsReviver = (key, value2, context, userReviver) => {
+  const isCustomFormatBigInt = typeof value2 === "string" && customFormat.test(value2);
+  if (isCustomFormatBigInt) return BigInt(value2.slice(0, -1));
+  const isNoiseValue = typeof value2 === "string" && noiseValue.test(value2);
+  if (isNoiseValue) return value2.slice(0, -1);
   const hasUserReviver = typeof userReviver === "function";
-  if (!hasUserReviver) return value;
-  return userReviver(key, value, context);
+  if (!hasUserReviver) return value2;
+  return userReviver(key, value2, context);
 };
 var JSONParseV2 = (text, reviver) => {
-  return JSON.parse(text, (key, value, context) => {
-    const isNumber = typeof value === "number";
-    const isOutOfBounds = value > Number.MAX_SAFE_INTEGER || value < Number.MIN_SAFE_INTEGER;
+  return JSON.parse(text, (key, value2, context) => {
+    const isNumber = typeof value2 === "number";
+    const isOutOfBounds = value2 > Number.MAX_SAFE_INTEGER || value2 < Number.MIN_SAFE_INTEGER;
     const isBigNumber = isNumber && isOutOfBounds;
     const isInt = context && intRegex.test(context.source);
     const isBigInt = isBigNumber && isInt;
     if (isBigInt) return BigInt(context.source);
     const hasCustomReviver = typeof reviver === "function";
-    if (!hasCustomReviver) return value;
-    return reviver(key, value, context);
+    if (!hasCustomReviver) return value2;
+    return reviver(key, value2, context);
   });
 };
 var MAX_INT = Number.MAX_SAFE_INTEGER.toString();
@@ -51067,35 +51868,35 @@ var applyReviverIteratively = (parsed, userReviver) => {
     const node2 = stack[stack.length - 1];
     if (!node2.visited) {
       node2.visited = true;
-      const value = node2.parent[node2.key];
-      const isComplexObject = value !== null && typeof value === "object";
+      const value2 = node2.parent[node2.key];
+      const isComplexObject = value2 !== null && typeof value2 === "object";
       if (isComplexObject) {
-        const keys = Object.keys(value);
+        const keys = Object.keys(value2);
         for (let i = keys.length - 1; i >= 0; i--) {
-          stack.push({ parent: value, key: keys[i], visited: false });
+          stack.push({ parent: value2, key: keys[i], visited: false });
         }
       }
     } else {
       const { parent, key } = node2;
-      let value = parent[key];
-      if (typeof value === "string") {
-        const isCustomFormatBigInt = customFormat.test(value);
+      let value2 = parent[key];
+      if (typeof value2 === "string") {
+        const isCustomFormatBigInt = customFormat.test(value2);
         if (isCustomFormatBigInt) {
-          value = BigInt(value.slice(0, -1));
+          value2 = BigInt(value2.slice(0, -1));
         } else {
-          const isNoise = noiseValue.test(value);
-          if (isNoise) value = value.slice(0, -1);
+          const isNoise = noiseValue.test(value2);
+          if (isNoise) value2 = value2.slice(0, -1);
         }
       }
       const hasUserReviver = typeof userReviver === "function";
       if (hasUserReviver) {
-        value = userReviver.call(parent, key, value);
+        value2 = userReviver.call(parent, key, value2);
       }
-      const isDeleted = value === void 0;
+      const isDeleted = value2 === void 0;
       if (isDeleted) {
         delete parent[key];
       } else {
-        parent[key] = value;
+        parent[key] = value2;
       }
       stack.pop();
     }
@@ -51124,7 +51925,7 @@ var JSONParse = (text, reviver) => {
     const serializedData = serializeBigInts(text);
     return originalParse(
       serializedData,
-      (key, value, context) => convertMarkedBigIntsReviver(key, value, context, reviver)
+      (key, value2, context) => convertMarkedBigIntsReviver(key, value2, context, reviver)
     );
   } catch (error63) {
     if (error63 instanceof RangeError) {
@@ -51143,13 +51944,13 @@ var defaults_default = {
     "user-agent": `octokit-request.js/${VERSION4} ${getUserAgent()}`
   }
 };
-function isPlainObject3(value) {
-  if (typeof value !== "object" || value === null) return false;
-  if (Object.prototype.toString.call(value) !== "[object Object]") return false;
-  const proto = Object.getPrototypeOf(value);
+function isPlainObject3(value2) {
+  if (typeof value2 !== "object" || value2 === null) return false;
+  if (Object.prototype.toString.call(value2) !== "[object Object]") return false;
+  const proto = Object.getPrototypeOf(value2);
   if (proto === null) return true;
   const Ctor = Object.prototype.hasOwnProperty.call(proto, "constructor") && proto.constructor;
-  return typeof Ctor === "function" && Ctor instanceof Ctor && Function.prototype.call(Ctor) === Function.prototype.call(value);
+  return typeof Ctor === "function" && Ctor instanceof Ctor && Function.prototype.call(Ctor) === Function.prototype.call(value2);
 }
 var noop2 = () => "";
 async function fetchWrapper(requestOptions) {
@@ -51163,9 +51964,9 @@ async function fetchWrapper(requestOptions) {
   const parseSuccessResponseBody = requestOptions.request?.parseSuccessResponseBody !== false;
   const body = isPlainObject3(requestOptions.body) || Array.isArray(requestOptions.body) ? JSONStringify(requestOptions.body) : requestOptions.body;
   const requestHeaders = Object.fromEntries(
-    Object.entries(requestOptions.headers).map(([name, value]) => [
+    Object.entries(requestOptions.headers).map(([name, value2]) => [
       name,
-      String(value)
+      String(value2)
     ])
   );
   let fetchResponse;
@@ -51205,8 +52006,8 @@ async function fetchWrapper(requestOptions) {
   const status = fetchResponse.status;
   const url2 = fetchResponse.url;
   const responseHeaders = {};
-  for (const [key, value] of fetchResponse.headers) {
-    responseHeaders[key] = value;
+  for (const [key, value2] of fetchResponse.headers) {
+    responseHeaders[key] = value2;
   }
   const octokitResponse = {
     url: url2,
@@ -54096,8 +54897,8 @@ var handler = {
   ownKeys({ scope }) {
     return [...endpointMethodsMap.get(scope).keys()];
   },
-  set(target, methodName, value) {
-    return target.cache[methodName] = value;
+  set(target, methodName, value2) {
+    return target.cache[methodName] = value2;
   },
   get({ octokit, scope, cache }, methodName) {
     if (cache[methodName]) {

@@ -44588,6 +44588,21 @@ function date4(params) {
   return _coercedDate(ZodDate, params);
 }
 
+// src/evaluate/metric-catalog.ts
+var METRIC_KEYS = [
+  "accuracy",
+  "recall",
+  "specificity",
+  "precision",
+  "npv",
+  "f1",
+  "balancedAccuracy",
+  "rocAuc",
+  "prAuc",
+  "logLoss",
+  "brier"
+];
+
 // src/util/format-issue.ts
 function valueAt(input2, path) {
   let current = input2;
@@ -44640,7 +44655,6 @@ function article(type) {
 
 // src/config/config.ts
 var CONFIG_SCHEMA_VERSION = 1;
-var POLICY_METRICS = ["accuracy", "precision", "recall", "f1", "rocAuc"];
 var SolverSchema = external_exports.enum(["newton", "ml-logistic-regression"]);
 var ConfigSchema = external_exports.strictObject({
   schemaVersion: external_exports.literal(CONFIG_SCHEMA_VERSION),
@@ -44674,19 +44688,37 @@ var ConfigSchema = external_exports.strictObject({
     numSteps: external_exports.number().int().positive().default(2e3)
   }).prefault({}),
   promotion: external_exports.strictObject({
-    metric: external_exports.enum(POLICY_METRICS).default("accuracy"),
-    minimum: external_exports.number().min(0).max(1).default(0.8),
+    metric: external_exports.enum(METRIC_KEYS).default("accuracy"),
+    /** The bar the primary metric must reach (a maximum for log loss and Brier); default 0.8 for higher-is-better metrics, none otherwise. */
+    minimum: external_exports.number().min(0).optional(),
     minImprovement: external_exports.number().min(0).default(0),
     /** Fewer held-out rows than this cannot promote: a tiny split can flatter any candidate. */
     minTestRows: external_exports.number().int().min(1).default(50),
-    mcnemar: external_exports.strictObject({
-      enabled: external_exports.boolean().default(false),
+    /** Compared when production is perfect on the primary metric. */
+    secondaryMetric: external_exports.enum(METRIC_KEYS).default("logLoss"),
+    /** A paired test on the same rows: exact McNemar, DeLong, a paired t or a paired bootstrap. */
+    pairedTest: external_exports.strictObject({
+      enabled: external_exports.boolean().default(true),
       alpha: external_exports.number().gt(0).lt(1).default(0.05)
+    }).prefault({}),
+    guardrails: external_exports.strictObject({
+      sensitivity: external_exports.strictObject({
+        /** Refuse a candidate whose sensitivity is significantly lower (exact McNemar on the positives). */
+        noSignificantDrop: external_exports.boolean().default(true),
+        /** Optional floor on the candidate's sensitivity at its operating threshold. */
+        minimum: external_exports.number().min(0).max(1).nullable().default(null)
+      }).prefault({})
     }).prefault({})
   }).prefault({}),
   registry: external_exports.strictObject({ path: external_exports.string().min(1).default("registry") }).prefault({})
 });
 function parseConfig(input2, source = "config") {
+  const promotion = input2?.promotion;
+  if (promotion && typeof promotion === "object" && "mcnemar" in promotion) {
+    throw new Error(
+      `Invalid config ${source}: promotion.mcnemar was replaced by promotion.pairedTest ({"enabled": true, "alpha": 0.05}), which is on by default and picks the test that fits the metric.`
+    );
+  }
   const result = ConfigSchema.safeParse(input2);
   if (!result.success) {
     throw new Error(`Invalid config ${source}: ${describeIssue(result.error, input2)}.`);
@@ -46442,16 +46474,47 @@ var RocPointSchema = external_exports.strictObject({
   tpr: external_exports.number(),
   threshold: external_exports.number()
 });
+var PrPointSchema = external_exports.strictObject({ recall: external_exports.number(), precision: external_exports.number() });
+var IntervalSchema = external_exports.tuple([external_exports.number().nullable(), external_exports.number().nullable()]);
+var CalibrationSchema = external_exports.strictObject({
+  /** Reliability curve: equal-width bins of predicted probability. */
+  bins: external_exports.array(
+    external_exports.strictObject({
+      lower: external_exports.number(),
+      upper: external_exports.number(),
+      count: external_exports.number().int(),
+      meanPredicted: external_exports.number().nullable(),
+      observed: external_exports.number().nullable()
+    })
+  ),
+  /** Logistic recalibration slope of y on logit(p): 1 is ideal, < 1 means over-confident. */
+  slope: external_exports.number().nullable(),
+  /** Calibration-in-the-large (intercept with the slope fixed at 1): 0 is ideal. */
+  intercept: external_exports.number().nullable()
+});
 var MetricsSchema = external_exports.strictObject({
   rows: external_exports.number().int(),
   accuracy: external_exports.number(),
+  /** PPV. */
   precision: external_exports.number(),
+  /** Sensitivity. */
   recall: external_exports.number(),
   f1: external_exports.number(),
   rocAuc: external_exports.number(),
   logLoss: external_exports.number(),
   confusion: ConfusionSchema,
-  roc: external_exports.array(RocPointSchema)
+  roc: external_exports.array(RocPointSchema),
+  // Added after the first artifacts were written: optional, so those still load.
+  /** The decision threshold the threshold-dependent metrics use. */
+  threshold: external_exports.number().optional(),
+  specificity: external_exports.number().optional(),
+  npv: external_exports.number().optional(),
+  balancedAccuracy: external_exports.number().optional(),
+  prAuc: external_exports.number().optional(),
+  brier: external_exports.number().optional(),
+  pr: external_exports.array(PrPointSchema).optional(),
+  calibration: CalibrationSchema.optional(),
+  intervals: external_exports.record(external_exports.string(), IntervalSchema).optional()
 });
 
 // src/registry/schema.ts

@@ -2,6 +2,7 @@ import { readdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { DefaultArtifactClient } from '@actions/artifact';
 import * as core from '@actions/core';
+import { decisionHeadline } from '../../../src/report/decision.js';
 import { loadConfig } from '../../../src/config/config.js';
 import { trainCandidate } from '../../../src/pipeline/candidate.js';
 import { createRegistryStore } from '../../../src/registry/store.js';
@@ -30,7 +31,7 @@ export async function run(): Promise<void> {
   core.setOutput('accuracy', String(test.accuracy));
   core.setOutput('roc-auc', String(test.rocAuc));
   core.setOutput('promote', String(decision.promote));
-  core.setOutput('decision', decision.summary);
+  core.setOutput('decision', decisionHeadline(decision));
   core.setOutput(
     'production-version',
     decision.production ? String(decision.production.version) : '',
@@ -79,6 +80,6 @@ export async function run(): Promise<void> {
       footer = `Artifact upload skipped: not running inside GitHub Actions. Files are in \`${inputs.outDir}\`.`;
     }
   }
-  core.info(decision.summary);
+  core.info(decisionHeadline(decision));
   await core.summary.addRaw(result.report).addRaw(`\n${footer}\n`).write();
 }

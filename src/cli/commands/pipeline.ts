@@ -1,5 +1,7 @@
 import { loadConfig } from '../../config/config.js';
+import { METRICS } from '../../evaluate/metric-catalog.js';
 import { type PipelineResult, runPipeline } from '../../pipeline/pipeline.js';
+import { checkSentence, deltaWords } from '../../report/decision.js';
 import { parseCommand } from '../args.js';
 import { gitCommit, packageVersion, progress } from '../context.js';
 import { fixed, textTable } from '../format.js';
@@ -50,26 +52,27 @@ export async function pipelineCommand(argv: string[]): Promise<PipelineResult | 
     return result;
   }
   const prod = result.comparison.production;
-  const keys = ['accuracy', 'precision', 'recall', 'f1', 'rocAuc', 'logLoss'] as const;
-  const rows = keys.map((k) => {
-    const c = result.comparison.candidate[k];
-    return prod
-      ? [
-          k,
-          fixed(c),
-          fixed(prod.metrics[k]),
-          `${c - prod.metrics[k] >= 0 ? '+' : ''}${fixed(c - prod.metrics[k])}`,
-        ]
-      : [k, fixed(c), '—', '—'];
+  const candidate = result.comparison.candidate;
+  const rows = METRICS.filter(
+    (m) =>
+      typeof candidate[m.key] === 'number' && (!prod || typeof prod.metrics[m.key] === 'number'),
+  ).map((m) => {
+    const c = candidate[m.key] as number;
+    const name = `${m.label} ${m.direction === 'higher' ? '↑' : '↓'}`;
+    if (!prod) return [name, fixed(c), '—', '—'];
+    const p = prod.metrics[m.key] as number;
+    return [name, fixed(c), fixed(p), deltaWords(m.key, c - p)];
   });
   process.stdout.write(
     `\nCandidate v${result.registered.version} vs ${prod ? `production v${prod.version}` : 'no production'}, on the same ${decision.evaluatedOn.rows} test rows\n`,
   );
   process.stdout.write(
-    `${textTable(['metric', `v${result.registered.version}`, prod ? `v${prod.version}` : 'production', 'Δ'], rows)}\n\n`,
+    `${textTable(['metric', `v${result.registered.version}`, prod ? `v${prod.version}` : 'production', 'candidate vs production'], rows)}\n\n`,
   );
   for (const check of decision.checks)
-    process.stdout.write(`  ${check.passed ? '✓' : '✗'} ${check.name}: ${check.detail}\n`);
+    process.stdout.write(
+      `  ${check.passed ? '✓' : '✗'} ${check.name}: ${checkSentence(check, decision)}\n`,
+    );
   process.stdout.write(
     `\n${result.promoted ? `Promoted v${result.registered.version} to production.` : `Kept ${prod ? `v${prod.version}` : 'no version'} in production; v${result.registered.version} stays in staging.`} Registry: ${store.dir}\n`,
   );
