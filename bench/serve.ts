@@ -17,6 +17,8 @@ import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { DEFAULT_DRAIN_MS } from '../service/options.js';
+import { httpRequest, keepAliveLoad, type LoadStats } from '../tests/service/serve-process.js';
 
 const HELP = `Usage: npm run bench:serve -- [options]
 
@@ -30,8 +32,10 @@ Serving benchmark, all in one run on this machine (loopback, wrk from Debian):
      data/wdbc.csv (bench/serve-peer/app.py, Debian's /usr/bin/python3)
 
 Measures /predict req/s and p50/p99 latency (wrk, --connections, --threads, after a warm-up),
-batch rows/s (--batch-rows rows per POST /predict/batch) and cold start from spawn to the first
-200 from /ready (median of --cold-runs). Prints one table and writes bench/results/serve-latest.md.
+batch rows/s (--batch-rows rows per POST /predict/batch), /predict req/s while a second wrk
+floods GET /openapi.json (--flood-connections), requests lost when SIGTERM lands under keep-alive
+load (--drain-connections), and cold start from spawn to the first 200 from /ready (median of
+--cold-runs). Prints one table and writes bench/results/serve-latest.md.
 
 Options:
   --duration S      seconds per wrk measurement (default 10)
@@ -40,6 +44,8 @@ Options:
   --threads N       wrk threads (default 2)
   --batch-rows N    rows per batch request (default 100)
   --cold-runs N     cold starts per server (default 5)
+  --flood-connections N  wrk connections flooding /openapi.json during the flood row (default 8)
+  --drain-connections N  keep-alive connections under load when SIGTERM lands (default 32)
   --rounds N        load rounds, the three servers taking turns; each server's median round by
                     req/s is reported (default 1; 3 or more on a machine shared with other work)
   -h, --help        show this help
@@ -67,6 +73,8 @@ interface Options {
   batchRows: number;
   coldRuns: number;
   rounds: number;
+  floodConnections: number;
+  drainConnections: number;
 }
 
 function positive(value: string | undefined, fallback: number, flag: string): number {
@@ -87,6 +95,8 @@ function parseOptions(argv: string[]): Options | null {
       'batch-rows': { type: 'string' },
       'cold-runs': { type: 'string' },
       rounds: { type: 'string' },
+      'flood-connections': { type: 'string' },
+      'drain-connections': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -99,6 +109,8 @@ function parseOptions(argv: string[]): Options | null {
     batchRows: positive(values['batch-rows'], 100, '--batch-rows'),
     coldRuns: positive(values['cold-runs'], 5, '--cold-runs'),
     rounds: positive(values.rounds, 1, '--rounds'),
+    floodConnections: positive(values['flood-connections'], 8, '--flood-connections'),
+    drainConnections: positive(values['drain-connections'], 32, '--drain-connections'),
   };
 }
 
@@ -160,8 +172,16 @@ function loadRows(): number[][] {
 
 interface ServerSpec {
   name: string;
-  /** Spawns the server on `port`; stdout/stderr go to the given file descriptors. */
-  start(port: number, stdout: number | 'ignore', stderr: number | 'ignore'): ChildProcess;
+  /**
+   * Spawns the server on `port`; stdout/stderr go to the given file descriptors. OncoClear runs
+   * without a drain (so that stopping it between measurements is quick) unless `env` sets one.
+   */
+  start(
+    port: number,
+    stdout: number | 'ignore',
+    stderr: number | 'ignore',
+    env?: Record<string, string>,
+  ): ChildProcess;
 }
 
 const live = new Set<ChildProcess>();
@@ -205,11 +225,15 @@ async function waitReady(port: number, child: ChildProcess, t0: number, limitMs 
 function oncoclear(model: string): ServerSpec {
   return {
     name: 'oncoclear',
-    start: (port, stdout, stderr) =>
+    start: (port, stdout, stderr, env = {}) =>
       spawn(
         process.execPath,
         [CLI, 'serve', '--model', model, '--port', String(port), '--host', '127.0.0.1'],
-        { cwd: ROOT, stdio: ['ignore', stdout, stderr] },
+        {
+          cwd: ROOT,
+          env: { ...process.env, DRAIN_MS: '0', ...env },
+          stdio: ['ignore', stdout, stderr],
+        },
       ),
   };
 }
@@ -322,6 +346,19 @@ function wrk(url: string, script: string, seconds: number, opts: Options): WrkRe
     ],
     'wrk',
   );
+  return parseWrk(out);
+}
+
+/** A background wrk flooding GET `url` (no script) until killed; its output is ignored. */
+function floodWith(url: string, seconds: number, connections: number): ChildProcess {
+  return track(
+    spawn('wrk', ['-t1', `-c${connections}`, `-d${seconds}s`, '--timeout', '5s', url], {
+      stdio: 'ignore',
+    }),
+  );
+}
+
+function parseWrk(out: string): WrkResult {
   const rps = /Requests\/sec:\s+([\d.]+)/.exec(out);
   const p50 = /^\s+50%\s+(\S+)/m.exec(out);
   const p99 = /^\s+99%\s+(\S+)/m.exec(out);
@@ -353,6 +390,8 @@ interface Row {
 interface LoadResult {
   single: WrkResult;
   batch: WrkResult | null;
+  /** /predict while another wrk floods /openapi.json (null for the ceiling). */
+  flooded: WrkResult | null;
   auditLines: number | null;
 }
 
@@ -379,9 +418,20 @@ async function measureLoad(
       wrk(`${base}/predict/batch`, scripts.batch, opts.warmup, opts);
       batch = wrk(`${base}/predict/batch`, scripts.batch, opts.duration, opts);
     }
+    // The ceiling has no /openapi.json to flood.
+    let flooded: WrkResult | null = null;
+    if (spec !== ceiling) {
+      log(`${spec.name}: /predict for ${opts.duration}s under a /openapi.json flood`);
+      const flood = floodWith(`${base}/openapi.json`, opts.duration + 2, opts.floodConnections);
+      await sleep(500); // let the flood reach full speed first
+      flooded = wrk(`${base}/predict`, scripts.single, opts.duration, opts);
+      flood.kill('SIGTERM');
+      if (flood.exitCode === null) await new Promise((resolve) => flood.once('exit', resolve));
+    }
     for (const [what, r] of [
       ['/predict', single],
       ['/predict/batch', batch],
+      ['/predict under the /openapi.json flood', flooded],
     ] as const) {
       if (r?.errors) throw new Error(`${spec.name} ${what}: ${r.errors}`);
     }
@@ -390,7 +440,7 @@ async function measureLoad(
     if (auditFile) {
       auditLines = countLines(auditFile);
     }
-    return { single, batch, auditLines };
+    return { single, batch, flooded, auditLines };
   } finally {
     await stop(child);
     if (typeof outFd === 'number') closeSync(outFd);
@@ -410,6 +460,40 @@ function medianRound(results: LoadResult[]): LoadResult {
     (batches.length - 1) >> 1
   ]!;
   return { ...middle, batch };
+}
+
+interface DrainResult extends LoadStats {
+  /** ms from SIGTERM to exit. */
+  exitMs: number;
+  exitCode: number | null;
+}
+
+/**
+ * Keep-alive /predict load on `connections` connections, SIGTERM after a second of it, and the
+ * load kept up until the server stops: requests written on an open connection that got no
+ * response are lost; a refused connection (the listener closed) sent nothing. Each server as it
+ * ships: OncoClear with its default drain, uvicorn with its default graceful shutdown.
+ */
+async function measureDrain(
+  spec: ServerSpec,
+  body: string,
+  connections: number,
+): Promise<DrainResult> {
+  const port = await freePort();
+  const child = track(spec.start(port, 'ignore', 'ignore', { DRAIN_MS: String(DEFAULT_DRAIN_MS) }));
+  const exited = new Promise<number | null>((resolve) =>
+    child.once('exit', (code) => resolve(code)),
+  );
+  await waitReady(port, child, performance.now());
+  const load = keepAliveLoad(port, httpRequest('POST', '/predict', body), connections);
+  await sleep(1000);
+  const t0 = performance.now();
+  child.kill('SIGTERM');
+  const guard = setTimeout(() => load.stop(), 30_000);
+  const stats = await load.done;
+  const exitCode = await exited;
+  clearTimeout(guard);
+  return { ...stats, exitMs: performance.now() - t0, exitCode };
 }
 
 async function coldStarts(spec: ServerSpec, runs: number): Promise<number[]> {
@@ -534,6 +618,11 @@ async function main(): Promise<number> {
     const c = medianRound(rounds[1]);
     const b = medianRound(rounds[2]);
 
+    log(`drain: keep-alive load on ${opts.drainConnections} connections, SIGTERM after 1 s`);
+    const drainBody = JSON.stringify({ features: rows[0] });
+    const drainOurs = await measureDrain(ours, drainBody, opts.drainConnections);
+    const drainPeer = await measureDrain(theirs, drainBody, opts.drainConnections);
+
     log(`cold start: ${opts.coldRuns} runs each`);
     const coldOurs = median(await coldStarts(ours, opts.coldRuns));
     const coldPeer = median(await coldStarts(theirs, opts.coldRuns));
@@ -567,6 +656,35 @@ async function main(): Promise<number> {
         ours: fmt(batchOurs),
         peer: fmt(batchPeer),
         ratio: ratio(batchOurs, batchPeer),
+      },
+      {
+        metric: `/predict req/s under a /openapi.json flood (${opts.floodConnections} conns)`,
+        ours: fmt(a.flooded!.requestsPerSecond),
+        peer: fmt(b.flooded!.requestsPerSecond),
+        ratio: ratio(a.flooded!.requestsPerSecond, b.flooded!.requestsPerSecond),
+      },
+      {
+        metric: '/predict p99 under the /openapi.json flood',
+        ours: `${fmt(a.flooded!.p99Ms, 2)} ms`,
+        peer: `${fmt(b.flooded!.p99Ms, 2)} ms`,
+        ratio: ratio(b.flooded!.p99Ms, a.flooded!.p99Ms),
+      },
+      {
+        metric: `requests lost at SIGTERM (${opts.drainConnections} keep-alive conns)`,
+        ours: `${fmt(drainOurs.failed)} of ${fmt(drainOurs.answered + drainOurs.failed)}`,
+        peer: `${fmt(drainPeer.failed)} of ${fmt(drainPeer.answered + drainPeer.failed)}`,
+        ratio:
+          drainOurs.failed === 0
+            ? drainPeer.failed === 0
+              ? 'both lossless'
+              : 'none lost'
+            : `${fmt(drainOurs.failed / Math.max(drainPeer.failed, 1), 1)}×`,
+      },
+      {
+        metric: 'SIGTERM to exit (exit code)',
+        ours: `${fmt(drainOurs.exitMs)} ms (${drainOurs.exitCode})`,
+        peer: `${fmt(drainPeer.exitMs)} ms (${drainPeer.exitCode})`,
+        ratio: '',
       },
       {
         metric: 'cold start to /ready 200 (median)',
@@ -603,6 +721,11 @@ async function main(): Promise<number> {
         `${fmt(share * 100)}%`,
       ],
       [
+        'no request lost at SIGTERM, exit 0',
+        drainOurs.failed === 0 && drainOurs.exitCode === 0,
+        `${fmt(drainOurs.failed)} lost, exit ${drainOurs.exitCode}`,
+      ],
+      [
         `cold start ≤ ${GOALS.coldStartMs} ms`,
         coldOurs <= GOALS.coldStartMs,
         `${fmt(coldOurs)} ms`,
@@ -632,6 +755,8 @@ async function main(): Promise<number> {
       `Peer: FastAPI + uvicorn, 1 worker, async handlers, ${peerHas ? 'uvloop + httptools' : 'asyncio + h11 (uvloop/httptools not installed)'}, scikit-learn pipeline loaded with joblib; no audit log.`,
       `OncoClear: stdout (audit) to a file, stderr to a file; ${auditNote}.`,
       `Ceiling: a bare Hono POST route on @hono/node-server that parses the body and returns a constant JSON prediction.`,
+      `Flood: a second wrk (1 thread, ${opts.floodConnections} connections) GETs /openapi.json throughout the /predict measurement.`,
+      `Drain: ${opts.drainConnections} keep-alive connections POST /predict back to back (a Node client on raw sockets, tests/service/serve-process.ts); SIGTERM after 1 s; a request written on an open connection without a response is lost, a refused connection sent nothing. OncoClear drains ${fmt(DEFAULT_DRAIN_MS / 1000, 1)} s by default (readiness 503, still serving), uvicorn shuts down at once. Answered: ours ${fmt(drainOurs.answered)}, peer ${fmt(drainPeer.answered)}; refused connects: ours ${fmt(drainOurs.refused)}, peer ${fmt(drainPeer.refused)}.`,
       `Cold start: spawn to the first 200 from GET /ready, polled every ~1 ms, median of ${opts.coldRuns}.`,
       `Both models label WDBC's ${rows.length} rows alike on ${fmt(agree * 100, 1)}% of them.`,
     ];

@@ -1,16 +1,19 @@
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { OpenAPIHono } from '@hono/zod-openapi';
+import type { Context } from 'hono';
 import { packageVersion } from '../src/cli/context.js';
 import { type AuditSink, bufferedSink } from './audit.js';
 import { type Clock, systemClock } from './clock.js';
 import { type AppDeps, type AppEnv, validationHook } from './deps.js';
-import { handleError, notFound } from './errors.js';
+import { clip, errorResponse, handleError, notFound } from './errors.js';
+import type { ModelFreshness } from './lifecycle.js';
 import { createLogger, type Logger } from './log.js';
 import { createMetrics, type ServiceMetrics } from './metrics.js';
 import { limitBody } from './middleware/limit-body.js';
 import { requestMetrics } from './middleware/request-metrics.js';
 import { docsRoutes } from './routes/docs.js';
 import { healthRoutes } from './routes/health.js';
+import { allowedMethods } from './routes/methods.js';
 import { metricsRoutes } from './routes/metrics.js';
 import { modelRoutes } from './routes/model.js';
 import { oipRoutes } from './routes/oip.js';
@@ -36,9 +39,32 @@ export interface AppOptions {
   logInputs?: boolean;
   maxBatchRows?: number;
   maxBodyBytes?: number;
-  /** Readiness fails while this returns true (set during graceful shutdown). */
+  /**
+   * Readiness fails while this returns true (set from SIGTERM for the whole drain period):
+   * `/ready` and `/v2/health/ready` answer 503 while every other route keeps serving.
+   */
   isDraining?: () => boolean;
+  /**
+   * A second name the OIP routes answer to (KServe's `MODEL_NAME`), so an InferenceService need
+   * not be named after the model. `/v2/models/{alias}/…` then works like the model's own name.
+   */
+  modelAlias?: string;
+  /**
+   * Registry mode: the served version against the registry's production version, read on each
+   * `/ready` and scrape. `/ready` stays 200 (it serves a verified model) and its body reports
+   * them under `registry`; `oncoclear_model_stale` is 1 while `stale`. Null in file mode.
+   */
+  modelFreshness?: () => ModelFreshness | null;
 }
+
+const OPENAPI_INFO = {
+  openapi: '3.0.0',
+  info: {
+    title: 'OncoClear',
+    description:
+      'Breast-cancer (Wisconsin diagnostic) logistic-regression classifier. Every prediction is audited; see GET /model for the loaded version and its lineage.',
+  },
+} as const;
 
 /**
  * Builds the HTTP app. It never listens: service/server.ts does that, and tests call
@@ -46,7 +72,8 @@ export interface AppOptions {
  */
 export function createApp(options: AppOptions) {
   const clock = options.clock ?? systemClock;
-  const metrics = options.metrics ?? createMetrics();
+  const serverVersion = packageVersion();
+  const metrics = options.metrics ?? createMetrics({ version: serverVersion });
   const deps: AppDeps = {
     holder: options.holder,
     audit: options.audit ?? bufferedSink(),
@@ -57,8 +84,12 @@ export function createApp(options: AppOptions) {
     logInputs: options.logInputs ?? false,
     maxBatchRows: options.maxBatchRows ?? DEFAULT_MAX_BATCH_ROWS,
     isDraining: options.isDraining ?? (() => false),
+    serverVersion,
+    ...(options.modelAlias ? { modelAlias: options.modelAlias } : {}),
+    ...(options.modelFreshness ? { modelFreshness: options.modelFreshness } : {}),
   };
   if (options.holder.current) metrics.setModel(options.holder.current);
+  if (options.modelFreshness) metrics.trackFreshness(options.modelFreshness);
 
   const app = new OpenAPIHono<AppEnv>({ defaultHook: validationHook(deps) });
   app.use('*', requestMetrics({ metrics, clock }));
@@ -70,18 +101,40 @@ export function createApp(options: AppOptions) {
   app.route('/', oipRoutes(deps));
   app.route('/', metricsRoutes(deps));
 
-  app.doc('/openapi.json', {
-    openapi: '3.0.0',
-    info: {
-      title: 'OncoClear',
-      version: packageVersion(),
-      description:
-        'Breast-cancer (Wisconsin diagnostic) logistic-regression classifier. Every prediction is audited; see GET /model for the loaded version and its lineage.',
-    },
+  // Generated once, on first request, then served from memory: generating it costs milliseconds
+  // of CPU, and a flood of /openapi.json used to starve /predict.
+  let spec: { body: string; etag: string } | null = null;
+  app.get('/openapi.json', (c) => {
+    if (!spec) {
+      const document = app.getOpenAPIDocument({
+        ...OPENAPI_INFO,
+        info: { ...OPENAPI_INFO.info, version: serverVersion },
+      });
+      const body = JSON.stringify(document);
+      const etag = `"${createHash('sha256').update(body).digest('hex').slice(0, 32)}"`;
+      spec = { body, etag };
+    }
+    const headers = { etag: spec.etag, 'cache-control': 'no-cache' };
+    if (c.req.header('if-none-match') === spec.etag) return c.body(null, 304, headers);
+    return c.body(spec.body, 200, { ...headers, 'content-type': 'application/json' });
   });
   app.route('/', docsRoutes());
 
-  app.notFound(notFound);
+  let allowed: ((path: string) => string[]) | null = null;
+  app.notFound((c: Context) => {
+    allowed ??= allowedMethods(app.routes);
+    const methods = allowed(c.req.path);
+    if (!methods.length) return notFound(c);
+    const allow = methods.join(', ');
+    if (c.req.method === 'OPTIONS') return c.body(null, 204, { allow });
+    return errorResponse(
+      c,
+      405,
+      `Method ${clip(c.req.method, 16)} not allowed on ${clip(c.req.path)}`,
+      { issues: [{ field: 'method', message: `expected one of ${allow}` }], allowed: methods },
+      { allow },
+    );
+  });
   app.onError(handleError(deps.logger));
   return app;
 }

@@ -77,43 +77,116 @@ function toLittleEndian(row: Float64Array): Uint8Array {
   return new Uint8Array(view.buffer);
 }
 
-/** The audit record of one prediction; see service/README.md for the format. */
-export interface AuditRecord {
-  type: 'prediction';
-  id: string;
-  time: string;
-  endpoint: string;
-  /** For batch and OIP requests: the request id and the row's index in it. */
-  request?: { id: string; row: number };
+/** Model identity repeated on every self-contained line. */
+interface ModelFields {
   model: { name: string; version: string; sha256: string };
   lineage: { commit: string | null; dataSha256: string };
-  inputSha256: string;
-  /** Raw measurements in the model's feature order; only with --log-inputs / LOG_INPUTS=1. */
-  input?: number[];
-  output: { label: string; probabilities: Record<string, number> };
-  latencyMs: number;
 }
 
-/** Serialises an audit record as one line; key order is fixed so lines diff and grep cleanly. */
-export function auditLine(
-  model: ServedModel,
-  fields: Omit<AuditRecord, 'type' | 'model' | 'lineage'>,
-): string {
-  const record: AuditRecord = {
-    type: 'prediction',
-    id: fields.id,
-    time: fields.time,
-    endpoint: fields.endpoint,
-    ...(fields.request ? { request: fields.request } : {}),
+function modelFields(model: ServedModel): ModelFields {
+  return {
     model: { name: model.name, version: model.version, sha256: model.sha256 },
     lineage: {
       commit: model.artifact.lineage.commit,
       dataSha256: model.artifact.lineage.dataSha256,
     },
+  };
+}
+
+/**
+ * The audit record of a single-row request (`POST /predict`): one self-contained line. See
+ * service/README.md for the format.
+ */
+export interface AuditRecord extends ModelFields {
+  type: 'prediction';
+  id: string;
+  time: string;
+  endpoint: string;
+  inputSha256: string;
+  /** Raw measurements in the model's feature order; only with --log-inputs / LOG_INPUTS=1. */
+  input?: number[];
+  output: { label: string; probabilities: Record<string, number> };
+  /** Present (true) when the client asked for an explanation; the explanation is never logged. */
+  explained?: true;
+  latencyMs: number;
+}
+
+/** The request line of a multi-row request (batch, OIP): everything its rows share, once. */
+export interface RequestAuditRecord extends ModelFields {
+  type: 'request';
+  /** Server-generated and unique; each row line points at it as `request.id`. */
+  id: string;
+  /** The client's own OIP `id`, if it sent one (at most 256 characters; not unique). */
+  clientId?: string;
+  time: string;
+  endpoint: string;
+  rows: number;
+  explained?: true;
+  latencyMs: number;
+}
+
+/** One row of a multi-row request: the prediction's id, fingerprint and output only. */
+export interface RowAuditRecord {
+  type: 'prediction';
+  id: string;
+  request: { id: string; row: number };
+  inputSha256: string;
+  input?: number[];
+  output: { label: string; probabilities: Record<string, number> };
+}
+
+/** Serialises a single-row audit record; key order is fixed so lines diff and grep cleanly. */
+export function auditLine(
+  model: ServedModel,
+  fields: Omit<AuditRecord, 'type' | 'model' | 'lineage'>,
+): string {
+  const { model: m, lineage } = modelFields(model);
+  const record: AuditRecord = {
+    type: 'prediction',
+    id: fields.id,
+    time: fields.time,
+    endpoint: fields.endpoint,
+    model: m,
+    lineage,
     inputSha256: fields.inputSha256,
     ...(fields.input ? { input: fields.input } : {}),
     output: fields.output,
+    ...(fields.explained ? { explained: true as const } : {}),
     latencyMs: fields.latencyMs,
+  };
+  return `${JSON.stringify(record)}\n`;
+}
+
+/** Serialises the request line of a multi-row request. */
+export function requestAuditLine(
+  model: ServedModel,
+  fields: Omit<RequestAuditRecord, 'type' | 'model' | 'lineage'>,
+): string {
+  const { model: m, lineage } = modelFields(model);
+  const record: RequestAuditRecord = {
+    type: 'request',
+    id: fields.id,
+    ...(fields.clientId !== undefined ? { clientId: fields.clientId } : {}),
+    time: fields.time,
+    endpoint: fields.endpoint,
+    model: m,
+    lineage,
+    rows: fields.rows,
+    ...(fields.explained ? { explained: true as const } : {}),
+    latencyMs: fields.latencyMs,
+  };
+  return `${JSON.stringify(record)}\n`;
+}
+
+/** Serialises one row line of a multi-row request. */
+export function rowAuditLine(fields: Omit<RowAuditRecord, 'type'>): string {
+  const record: RowAuditRecord = {
+    type: 'prediction',
+    id: fields.id,
+    request: fields.request,
+    inputSha256: fields.inputSha256,
+    ...(fields.input ? { input: fields.input } : {}),
+    output: fields.output,
   };
   return `${JSON.stringify(record)}\n`;
 }

@@ -2,6 +2,7 @@ import { OpenAPIHono } from '@hono/zod-openapi';
 import type { ZodError } from 'zod';
 import { ApiError, zodIssues } from './errors.js';
 import { expectedRowShape, type InferenceDeps } from './inference.js';
+import type { ModelFreshness } from './lifecycle.js';
 import type { Logger } from './log.js';
 import type { RequestTimingVariables } from './middleware/request-metrics.js';
 import type { ModelHolder, ServedModel } from './served-model.js';
@@ -13,6 +14,15 @@ export interface AppDeps extends InferenceDeps {
   maxBatchRows: number;
   /** True while shutting down: readiness fails so load balancers stop sending traffic. */
   isDraining: () => boolean;
+  /** The service's own version (package version), read once. */
+  serverVersion: string;
+  /**
+   * Another name the OIP routes answer to (KServe's `MODEL_NAME`), besides the model's own. OIP
+   * responses name the model as the request's URL did.
+   */
+  modelAlias?: string;
+  /** Registry mode: served vs production version, for /ready's body; null in file mode. */
+  modelFreshness?: () => ModelFreshness | null;
 }
 
 /** Hono environment of every route module. */

@@ -21,12 +21,35 @@ export interface ErrorDetails {
   [key: string]: unknown;
 }
 
+/**
+ * The longest client-supplied string echoed back (in an error, a response or the audit log).
+ * Longer identifiers are refused (OIP `id`); longer names inside error messages are clipped.
+ */
+export const MAX_ECHO_CHARS = 256;
+
+/** At most this many issues (and listed names) in one error; the rest are counted. */
+export const MAX_LISTED_ISSUES = 10;
+
+/** `text`, or its first MAX_ECHO_CHARS characters plus a marker saying how many were cut. */
+export function clip(text: string, max = MAX_ECHO_CHARS): string {
+  return text.length <= max ? text : `${text.slice(0, max)}…[+${text.length - max} chars]`;
+}
+
+/** The first MAX_LISTED_ISSUES items of a list, each clipped if it is a string. */
+export function firstListed<T>(items: readonly T[]): T[] {
+  return items
+    .slice(0, MAX_LISTED_ISSUES)
+    .map((item) => (typeof item === 'string' ? (clip(item) as T) : item));
+}
+
 /** An HTTPException that carries `details`; the single onError turns it into `{error, details}`. */
 export class ApiError extends HTTPException {
   constructor(
     status: ContentfulStatusCode,
     message: string,
     readonly details: ErrorDetails = {},
+    /** Extra response headers, e.g. `Allow` on a 405. */
+    readonly headers: Record<string, string> = {},
   ) {
     super(status, { message });
   }
@@ -37,7 +60,29 @@ const isOip = (path: string) => path.startsWith('/v2/') || path === '/v2';
 
 function summary(message: string, details: ErrorDetails): string {
   const issues = details.issues?.map((i) => `${i.field}: ${i.message}`).join('; ');
-  return issues ? `${message}: ${issues}` : message;
+  const more =
+    typeof details.issueCount === 'number' &&
+    details.issues &&
+    details.issueCount > details.issues.length
+      ? ` (and ${details.issueCount - details.issues.length} more)`
+      : '';
+  return issues ? `${message}: ${issues}${more}` : message;
+}
+
+/**
+ * Caps `issues` at MAX_LISTED_ISSUES (adding `issueCount` when some were left out) and clips
+ * every field name and message, so an error stays small whatever the request held.
+ */
+function boundDetails(details: ErrorDetails): ErrorDetails {
+  const { issues } = details;
+  if (!issues) return details;
+  const bounded = issues.slice(0, MAX_LISTED_ISSUES).map((i) => ({
+    field: clip(i.field),
+    message: clip(i.message),
+  }));
+  return issues.length > MAX_LISTED_ISSUES
+    ? { ...details, issues: bounded, issueCount: issues.length }
+    : { ...details, issues: bounded };
 }
 
 /** Builds the error response for either error shape. */
@@ -46,9 +91,12 @@ export function errorResponse(
   status: ContentfulStatusCode,
   message: string,
   details: ErrorDetails,
+  headers: Record<string, string> = {},
 ): Response {
-  if (isOip(c.req.path)) return c.json({ error: summary(message, details) }, status);
-  return c.json({ error: message, details }, status);
+  const bounded = boundDetails(details);
+  const text = clip(message, 4 * MAX_ECHO_CHARS);
+  if (isOip(c.req.path)) return c.json({ error: summary(text, bounded) }, status, headers);
+  return c.json({ error: text, details: bounded }, status, headers);
 }
 
 /** Details for the exceptions Hono and its middleware throw themselves. */
@@ -67,13 +115,39 @@ function builtinDetails(status: number, message: string): ErrorDetails {
 }
 
 /**
+ * nginx's "client closed request": the status recorded (in metrics) for a request whose client
+ * went away before it was answered. Nobody receives the response.
+ */
+export const CLIENT_CLOSED_REQUEST = 499;
+
+/** True when the failure is the client hanging up, not a fault of the server. */
+export function isClientAbort(err: unknown, c: Context): boolean {
+  // Only read on the error path: touching req.raw makes @hono/node-server build a full Request.
+  if (c.req.raw.signal?.aborted) return true;
+  const e = err as { name?: unknown; code?: unknown } | null;
+  return (
+    e?.name === 'AbortError' || e?.code === 'ECONNRESET' || e?.code === 'ERR_STREAM_PREMATURE_CLOSE'
+  );
+}
+
+/**
  * The one error handler: ApiErrors and Hono's own HTTPExceptions become `{error, details}` with
- * their status; anything else is a 500 with no stack trace in the body (it is logged instead), and
- * the server keeps serving.
+ * their status; a client that hung up is logged at info and recorded as 499; anything else is a
+ * 500 with no stack trace in the body (it is logged instead), and the server keeps serving.
  */
 export function handleError(logger: Logger) {
   return (err: Error, c: Context): Response => {
-    if (err instanceof ApiError) return errorResponse(c, err.status, err.message, err.details);
+    if (isClientAbort(err, c)) {
+      logger.log({
+        level: 'info',
+        msg: 'client closed the request before it was answered',
+        method: c.req.method,
+        path: clip(c.req.path),
+      });
+      return new Response(null, { status: CLIENT_CLOSED_REQUEST });
+    }
+    if (err instanceof ApiError)
+      return errorResponse(c, err.status, err.message, err.details, err.headers);
     if (err instanceof HTTPException) {
       const status = err.status as ContentfulStatusCode;
       const message = err.message || err.res?.statusText || 'Request failed';
@@ -82,8 +156,8 @@ export function handleError(logger: Logger) {
     logger.log({
       level: 'error',
       msg: 'unhandled error',
-      path: c.req.path,
-      error: err instanceof Error ? err.message : String(err),
+      path: clip(c.req.path),
+      error: clip(err instanceof Error ? err.message : String(err)),
     });
     return errorResponse(c, 500, 'Internal server error', {});
   };
@@ -91,7 +165,7 @@ export function handleError(logger: Logger) {
 
 /** Unknown routes: 404 JSON in the same shape. */
 export function notFound(c: Context): Response {
-  return errorResponse(c, 404, `No route ${c.req.method} ${c.req.path}`, {
+  return errorResponse(c, 404, `No route ${c.req.method} ${clip(c.req.path)}`, {
     issues: [{ field: 'path', message: 'no such route' }],
     expected: 'one of the routes listed at /openapi.json',
   });

@@ -1,6 +1,13 @@
-import { type AuditSink, auditLine, inputFingerprint } from './audit.js';
+import type { Explanation, Prediction } from '../src/model/predictor.js';
+import {
+  type AuditSink,
+  auditLine,
+  inputFingerprint,
+  requestAuditLine,
+  rowAuditLine,
+} from './audit.js';
 import type { Clock } from './clock.js';
-import { ApiError } from './errors.js';
+import { ApiError, firstListed, MAX_LISTED_ISSUES } from './errors.js';
 import type { ServiceMetrics } from './metrics.js';
 import type { ServedModel } from './served-model.js';
 
@@ -19,6 +26,8 @@ export interface RowPrediction {
   label: string;
   probabilities: Record<string, number>;
   predictionId: string;
+  /** Only when the request asked for it. */
+  explanation?: Explanation;
 }
 
 /** A human-readable description of the accepted shapes for one row. */
@@ -30,7 +39,9 @@ export function expectedRowShape(model: ServedModel | null): string {
 /**
  * Turns one validated `features` value into a row in the model's feature order. Missing, unknown
  * or miscounted features are a 422 naming the field and listing what the model expects; nothing is
- * imputed silently for a client that misspelt a name.
+ * imputed silently for a client that misspelt a name. Names are looked up in a Map over own keys,
+ * so `constructor`, `toString` and the like are unknown features like any other. The lists in
+ * the error are capped (with counts), so a request with thousands of bad keys gets a small answer.
  */
 export function toRow(
   model: ServedModel,
@@ -52,7 +63,7 @@ export function toRow(
   const row = new Float64Array(p).fill(Number.NaN);
   // Lists are only allocated on the error path; the common case touches each key once.
   let unknown: string[] | null = null;
-  for (const key in features) {
+  for (const key of Object.keys(features)) {
     const i = model.featureIndex.get(key);
     if (i !== undefined) row[i] = features[key]!;
     else if (unknown) unknown.push(key);
@@ -65,14 +76,18 @@ export function toRow(
     else missing = [names[i]!];
   }
   if (unknown || missing) {
+    const m = missing ?? [];
+    const u = unknown ?? [];
     const issues = [
-      ...(missing ?? []).map((name) => ({ field: `${field}.${name}`, message: 'missing' })),
-      ...(unknown ?? []).map((name) => ({ field: `${field}.${name}`, message: 'unknown feature' })),
+      ...firstListed(m).map((name) => ({ field: `${field}.${name}`, message: 'missing' })),
+      ...firstListed(u).map((name) => ({ field: `${field}.${name}`, message: 'unknown feature' })),
     ];
     throw new ApiError(422, 'Feature names do not match the model', {
       issues,
-      missing: missing ?? [],
-      unknown: unknown ?? [],
+      missing: firstListed(m),
+      unknown: firstListed(u),
+      ...(m.length > MAX_LISTED_ISSUES ? { missingCount: m.length } : {}),
+      ...(u.length > MAX_LISTED_ISSUES ? { unknownCount: u.length } : {}),
       expected: expectedRowShape(model),
       expectedFeatures: names,
     });
@@ -85,18 +100,23 @@ export interface PredictContext {
   endpoint: string;
   /** Monotonic ms the request started. */
   startedAt: number;
-  /** Set for multi-row requests: audit lines carry it with each row's index. */
+  /**
+   * Set for multi-row requests: a server-generated, unique id. The request gets one audit line
+   * under it and each row a compact line pointing at it.
+   */
   requestId?: string;
+  /** The client's own request id (OIP `id`), recorded on the request line. */
+  clientId?: string;
+  /** Return each row's explanation (never logged). */
+  explain?: boolean;
 }
 
-/**
- * Predicts each row with the model's shared predictor, writes one audit line per row and counts
- * predictions by class. The caller passes the model it captured at request start.
- */
+type Scored = Prediction & { explanation?: Explanation };
+
 /** The shared predictor, with its refusal of unscorable values turned into a 422. */
-function predictRow(model: ServedModel, row: Float64Array, field: string) {
+function scoreRow(model: ServedModel, row: Float64Array, field: string, explain: boolean): Scored {
   try {
-    return model.predictor.predict(row);
+    return explain ? model.predictor.explain(row) : model.predictor.predict(row);
   } catch (error) {
     if (!(error instanceof RangeError)) throw error;
     throw new ApiError(422, 'Feature values out of range', {
@@ -106,34 +126,80 @@ function predictRow(model: ServedModel, row: Float64Array, field: string) {
   }
 }
 
+/**
+ * Predicts every row with the model's shared predictor, then writes the audit lines and counts
+ * predictions by class. Scoring comes first and is all-or-nothing: a request refused for any row
+ * leaves no audit line and no count. The caller passes the model it captured at request start.
+ */
 export function predictRows(
   deps: InferenceDeps,
   model: ServedModel,
   rows: readonly Float64Array[],
   context: PredictContext,
 ): RowPrediction[] {
+  const explain = context.explain === true;
+  const scored: Scored[] = new Array(rows.length);
+  for (let i = 0; i < rows.length; i++) {
+    const field = context.requestId ? `instances[${i}]` : 'features';
+    scored[i] = scoreRow(model, rows[i]!, field, explain);
+  }
+
   const time = new Date(deps.clock.now()).toISOString();
   const out: RowPrediction[] = new Array(rows.length);
+  const lines: string[] = [];
+  const byClass = new Map<string, number>();
   for (let i = 0; i < rows.length; i++) {
-    const row = rows[i]!;
-    const field = context.requestId ? `instances[${i}]` : 'features';
-    const { label, probabilities } = predictRow(model, row, field);
+    const { label, probabilities, explanation } = scored[i]!;
     const id = deps.newId();
-    const latencyMs = Math.round((deps.clock.monotonic() - context.startedAt) * 1000) / 1000;
+    const row = rows[i]!;
+    const input = deps.logInputs ? { input: Array.from(row) } : {};
+    if (context.requestId) {
+      lines.push(
+        rowAuditLine({
+          id,
+          request: { id: context.requestId, row: i },
+          inputSha256: inputFingerprint(row),
+          ...input,
+          output: { label, probabilities },
+        }),
+      );
+    } else {
+      lines.push(
+        auditLine(model, {
+          id,
+          time,
+          endpoint: context.endpoint,
+          inputSha256: inputFingerprint(row),
+          ...input,
+          output: { label, probabilities },
+          ...(explain ? { explained: true as const } : {}),
+          latencyMs: latencySince(deps.clock, context.startedAt),
+        }),
+      );
+    }
+    byClass.set(label, (byClass.get(label) ?? 0) + 1);
+    out[i] = explanation
+      ? { label, probabilities, predictionId: id, explanation }
+      : { label, probabilities, predictionId: id };
+  }
+  if (context.requestId) {
     deps.audit.write(
-      auditLine(model, {
-        id,
+      requestAuditLine(model, {
+        id: context.requestId,
+        ...(context.clientId !== undefined ? { clientId: context.clientId } : {}),
         time,
         endpoint: context.endpoint,
-        ...(context.requestId ? { request: { id: context.requestId, row: i } } : {}),
-        inputSha256: inputFingerprint(row),
-        ...(deps.logInputs ? { input: Array.from(row) } : {}),
-        output: { label, probabilities },
-        latencyMs,
+        rows: rows.length,
+        ...(explain ? { explained: true as const } : {}),
+        latencyMs: latencySince(deps.clock, context.startedAt),
       }),
     );
-    deps.metrics.countPredictions(model, label);
-    out[i] = { label, probabilities, predictionId: id };
   }
+  for (const line of lines) deps.audit.write(line);
+  for (const [label, count] of byClass) deps.metrics.countPredictions(model, label, count);
   return out;
+}
+
+function latencySince(clock: Clock, startedAt: number): number {
+  return Math.round((clock.monotonic() - startedAt) * 1000) / 1000;
 }

@@ -7,7 +7,7 @@ import { startServing } from './serve.js';
 const START_HELP = `Usage: oncoclear start
 
 Runs the pipeline (train → compare → register → promote) against the local registry
-.local/registry, then serves its production version on http://localhost:8000 until Ctrl-C.
+.local/registry, then serves its production version on port 8000 (all interfaces) until Ctrl-C.
 `;
 
 /** One line on stderr, whatever the message contains, so a failed start is easy to read. */

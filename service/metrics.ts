@@ -1,3 +1,6 @@
+import { collectDefaultMetrics, Registry } from 'prom-client';
+import { packageVersion } from '../src/cli/context.js';
+import type { ModelFreshness } from './lifecycle.js';
 import type { ServedModel } from './served-model.js';
 
 /** Latency buckets in seconds: fine-grained below 10 ms, where a healthy /predict lives. */
@@ -5,13 +8,34 @@ export const LATENCY_BUCKETS = [
   0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5,
 ] as const;
 
-/** Prometheus metrics for the service, hand-written text exposition (format 0.0.4). */
+/** The content type of `render()`'s output. */
+export const METRICS_CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8';
+
+/**
+ * Prometheus metrics for the service (text exposition format 0.0.4). The per-request series are
+ * hand-written (one map lookup per request; see service/README.md for the measurement); the
+ * process and Node runtime series come from prom-client's defaults on a registry of their own.
+ */
 export interface ServiceMetrics {
   observeRequest(method: string, route: string, status: number, seconds: number): void;
+  /** A request entered the app (the in-flight gauge goes up). */
+  requestStarted(): void;
+  /** A request left the app, answered or not (the in-flight gauge goes down). */
+  requestFinished(): void;
   countPredictions(model: ServedModel, label: string, count?: number): void;
   setModel(model: ServedModel): void;
   countReload(result: 'success' | 'failure'): void;
-  render(): string;
+  /** Reads registry freshness at scrape time for `oncoclear_model_stale`. */
+  trackFreshness(source: () => ModelFreshness | null): void;
+  /** Every series, hand-written and prom-client's, as one exposition. */
+  render(): Promise<string>;
+}
+
+export interface MetricsOptions {
+  /** The service's version for `oncoclear_build_info` (default: the package version). */
+  version?: string;
+  /** Collect prom-client's process and runtime series (default true). */
+  runtime?: boolean;
 }
 
 interface Series {
@@ -32,13 +56,40 @@ function labels(pairs: Record<string, string>): string {
     .join(',');
 }
 
+const MISNAMED_DEFAULTS = [
+  'nodejs_active_handles_total',
+  'nodejs_active_requests_total',
+  'nodejs_active_resources_total',
+];
+
 /** In-memory metrics; cheap to update (one map lookup per request), rendered on scrape. */
-export function createMetrics(): ServiceMetrics {
+export function createMetrics(options: MetricsOptions = {}): ServiceMetrics {
   const requests = new Map<string, Series>();
   const predictions = new Map<string, { labels: string; count: number }>();
   const reloads = { success: 0, failure: 0 };
   let model: ServedModel | null = null;
+  let inFlight = 0;
+  let freshness: (() => ModelFreshness | null) | null = null;
+  let version = options.version;
+  // CPU, memory, event-loop lag, GC, open fds, handles: prom-client's well-kept collectors, on
+  // their own registry so several apps in one process (tests) do not collide.
+  const runtime = new Registry();
+  if (options.runtime !== false) {
+    collectDefaultMetrics({ register: runtime });
+    // prom-client names these gauges *_total, which Prometheus reserves for counters; the same
+    // numbers by type remain in nodejs_active_{handles,requests,resources} (sum them).
+    for (const name of MISNAMED_DEFAULTS) runtime.removeSingleMetric(name);
+  }
   return {
+    requestStarted() {
+      inFlight++;
+    },
+    requestFinished() {
+      inFlight--;
+    },
+    trackFreshness(source) {
+      freshness = source;
+    },
     observeRequest(method, route, status, seconds) {
       const key = `${method} ${status} ${route}`;
       let s = requests.get(key);
@@ -73,8 +124,17 @@ export function createMetrics(): ServiceMetrics {
     countReload(result) {
       reloads[result]++;
     },
-    render() {
+    async render() {
       const out: string[] = [];
+      version ??= packageVersion();
+      out.push(
+        '# HELP oncoclear_build_info The running build and the model it serves (value is always 1).',
+        '# TYPE oncoclear_build_info gauge',
+        `oncoclear_build_info{${labels({ version, model: model?.name ?? '', model_version: model?.version ?? '' })}} 1`,
+        '# HELP oncoclear_http_requests_in_flight Requests being handled now, this scrape included.',
+        '# TYPE oncoclear_http_requests_in_flight gauge',
+        `oncoclear_http_requests_in_flight ${inFlight}`,
+      );
       out.push(
         '# HELP oncoclear_http_requests_total HTTP requests by method, matched route pattern and status.',
         '# TYPE oncoclear_http_requests_total counter',
@@ -124,7 +184,15 @@ export function createMetrics(): ServiceMetrics {
         `oncoclear_model_reloads_total{result="success"} ${reloads.success}`,
         `oncoclear_model_reloads_total{result="failure"} ${reloads.failure}`,
       );
-      return `${out.join('\n')}\n`;
+      const fresh = freshness?.() ?? null;
+      if (fresh) {
+        out.push(
+          '# HELP oncoclear_model_stale 1 while the served version is not the registry production version.',
+          '# TYPE oncoclear_model_stale gauge',
+          `oncoclear_model_stale ${fresh.stale ? 1 : 0}`,
+        );
+      }
+      return `${out.join('\n')}\n${await runtime.metrics()}`;
     },
   };
 }

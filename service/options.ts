@@ -1,33 +1,86 @@
+import { existsSync, readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { DEFAULT_MAX_BATCH_ROWS, DEFAULT_MAX_BODY_BYTES } from './app.js';
 
-/** Where the container image bakes the model (relative to the working directory, /app there). */
+/**
+ * Where to look for the model when neither --model nor MODEL_PATH names one, first match wins:
+ * KServe's storage initializer mounts the model at /mnt/models, and an explicit per-deployment
+ * mount should beat whatever the image baked in (relative to the working directory, /app there).
+ * When none exists the last one is reported as missing.
+ */
+export const DEFAULT_MODEL_LOCATIONS = ['/mnt/models/model.json', 'model/model.json'] as const;
+/** The image's baked model, the last of {@link DEFAULT_MODEL_LOCATIONS}. */
 export const DEFAULT_MODEL_PATH = 'model/model.json';
 export const DEFAULT_PORT = 8000;
 export const DEFAULT_HOST = '0.0.0.0';
+/**
+ * Kubernetes removes a terminating pod from the Service's endpoints while it sends SIGTERM, and
+ * kube-proxies and ingress controllers take a few seconds to notice; keep serving that long.
+ * With the close grace below this fits well inside the default terminationGracePeriodSeconds (30).
+ */
+export const DEFAULT_DRAIN_MS = 5000;
+/** Slowloris bound: a client must finish sending its headers within this (Node's default is 60 s). */
+export const DEFAULT_HEADERS_TIMEOUT_MS = 10_000;
+/** A whole request, body included, must arrive within this (Node's default is 300 s). */
+export const DEFAULT_REQUEST_TIMEOUT_MS = 30_000;
+/** An idle keep-alive connection is closed after this (Node's default). */
+export const DEFAULT_KEEP_ALIVE_TIMEOUT_MS = 5000;
+/**
+ * Connections served normally; beyond them only probes are answered (and everything else gets a
+ * 503 with `Connection: close`). 900 leaves room under a 1024 file-descriptor limit for the
+ * probe reserve and the process's own descriptors; a lower limit lowers the default.
+ */
+export const DEFAULT_MAX_CONNECTIONS = 900;
+/** Descriptors kept out of the connection cap: the probe reserve, stdio, libuv, the model file. */
+const FD_HEADROOM = 124;
 
 export const SERVE_HELP = `Usage: oncoclear serve [--model FILE | --registry DIR [--model-name NAME]] [options]
 
 Serves a model over HTTP: /predict, /predict/batch, /model, /health, /ready, /metrics,
 /docs (Swagger UI), /openapi.json and the Open Inference Protocol v2 under /v2.
 The model's sha256 is verified (registry checksum or .sha256 sidecar) before serving; a
-mismatch refuses to start. When the file (or registry.json) changes it is reloaded and swapped
-in; a bad replacement keeps the old model serving and logs a warning.
+mismatch refuses to start. When the file (or the registry's production.json) changes it is
+reloaded and swapped in; a bad replacement keeps the old model serving and logs a warning, and in
+registry mode the load is retried with backoff until the production version is served.
 
 Options:
-  --model FILE          model artifact (env MODEL_PATH; default ${DEFAULT_MODEL_PATH})
-  --registry DIR        serve this registry's production version instead of a file
-  --model-name NAME     model in the registry (default: its only model)
-  --port N              port (env PORT; default ${DEFAULT_PORT}; 0 picks a free one)
-  --host H              interface to bind (default ${DEFAULT_HOST})
-  --log-inputs          put raw measurements in audit lines (env LOG_INPUTS=1; default off)
-  --max-batch-rows N    rows allowed per batch/OIP request (default ${DEFAULT_MAX_BATCH_ROWS})
-  --max-body-bytes N    request body limit (default ${DEFAULT_MAX_BODY_BYTES})
-  --no-watch            do not reload the model when its file changes
-  -h, --help            show this help
+  --model FILE            model artifact (env MODEL_PATH; default: the first that exists of
+                          ${DEFAULT_MODEL_LOCATIONS.join(', ')})
+  --registry DIR          serve this registry's production version instead of a file
+  --model-name NAME       model in the registry (default: its only model)
+  --model-alias NAME      also serve the OIP routes under this name (env MODEL_NAME, as KServe's
+                          InferenceService name); not the registry's model, see --model-name
+  --port N                port (env PORT; default ${DEFAULT_PORT}; KServe passes 8080; 0 picks a free one)
+  --host H                interface to bind (env HOST; default ${DEFAULT_HOST}; '::' for IPv6)
+  --log-inputs            put raw measurements in audit lines (env LOG_INPUTS=1; default off)
+  --max-batch-rows N      rows allowed per batch/OIP request (default ${DEFAULT_MAX_BATCH_ROWS})
+  --max-body-bytes N      request body limit (default ${DEFAULT_MAX_BODY_BYTES})
+  --drain-ms N            on SIGTERM, fail readiness and keep serving this long before closing
+                          the listener (env DRAIN_MS; default ${DEFAULT_DRAIN_MS}; SIGINT does not drain)
+  --max-connections N     connections served normally; past them probes are still answered and
+                          other requests get 503 with Connection: close (env MAX_CONNECTIONS;
+                          default ${DEFAULT_MAX_CONNECTIONS}, lower when the open-file limit is below 1024)
+  --headers-timeout-ms N  time to receive a request's headers (default ${DEFAULT_HEADERS_TIMEOUT_MS})
+  --request-timeout-ms N  time to receive a whole request (default ${DEFAULT_REQUEST_TIMEOUT_MS})
+  --keep-alive-timeout-ms N  idle keep-alive connections close after this (default ${DEFAULT_KEEP_ALIVE_TIMEOUT_MS};
+                          behind an L7 proxy, set it above the proxy's idle timeout)
+  --no-watch              do not reload the model when its file changes
+  -h, --help              show this help
 
 Audit: one JSON line per prediction on stdout. Logs: JSON lines on stderr.
 `;
+
+/** Socket-level limits of the HTTP server (service/server.ts). */
+export interface ConnectionLimits {
+  /** Connections served normally; past them only probes are answered. */
+  maxConnections: number;
+  /** Node's server.headersTimeout. */
+  headersTimeoutMs: number;
+  /** Node's server.requestTimeout. */
+  requestTimeoutMs: number;
+  /** Node's server.keepAliveTimeout. */
+  keepAliveTimeoutMs: number;
+}
 
 export interface ServeOptions {
   source: { kind: 'file'; file: string } | { kind: 'registry'; dir: string; modelName?: string };
@@ -37,7 +90,42 @@ export interface ServeOptions {
   maxBatchRows: number;
   maxBodyBytes: number;
   watch: boolean;
+  /** Another name the OIP routes answer to (KServe's InferenceService name), or undefined. */
+  modelAlias?: string;
+  /** How long to keep serving, readiness failing, after SIGTERM. */
+  drainMs: number;
+  limits: ConnectionLimits;
 }
+
+/** What the defaults depend on outside the arguments; the real machine unless a test says otherwise. */
+export interface ServeHost {
+  exists(path: string): boolean;
+  /** The soft limit on open file descriptors, or null when unknown. */
+  openFileLimit(): number | null;
+}
+
+/** The soft `Max open files` limit from /proc/self/limits (Linux); null elsewhere. */
+export function procOpenFileLimit(): number | null {
+  try {
+    const line = /^Max open files\s+(\d+|unlimited)/m.exec(
+      readFileSync('/proc/self/limits', 'utf8'),
+    );
+    return line && line[1] !== 'unlimited' ? Number(line[1]) : null;
+  } catch {
+    return null;
+  }
+}
+
+export const systemHost: ServeHost = { exists: existsSync, openFileLimit: procOpenFileLimit };
+
+/** The connection cap that fits under an open-file limit: {@link DEFAULT_MAX_CONNECTIONS} or less. */
+export function defaultMaxConnections(openFileLimit: number | null): number {
+  if (openFileLimit === null) return DEFAULT_MAX_CONNECTIONS;
+  return Math.max(1, Math.min(DEFAULT_MAX_CONNECTIONS, openFileLimit - FD_HEADROOM));
+}
+
+/** A name safe in a URL path segment; KServe's InferenceService names (DNS labels) all fit. */
+const MODEL_ALIAS = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 
 /** A usage error: printed as one line, exit code 2. */
 export class UsageError extends Error {}
@@ -50,12 +138,14 @@ function integer(value: string, flag: string, min: number): number {
 }
 
 /**
- * Parses `serve` flags, falling back to PORT, MODEL_PATH and LOG_INPUTS from `env`. Only the Node
- * entry reads the environment; createApp never does. Returns null for --help.
+ * Parses `serve` flags, falling back to PORT, HOST, MODEL_PATH, MODEL_NAME, DRAIN_MS,
+ * MAX_CONNECTIONS and LOG_INPUTS from `env`. Only the Node entry reads the environment; createApp
+ * never does. Returns null for --help.
  */
 export function parseServeOptions(
   argv: string[],
   env: Record<string, string | undefined>,
+  host: ServeHost = systemHost,
 ): ServeOptions | null {
   let values: Record<string, string | boolean | undefined>;
   try {
@@ -67,11 +157,17 @@ export function parseServeOptions(
         model: { type: 'string' },
         registry: { type: 'string' },
         'model-name': { type: 'string' },
+        'model-alias': { type: 'string' },
         port: { type: 'string' },
         host: { type: 'string' },
         'log-inputs': { type: 'boolean' },
         'max-batch-rows': { type: 'string' },
         'max-body-bytes': { type: 'string' },
+        'drain-ms': { type: 'string' },
+        'max-connections': { type: 'string' },
+        'headers-timeout-ms': { type: 'string' },
+        'request-timeout-ms': { type: 'string' },
+        'keep-alive-timeout-ms': { type: 'string' },
         'no-watch': { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
       },
@@ -80,18 +176,47 @@ export function parseServeOptions(
     throw new UsageError(`${(error as Error).message}. Run 'oncoclear serve --help' for usage.`);
   }
   if (values.help) return null;
-  const str = (k: string) => values[k] as string | undefined;
+  // An empty variable is unset: Kubernetes manifests often template `value: ""`.
+  const str = (k: string) => (values[k] as string | undefined) || undefined;
+  const fromEnv = (k: string) => env[k] || undefined;
   if (str('model') && str('registry'))
     throw new UsageError('Pass either --model or --registry, not both.');
   if (str('model-name') && !str('registry'))
     throw new UsageError('--model-name only applies with --registry.');
   const registry = str('registry');
+  const headersTimeoutMs = integer(
+    str('headers-timeout-ms') ?? String(DEFAULT_HEADERS_TIMEOUT_MS),
+    '--headers-timeout-ms',
+    1,
+  );
+  const requestTimeoutMs = integer(
+    str('request-timeout-ms') ?? String(DEFAULT_REQUEST_TIMEOUT_MS),
+    '--request-timeout-ms',
+    1,
+  );
+  // Node requires it: a request cannot have longer for its headers than for all of it.
+  if (headersTimeoutMs > requestTimeoutMs)
+    throw new UsageError(
+      `--headers-timeout-ms ${headersTimeoutMs} exceeds --request-timeout-ms ${requestTimeoutMs}; expected at most the request timeout.`,
+    );
+  const modelAlias = str('model-alias') ?? fromEnv('MODEL_NAME');
+  if (modelAlias !== undefined && !MODEL_ALIAS.test(modelAlias))
+    throw new UsageError(
+      `Model alias '${modelAlias}' (--model-alias or MODEL_NAME) is not valid; expected letters, digits, '.', '_' or '-', at most 64.`,
+    );
   return {
     source: registry
       ? { kind: 'registry', dir: registry, modelName: str('model-name') }
-      : { kind: 'file', file: str('model') ?? env.MODEL_PATH ?? DEFAULT_MODEL_PATH },
-    port: integer(str('port') ?? env.PORT ?? String(DEFAULT_PORT), '--port', 0),
-    host: str('host') ?? DEFAULT_HOST,
+      : {
+          kind: 'file',
+          file:
+            str('model') ??
+            fromEnv('MODEL_PATH') ??
+            DEFAULT_MODEL_LOCATIONS.find((f) => host.exists(f)) ??
+            DEFAULT_MODEL_PATH,
+        },
+    port: integer(str('port') ?? fromEnv('PORT') ?? String(DEFAULT_PORT), '--port', 0),
+    host: str('host') ?? fromEnv('HOST') ?? DEFAULT_HOST,
     logInputs: values['log-inputs'] === true || env.LOG_INPUTS === '1' || env.LOG_INPUTS === 'true',
     maxBatchRows: integer(
       str('max-batch-rows') ?? String(DEFAULT_MAX_BATCH_ROWS),
@@ -104,5 +229,27 @@ export function parseServeOptions(
       1,
     ),
     watch: values['no-watch'] !== true,
+    ...(modelAlias ? { modelAlias } : {}),
+    drainMs: integer(
+      str('drain-ms') ?? fromEnv('DRAIN_MS') ?? String(DEFAULT_DRAIN_MS),
+      '--drain-ms',
+      0,
+    ),
+    limits: {
+      maxConnections: integer(
+        str('max-connections') ??
+          fromEnv('MAX_CONNECTIONS') ??
+          String(defaultMaxConnections(host.openFileLimit())),
+        '--max-connections',
+        1,
+      ),
+      headersTimeoutMs,
+      requestTimeoutMs,
+      keepAliveTimeoutMs: integer(
+        str('keep-alive-timeout-ms') ?? String(DEFAULT_KEEP_ALIVE_TIMEOUT_MS),
+        '--keep-alive-timeout-ms',
+        1,
+      ),
+    },
   };
 }

@@ -1,4 +1,5 @@
 import { z } from '@hono/zod-openapi';
+import { MAX_ECHO_CHARS } from './errors.js';
 
 // The request/response schemas. Routes validate with them and /openapi.json is generated from
 // them, so the docs cannot drift from what the server accepts.
@@ -44,21 +45,62 @@ const EXAMPLE_FEATURES: Record<string, number> = {
   'worst fractal dimension': 0.1189,
 };
 
+/**
+ * JSON.parse keeps `"__proto__"` as an own key, but zod copies a parsed object with plain
+ * assignment, which drops that one key silently. It is flagged here, before the copy, so it is
+ * refused like every other unknown feature name.
+ */
+const FeatureObject = z.preprocess((value, ctx) => {
+  if (value !== null && typeof value === 'object' && Object.hasOwn(value, '__proto__'))
+    ctx.addIssue({ code: 'custom', path: ['__proto__'], message: 'unknown feature', input: value });
+  return value;
+}, z.object({}).catchall(FeatureValue));
+
 export const Features = z
   // An object with a catch-all rather than z.record: same acceptance, half the validation cost
   // on the /predict hot path (zod compiles object parsing; records go through a generic loop).
-  .union([z.array(FeatureValue), z.object({}).catchall(FeatureValue)])
+  .union([z.array(FeatureValue), FeatureObject])
   .openapi('Features', {
     description:
       "An object keyed by feature name with every feature of the model (see GET /model), or an array of values in the model's feature order.",
     example: EXAMPLE_FEATURES,
   });
 
-export const PredictRequest = z.strictObject({ features: Features }).openapi('PredictRequest');
+const Explain = z.boolean().optional().openapi({
+  description:
+    "Also return each feature's contribution to the log-odds of the positive class (default false).",
+});
+
+export const PredictRequest = z
+  .strictObject({ features: Features, explain: Explain })
+  // A whole-body example, so "Try it out" in /docs sends a plain prediction request.
+  .openapi('PredictRequest', { example: { features: EXAMPLE_FEATURES } });
 
 export const ModelRef = z
-  .object({ name: z.string(), version: z.string() })
-  .openapi('ModelRef', { example: { name: 'oncoclear', version: '3' } });
+  .object({
+    name: z.string(),
+    version: z.string(),
+    threshold: z.number().openapi({
+      description:
+        "The operating threshold the label used: the positive class at a probability ≥ this (the artifact's, chosen in training; 0.5 for older artifacts).",
+    }),
+  })
+  .openapi('ModelRef', { example: { name: 'oncoclear', version: '3', threshold: 0.5 } });
+
+export const Explanation = z
+  .object({
+    positiveClass: z.string().openapi({ example: 'malignant' }),
+    logit: z.number().openapi({ description: 'Log-odds of the positive class.' }),
+    intercept: z.number(),
+    contributions: z.record(z.string(), z.number()).openapi({
+      description:
+        "Coefficient × standardised value for each feature (after the artifact's imputation and scaling), in the model's feature order; intercept + Σ contributions = logit.",
+    }),
+    top: z
+      .array(z.object({ feature: z.string(), contribution: z.number() }))
+      .openapi({ description: 'The largest contributions by magnitude, largest first.' }),
+  })
+  .openapi('Explanation');
 
 const PredictionFields = {
   label: z.string().openapi({ example: 'malignant' }),
@@ -66,6 +108,7 @@ const PredictionFields = {
     .record(z.string(), z.number())
     .openapi({ description: 'One probability per class, summing to 1.' }),
   predictionId: z.string().openapi({ description: 'Also the `id` of the audit log line.' }),
+  explanation: Explanation.optional().openapi({ description: 'Only with `"explain": true`.' }),
 };
 
 export const PredictResponse = z
@@ -73,8 +116,8 @@ export const PredictResponse = z
   .openapi('PredictResponse');
 
 export const BatchRequest = z
-  .strictObject({ instances: z.array(Features).min(1) })
-  .openapi('BatchRequest');
+  .strictObject({ instances: z.array(Features).min(1), explain: Explain })
+  .openapi('BatchRequest', { example: { instances: [EXAMPLE_FEATURES] } });
 
 export const BatchResponse = z
   .object({ predictions: z.array(z.object(PredictionFields)), model: ModelRef, count: z.number() })
@@ -133,9 +176,28 @@ export const ModelInfo = z
   })
   .openapi('ModelInfo');
 
-export const Health = z.object({ status: z.string() }).openapi('Health');
+export const Health = z
+  .object({
+    status: z.string(),
+    registry: z
+      .object({
+        serving: z.string().nullable(),
+        production: z.number().nullable(),
+        stale: z.boolean(),
+        staleSince: z.string().nullable(),
+      })
+      .optional()
+      .openapi({
+        description:
+          "Registry mode: the version served and the registry's production version; stale when they differ (a reload is pending or failing).",
+      }),
+  })
+  .openapi('Health');
 
 // Open Inference Protocol v2 (KServe REST).
+
+/** OIP `$parameters`: values are strings, numbers or booleans only. */
+export const OipParameters = z.record(z.string(), z.union([z.string(), z.number(), z.boolean()]));
 
 export const OipTensor = z.strictObject({
   name: z.string(),
@@ -147,10 +209,22 @@ export const OipTensor = z.strictObject({
 
 export const OipInferRequest = z
   .object({
-    id: z.string().optional(),
+    id: z
+      .string()
+      .max(MAX_ECHO_CHARS, `expected at most ${MAX_ECHO_CHARS} characters`)
+      .optional()
+      .openapi({ description: `Echoed in the response; at most ${MAX_ECHO_CHARS} characters.` }),
     parameters: z.record(z.string(), z.unknown()).optional(),
     inputs: z.array(OipTensor).length(1, 'expected exactly one input tensor'),
-    outputs: z.array(z.object({ name: z.string() }).passthrough()).optional(),
+    outputs: z
+      .array(
+        z.object({ name: z.string(), parameters: z.record(z.string(), z.unknown()).optional() }),
+      )
+      .optional()
+      .openapi({
+        description:
+          'Outputs to return, by name (see the model metadata); omitted: label and probabilities.',
+      }),
   })
   .openapi('OipInferRequest', {
     example: {
@@ -175,6 +249,7 @@ export const OipInferResponse = z
         name: z.string(),
         datatype: z.string(),
         shape: z.array(z.number()),
+        parameters: OipParameters.optional(),
         data: z.array(z.union([z.string(), z.number()])),
       }),
     ),
@@ -192,7 +267,15 @@ export const OipModelMetadata = z
       z.object({ name: z.string(), datatype: z.string(), shape: z.array(z.number()) }),
     ),
     outputs: z.array(
-      z.object({ name: z.string(), datatype: z.string(), shape: z.array(z.number()) }),
+      z.object({
+        name: z.string(),
+        datatype: z.string(),
+        shape: z.array(z.number()),
+        parameters: OipParameters.optional().openapi({
+          description:
+            'For `probabilities`: `class_0`, `class_1` name the class of each column. For `contributions`: columns follow input-0 (GET /model `features`).',
+        }),
+      }),
     ),
   })
   .openapi('OipModelMetadata');

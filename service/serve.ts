@@ -1,10 +1,11 @@
 import { createApp } from './app.js';
 import { bufferedSink } from './audit.js';
 import { systemClock } from './clock.js';
+import type { RuntimeAppOptions } from './lifecycle.js';
 import { createLogger, type Logger } from './log.js';
 import { createMetrics } from './metrics.js';
 import type { ServeOptions } from './options.js';
-import { watchModel } from './reloader.js';
+import { type ModelWatch, watchModel } from './reloader.js';
 import {
   createModelHolder,
   fileSource,
@@ -23,8 +24,11 @@ export function sourceFor(options: ServeOptions): ModelSource {
 }
 
 export interface Serving {
+  /** A URL that reaches the server: the bound address, or loopback when bound to every interface. */
   url: string;
   port: number;
+  /** Every `host:port` the listener serves. */
+  addresses: string[];
   model: ServedModel;
 }
 
@@ -39,11 +43,22 @@ export async function startServing(
   const started = performance.now();
   const source = sourceFor(options);
   const model = source.load();
+  if (model.unverifiedClaim)
+    logger.log({
+      level: 'warn',
+      msg: 'model-info.json claims a registry version that no registry confirms; serving it by checksum',
+      claimed: model.unverifiedClaim,
+      version: model.version,
+      sha256: model.sha256,
+    });
   const holder = createModelHolder(model);
   const metrics = createMetrics();
   const audit = bufferedSink();
   let draining = false;
-  const app = createApp({
+  let watch: ModelWatch | null = null;
+  // A variable rather than a literal: createApp may not declare the runtime fields yet, and they
+  // are optional, so an app that ignores them still gets exactly today's options.
+  const appOptions: Parameters<typeof createApp>[0] & RuntimeAppOptions = {
     holder,
     audit,
     metrics,
@@ -53,34 +68,44 @@ export async function startServing(
     maxBatchRows: options.maxBatchRows,
     maxBodyBytes: options.maxBodyBytes,
     isDraining: () => draining,
-  });
-  const { server, port } = await listen(app, options);
-  const stopWatching = options.watch
+    modelFreshness: () => watch?.freshness() ?? null,
+    ...(options.modelAlias ? { modelAlias: options.modelAlias } : {}),
+  };
+  const app = createApp(appOptions);
+  const { server, port, addresses, guard } = await listen(app, options);
+  watch = options.watch
     ? watchModel({ source, holder, logger, metrics, watcher: directoryWatcher() })
-    : () => {};
+    : null;
   installShutdown(server, {
     logger,
+    guard,
+    drainMs: options.drainMs,
     onDrain: () => {
       draining = true;
-      stopWatching();
+      watch?.stop();
     },
     onClosed: () => audit.flush(),
   });
-  const shownHost =
-    options.host === '0.0.0.0' || options.host === '::' ? 'localhost' : options.host;
-  const url = `http://${shownHost}:${port}`;
+  const unspecified = options.host === '0.0.0.0' || options.host === '::' || options.host === '';
+  const url = unspecified
+    ? `http://${options.host === '::' ? '[::1]' : '127.0.0.1'}:${port}`
+    : `http://${addresses[0]}`;
   logger.log({
     level: 'info',
     msg: 'listening',
     url,
+    addresses,
     docs: `${url}/docs`,
     predict: `${url}/predict`,
     host: options.host,
     port,
     model: { name: model.name, version: model.version, sha256: model.sha256 },
+    ...(options.modelAlias ? { modelAlias: options.modelAlias } : {}),
     source: source.description,
     logInputs: options.logInputs,
+    drainMs: options.drainMs,
+    limits: options.limits,
     startupMs: Math.round(performance.now() - started),
   });
-  return { url, port, model };
+  return { url, port, addresses, model };
 }

@@ -3,7 +3,7 @@ import { type Artifact, loadArtifact } from '../src/model/artifact.js';
 import { createPredictor, type Predictor } from '../src/model/predictor.js';
 import { MARKER_FILE, readRegistryDir, registryPaths } from '../src/registry/layout.js';
 import { loadRegisteredArtifact, productionVersion } from '../src/registry/operations.js';
-import type { RegistryEvent } from '../src/registry/schema.js';
+import type { Registry, RegistryEvent } from '../src/registry/schema.js';
 import { createRegistryStore } from '../src/registry/store.js';
 import { readModelInfo } from '../src/release/model-info.js';
 
@@ -31,6 +31,11 @@ export interface ServedModel {
   /** Feature name → column, for requests keyed by name. */
   readonly featureIndex: ReadonlyMap<string, number>;
   readonly registry: RegistryInfo | null;
+  /**
+   * A registry version that `model-info.json` beside the file claims and no registry confirmed:
+   * for the operator's log, never reported as the version.
+   */
+  readonly unverifiedClaim?: { version: number; stage: string } | null;
   /** Epoch ms when this process loaded it. */
   readonly loadedAt: number;
 }
@@ -43,6 +48,12 @@ export interface ModelSource {
   readonly watchFile: string;
   /** Loads and verifies; throws one clear message on any problem. */
   load(): ServedModel;
+  /**
+   * Registry sources only: the version the registry has in production now, which `load()` should
+   * end up serving, or null when production was cleared. Throws when the registry cannot be read
+   * (e.g. `production.json` already names a version whose files have not arrived).
+   */
+  productionVersion?(): number | null;
 }
 
 function build(
@@ -71,26 +82,40 @@ export function fileSource(file: string, now: () => number = Date.now): ModelSou
     watchFile: file,
     load() {
       const { artifact, sha256 } = loadArtifact(file, undefined, { requireChecksum: true });
-      const baked = bakedRegistryInfo(file, sha256) ?? registryInfoAround(file, sha256);
-      const version = baked ? String(baked.version) : sha256.slice('sha256:'.length, 19);
-      return build(artifact, sha256, version, baked, now());
+      const registry = registryInfoAround(file, sha256);
+      const version = registry ? String(registry.version) : sha256.slice('sha256:'.length, 19);
+      const claim = claimedRegistryVersion(file, artifact.name, sha256);
+      const unverifiedClaim =
+        claim && !(registry && registry.version === claim.version) ? claim : null;
+      return { ...build(artifact, sha256, version, registry, now()), unverifiedClaim };
     },
   };
 }
 
 /**
- * The registry version an image baked in: `model-info.json` beside the model, written by the
- * image build (scripts/image/resolve-model.mjs). Trusted only when its checksum is this file's.
+ * The registry version `model-info.json` beside the model claims (the image build writes it with
+ * `oncoclear registry export-model`), when it is about these bytes and this model.
+ *
+ * A claim is never served as the version on its own. Its checksum only proves that whoever wrote
+ * it had the bytes, which anyone who can write beside a mounted model (a volume, a KServe storage
+ * URI) also has; nothing in the folder proves that the registry ever gave these bytes that version.
+ * The proof is the registry itself, so the version comes from {@link registryInfoAround} (or
+ * `--registry`) and otherwise stays the checksum, as for any other file. The claim is still
+ * returned, so the service can log it as unverified next to what it serves.
  */
-function bakedRegistryInfo(file: string, sha256: string): RegistryInfo | null {
+function claimedRegistryVersion(
+  file: string,
+  name: string,
+  sha256: string,
+): { version: number; stage: string } | null {
   let info: ReturnType<typeof readModelInfo>;
   try {
     info = readModelInfo(file);
   } catch {
     return null; // an invalid model-info.json claims nothing
   }
-  if (!info || info.sha256 !== sha256 || info.version === null) return null;
-  return { version: info.version, stage: info.stage, event: null, registeredAt: null };
+  if (!info || info.sha256 !== sha256 || info.name !== name || info.version === null) return null;
+  return { version: info.version, stage: info.stage };
 }
 
 /**
@@ -144,28 +169,33 @@ export function registrySource(
       // load() reports the registry's problem
     }
   }
+  const chosen = (registry: Registry): string => {
+    if (modelName) return modelName;
+    const names = Object.keys(registry.models);
+    if (names.length !== 1) {
+      throw new Error(
+        `Registry ${dir} holds ${names.length ? `${names.length} models (${names.join(', ')})` : 'no models'}; pass --model-name to choose one.`,
+      );
+    }
+    return names[0]!;
+  };
   return {
     description: `registry ${dir}${modelName ? ` model ${modelName}` : ''}`,
     watchFile: store.resolve(watched ? registryPaths.production(watched) : MARKER_FILE),
+    productionVersion() {
+      const registry = store.read();
+      return productionVersion(registry, chosen(registry))?.version ?? null;
+    },
     load() {
       const registry = store.read();
-      const names = Object.keys(registry.models);
-      let name = modelName;
-      if (!name) {
-        if (names.length !== 1) {
-          throw new Error(
-            `Registry ${dir} holds ${names.length ? `${names.length} models (${names.join(', ')})` : 'no models'}; pass --model-name to choose one.`,
-          );
-        }
-        name = names[0]!;
-      }
+      const name = chosen(registry);
       const production = productionVersion(registry, name);
       if (!production) {
         throw new Error(
           `Model '${name}' in registry ${dir} has no production version; promote one first (oncoclear registry promote).`,
         );
       }
-      const loaded = loadRegisteredArtifact(store, name, production.version);
+      const loaded = loadRegisteredArtifact(store, name, production.version, registry);
       const history = registry.models[name]?.history ?? [];
       const mine = history.filter((e) => e.version === production.version);
       const event =

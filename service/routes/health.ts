@@ -17,6 +17,8 @@ const ready = createRoute({
   path: '/ready',
   tags: ['health'],
   summary: 'Readiness: a checksum-verified model is loaded and the server is not draining',
+  description:
+    "In registry mode the body also says whether the served version is the registry's production version; a stale model stays ready (it still serves a verified model) and shows in `oncoclear_model_stale`.",
   responses: {
     200: { description: 'Ready', content: { 'application/json': { schema: Health } } },
     503: { description: 'Not ready', content: { 'application/json': { schema: ErrorResponse } } },
@@ -41,7 +43,11 @@ export function healthRoutes(deps: AppDeps) {
         { error: 'Not ready', details: { issues: [{ field: 'model', message: reason }] } },
         503,
       );
-    return c.json({ status: 'ready' }, 200);
+    const fresh = deps.modelFreshness?.() ?? null;
+    if (!fresh) return c.json({ status: 'ready' }, 200);
+    // `reason` (a load error) stays in the log: it can name host paths.
+    const { serving, production, stale, staleSince } = fresh;
+    return c.json({ status: 'ready', registry: { serving, production, stale, staleSince } }, 200);
   });
   return app;
 }

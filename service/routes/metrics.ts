@@ -1,11 +1,14 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { type AppDeps, createRouter } from '../deps.js';
+import { METRICS_CONTENT_TYPE } from '../metrics.js';
 
 const route = createRoute({
   method: 'get',
   path: '/metrics',
   tags: ['operations'],
   summary: 'Prometheus metrics (text exposition format 0.0.4)',
+  description:
+    'Request, prediction and model series (oncoclear_*), the build info, and the process and Node runtime series (process_*, nodejs_*: CPU, memory, event-loop lag, GC, open fds).',
   responses: {
     200: { description: 'Metrics', content: { 'text/plain': { schema: z.string() } } },
   },
@@ -14,10 +17,8 @@ const route = createRoute({
 /** GET /metrics. */
 export function metricsRoutes(deps: AppDeps) {
   const app = createRouter(deps);
-  app.openapi(route, (c) =>
-    c.text(deps.metrics.render(), 200, {
-      'content-type': 'text/plain; version=0.0.4; charset=utf-8',
-    }),
+  app.openapi(route, async (c) =>
+    c.text(await deps.metrics.render(), 200, { 'content-type': METRICS_CONTENT_TYPE }),
   );
   return app;
 }

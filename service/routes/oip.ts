@@ -1,8 +1,7 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import type { Context, MiddlewareHandler } from 'hono';
-import { packageVersion } from '../../src/cli/context.js';
 import { type AppDeps, type AppEnv, createRouter, currentModel } from '../deps.js';
-import { ApiError } from '../errors.js';
+import { ApiError, clip } from '../errors.js';
 import { predictRows } from '../inference.js';
 import {
   ModelNameParam,
@@ -65,23 +64,31 @@ const serverMetadata = createRoute({
   },
 });
 
-/** 404 in OIP shape unless `name` is the loaded model; runs before body validation. */
+/** The names OIP clients may use for the loaded model: its own, and the alias if one is set. */
+function answersTo(deps: AppDeps, model: ServedModel, name: string): boolean {
+  return name === model.name || (deps.modelAlias !== undefined && name === deps.modelAlias);
+}
+
+/** 404 in OIP shape unless `name` is the loaded model (or its alias); runs before body validation. */
 const requireModelName = (deps: AppDeps): MiddlewareHandler<AppEnv> =>
   async function requireModelName(c, next) {
-    const name = c.req.param('name');
+    const name = c.req.param('name') ?? '';
     const version = c.req.param('version');
     const model = deps.holder.current;
-    if (model && name === model.name && version !== undefined && version !== model.version) {
-      throw new ApiError(404, `Model '${name}' version '${version}' not found`, {
+    const known = model !== null && answersTo(deps, model, name);
+    if (model && known && version !== undefined && version !== model.version) {
+      throw new ApiError(404, `Model '${clip(name)}' version '${clip(version)}' not found`, {
         issues: [{ field: 'version', message: `this server serves version '${model.version}'` }],
       });
     }
-    if (!model || name !== model.name) {
-      throw new ApiError(404, `Model '${name}' not found`, {
+    if (!model || !known) {
+      throw new ApiError(404, `Model '${clip(name)}' not found`, {
         issues: [
           {
             field: 'name',
-            message: model ? `this server serves '${model.name}'` : 'no model is loaded',
+            message: model
+              ? `this server serves '${model.name}'${deps.modelAlias ? ` (alias '${deps.modelAlias}')` : ''}`
+              : 'no model is loaded',
           },
         ],
       });
@@ -141,18 +148,74 @@ const infer = createRoute({
   },
 });
 
-function metadata(model: ServedModel) {
+/** The outputs a request may name; the last is returned only when asked for. */
+export const OIP_OUTPUTS = ['label', 'probabilities', 'contributions'] as const;
+type OutputName = (typeof OIP_OUTPUTS)[number];
+const DEFAULT_OUTPUTS: readonly OutputName[] = ['label', 'probabilities'];
+
+/** Which class each column of `probabilities` is, as OIP parameters (string values only). */
+function classColumns(model: ServedModel): Record<string, string> {
+  const [negative, positive] = model.artifact.classes;
+  return { class_0: negative, class_1: positive };
+}
+
+function metadata(model: ServedModel, name: string) {
   const p = model.artifact.features.length;
   return {
-    name: model.name,
+    name,
     versions: [model.version],
-    platform: 'oncoclear-logistic-regression',
+    // OIP platform names are "<project>_<format>".
+    platform: 'oncoclear_logistic-regression',
     inputs: [{ name: 'input-0', datatype: 'FP64', shape: [-1, p] }],
     outputs: [
-      { name: 'label', datatype: 'BYTES', shape: [-1] },
-      { name: 'probabilities', datatype: 'FP64', shape: [-1, model.artifact.classes.length] },
+      {
+        name: 'label',
+        datatype: 'BYTES',
+        shape: [-1],
+        parameters: { threshold: model.predictor.threshold },
+      },
+      {
+        name: 'probabilities',
+        datatype: 'FP64',
+        shape: [-1, model.artifact.classes.length],
+        parameters: classColumns(model),
+      },
+      {
+        name: 'contributions',
+        datatype: 'FP64',
+        shape: [-1, p],
+        parameters: {
+          description:
+            "Per-feature contribution to the log-odds of class_1, columns in input-0's order; returned only when requested; the response's `intercept` parameter completes the sum.",
+          class_1: model.artifact.positiveClass,
+        },
+      },
     ],
   };
+}
+
+/**
+ * The requested outputs, in request order without repeats; none requested (or `[]`) means label
+ * and probabilities. An unknown name is a 422 listing the model's outputs.
+ */
+function requestedOutputs(outputs: { name: string }[] | undefined): readonly OutputName[] {
+  if (!outputs?.length) return DEFAULT_OUTPUTS;
+  const chosen: OutputName[] = [];
+  const unknown: string[] = [];
+  for (const { name } of outputs) {
+    const known = OIP_OUTPUTS.find((o) => o === name);
+    if (!known) unknown.push(name);
+    else if (!chosen.includes(known)) chosen.push(known);
+  }
+  if (unknown.length) {
+    throw new ApiError(422, 'Unknown output', {
+      issues: unknown.map((name) => ({
+        field: 'outputs',
+        message: `'${clip(name)}' is not an output of this model; expected one of ${OIP_OUTPUTS.join(', ')}`,
+      })),
+    });
+  }
+  return chosen;
 }
 
 /** Splits a tensor's row-major data (flat, or nested one level) into rows of `p` values. */
@@ -214,37 +277,65 @@ const inferAtVersion = createRoute({
 });
 
 /** OIP inference on the current model; shared by the plain and the versioned route. */
-function inferResponse(deps: AppDeps, body: z.infer<typeof OipInferRequest>, startedAt: number) {
+function inferResponse(
+  deps: AppDeps,
+  body: z.infer<typeof OipInferRequest>,
+  name: string,
+  startedAt: number,
+) {
   const model = currentModel(deps);
+  const outputs = requestedOutputs(body.outputs);
   const rows = tensorRows(model, body.inputs[0]!, deps.maxBatchRows);
-  const id = body.id ?? deps.newId();
+  // The audit request id is the server's, so it is unique; the client's id is echoed and logged.
+  const requestId = deps.newId();
   const predictions = predictRows(deps, model, rows, {
     endpoint: '/v2/models/:name/infer',
     startedAt,
-    requestId: id,
+    requestId,
+    ...(body.id !== undefined ? { clientId: body.id } : {}),
+    explain: outputs.includes('contributions'),
   });
-  const [negative, positive] = model.artifact.classes;
-  const probabilities: number[] = [];
-  for (const p of predictions)
-    probabilities.push(p.probabilities[negative]!, p.probabilities[positive]!);
-  return {
-    model_name: model.name,
-    model_version: model.version,
-    id,
-    outputs: [
-      {
-        name: 'label',
+  const n = predictions.length;
+  const tensors = outputs.map((output) => {
+    if (output === 'label')
+      return {
+        name: output,
         datatype: 'BYTES',
-        shape: [predictions.length],
+        shape: [n],
+        // The operating threshold the labels used (OIP parameters are strings, numbers, bools).
+        parameters: { threshold: model.predictor.threshold },
         data: predictions.map((p) => p.label),
-      },
-      {
-        name: 'probabilities',
+      };
+    if (output === 'probabilities') {
+      const [negative, positive] = model.artifact.classes;
+      const data: number[] = [];
+      for (const p of predictions)
+        data.push(p.probabilities[negative]!, p.probabilities[positive]!);
+      return {
+        name: output,
         datatype: 'FP64',
-        shape: [predictions.length, 2],
-        data: probabilities,
-      },
-    ],
+        shape: [n, 2],
+        parameters: classColumns(model),
+        data,
+      };
+    }
+    const features = model.artifact.features;
+    const data: number[] = [];
+    for (const p of predictions)
+      for (const feature of features) data.push(p.explanation!.contributions[feature]!);
+    return {
+      name: output,
+      datatype: 'FP64',
+      shape: [n, features.length],
+      parameters: { intercept: model.artifact.model.intercept },
+      data,
+    };
+  });
+  return {
+    model_name: name,
+    model_version: model.version,
+    id: body.id ?? requestId,
+    outputs: tensors,
   };
 }
 
@@ -258,21 +349,30 @@ export function oipRoutes(deps: AppDeps) {
     return c.json({ ready: true }, 200);
   });
   app.openapi(serverMetadata, (c) =>
-    c.json({ name: 'oncoclear', version: packageVersion(), extensions: [] }, 200),
+    c.json({ name: 'oncoclear', version: deps.serverVersion, extensions: [] }, 200),
   );
-  const metadataHandler = (c: Context<AppEnv>) => c.json(metadata(currentModel(deps)), 200);
-  const readyHandler = (c: Context<AppEnv>) =>
-    c.json({ name: currentModel(deps).name, ready: true }, 200);
+  const metadataHandler = (c: Context<AppEnv>) =>
+    c.json(metadata(currentModel(deps), c.req.param('name')!), 200);
+  const readyHandler = (c: Context<AppEnv>) => {
+    currentModel(deps);
+    return c.json({ name: c.req.param('name')!, ready: true }, 200);
+  };
   const guard = [requireModelName(deps)];
   app.openapi({ ...modelMetadata, middleware: guard }, metadataHandler);
   app.openapi({ ...modelMetadataAtVersion, middleware: guard }, metadataHandler);
   app.openapi({ ...modelReady, middleware: guard }, readyHandler);
   app.openapi({ ...modelReadyAtVersion, middleware: guard }, readyHandler);
   app.openapi({ ...infer, middleware: guard }, (c) =>
-    c.json(inferResponse(deps, c.req.valid('json'), c.get('startedAt')), 200),
+    c.json(
+      inferResponse(deps, c.req.valid('json'), c.req.valid('param').name, c.get('startedAt')),
+      200,
+    ),
   );
   app.openapi({ ...inferAtVersion, middleware: guard }, (c) =>
-    c.json(inferResponse(deps, c.req.valid('json'), c.get('startedAt')), 200),
+    c.json(
+      inferResponse(deps, c.req.valid('json'), c.req.valid('param').name, c.get('startedAt')),
+      200,
+    ),
   );
   return app;
 }

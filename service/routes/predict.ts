@@ -70,25 +70,27 @@ export function predictRoutes(deps: AppDeps) {
   const app = createRouter(deps);
   app.openapi(predictRoute, (c) => {
     const model = currentModel(deps);
-    const { features } = c.req.valid('json');
+    const { features, explain } = c.req.valid('json');
     const row = toRow(model, features, 'features');
     const [p] = predictRows(deps, model, [row], {
       endpoint: '/predict',
       startedAt: c.get('startedAt'),
+      explain,
     });
     return c.json(
       {
         label: p!.label,
         probabilities: p!.probabilities,
-        model: { name: model.name, version: model.version },
+        model: { name: model.name, version: model.version, threshold: model.predictor.threshold },
         predictionId: p!.predictionId,
+        ...(p!.explanation ? { explanation: p!.explanation } : {}),
       },
       200,
     );
   });
   app.openapi(batchRoute, (c) => {
     const model = currentModel(deps);
-    const { instances } = c.req.valid('json');
+    const { instances, explain } = c.req.valid('json');
     if (instances.length > deps.maxBatchRows) {
       throw new ApiError(413, 'Too many rows in batch', {
         issues: [
@@ -100,16 +102,18 @@ export function predictRoutes(deps: AppDeps) {
         maxRows: deps.maxBatchRows,
       });
     }
+    // Every row is mapped and scored before anything is audited or counted (see predictRows).
     const rows = instances.map((features, i) => toRow(model, features, `instances[${i}]`));
     const predictions = predictRows(deps, model, rows, {
       endpoint: '/predict/batch',
       startedAt: c.get('startedAt'),
       requestId: deps.newId(),
+      explain,
     });
     return c.json(
       {
         predictions,
-        model: { name: model.name, version: model.version },
+        model: { name: model.name, version: model.version, threshold: model.predictor.threshold },
         count: predictions.length,
       },
       200,

@@ -1,3 +1,4 @@
+import { METRICS, type MetricKey } from '../evaluate/metric-catalog.js';
 import type { Metrics } from '../evaluate/metrics.js';
 
 /** A plain text table with aligned columns, for terminals and logs. */
@@ -22,13 +23,21 @@ export function fixed(value: number, digits = 4): string {
   return Number.isFinite(value) ? value.toFixed(digits) : String(value);
 }
 
-/** Metric rows for one or more metric sets, e.g. train and test side by side. */
+/** Metric rows for one or more metric sets, e.g. train and test side by side, with 95% CIs. */
 export function metricsTable(columns: Record<string, Metrics>): string {
   const names = Object.keys(columns);
-  const keys = ['accuracy', 'precision', 'recall', 'f1', 'rocAuc', 'logLoss'] as const;
-  const rows = keys.map((k) => [k, ...names.map((n) => fixed(columns[n]![k]))]);
-  rows.push(['rows', ...names.map((n) => String(columns[n]!.rows))]);
-  return textTable(['metric', ...names], rows);
+  const sets = names.map((n) => columns[n]!);
+  const cell = (m: Metrics, key: MetricKey) => {
+    const i = m.intervals?.[key];
+    const v = fixed(m[key] as number);
+    return i && i[0] !== null && i[1] !== null ? `${v} (${fixed(i[0])}–${fixed(i[1])})` : v;
+  };
+  const rows = METRICS.filter((m) => sets.every((x) => typeof x[m.key] === 'number')).map((m) => [
+    `${m.label} ${m.direction === 'higher' ? '↑' : '↓'}`,
+    ...sets.map((x) => cell(x, m.key)),
+  ]);
+  rows.push(['rows', ...sets.map((x) => String(x.rows))]);
+  return textTable(['metric (95% CI)', ...names], rows);
 }
 
 export function confusionTable(m: Metrics, classes: readonly [string, string]): string {

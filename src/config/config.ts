@@ -79,6 +79,31 @@ export const ConfigSchema = z.strictObject({
         .prefault({}),
     })
     .prefault({}),
+  /**
+   * The operating threshold, chosen on the training part from out-of-fold predictions:
+   * {"fixed": 0.5}, {"sensitivity": 0.95}, {"specificity": 0.9} or {"youden": true}.
+   */
+  threshold: z
+    .union([
+      z.strictObject({ fixed: z.number().gt(0).lt(1) }),
+      z.strictObject({ sensitivity: z.number().gt(0).max(1) }),
+      z.strictObject({ specificity: z.number().gt(0).max(1) }),
+      z.strictObject({ youden: z.literal(true) }),
+    ])
+    .default({ fixed: 0.5 }),
+  evaluation: z
+    .strictObject({
+      crossValidation: z
+        .strictObject({
+          enabled: z.boolean().default(true),
+          folds: z.number().int().min(2).max(20).default(5),
+          repeats: z.number().int().min(1).max(10).default(2),
+          /** Above this many training rows, cross-validation runs on a seeded sample of them. */
+          maxRows: z.number().int().positive().default(50_000),
+        })
+        .prefault({}),
+    })
+    .prefault({}),
   registry: z.strictObject({ path: z.string().min(1).default('registry') }).prefault({}),
 });
 
@@ -127,6 +152,10 @@ export function configHash(config: Config): string {
     split: config.split,
     preprocessing: config.preprocessing,
     training: config.training,
+    // Part of the recipe, but left out at its default so existing configs keep their hash.
+    ...('fixed' in config.threshold && config.threshold.fixed === 0.5
+      ? {}
+      : { threshold: config.threshold }),
   };
   return `sha256:${createHash('sha256').update(stableStringify(shaping)).digest('hex')}`;
 }
@@ -143,4 +172,16 @@ export function stableStringify(value: unknown): string {
     }
     return v;
   });
+}
+
+/** The threshold rule as data: which rule and its target. */
+export function thresholdRule(config: Config): {
+  rule: 'fixed' | 'sensitivity' | 'specificity' | 'youden';
+  target: number | null;
+} {
+  const t = config.threshold;
+  if ('fixed' in t) return { rule: 'fixed', target: t.fixed };
+  if ('sensitivity' in t) return { rule: 'sensitivity', target: t.sensitivity };
+  if ('specificity' in t) return { rule: 'specificity', target: t.specificity };
+  return { rule: 'youden', target: null };
 }

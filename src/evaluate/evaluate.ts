@@ -12,8 +12,9 @@ export function evaluateArtifact(
   data: Dataset,
 ): { metrics: Metrics; probabilities: Float64Array } {
   assertCompatible(artifact, data);
-  const probabilities = createPredictor(artifact).probabilities(data.x, data.rowCount);
-  return { metrics: computeMetrics(data.y, probabilities), probabilities };
+  const predictor = createPredictor(artifact);
+  const probabilities = predictor.probabilities(data.x, data.rowCount);
+  return { metrics: computeMetrics(data.y, probabilities, predictor.threshold), probabilities };
 }
 
 /** Throws when a dataset's features or classes differ from what the model was trained on. */

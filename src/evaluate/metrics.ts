@@ -7,6 +7,7 @@ import {
   logitInterval,
   meanInterval,
   percentileInterval,
+  stratifiedBootstrap,
   wilson,
   Z95,
 } from './statistics.js';
@@ -130,7 +131,7 @@ export function computeMetrics(
       Math.min(1, balanced + Z95 * Math.sqrt(balancedVar)),
     ]),
     rocAuc: positives && negatives ? finite(delongAuc(y, probabilities).interval) : [null, null],
-    prAuc: finite(logitInterval(ap, positives)),
+    prAuc: finite(apInterval(y, probabilities, ap, positives)),
     logLoss: finite(meanInterval(losses).interval),
     brier: finite(meanInterval(squared).interval),
     f1: finite(f1Interval(confusion)),
@@ -161,6 +162,24 @@ const finite = ([a, b]: Interval): [number | null, number | null] => [
   Number.isFinite(a) ? a : null,
   Number.isFinite(b) ? b : null,
 ];
+
+/**
+ * Average precision's interval: a seeded stratified bootstrap up to 20,000 rows, where the logit
+ * interval (Boyd, Eng & Page 2013) is far too wide near 1, and the logit interval above that.
+ */
+function apInterval(y: Uint8Array, p: Float64Array, ap: number, positives: number): Interval {
+  if (y.length > 20_000) return logitInterval(ap, positives);
+  const replicates = stratifiedBootstrap(
+    y,
+    (rows) =>
+      precisionRecallCurve(
+        Uint8Array.from(rows, (r) => y[r]!),
+        Float64Array.from(rows, (r) => p[r]!),
+      ).ap,
+    { replicates: 500, seed: 7 },
+  );
+  return percentileInterval(replicates);
+}
 
 /**
  * F1's interval by a seeded parametric bootstrap of the confusion matrix: positives and negatives

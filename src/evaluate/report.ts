@@ -6,13 +6,13 @@ import type { Calibration, Metrics, RocPoint } from './metrics.js';
 /** The metrics an artifact has: older artifacts lack the ones added later. */
 const present = (...sets: Metrics[]) =>
   METRICS.filter((m) => sets.every((x) => typeof x[m.key] === 'number'));
-const valueOf = (m: Metrics, key: MetricKey) => m[key] as number;
+const metricOf = (m: Metrics, key: MetricKey) => m[key] as number;
 /** "0.9649 (0.9130–0.9860)" where the interval was recorded. */
 const withCi = (m: Metrics, key: MetricKey) => {
   const i = m.intervals?.[key];
   return i && i[0] !== null && i[1] !== null
-    ? `${f4(valueOf(m, key))} (${f4(i[0])}–${f4(i[1])})`
-    : f4(valueOf(m, key));
+    ? `${f4(metricOf(m, key))} (${f4(i[0])}–${f4(i[1])})`
+    : f4(metricOf(m, key));
 };
 const arrow = (key: MetricKey) =>
   METRICS.find((m) => m.key === key)!.direction === 'higher' ? '↑' : '↓';
@@ -56,8 +56,8 @@ export function comparisonMarkdown(comparison: Comparison): string {
   const rows = present(...sets).map((m) => {
     const name = `${m.label} ${arrow(m.key)}`;
     if (!prod) return [name, withCi(comparison.candidate, m.key), '—', '—'];
-    const c = valueOf(comparison.candidate, m.key);
-    const p = valueOf(prod.metrics, m.key);
+    const c = metricOf(comparison.candidate, m.key);
+    const p = metricOf(prod.metrics, m.key);
     return [
       name,
       withCi(comparison.candidate, m.key),

@@ -2,6 +2,7 @@ import { mkdirSync, readFileSync } from 'node:fs';
 import { basename, dirname } from 'node:path';
 import { z } from 'zod';
 import { sha256 } from '../data/fingerprint.js';
+import { CrossValidationSchema } from '../evaluate/cross-validation.js';
 import { MetricsSchema } from '../evaluate/metrics.js';
 import { PreprocessingSchema } from '../features/preprocess.js';
 import { describeIssue } from '../util/format-issue.js';
@@ -32,6 +33,20 @@ export const LineageSchema = z.strictObject({
   }),
 });
 
+export const OperatingPointSchema = z.strictObject({
+  threshold: z.number().gt(0).lt(1),
+  rule: z.enum(['fixed', 'sensitivity', 'specificity', 'youden']),
+  target: z.number().nullable(),
+  /** `out-of-fold`: chosen on cross-validated predictions of the training rows, never the test rows. */
+  chosenOn: z.enum(['config', 'out-of-fold']),
+});
+export type OperatingPoint = z.infer<typeof OperatingPointSchema>;
+
+/** The threshold an artifact's labels use: its operating point, or 0.5 for older artifacts. */
+export function operatingThreshold(artifact: Pick<Artifact, 'operatingPoint'>): number {
+  return artifact.operatingPoint?.threshold ?? 0.5;
+}
+
 export const ArtifactSchema = z.strictObject({
   kind: z.literal(ARTIFACT_KIND),
   schemaVersion: z.literal(ARTIFACT_SCHEMA_VERSION),
@@ -43,8 +58,18 @@ export const ArtifactSchema = z.strictObject({
   positiveClass: z.string(),
   preprocessing: PreprocessingSchema,
   model: LogisticModelSchema,
-  metrics: z.strictObject({ train: MetricsSchema, test: MetricsSchema }),
+  metrics: z.strictObject({
+    train: MetricsSchema,
+    test: MetricsSchema,
+    /** The held-out metrics at 0.5 as well, when the operating threshold is another value. */
+    testAtDefault: MetricsSchema.optional(),
+  }),
   lineage: LineageSchema,
+  // Added after the first artifacts were written: optional, so those still load (at 0.5).
+  /** The decision threshold every consumer applies, and how it was chosen. */
+  operatingPoint: OperatingPointSchema.optional(),
+  /** Cross-validation of the recipe on the training part. */
+  crossValidation: CrossValidationSchema.optional(),
 });
 export type Artifact = z.infer<typeof ArtifactSchema>;
 export type Lineage = z.infer<typeof LineageSchema>;

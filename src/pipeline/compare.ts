@@ -3,7 +3,7 @@ import { loadDataset, readCsvHeader } from '../data/csv.js';
 import { type Dataset, selectRows } from '../data/dataset.js';
 import { evaluateArtifact } from '../evaluate/evaluate.js';
 import type { Metrics } from '../evaluate/metrics.js';
-import type { Artifact } from '../model/artifact.js';
+import { type Artifact, operatingThreshold } from '../model/artifact.js';
 import {
   type PolicyInput,
   type PromotionDecision,
@@ -44,7 +44,6 @@ export function compareWithProduction(
   policy: PromotionPolicyConfig,
   productionRows?: ProductionRows,
 ): Comparison {
-  const threshold = 0.5;
   const c = evaluateArtifact(candidate, test);
   let prodInput: PolicyInput['production'] = null;
   let prodMetrics: { version: number; metrics: Metrics } | null = null;
@@ -63,7 +62,7 @@ export function compareWithProduction(
         version: production.version,
         probabilities: p.probabilities,
         metrics: p.metrics,
-        threshold,
+        threshold: operatingThreshold(production.artifact),
       };
       prodMetrics = { version: production.version, metrics: p.metrics };
     }
@@ -75,7 +74,7 @@ export function compareWithProduction(
       version: candidateVersion,
       probabilities: c.probabilities,
       metrics: c.metrics,
-      threshold,
+      threshold: operatingThreshold(candidate),
     },
     production: prodInput,
     evaluatedOn: {

@@ -1,7 +1,12 @@
-import { type Config, configHash } from '../config/config.js';
+import { type Config, configHash, thresholdRule } from '../config/config.js';
 import { loadDataset } from '../data/csv.js';
 import { type Dataset, selectRows } from '../data/dataset.js';
 import { rowsHash, type Split, splitRows } from '../data/split.js';
+import {
+  chooseThreshold,
+  crossValidate,
+  summariseCrossValidation,
+} from '../evaluate/cross-validation.js';
 import { computeMetrics } from '../evaluate/metrics.js';
 import { fitPreprocessing, transformTable } from '../features/preprocess.js';
 import type { Artifact } from '../model/artifact.js';
@@ -116,16 +121,58 @@ export function trainOnSplit(
     },
   };
   const t2 = performance.now();
-  const predictor = createPredictor({ ...partial, metrics: EMPTY_METRICS });
+  // Cross-validation of the same recipe on the training part only: its spread, and out-of-fold
+  // predictions on which the operating threshold is chosen, so the test rows stay untouched.
+  const rule = thresholdRule(config);
+  const cvConfig = config.evaluation.crossValidation;
+  let crossValidation: Artifact['crossValidation'];
+  let threshold = rule.rule === 'fixed' ? (rule.target ?? 0.5) : 0.5;
+  if (cvConfig.enabled || rule.rule !== 'fixed') {
+    const cvRows = sampleRows(split.train, data.y, cvConfig.maxRows, config.split.seed);
+    log(
+      `Cross-validating: ${cvConfig.repeats} × ${cvConfig.folds}-fold on ${cvRows.length} training rows`,
+    );
+    const cv = crossValidate(
+      data,
+      cvRows,
+      {
+        preprocessing: config.preprocessing,
+        training: config.training,
+        features: data.featureNames,
+      },
+      { folds: cvConfig.folds, repeats: cvConfig.repeats, seed: config.split.seed },
+    );
+    if (rule.rule !== 'fixed') {
+      threshold = chooseThreshold(cv.oofLabels, cv.oof, rule);
+      log(
+        `Operating threshold ${threshold.toFixed(4)} (${rule.rule}${rule.target !== null ? ` ${rule.target}` : ''}, out-of-fold)`,
+      );
+    }
+    if (cvConfig.enabled) crossValidation = summariseCrossValidation(cv, threshold);
+  }
+  const operatingPoint: Artifact['operatingPoint'] = {
+    threshold,
+    rule: rule.rule,
+    target: rule.target,
+    chosenOn: rule.rule === 'fixed' ? 'config' : 'out-of-fold',
+  };
+  const predictor = createPredictor({ ...partial, operatingPoint, metrics: EMPTY_METRICS });
+  const testProbabilities = predictor.probabilities(test.x, test.rowCount);
   const metrics = {
     // The training rows are already standardised, so score them with the model alone: the same
     // arithmetic the predictor applies to raw rows.
-    train: computeMetrics(yTrain, model.predict(xTrain, trainRows)),
-    test: computeMetrics(test.y, predictor.probabilities(test.x, test.rowCount)),
+    train: computeMetrics(yTrain, model.predict(xTrain, trainRows), threshold),
+    test: computeMetrics(test.y, testProbabilities, threshold),
+    ...(threshold !== 0.5 ? { testAtDefault: computeMetrics(test.y, testProbabilities, 0.5) } : {}),
   };
   const evaluateMs = performance.now() - t2;
   return {
-    artifact: { ...partial, metrics },
+    artifact: {
+      ...partial,
+      metrics,
+      operatingPoint,
+      ...(crossValidation ? { crossValidation } : {}),
+    },
     data,
     split,
     test,
@@ -146,3 +193,17 @@ const EMPTY_METRIC = {
   roc: [],
 };
 const EMPTY_METRICS = { train: EMPTY_METRIC, test: EMPTY_METRIC };
+
+/** At most `max` of `rows`, a seeded stratified sample, so cross-validation stays cheap on big data. */
+function sampleRows(rows: Uint32Array, y: Uint8Array, max: number, seed: number): Uint32Array {
+  if (rows.length <= max) return rows;
+  const split = splitRows(
+    Uint8Array.from(rows, (r) => y[r]!),
+    {
+      testFraction: max / rows.length,
+      seed,
+      stratified: true,
+    },
+  );
+  return Uint32Array.from(split.test, (i) => rows[i]!);
+}

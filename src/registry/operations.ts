@@ -1,5 +1,6 @@
 import { lstatSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { METRIC_KEYS, type MetricKey } from '../evaluate/metric-catalog.js';
 import {
   type Artifact,
   type LoadedArtifact,
@@ -50,9 +51,10 @@ export function productionVersion(registry: Registry, model: string): RegistryVe
   return registry.models[model]?.versions.find((v) => v.stage === 'production') ?? null;
 }
 
+/** What the registry keeps of a metric set: the numbers and intervals, not the curves. */
 function scalar(m: Artifact['metrics']['test']): ScalarMetrics {
-  const { rows, accuracy, precision, recall, f1, rocAuc, logLoss } = m;
-  return { rows, accuracy, precision, recall, f1, rocAuc, logLoss };
+  const { confusion: _c, roc: _r, pr: _p, calibration: _k, ...numbers } = m;
+  return numbers;
 }
 
 function event(
@@ -243,7 +245,7 @@ export function productionAt(registry: Registry, model: string, at: Date): numbe
 }
 
 export interface MetricsDiffRow {
-  metric: keyof ScalarMetrics;
+  metric: MetricKey;
   a: number;
   b: number;
   delta: number;
@@ -259,12 +261,13 @@ export function diffVersions(
   const entry = entryOf(registry, model);
   const va = versionOf(entry, model, a);
   const vb = versionOf(entry, model, b);
-  const keys = ['accuracy', 'precision', 'recall', 'f1', 'rocAuc', 'logLoss'] as const;
-  return keys.map((metric) => ({
+  return METRIC_KEYS.filter(
+    (k) => typeof va.metrics.test[k] === 'number' && typeof vb.metrics.test[k] === 'number',
+  ).map((metric) => ({
     metric,
-    a: va.metrics.test[metric],
-    b: vb.metrics.test[metric],
-    delta: vb.metrics.test[metric] - va.metrics.test[metric],
+    a: va.metrics.test[metric]!,
+    b: vb.metrics.test[metric]!,
+    delta: vb.metrics.test[metric]! - va.metrics.test[metric]!,
   }));
 }
 

@@ -18,6 +18,14 @@ const ScalarMetricsSchema = MetricsSchema.pick({
   f1: true,
   rocAuc: true,
   logLoss: true,
+  // Optional: versions registered before these were reported lack them.
+  threshold: true,
+  specificity: true,
+  npv: true,
+  balancedAccuracy: true,
+  prAuc: true,
+  brier: true,
+  intervals: true,
 });
 export type ScalarMetrics = z.infer<typeof ScalarMetricsSchema>;
 

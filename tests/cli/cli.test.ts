@@ -47,7 +47,9 @@ describe('oncoclear CLI', () => {
     const { code, stdout, stderr } = await cli(['train', '--out', 'out2'], ws);
     expect(code).toBe(0);
     expect(stderr).toContain('Loaded 569 rows × 30 features');
-    expect(stdout).toMatch(/accuracy\s+0\.9\d+\s+0\.9\d+/);
+    expect(stdout).toMatch(
+      /accuracy ↑\s+0\.9\d+ \(0\.9\d+–\d\.\d+\)\s+0\.9\d+ \(0\.9\d+–\d\.\d+\)/,
+    );
   });
 
   it('predict --json keeps input order, ignores the target column and imputes empty cells', async () => {
@@ -76,10 +78,39 @@ describe('oncoclear CLI', () => {
     ).toBeCloseTo(1, 12);
   });
 
-  it('evaluate scores an artifact on labelled data', async () => {
+  it('evaluate scores the held-out rows by default, the same numbers train reported', async () => {
     const { code, stdout } = await cli(['evaluate', '--model', 'out/model.json', '--json'], ws);
     expect(code).toBe(0);
-    expect(JSON.parse(stdout).metrics.rows).toBe(569);
+    const result = JSON.parse(stdout);
+    const trained = JSON.parse(readFileSync(join(ws, 'out/model.json'), 'utf8'));
+    expect(result).toMatchObject({ rows: 'held-out', count: 114 });
+    expect(result.metrics.accuracy).toBe(trained.metrics.test.accuracy);
+    expect(result.metrics.intervals.accuracy[0]).toBeLessThan(result.metrics.accuracy);
+  });
+
+  it('evaluate --all warns that training rows are included, and --plots writes SVG charts', async () => {
+    const { code, stdout, stderr } = await cli(
+      ['evaluate', '--model', 'out/model.json', '--all', '--plots', 'plots', '--json'],
+      ws,
+    );
+    expect(code).toBe(0);
+    expect(JSON.parse(stdout)).toMatchObject({ rows: 'all', count: 569 });
+    expect(stderr).toContain('including the 455 rows oncoclear was trained on');
+    for (const chart of ['roc.svg', 'pr.svg', 'calibration.svg']) {
+      const svg = readFileSync(join(ws, 'plots', chart), 'utf8');
+      expect(svg, chart).toMatch(/^<svg xmlns="http:\/\/www\.w3\.org\/2000\/svg"/);
+      expect(svg, chart).toMatch(/<path d="M[\d.]+,[\d.]+(L[\d.]+,[\d.]+){2,}"/);
+    }
+  });
+
+  it('evaluate refuses other data unless told none of its rows were trained on', async () => {
+    const other = join(ws, 'other.csv');
+    const text = readFileSync(join(ws, 'data/wdbc.csv'), 'utf8').split('\n');
+    writeFileSync(other, `${text.slice(0, 200).join('\n')}\n`);
+    const refused = await cli(['evaluate', '--model', 'out/model.json', '--data', other], ws);
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toContain('is not the data oncoclear was trained on');
+    expect(refused.stderr).toContain('pass --all');
   });
 
   it('fails with one line naming the problem and exit code 2 for usage errors', async () => {
@@ -162,7 +193,7 @@ describe('oncoclear CLI', () => {
     const diff = JSON.parse(
       (await cli(['registry', 'diff', '1', '2', '--registry', reg, '--json'], ws)).stdout,
     );
-    expect(diff.metrics).toHaveLength(6);
+    expect(diff.metrics).toHaveLength(11);
   });
 });
 

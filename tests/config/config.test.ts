@@ -15,7 +15,8 @@ describe('config', () => {
     const config = parseConfig(minimal);
     expect(config.split).toEqual({ testFraction: 0.2, seed: 42, stratified: true });
     expect(config.promotion.metric).toBe('accuracy');
-    expect(config.promotion.minimum).toBe(0.8);
+    // No stored bar: the policy applies 0.8 to higher-is-better metrics and none to losses.
+    expect(config.promotion.minimum).toBeUndefined();
     expect(config.training.solver).toBe('newton');
     expect(config.data.features).toBeNull();
   });

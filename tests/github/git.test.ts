@@ -153,7 +153,8 @@ describe('push', () => {
         ' ! [remote rejected] HEAD -> main (refusing to allow a GitHub App to create or update workflow `.github/workflows/train.yml` without `workflows` permission)',
         "error: failed to push some refs to 'https://github.com/acme/oncoclear'",
       ],
-      message: /^Push to main was declined \(refusing to allow a GitHub App .*\): the token lacks the `workflows` permission/,
+      message:
+        /^Push to main was declined \(refusing to allow a GitHub App .*\): the token lacks the `workflows` permission/,
       reason:
         '! [remote rejected] HEAD -> main (refusing to allow a GitHub App to create or update workflow `.github/workflows/train.yml` without `workflows` permission)',
     },
@@ -166,7 +167,8 @@ describe('push', () => {
         ' ! [remote rejected] HEAD -> main (push declined due to repository rule violations)',
         "error: failed to push some refs to 'https://github.com/acme/oncoclear'",
       ],
-      message: /^main is protected and GitHub declined the push \(push declined due to repository rule violations\): add the bot/,
+      message:
+        /^main is protected and GitHub declined the push \(push declined due to repository rule violations\): add the bot/,
       reason: [
         'remote: error: GH013: Repository rule violations found for refs/heads/main.',
         'remote: - Changes must be made through a pull request.',

@@ -70,18 +70,68 @@ describe('audit log', () => {
     expect(c!.inputSha256).not.toBe(a!.inputSha256);
   });
 
-  it('writes one line per batch row, tied together by the request id', async () => {
-    const { app, audit } = testApp(model);
+  it('writes a batch as one request line plus one compact line per row that points at it', async () => {
+    const { app, audit, clock } = testApp(model);
     const res = await json(post(app, '/predict/batch', { instances: fx.rows.slice(0, 3) }));
-    const lines = audit.records() as Line[];
-    expect(lines).toHaveLength(3);
-    expect(lines.map((l) => l.id)).toEqual(
-      res.predictions.map((p: { predictionId: string }) => p.predictionId),
+    const [request, ...rows] = audit.records() as Record<string, unknown>[];
+    expect(request).toEqual({
+      type: 'request',
+      id: expect.any(String),
+      time: new Date(clock.now()).toISOString(),
+      endpoint: '/predict/batch',
+      model: { name: 'oncoclear', version: model.version, sha256: model.sha256 },
+      lineage: { commit: COMMIT, dataSha256: fx.artifact.lineage.dataSha256 },
+      rows: 3,
+      latencyMs: 0,
+    });
+    expect(rows).toEqual(
+      res.predictions.map((p: { predictionId: string; label: string }, i: number) => ({
+        type: 'prediction',
+        id: p.predictionId,
+        request: { id: request!.id, row: i },
+        inputSha256: inputFingerprint(Float64Array.from(fx.rows[i]!)),
+        output: { label: p.label, probabilities: expect.any(Object) },
+      })),
     );
-    const requestIds = new Set(lines.map((l) => l.request!.id));
-    expect(requestIds.size).toBe(1);
-    expect(lines.map((l) => l.request!.row)).toEqual([0, 1, 2]);
-    expect(lines.every((l) => l.endpoint === '/predict/batch')).toBe(true);
+  });
+
+  it('a batch refused with 422 for any row writes no audit line and counts no prediction', async () => {
+    const { app, audit, metrics } = testApp(model);
+    // Row 2 passes the schema and the feature names but cannot be scored (∞ − ∞ = NaN).
+    const { coefficients } = fx.artifact.model;
+    const { scale } = fx.artifact.preprocessing;
+    const pos = coefficients.findIndex((w, j) => w > 0 && scale[j]! < 1);
+    const neg = coefficients.findIndex((w, j) => w < 0 && scale[j]! < 1);
+    const bad = [...fx.rows[0]!];
+    bad[pos] = 1.7e308;
+    bad[neg] = 1.7e308;
+    const batch = await post(app, '/predict/batch', { instances: [fx.rows[0], fx.rows[1], bad] });
+    expect(batch.status).toBe(422);
+    const oip = await post(app, '/v2/models/oncoclear/infer', {
+      inputs: [
+        { name: 'x', shape: [3, 30], datatype: 'FP64', data: [fx.rows[0], fx.rows[1], bad] },
+      ],
+    });
+    expect(oip.status).toBe(422);
+    expect(audit.lines).toEqual([]);
+    expect(await metrics.render()).not.toMatch(/^oncoclear_predictions_total\{/m);
+  });
+
+  it('keeps raw measurements out of batch lines by default', async () => {
+    const { app, audit } = testApp(model);
+    await post(app, '/predict/batch', { instances: fx.rows.slice(0, 2) });
+    const text = audit.lines.join('');
+    expect(text).not.toContain('"input"');
+    for (const v of fx.rows[0]!.filter((x) => String(x).length >= 5))
+      expect(text).not.toContain(String(v));
+  });
+
+  it('logs raw batch rows on their row lines when configured', async () => {
+    const { app, audit } = testApp(model, { logInputs: true });
+    await post(app, '/predict/batch', { instances: fx.rows.slice(0, 2) });
+    const [request, ...rows] = audit.records() as { input?: number[] }[];
+    expect(request).not.toHaveProperty('input');
+    expect(rows.map((r) => r.input)).toEqual(fx.rows.slice(0, 2));
   });
 
   it('measures latency from the start of the request, in milliseconds', async () => {

@@ -104,11 +104,11 @@ describe('GET /metrics', () => {
     ).toBe(1);
   });
 
-  it('places observations in cumulative buckets', () => {
+  it('places observations in cumulative buckets', async () => {
     const m = createMetrics();
     m.observeRequest('GET', '/x', 200, 0.003);
     m.observeRequest('GET', '/x', 200, 0.2);
-    const s = parse(m.render());
+    const s = parse(await m.render());
     const l = { route: '/x' };
     expect(value(s, 'oncoclear_http_request_duration_seconds_bucket', { ...l, le: '0.0025' })).toBe(
       0,

@@ -30,8 +30,14 @@ describe('Open Inference Protocol v2', () => {
       versions: [model.version],
       inputs: [{ name: 'input-0', datatype: 'FP64', shape: [-1, 30] }],
       outputs: [
-        { name: 'label', datatype: 'BYTES', shape: [-1] },
-        { name: 'probabilities', datatype: 'FP64', shape: [-1, 2] },
+        { name: 'label', datatype: 'BYTES', shape: [-1], parameters: { threshold: 0.5 } },
+        {
+          name: 'probabilities',
+          datatype: 'FP64',
+          shape: [-1, 2],
+          parameters: { class_0: fx.artifact.classes[0], class_1: fx.artifact.classes[1] },
+        },
+        { name: 'contributions', datatype: 'FP64', shape: [-1, 30] },
       ],
     });
     expect(await json(app.request('/v2/models/oncoclear/ready'))).toEqual({
@@ -56,6 +62,7 @@ describe('Open Inference Protocol v2', () => {
       name: 'label',
       datatype: 'BYTES',
       shape: [3],
+      parameters: { threshold: predictor.threshold },
       data: rows.map((r) => predictor.predict(r).label),
     });
     expect(probabilities.name).toBe('probabilities');
@@ -66,11 +73,18 @@ describe('Open Inference Protocol v2', () => {
       expect(probabilities.data[2 * i + 1]).toBeCloseTo(p, 12);
       expect(probabilities.data[2 * i]).toBeCloseTo(1 - p, 12);
     });
-    const lines = audit.records() as { request: { id: string; row: number } }[];
+    // The client's id is recorded once on the request line; rows point at the server's own id.
+    const [request, ...lines] = audit.records() as {
+      type: string;
+      id: string;
+      clientId?: string;
+      request: { id: string; row: number };
+    }[];
+    expect(request).toMatchObject({ type: 'request', clientId: 'req-7', rows: 3 });
     expect(lines.map((l) => l.request)).toEqual([
-      { id: 'req-7', row: 0 },
-      { id: 'req-7', row: 1 },
-      { id: 'req-7', row: 2 },
+      { id: request!.id, row: 0 },
+      { id: request!.id, row: 1 },
+      { id: request!.id, row: 2 },
     ]);
   });
 

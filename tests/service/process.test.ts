@@ -85,7 +85,9 @@ describe('graceful shutdown', () => {
   });
 
   it('on SIGTERM finishes the in-flight request, then exits 0', async () => {
-    server = run(['serve', '--model', fx.file, '--port', '0', '--host', '127.0.0.1']);
+    server = run(['serve', '--model', fx.file, '--port', '0', '--host', '127.0.0.1'], {
+      DRAIN_MS: '100',
+    });
     const port = await listening(server);
     const body = JSON.stringify({ features: fx.rows[0] });
     // Send the headers and half the body, so the request is in flight when SIGTERM arrives.
@@ -120,7 +122,7 @@ describe('graceful shutdown', () => {
     expect(res.status).toBe(200);
     expect(JSON.parse(res.body).label).toMatch(/benign|malignant/);
     expect(await server.exited).toBe(0);
-    expect(server.err()).toContain('"msg":"shutting down: finishing in-flight requests"');
+    expect(server.err()).toContain('"msg":"closing the listener; finishing in-flight requests"');
     // The prediction's audit line was flushed to stdout before exit.
     const audit = server
       .out()
@@ -129,5 +131,42 @@ describe('graceful shutdown', () => {
       .map((l) => JSON.parse(l));
     expect(audit).toHaveLength(1);
     expect(audit[0]).toMatchObject({ type: 'prediction', id: JSON.parse(res.body).predictionId });
+  }, 20_000);
+});
+
+describe('where it listens', () => {
+  it('logs the addresses it really bound, not localhost, and takes HOST and PORT from the environment', async () => {
+    const p = run(['serve', '--model', fx.file], { HOST: '127.0.0.1', PORT: '0' });
+    try {
+      const port = await listening(p);
+      const line = JSON.parse(
+        p
+          .err()
+          .split('\n')
+          .find((l) => l.includes('"msg":"listening"'))!,
+      );
+      expect(line.addresses).toEqual([`127.0.0.1:${port}`]);
+      expect(line.url).toBe(`http://127.0.0.1:${port}`);
+      expect(p.err()).not.toContain('localhost');
+    } finally {
+      p.child.kill('SIGKILL');
+    }
+  }, 20_000);
+
+  it('lists every interface address when bound to 0.0.0.0', async () => {
+    const p = run(['serve', '--model', fx.file, '--port', '0', '--host', '0.0.0.0']);
+    try {
+      const port = await listening(p);
+      const line = JSON.parse(
+        p
+          .err()
+          .split('\n')
+          .find((l) => l.includes('"msg":"listening"'))!,
+      );
+      expect(line.addresses).toContain(`127.0.0.1:${port}`);
+      expect(p.err()).not.toContain('localhost');
+    } finally {
+      p.child.kill('SIGKILL');
+    }
   }, 20_000);
 });

@@ -37,7 +37,7 @@ describe('hot reload of a watched model file', () => {
     saveArtifact(file, a.artifact);
     const { app, holder, source, logLines, metrics } = served(file);
     const first = holder.current!;
-    const stop = watchModel({
+    const watch = watchModel({
       source,
       holder,
       logger: { log: (e) => logLines.push(JSON.stringify(e)) },
@@ -55,7 +55,7 @@ describe('hot reload of a watched model file', () => {
         `oncoclear_model_info{model="oncoclear",version="${holder.current!.version}"`,
       );
     } finally {
-      stop();
+      watch.stop();
     }
   });
 
@@ -65,7 +65,7 @@ describe('hot reload of a watched model file', () => {
     const { app, holder, source, logLines, metrics } = served(file);
     const first = holder.current!;
     const logger = { log: (e: object) => logLines.push(JSON.stringify(e)) };
-    const stop = watchModel({ source, holder, logger, metrics, watcher: directoryWatcher(30) });
+    const watch = watchModel({ source, holder, logger, metrics, watcher: directoryWatcher(30) });
     try {
       // Bytes that no longer match the .sha256 sidecar: a tampered or half-copied file.
       writeFileSync(file, '{"kind": "oncoclear.model", "schemaVersion": 1}');
@@ -83,7 +83,7 @@ describe('hot reload of a watched model file', () => {
       expect((await json(res)).model.version).toBe(first.version);
       expect((await app.request('/ready')).status).toBe(200);
     } finally {
-      stop();
+      watch.stop();
     }
   });
 
@@ -158,7 +158,7 @@ describe('serving from a registry', () => {
     });
     expect(JSON.stringify(info)).not.toContain(store.dir);
     const res = await json(post(app, '/predict', { features: a.rows[0] }));
-    expect(res.model).toEqual({ name: 'oncoclear', version: '2' });
+    expect(res.model).toEqual({ name: 'oncoclear', version: '2', threshold: 0.5 });
   });
 
   it('refuses a registry without a production version, or an artifact that no longer matches', async () => {

@@ -1,4 +1,4 @@
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it, vi } from 'vitest';
 import { createPredictor } from '../../src/model/predictor.js';
 import { COMMIT, json, loadFile, post, testApp, trainFixture } from './fixture.js';
 
@@ -39,7 +39,7 @@ describe('POST /predict', () => {
     expect(body).toEqual({
       label: expected.label,
       probabilities: expected.probabilities,
-      model: { name: 'oncoclear', version: model.version },
+      model: { name: 'oncoclear', version: model.version, threshold: 0.5 },
       predictionId: 'id-1',
     });
     expect(Object.keys(body.probabilities)).toEqual(fx.artifact.classes);
@@ -69,7 +69,7 @@ describe('POST /predict/batch', () => {
     expect(res.status).toBe(200);
     const body = await json(res);
     expect(body.count).toBe(3);
-    expect(body.model).toEqual({ name: 'oncoclear', version: model.version });
+    expect(body.model).toEqual({ name: 'oncoclear', version: model.version, threshold: 0.5 });
     const predictor = createPredictor(fx.artifact);
     body.predictions.forEach((p: { label: string; predictionId: string }, i: number) => {
       expect(p.label).toBe(predictor.predict(fx.rows[i]!).label);
@@ -160,6 +160,21 @@ describe('routing and docs', () => {
     expect(body.$ref).toBe('#/components/schemas/PredictRequest');
     expect(doc.components.schemas.PredictRequest.required).toEqual(['features']);
     expect(doc.paths['/predict'].post.responses).toHaveProperty('422');
+  });
+
+  it('builds /openapi.json once and serves it from memory, with an ETag', async () => {
+    const { app } = testApp(model);
+    const build = vi.spyOn(app, 'getOpenAPIDocument');
+    const first = await app.request('/openapi.json');
+    const bodies = [await first.text()];
+    for (let i = 0; i < 4; i++) bodies.push(await (await app.request('/openapi.json')).text());
+    expect(build.mock.calls.length).toBeLessThanOrEqual(1);
+    expect(new Set(bodies).size).toBe(1);
+    expect(first.headers.get('content-type')).toContain('application/json');
+    const etag = first.headers.get('etag');
+    expect(etag).toMatch(/^"[0-9a-f]+"$/);
+    const again = await app.request('/openapi.json', { headers: { 'if-none-match': etag! } });
+    expect(again.status).toBe(304);
   });
 
   it('serves Swagger UI at /docs pointing at /openapi.json', async () => {

@@ -183,6 +183,66 @@ describe('feature mismatch errors (422 with expected names)', () => {
     expect(body.details.expectedFeatures).toEqual(names);
   });
 
+  for (const key of ['__proto__', 'constructor', 'toString', 'hasOwnProperty', 'valueOf']) {
+    it(`refuses the unknown key '${key}' like any other`, async () => {
+      const { app, audit } = testApp(model);
+      // Raw JSON, so "__proto__" arrives as a plain key as a client would send it.
+      const named = JSON.stringify(fx.named(0)).replace(/^\{/, `{"${key}":1,`);
+      const body = await expectError(await post(app, '/predict', `{"features":${named}}`), 422);
+      expect(body.details.issues).toContainEqual({
+        field: `features.${key}`,
+        message: 'unknown feature',
+      });
+      expect(audit.lines).toEqual([]);
+    });
+  }
+
+  it("refuses a top-level '__proto__' field", async () => {
+    const { app } = testApp(model);
+    const res = await post(
+      app,
+      '/predict',
+      `{"__proto__":1,"features":${JSON.stringify(fx.rows[0])}}`,
+    );
+    const body = await expectError(res, 422);
+    expect(body.details.issues).toContainEqual({ field: '__proto__', message: 'unknown field' });
+  });
+
+  it('bounds a 422 for many unknown features: a few names plus counts', async () => {
+    const { app } = testApp(model);
+    const features: Record<string, number> = { ...fx.named(0) };
+    for (let i = 0; i < 5000; i++) features[`unknown feature number ${i}`] = i;
+    const request = JSON.stringify({ features });
+    const res = await post(app, '/predict', request);
+    const text = await res.clone().text();
+    const body = await expectError(res, 422);
+    expect(body.details.unknown).toHaveLength(10);
+    expect((body.details as { unknownCount?: number }).unknownCount).toBe(5000);
+    expect(body.details.issues.length).toBeLessThanOrEqual(10);
+    expect(text.length).toBeLessThan(4096);
+    expect(text.length).toBeLessThan(request.length / 10);
+  });
+
+  it('bounds zod issues too: a batch of many bad rows gets a few issues and a count', async () => {
+    const { app } = testApp(model);
+    const instances = Array.from({ length: 500 }, () => 'not a row');
+    const body = await expectError(await post(app, '/predict/batch', { instances }), 422);
+    expect(body.details.issues).toHaveLength(10);
+    expect((body.details as { issueCount?: number }).issueCount).toBe(500);
+  });
+
+  it('clips an echoed name longer than 256 characters, with a marker', async () => {
+    const { app } = testApp(model);
+    const long = 'k'.repeat(100_000);
+    const res = await post(app, '/predict', { features: { ...fx.named(0), [long]: 1 } });
+    const text = await res.clone().text();
+    const body = await expectError(res, 422);
+    expect(text.length).toBeLessThan(8192);
+    expect(body.details.unknown![0]).toBe(`${'k'.repeat(256)}…[+${100_000 - 256} chars]`);
+    const oip = await post(app, `/v2/models/${'m'.repeat(5000)}`, '{}');
+    expect((await oip.text()).length).toBeLessThan(2048);
+  });
+
   it('the wrong number of array values says how many are expected', async () => {
     const { app } = testApp(model);
     const body = await expectError(await post(app, '/predict', { features: [1, 2, 3] }), 422);

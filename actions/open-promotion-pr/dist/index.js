@@ -46048,6 +46048,25 @@ var ConfigSchema = external_exports.strictObject({
       }).prefault({})
     }).prefault({})
   }).prefault({}),
+  /**
+   * The operating threshold, chosen on the training part from out-of-fold predictions:
+   * {"fixed": 0.5}, {"sensitivity": 0.95}, {"specificity": 0.9} or {"youden": true}.
+   */
+  threshold: external_exports.union([
+    external_exports.strictObject({ fixed: external_exports.number().gt(0).lt(1) }),
+    external_exports.strictObject({ sensitivity: external_exports.number().gt(0).max(1) }),
+    external_exports.strictObject({ specificity: external_exports.number().gt(0).max(1) }),
+    external_exports.strictObject({ youden: external_exports.literal(true) })
+  ]).default({ fixed: 0.5 }),
+  evaluation: external_exports.strictObject({
+    crossValidation: external_exports.strictObject({
+      enabled: external_exports.boolean().default(true),
+      folds: external_exports.number().int().min(2).max(20).default(5),
+      repeats: external_exports.number().int().min(1).max(10).default(2),
+      /** Above this many training rows, cross-validation runs on a seeded sample of them. */
+      maxRows: external_exports.number().int().positive().default(5e4)
+    }).prefault({})
+  }).prefault({}),
   registry: external_exports.strictObject({ path: external_exports.string().min(1).default("registry") }).prefault({})
 });
 function parseConfig(input2, source = "config") {
@@ -46277,10 +46296,10 @@ function decisionMarkdown(d) {
 
 // src/evaluate/report.ts
 var present = (...sets) => METRICS.filter((m) => sets.every((x) => typeof x[m.key] === "number"));
-var valueOf = (m, key) => m[key];
+var metricOf = (m, key) => m[key];
 var withCi = (m, key) => {
   const i = m.intervals?.[key];
-  return i && i[0] !== null && i[1] !== null ? `${f4(valueOf(m, key))} (${f4(i[0])}\u2013${f4(i[1])})` : f4(valueOf(m, key));
+  return i && i[0] !== null && i[1] !== null ? `${f4(metricOf(m, key))} (${f4(i[0])}\u2013${f4(i[1])})` : f4(metricOf(m, key));
 };
 var arrow = (key) => METRICS.find((m) => m.key === key).direction === "higher" ? "\u2191" : "\u2193";
 function markdownTable(header, rows) {
@@ -46303,8 +46322,8 @@ function comparisonMarkdown(comparison) {
   const rows = present(...sets).map((m) => {
     const name = `${m.label} ${arrow(m.key)}`;
     if (!prod) return [name, withCi(comparison.candidate, m.key), "\u2014", "\u2014"];
-    const c = valueOf(comparison.candidate, m.key);
-    const p = valueOf(prod.metrics, m.key);
+    const c = metricOf(comparison.candidate, m.key);
+    const p = metricOf(prod.metrics, m.key);
     return [
       name,
       withCi(comparison.candidate, m.key),
@@ -48019,7 +48038,15 @@ var ScalarMetricsSchema = MetricsSchema.pick({
   recall: true,
   f1: true,
   rocAuc: true,
-  logLoss: true
+  logLoss: true,
+  // Optional: versions registered before these were reported lack them.
+  threshold: true,
+  specificity: true,
+  npv: true,
+  balancedAccuracy: true,
+  prAuc: true,
+  brier: true,
+  intervals: true
 });
 var VersionSchema = external_exports.strictObject({
   version: external_exports.number().int().positive(),
@@ -48451,6 +48478,18 @@ var LogisticModelSchema = external_exports.strictObject({
   hyperparameters: external_exports.record(external_exports.string(), external_exports.union([external_exports.number(), external_exports.string(), external_exports.boolean()]))
 });
 
+// src/evaluate/cross-validation.ts
+var CrossValidationSchema = external_exports.strictObject({
+  folds: external_exports.number().int(),
+  repeats: external_exports.number().int(),
+  rows: external_exports.number().int(),
+  /** Mean, standard deviation, min and max over the folds, per metric at the threshold used. */
+  metrics: external_exports.record(
+    external_exports.string(),
+    external_exports.strictObject({ mean: external_exports.number(), sd: external_exports.number(), min: external_exports.number(), max: external_exports.number() })
+  )
+});
+
 // src/model/artifact.ts
 var ARTIFACT_SCHEMA_VERSION = 1;
 var ARTIFACT_KIND = "oncoclear.model";
@@ -48474,6 +48513,13 @@ var LineageSchema = external_exports.strictObject({
     testRowsHash: external_exports.string()
   })
 });
+var OperatingPointSchema = external_exports.strictObject({
+  threshold: external_exports.number().gt(0).lt(1),
+  rule: external_exports.enum(["fixed", "sensitivity", "specificity", "youden"]),
+  target: external_exports.number().nullable(),
+  /** `out-of-fold`: chosen on cross-validated predictions of the training rows, never the test rows. */
+  chosenOn: external_exports.enum(["config", "out-of-fold"])
+});
 var ArtifactSchema = external_exports.strictObject({
   kind: external_exports.literal(ARTIFACT_KIND),
   schemaVersion: external_exports.literal(ARTIFACT_SCHEMA_VERSION),
@@ -48485,8 +48531,18 @@ var ArtifactSchema = external_exports.strictObject({
   positiveClass: external_exports.string(),
   preprocessing: PreprocessingSchema,
   model: LogisticModelSchema,
-  metrics: external_exports.strictObject({ train: MetricsSchema, test: MetricsSchema }),
-  lineage: LineageSchema
+  metrics: external_exports.strictObject({
+    train: MetricsSchema,
+    test: MetricsSchema,
+    /** The held-out metrics at 0.5 as well, when the operating threshold is another value. */
+    testAtDefault: MetricsSchema.optional()
+  }),
+  lineage: LineageSchema,
+  // Added after the first artifacts were written: optional, so those still load (at 0.5).
+  /** The decision threshold every consumer applies, and how it was chosen. */
+  operatingPoint: OperatingPointSchema.optional(),
+  /** Cross-validation of the recipe on the training part. */
+  crossValidation: CrossValidationSchema.optional()
 });
 
 // src/registry/operations.ts

@@ -6,10 +6,10 @@ import { promotionBody } from '../../../src/github/promotion-body.js';
 import { openOrUpdatePromotionPr, promotionBranch } from '../../../src/github/promotion-pr.js';
 import { pushStageMove, writeRecord } from '../../../src/github/stage-move.js';
 import { readComparison } from '../../../src/pipeline/comparison-file.js';
-import { findVersion } from '../../../src/registry/operations.js';
 import { decisionForVersion } from '../../../src/promotion/policy.js';
-import { decisionHeadline } from '../../../src/report/decision.js';
+import { findVersion } from '../../../src/registry/operations.js';
 import { createRegistryStore } from '../../../src/registry/store.js';
+import { decisionHeadline } from '../../../src/report/decision.js';
 import { actionGitHubClient } from '../../shared/github-client.js';
 import {
   readRunnerContext,

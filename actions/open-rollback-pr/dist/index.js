@@ -46052,6 +46052,25 @@ var ConfigSchema = external_exports.strictObject({
       }).prefault({})
     }).prefault({})
   }).prefault({}),
+  /**
+   * The operating threshold, chosen on the training part from out-of-fold predictions:
+   * {"fixed": 0.5}, {"sensitivity": 0.95}, {"specificity": 0.9} or {"youden": true}.
+   */
+  threshold: external_exports.union([
+    external_exports.strictObject({ fixed: external_exports.number().gt(0).lt(1) }),
+    external_exports.strictObject({ sensitivity: external_exports.number().gt(0).max(1) }),
+    external_exports.strictObject({ specificity: external_exports.number().gt(0).max(1) }),
+    external_exports.strictObject({ youden: external_exports.literal(true) })
+  ]).default({ fixed: 0.5 }),
+  evaluation: external_exports.strictObject({
+    crossValidation: external_exports.strictObject({
+      enabled: external_exports.boolean().default(true),
+      folds: external_exports.number().int().min(2).max(20).default(5),
+      repeats: external_exports.number().int().min(1).max(10).default(2),
+      /** Above this many training rows, cross-validation runs on a seeded sample of them. */
+      maxRows: external_exports.number().int().positive().default(5e4)
+    }).prefault({})
+  }).prefault({}),
   registry: external_exports.strictObject({ path: external_exports.string().min(1).default("registry") }).prefault({})
 });
 function parseConfig(input2, source = "config") {
@@ -46220,10 +46239,10 @@ function deltaWords(metric, delta) {
 
 // src/evaluate/report.ts
 var present = (...sets) => METRICS.filter((m) => sets.every((x) => typeof x[m.key] === "number"));
-var valueOf = (m, key) => m[key];
+var metricOf = (m, key) => m[key];
 var withCi = (m, key) => {
   const i = m.intervals?.[key];
-  return i && i[0] !== null && i[1] !== null ? `${f4(valueOf(m, key))} (${f4(i[0])}\u2013${f4(i[1])})` : f4(valueOf(m, key));
+  return i && i[0] !== null && i[1] !== null ? `${f4(metricOf(m, key))} (${f4(i[0])}\u2013${f4(i[1])})` : f4(metricOf(m, key));
 };
 var arrow = (key) => METRICS.find((m) => m.key === key).direction === "higher" ? "\u2191" : "\u2193";
 function markdownTable(header, rows) {
@@ -46246,8 +46265,8 @@ function comparisonMarkdown(comparison) {
   const rows = present(...sets).map((m) => {
     const name = `${m.label} ${arrow(m.key)}`;
     if (!prod) return [name, withCi(comparison.candidate, m.key), "\u2014", "\u2014"];
-    const c = valueOf(comparison.candidate, m.key);
-    const p = valueOf(prod.metrics, m.key);
+    const c = metricOf(comparison.candidate, m.key);
+    const p = metricOf(prod.metrics, m.key);
     return [
       name,
       withCi(comparison.candidate, m.key),
@@ -48251,7 +48270,7 @@ function computeMetrics(y, probabilities, threshold = 0.5) {
       Math.min(1, balanced + Z95 * Math.sqrt(balancedVar))
     ]),
     rocAuc: positives && negatives ? finite(delongAuc(y, probabilities).interval) : [null, null],
-    prAuc: finite(logitInterval(ap, positives)),
+    prAuc: finite(apInterval(y, probabilities, ap, positives)),
     logLoss: finite(meanInterval(losses2).interval),
     brier: finite(meanInterval(squared).interval),
     f1: finite(f1Interval(confusion))
@@ -48281,6 +48300,18 @@ var finite = ([a, b]) => [
   Number.isFinite(a) ? a : null,
   Number.isFinite(b) ? b : null
 ];
+function apInterval(y, p, ap, positives) {
+  if (y.length > 2e4) return logitInterval(ap, positives);
+  const replicates = stratifiedBootstrap(
+    y,
+    (rows) => precisionRecallCurve(
+      Uint8Array.from(rows, (r) => y[r]),
+      Float64Array.from(rows, (r) => p[r])
+    ).ap,
+    { replicates: 500, seed: 7 }
+  );
+  return percentileInterval(replicates);
+}
 function f1Interval(c) {
   const positives = c.tp + c.fn;
   const negatives = c.tn + c.fp;
@@ -48531,7 +48562,15 @@ var ScalarMetricsSchema = MetricsSchema.pick({
   recall: true,
   f1: true,
   rocAuc: true,
-  logLoss: true
+  logLoss: true,
+  // Optional: versions registered before these were reported lack them.
+  threshold: true,
+  specificity: true,
+  npv: true,
+  balancedAccuracy: true,
+  prAuc: true,
+  brier: true,
+  intervals: true
 });
 var VersionSchema = external_exports.strictObject({
   version: external_exports.number().int().positive(),
@@ -49199,6 +49238,18 @@ var BinaryLogisticRegression = class _BinaryLogisticRegression {
   }
 };
 
+// src/evaluate/cross-validation.ts
+var CrossValidationSchema = external_exports.strictObject({
+  folds: external_exports.number().int(),
+  repeats: external_exports.number().int(),
+  rows: external_exports.number().int(),
+  /** Mean, standard deviation, min and max over the folds, per metric at the threshold used. */
+  metrics: external_exports.record(
+    external_exports.string(),
+    external_exports.strictObject({ mean: external_exports.number(), sd: external_exports.number(), min: external_exports.number(), max: external_exports.number() })
+  )
+});
+
 // src/model/artifact.ts
 var ARTIFACT_SCHEMA_VERSION = 1;
 var ARTIFACT_KIND = "oncoclear.model";
@@ -49222,6 +49273,16 @@ var LineageSchema = external_exports.strictObject({
     testRowsHash: external_exports.string()
   })
 });
+var OperatingPointSchema = external_exports.strictObject({
+  threshold: external_exports.number().gt(0).lt(1),
+  rule: external_exports.enum(["fixed", "sensitivity", "specificity", "youden"]),
+  target: external_exports.number().nullable(),
+  /** `out-of-fold`: chosen on cross-validated predictions of the training rows, never the test rows. */
+  chosenOn: external_exports.enum(["config", "out-of-fold"])
+});
+function operatingThreshold(artifact) {
+  return artifact.operatingPoint?.threshold ?? 0.5;
+}
 var ArtifactSchema = external_exports.strictObject({
   kind: external_exports.literal(ARTIFACT_KIND),
   schemaVersion: external_exports.literal(ARTIFACT_SCHEMA_VERSION),
@@ -49233,8 +49294,18 @@ var ArtifactSchema = external_exports.strictObject({
   positiveClass: external_exports.string(),
   preprocessing: PreprocessingSchema,
   model: LogisticModelSchema,
-  metrics: external_exports.strictObject({ train: MetricsSchema, test: MetricsSchema }),
-  lineage: LineageSchema
+  metrics: external_exports.strictObject({
+    train: MetricsSchema,
+    test: MetricsSchema,
+    /** The held-out metrics at 0.5 as well, when the operating threshold is another value. */
+    testAtDefault: MetricsSchema.optional()
+  }),
+  lineage: LineageSchema,
+  // Added after the first artifacts were written: optional, so those still load (at 0.5).
+  /** The decision threshold every consumer applies, and how it was chosen. */
+  operatingPoint: OperatingPointSchema.optional(),
+  /** Cross-validation of the recipe on the training part. */
+  crossValidation: CrossValidationSchema.optional()
 });
 function parseArtifact(json3, source = "artifact") {
   const head = json3;
@@ -49877,13 +49948,15 @@ function createPredictor(artifact) {
     if (Number.isNaN(positiveProbability)) throw new RangeError(TOO_LARGE);
     return positiveProbability;
   };
+  const threshold = operatingThreshold(artifact);
   const prediction = (pPositive) => ({
-    label: pPositive >= 0.5 ? positive : negative,
+    label: pPositive >= threshold ? positive : negative,
     probabilities: { [negative]: 1 - pPositive, [positive]: pPositive }
   });
   return {
     features,
     classes: artifact.classes,
+    threshold,
     probability,
     predict: (raw) => prediction(probability(raw)),
     explain(raw, options = {}) {
@@ -49933,8 +50006,9 @@ function createPredictor(artifact) {
 // src/evaluate/evaluate.ts
 function evaluateArtifact(artifact, data) {
   assertCompatible(artifact, data);
-  const probabilities = createPredictor(artifact).probabilities(data.x, data.rowCount);
-  return { metrics: computeMetrics(data.y, probabilities), probabilities };
+  const predictor = createPredictor(artifact);
+  const probabilities = predictor.probabilities(data.x, data.rowCount);
+  return { metrics: computeMetrics(data.y, probabilities, predictor.threshold), probabilities };
 }
 function assertCompatible(artifact, data) {
   const same = artifact.features.length === data.featureNames.length && artifact.features.every((f, i) => data.featureNames[i] === f);
@@ -50248,7 +50322,6 @@ function promotionDecision(input2) {
 // src/pipeline/compare.ts
 var sameFeatures = (a, b) => a.length === b.length && a.every((f, i) => b[i] === f);
 function compareWithProduction(candidate, candidateVersion, test, production, policy, productionRows) {
-  const threshold = 0.5;
   const c = evaluateArtifact(candidate, test);
   let prodInput = null;
   let prodMetrics = null;
@@ -50265,7 +50338,7 @@ function compareWithProduction(candidate, candidateVersion, test, production, po
         version: production.version,
         probabilities: p.probabilities,
         metrics: p.metrics,
-        threshold
+        threshold: operatingThreshold(production.artifact)
       };
       prodMetrics = { version: production.version, metrics: p.metrics };
     }
@@ -50277,7 +50350,7 @@ function compareWithProduction(candidate, candidateVersion, test, production, po
       version: candidateVersion,
       probabilities: c.probabilities,
       metrics: c.metrics,
-      threshold
+      threshold: operatingThreshold(candidate)
     },
     production: prodInput,
     evaluatedOn: {

@@ -44715,6 +44715,25 @@ var ConfigSchema = external_exports.strictObject({
       }).prefault({})
     }).prefault({})
   }).prefault({}),
+  /**
+   * The operating threshold, chosen on the training part from out-of-fold predictions:
+   * {"fixed": 0.5}, {"sensitivity": 0.95}, {"specificity": 0.9} or {"youden": true}.
+   */
+  threshold: external_exports.union([
+    external_exports.strictObject({ fixed: external_exports.number().gt(0).lt(1) }),
+    external_exports.strictObject({ sensitivity: external_exports.number().gt(0).max(1) }),
+    external_exports.strictObject({ specificity: external_exports.number().gt(0).max(1) }),
+    external_exports.strictObject({ youden: external_exports.literal(true) })
+  ]).default({ fixed: 0.5 }),
+  evaluation: external_exports.strictObject({
+    crossValidation: external_exports.strictObject({
+      enabled: external_exports.boolean().default(true),
+      folds: external_exports.number().int().min(2).max(20).default(5),
+      repeats: external_exports.number().int().min(1).max(10).default(2),
+      /** Above this many training rows, cross-validation runs on a seeded sample of them. */
+      maxRows: external_exports.number().int().positive().default(5e4)
+    }).prefault({})
+  }).prefault({}),
   registry: external_exports.strictObject({ path: external_exports.string().min(1).default("registry") }).prefault({})
 });
 function parseConfig(input2, source = "config") {
@@ -44909,6 +44928,34 @@ function sha256(bytes) {
   return `sha256:${createHash("sha256").update(bytes).digest("hex")}`;
 }
 
+// src/features/preprocess.ts
+var PreprocessingSchema = external_exports.strictObject({
+  impute: external_exports.enum(["median", "mean"]),
+  /** Value that replaces a missing cell, per feature, in raw units. */
+  fill: external_exports.array(external_exports.number()),
+  /** Mean and scale after imputation; scale is 1 when standardising is off or a column is constant. */
+  mean: external_exports.array(external_exports.number()),
+  scale: external_exports.array(external_exports.number())
+});
+
+// src/model/gradient-ascent.ts
+var import_ml_logistic_regression = __toESM(require_logreg(), 1);
+
+// src/model/logistic-model.ts
+var MODEL_NAME = "BinaryLogisticRegression";
+var MODEL_SCHEMA_VERSION = 1;
+var LogisticModelSchema = external_exports.strictObject({
+  name: external_exports.literal(MODEL_NAME),
+  schemaVersion: external_exports.literal(MODEL_SCHEMA_VERSION),
+  solver: external_exports.enum(["newton", "ml-logistic-regression"]),
+  /** One weight per standardised feature, in the artifact's feature order. */
+  coefficients: external_exports.array(external_exports.number()),
+  intercept: external_exports.number(),
+  iterations: external_exports.number().int().nonnegative(),
+  converged: external_exports.boolean(),
+  hyperparameters: external_exports.record(external_exports.string(), external_exports.union([external_exports.number(), external_exports.string(), external_exports.boolean()]))
+});
+
 // src/evaluate/metrics.ts
 var ConfusionSchema = external_exports.strictObject({
   tp: external_exports.number().int(),
@@ -44964,14 +45011,16 @@ var MetricsSchema = external_exports.strictObject({
   intervals: external_exports.record(external_exports.string(), IntervalSchema).optional()
 });
 
-// src/features/preprocess.ts
-var PreprocessingSchema = external_exports.strictObject({
-  impute: external_exports.enum(["median", "mean"]),
-  /** Value that replaces a missing cell, per feature, in raw units. */
-  fill: external_exports.array(external_exports.number()),
-  /** Mean and scale after imputation; scale is 1 when standardising is off or a column is constant. */
-  mean: external_exports.array(external_exports.number()),
-  scale: external_exports.array(external_exports.number())
+// src/evaluate/cross-validation.ts
+var CrossValidationSchema = external_exports.strictObject({
+  folds: external_exports.number().int(),
+  repeats: external_exports.number().int(),
+  rows: external_exports.number().int(),
+  /** Mean, standard deviation, min and max over the folds, per metric at the threshold used. */
+  metrics: external_exports.record(
+    external_exports.string(),
+    external_exports.strictObject({ mean: external_exports.number(), sd: external_exports.number(), min: external_exports.number(), max: external_exports.number() })
+  )
 });
 
 // src/util/json-file.ts
@@ -45015,24 +45064,6 @@ function fsyncDir(dir) {
   }
 }
 
-// src/model/gradient-ascent.ts
-var import_ml_logistic_regression = __toESM(require_logreg(), 1);
-
-// src/model/logistic-model.ts
-var MODEL_NAME = "BinaryLogisticRegression";
-var MODEL_SCHEMA_VERSION = 1;
-var LogisticModelSchema = external_exports.strictObject({
-  name: external_exports.literal(MODEL_NAME),
-  schemaVersion: external_exports.literal(MODEL_SCHEMA_VERSION),
-  solver: external_exports.enum(["newton", "ml-logistic-regression"]),
-  /** One weight per standardised feature, in the artifact's feature order. */
-  coefficients: external_exports.array(external_exports.number()),
-  intercept: external_exports.number(),
-  iterations: external_exports.number().int().nonnegative(),
-  converged: external_exports.boolean(),
-  hyperparameters: external_exports.record(external_exports.string(), external_exports.union([external_exports.number(), external_exports.string(), external_exports.boolean()]))
-});
-
 // src/model/artifact.ts
 var ARTIFACT_SCHEMA_VERSION = 1;
 var ARTIFACT_KIND = "oncoclear.model";
@@ -45056,6 +45087,13 @@ var LineageSchema = external_exports.strictObject({
     testRowsHash: external_exports.string()
   })
 });
+var OperatingPointSchema = external_exports.strictObject({
+  threshold: external_exports.number().gt(0).lt(1),
+  rule: external_exports.enum(["fixed", "sensitivity", "specificity", "youden"]),
+  target: external_exports.number().nullable(),
+  /** `out-of-fold`: chosen on cross-validated predictions of the training rows, never the test rows. */
+  chosenOn: external_exports.enum(["config", "out-of-fold"])
+});
 var ArtifactSchema = external_exports.strictObject({
   kind: external_exports.literal(ARTIFACT_KIND),
   schemaVersion: external_exports.literal(ARTIFACT_SCHEMA_VERSION),
@@ -45067,8 +45105,18 @@ var ArtifactSchema = external_exports.strictObject({
   positiveClass: external_exports.string(),
   preprocessing: PreprocessingSchema,
   model: LogisticModelSchema,
-  metrics: external_exports.strictObject({ train: MetricsSchema, test: MetricsSchema }),
-  lineage: LineageSchema
+  metrics: external_exports.strictObject({
+    train: MetricsSchema,
+    test: MetricsSchema,
+    /** The held-out metrics at 0.5 as well, when the operating threshold is another value. */
+    testAtDefault: MetricsSchema.optional()
+  }),
+  lineage: LineageSchema,
+  // Added after the first artifacts were written: optional, so those still load (at 0.5).
+  /** The decision threshold every consumer applies, and how it was chosen. */
+  operatingPoint: OperatingPointSchema.optional(),
+  /** Cross-validation of the recipe on the training part. */
+  crossValidation: CrossValidationSchema.optional()
 });
 function parseArtifact(json3, source = "artifact") {
   const head = json3;
@@ -46719,7 +46767,15 @@ var ScalarMetricsSchema = MetricsSchema.pick({
   recall: true,
   f1: true,
   rocAuc: true,
-  logLoss: true
+  logLoss: true,
+  // Optional: versions registered before these were reported lack them.
+  threshold: true,
+  specificity: true,
+  npv: true,
+  balancedAccuracy: true,
+  prAuc: true,
+  brier: true,
+  intervals: true
 });
 var VersionSchema = external_exports.strictObject({
   version: external_exports.number().int().positive(),
@@ -47035,8 +47091,8 @@ function rank(path) {
 
 // src/registry/operations.ts
 function scalar(m) {
-  const { rows, accuracy, precision, recall, f1, rocAuc, logLoss } = m;
-  return { rows, accuracy, precision, recall, f1, rocAuc, logLoss };
+  const { confusion: _c, roc: _r, pr: _p, calibration: _k, ...numbers } = m;
+  return numbers;
 }
 function event(meta3, type, version2, extra = {}) {
   return {

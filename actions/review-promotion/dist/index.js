@@ -46058,6 +46058,25 @@ var ConfigSchema = external_exports.strictObject({
       }).prefault({})
     }).prefault({})
   }).prefault({}),
+  /**
+   * The operating threshold, chosen on the training part from out-of-fold predictions:
+   * {"fixed": 0.5}, {"sensitivity": 0.95}, {"specificity": 0.9} or {"youden": true}.
+   */
+  threshold: external_exports.union([
+    external_exports.strictObject({ fixed: external_exports.number().gt(0).lt(1) }),
+    external_exports.strictObject({ sensitivity: external_exports.number().gt(0).max(1) }),
+    external_exports.strictObject({ specificity: external_exports.number().gt(0).max(1) }),
+    external_exports.strictObject({ youden: external_exports.literal(true) })
+  ]).default({ fixed: 0.5 }),
+  evaluation: external_exports.strictObject({
+    crossValidation: external_exports.strictObject({
+      enabled: external_exports.boolean().default(true),
+      folds: external_exports.number().int().min(2).max(20).default(5),
+      repeats: external_exports.number().int().min(1).max(10).default(2),
+      /** Above this many training rows, cross-validation runs on a seeded sample of them. */
+      maxRows: external_exports.number().int().positive().default(5e4)
+    }).prefault({})
+  }).prefault({}),
   registry: external_exports.strictObject({ path: external_exports.string().min(1).default("registry") }).prefault({})
 });
 function parseConfig(input2, source = "config") {
@@ -46694,6 +46713,9 @@ function transformRow(prep, raw, out) {
   }
 }
 
+// src/model/artifact.ts
+import { mkdirSync, readFileSync as readFileSync2 } from "node:fs";
+
 // src/model/gradient-ascent.ts
 var import_ml_logistic_regression = __toESM(require_logreg(), 1);
 
@@ -46977,84 +46999,6 @@ var BinaryLogisticRegression = class _BinaryLogisticRegression {
     return { ...this.state, coefficients: [...this.state.coefficients] };
   }
 };
-
-// src/model/predictor.ts
-var DEFAULT_TOP_CONTRIBUTORS = 5;
-var TOO_LARGE = "The feature values are too large for the model to score; expected measurements in a realistic range.";
-function createPredictor(artifact) {
-  const model = BinaryLogisticRegression.load(artifact.model);
-  const { coefficients, intercept } = artifact.model;
-  const prep = artifact.preprocessing;
-  const features = artifact.features;
-  const p = features.length;
-  const scratch = new Float64Array(p);
-  const [negative, positive] = artifact.classes;
-  const checkLength = (raw) => {
-    if (raw.length !== p) {
-      throw new RangeError(
-        `Got ${raw.length} feature values; expected ${p} in the model's feature order.`
-      );
-    }
-  };
-  const probability = (raw) => {
-    checkLength(raw);
-    transformRow(prep, raw, scratch);
-    const positiveProbability = model.predictProbability(scratch);
-    if (Number.isNaN(positiveProbability)) throw new RangeError(TOO_LARGE);
-    return positiveProbability;
-  };
-  const prediction = (pPositive) => ({
-    label: pPositive >= 0.5 ? positive : negative,
-    probabilities: { [negative]: 1 - pPositive, [positive]: pPositive }
-  });
-  return {
-    features,
-    classes: artifact.classes,
-    probability,
-    predict: (raw) => prediction(probability(raw)),
-    explain(raw, options = {}) {
-      checkLength(raw);
-      transformRow(prep, raw, scratch);
-      const contributions = {};
-      const ranked = new Array(p);
-      let logit = intercept;
-      for (let j = 0; j < p; j++) {
-        const c = coefficients[j] * scratch[j];
-        logit += c;
-        contributions[features[j]] = c;
-        ranked[j] = { feature: features[j], contribution: c };
-      }
-      const pPositive = sigmoid(logit);
-      if (Number.isNaN(pPositive)) throw new RangeError(TOO_LARGE);
-      ranked.sort((a, b) => Math.abs(b.contribution) - Math.abs(a.contribution));
-      const top = Math.max(0, Math.min(p, options.top ?? DEFAULT_TOP_CONTRIBUTORS));
-      return {
-        ...prediction(pPositive),
-        explanation: {
-          positiveClass: positive,
-          logit,
-          intercept,
-          contributions,
-          top: ranked.slice(0, top)
-        }
-      };
-    },
-    probabilities(x, rowCount) {
-      if (x.length < rowCount * p)
-        throw new RangeError(
-          `Got ${x.length} values for ${rowCount} rows; expected ${rowCount * p}.`
-        );
-      const out = new Float64Array(rowCount);
-      for (let i = 0; i < rowCount; i++) {
-        const row = i * p;
-        for (let j = 0; j < p; j++) scratch[j] = x[row + j];
-        transformRow(prep, scratch, scratch);
-        out[i] = model.predictProbability(scratch);
-      }
-      return out;
-    }
-  };
-}
 
 // src/evaluate/statistics.ts
 var Z95 = 1.959963984540054;
@@ -47374,7 +47318,7 @@ function computeMetrics(y, probabilities, threshold = 0.5) {
       Math.min(1, balanced + Z95 * Math.sqrt(balancedVar))
     ]),
     rocAuc: positives && negatives ? finite(delongAuc(y, probabilities).interval) : [null, null],
-    prAuc: finite(logitInterval(ap, positives)),
+    prAuc: finite(apInterval(y, probabilities, ap, positives)),
     logLoss: finite(meanInterval(losses2).interval),
     brier: finite(meanInterval(squared).interval),
     f1: finite(f1Interval(confusion))
@@ -47404,6 +47348,18 @@ var finite = ([a, b]) => [
   Number.isFinite(a) ? a : null,
   Number.isFinite(b) ? b : null
 ];
+function apInterval(y, p, ap, positives) {
+  if (y.length > 2e4) return logitInterval(ap, positives);
+  const replicates = stratifiedBootstrap(
+    y,
+    (rows) => precisionRecallCurve(
+      Uint8Array.from(rows, (r) => y[r]),
+      Float64Array.from(rows, (r) => p[r])
+    ).ap,
+    { replicates: 500, seed: 7 }
+  );
+  return percentileInterval(replicates);
+}
 function f1Interval(c) {
   const positives = c.tp + c.fn;
   const negatives = c.tn + c.fp;
@@ -47643,11 +47599,277 @@ function metricValue(key, y, p, threshold = 0.5) {
   }
 }
 
+// src/evaluate/cross-validation.ts
+var CrossValidationSchema = external_exports.strictObject({
+  folds: external_exports.number().int(),
+  repeats: external_exports.number().int(),
+  rows: external_exports.number().int(),
+  /** Mean, standard deviation, min and max over the folds, per metric at the threshold used. */
+  metrics: external_exports.record(
+    external_exports.string(),
+    external_exports.strictObject({ mean: external_exports.number(), sd: external_exports.number(), min: external_exports.number(), max: external_exports.number() })
+  )
+});
+
+// src/util/json-file.ts
+import { randomBytes } from "node:crypto";
+import { closeSync as closeSync2, fsyncSync, openSync as openSync2, renameSync, rmSync, writeSync } from "node:fs";
+import { dirname } from "node:path";
+function writeJsonAtomic(file2, text) {
+  const temp = `${file2}.${process.pid}.${randomBytes(4).toString("hex")}.tmp`;
+  try {
+    writeFileDurable(temp, text);
+    renameSync(temp, file2);
+  } catch (error63) {
+    rmSync(temp, { force: true });
+    throw error63;
+  }
+  fsyncDir(dirname(file2));
+}
+function writeFileDurable(file2, bytes) {
+  const fd = openSync2(file2, "w");
+  try {
+    const buffer = typeof bytes === "string" ? Buffer.from(bytes) : bytes;
+    let offset = 0;
+    while (offset < buffer.byteLength) {
+      offset += writeSync(fd, buffer, offset, buffer.byteLength - offset);
+    }
+    fsyncSync(fd);
+  } finally {
+    closeSync2(fd);
+  }
+}
+function fsyncDir(dir) {
+  if (process.platform === "win32") return;
+  const fd = openSync2(dir, "r");
+  try {
+    fsyncSync(fd);
+  } catch (error63) {
+    const code = error63.code;
+    if (code !== "EINVAL" && code !== "ENOTSUP" && code !== "EISDIR") throw error63;
+  } finally {
+    closeSync2(fd);
+  }
+}
+
+// src/model/artifact.ts
+var ARTIFACT_SCHEMA_VERSION = 1;
+var ARTIFACT_KIND = "oncoclear.model";
+var LineageSchema = external_exports.strictObject({
+  /** `sha256:` of the training CSV's bytes. */
+  dataSha256: external_exports.string().regex(/^sha256:[0-9a-f]{64}$/),
+  dataPath: external_exports.string(),
+  dataRows: external_exports.number().int().positive(),
+  configHash: external_exports.string(),
+  /** Git commit the training ran on, when known. */
+  commit: external_exports.string().nullable(),
+  createdAt: external_exports.string().datetime(),
+  packageVersion: external_exports.string(),
+  split: external_exports.strictObject({
+    testFraction: external_exports.number(),
+    seed: external_exports.number().int(),
+    stratified: external_exports.boolean(),
+    trainRows: external_exports.number().int(),
+    testRows: external_exports.number().int(),
+    /** Hash of the test row indices, so a re-split can prove it chose the same rows. */
+    testRowsHash: external_exports.string()
+  })
+});
+var OperatingPointSchema = external_exports.strictObject({
+  threshold: external_exports.number().gt(0).lt(1),
+  rule: external_exports.enum(["fixed", "sensitivity", "specificity", "youden"]),
+  target: external_exports.number().nullable(),
+  /** `out-of-fold`: chosen on cross-validated predictions of the training rows, never the test rows. */
+  chosenOn: external_exports.enum(["config", "out-of-fold"])
+});
+function operatingThreshold(artifact) {
+  return artifact.operatingPoint?.threshold ?? 0.5;
+}
+var ArtifactSchema = external_exports.strictObject({
+  kind: external_exports.literal(ARTIFACT_KIND),
+  schemaVersion: external_exports.literal(ARTIFACT_SCHEMA_VERSION),
+  name: external_exports.string().min(1),
+  features: external_exports.array(external_exports.string()).min(1),
+  target: external_exports.string(),
+  /** `[negative, positive]`. */
+  classes: external_exports.tuple([external_exports.string(), external_exports.string()]),
+  positiveClass: external_exports.string(),
+  preprocessing: PreprocessingSchema,
+  model: LogisticModelSchema,
+  metrics: external_exports.strictObject({
+    train: MetricsSchema,
+    test: MetricsSchema,
+    /** The held-out metrics at 0.5 as well, when the operating threshold is another value. */
+    testAtDefault: MetricsSchema.optional()
+  }),
+  lineage: LineageSchema,
+  // Added after the first artifacts were written: optional, so those still load (at 0.5).
+  /** The decision threshold every consumer applies, and how it was chosen. */
+  operatingPoint: OperatingPointSchema.optional(),
+  /** Cross-validation of the recipe on the training part. */
+  crossValidation: CrossValidationSchema.optional()
+});
+function parseArtifact(json3, source = "artifact") {
+  const head = json3;
+  if (!head || typeof head !== "object" || head.kind !== ARTIFACT_KIND) {
+    throw new TypeError(
+      `${source} is not an OncoClear model: kind is ${JSON.stringify(head?.kind)}; expected "${ARTIFACT_KIND}".`
+    );
+  }
+  if (head.schemaVersion !== ARTIFACT_SCHEMA_VERSION) {
+    throw new TypeError(
+      `${source} has schemaVersion ${JSON.stringify(head.schemaVersion)}; this build reads ${ARTIFACT_SCHEMA_VERSION}. Retrain it or use a matching oncoclear.`
+    );
+  }
+  const result = ArtifactSchema.safeParse(json3);
+  if (!result.success) throw new TypeError(`${source}: ${describeIssue(result.error, json3)}.`);
+  const a = result.data;
+  const p = a.features.length;
+  for (const [field, length] of [
+    ["model.coefficients", a.model.coefficients.length],
+    ["preprocessing.fill", a.preprocessing.fill.length],
+    ["preprocessing.mean", a.preprocessing.mean.length],
+    ["preprocessing.scale", a.preprocessing.scale.length]
+  ]) {
+    if (length !== p)
+      throw new TypeError(
+        `${source}: ${field} has ${length} values; expected ${p}, one per feature.`
+      );
+  }
+  if (!a.classes.includes(a.positiveClass) || a.classes[1] !== a.positiveClass) {
+    throw new TypeError(`${source}: positiveClass '${a.positiveClass}' must be classes[1].`);
+  }
+  return a;
+}
+function readSidecar(file2) {
+  let text;
+  try {
+    text = readFileSync2(`${file2}.sha256`, "utf8");
+  } catch {
+    return null;
+  }
+  const hex3 = text.trim().split(/\s+/)[0] ?? "";
+  return hex3.startsWith("sha256:") ? hex3 : `sha256:${hex3}`;
+}
+function loadArtifact(file2, expectedSha256, options = {}) {
+  let bytes;
+  try {
+    bytes = readFileSync2(file2);
+  } catch {
+    throw new Error(
+      `Model file '${file2}' not found; expected a JSON artifact written by 'oncoclear train'.`
+    );
+  }
+  const actual = sha256(bytes);
+  let expected = expectedSha256;
+  if (!expected) {
+    expected = readSidecar(file2) ?? void 0;
+  }
+  if (!expected && options.requireChecksum) {
+    throw new Error(
+      `No checksum for '${file2}': expected a '${file2}.sha256' sidecar (written by 'oncoclear train') or a registry entry; refusing to serve an unverified model.`
+    );
+  }
+  if (expected && expected !== actual) {
+    throw new Error(
+      `Checksum mismatch for '${file2}': recorded ${expected}, file has ${actual}. The artifact was changed after it was registered; refusing to load it.`
+    );
+  }
+  let json3;
+  try {
+    json3 = JSON.parse(bytes.toString("utf8"));
+  } catch (error63) {
+    throw new TypeError(`Model file '${file2}' is not valid JSON: ${error63.message}.`);
+  }
+  return { artifact: parseArtifact(json3, file2), sha256: actual, bytes };
+}
+
+// src/model/predictor.ts
+var DEFAULT_TOP_CONTRIBUTORS = 5;
+var TOO_LARGE = "The feature values are too large for the model to score; expected measurements in a realistic range.";
+function createPredictor(artifact) {
+  const model = BinaryLogisticRegression.load(artifact.model);
+  const { coefficients, intercept } = artifact.model;
+  const prep = artifact.preprocessing;
+  const features = artifact.features;
+  const p = features.length;
+  const scratch = new Float64Array(p);
+  const [negative, positive] = artifact.classes;
+  const checkLength = (raw) => {
+    if (raw.length !== p) {
+      throw new RangeError(
+        `Got ${raw.length} feature values; expected ${p} in the model's feature order.`
+      );
+    }
+  };
+  const probability = (raw) => {
+    checkLength(raw);
+    transformRow(prep, raw, scratch);
+    const positiveProbability = model.predictProbability(scratch);
+    if (Number.isNaN(positiveProbability)) throw new RangeError(TOO_LARGE);
+    return positiveProbability;
+  };
+  const threshold = operatingThreshold(artifact);
+  const prediction = (pPositive) => ({
+    label: pPositive >= threshold ? positive : negative,
+    probabilities: { [negative]: 1 - pPositive, [positive]: pPositive }
+  });
+  return {
+    features,
+    classes: artifact.classes,
+    threshold,
+    probability,
+    predict: (raw) => prediction(probability(raw)),
+    explain(raw, options = {}) {
+      checkLength(raw);
+      transformRow(prep, raw, scratch);
+      const contributions = {};
+      const ranked = new Array(p);
+      let logit = intercept;
+      for (let j = 0; j < p; j++) {
+        const c = coefficients[j] * scratch[j];
+        logit += c;
+        contributions[features[j]] = c;
+        ranked[j] = { feature: features[j], contribution: c };
+      }
+      const pPositive = sigmoid(logit);
+      if (Number.isNaN(pPositive)) throw new RangeError(TOO_LARGE);
+      ranked.sort((a, b) => Math.abs(b.contribution) - Math.abs(a.contribution));
+      const top = Math.max(0, Math.min(p, options.top ?? DEFAULT_TOP_CONTRIBUTORS));
+      return {
+        ...prediction(pPositive),
+        explanation: {
+          positiveClass: positive,
+          logit,
+          intercept,
+          contributions,
+          top: ranked.slice(0, top)
+        }
+      };
+    },
+    probabilities(x, rowCount) {
+      if (x.length < rowCount * p)
+        throw new RangeError(
+          `Got ${x.length} values for ${rowCount} rows; expected ${rowCount * p}.`
+        );
+      const out = new Float64Array(rowCount);
+      for (let i = 0; i < rowCount; i++) {
+        const row = i * p;
+        for (let j = 0; j < p; j++) scratch[j] = x[row + j];
+        transformRow(prep, scratch, scratch);
+        out[i] = model.predictProbability(scratch);
+      }
+      return out;
+    }
+  };
+}
+
 // src/evaluate/evaluate.ts
 function evaluateArtifact(artifact, data) {
   assertCompatible(artifact, data);
-  const probabilities = createPredictor(artifact).probabilities(data.x, data.rowCount);
-  return { metrics: computeMetrics(data.y, probabilities), probabilities };
+  const predictor = createPredictor(artifact);
+  const probabilities = predictor.probabilities(data.x, data.rowCount);
+  return { metrics: computeMetrics(data.y, probabilities, predictor.threshold), probabilities };
 }
 function assertCompatible(artifact, data) {
   const same2 = artifact.features.length === data.featureNames.length && artifact.features.every((f, i) => data.featureNames[i] === f);
@@ -47960,162 +48182,6 @@ function promotionDecision(input2) {
 
 // src/registry/operations.ts
 import { lstatSync as lstatSync2, mkdirSync as mkdirSync3 } from "node:fs";
-
-// src/model/artifact.ts
-import { mkdirSync, readFileSync as readFileSync2 } from "node:fs";
-
-// src/util/json-file.ts
-import { randomBytes } from "node:crypto";
-import { closeSync as closeSync2, fsyncSync, openSync as openSync2, renameSync, rmSync, writeSync } from "node:fs";
-import { dirname } from "node:path";
-function writeJsonAtomic(file2, text) {
-  const temp = `${file2}.${process.pid}.${randomBytes(4).toString("hex")}.tmp`;
-  try {
-    writeFileDurable(temp, text);
-    renameSync(temp, file2);
-  } catch (error63) {
-    rmSync(temp, { force: true });
-    throw error63;
-  }
-  fsyncDir(dirname(file2));
-}
-function writeFileDurable(file2, bytes) {
-  const fd = openSync2(file2, "w");
-  try {
-    const buffer = typeof bytes === "string" ? Buffer.from(bytes) : bytes;
-    let offset = 0;
-    while (offset < buffer.byteLength) {
-      offset += writeSync(fd, buffer, offset, buffer.byteLength - offset);
-    }
-    fsyncSync(fd);
-  } finally {
-    closeSync2(fd);
-  }
-}
-function fsyncDir(dir) {
-  if (process.platform === "win32") return;
-  const fd = openSync2(dir, "r");
-  try {
-    fsyncSync(fd);
-  } catch (error63) {
-    const code = error63.code;
-    if (code !== "EINVAL" && code !== "ENOTSUP" && code !== "EISDIR") throw error63;
-  } finally {
-    closeSync2(fd);
-  }
-}
-
-// src/model/artifact.ts
-var ARTIFACT_SCHEMA_VERSION = 1;
-var ARTIFACT_KIND = "oncoclear.model";
-var LineageSchema = external_exports.strictObject({
-  /** `sha256:` of the training CSV's bytes. */
-  dataSha256: external_exports.string().regex(/^sha256:[0-9a-f]{64}$/),
-  dataPath: external_exports.string(),
-  dataRows: external_exports.number().int().positive(),
-  configHash: external_exports.string(),
-  /** Git commit the training ran on, when known. */
-  commit: external_exports.string().nullable(),
-  createdAt: external_exports.string().datetime(),
-  packageVersion: external_exports.string(),
-  split: external_exports.strictObject({
-    testFraction: external_exports.number(),
-    seed: external_exports.number().int(),
-    stratified: external_exports.boolean(),
-    trainRows: external_exports.number().int(),
-    testRows: external_exports.number().int(),
-    /** Hash of the test row indices, so a re-split can prove it chose the same rows. */
-    testRowsHash: external_exports.string()
-  })
-});
-var ArtifactSchema = external_exports.strictObject({
-  kind: external_exports.literal(ARTIFACT_KIND),
-  schemaVersion: external_exports.literal(ARTIFACT_SCHEMA_VERSION),
-  name: external_exports.string().min(1),
-  features: external_exports.array(external_exports.string()).min(1),
-  target: external_exports.string(),
-  /** `[negative, positive]`. */
-  classes: external_exports.tuple([external_exports.string(), external_exports.string()]),
-  positiveClass: external_exports.string(),
-  preprocessing: PreprocessingSchema,
-  model: LogisticModelSchema,
-  metrics: external_exports.strictObject({ train: MetricsSchema, test: MetricsSchema }),
-  lineage: LineageSchema
-});
-function parseArtifact(json3, source = "artifact") {
-  const head = json3;
-  if (!head || typeof head !== "object" || head.kind !== ARTIFACT_KIND) {
-    throw new TypeError(
-      `${source} is not an OncoClear model: kind is ${JSON.stringify(head?.kind)}; expected "${ARTIFACT_KIND}".`
-    );
-  }
-  if (head.schemaVersion !== ARTIFACT_SCHEMA_VERSION) {
-    throw new TypeError(
-      `${source} has schemaVersion ${JSON.stringify(head.schemaVersion)}; this build reads ${ARTIFACT_SCHEMA_VERSION}. Retrain it or use a matching oncoclear.`
-    );
-  }
-  const result = ArtifactSchema.safeParse(json3);
-  if (!result.success) throw new TypeError(`${source}: ${describeIssue(result.error, json3)}.`);
-  const a = result.data;
-  const p = a.features.length;
-  for (const [field, length] of [
-    ["model.coefficients", a.model.coefficients.length],
-    ["preprocessing.fill", a.preprocessing.fill.length],
-    ["preprocessing.mean", a.preprocessing.mean.length],
-    ["preprocessing.scale", a.preprocessing.scale.length]
-  ]) {
-    if (length !== p)
-      throw new TypeError(
-        `${source}: ${field} has ${length} values; expected ${p}, one per feature.`
-      );
-  }
-  if (!a.classes.includes(a.positiveClass) || a.classes[1] !== a.positiveClass) {
-    throw new TypeError(`${source}: positiveClass '${a.positiveClass}' must be classes[1].`);
-  }
-  return a;
-}
-function readSidecar(file2) {
-  let text;
-  try {
-    text = readFileSync2(`${file2}.sha256`, "utf8");
-  } catch {
-    return null;
-  }
-  const hex3 = text.trim().split(/\s+/)[0] ?? "";
-  return hex3.startsWith("sha256:") ? hex3 : `sha256:${hex3}`;
-}
-function loadArtifact(file2, expectedSha256, options = {}) {
-  let bytes;
-  try {
-    bytes = readFileSync2(file2);
-  } catch {
-    throw new Error(
-      `Model file '${file2}' not found; expected a JSON artifact written by 'oncoclear train'.`
-    );
-  }
-  const actual = sha256(bytes);
-  let expected = expectedSha256;
-  if (!expected) {
-    expected = readSidecar(file2) ?? void 0;
-  }
-  if (!expected && options.requireChecksum) {
-    throw new Error(
-      `No checksum for '${file2}': expected a '${file2}.sha256' sidecar (written by 'oncoclear train') or a registry entry; refusing to serve an unverified model.`
-    );
-  }
-  if (expected && expected !== actual) {
-    throw new Error(
-      `Checksum mismatch for '${file2}': recorded ${expected}, file has ${actual}. The artifact was changed after it was registered; refusing to load it.`
-    );
-  }
-  let json3;
-  try {
-    json3 = JSON.parse(bytes.toString("utf8"));
-  } catch (error63) {
-    throw new TypeError(`Model file '${file2}' is not valid JSON: ${error63.message}.`);
-  }
-  return { artifact: parseArtifact(json3, file2), sha256: actual, bytes };
-}
 
 // src/registry/layout.ts
 import { randomBytes as randomBytes2 } from "node:crypto";
@@ -49684,7 +49750,15 @@ var ScalarMetricsSchema = MetricsSchema.pick({
   recall: true,
   f1: true,
   rocAuc: true,
-  logLoss: true
+  logLoss: true,
+  // Optional: versions registered before these were reported lack them.
+  threshold: true,
+  specificity: true,
+  npv: true,
+  balancedAccuracy: true,
+  prAuc: true,
+  brier: true,
+  intervals: true
 });
 var VersionSchema = external_exports.strictObject({
   version: external_exports.number().int().positive(),
@@ -50102,7 +50176,6 @@ function findVersion(registry2, model, version2) {
 // src/pipeline/compare.ts
 var sameFeatures = (a, b) => a.length === b.length && a.every((f, i) => b[i] === f);
 function compareWithProduction(candidate, candidateVersion, test, production, policy, productionRows) {
-  const threshold = 0.5;
   const c = evaluateArtifact(candidate, test);
   let prodInput = null;
   let prodMetrics = null;
@@ -50119,7 +50192,7 @@ function compareWithProduction(candidate, candidateVersion, test, production, po
         version: production.version,
         probabilities: p.probabilities,
         metrics: p.metrics,
-        threshold
+        threshold: operatingThreshold(production.artifact)
       };
       prodMetrics = { version: production.version, metrics: p.metrics };
     }
@@ -50131,7 +50204,7 @@ function compareWithProduction(candidate, candidateVersion, test, production, po
       version: candidateVersion,
       probabilities: c.probabilities,
       metrics: c.metrics,
-      threshold
+      threshold: operatingThreshold(candidate)
     },
     production: prodInput,
     evaluatedOn: {
@@ -50526,10 +50599,10 @@ var close = (rule, message) => ({
 
 // src/evaluate/report.ts
 var present = (...sets) => METRICS.filter((m) => sets.every((x) => typeof x[m.key] === "number"));
-var valueOf = (m, key) => m[key];
+var metricOf = (m, key) => m[key];
 var withCi = (m, key) => {
   const i = m.intervals?.[key];
-  return i && i[0] !== null && i[1] !== null ? `${f4(valueOf(m, key))} (${f4(i[0])}\u2013${f4(i[1])})` : f4(valueOf(m, key));
+  return i && i[0] !== null && i[1] !== null ? `${f4(metricOf(m, key))} (${f4(i[0])}\u2013${f4(i[1])})` : f4(metricOf(m, key));
 };
 var arrow = (key) => METRICS.find((m) => m.key === key).direction === "higher" ? "\u2191" : "\u2193";
 function markdownTable(header, rows) {
@@ -50552,8 +50625,8 @@ function comparisonMarkdown(comparison) {
   const rows = present(...sets).map((m) => {
     const name = `${m.label} ${arrow(m.key)}`;
     if (!prod) return [name, withCi(comparison.candidate, m.key), "\u2014", "\u2014"];
-    const c = valueOf(comparison.candidate, m.key);
-    const p = valueOf(prod.metrics, m.key);
+    const c = metricOf(comparison.candidate, m.key);
+    const p = metricOf(prod.metrics, m.key);
     return [
       name,
       withCi(comparison.candidate, m.key),

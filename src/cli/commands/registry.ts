@@ -1,4 +1,5 @@
 import { loadConfig } from '../../config/config.js';
+import { metricInfo } from '../../evaluate/metric-catalog.js';
 import { migrateRegistry } from '../../registry/migrate.js';
 import {
   diffVersions,
@@ -10,6 +11,7 @@ import {
 import type { Registry } from '../../registry/schema.js';
 import { createRegistryStore } from '../../registry/store.js';
 import { exportModel, resolveModel } from '../../release/model-info.js';
+import { deltaWords } from '../../report/decision.js';
 import { CliError, parseCommand, positiveInt } from '../args.js';
 import { progress } from '../context.js';
 import { fixed, textTable } from '../format.js';
@@ -141,12 +143,12 @@ export async function registryCommand(argv: string[]): Promise<void> {
       if (values.json) return out(JSON.stringify({ model, a, b, metrics: rows }));
       return out(
         textTable(
-          ['metric (test)', `v${a}`, `v${b}`, 'Δ'],
+          ['metric (test)', `v${a}`, `v${b}`, `v${b} vs v${a}`],
           rows.map((r) => [
-            r.metric,
+            metricInfo(r.metric).label,
             fixed(r.a),
             fixed(r.b),
-            `${r.delta >= 0 ? '+' : ''}${fixed(r.delta)}`,
+            deltaWords(r.metric, r.delta),
           ]),
         ),
       );
