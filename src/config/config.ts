@@ -22,6 +22,9 @@ export const ConfigSchema = z.strictObject({
     positiveClass: z.string().min(1),
     /** Feature columns in order; null means every column except the target. */
     features: z.array(z.string().min(1)).min(1).nullable().default(null),
+    /** Where the data comes from and under which licence, for the model card. */
+    source: z.string().nullable().optional(),
+    licence: z.string().nullable().optional(),
   }),
   split: z
     .strictObject({
@@ -147,8 +150,10 @@ export function loadConfig(file: string): Config {
 
 /** Stable hash of the settings that shape a model, for lineage. Key order does not matter. */
 export function configHash(config: Config): string {
+  const { source: _s, licence: _l, ...data } = config.data;
   const shaping = {
-    data: config.data,
+    // Provenance notes do not shape a model.
+    data,
     split: config.split,
     preprocessing: config.preprocessing,
     training: config.training,

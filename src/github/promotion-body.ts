@@ -28,6 +28,7 @@ export function promotionBody(input: PromotionBodyInput): string {
       ['config hash', `\`${version.lineage.configHash}\``],
       ['test rows', `\`${version.lineage.testRowsHash}\``],
       ['artifact', `\`registry/${version.artifact}\` (\`${version.sha256}\`)`],
+      ['model card', `\`registry/${version.artifact.replace(/model\.json$/, 'model-card.md')}\``],
       ['training run', runUrl ?? version.lineage.runUrl ?? '—'],
     ],
   );

@@ -5,6 +5,7 @@ import { type EventMeta, promote, registerVersion } from '../registry/operations
 import type { RegistryVersion } from '../registry/schema.js';
 import type { RegistryStore } from '../registry/store.js';
 import { decisionHeadline } from '../report/decision.js';
+import { modelCardFiles } from '../report/model-card.js';
 import { type Comparison, trainAgainstProduction } from './compare.js';
 import type { TrainContext, TrainResult } from './train.js';
 
@@ -41,6 +42,13 @@ export async function runPipeline(options: PipelineOptions): Promise<PipelineRes
   const registered: RegistryVersion = await registerVersion(store, artifactBytes(train.artifact), {
     ...meta,
     runUrl: options.runUrl ?? null,
+    versionFiles: (version) =>
+      modelCardFiles({
+        artifact: train.artifact,
+        version,
+        decision: decisionForVersion(comparison.decision, version),
+        data: { source: config.data.source ?? null, licence: config.data.licence ?? null },
+      }),
   });
   const decision = decisionForVersion(comparison.decision, registered.version);
   log(`Registered ${model} v${registered.version}`);

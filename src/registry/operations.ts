@@ -1,5 +1,5 @@
 import { lstatSync, mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { dirname, join } from 'node:path';
 import { METRIC_KEYS, type MetricKey } from '../evaluate/metric-catalog.js';
 import {
   type Artifact,
@@ -75,6 +75,8 @@ function event(
 }
 
 export interface RegisterOptions extends EventMeta {
+  /** Files to write beside the artifact once the version number is known (the model card). */
+  versionFiles?: (version: number) => Record<string, string>;
   /** Workflow run URL when registering from CI. */
   runUrl?: string | null;
 }
@@ -104,6 +106,11 @@ export async function registerVersion(
     // Durable before the version file that publishes it is written.
     writeFileDurable(target, bytes);
     writeSidecar(target, checksum);
+    for (const [name, text] of Object.entries(options.versionFiles?.(number) ?? {})) {
+      if (name.includes('/') || name.startsWith('.'))
+        throw new Error(`Version file name '${name}' must be a plain file name.`);
+      writeFileDurable(join(dirname(target), name), text);
+    }
     const version: RegistryVersion = {
       version: number,
       stage: 'staging',

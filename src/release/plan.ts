@@ -96,6 +96,7 @@ export function releaseNotes(plan: ReleasePlan, digest: string, registry: Regist
     `| image | \`${plan.image}\` tags ${plan.tags.map((t) => `\`${t}\``).join(', ')} |`,
     `| digest | \`${digest}\` |`,
     `| model artifact | \`registry/${plan.artifact}\` (\`${plan.sha256}\`) |`,
+    `| model card | \`registry/${plan.artifact.replace(/model\.json$/, 'model-card.md')}\` |`,
     `| test accuracy / ROC AUC | ${v.metrics.test.accuracy.toFixed(4)} / ${v.metrics.test.rocAuc.toFixed(4)} |`,
     `| trained from commit | \`${v.lineage.commit ?? 'unknown'}\` |`,
     `| data | \`${v.lineage.dataSha256}\` |`,

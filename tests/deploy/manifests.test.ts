@@ -16,7 +16,7 @@ import { DEFAULT_DRAIN_MS, DEFAULT_REQUEST_TIMEOUT_MS } from '../../service/opti
 
 const KUBE_DIR = 'deploy/kubernetes';
 const KSERVE_FILE = 'deploy/kserve/inferenceservice.yaml';
-const CRD_FILE = '../shared/kserve/serving.kserve.io_inferenceservices.yaml';
+const CRD_FILE = 'tests/fixtures/kserve/serving.kserve.io_inferenceservices.yaml';
 /** The image's user (service/Dockerfile: USER 10001:10001). */
 const IMAGE_UID = 10001;
 /**

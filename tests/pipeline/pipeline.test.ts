@@ -89,3 +89,27 @@ describe('pipeline', () => {
     ).toBe(114);
   });
 });
+
+describe('the model card', () => {
+  it('is committed with every version: intended use, data, metrics with intervals, the decision', async () => {
+    const result = await run(projectConfig(), 'card');
+    const versionDir = join(dir, 'card', 'oncoclear', `v${result.registered.version}`);
+    const card = JSON.parse(readFileSync(join(versionDir, 'model-card.json'), 'utf8'));
+    expect(card).toMatchObject({
+      schemaVersion: 1,
+      model: { name: 'oncoclear', version: 1 },
+      intendedUse: {
+        notFor: expect.stringContaining('Not a medical device; not for clinical decisions'),
+      },
+      data: { rows: 569, licence: 'CC BY 4.0', heldOut: { positives: 42, negatives: 72 } },
+      operatingThreshold: { threshold: 0.5, rule: 'fixed' },
+      decision: { promote: true, candidate: { version: 1 } },
+    });
+    const sensitivity = card.metrics.find((m: { key: string }) => m.key === 'recall');
+    expect(sensitivity.interval[0]).toBeLessThan(sensitivity.value);
+    const markdown = readFileSync(join(versionDir, 'model-card.md'), 'utf8');
+    expect(markdown).toContain('# Model card: oncoclear v1');
+    expect(markdown).toMatch(/\| sensitivity \(recall\) \| 0\.\d{4} \| 0\.\d{4}–\d\.\d{4} \|/);
+    expect(markdown).toContain('✅ **Promote**');
+  });
+});

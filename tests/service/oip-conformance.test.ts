@@ -1,5 +1,5 @@
 // Every OIP response checked against the protocol's own OpenAPI description
-// (../shared/kserve/rest_predict_v2.yaml) and the rules in required_api.md beside it.
+// (tests/fixtures/kserve/rest_predict_v2.yaml, vendored from KServe) and the rules in required_api.md beside it.
 import { readFileSync } from 'node:fs';
 import { Ajv, type ValidateFunction } from 'ajv';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -15,7 +15,7 @@ const model = loadFile(fx.file);
 const classes = fx.artifact.classes;
 
 const spec = parse(
-  readFileSync(new URL('../../../shared/kserve/rest_predict_v2.yaml', import.meta.url), 'utf8'),
+  readFileSync(new URL('../fixtures/kserve/rest_predict_v2.yaml', import.meta.url), 'utf8'),
 ) as { components: { schemas: Record<string, unknown> } };
 // The OpenAPI file as one schema document, so its '#/components/schemas/…' refs resolve.
 const ajv = new Ajv({ strict: false, allErrors: true });

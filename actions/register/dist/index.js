@@ -14661,11 +14661,11 @@ var require_progressevent = __commonJS({
 var require_encoding = __commonJS({
   "node_modules/undici/lib/web/fileapi/encoding.js"(exports, module) {
     "use strict";
-    function getEncoding(label) {
-      if (!label) {
+    function getEncoding(label2) {
+      if (!label2) {
         return "failure";
       }
-      switch (label.trim().toLowerCase()) {
+      switch (label2.trim().toLowerCase()) {
         case "unicode-1-1-utf-8":
         case "unicode11utf8":
         case "unicode20utf8":
@@ -24722,8 +24722,8 @@ var Summary = class {
    *
    * @returns {Summary} summary instance
    */
-  addDetails(label, content) {
-    const element = this.wrap("details", this.wrap("summary", label) + content);
+  addDetails(label2, content) {
+    const element = this.wrap("details", this.wrap("summary", label2) + content);
     return this.addRaw(element).addEOL();
   }
   /**
@@ -24871,7 +24871,7 @@ async function runAction(main) {
 // actions/register/src/main.ts
 import { copyFileSync, existsSync as existsSync3, mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join as join4 } from "node:path";
+import { dirname as dirname5, join as join5 } from "node:path";
 
 // src/config/config.ts
 import { readFileSync } from "node:fs";
@@ -38097,9 +38097,9 @@ function codePointLengthVar(doc, ctx, accessor, inDoubt) {
   doc.write(`const ${v} = typeof ${accessor} === "string" && ${inDoubt} ? ${cpLen}(${accessor}) : ${accessor}.length;`);
   return v;
 }
-function numericOperand(value, label) {
+function numericOperand(value, label2) {
   if (typeof value !== "number" || !Number.isFinite(value)) {
-    throw new ZodCompileUnsupportedError(`${label} bound of type ${typeof value}`);
+    throw new ZodCompileUnsupportedError(`${label2} bound of type ${typeof value}`);
   }
   return `${value}`;
 }
@@ -44607,6 +44607,22 @@ var METRIC_KEYS = [
   "logLoss",
   "brier"
 ];
+var METRICS = [
+  { key: "accuracy", label: "accuracy", direction: "higher", atThreshold: true },
+  { key: "recall", label: "sensitivity (recall)", direction: "higher", atThreshold: true },
+  { key: "specificity", label: "specificity", direction: "higher", atThreshold: true },
+  { key: "precision", label: "PPV (precision)", direction: "higher", atThreshold: true },
+  { key: "npv", label: "NPV", direction: "higher", atThreshold: true },
+  { key: "f1", label: "F1", direction: "higher", atThreshold: true },
+  { key: "balancedAccuracy", label: "balanced accuracy", direction: "higher", atThreshold: true },
+  { key: "rocAuc", label: "ROC AUC", direction: "higher", atThreshold: false },
+  { key: "prAuc", label: "PR AUC (average precision)", direction: "higher", atThreshold: false },
+  { key: "logLoss", label: "log loss", direction: "lower", atThreshold: false },
+  { key: "brier", label: "Brier score", direction: "lower", atThreshold: false }
+];
+function metricInfo(key) {
+  return METRICS.find((m) => m.key === key);
+}
 
 // src/util/format-issue.ts
 function valueAt(input2, path) {
@@ -44671,7 +44687,10 @@ var ConfigSchema = external_exports.strictObject({
     target: external_exports.string().min(1),
     positiveClass: external_exports.string().min(1),
     /** Feature columns in order; null means every column except the target. */
-    features: external_exports.array(external_exports.string().min(1)).min(1).nullable().default(null)
+    features: external_exports.array(external_exports.string().min(1)).min(1).nullable().default(null),
+    /** Where the data comes from and under which licence, for the model card. */
+    source: external_exports.string().nullable().optional(),
+    licence: external_exports.string().nullable().optional()
   }),
   split: external_exports.strictObject({
     testFraction: external_exports.number().gt(0).lt(1).default(0.2),
@@ -44913,10 +44932,6 @@ async function commitAndPushWithRetry(git, options) {
     `Could not push to ${options.branch} after ${max} attempts; another writer kept winning. Re-run the job.`
   );
 }
-
-// src/registry/operations.ts
-import { lstatSync as lstatSync2, mkdirSync as mkdirSync3 } from "node:fs";
-import { dirname as dirname3 } from "node:path";
 
 // src/model/artifact.ts
 import { mkdirSync, readFileSync as readFileSync2 } from "node:fs";
@@ -45200,9 +45215,100 @@ function loadArtifact(file2, expectedSha256, options = {}) {
   return { artifact: parseArtifact(json3, file2), sha256: actual, bytes };
 }
 
+// src/pipeline/comparison-file.ts
+import { readFileSync as readFileSync3 } from "node:fs";
+
+// src/promotion/policy.ts
+var CHECK_NAMES = [
+  "minimum",
+  "test-rows",
+  "comparable",
+  "perfect-production",
+  "beats-production",
+  "paired-test",
+  "sensitivity-guardrail",
+  "sensitivity-minimum"
+];
+var TESTS = ["mcnemar-exact", "delong", "paired-t", "paired-bootstrap"];
+var NOTES = ["tie", "no-production", "perfect-production", "not-comparable"];
+var Nullable = external_exports.number().nullable();
+var CheckSchema = external_exports.strictObject({
+  name: external_exports.enum(CHECK_NAMES),
+  passed: external_exports.boolean(),
+  metric: external_exports.enum(METRIC_KEYS).nullable(),
+  candidate: Nullable,
+  production: Nullable,
+  /** candidate − production, raw; `direction` says which sign is better. */
+  delta: Nullable,
+  direction: external_exports.enum(["higher", "lower"]).nullable(),
+  /** The bar a value is held to (a minimum, a maximum, α, or a row count). */
+  threshold: Nullable,
+  pValue: Nullable,
+  /** 95% interval: of the candidate's value, or of the paired difference for tests. */
+  interval: external_exports.tuple([Nullable, Nullable]).nullable(),
+  test: external_exports.enum(TESTS).nullable(),
+  note: external_exports.enum(NOTES).nullable(),
+  /** Rows a check used, when it is a subset (e.g. the positives for sensitivity). */
+  rows: external_exports.number().int().nullable(),
+  /** Columns production needs that the data lacks, for `comparable`. */
+  missing: external_exports.array(external_exports.string()).nullable()
+});
+var DecisionSchema = external_exports.strictObject({
+  promote: external_exports.boolean(),
+  /** `not-comparable`: production cannot be scored on these rows; only a replacement can help. */
+  outcome: external_exports.enum(["promote", "keep", "not-comparable"]),
+  metric: external_exports.enum(METRIC_KEYS),
+  /** The metric production was compared on: the primary one, or the secondary when it is perfect. */
+  comparedOn: external_exports.enum(METRIC_KEYS),
+  candidate: external_exports.strictObject({ version: external_exports.number().int().nullable(), value: external_exports.number() }),
+  /** Production's value on the primary metric; null when it could not be scored here. */
+  production: external_exports.strictObject({ version: external_exports.number().int(), value: external_exports.number().nullable() }).nullable(),
+  alpha: external_exports.number(),
+  /** Both models were scored on these rows: the held-out part of the default branch's split. */
+  evaluatedOn: external_exports.strictObject({
+    rows: external_exports.number().int(),
+    testRowsHash: external_exports.string(),
+    dataSha256: external_exports.string()
+  }),
+  checks: external_exports.array(CheckSchema)
+});
+function decisionForVersion(decision, version2) {
+  return { ...decision, candidate: { ...decision.candidate, version: version2 } };
+}
+
+// src/pipeline/comparison-file.ts
+var COMPARISON_SCHEMA_VERSION = 1;
+var ComparisonFileSchema = external_exports.strictObject({
+  schemaVersion: external_exports.literal(COMPARISON_SCHEMA_VERSION),
+  candidate: MetricsSchema,
+  production: external_exports.strictObject({ version: external_exports.number().int(), metrics: MetricsSchema }).nullable(),
+  decision: DecisionSchema
+});
+function readComparison(file2) {
+  let json3;
+  try {
+    json3 = JSON.parse(readFileSync3(file2, "utf8"));
+  } catch (error63) {
+    throw new Error(
+      `Cannot read the comparison '${file2}': ${error63.message}. Pass the comparison.json the train action wrote.`
+    );
+  }
+  const parsed = ComparisonFileSchema.safeParse(json3);
+  if (!parsed.success)
+    throw new TypeError(
+      `${file2}: ${describeIssue(parsed.error, json3)}; expected the comparison.json the train action wrote.`
+    );
+  const { schemaVersion: _, ...comparison } = parsed.data;
+  return comparison;
+}
+
+// src/registry/operations.ts
+import { lstatSync as lstatSync2, mkdirSync as mkdirSync3 } from "node:fs";
+import { dirname as dirname3, join as join2 } from "node:path";
+
 // src/registry/layout.ts
 import { randomBytes as randomBytes2 } from "node:crypto";
-import { existsSync as existsSync2, lstatSync, mkdirSync as mkdirSync2, readdirSync, readFileSync as readFileSync3 } from "node:fs";
+import { existsSync as existsSync2, lstatSync, mkdirSync as mkdirSync2, readdirSync, readFileSync as readFileSync4 } from "node:fs";
 import { join } from "node:path";
 
 // node_modules/@humanwhocodes/momoa/dist/momoa.js
@@ -46988,7 +47094,7 @@ function readRegistryFilesFromDisk(dir) {
           throw new TypeError(
             `Registry ${dir}: ${path} is a symbolic link; registry files must be regular files.`
           );
-        files.set(path, readFileSync3(join(dir, path), "utf8"));
+        files.set(path, readFileSync4(join(dir, path), "utf8"));
       }
     }
   };
@@ -47119,6 +47225,11 @@ async function registerVersion(store, source, options) {
     mkdirSync3(dirname3(target), { recursive: true });
     writeFileDurable(target, bytes);
     writeSidecar(target, checksum);
+    for (const [name, text] of Object.entries(options.versionFiles?.(number4) ?? {})) {
+      if (name.includes("/") || name.startsWith("."))
+        throw new Error(`Version file name '${name}' must be a plain file name.`);
+      writeFileDurable(join2(dirname3(target), name), text);
+    }
     const version2 = {
       version: number4,
       stage: "staging",
@@ -47147,7 +47258,7 @@ async function registerVersion(store, source, options) {
 
 // src/registry/store.ts
 import { mkdirSync as mkdirSync5, readdirSync as readdirSync3 } from "node:fs";
-import { join as join3, relative, resolve, sep } from "node:path";
+import { join as join4, relative, resolve, sep } from "node:path";
 
 // src/registry/lock.ts
 import { randomBytes as randomBytes3 } from "node:crypto";
@@ -47158,13 +47269,13 @@ import {
   mkdirSync as mkdirSync4,
   openSync as openSync2,
   readdirSync as readdirSync2,
-  readFileSync as readFileSync4,
+  readFileSync as readFileSync5,
   readlinkSync,
   rmSync as rmSync2,
   writeFileSync
 } from "node:fs";
 import { hostname as hostname3 } from "node:os";
-import { basename as basename2, dirname as dirname4, join as join2 } from "node:path";
+import { basename as basename2, dirname as dirname4, join as join3 } from "node:path";
 var DEFAULT_TIMEOUT_MS = 3e4;
 var UNREADABLE_GRACE_MS = 5e3;
 var MAX_GUARD_DEPTH = 4;
@@ -47223,7 +47334,7 @@ function cleanStaleTemps(dir, prefix) {
     const match = TEMP_NAME.exec(name);
     if (!match || match[1] !== prefix && !match[1].startsWith(`${prefix}.`)) continue;
     const pid = Number(match[2]);
-    if (pid !== process.pid && pidIsGone(pid)) rmSync2(join2(dir, name), { force: true });
+    if (pid !== process.pid && pidIsGone(pid)) rmSync2(join3(dir, name), { force: true });
   }
 }
 function currentOwner() {
@@ -47241,7 +47352,7 @@ function linuxIdentity(pid) {
 }
 function bootId() {
   try {
-    return readFileSync4("/proc/sys/kernel/random/boot_id", "utf8").trim();
+    return readFileSync5("/proc/sys/kernel/random/boot_id", "utf8").trim();
   } catch {
     return void 0;
   }
@@ -47255,7 +47366,7 @@ function pidNamespace() {
 }
 function startTicks(pid) {
   try {
-    const stat2 = readFileSync4(`/proc/${pid}/stat`, "utf8");
+    const stat2 = readFileSync5(`/proc/${pid}/stat`, "utf8");
     return stat2.slice(stat2.lastIndexOf(")") + 2).split(" ")[19];
   } catch {
     return void 0;
@@ -47310,7 +47421,7 @@ function inspect(path) {
   }
   try {
     const stat2 = fstatSync(fd, { bigint: true });
-    const owner = parseOwner(readFileSync4(fd, "utf8"));
+    const owner = parseOwner(readFileSync5(fd, "utf8"));
     if (owner) return { kind: "owned", id: owner.token, owner };
     return {
       kind: "unreadable",
@@ -47386,7 +47497,7 @@ function sweepAfterAcquire(lockFile) {
   const guardPrefix = `${basename2(lockFile)}.takeover.`;
   for (const name of readdirSync2(dir)) {
     if (name.startsWith(guardPrefix) && !name.endsWith(".tmp"))
-      rmSync2(join2(dir, name), { force: true });
+      rmSync2(join3(dir, name), { force: true });
   }
   cleanStaleTemps(dir, basename2(lockFile));
 }
@@ -47422,7 +47533,7 @@ function createRegistryStore(dir) {
     },
     async update(change) {
       mkdirSync5(dir, { recursive: true });
-      const release = await acquireLock(join3(dir, ".lock"));
+      const release = await acquireLock(join4(dir, ".lock"));
       try {
         cleanTempsUnder(dir);
         const before = readRegistryDir(dir);
@@ -47438,7 +47549,7 @@ function createRegistryStore(dir) {
 function cleanTempsUnder(dir) {
   const prefixes = /* @__PURE__ */ new Set();
   for (const entry of readdirSync3(dir, { withFileTypes: true })) {
-    if (entry.isDirectory()) cleanTempsUnder(join3(dir, entry.name));
+    if (entry.isDirectory()) cleanTempsUnder(join4(dir, entry.name));
     else {
       const m = /^(.+)\.\d+\.[0-9a-f]+\.tmp$/.exec(entry.name);
       if (m) prefixes.add(m[1]);
@@ -47447,8 +47558,230 @@ function cleanTempsUnder(dir) {
   for (const prefix of prefixes) cleanStaleTemps(dir, prefix);
 }
 
+// src/report/decision.ts
+var f4 = (x) => x === null || x === void 0 ? "\u2014" : Number.isFinite(x) ? x.toFixed(4) : String(x);
+var pFormat = (p) => p === null ? "\u2014" : p < 1e-4 ? "< 0.0001" : p.toPrecision(2).replace(/e.*$/, "");
+var ci = (i) => i && i[0] !== null && i[1] !== null ? ` (95% CI ${f4(i[0])}\u2013${f4(i[1])})` : "";
+var TEST_NAMES = {
+  "mcnemar-exact": "exact McNemar test",
+  delong: "DeLong's test",
+  "paired-t": "paired t-test",
+  "paired-bootstrap": "paired bootstrap"
+};
+function deltaWords(metric, delta) {
+  const { direction } = metricInfo(metric);
+  const rounded = Math.round(delta * 1e12) / 1e12;
+  if (rounded === 0) return "no difference";
+  const better = direction === "higher" ? rounded > 0 : rounded < 0;
+  const hint = direction === "lower" ? " (lower is better)" : "";
+  return `${Math.abs(rounded).toFixed(4)} ${better ? "better" : "worse"}${hint}`;
+}
+var label = (m) => m ? metricInfo(m).label : "";
+function checkSentence(c, d) {
+  const prod = d.production ? `production v${d.production.version}` : "production";
+  switch (c.name) {
+    case "minimum": {
+      const op = c.direction === "lower" ? c.passed ? "\u2264" : ">" : c.passed ? "\u2265" : "<";
+      return `${label(c.metric)} ${f4(c.candidate)}${ci(c.interval)} ${op} ${c.direction === "lower" ? "maximum" : "minimum"} ${f4(c.threshold)}`;
+    }
+    case "test-rows":
+      return `${c.candidate} held-out rows ${c.passed ? "\u2265" : "<"} the minimum of ${c.threshold}; ${c.passed ? "enough to compare" : "too few to judge a candidate"}`;
+    case "comparable":
+      return `${prod} cannot be scored on these rows: the data lacks its columns ${c.missing?.map((m) => `\`${m}\``).join(", ")}. The two models were not compared on the same rows`;
+    case "perfect-production":
+      return `${prod} is perfect on these rows (${label(c.metric)} ${f4(c.production)}), so it is compared on the secondary metric, ${label(d.comparedOn)}`;
+    case "beats-production":
+      if (c.note === "no-production")
+        return "no production version yet; the first passing model is promoted";
+      if (c.note === "tie")
+        return `${label(c.metric)} ${f4(c.candidate)} ties with ${prod} on the same ${c.rows} rows; a tie does not promote`;
+      return `${label(c.metric)} ${f4(c.candidate)} vs ${prod} ${f4(c.production)} on the same ${c.rows} rows: ${deltaWords(c.metric, c.delta)}${c.threshold ? `; needs \u2265 ${f4(c.threshold)} better` : ""}`;
+    case "paired-test":
+      return `${TEST_NAMES[c.test]} of ${label(c.metric)} on the same rows: p = ${pFormat(c.pValue)} ${c.pValue !== null && c.pValue < c.threshold ? "<" : "\u2265"} \u03B1 ${c.threshold}, difference ${ci(c.interval).trim().replace(/^\(|\)$/g, "") || "\u2014"}${c.passed ? "" : c.pValue !== null && c.pValue < c.threshold ? "; significantly worse" : "; the difference could be noise"}`;
+    case "sensitivity-guardrail":
+      return `sensitivity ${f4(c.candidate)} vs ${prod} ${f4(c.production)} on the ${c.rows} positive rows (${deltaWords("recall", c.delta)}): ${c.passed ? "no significant drop" : "a significant drop in sensitivity, the costly error"} (${TEST_NAMES[c.test]}, p = ${pFormat(c.pValue)})`;
+    case "sensitivity-minimum":
+      return `sensitivity ${f4(c.candidate)}${ci(c.interval)} ${c.passed ? "\u2265" : "<"} the required ${f4(c.threshold)} at the operating threshold`;
+  }
+}
+function decisionHeadline(d) {
+  const version2 = d.candidate.version ? ` v${d.candidate.version}` : "";
+  if (d.outcome === "not-comparable")
+    return `Not comparable: production v${d.production?.version ?? "?"} cannot be scored on the candidate${version2}'s rows (the data lacks ${checkOf(d, "comparable")?.missing?.join(", ")}); only an explicit replacement can move production`;
+  if (d.promote) {
+    const beat = checkOf(d, "beats-production");
+    const test = checkOf(d, "paired-test");
+    const why = beat?.note === "no-production" || !d.production ? "no production version yet" : `${label(beat.metric)} ${f4(beat.candidate)} vs production v${d.production.version} ${f4(beat.production)} (${deltaWords(beat.metric, beat.delta)}${test ? `, p = ${pFormat(test.pValue)}` : ""})`;
+    return `Promote${version2}: ${why}`;
+  }
+  const failed = d.checks.filter((c) => !c.passed).map((c) => checkSentence(c, d));
+  return `Keep ${d.production ? `production v${d.production.version}` : "no production"}: ${failed.join("; ")}`;
+}
+var checkOf = (d, name) => d.checks.find((c) => c.name === name);
+function decisionMarkdown(d) {
+  const head = d.outcome === "not-comparable" ? "\u26A0\uFE0F **Not comparable**" : d.promote ? "\u2705 **Promote**" : "\u26D4 **Do not promote**";
+  const verdict = decisionHeadline(d).replace(/^(Promote|Keep|Not comparable)[^:]*: /, "");
+  return [
+    `${head}: ${verdict}.`,
+    "",
+    ...d.checks.map((c) => `- ${c.passed ? "\u2705" : "\u274C"} \`${c.name}\`: ${checkSentence(c, d)}.`),
+    "",
+    `Both models were scored on the same ${d.evaluatedOn.rows} held-out rows (\`${d.evaluatedOn.testRowsHash}\`); paired tests at \u03B1 ${d.alpha}.`
+  ].join("\n");
+}
+
+// src/report/model-card.ts
+var MODEL_CARD_SCHEMA_VERSION = 1;
+var MODEL_CARD_JSON = "model-card.json";
+var MODEL_CARD_MD = "model-card.md";
+var NOT_A_DEVICE = "Not a medical device; not for clinical decisions. For research, education and MLOps demonstration only.";
+var Interval = external_exports.tuple([external_exports.number().nullable(), external_exports.number().nullable()]).nullable();
+var ModelCardSchema = external_exports.strictObject({
+  schemaVersion: external_exports.literal(MODEL_CARD_SCHEMA_VERSION),
+  model: external_exports.strictObject({ name: external_exports.string(), version: external_exports.number().int() }),
+  intendedUse: external_exports.strictObject({ purpose: external_exports.string(), notFor: external_exports.string() }),
+  data: external_exports.strictObject({
+    path: external_exports.string(),
+    source: external_exports.string().nullable(),
+    licence: external_exports.string().nullable(),
+    rows: external_exports.number().int(),
+    classes: external_exports.tuple([external_exports.string(), external_exports.string()]),
+    positiveClass: external_exports.string(),
+    /** Positives and negatives in the held-out rows, the ones the metrics describe. */
+    heldOut: external_exports.strictObject({ positives: external_exports.number().int(), negatives: external_exports.number().int() }),
+    sha256: external_exports.string()
+  }),
+  operatingThreshold: external_exports.strictObject({
+    threshold: external_exports.number(),
+    rule: external_exports.string(),
+    chosenOn: external_exports.string()
+  }),
+  metrics: external_exports.array(
+    external_exports.strictObject({ key: external_exports.string(), label: external_exports.string(), value: external_exports.number(), interval: Interval })
+  ),
+  calibration: external_exports.strictObject({ slope: external_exports.number().nullable(), intercept: external_exports.number().nullable() }).nullable(),
+  crossValidation: external_exports.strictObject({
+    folds: external_exports.number().int(),
+    repeats: external_exports.number().int(),
+    accuracy: external_exports.strictObject({ mean: external_exports.number(), sd: external_exports.number() }).nullable(),
+    recall: external_exports.strictObject({ mean: external_exports.number(), sd: external_exports.number() }).nullable()
+  }).nullable(),
+  limitations: external_exports.array(external_exports.string()),
+  decision: DecisionSchema.nullable()
+});
+function modelCard(input2) {
+  const { artifact } = input2;
+  const test = artifact.metrics.test;
+  const cv = artifact.crossValidation;
+  const cvStat = (key) => {
+    const s = cv?.metrics[key];
+    return s ? { mean: s.mean, sd: s.sd } : null;
+  };
+  const threshold = artifact.operatingPoint ?? {
+    threshold: 0.5,
+    rule: "fixed",
+    chosenOn: "config"
+  };
+  return ModelCardSchema.parse({
+    schemaVersion: MODEL_CARD_SCHEMA_VERSION,
+    model: { name: artifact.name, version: input2.version },
+    intendedUse: {
+      purpose: `Estimates the probability that a case is ${artifact.positiveClass}, from ${artifact.features.length} measurements, as a worked example of a reviewed, traceable ML lifecycle.`,
+      notFor: NOT_A_DEVICE
+    },
+    data: {
+      path: artifact.lineage.dataPath,
+      source: input2.data.source,
+      licence: input2.data.licence,
+      rows: artifact.lineage.dataRows,
+      classes: artifact.classes,
+      positiveClass: artifact.positiveClass,
+      heldOut: {
+        positives: test.confusion.tp + test.confusion.fn,
+        negatives: test.confusion.tn + test.confusion.fp
+      },
+      sha256: artifact.lineage.dataSha256
+    },
+    operatingThreshold: {
+      threshold: threshold.threshold,
+      rule: threshold.rule,
+      chosenOn: threshold.chosenOn
+    },
+    metrics: METRICS.filter((m) => typeof test[m.key] === "number").map((m) => ({
+      key: m.key,
+      label: m.label,
+      value: test[m.key],
+      interval: test.intervals?.[m.key] ?? null
+    })),
+    calibration: test.calibration ? { slope: test.calibration.slope, intercept: test.calibration.intercept } : null,
+    crossValidation: cv ? {
+      folds: cv.folds,
+      repeats: cv.repeats,
+      accuracy: cvStat("accuracy"),
+      recall: cvStat("recall")
+    } : null,
+    limitations: [
+      `Evaluated on ${test.rows} held-out rows of one data set (${artifact.lineage.split.testRows} test / ${artifact.lineage.split.trainRows} train, seed ${artifact.lineage.split.seed}); the intervals show how much that small sample leaves uncertain.`,
+      "Trained and evaluated on one source population; performance on other sites, devices or populations is unknown.",
+      "Logistic regression on the given measurements: it cannot use information outside them, and it assumes their meaning and units do not change.",
+      "A missed positive (false negative) is the costly error for this task; read sensitivity and its interval first."
+    ],
+    decision: input2.decision
+  });
+}
+function modelCardMarkdown(card) {
+  const ci2 = (i) => i && i[0] !== null && i[1] !== null ? `${f4(i[0])}\u2013${f4(i[1])}` : "\u2014";
+  const d = card.data;
+  return [
+    `# Model card: ${card.model.name} v${card.model.version}`,
+    "",
+    `> **${card.intendedUse.notFor}**`,
+    "",
+    "## Intended use",
+    "",
+    card.intendedUse.purpose,
+    "",
+    "## Data",
+    "",
+    `- \`${d.path}\`: ${d.rows} rows, classes ${d.classes.join(" / ")} (positive: ${d.positiveClass}); held-out rows: ${d.heldOut.positives} ${d.positiveClass}, ${d.heldOut.negatives} other.`,
+    `- Source: ${d.source ?? "not recorded"}. Licence: ${d.licence ?? "not recorded"}.`,
+    `- Fingerprint: \`${d.sha256}\`.`,
+    "",
+    `## Performance on the held-out rows, at the operating threshold ${card.operatingThreshold.threshold} (${card.operatingThreshold.rule}, chosen on ${card.operatingThreshold.chosenOn})`,
+    "",
+    "| metric | value | 95% CI |",
+    "|:--|--:|--:|",
+    ...card.metrics.map((m) => `| ${m.label} | ${f4(m.value)} | ${ci2(m.interval)} |`),
+    "",
+    "## Calibration",
+    "",
+    card.calibration ? `Calibration slope ${f4(card.calibration.slope)} (1 is ideal; below 1 means over-confident), intercept ${f4(card.calibration.intercept)} (0 is ideal).` : "Not recorded for this version.",
+    "",
+    "## Cross-validation of the recipe (training rows)",
+    "",
+    card.crossValidation ? `${card.crossValidation.repeats} \xD7 ${card.crossValidation.folds}-fold: accuracy ${f4(card.crossValidation.accuracy?.mean)} \xB1 ${f4(card.crossValidation.accuracy?.sd)}, sensitivity ${f4(card.crossValidation.recall?.mean)} \xB1 ${f4(card.crossValidation.recall?.sd)} (mean \xB1 sd over folds).` : "Not run for this version.",
+    "",
+    "## Limitations",
+    "",
+    ...card.limitations.map((l) => `- ${l}`),
+    "",
+    "## Policy decision",
+    "",
+    card.decision ? decisionMarkdown(card.decision) : "Registered without a comparison.",
+    ""
+  ].join("\n");
+}
+function modelCardFiles(input2) {
+  const card = modelCard(input2);
+  return {
+    [MODEL_CARD_JSON]: `${JSON.stringify(card, null, 2)}
+`,
+    [MODEL_CARD_MD]: modelCardMarkdown(card)
+  };
+}
+
 // actions/shared/github-context.ts
-import { readFileSync as readFileSync5 } from "node:fs";
+import { readFileSync as readFileSync6 } from "node:fs";
 function readRunnerContext(env = process.env) {
   const repository = env.GITHUB_REPOSITORY ?? "";
   const [owner = "", repo = ""] = repository.split("/");
@@ -47474,7 +47807,7 @@ function readRunnerContext(env = process.env) {
 function defaultBranchFromEvent(eventPath) {
   if (!eventPath) return null;
   try {
-    const event2 = JSON.parse(readFileSync5(eventPath, "utf8"));
+    const event2 = JSON.parse(readFileSync6(eventPath, "utf8"));
     return typeof event2.repository?.default_branch === "string" ? event2.repository.default_branch : null;
   } catch {
     return null;
@@ -47520,10 +47853,13 @@ async function run() {
       `This run is on ${context.ref}, not on the default branch ${defaultBranch}; only runs on ${defaultBranch} register models. Nothing was registered.`
     );
   const registryDir = inputs.registry ?? config2.registry.path;
-  const artifact = join4(mkdtempSync(join4(tmpdir(), "oncoclear-register-")), "model.json");
+  const artifact = join5(mkdtempSync(join5(tmpdir(), "oncoclear-register-")), "model.json");
   copyFileSync(inputs.artifact, artifact);
   if (existsSync3(`${inputs.artifact}.sha256`))
     copyFileSync(`${inputs.artifact}.sha256`, `${artifact}.sha256`);
+  const comparisonFile = join5(dirname5(inputs.artifact), "comparison.json");
+  const comparison = existsSync3(comparisonFile) ? readComparison(comparisonFile) : null;
+  const loaded = loadArtifact(artifact);
   const git = createGit(context.workspace, { token: inputs.token });
   let registered;
   const pushed = await commitAndPushWithRetry(git, {
@@ -47533,14 +47869,20 @@ async function run() {
     log: (m) => warning(m),
     apply: async () => {
       registered = await registerVersion(
-        createRegistryStore(join4(context.workspace, registryDir)),
+        createRegistryStore(join5(context.workspace, registryDir)),
         artifact,
         {
           actor: context.actor,
           reason: `trained on ${context.sha.slice(0, 7) || "an unknown commit"} by ${context.runUrl ? "CI" : "oncoclear"}`,
           link: context.runUrl,
           runUrl: context.runUrl,
-          now: () => /* @__PURE__ */ new Date()
+          now: () => /* @__PURE__ */ new Date(),
+          versionFiles: (version3) => modelCardFiles({
+            artifact: loaded.artifact,
+            version: version3,
+            decision: comparison ? decisionForVersion(comparison.decision, version3) : null,
+            data: { source: config2.data.source ?? null, licence: config2.data.licence ?? null }
+          })
         }
       );
     },
@@ -47558,7 +47900,7 @@ Run: ${context.runUrl ?? "local"}`
     `Registered ${config2.model.name} v${version2.version} and pushed ${pushed.sha.slice(0, 7)} to ${inputs.branch} (${pushed.attempts} attempt${pushed.attempts > 1 ? "s" : ""})`
   );
   await summary.addHeading(`Registered ${config2.model.name} v${version2.version}`, 3).addRaw(
-    `Committed \`${registryDir}/\` as \`${pushed.sha.slice(0, 7)}\` on \`${inputs.branch}\` after ${pushed.attempts} push attempt(s). Stage: \`staging\`. Artifact \`${version2.artifact}\` (\`${version2.sha256}\`).
+    `Committed \`${registryDir}/\` as \`${pushed.sha.slice(0, 7)}\` on \`${inputs.branch}\` after ${pushed.attempts} push attempt(s). Stage: \`staging\`. Artifact \`${version2.artifact}\` (\`${version2.sha256}\`); model card \`${registryDir}/${version2.artifact.replace(/model\.json$/, "model-card.md")}\`.
 
 A push made with GITHUB_TOKEN starts no workflows; the train workflow also ignores registry-only commits by its \`paths\` filter, so this commit does not retrain.
 `

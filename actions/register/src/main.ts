@@ -1,12 +1,16 @@
 import { copyFileSync, existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import * as core from '@actions/core';
 import { loadConfig } from '../../../src/config/config.js';
 import { commitAndPushWithRetry, createGit } from '../../../src/github/git.js';
+import { loadArtifact } from '../../../src/model/artifact.js';
+import { readComparison } from '../../../src/pipeline/comparison-file.js';
+import { decisionForVersion } from '../../../src/promotion/policy.js';
 import { registerVersion } from '../../../src/registry/operations.js';
 import type { RegistryVersion } from '../../../src/registry/schema.js';
 import { createRegistryStore } from '../../../src/registry/store.js';
+import { modelCardFiles } from '../../../src/report/model-card.js';
 import { defaultBranchFromEvent, readRunnerContext } from '../../shared/github-context.js';
 import { getInputs } from './inputs.js';
 
@@ -29,6 +33,10 @@ export async function run(): Promise<void> {
   if (existsSync(`${inputs.artifact}.sha256`))
     copyFileSync(`${inputs.artifact}.sha256`, `${artifact}.sha256`);
 
+  // The train job's comparison, when it travelled with the artifact, goes into the model card.
+  const comparisonFile = join(dirname(inputs.artifact), 'comparison.json');
+  const comparison = existsSync(comparisonFile) ? readComparison(comparisonFile) : null;
+  const loaded = loadArtifact(artifact);
   const git = createGit(context.workspace, { token: inputs.token });
   let registered: RegistryVersion | undefined;
   const pushed = await commitAndPushWithRetry(git, {
@@ -46,6 +54,13 @@ export async function run(): Promise<void> {
           link: context.runUrl,
           runUrl: context.runUrl,
           now: () => new Date(),
+          versionFiles: (version) =>
+            modelCardFiles({
+              artifact: loaded.artifact,
+              version,
+              decision: comparison ? decisionForVersion(comparison.decision, version) : null,
+              data: { source: config.data.source ?? null, licence: config.data.licence ?? null },
+            }),
         },
       );
     },
@@ -64,7 +79,7 @@ export async function run(): Promise<void> {
   await core.summary
     .addHeading(`Registered ${config.model.name} v${version.version}`, 3)
     .addRaw(
-      `Committed \`${registryDir}/\` as \`${pushed.sha.slice(0, 7)}\` on \`${inputs.branch}\` after ${pushed.attempts} push attempt(s). Stage: \`staging\`. Artifact \`${version.artifact}\` (\`${version.sha256}\`).\n\n` +
+      `Committed \`${registryDir}/\` as \`${pushed.sha.slice(0, 7)}\` on \`${inputs.branch}\` after ${pushed.attempts} push attempt(s). Stage: \`staging\`. Artifact \`${version.artifact}\` (\`${version.sha256}\`); model card \`${registryDir}/${version.artifact.replace(/model\.json$/, 'model-card.md')}\`.\n\n` +
         'A push made with GITHUB_TOKEN starts no workflows; the train workflow also ignores registry-only commits by its `paths` filter, so this commit does not retrain.\n',
     )
     .write();

@@ -44666,7 +44666,10 @@ var ConfigSchema = external_exports.strictObject({
     target: external_exports.string().min(1),
     positiveClass: external_exports.string().min(1),
     /** Feature columns in order; null means every column except the target. */
-    features: external_exports.array(external_exports.string().min(1)).min(1).nullable().default(null)
+    features: external_exports.array(external_exports.string().min(1)).min(1).nullable().default(null),
+    /** Where the data comes from and under which licence, for the model card. */
+    source: external_exports.string().nullable().optional(),
+    licence: external_exports.string().nullable().optional()
   }),
   split: external_exports.strictObject({
     testFraction: external_exports.number().gt(0).lt(1).default(0.2),
