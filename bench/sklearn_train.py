@@ -22,7 +22,7 @@ import pandas as pd
 import sklearn
 from sklearn.impute import SimpleImputer
 from sklearn.linear_model import LogisticRegression
-from sklearn.metrics import accuracy_score, log_loss, roc_auc_score
+from sklearn.metrics import accuracy_score, brier_score_loss, log_loss, recall_score, roc_auc_score
 from sklearn.model_selection import train_test_split
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
@@ -49,6 +49,9 @@ def scores(model, x, y):
         "accuracy": float(accuracy_score(y, proba >= 0.5)),
         "rocAuc": float(roc_auc_score(y, proba)),
         "logLoss": float(log_loss(y, proba, labels=[0, 1])),
+        "recall": float(recall_score(y, proba >= 0.5)),
+        "specificity": float(recall_score(1 - y, proba < 0.5)),
+        "brier": float(brier_score_loss(y, proba)),
     }
 
 

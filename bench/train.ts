@@ -121,7 +121,14 @@ function withSolver(config: Config, solver: Solver): Config {
 
 interface SklearnQuality {
   versions: { sklearn: string; pandas: string; numpy: string };
-  test: { accuracy: number; rocAuc: number; logLoss: number };
+  test: {
+    accuracy: number;
+    rocAuc: number;
+    logLoss: number;
+    recall: number;
+    specificity: number;
+    brier: number;
+  };
   iterations: number;
   fitMs: { median: number; runs: number[] };
 }
@@ -170,12 +177,26 @@ function wdbcSections(): { quality: string; speed: string; versions: SklearnQual
   ) as SklearnQuality;
 
   const [newton, gradient] = ours as [(typeof ours)[0], (typeof ours)[0]];
-  const metricRows = (['accuracy', 'rocAuc', 'logLoss'] as const).map((key) => [
-    { accuracy: 'test accuracy', rocAuc: 'test ROC AUC', logLoss: 'test log loss' }[key],
-    fixed(newton.test[key], 4),
-    fixed(gradient.test[key], 4),
+  const labels = {
+    accuracy: 'test accuracy ↑',
+    recall: 'test sensitivity ↑',
+    specificity: 'test specificity ↑',
+    rocAuc: 'test ROC AUC ↑',
+    logLoss: 'test log loss ↓',
+    brier: 'test Brier score ↓',
+  } as const;
+  // Ours with its 95% interval (Wilson, DeLong, mean-loss), at the operating threshold (0.5 here).
+  const withCi = (m: (typeof ours)[0]['test'], key: keyof typeof labels) => {
+    const i = m.intervals?.[key];
+    const v = fixed(m[key] as number, 4);
+    return i && i[0] !== null && i[1] !== null ? `${v} (${fixed(i[0], 3)}–${fixed(i[1], 3)})` : v;
+  };
+  const metricRows = (Object.keys(labels) as Array<keyof typeof labels>).map((key) => [
+    labels[key],
+    withCi(newton.test, key),
+    withCi(gradient.test, key),
     fixed(sk.test[key], 4),
-    fixed(newton.test[key] / sk.test[key], 3),
+    fixed((newton.test[key] as number) / sk.test[key], 3),
   ]);
   const quality = [
     `## 1. Quality on WDBC (seed-${config.split.seed} stratified split: ${train.rowCount} train / ${test.rowCount} test rows)`,
@@ -194,6 +215,7 @@ function wdbcSections(): { quality: string; speed: string; versions: SklearnQual
     `Iterations: newton ${newton.model.iterations}${newton.model.converged ? '' : ' (not converged)'}, ` +
       `ml-logistic-regression ${gradient.model.iterations} steps at learning rate ${config.training.learningRate}, ` +
       `scikit-learn lbfgs ${sk.iterations}.`,
+    `Intervals are 95% (Wilson for proportions, DeLong for ROC AUC, the mean-loss interval for log loss and Brier); sensitivity and specificity are at the operating threshold, ${fixed(newton.test.threshold ?? 0.5, 2)}.`,
     `Goal (newton accuracy and AUC ≥ scikit-learn's): ${verdict(
       newton.test.accuracy >= sk.test.accuracy && newton.test.rocAuc >= sk.test.rocAuc - 1e-12,
     )}. Log loss: lower is better.`,

@@ -103,6 +103,11 @@ export const ConfigSchema = z.strictObject({
           repeats: z.number().int().min(1).max(10).default(2),
           /** Above this many training rows, cross-validation runs on a seeded sample of them. */
           maxRows: z.number().int().positive().default(50_000),
+          /**
+           * Below this many held-out rows, the candidate's and production's recipes are also
+           * compared on the same folds (Nadeau and Bengio), as supporting evidence.
+           */
+          compareRecipesBelowTestRows: z.number().int().min(0).default(200),
         })
         .prefault({}),
     })

@@ -1,6 +1,7 @@
 import type { Config, PromotionPolicyConfig } from '../config/config.js';
 import { loadDataset, readCsvHeader } from '../data/csv.js';
 import { type Dataset, selectRows } from '../data/dataset.js';
+import { compareRecipes, crossValidate, type Recipe } from '../evaluate/cross-validation.js';
 import { evaluateArtifact } from '../evaluate/evaluate.js';
 import type { Metrics } from '../evaluate/metrics.js';
 import { type Artifact, operatingThreshold } from '../model/artifact.js';
@@ -43,6 +44,7 @@ export function compareWithProduction(
   production: { version: number; artifact: Artifact } | null,
   policy: PromotionPolicyConfig,
   productionRows?: ProductionRows,
+  recipeComparison?: PolicyInput['recipeComparison'],
 ): Comparison {
   const c = evaluateArtifact(candidate, test);
   let prodInput: PolicyInput['production'] = null;
@@ -77,6 +79,7 @@ export function compareWithProduction(
       threshold: operatingThreshold(candidate),
     },
     production: prodInput,
+    recipeComparison: prodMetrics ? (recipeComparison ?? null) : null,
     evaluatedOn: {
       rows: test.rowCount,
       testRowsHash: candidate.lineage.split.testRowsHash,
@@ -125,6 +128,7 @@ export function trainAgainstProduction(
     production,
     config.promotion,
     productionRowsFrom(dataPath, config.data, train.split.test),
+    production ? recipeComparisonFor(config, train, production.artifact) : null,
   );
   return { train, comparison };
 }
@@ -141,4 +145,59 @@ export function productionRowsFrom(
     if (missing.length) return { missing };
     return selectRows(loadDataset(dataPath, { ...data, features }), rows);
   };
+}
+
+/** The recipe an artifact was trained with, from what it records. */
+function recipeOf(artifact: Artifact, config: Config): Recipe {
+  const h = artifact.model.hyperparameters;
+  const standardized =
+    artifact.preprocessing.scale.some((x) => x !== 1) ||
+    artifact.preprocessing.mean.some((x) => x !== 0);
+  return {
+    features: artifact.features,
+    preprocessing: { impute: artifact.preprocessing.impute, standardize: standardized },
+    training: {
+      ...config.training,
+      solver: artifact.model.solver,
+      ...(Object.fromEntries(Object.entries(h).filter(([, v]) => typeof v === 'number')) as Partial<
+        Config['training']
+      >),
+    },
+  };
+}
+
+/**
+ * On a small held-out set, retrains both recipes on the same repeated folds of the training rows
+ * and compares them with the corrected resampled t-test; null when not asked for or not possible
+ * (production's columns missing).
+ */
+function recipeComparisonFor(
+  config: Config,
+  train: TrainResult,
+  production: Artifact,
+): PolicyInput['recipeComparison'] {
+  const cv = config.evaluation.crossValidation;
+  if (!cv.enabled || train.test.rowCount >= cv.compareRecipesBelowTestRows) return null;
+  // A small test set on big data: the held-out rows already carry weight; skip the 2 × k fits.
+  if (train.split.train.length > cv.maxRows) return null;
+  if (!production.features.every((f) => train.data.featureNames.includes(f))) return null;
+  const options = { folds: cv.folds, repeats: cv.repeats, seed: config.split.seed };
+  const candidate = crossValidate(
+    train.data,
+    train.split.train,
+    recipeOf(train.artifact, config),
+    options,
+  );
+  const baseline = crossValidate(
+    train.data,
+    train.split.train,
+    recipeOf(production, config),
+    options,
+  );
+  const metric = config.promotion.metric;
+  const result = compareRecipes(candidate, baseline, metric, {
+    candidate: operatingThreshold(train.artifact),
+    production: operatingThreshold(production),
+  });
+  return { metric, ...result, folds: cv.folds, repeats: cv.repeats };
 }

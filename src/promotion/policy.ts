@@ -38,9 +38,22 @@ const CHECK_NAMES = [
   'paired-test',
   'sensitivity-guardrail',
   'sensitivity-minimum',
+  'recipe-comparison',
 ] as const;
-const TESTS = ['mcnemar-exact', 'delong', 'paired-t', 'paired-bootstrap'] as const;
-const NOTES = ['tie', 'no-production', 'perfect-production', 'not-comparable'] as const;
+const TESTS = [
+  'mcnemar-exact',
+  'delong',
+  'paired-t',
+  'paired-bootstrap',
+  'corrected-resampled-t',
+] as const;
+const NOTES = [
+  'tie',
+  'no-production',
+  'perfect-production',
+  'not-comparable',
+  'supporting',
+] as const;
 const Nullable = z.number().nullable();
 
 export const CheckSchema = z.strictObject({
@@ -103,6 +116,18 @@ export interface PolicyInput {
   /** Production on the same rows, null when there is none, or why it cannot be scored. */
   production: (ScoredModel & { version: number }) | { version: number; missing: string[] } | null;
   evaluatedOn: { rows: number; testRowsHash: string; dataSha256: string };
+  /**
+   * The two recipes retrained on the same cross-validation folds of the training rows (run when
+   * the held-out set is small): supporting evidence, shown beside the held-out test that decides.
+   */
+  recipeComparison?: {
+    metric: MetricKey;
+    mean: number;
+    pValue: number;
+    interval: Interval;
+    folds: number;
+    repeats: number;
+  } | null;
 }
 
 const blank = (name: Check['name'], passed: boolean): Check => ({
@@ -346,6 +371,21 @@ export function promotionDecision(input: PolicyInput): PromotionDecision {
       threshold: minimumSensitivity,
       interval: interval(wilson(tp, positives)),
       rows: positives,
+    });
+  }
+  const recipes = input.recipeComparison;
+  if (recipes) {
+    checks.push({
+      ...blank('recipe-comparison', true),
+      metric: recipes.metric,
+      delta: recipes.mean,
+      direction: metricInfo(recipes.metric).direction,
+      threshold: alpha,
+      pValue: recipes.pValue,
+      interval: interval(recipes.interval),
+      test: 'corrected-resampled-t',
+      note: 'supporting',
+      rows: recipes.folds * recipes.repeats,
     });
   }
   const promote = outcome !== 'not-comparable' && checks.every((c) => c.passed);

@@ -20,6 +20,7 @@ const TEST_NAMES: Record<NonNullable<Check['test']>, string> = {
   delong: "DeLong's test",
   'paired-t': 'paired t-test',
   'paired-bootstrap': 'paired bootstrap',
+  'corrected-resampled-t': "Nadeau and Bengio's corrected resampled t-test",
 };
 
 /** "+0.0088 better" or "0.0194 worse (lower is better)": the delta in the metric's own terms. */
@@ -62,6 +63,8 @@ export function checkSentence(c: Check, d: PromotionDecision): string {
       }${c.passed ? '' : c.pValue !== null && c.pValue < c.threshold! ? '; significantly worse' : '; the difference could be noise'}`;
     case 'sensitivity-guardrail':
       return `sensitivity ${f4(c.candidate)} vs ${prod} ${f4(c.production)} on the ${c.rows} positive rows (${deltaWords('recall', c.delta!)}): ${c.passed ? 'no significant drop' : 'a significant drop in sensitivity, the costly error'} (${TEST_NAMES[c.test!]}, p = ${pFormat(c.pValue)})`;
+    case 'recipe-comparison':
+      return `supporting evidence (the held-out rows decide): both recipes retrained on the same ${c.rows} cross-validation folds of the training rows, ${label(c.metric)} ${deltaWords(c.metric!, c.delta!)} on average${ci(c.interval)}, ${TEST_NAMES[c.test!]} p = ${pFormat(c.pValue)}`;
     case 'sensitivity-minimum':
       return `sensitivity ${f4(c.candidate)}${ci(c.interval)} ${c.passed ? '≥' : '<'} the required ${f4(c.threshold)} at the operating threshold`;
   }

@@ -113,3 +113,21 @@ describe('the model card', () => {
     expect(markdown).toContain('✅ **Promote**');
   });
 });
+
+describe('evidence beyond one split', () => {
+  it('compares the two recipes on the same folds when the held-out set is small, as supporting evidence', async () => {
+    const weak = projectConfig();
+    await run({ ...weak, training: { ...weak.training, l2: 1000 } }, 'recipes');
+    const result = await run(projectConfig(), 'recipes');
+    const check = result.comparison.decision.checks.find((c) => c.name === 'recipe-comparison')!;
+    expect(check).toMatchObject({
+      passed: true,
+      note: 'supporting',
+      test: 'corrected-resampled-t',
+      metric: 'accuracy',
+      rows: 10,
+    });
+    expect(check.interval![0]!).toBeLessThan(check.delta!);
+    expect(check.pValue).toBeGreaterThan(0);
+  });
+});

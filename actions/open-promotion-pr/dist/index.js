@@ -46067,7 +46067,12 @@ var ConfigSchema = external_exports.strictObject({
       folds: external_exports.number().int().min(2).max(20).default(5),
       repeats: external_exports.number().int().min(1).max(10).default(2),
       /** Above this many training rows, cross-validation runs on a seeded sample of them. */
-      maxRows: external_exports.number().int().positive().default(5e4)
+      maxRows: external_exports.number().int().positive().default(5e4),
+      /**
+       * Below this many held-out rows, the candidate's and production's recipes are also
+       * compared on the same folds (Nadeau and Bengio), as supporting evidence.
+       */
+      compareRecipesBelowTestRows: external_exports.number().int().min(0).default(200)
     }).prefault({})
   }).prefault({}),
   registry: external_exports.strictObject({ path: external_exports.string().min(1).default("registry") }).prefault({})
@@ -46233,7 +46238,8 @@ var TEST_NAMES = {
   "mcnemar-exact": "exact McNemar test",
   delong: "DeLong's test",
   "paired-t": "paired t-test",
-  "paired-bootstrap": "paired bootstrap"
+  "paired-bootstrap": "paired bootstrap",
+  "corrected-resampled-t": "Nadeau and Bengio's corrected resampled t-test"
 };
 function deltaWords(metric, delta) {
   const { direction } = metricInfo(metric);
@@ -46267,6 +46273,8 @@ function checkSentence(c, d) {
       return `${TEST_NAMES[c.test]} of ${label(c.metric)} on the same rows: p = ${pFormat(c.pValue)} ${c.pValue !== null && c.pValue < c.threshold ? "<" : "\u2265"} \u03B1 ${c.threshold}, difference ${ci(c.interval).trim().replace(/^\(|\)$/g, "") || "\u2014"}${c.passed ? "" : c.pValue !== null && c.pValue < c.threshold ? "; significantly worse" : "; the difference could be noise"}`;
     case "sensitivity-guardrail":
       return `sensitivity ${f4(c.candidate)} vs ${prod} ${f4(c.production)} on the ${c.rows} positive rows (${deltaWords("recall", c.delta)}): ${c.passed ? "no significant drop" : "a significant drop in sensitivity, the costly error"} (${TEST_NAMES[c.test]}, p = ${pFormat(c.pValue)})`;
+    case "recipe-comparison":
+      return `supporting evidence (the held-out rows decide): both recipes retrained on the same ${c.rows} cross-validation folds of the training rows, ${label(c.metric)} ${deltaWords(c.metric, c.delta)} on average${ci(c.interval)}, ${TEST_NAMES[c.test]} p = ${pFormat(c.pValue)}`;
     case "sensitivity-minimum":
       return `sensitivity ${f4(c.candidate)}${ci(c.interval)} ${c.passed ? "\u2265" : "<"} the required ${f4(c.threshold)} at the operating threshold`;
   }
@@ -48684,10 +48692,23 @@ var CHECK_NAMES = [
   "beats-production",
   "paired-test",
   "sensitivity-guardrail",
-  "sensitivity-minimum"
+  "sensitivity-minimum",
+  "recipe-comparison"
 ];
-var TESTS = ["mcnemar-exact", "delong", "paired-t", "paired-bootstrap"];
-var NOTES = ["tie", "no-production", "perfect-production", "not-comparable"];
+var TESTS = [
+  "mcnemar-exact",
+  "delong",
+  "paired-t",
+  "paired-bootstrap",
+  "corrected-resampled-t"
+];
+var NOTES = [
+  "tie",
+  "no-production",
+  "perfect-production",
+  "not-comparable",
+  "supporting"
+];
 var Nullable = external_exports.number().nullable();
 var CheckSchema = external_exports.strictObject({
   name: external_exports.enum(CHECK_NAMES),

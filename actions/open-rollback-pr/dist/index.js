@@ -46071,7 +46071,12 @@ var ConfigSchema = external_exports.strictObject({
       folds: external_exports.number().int().min(2).max(20).default(5),
       repeats: external_exports.number().int().min(1).max(10).default(2),
       /** Above this many training rows, cross-validation runs on a seeded sample of them. */
-      maxRows: external_exports.number().int().positive().default(5e4)
+      maxRows: external_exports.number().int().positive().default(5e4),
+      /**
+       * Below this many held-out rows, the candidate's and production's recipes are also
+       * compared on the same folds (Nadeau and Bengio), as supporting evidence.
+       */
+      compareRecipesBelowTestRows: external_exports.number().int().min(0).default(200)
     }).prefault({})
   }).prefault({}),
   registry: external_exports.strictObject({ path: external_exports.string().min(1).default("registry") }).prefault({})
@@ -50051,10 +50056,23 @@ var CHECK_NAMES = [
   "beats-production",
   "paired-test",
   "sensitivity-guardrail",
-  "sensitivity-minimum"
+  "sensitivity-minimum",
+  "recipe-comparison"
 ];
-var TESTS = ["mcnemar-exact", "delong", "paired-t", "paired-bootstrap"];
-var NOTES = ["tie", "no-production", "perfect-production", "not-comparable"];
+var TESTS = [
+  "mcnemar-exact",
+  "delong",
+  "paired-t",
+  "paired-bootstrap",
+  "corrected-resampled-t"
+];
+var NOTES = [
+  "tie",
+  "no-production",
+  "perfect-production",
+  "not-comparable",
+  "supporting"
+];
 var Nullable = external_exports.number().nullable();
 var CheckSchema = external_exports.strictObject({
   name: external_exports.enum(CHECK_NAMES),
@@ -50308,6 +50326,21 @@ function promotionDecision(input2) {
       rows: positives
     });
   }
+  const recipes = input2.recipeComparison;
+  if (recipes) {
+    checks.push({
+      ...blank("recipe-comparison", true),
+      metric: recipes.metric,
+      delta: recipes.mean,
+      direction: metricInfo(recipes.metric).direction,
+      threshold: alpha,
+      pValue: recipes.pValue,
+      interval: interval(recipes.interval),
+      test: "corrected-resampled-t",
+      note: "supporting",
+      rows: recipes.folds * recipes.repeats
+    });
+  }
   const promote2 = outcome !== "not-comparable" && checks.every((c) => c.passed);
   return {
     promote: promote2,
@@ -50324,7 +50357,7 @@ function promotionDecision(input2) {
 
 // src/pipeline/compare.ts
 var sameFeatures = (a, b) => a.length === b.length && a.every((f, i) => b[i] === f);
-function compareWithProduction(candidate, candidateVersion, test, production, policy, productionRows) {
+function compareWithProduction(candidate, candidateVersion, test, production, policy, productionRows, recipeComparison) {
   const c = evaluateArtifact(candidate, test);
   let prodInput = null;
   let prodMetrics = null;
@@ -50356,6 +50389,7 @@ function compareWithProduction(candidate, candidateVersion, test, production, po
       threshold: operatingThreshold(candidate)
     },
     production: prodInput,
+    recipeComparison: prodMetrics ? recipeComparison ?? null : null,
     evaluatedOn: {
       rows: test.rowCount,
       testRowsHash: candidate.lineage.split.testRowsHash,

@@ -46048,7 +46048,12 @@ var ConfigSchema = external_exports.strictObject({
       folds: external_exports.number().int().min(2).max(20).default(5),
       repeats: external_exports.number().int().min(1).max(10).default(2),
       /** Above this many training rows, cross-validation runs on a seeded sample of them. */
-      maxRows: external_exports.number().int().positive().default(5e4)
+      maxRows: external_exports.number().int().positive().default(5e4),
+      /**
+       * Below this many held-out rows, the candidate's and production's recipes are also
+       * compared on the same folds (Nadeau and Bengio), as supporting evidence.
+       */
+      compareRecipesBelowTestRows: external_exports.number().int().min(0).default(200)
     }).prefault({})
   }).prefault({}),
   registry: external_exports.strictObject({ path: external_exports.string().min(1).default("registry") }).prefault({})

@@ -46077,7 +46077,12 @@ var ConfigSchema = external_exports.strictObject({
       folds: external_exports.number().int().min(2).max(20).default(5),
       repeats: external_exports.number().int().min(1).max(10).default(2),
       /** Above this many training rows, cross-validation runs on a seeded sample of them. */
-      maxRows: external_exports.number().int().positive().default(5e4)
+      maxRows: external_exports.number().int().positive().default(5e4),
+      /**
+       * Below this many held-out rows, the candidate's and production's recipes are also
+       * compared on the same folds (Nadeau and Bengio), as supporting evidence.
+       */
+      compareRecipesBelowTestRows: external_exports.number().int().min(0).default(200)
     }).prefault({})
   }).prefault({}),
   registry: external_exports.strictObject({ path: external_exports.string().min(1).default("registry") }).prefault({})
@@ -46715,9 +46720,6 @@ function transformRow(prep, raw, out) {
     out[j] = ((Number.isNaN(v) ? prep.fill[j] : v) - prep.mean[j]) / prep.scale[j];
   }
 }
-
-// src/model/artifact.ts
-import { mkdirSync, readFileSync as readFileSync2 } from "node:fs";
 
 // src/model/gradient-ascent.ts
 var import_ml_logistic_regression = __toESM(require_logreg(), 1);
@@ -47614,6 +47616,9 @@ var CrossValidationSchema = external_exports.strictObject({
   )
 });
 
+// src/model/artifact.ts
+import { mkdirSync, readFileSync as readFileSync2 } from "node:fs";
+
 // src/util/json-file.ts
 import { randomBytes } from "node:crypto";
 import { closeSync as closeSync2, fsyncSync, openSync as openSync2, renameSync, rmSync, writeSync } from "node:fs";
@@ -47912,10 +47917,23 @@ var CHECK_NAMES = [
   "beats-production",
   "paired-test",
   "sensitivity-guardrail",
-  "sensitivity-minimum"
+  "sensitivity-minimum",
+  "recipe-comparison"
 ];
-var TESTS = ["mcnemar-exact", "delong", "paired-t", "paired-bootstrap"];
-var NOTES = ["tie", "no-production", "perfect-production", "not-comparable"];
+var TESTS = [
+  "mcnemar-exact",
+  "delong",
+  "paired-t",
+  "paired-bootstrap",
+  "corrected-resampled-t"
+];
+var NOTES = [
+  "tie",
+  "no-production",
+  "perfect-production",
+  "not-comparable",
+  "supporting"
+];
 var Nullable = external_exports.number().nullable();
 var CheckSchema = external_exports.strictObject({
   name: external_exports.enum(CHECK_NAMES),
@@ -48167,6 +48185,21 @@ function promotionDecision(input2) {
       threshold: minimumSensitivity,
       interval: interval(wilson(tp, positives)),
       rows: positives
+    });
+  }
+  const recipes = input2.recipeComparison;
+  if (recipes) {
+    checks.push({
+      ...blank("recipe-comparison", true),
+      metric: recipes.metric,
+      delta: recipes.mean,
+      direction: metricInfo(recipes.metric).direction,
+      threshold: alpha,
+      pValue: recipes.pValue,
+      interval: interval(recipes.interval),
+      test: "corrected-resampled-t",
+      note: "supporting",
+      rows: recipes.folds * recipes.repeats
     });
   }
   const promote2 = outcome !== "not-comparable" && checks.every((c) => c.passed);
@@ -50178,7 +50211,7 @@ function findVersion(registry2, model, version2) {
 
 // src/pipeline/compare.ts
 var sameFeatures = (a, b) => a.length === b.length && a.every((f, i) => b[i] === f);
-function compareWithProduction(candidate, candidateVersion, test, production, policy, productionRows) {
+function compareWithProduction(candidate, candidateVersion, test, production, policy, productionRows, recipeComparison) {
   const c = evaluateArtifact(candidate, test);
   let prodInput = null;
   let prodMetrics = null;
@@ -50210,6 +50243,7 @@ function compareWithProduction(candidate, candidateVersion, test, production, po
       threshold: operatingThreshold(candidate)
     },
     production: prodInput,
+    recipeComparison: prodMetrics ? recipeComparison ?? null : null,
     evaluatedOn: {
       rows: test.rowCount,
       testRowsHash: candidate.lineage.split.testRowsHash,
@@ -50371,7 +50405,8 @@ var TEST_NAMES = {
   "mcnemar-exact": "exact McNemar test",
   delong: "DeLong's test",
   "paired-t": "paired t-test",
-  "paired-bootstrap": "paired bootstrap"
+  "paired-bootstrap": "paired bootstrap",
+  "corrected-resampled-t": "Nadeau and Bengio's corrected resampled t-test"
 };
 function deltaWords(metric, delta) {
   const { direction } = metricInfo(metric);
@@ -50405,6 +50440,8 @@ function checkSentence(c, d) {
       return `${TEST_NAMES[c.test]} of ${label(c.metric)} on the same rows: p = ${pFormat(c.pValue)} ${c.pValue !== null && c.pValue < c.threshold ? "<" : "\u2265"} \u03B1 ${c.threshold}, difference ${ci(c.interval).trim().replace(/^\(|\)$/g, "") || "\u2014"}${c.passed ? "" : c.pValue !== null && c.pValue < c.threshold ? "; significantly worse" : "; the difference could be noise"}`;
     case "sensitivity-guardrail":
       return `sensitivity ${f4(c.candidate)} vs ${prod} ${f4(c.production)} on the ${c.rows} positive rows (${deltaWords("recall", c.delta)}): ${c.passed ? "no significant drop" : "a significant drop in sensitivity, the costly error"} (${TEST_NAMES[c.test]}, p = ${pFormat(c.pValue)})`;
+    case "recipe-comparison":
+      return `supporting evidence (the held-out rows decide): both recipes retrained on the same ${c.rows} cross-validation folds of the training rows, ${label(c.metric)} ${deltaWords(c.metric, c.delta)} on average${ci(c.interval)}, ${TEST_NAMES[c.test]} p = ${pFormat(c.pValue)}`;
     case "sensitivity-minimum":
       return `sensitivity ${f4(c.candidate)}${ci(c.interval)} ${c.passed ? "\u2265" : "<"} the required ${f4(c.threshold)} at the operating threshold`;
   }
