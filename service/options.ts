@@ -130,10 +130,12 @@ const MODEL_ALIAS = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 /** A usage error: printed as one line, exit code 2. */
 export class UsageError extends Error {}
 
-function integer(value: string, flag: string, min: number): number {
+function integer(value: string, flag: string, min: number, max = Number.MAX_SAFE_INTEGER): number {
   const n = Number(value);
-  if (!Number.isInteger(n) || n < min)
-    throw new UsageError(`${flag} '${value}' is not valid; expected an integer ≥ ${min}.`);
+  if (!Number.isInteger(n) || n < min || n > max)
+    throw new UsageError(
+      `${flag} '${value}' is not valid; expected an integer ${max === Number.MAX_SAFE_INTEGER ? `≥ ${min}` : `from ${min} to ${max}`}.`,
+    );
   return n;
 }
 
@@ -173,7 +175,9 @@ export function parseServeOptions(
       },
     }));
   } catch (error) {
-    throw new UsageError(`${(error as Error).message}. Run 'oncoclear serve --help' for usage.`);
+    // Node's message for `--port -1` suggests `--port=-XYZ`: say that form is the one to use.
+    const message = (error as Error).message.replace(/\.+$/, '');
+    throw new UsageError(`${message}. Run 'oncoclear serve --help' for usage.`);
   }
   if (values.help) return null;
   // An empty variable is unset: Kubernetes manifests often template `value: ""`.
@@ -215,7 +219,7 @@ export function parseServeOptions(
             DEFAULT_MODEL_LOCATIONS.find((f) => host.exists(f)) ??
             DEFAULT_MODEL_PATH,
         },
-    port: integer(str('port') ?? fromEnv('PORT') ?? String(DEFAULT_PORT), '--port', 0),
+    port: integer(str('port') ?? fromEnv('PORT') ?? String(DEFAULT_PORT), '--port', 0, 65535),
     host: str('host') ?? fromEnv('HOST') ?? DEFAULT_HOST,
     logInputs: values['log-inputs'] === true || env.LOG_INPUTS === '1' || env.LOG_INPUTS === 'true',
     maxBatchRows: integer(

@@ -155,6 +155,12 @@ export const ModelInfo = z
     features: z.array(z.string()),
     classes: z.array(z.string()),
     positiveClass: z.string(),
+    /** The operating threshold every label uses, and how it was chosen. */
+    operatingPoint: z.object({
+      threshold: z.number(),
+      rule: z.string(),
+      chosenOn: z.string(),
+    }),
     metrics: z.object({ train: ScalarMetrics, test: ScalarMetrics }),
     lineage: z.object({
       commit: z.string().nullable(),

@@ -38,6 +38,11 @@ export function modelInfo(model: ServedModel) {
     features: artifact.features,
     classes: artifact.classes,
     positiveClass: artifact.positiveClass,
+    operatingPoint: {
+      threshold: model.predictor.threshold,
+      rule: artifact.operatingPoint?.rule ?? 'fixed',
+      chosenOn: artifact.operatingPoint?.chosenOn ?? 'config',
+    },
     metrics: { train: scalar(artifact.metrics.train), test: scalar(artifact.metrics.test) },
     lineage: {
       commit: lineage.commit,

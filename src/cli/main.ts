@@ -13,7 +13,7 @@ Commands:
   evaluate   score an artifact on labelled data
   predict    batch inference on a CSV
   register   add an artifact to the registry
-  registry   show, history, diff, promote, rollback
+  registry   show, history, diff, promote, rollback, migrate, export-model
   pipeline   train → compare with production → register → decide
   serve      serve a model over HTTP (/predict, /docs, /metrics, OIP v2)
   start      run the pipeline, then serve production on :8000

@@ -125,22 +125,21 @@ export function crossValidate(
   options: { folds: number; repeats: number; seed: number },
 ): CrossValidationResult {
   const cols = columns(data, recipe.features);
-  const x = table(
-    data,
-    Uint32Array.from({ length: data.rowCount }, (_, i) => i),
-    cols,
-  );
+  // Only the sampled rows, in the recipe's columns: a copy of rows × features, never the whole table.
+  const x = table(data, rows, cols);
+  const labels = Uint8Array.from(rows, (r) => data.y[r]!);
   const predictions: CrossValidationResult['predictions'] = [];
   const oof = new Float64Array(rows.length);
-  const oofLabels = Uint8Array.from(rows, (r) => data.y[r]!);
+  const oofLabels = labels;
+  const local = Uint32Array.from({ length: rows.length }, (_, i) => i);
   for (let rep = 0; rep < options.repeats; rep++) {
-    const fold = assignFolds(data.y, rows, options.folds, options.seed + rep * 7919);
+    const fold = assignFolds(labels, local, options.folds, options.seed + rep * 7919);
     for (let k = 0; k < options.folds; k++) {
       const trainIdx: number[] = [];
       const testIdx: number[] = [];
       for (let i = 0; i < rows.length; i++) (fold[i] === k ? testIdx : trainIdx).push(i);
-      const trainRows = Uint32Array.from(trainIdx, (i) => rows[i]!);
-      const testRows = Uint32Array.from(testIdx, (i) => rows[i]!);
+      const trainRows = Uint32Array.from(trainIdx);
+      const testRows = Uint32Array.from(testIdx);
       const prep = fitPreprocessing(
         x,
         trainRows.length,
@@ -149,7 +148,7 @@ export function crossValidate(
         trainRows,
       );
       const xTrain = transformTable(prep, x, trainRows.length, trainRows);
-      const yTrain = Uint8Array.from(trainRows, (r) => data.y[r]!);
+      const yTrain = Uint8Array.from(trainRows, (r) => labels[r]!);
       const model = BinaryLogisticRegression.train(
         xTrain,
         yTrain,
@@ -159,7 +158,7 @@ export function crossValidate(
       );
       const xTest = transformTable(prep, x, testRows.length, testRows);
       const p = model.predict(xTest, testRows.length);
-      const yTest = Uint8Array.from(testRows, (r) => data.y[r]!);
+      const yTest = Uint8Array.from(testRows, (r) => labels[r]!);
       if (rep === 0)
         testIdx.forEach((i, j) => {
           oof[i] = p[j]!;

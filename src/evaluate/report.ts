@@ -43,6 +43,14 @@ export function metricsMarkdown(metrics: { train: Metrics; test: Metrics }): str
   );
 }
 
+/** One metric set, e.g. the held-out rows at 0.5 beside the operating threshold. */
+export function metricSetMarkdown(m: Metrics, column: string): string {
+  return markdownTable(
+    ['metric (95% CI)', column],
+    present(m).map((x) => [`${x.label} ${arrow(x.key)}`, withCi(m, x.key)]),
+  );
+}
+
 /** Candidate beside production, both scored on the candidate's test rows, with deltas. */
 export function comparisonMarkdown(comparison: Comparison): string {
   const prod = comparison.production;

@@ -1,7 +1,8 @@
+import { METRICS, metricInfo } from '../evaluate/metric-catalog.js';
 import { comparisonMarkdown, markdownTable } from '../evaluate/report.js';
 import type { Comparison } from '../pipeline/compare.js';
 import type { RegistryVersion } from '../registry/schema.js';
-import { decisionMarkdown } from '../report/decision.js';
+import { decisionMarkdown, f4 } from '../report/decision.js';
 
 /** Hidden marker so the bot can recognise its own PRs and the version they promote. */
 export function promotionMarker(model: string, version: number): string {
@@ -15,6 +16,30 @@ export interface PromotionBodyInput {
   runUrl: string | null;
   /** What did not happen because the PR was opened with GITHUB_TOKEN, if so. */
   tokenNote?: string | null;
+  /** Production's registry record, shown beside the candidate when the two were not comparable. */
+  production?: RegistryVersion | null;
+}
+
+/** Two metric sets each on its own rows: for a replacement, where no same-row comparison exists. */
+function separateReports(
+  candidate: Comparison['candidate'],
+  production: RegistryVersion | null | undefined,
+) {
+  const rows = METRICS.map((m) => [
+    metricInfo(m.key).label,
+    typeof candidate[m.key] === 'number' ? f4(candidate[m.key] as number) : '—',
+    production && typeof production.metrics.test[m.key] === 'number'
+      ? f4(production.metrics.test[m.key] as number)
+      : '—',
+  ]);
+  return markdownTable(
+    [
+      'metric (each on its own held-out rows)',
+      'candidate',
+      production ? `production v${production.version} (recorded at registration)` : 'production',
+    ],
+    rows,
+  );
 }
 
 /** The promotion PR's body: evidence first, then lineage, then what approving does. */
@@ -32,16 +57,35 @@ export function promotionBody(input: PromotionBodyInput): string {
       ['training run', runUrl ?? version.lineage.runUrl ?? '—'],
     ],
   );
+  const replacement = comparison.decision.outcome === 'not-comparable';
+  const missing = comparison.decision.checks.find((c) => c.name === 'comparable')?.missing ?? [];
   return [
     promotionMarker(model, version.version),
-    `## Promote \`${model}\` v${version.version} to production`,
+    replacement
+      ? `## Replace production with \`${model}\` v${version.version}`
+      : `## Promote \`${model}\` v${version.version} to production`,
     '',
+    ...(replacement
+      ? [
+          `> [!WARNING]\n> The candidate and production v${comparison.decision.production?.version ?? '?'} were **not compared on the same rows**: the data no longer holds production's columns ${missing.map((c) => `\`${c}\``).join(', ')}. Both reports are shown as measured, each on its own held-out rows. Approving replaces production on that basis, with the same review as a promotion.`,
+          '',
+        ]
+      : []),
     decisionMarkdown(comparison.decision),
     '',
-    '### Candidate vs production, on the same held-out rows',
-    '',
-    comparisonMarkdown(comparison),
-    '',
+    ...(replacement
+      ? [
+          '### Candidate and production, each on its own rows',
+          '',
+          separateReports(comparison.candidate, input.production),
+          '',
+        ]
+      : [
+          '### Candidate vs production, on the same held-out rows',
+          '',
+          comparisonMarkdown(comparison),
+          '',
+        ]),
     '### Lineage',
     '',
     lineage,

@@ -10,6 +10,7 @@ import { RescoreError, rescoreCandidate } from '../pipeline/rescore.js';
 import {
   classifyRegistryChange,
   disallowedFiles,
+  type StageMoveKind,
   wasInProduction,
 } from '../promotion/registry-change.js';
 import {
@@ -63,7 +64,7 @@ export type ReviewOutcome =
       status: 'merged';
       model: string;
       version: number;
-      kind: 'promotion' | 'rollback';
+      kind: StageMoveKind;
       mergeSha: string;
     };
 
@@ -280,7 +281,7 @@ async function refresh(
 ): Promise<ReviewOutcome> {
   const { gh, owner, repo } = deps;
   const reason =
-    decision.kind === 'promotion' && comparison
+    decision.kind !== 'rollback' && comparison
       ? decisionHeadline(comparison.decision)
       : `rollback re-applied on ${facts.defaultBranch}`;
   let pushed: Awaited<ReturnType<typeof pushStageMove>>;
@@ -303,7 +304,7 @@ async function refresh(
   const registry = deps.store.read();
   const version = findVersion(registry, decision.model, decision.version);
   const body =
-    decision.kind === 'promotion' && comparison
+    decision.kind !== 'rollback' && comparison
       ? promotionBody({ model: decision.model, version, comparison, runUrl: deps.runUrl })
       : rollbackBody({
           model: decision.model,
@@ -321,7 +322,7 @@ async function refresh(
     owner,
     repo,
     pull_number: facts.pr.number,
-    title: `${stageMoveTitlePrefix(decision.kind, decision.model, decision.version)}${decision.kind === 'promotion' && comparison?.decision.production ? ` (was against v${comparison.decision.production.version})` : ''}`,
+    title: `${stageMoveTitlePrefix(decision.kind, decision.model, decision.version)}${decision.kind !== 'rollback' && comparison?.decision.production ? ` (was against v${comparison.decision.production.version})` : ''}`,
     body,
   });
   await comment(

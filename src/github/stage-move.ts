@@ -6,7 +6,7 @@
  */
 
 import type { StageMoveKind } from '../promotion/registry-change.js';
-import type { StageMoveRecord } from '../promotion/review-rules.js';
+import { type StageMoveRecord, stageMoveTitlePrefix } from '../promotion/review-rules.js';
 import { promote, rollback } from '../registry/operations.js';
 import type { RegistryStore } from '../registry/store.js';
 import type { GitHubClient } from './client.js';
@@ -20,7 +20,9 @@ export function formatRecord(r: StageMoveRecord): string {
 }
 
 export function parseRecord(text: string): StageMoveRecord | null {
-  const m = /^(promotion|rollback) model=([^ ]+) version=(\d+) from=(none|\d+)$/.exec(text);
+  const m = /^(promotion|rollback|replacement) model=([^ ]+) version=(\d+) from=(none|\d+)$/.exec(
+    text,
+  );
   if (!m) return null;
   return {
     kind: m[1] as StageMoveKind,
@@ -93,15 +95,12 @@ export async function pushStageMove(
     const before =
       registry.models[input.model]?.versions.find((v) => v.stage === 'production')?.version ?? null;
     const next =
-      input.kind === 'promotion'
-        ? promote(registry, input.model, input.version, input.meta)
-        : rollback(registry, input.model, input.version, input.meta);
+      input.kind === 'rollback'
+        ? rollback(registry, input.model, input.version, input.meta)
+        : promote(registry, input.model, input.version, input.meta);
     return { registry: next, result: before };
   });
-  const title =
-    input.kind === 'promotion'
-      ? `Promote ${input.model} v${input.version} to production`
-      : `Roll back ${input.model} to v${input.version}`;
+  const title = stageMoveTitlePrefix(input.kind, input.model, input.version);
   await git.commit([input.store.dir], title);
   if ((await git.push('origin', input.branch, { force: true })) === 'rejected')
     throw new Error(`Could not push ${input.branch}; check that the token may push branches.`);

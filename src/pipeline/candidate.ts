@@ -4,12 +4,13 @@ import {
   calibrationMermaid,
   comparisonMarkdown,
   confusionMarkdown,
+  metricSetMarkdown,
   metricsMarkdown,
   rocMermaid,
 } from '../evaluate/report.js';
 import { saveArtifact } from '../model/artifact.js';
 import type { RegistryStore } from '../registry/store.js';
-import { decisionMarkdown } from '../report/decision.js';
+import { decisionMarkdown, f4 } from '../report/decision.js';
 import { writeJsonAtomic } from '../util/json-file.js';
 import { type Comparison, trainAgainstProduction } from './compare.js';
 import { writeComparison } from './comparison-file.js';
@@ -59,10 +60,24 @@ export function candidateReport(train: TrainResult, comparison: Comparison): str
     '',
     comparisonMarkdown(comparison),
     '',
-    '### Metrics',
+    `### Metrics, at the operating threshold ${artifact.operatingPoint?.threshold ?? 0.5}`,
     '',
     metricsMarkdown(artifact.metrics),
     '',
+    ...(artifact.metrics.testAtDefault
+      ? [
+          '### Held-out metrics at 0.5, for comparison',
+          '',
+          metricSetMarkdown(artifact.metrics.testAtDefault, 'held-out test at 0.5'),
+          '',
+        ]
+      : []),
+    ...(artifact.crossValidation
+      ? [
+          `Cross-validation of the recipe on the training rows (${artifact.crossValidation.repeats} × ${artifact.crossValidation.folds}-fold): accuracy ${f4(artifact.crossValidation.metrics.accuracy?.mean)} ± ${f4(artifact.crossValidation.metrics.accuracy?.sd)}, sensitivity ${f4(artifact.crossValidation.metrics.recall?.mean)} ± ${f4(artifact.crossValidation.metrics.recall?.sd)} (mean ± sd).`,
+          '',
+        ]
+      : []),
     '### Confusion matrix (test)',
     '',
     confusionMarkdown(artifact.metrics.test, artifact.classes),

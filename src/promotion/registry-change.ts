@@ -1,10 +1,20 @@
 import { isMetadataPath } from '../registry/layout.js';
 import type { Registry, RegistryEvent } from '../registry/schema.js';
 
-export type StageMoveKind = 'promotion' | 'rollback';
+/** A registry move as the registry records it: a promotion or a rollback. */
+export type RegistryMoveKind = 'promotion' | 'rollback';
+/**
+ * What the bot says a stage-move PR is: a promotion, a rollback, or a replacement (a promotion of
+ * a candidate that could not be compared with production on the same rows).
+ */
+export type StageMoveKind = RegistryMoveKind | 'replacement';
+
+/** The registry move a stage-move kind makes. */
+export const registryMoveOf = (kind: StageMoveKind): RegistryMoveKind =>
+  kind === 'rollback' ? 'rollback' : 'promotion';
 
 export type RegistryChange =
-  | { kind: StageMoveKind; model: string; version: number; from: number | null }
+  | { kind: RegistryMoveKind; model: string; version: number; from: number | null }
   | { kind: 'invalid'; reason: string };
 
 const STAGE_EVENTS = new Set<RegistryEvent['type']>(['promoted', 'archived', 'rolled_back']);

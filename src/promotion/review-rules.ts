@@ -12,7 +12,12 @@
 import type { PromotionDecision } from '../promotion/policy.js';
 import type { Registry } from '../registry/schema.js';
 import { checkSentence } from '../report/decision.js';
-import { type RegistryChange, type StageMoveKind, wasInProduction } from './registry-change.js';
+import {
+  type RegistryChange,
+  registryMoveOf,
+  type StageMoveKind,
+  wasInProduction,
+} from './registry-change.js';
 
 export const PROMOTION_LABEL = 'model-promotion';
 const WRITERS = new Set(['admin', 'maintain', 'write']);
@@ -83,6 +88,7 @@ export type ReviewDecision =
 
 /** The title the bot gives a stage-move PR; a PR whose title says something else is refused. */
 export function stageMoveTitlePrefix(kind: StageMoveKind, model: string, version: number): string {
+  if (kind === 'replacement') return `Replace production with ${model} v${version}`;
   return kind === 'promotion'
     ? `Promote ${model} v${version} to production`
     : `Roll back ${model} to v${version}`;
@@ -90,9 +96,9 @@ export function stageMoveTitlePrefix(kind: StageMoveKind, model: string, version
 
 /** `promote/<model>/v<N>`, or `rollback/<model>/v<N>-<request>` (a fresh branch per request). */
 export function branchMatches(kind: StageMoveKind, model: string, version: number, ref: string) {
-  return kind === 'promotion'
-    ? ref === `promote/${model}/v${version}`
-    : ref.startsWith(`rollback/${model}/v${version}-`);
+  return kind === 'rollback'
+    ? ref.startsWith(`rollback/${model}/v${version}-`)
+    : ref === `promote/${model}/v${version}`;
 }
 
 /** The latest review of each reviewer, ignoring comments, as GitHub counts them. */
@@ -162,7 +168,7 @@ export function decideReview(f: ReviewFacts): ReviewDecision {
   if (change.kind === 'invalid')
     return refuse('change', `the registry change is not a single stage move: ${change.reason}`);
   if (
-    change.kind !== record.kind ||
+    change.kind !== registryMoveOf(record.kind) ||
     change.model !== record.model ||
     change.version !== record.version ||
     change.from !== record.from
@@ -214,10 +220,15 @@ export function decideReview(f: ReviewFacts): ReviewDecision {
   if ('cannotCompare' in f.policy) return close('policy', f.policy.cannotCompare);
   const decision = f.policy.decision;
   const failed = decision.checks.filter((c) => !c.passed);
+  const basics = failed.every((c) => c.name !== 'minimum' && c.name !== 'test-rows');
+  // A replacement stands when production still cannot be scored on these rows and the candidate
+  // meets the bar; once the two can be compared, it is judged like any promotion.
   const passes =
-    change.kind === 'promotion'
-      ? decision.promote
-      : failed.every((c) => c.name !== 'minimum' && c.name !== 'test-rows');
+    change.kind === 'rollback'
+      ? basics
+      : record.kind === 'replacement' && decision.outcome === 'not-comparable'
+        ? basics
+        : decision.promote;
   if (!passes)
     return close(
       'policy',
@@ -228,7 +239,7 @@ export function decideReview(f: ReviewFacts): ReviewDecision {
   if (f.currentProduction !== change.from)
     return {
       action: 'refresh',
-      kind: change.kind,
+      kind: record.kind,
       model: change.model,
       version: change.version,
       why: `production is now v${f.currentProduction ?? 'none'}, but this PR moved it from v${change.from ?? 'none'}`,
@@ -236,7 +247,7 @@ export function decideReview(f: ReviewFacts): ReviewDecision {
   if (pr.mergeableState === 'dirty' || pr.mergeableState === 'behind' || pr.mergeable === false)
     return {
       action: 'refresh',
-      kind: change.kind,
+      kind: record.kind,
       model: change.model,
       version: change.version,
       why: `GitHub reports the branch as ${pr.mergeableState === 'behind' ? 'behind' : 'conflicting with'} \`${f.defaultBranch}\``,
@@ -258,7 +269,7 @@ export function decideReview(f: ReviewFacts): ReviewDecision {
     );
   return {
     action: 'merge',
-    kind: change.kind,
+    kind: record.kind,
     model: change.model,
     version: change.version,
     approvers: valid.map(([u]) => u),

@@ -173,6 +173,14 @@ export function rollback(
   if (target === current.version)
     throw new Error(`Model '${model}' v${target} is already in production.`);
   versionOf(entry, model, target);
+  // The same rule the review enforces: a rollback returns only to a version that served before.
+  const served = entry.history.some(
+    (e) => (e.type === 'promoted' || e.type === 'rolled_back') && e.version === target,
+  );
+  if (!served)
+    throw new Error(
+      `Model '${model}' v${target} was never in production; a rollback may only return to a version that was. Promote it instead (oncoclear registry promote ${target}).`,
+    );
   return moveProduction(registry, model, target, meta, 'rolled_back');
 }
 

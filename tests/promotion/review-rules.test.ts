@@ -281,4 +281,34 @@ describe('the promotion guard', () => {
       ),
     ).toContain('still computing');
   });
+
+  it('merges an explicit replacement while production cannot be compared, and judges it as a promotion once it can', () => {
+    const replacement = (outcome: PromotionDecision['outcome'], promote: boolean) =>
+      facts((f) => {
+        f.pr.title = 'Replace production with oncoclear v2 (not compared on the same rows)';
+        f.record = { kind: 'replacement', model: 'oncoclear', version: 2, from: 1 };
+        f.policy = {
+          decision: {
+            ...passing,
+            promote,
+            outcome,
+            checks: [
+              check('minimum', true),
+              check('comparable', false, { missing: ['worst symmetry'] }),
+            ],
+          },
+        };
+      });
+    expect(decideReview(replacement('not-comparable', false))).toMatchObject({
+      action: 'merge',
+      kind: 'replacement',
+    });
+    expect(reasonOf(replacement('keep', false))).toMatch(
+      /^close: v2 does not pass the promotion policy/,
+    );
+    // A promotion record never stands in for a replacement.
+    const asPromotion = replacement('not-comparable', false);
+    asPromotion.record = { kind: 'promotion', model: 'oncoclear', version: 2, from: 1 };
+    expect(reasonOf(asPromotion)).toContain('does not say what the change is');
+  });
 });

@@ -98,7 +98,7 @@ describe('the promotion guard', SLOW, () => {
     });
     expect(opened.exitCode).toBe(1);
     expect(opened.errors[0]).toContain(
-      'v2 of oncoclear was never in production; a rollback may only return to a version that was (versions that were: v1).',
+      "Model 'oncoclear' v2 was never in production; a rollback may only return to a version that was. Promote it instead (oncoclear registry promote 2).",
     );
     expect(world.emulator.pulls.filter((p) => p.head.ref.startsWith('rollback/'))).toEqual([]);
   });

@@ -336,7 +336,8 @@ export async function trainWorkflow(
     }),
   );
   const run: TrainWorkflowRun = { runId, train, register, candidate: uploaded, pushed };
-  if (train.outputs.promote !== 'true' || options.promote === false) return run;
+  const opens = train.outputs.promote === 'true' || train.outputs.replace === 'true';
+  if (!opens || options.promote === false) return run;
   run.promote = await openPromotionPr(world, run, options.token);
   return run;
 }

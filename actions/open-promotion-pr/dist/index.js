@@ -46055,19 +46055,27 @@ var ConfigSchema = external_exports.strictObject({
    * The operating threshold, chosen on the training part from out-of-fold predictions:
    * {"fixed": 0.5}, {"sensitivity": 0.95}, {"specificity": 0.9} or {"youden": true}.
    */
-  threshold: external_exports.union([
-    external_exports.strictObject({ fixed: external_exports.number().gt(0).lt(1) }),
-    external_exports.strictObject({ sensitivity: external_exports.number().gt(0).max(1) }),
-    external_exports.strictObject({ specificity: external_exports.number().gt(0).max(1) }),
-    external_exports.strictObject({ youden: external_exports.literal(true) })
-  ]).default({ fixed: 0.5 }),
+  threshold: external_exports.union(
+    [
+      external_exports.strictObject({ fixed: external_exports.number().gt(0).lt(1) }),
+      external_exports.strictObject({ sensitivity: external_exports.number().gt(0).max(1) }),
+      external_exports.strictObject({ specificity: external_exports.number().gt(0).max(1) }),
+      external_exports.strictObject({ youden: external_exports.literal(true) })
+    ],
+    {
+      error: 'exactly one of {"fixed": p}, {"sensitivity": p}, {"specificity": p} (0 < p < 1) or {"youden": true}'
+    }
+  ).default({ fixed: 0.5 }),
   evaluation: external_exports.strictObject({
     crossValidation: external_exports.strictObject({
       enabled: external_exports.boolean().default(true),
       folds: external_exports.number().int().min(2).max(20).default(5),
       repeats: external_exports.number().int().min(1).max(10).default(2),
-      /** Above this many training rows, cross-validation runs on a seeded sample of them. */
-      maxRows: external_exports.number().int().positive().default(5e4),
+      /**
+       * Above this many training rows, cross-validation runs on a seeded stratified sample of
+       * them: 10 fits of 10,000 rows estimate the spread well and cost about a second.
+       */
+      maxRows: external_exports.number().int().positive().default(1e4),
       /**
        * Below this many held-out rows, the candidate's and production's recipes are also
        * compared on the same folds (Nadeau and Bengio), as supporting evidence.
@@ -46349,6 +46357,21 @@ function comparisonMarkdown(comparison) {
 function promotionMarker(model, version2) {
   return `<!-- oncoclear:promotion model=${model} version=${version2} -->`;
 }
+function separateReports(candidate, production) {
+  const rows = METRICS.map((m) => [
+    metricInfo(m.key).label,
+    typeof candidate[m.key] === "number" ? f4(candidate[m.key]) : "\u2014",
+    production && typeof production.metrics.test[m.key] === "number" ? f4(production.metrics.test[m.key]) : "\u2014"
+  ]);
+  return markdownTable(
+    [
+      "metric (each on its own held-out rows)",
+      "candidate",
+      production ? `production v${production.version} (recorded at registration)` : "production"
+    ],
+    rows
+  );
+}
 function promotionBody(input2) {
   const { model, version: version2, comparison, runUrl } = input2;
   const lineage = markdownTable(
@@ -46363,16 +46386,30 @@ function promotionBody(input2) {
       ["training run", runUrl ?? version2.lineage.runUrl ?? "\u2014"]
     ]
   );
+  const replacement = comparison.decision.outcome === "not-comparable";
+  const missing = comparison.decision.checks.find((c) => c.name === "comparable")?.missing ?? [];
   return [
     promotionMarker(model, version2.version),
-    `## Promote \`${model}\` v${version2.version} to production`,
+    replacement ? `## Replace production with \`${model}\` v${version2.version}` : `## Promote \`${model}\` v${version2.version} to production`,
     "",
+    ...replacement ? [
+      `> [!WARNING]
+> The candidate and production v${comparison.decision.production?.version ?? "?"} were **not compared on the same rows**: the data no longer holds production's columns ${missing.map((c) => `\`${c}\``).join(", ")}. Both reports are shown as measured, each on its own held-out rows. Approving replaces production on that basis, with the same review as a promotion.`,
+      ""
+    ] : [],
     decisionMarkdown(comparison.decision),
     "",
-    "### Candidate vs production, on the same held-out rows",
-    "",
-    comparisonMarkdown(comparison),
-    "",
+    ...replacement ? [
+      "### Candidate and production, each on its own rows",
+      "",
+      separateReports(comparison.candidate, input2.production),
+      ""
+    ] : [
+      "### Candidate vs production, on the same held-out rows",
+      "",
+      comparisonMarkdown(comparison),
+      ""
+    ],
     "### Lineage",
     "",
     lineage,
@@ -48374,6 +48411,10 @@ function rank(path) {
 
 // src/promotion/review-rules.ts
 var PROMOTION_LABEL = "model-promotion";
+function stageMoveTitlePrefix(kind, model, version2) {
+  if (kind === "replacement") return `Replace production with ${model} v${version2}`;
+  return kind === "promotion" ? `Promote ${model} v${version2} to production` : `Roll back ${model} to v${version2}`;
+}
 
 // src/github/promotion-pr.ts
 function promotionBranch(model, version2) {
@@ -48611,6 +48652,13 @@ function rollback(registry2, model, version2, meta3) {
   if (target === current.version)
     throw new Error(`Model '${model}' v${target} is already in production.`);
   versionOf(entry, model, target);
+  const served = entry.history.some(
+    (e) => (e.type === "promoted" || e.type === "rolled_back") && e.version === target
+  );
+  if (!served)
+    throw new Error(
+      `Model '${model}' v${target} was never in production; a rollback may only return to a version that was. Promote it instead (oncoclear registry promote ${target}).`
+    );
   return moveProduction(registry2, model, target, meta3, "rolled_back");
 }
 function moveProduction(registry2, model, version2, meta3, type) {
@@ -48667,10 +48715,10 @@ async function pushStageMove(git, input2) {
   await git.run(["clean", "-fdq", "--", input2.store.dir]);
   const from = await input2.store.update((registry2) => {
     const before = registry2.models[input2.model]?.versions.find((v) => v.stage === "production")?.version ?? null;
-    const next = input2.kind === "promotion" ? promote(registry2, input2.model, input2.version, input2.meta) : rollback(registry2, input2.model, input2.version, input2.meta);
+    const next = input2.kind === "rollback" ? rollback(registry2, input2.model, input2.version, input2.meta) : promote(registry2, input2.model, input2.version, input2.meta);
     return { registry: next, result: before };
   });
-  const title = input2.kind === "promotion" ? `Promote ${input2.model} v${input2.version} to production` : `Roll back ${input2.model} to v${input2.version}`;
+  const title = stageMoveTitlePrefix(input2.kind, input2.model, input2.version);
   await git.commit([input2.store.dir], title);
   if (await git.push("origin", input2.branch, { force: true }) === "rejected")
     throw new Error(`Could not push ${input2.branch}; check that the token may push branches.`);
@@ -53541,7 +53589,9 @@ async function run() {
   const config2 = loadConfig(inputs.config);
   const model = config2.model.name;
   const comparison = readComparison(inputs.comparison);
-  if (!comparison.decision.promote) {
+  const replacement = comparison.decision.outcome === "not-comparable" && comparison.decision.checks.every((c) => c.passed || c.name === "comparable");
+  const kind = replacement ? "replacement" : "promotion";
+  if (!comparison.decision.promote && !replacement) {
     throw new Error(
       `The comparison in ${inputs.comparison} does not recommend promotion (${decisionHeadline(comparison.decision)}); refusing to open a promotion PR.`
     );
@@ -53552,7 +53602,7 @@ async function run() {
   const store = createRegistryStore(registryDir);
   const decision = decisionForVersion(comparison.decision, inputs.version);
   const pushed = await pushStageMove(git, {
-    kind: "promotion",
+    kind,
     model,
     version: inputs.version,
     base: inputs.base,
@@ -53577,13 +53627,14 @@ async function run() {
     model,
     version: inputs.version,
     label: inputs.label,
-    title: `Promote ${model} v${inputs.version} to production (${decision.metric} ${decision.candidate.value.toFixed(4)}${decision.production?.value != null ? ` vs v${decision.production.version} ${decision.production.value.toFixed(4)}` : ""})`,
+    title: replacement ? `${stageMoveTitlePrefix("replacement", model, inputs.version)} (not compared on the same rows)` : `${stageMoveTitlePrefix("promotion", model, inputs.version)} (${decision.metric} ${decision.candidate.value.toFixed(4)}${decision.production?.value != null ? ` vs v${decision.production.version} ${decision.production.value.toFixed(4)}` : ""})`,
     body: promotionBody({
       model,
       version: version2,
       comparison: { ...comparison, decision },
       runUrl: context.runUrl,
-      tokenNote
+      tokenNote,
+      production: decision.production ? findVersion(store.read(), model, decision.production.version) : null
     })
   });
   setOutput("pull-request-number", String(pr.number));

@@ -7,6 +7,7 @@ import { openOrUpdatePromotionPr, promotionBranch } from '../../../src/github/pr
 import { pushStageMove, writeRecord } from '../../../src/github/stage-move.js';
 import { readComparison } from '../../../src/pipeline/comparison-file.js';
 import { decisionForVersion } from '../../../src/promotion/policy.js';
+import { stageMoveTitlePrefix } from '../../../src/promotion/review-rules.js';
 import { findVersion } from '../../../src/registry/operations.js';
 import { createRegistryStore } from '../../../src/registry/store.js';
 import { decisionHeadline } from '../../../src/report/decision.js';
@@ -25,7 +26,13 @@ export async function run(): Promise<void> {
   const config = loadConfig(inputs.config);
   const model = config.model.name;
   const comparison = readComparison(inputs.comparison);
-  if (!comparison.decision.promote) {
+  // A candidate production cannot be compared with (its columns are gone from the data) is offered
+  // as an explicit replacement, if it meets the bar on its own rows; never silently.
+  const replacement =
+    comparison.decision.outcome === 'not-comparable' &&
+    comparison.decision.checks.every((c) => c.passed || c.name === 'comparable');
+  const kind = replacement ? 'replacement' : 'promotion';
+  if (!comparison.decision.promote && !replacement) {
     throw new Error(
       `The comparison in ${inputs.comparison} does not recommend promotion (${decisionHeadline(comparison.decision)}); refusing to open a promotion PR.`,
     );
@@ -39,7 +46,7 @@ export async function run(): Promise<void> {
   // The train job did not know the version yet; the evidence names it from here on.
   const decision = decisionForVersion(comparison.decision, inputs.version);
   const pushed = await pushStageMove(git, {
-    kind: 'promotion',
+    kind,
     model,
     version: inputs.version,
     base: inputs.base,
@@ -66,13 +73,18 @@ export async function run(): Promise<void> {
     model,
     version: inputs.version,
     label: inputs.label,
-    title: `Promote ${model} v${inputs.version} to production (${decision.metric} ${decision.candidate.value.toFixed(4)}${decision.production?.value != null ? ` vs v${decision.production.version} ${decision.production.value.toFixed(4)}` : ''})`,
+    title: replacement
+      ? `${stageMoveTitlePrefix('replacement', model, inputs.version)} (not compared on the same rows)`
+      : `${stageMoveTitlePrefix('promotion', model, inputs.version)} (${decision.metric} ${decision.candidate.value.toFixed(4)}${decision.production?.value != null ? ` vs v${decision.production.version} ${decision.production.value.toFixed(4)}` : ''})`,
     body: promotionBody({
       model,
       version,
       comparison: { ...comparison, decision },
       runUrl: context.runUrl,
       tokenNote,
+      production: decision.production
+        ? findVersion(store.read(), model, decision.production.version)
+        : null,
     }),
   });
 

@@ -16,7 +16,6 @@ import {
   productionVersion,
   rollback,
 } from '../../../src/registry/operations.js';
-import type { Registry } from '../../../src/registry/schema.js';
 import { createRegistryStore } from '../../../src/registry/store.js';
 import { actionGitHubClient } from '../../shared/github-client.js';
 import {
@@ -59,8 +58,8 @@ export async function run(): Promise<void> {
   await git.run(['checkout', '-q', '--detach', 'FETCH_HEAD']);
   const registry = store.read();
   const from = productionVersion(registry, model);
-  // Resolve the target the way the registry does, then hold it to the rule the review enforces:
-  // a rollback returns only to a version that was in production before.
+  // Resolve the target the way the registry does; rollback() also holds it to the rule the review
+  // enforces: a rollback returns only to a version that was in production before.
   const target = productionVersion(
     rollback(registry, model, inputs.version, {
       actor: context.actor,
@@ -70,11 +69,8 @@ export async function run(): Promise<void> {
     }),
     model,
   )!.version;
-  const was = wasInProduction(registry, model, target);
-  if (!was)
-    throw new Error(
-      `v${target} of ${model} was never in production; a rollback may only return to a version that was (${productionHistory(registry, model)}).`,
-    );
+  // rollback() refused a target that never served; this is when it did.
+  const was = wasInProduction(registry, model, target)!;
   let comparison: Comparison | null = null;
   let cannotCompare: string | undefined;
   try {
@@ -155,15 +151,4 @@ export async function run(): Promise<void> {
       `Opened [rollback PR #${pr.number}](${pr.html_url}) to v${target} from \`${branch}\`.${note ? `\n\n> [!WARNING]\n> ${note}` : ''}\n`,
     )
     .write();
-}
-
-function productionHistory(registry: Registry, model: string): string {
-  const versions = [
-    ...new Set(
-      (registry.models[model]?.history ?? [])
-        .filter((e) => e.type === 'promoted' || e.type === 'rolled_back')
-        .map((e) => `v${e.version}`),
-    ),
-  ];
-  return versions.length ? `versions that were: ${versions.join(', ')}` : 'none ever was';
 }

@@ -46065,19 +46065,27 @@ var ConfigSchema = external_exports.strictObject({
    * The operating threshold, chosen on the training part from out-of-fold predictions:
    * {"fixed": 0.5}, {"sensitivity": 0.95}, {"specificity": 0.9} or {"youden": true}.
    */
-  threshold: external_exports.union([
-    external_exports.strictObject({ fixed: external_exports.number().gt(0).lt(1) }),
-    external_exports.strictObject({ sensitivity: external_exports.number().gt(0).max(1) }),
-    external_exports.strictObject({ specificity: external_exports.number().gt(0).max(1) }),
-    external_exports.strictObject({ youden: external_exports.literal(true) })
-  ]).default({ fixed: 0.5 }),
+  threshold: external_exports.union(
+    [
+      external_exports.strictObject({ fixed: external_exports.number().gt(0).lt(1) }),
+      external_exports.strictObject({ sensitivity: external_exports.number().gt(0).max(1) }),
+      external_exports.strictObject({ specificity: external_exports.number().gt(0).max(1) }),
+      external_exports.strictObject({ youden: external_exports.literal(true) })
+    ],
+    {
+      error: 'exactly one of {"fixed": p}, {"sensitivity": p}, {"specificity": p} (0 < p < 1) or {"youden": true}'
+    }
+  ).default({ fixed: 0.5 }),
   evaluation: external_exports.strictObject({
     crossValidation: external_exports.strictObject({
       enabled: external_exports.boolean().default(true),
       folds: external_exports.number().int().min(2).max(20).default(5),
       repeats: external_exports.number().int().min(1).max(10).default(2),
-      /** Above this many training rows, cross-validation runs on a seeded sample of them. */
-      maxRows: external_exports.number().int().positive().default(5e4),
+      /**
+       * Above this many training rows, cross-validation runs on a seeded stratified sample of
+       * them: 10 fits of 10,000 rows estimate the spread well and cost about a second.
+       */
+      maxRows: external_exports.number().int().positive().default(1e4),
       /**
        * Below this many held-out rows, the candidate's and production's recipes are also
        * compared on the same folds (Nadeau and Bengio), as supporting evidence.
@@ -47354,7 +47362,7 @@ var finite = ([a, b]) => [
   Number.isFinite(b) ? b : null
 ];
 function apInterval(y, p, ap, positives) {
-  if (y.length > 2e4) return logitInterval(ap, positives);
+  if (y.length > 5e3) return logitInterval(ap, positives);
   const replicates = stratifiedBootstrap(
     y,
     (rows) => precisionRecallCurve(
@@ -50162,6 +50170,13 @@ function rollback(registry2, model, version2, meta3) {
   if (target === current.version)
     throw new Error(`Model '${model}' v${target} is already in production.`);
   versionOf(entry, model, target);
+  const served = entry.history.some(
+    (e) => (e.type === "promoted" || e.type === "rolled_back") && e.version === target
+  );
+  if (!served)
+    throw new Error(
+      `Model '${model}' v${target} was never in production; a rollback may only return to a version that was. Promote it instead (oncoclear registry promote ${target}).`
+    );
   return moveProduction(registry2, model, target, meta3, "rolled_back");
 }
 function moveProduction(registry2, model, version2, meta3, type) {
@@ -50306,6 +50321,7 @@ function rescoreCandidate(config2, candidate, production, dataPath = config2.dat
 }
 
 // src/promotion/registry-change.ts
+var registryMoveOf = (kind) => kind === "rollback" ? "rollback" : "promotion";
 var STAGE_EVENTS = /* @__PURE__ */ new Set(["promoted", "archived", "rolled_back"]);
 var same = (a, b) => JSON.stringify(a) === JSON.stringify(b);
 function classifyRegistryChange(before, after) {
@@ -50476,10 +50492,11 @@ function decisionMarkdown(d) {
 var PROMOTION_LABEL = "model-promotion";
 var WRITERS = /* @__PURE__ */ new Set(["admin", "maintain", "write"]);
 function stageMoveTitlePrefix(kind, model, version2) {
+  if (kind === "replacement") return `Replace production with ${model} v${version2}`;
   return kind === "promotion" ? `Promote ${model} v${version2} to production` : `Roll back ${model} to v${version2}`;
 }
 function branchMatches(kind, model, version2, ref) {
-  return kind === "promotion" ? ref === `promote/${model}/v${version2}` : ref.startsWith(`rollback/${model}/v${version2}-`);
+  return kind === "rollback" ? ref.startsWith(`rollback/${model}/v${version2}-`) : ref === `promote/${model}/v${version2}`;
 }
 function latestReviews(reviews) {
   const latest = /* @__PURE__ */ new Map();
@@ -50540,7 +50557,7 @@ function decideReview(f) {
   const change = f.change;
   if (change.kind === "invalid")
     return refuse("change", `the registry change is not a single stage move: ${change.reason}`);
-  if (change.kind !== record2.kind || change.model !== record2.model || change.version !== record2.version || change.from !== record2.from)
+  if (change.kind !== registryMoveOf(record2.kind) || change.model !== record2.model || change.version !== record2.version || change.from !== record2.from)
     return refuse(
       "provenance",
       `the registry change is a ${change.kind} of ${change.model} v${change.version} from v${change.from ?? "none"}, but the bot recorded a ${record2.kind} of ${record2.model} v${record2.version} from v${record2.from ?? "none"}`
@@ -50583,7 +50600,8 @@ function decideReview(f) {
   if ("cannotCompare" in f.policy) return close("policy", f.policy.cannotCompare);
   const decision = f.policy.decision;
   const failed = decision.checks.filter((c) => !c.passed);
-  const passes = change.kind === "promotion" ? decision.promote : failed.every((c) => c.name !== "minimum" && c.name !== "test-rows");
+  const basics = failed.every((c) => c.name !== "minimum" && c.name !== "test-rows");
+  const passes = change.kind === "rollback" ? basics : record2.kind === "replacement" && decision.outcome === "not-comparable" ? basics : decision.promote;
   if (!passes)
     return close(
       "policy",
@@ -50592,7 +50610,7 @@ function decideReview(f) {
   if (f.currentProduction !== change.from)
     return {
       action: "refresh",
-      kind: change.kind,
+      kind: record2.kind,
       model: change.model,
       version: change.version,
       why: `production is now v${f.currentProduction ?? "none"}, but this PR moved it from v${change.from ?? "none"}`
@@ -50600,7 +50618,7 @@ function decideReview(f) {
   if (pr.mergeableState === "dirty" || pr.mergeableState === "behind" || pr.mergeable === false)
     return {
       action: "refresh",
-      kind: change.kind,
+      kind: record2.kind,
       model: change.model,
       version: change.version,
       why: `GitHub reports the branch as ${pr.mergeableState === "behind" ? "behind" : "conflicting with"} \`${f.defaultBranch}\``
@@ -50622,7 +50640,7 @@ function decideReview(f) {
     );
   return {
     action: "merge",
-    kind: change.kind,
+    kind: record2.kind,
     model: change.model,
     version: change.version,
     approvers: valid.map(([u]) => u)
@@ -50681,6 +50699,21 @@ function comparisonMarkdown(comparison) {
 function promotionMarker(model, version2) {
   return `<!-- oncoclear:promotion model=${model} version=${version2} -->`;
 }
+function separateReports(candidate, production) {
+  const rows = METRICS.map((m) => [
+    metricInfo(m.key).label,
+    typeof candidate[m.key] === "number" ? f4(candidate[m.key]) : "\u2014",
+    production && typeof production.metrics.test[m.key] === "number" ? f4(production.metrics.test[m.key]) : "\u2014"
+  ]);
+  return markdownTable(
+    [
+      "metric (each on its own held-out rows)",
+      "candidate",
+      production ? `production v${production.version} (recorded at registration)` : "production"
+    ],
+    rows
+  );
+}
 function promotionBody(input2) {
   const { model, version: version2, comparison, runUrl } = input2;
   const lineage = markdownTable(
@@ -50695,16 +50728,30 @@ function promotionBody(input2) {
       ["training run", runUrl ?? version2.lineage.runUrl ?? "\u2014"]
     ]
   );
+  const replacement = comparison.decision.outcome === "not-comparable";
+  const missing = comparison.decision.checks.find((c) => c.name === "comparable")?.missing ?? [];
   return [
     promotionMarker(model, version2.version),
-    `## Promote \`${model}\` v${version2.version} to production`,
+    replacement ? `## Replace production with \`${model}\` v${version2.version}` : `## Promote \`${model}\` v${version2.version} to production`,
     "",
+    ...replacement ? [
+      `> [!WARNING]
+> The candidate and production v${comparison.decision.production?.version ?? "?"} were **not compared on the same rows**: the data no longer holds production's columns ${missing.map((c) => `\`${c}\``).join(", ")}. Both reports are shown as measured, each on its own held-out rows. Approving replaces production on that basis, with the same review as a promotion.`,
+      ""
+    ] : [],
     decisionMarkdown(comparison.decision),
     "",
-    "### Candidate vs production, on the same held-out rows",
-    "",
-    comparisonMarkdown(comparison),
-    "",
+    ...replacement ? [
+      "### Candidate and production, each on its own rows",
+      "",
+      separateReports(comparison.candidate, input2.production),
+      ""
+    ] : [
+      "### Candidate vs production, on the same held-out rows",
+      "",
+      comparisonMarkdown(comparison),
+      ""
+    ],
     "### Lineage",
     "",
     lineage,
@@ -50769,7 +50816,9 @@ function formatRecord(r) {
   return `${r.kind} model=${r.model} version=${r.version} from=${r.from ?? "none"}`;
 }
 function parseRecord(text) {
-  const m = /^(promotion|rollback) model=([^ ]+) version=(\d+) from=(none|\d+)$/.exec(text);
+  const m = /^(promotion|rollback|replacement) model=([^ ]+) version=(\d+) from=(none|\d+)$/.exec(
+    text
+  );
   if (!m) return null;
   return {
     kind: m[1],
@@ -50805,10 +50854,10 @@ async function pushStageMove(git, input2) {
   await git.run(["clean", "-fdq", "--", input2.store.dir]);
   const from = await input2.store.update((registry2) => {
     const before = registry2.models[input2.model]?.versions.find((v) => v.stage === "production")?.version ?? null;
-    const next = input2.kind === "promotion" ? promote(registry2, input2.model, input2.version, input2.meta) : rollback(registry2, input2.model, input2.version, input2.meta);
+    const next = input2.kind === "rollback" ? rollback(registry2, input2.model, input2.version, input2.meta) : promote(registry2, input2.model, input2.version, input2.meta);
     return { registry: next, result: before };
   });
-  const title = input2.kind === "promotion" ? `Promote ${input2.model} v${input2.version} to production` : `Roll back ${input2.model} to v${input2.version}`;
+  const title = stageMoveTitlePrefix(input2.kind, input2.model, input2.version);
   await git.commit([input2.store.dir], title);
   if (await git.push("origin", input2.branch, { force: true }) === "rejected")
     throw new Error(`Could not push ${input2.branch}; check that the token may push branches.`);
@@ -50996,7 +51045,7 @@ _Checked by [this run](${deps.runUrl})._` : "";
 }
 async function refresh(deps, facts, comparison, decision, comment) {
   const { gh, owner, repo } = deps;
-  const reason = decision.kind === "promotion" && comparison ? decisionHeadline(comparison.decision) : `rollback re-applied on ${facts.defaultBranch}`;
+  const reason = decision.kind !== "rollback" && comparison ? decisionHeadline(comparison.decision) : `rollback re-applied on ${facts.defaultBranch}`;
   let pushed;
   try {
     pushed = await pushStageMove(deps.git, {
@@ -51018,7 +51067,7 @@ async function refresh(deps, facts, comparison, decision, comment) {
   await writeRecord(gh, { owner, repo }, pushed.sha, pushed.record, deps.runUrl);
   const registry2 = deps.store.read();
   const version2 = findVersion(registry2, decision.model, decision.version);
-  const body = decision.kind === "promotion" && comparison ? promotionBody({ model: decision.model, version: version2, comparison, runUrl: deps.runUrl }) : rollbackBody({
+  const body = decision.kind !== "rollback" && comparison ? promotionBody({ model: decision.model, version: version2, comparison, runUrl: deps.runUrl }) : rollbackBody({
     model: decision.model,
     target: version2,
     from: pushed.record.from,
@@ -51034,7 +51083,7 @@ async function refresh(deps, facts, comparison, decision, comment) {
     owner,
     repo,
     pull_number: facts.pr.number,
-    title: `${stageMoveTitlePrefix(decision.kind, decision.model, decision.version)}${decision.kind === "promotion" && comparison?.decision.production ? ` (was against v${comparison.decision.production.version})` : ""}`,
+    title: `${stageMoveTitlePrefix(decision.kind, decision.model, decision.version)}${decision.kind !== "rollback" && comparison?.decision.production ? ` (was against v${comparison.decision.production.version})` : ""}`,
     body
   });
   await comment(

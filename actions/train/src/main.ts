@@ -31,6 +31,13 @@ export async function run(): Promise<void> {
   core.setOutput('accuracy', String(test.accuracy));
   core.setOutput('roc-auc', String(test.rocAuc));
   core.setOutput('promote', String(decision.promote));
+  core.setOutput(
+    'replace',
+    String(
+      decision.outcome === 'not-comparable' &&
+        decision.checks.every((c) => c.passed || c.name === 'comparable'),
+    ),
+  );
   core.setOutput('decision', decisionHeadline(decision));
   core.setOutput(
     'production-version',

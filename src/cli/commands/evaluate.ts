@@ -84,7 +84,7 @@ export async function evaluateCommand(argv: string[]): Promise<void> {
     return void process.stdout.write(
       `${JSON.stringify({ data: dataPath, rows: scope, count: rows.rowCount, metrics })}\n`,
     );
-  const title = `${dataPath} (${scope === 'held-out' ? `${rows.rowCount} held-out rows` : `all ${rows.rowCount} rows`})`;
+  const title = `${dataPath} (${scope === 'held-out' ? `${rows.rowCount} held-out rows` : `all ${rows.rowCount} rows`}, threshold ${metrics.threshold ?? 0.5})`;
   process.stdout.write(
     `${metricsTable({ [title]: metrics })}\n\n${confusionTable(metrics, artifact.classes)}\n`,
   );

@@ -67,7 +67,7 @@ export async function predictCommand(argv: string[]): Promise<void> {
   ]);
   process.stdout.write(`${textTable(['row', 'label', `p(${pos})`, `p(${neg})`], rows)}\n`);
   process.stderr.write(
-    `• Labels use the operating threshold ${predictor.threshold}: ${pos} at p(${pos}) ≥ ${predictor.threshold}\n`,
+    `• Labels use the operating threshold ${predictor.threshold.toFixed(4)}: ${pos} at p(${pos}) ≥ ${predictor.threshold.toFixed(4)}\n`,
   );
   if (values.explain)
     process.stdout.write(`\n${explanationTable(predictions.map((pr) => pr.explanation!))}\n`);
