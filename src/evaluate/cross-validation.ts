@@ -11,7 +11,7 @@ import { seededRandom } from '../data/split.js';
 import { fitPreprocessing, transformTable } from '../features/preprocess.js';
 import { BinaryLogisticRegression } from '../model/logistic-model.js';
 import { METRIC_KEYS, type MetricKey } from './metric-catalog.js';
-import { metricValue } from './metrics.js';
+import { metricValue, sweepThresholds } from './metrics.js';
 import { correctedResampledT, type Interval } from './statistics.js';
 
 export interface Recipe {
@@ -199,29 +199,22 @@ export interface OperatingPointRule {
  */
 export function chooseThreshold(y: Uint8Array, p: Float64Array, rule: OperatingPointRule): number {
   if (rule.rule === 'fixed') return rule.target ?? 0.5;
-  // One sweep from the highest score down: at each distinct score t, the counts of "p ≥ t".
-  const order = Array.from({ length: p.length }, (_, i) => i).sort((a, b) => p[b]! - p[a]!);
-  let positives = 0;
-  for (let i = 0; i < y.length; i++) positives += y[i]!;
-  const negatives = y.length - positives;
-  let tp = 0;
-  let fp = 0;
   let youden = { j: Number.NEGATIVE_INFINITY, t: 0.5 };
+  let sensitivityPick: number | null = null;
   let specificityPick: number | null = null;
-  for (let i = 0; i < order.length; ) {
-    const t = p[order[i]!]!;
-    while (i < order.length && p[order[i]!] === t) {
-      if (y[order[i]!]) tp++;
-      else fp++;
-      i++;
-    }
+  let lowest = 0.5;
+  let highest: number | null = null;
+  // Thresholds from the highest score down: sensitivity only grows, specificity only falls.
+  sweepThresholds(y, p, (tp, fp, t, { positives, negatives }) => {
+    highest ??= t;
+    lowest = t;
     const sensitivity = positives ? tp / positives : 0;
     const specificity = negatives ? 1 - fp / negatives : 0;
-    if (rule.rule === 'sensitivity' && sensitivity >= rule.target!) return t;
-    if (rule.rule === 'specificity' && specificity >= rule.target!) specificityPick = t;
+    if (sensitivityPick === null && sensitivity >= rule.target!) sensitivityPick = t;
+    if (specificity >= rule.target!) specificityPick = t;
     if (sensitivity + specificity - 1 > youden.j) youden = { j: sensitivity + specificity - 1, t };
-  }
-  if (rule.rule === 'specificity') return specificityPick ?? p[order[0]!] ?? 0.5;
-  if (rule.rule === 'sensitivity') return p[order.at(-1)!] ?? 0.5;
+  });
+  if (rule.rule === 'sensitivity') return sensitivityPick ?? lowest;
+  if (rule.rule === 'specificity') return specificityPick ?? highest ?? 0.5;
   return youden.t;
 }

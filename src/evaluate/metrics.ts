@@ -225,11 +225,39 @@ export function precisionRecallCurve(
   y: Uint8Array,
   scores: Float64Array,
 ): { ap: number; pr: Array<{ recall: number; precision: number }> } {
+  const pr: Array<{ recall: number; precision: number }> = [{ recall: 0, precision: 1 }];
+  let ap = 0;
+  let lastRecall = 0;
+  const { positives } = sweepThresholds(y, scores, (tp, fp, _t, totals) => {
+    const recall = tp / totals.positives;
+    const precision = tp / (tp + fp);
+    ap += (recall - lastRecall) * precision;
+    lastRecall = recall;
+    pr.push({ recall, precision });
+  });
+  return positives === 0 ? { ap: Number.NaN, pr: pr.slice(0, 1) } : { ap, pr };
+}
+
+/**
+ * Walks the distinct scores from the highest down and calls `visit` with the cumulative true and
+ * false positives at each (rows with score ≥ threshold). Positives' and negatives' scores are
+ * sorted separately with the native numeric sort and merged, which is far faster on a million
+ * rows than sorting indices with a comparator. ROC, precision–recall and threshold choice share it.
+ */
+export function sweepThresholds(
+  y: Uint8Array,
+  scores: Float64Array,
+  visit: (
+    tp: number,
+    fp: number,
+    threshold: number,
+    totals: { positives: number; negatives: number },
+  ) => void,
+): { positives: number; negatives: number } {
   let positives = 0;
   for (let i = 0; i < y.length; i++) positives += y[i]!;
   const negatives = y.length - positives;
-  const pr: Array<{ recall: number; precision: number }> = [{ recall: 0, precision: 1 }];
-  if (positives === 0) return { ap: Number.NaN, pr };
+  const totals = { positives, negatives };
   const pos = new Float64Array(positives);
   const neg = new Float64Array(negatives);
   for (let i = 0, a = 0, b = 0; i < y.length; i++) {
@@ -240,8 +268,6 @@ export function precisionRecallCurve(
   neg.sort();
   let tp = 0;
   let fp = 0;
-  let ap = 0;
-  let lastRecall = 0;
   let a = positives - 1;
   let b = negatives - 1;
   while (a >= 0 || b >= 0) {
@@ -257,13 +283,9 @@ export function precisionRecallCurve(
       fp++;
       b--;
     }
-    const recall = tp / positives;
-    const precision = tp / (tp + fp);
-    ap += (recall - lastRecall) * precision;
-    lastRecall = recall;
-    pr.push({ recall, precision });
+    visit(tp, fp, threshold, totals);
   }
-  return { ap, pr };
+  return totals;
 }
 
 function thinPr<T>(points: T[], max: number): T[] {
@@ -371,43 +393,18 @@ function logisticOnLogit(
  * merged, which is far faster on a million rows than sorting indices with a comparator.
  */
 export function rocCurve(y: Uint8Array, scores: Float64Array): { auc: number; roc: RocPoint[] } {
-  let positives = 0;
-  for (let i = 0; i < y.length; i++) positives += y[i]!;
-  const negatives = y.length - positives;
-  const pos = new Float64Array(positives);
-  const neg = new Float64Array(negatives);
-  for (let i = 0, a = 0, b = 0; i < y.length; i++) {
-    if (y[i]) pos[a++] = scores[i]!;
-    else neg[b++] = scores[i]!;
-  }
-  pos.sort();
-  neg.sort();
   const roc: RocPoint[] = [{ fpr: 0, tpr: 0, threshold: Number.MAX_VALUE }];
-  let tp = 0;
-  let fp = 0;
   let auc = 0;
-  let a = positives - 1;
-  let b = negatives - 1;
-  while (a >= 0 || b >= 0) {
-    const threshold = Math.max(
-      a >= 0 ? pos[a]! : Number.NEGATIVE_INFINITY,
-      b >= 0 ? neg[b]! : Number.NEGATIVE_INFINITY,
-    );
-    const prevTpr = positives ? tp / positives : 0;
-    const prevFpr = negatives ? fp / negatives : 0;
-    while (a >= 0 && pos[a] === threshold) {
-      tp++;
-      a--;
-    }
-    while (b >= 0 && neg[b] === threshold) {
-      fp++;
-      b--;
-    }
-    const tpr = positives ? tp / positives : 0;
-    const fpr = negatives ? fp / negatives : 0;
+  let prevTpr = 0;
+  let prevFpr = 0;
+  const { positives, negatives } = sweepThresholds(y, scores, (tp, fp, threshold, totals) => {
+    const tpr = totals.positives ? tp / totals.positives : 0;
+    const fpr = totals.negatives ? fp / totals.negatives : 0;
     auc += ((fpr - prevFpr) * (tpr + prevTpr)) / 2;
+    prevTpr = tpr;
+    prevFpr = fpr;
     roc.push({ fpr, tpr, threshold });
-  }
+  });
   return { auc: positives && negatives ? auc : Number.NaN, roc };
 }
 

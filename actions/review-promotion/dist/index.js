@@ -47401,11 +47401,23 @@ function f1Interval(c) {
   return percentileInterval(replicates);
 }
 function precisionRecallCurve(y, scores) {
+  const pr = [{ recall: 0, precision: 1 }];
+  let ap = 0;
+  let lastRecall = 0;
+  const { positives } = sweepThresholds(y, scores, (tp, fp, _t, totals) => {
+    const recall = tp / totals.positives;
+    const precision = tp / (tp + fp);
+    ap += (recall - lastRecall) * precision;
+    lastRecall = recall;
+    pr.push({ recall, precision });
+  });
+  return positives === 0 ? { ap: Number.NaN, pr: pr.slice(0, 1) } : { ap, pr };
+}
+function sweepThresholds(y, scores, visit2) {
   let positives = 0;
   for (let i = 0; i < y.length; i++) positives += y[i];
   const negatives = y.length - positives;
-  const pr = [{ recall: 0, precision: 1 }];
-  if (positives === 0) return { ap: Number.NaN, pr };
+  const totals = { positives, negatives };
   const pos = new Float64Array(positives);
   const neg = new Float64Array(negatives);
   for (let i = 0, a2 = 0, b2 = 0; i < y.length; i++) {
@@ -47416,8 +47428,6 @@ function precisionRecallCurve(y, scores) {
   neg.sort();
   let tp = 0;
   let fp = 0;
-  let ap = 0;
-  let lastRecall = 0;
   let a = positives - 1;
   let b = negatives - 1;
   while (a >= 0 || b >= 0) {
@@ -47433,13 +47443,9 @@ function precisionRecallCurve(y, scores) {
       fp++;
       b--;
     }
-    const recall = tp / positives;
-    const precision = tp / (tp + fp);
-    ap += (recall - lastRecall) * precision;
-    lastRecall = recall;
-    pr.push({ recall, precision });
+    visit2(tp, fp, threshold, totals);
   }
-  return { ap, pr };
+  return totals;
 }
 function thinPr(points, max) {
   if (points.length <= max) return points;
@@ -47527,43 +47533,18 @@ function logisticOnLogit(y, z2) {
   return { slope, intercept };
 }
 function rocCurve(y, scores) {
-  let positives = 0;
-  for (let i = 0; i < y.length; i++) positives += y[i];
-  const negatives = y.length - positives;
-  const pos = new Float64Array(positives);
-  const neg = new Float64Array(negatives);
-  for (let i = 0, a2 = 0, b2 = 0; i < y.length; i++) {
-    if (y[i]) pos[a2++] = scores[i];
-    else neg[b2++] = scores[i];
-  }
-  pos.sort();
-  neg.sort();
   const roc = [{ fpr: 0, tpr: 0, threshold: Number.MAX_VALUE }];
-  let tp = 0;
-  let fp = 0;
   let auc = 0;
-  let a = positives - 1;
-  let b = negatives - 1;
-  while (a >= 0 || b >= 0) {
-    const threshold = Math.max(
-      a >= 0 ? pos[a] : Number.NEGATIVE_INFINITY,
-      b >= 0 ? neg[b] : Number.NEGATIVE_INFINITY
-    );
-    const prevTpr = positives ? tp / positives : 0;
-    const prevFpr = negatives ? fp / negatives : 0;
-    while (a >= 0 && pos[a] === threshold) {
-      tp++;
-      a--;
-    }
-    while (b >= 0 && neg[b] === threshold) {
-      fp++;
-      b--;
-    }
-    const tpr = positives ? tp / positives : 0;
-    const fpr = negatives ? fp / negatives : 0;
+  let prevTpr = 0;
+  let prevFpr = 0;
+  const { positives, negatives } = sweepThresholds(y, scores, (tp, fp, threshold, totals) => {
+    const tpr = totals.positives ? tp / totals.positives : 0;
+    const fpr = totals.negatives ? fp / totals.negatives : 0;
     auc += (fpr - prevFpr) * (tpr + prevTpr) / 2;
+    prevTpr = tpr;
+    prevFpr = fpr;
     roc.push({ fpr, tpr, threshold });
-  }
+  });
   return { auc: positives && negatives ? auc : Number.NaN, roc };
 }
 function thin(points, max) {
