@@ -1,6 +1,7 @@
 import { createApp } from './app.js';
 import { bufferedSink } from './audit.js';
 import { systemClock } from './clock.js';
+import { buildRegistryDashboard, DASHBOARD_PREFIX, dashboardRoutes } from './dashboard-static.js';
 import type { RuntimeAppOptions } from './lifecycle.js';
 import { createLogger, type Logger } from './log.js';
 import { createMetrics } from './metrics.js';
@@ -72,6 +73,23 @@ export async function startServing(
     ...(options.modelAlias ? { modelAlias: options.modelAlias } : {}),
   };
   const app = createApp(appOptions);
+  // Serving from a registry: show its dashboard too. A failure to build it must not stop serving.
+  let dashboard = false;
+  if (options.source.kind === 'registry') {
+    try {
+      const files = buildRegistryDashboard(options.source.dir, (message) =>
+        logger.log({ level: 'warn', msg: 'dashboard', detail: message }),
+      );
+      app.route(DASHBOARD_PREFIX, dashboardRoutes(files));
+      dashboard = true;
+    } catch (error) {
+      logger.log({
+        level: 'warn',
+        msg: 'dashboard not served',
+        error: error instanceof Error ? error.message : String(error),
+      });
+    }
+  }
   const { server, port, addresses, guard } = await listen(app, options);
   watch = options.watch
     ? watchModel({ source, holder, logger, metrics, watcher: directoryWatcher() })
@@ -97,6 +115,7 @@ export async function startServing(
     addresses,
     docs: `${url}/docs`,
     predict: `${url}/predict`,
+    ...(dashboard ? { dashboard: `${url}${DASHBOARD_PREFIX}/` } : {}),
     host: options.host,
     port,
     model: { name: model.name, version: model.version, sha256: model.sha256 },

