@@ -1,9 +1,15 @@
 /**
- * Charts as inline SVG, rendered when the site is built: axes with units, a legend, readable and
- * thinned tick labels, and `data-points` on each chart so a test (or a reader) can see it is not
- * empty. ROC and calibration curves reuse the report's charts (src/report/svg.ts).
+ * Charts drawn in the browser by uPlot (https://github.com/leeoniya/uPlot, MIT), which the site
+ * ships as a local asset (assets/uplot.iife.min.js and assets/uplot.min.css, copied from the
+ * installed package; never a CDN). Each chart is a container with its data embedded in the page
+ * as JSON ({@link ChartSpec}); the client script (src/dashboard/client-script.ts) draws it on
+ * load, sized to the container and redrawn when that resizes. Next to each chart goes a table of
+ * the same numbers, and, for scripts off, a `<noscript>` fallback.
  */
-import { esc, f4 } from './html.js';
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { esc, jsonScript } from './html.js';
 
 export interface TrendPoint {
   /** The version number, shown on the x axis. */
@@ -21,47 +27,65 @@ export interface TrendSeries {
   points: TrendPoint[];
 }
 
-const W = 640;
-const H = 300;
-const M = { left: 56, right: 16, top: 36, bottom: 64 };
-const PW = W - M.left - M.right;
-const PH = H - M.top - M.bottom;
-/** More x labels than this overlap at 375 px; the rest are thinned out. */
-export const MAX_X_LABELS = 8;
-/** Above this many versions, points are drawn as a line without markers to keep pages small. */
-const MARKER_LIMIT = 150;
-
-/** Every `step`-th index so that at most `max` labels show, always including the last. */
-export function thinnedTicks(count: number, max = MAX_X_LABELS): number[] {
-  if (count <= 0) return [];
-  const step = Math.max(1, Math.ceil(count / max));
-  const ticks: number[] = [];
-  for (let i = 0; i < count; i += step) ticks.push(i);
-  if (ticks.at(-1) !== count - 1) {
-    // Keep the newest version labelled; drop the previous tick if it would crowd it.
-    if (count - 1 - ticks.at(-1)! < step / 2) ticks.pop();
-    ticks.push(count - 1);
-  }
-  return ticks;
+/** One line of a chart, its values aligned with the chart's `x`. */
+export interface ChartSeriesSpec {
+  label: string;
+  colour: string;
+  dashed?: boolean;
+  /** A reference line (chance, perfect calibration): drawn, not counted as data. */
+  reference?: boolean;
+  /** Whether to mark each point (uPlot still hides markers when they would crowd). */
+  points?: boolean;
+  values: Array<number | null>;
+  /** 95% interval per point, drawn as a bar; null where not recorded. */
+  low?: Array<number | null>;
+  high?: Array<number | null>;
 }
 
+/** What the page embeds of a chart; the client script turns it into uPlot options. */
+export interface ChartSpec {
+  title: string;
+  /** Axis titles, with their units. */
+  xLabel: string;
+  yLabel: string;
+  /**
+   * 'version': `x` holds indexes 0…n−1 and `versions` their version numbers, spaced evenly
+   * (versions are ordinal, not time) and labelled v<N>; 'value': `x` is a plain number axis.
+   */
+  xKind: 'version' | 'value';
+  x: number[];
+  versions?: number[];
+  xRange?: [number, number];
+  yRange: [number, number];
+  series: ChartSeriesSpec[];
+}
+
+/** Rounds for the page: six decimals is finer than any chart or table shows. */
+const r6 = (v: number | null | undefined): number | null =>
+  typeof v === 'number' && Number.isFinite(v) ? Math.round(v * 1e6) / 1e6 : null;
+
 function niceRange(values: number[]): [number, number] {
-  let lo = Math.min(...values);
-  let hi = Math.max(...values);
-  if (!Number.isFinite(lo) || !Number.isFinite(hi)) return [0, 1];
+  const finite = values.filter((v) => Number.isFinite(v));
+  if (!finite.length) return [0, 1];
+  let lo = Math.min(...finite);
+  let hi = Math.max(...finite);
   if (hi - lo < 0.02) {
     lo -= 0.01;
     hi += 0.01;
   }
   const pad = (hi - lo) * 0.08;
-  return [lo >= 0 ? Math.max(0, lo - pad) : lo - pad, hi <= 1 ? Math.min(1, hi + pad) : hi + pad];
+  const range: [number, number] = [
+    lo >= 0 ? Math.max(0, lo - pad) : lo - pad,
+    hi <= 1 ? Math.min(1, hi + pad) : hi + pad,
+  ];
+  return [r6(range[0])!, r6(range[1])!];
 }
 
 /**
- * A metric across versions: one line per series, an error bar per point where an interval is
- * recorded, versions spaced evenly on the x axis (they are ordinal, not time).
+ * A metric across versions: one line per series, a 95% interval bar per point where recorded,
+ * versions spaced evenly on the x axis.
  */
-export function trendSvg(title: string, yLabel: string, series: TrendSeries[]): string {
+export function trendSpec(title: string, yLabel: string, series: TrendSeries[]): ChartSpec {
   const versions = [...new Set(series.flatMap((s) => s.points.map((p) => p.version)))].sort(
     (a, b) => a - b,
   );
@@ -69,78 +93,107 @@ export function trendSvg(title: string, yLabel: string, series: TrendSeries[]): 
   const all = series.flatMap((s) =>
     s.points.flatMap((p) => [p.value, p.low ?? p.value, p.high ?? p.value]),
   );
-  const [lo, hi] = niceRange(all);
-  const x = (v: number) =>
-    M.left + (versions.length === 1 ? PW / 2 : (index.get(v)! / (versions.length - 1)) * PW);
-  const y = (v: number) => M.top + (1 - (v - lo) / (hi - lo)) * PH;
-  const yTicks = Array.from({ length: 5 }, (_, i) => lo + ((hi - lo) * i) / 4);
-  const grid = yTicks
-    .map(
-      (t) =>
-        `<line x1="${M.left}" y1="${y(t).toFixed(1)}" x2="${M.left + PW}" y2="${y(t).toFixed(1)}" stroke="#e5e5e5"/>` +
-        `<text x="${M.left - 6}" y="${(y(t) + 4).toFixed(1)}" text-anchor="end">${t.toFixed(3)}</text>`,
-    )
-    .join('');
-  const xTicks = thinnedTicks(versions.length)
-    .map((i) => {
-      const v = versions[i]!;
-      return `<text x="${x(v).toFixed(1)}" y="${M.top + PH + 18}" text-anchor="middle">v${v}</text>`;
-    })
-    .join('');
-  const markers = versions.length <= MARKER_LIMIT;
-  const lines = series
-    .map((s) => {
-      const pts = [...s.points].sort((a, b) => a.version - b.version);
-      const d = pts
-        .map((p, i) => `${i ? 'L' : 'M'}${x(p.version).toFixed(1)},${y(p.value).toFixed(1)}`)
-        .join('');
-      const bars = pts
-        .filter((p) => typeof p.low === 'number' && typeof p.high === 'number')
-        .map(
-          (p) =>
-            `<line x1="${x(p.version).toFixed(1)}" y1="${y(p.low!).toFixed(1)}" x2="${x(p.version).toFixed(1)}" y2="${y(p.high!).toFixed(1)}" stroke="${s.colour}" stroke-opacity="0.45" stroke-width="${markers ? 3 : 1}"/>`,
-        )
-        .join('');
-      const dots = markers
-        ? pts
-            .map(
-              (p) =>
-                `<circle class="point" cx="${x(p.version).toFixed(1)}" cy="${y(p.value).toFixed(1)}" r="3.5" fill="${s.colour}"><title>${esc(s.label)} v${p.version}: ${f4(p.value)}${typeof p.low === 'number' ? ` (95% CI ${f4(p.low)}–${f4(p.high)})` : ''}</title></circle>`,
-            )
-            .join('')
-        : '';
-      return `<g>${bars}<path d="${d}" fill="none" stroke="${s.colour}" stroke-width="2"${s.dashed ? ' stroke-dasharray="6 4"' : ''}/>${dots}</g>`;
-    })
-    .join('');
-  const legend = series
-    .map((s, i) => {
-      const lx = M.left + i * 200;
-      const ly = H - 14;
-      return (
-        `<line x1="${lx}" y1="${ly - 4}" x2="${lx + 24}" y2="${ly - 4}" stroke="${s.colour}" stroke-width="2"${s.dashed ? ' stroke-dasharray="6 4"' : ''}/>` +
-        `<text x="${lx + 30}" y="${ly}">${esc(s.label)}</text>`
-      );
-    })
-    .join('');
-  const count = series.reduce((n, s) => n + s.points.length, 0);
+  return {
+    title,
+    xLabel: 'model version (registration order)',
+    yLabel,
+    xKind: 'version',
+    x: versions.map((_, i) => i),
+    versions,
+    yRange: niceRange(all),
+    series: series.map((s) => {
+      const values: Array<number | null> = versions.map(() => null);
+      const low: Array<number | null> = versions.map(() => null);
+      const high: Array<number | null> = versions.map(() => null);
+      for (const p of s.points) {
+        const i = index.get(p.version)!;
+        values[i] = r6(p.value);
+        low[i] = r6(p.low);
+        high[i] = r6(p.high);
+      }
+      const hasIntervals = low.some((v) => v !== null) && high.some((v) => v !== null);
+      return {
+        label: s.label,
+        colour: s.colour,
+        ...(s.dashed ? { dashed: true } : {}),
+        points: true,
+        values,
+        ...(hasIntervals ? { low, high } : {}),
+      };
+    }),
+  };
+}
+
+/**
+ * A curve on [0, 1] × [0, 1] with the diagonal as a reference line (chance for ROC, perfect
+ * calibration for calibration). `points` must be in drawing order with x non-decreasing.
+ */
+export function unitCurveSpec(
+  title: string,
+  xLabel: string,
+  yLabel: string,
+  curve: { label: string; colour: string; points: boolean; xy: Array<[number, number]> },
+  diagonal: string,
+): ChartSpec {
+  const xy = [...curve.xy];
+  const x = xy.map(([px]) => r6(px)!);
+  const values: Array<number | null> = xy.map(([, py]) => r6(py));
+  // The diagonal needs its two ends on the shared x axis.
+  if (x[0] !== 0) {
+    x.unshift(0);
+    values.unshift(null);
+  }
+  if (x.at(-1) !== 1) {
+    x.push(1);
+    values.push(null);
+  }
+  const diag = x.map((v, i) => (i === 0 || i === x.length - 1 ? v : null));
+  return {
+    title,
+    xLabel,
+    yLabel,
+    xKind: 'value',
+    x,
+    xRange: [0, 1],
+    yRange: [0, 1],
+    series: [
+      { label: curve.label, colour: curve.colour, points: curve.points, values },
+      { label: diagonal, colour: '#6e7781', dashed: true, reference: true, values: diag },
+    ],
+  };
+}
+
+/** How many data points a chart draws (non-null values of its series other than references). */
+export function specPoints(spec: ChartSpec): number {
+  return spec.series
+    .filter((s) => !s.reference)
+    .reduce((n, s) => n + s.values.filter((v) => v !== null).length, 0);
+}
+
+/**
+ * A chart container: the JSON the client script draws from, a `<noscript>` fallback, and
+ * `data-points`, the number of points in the data (the script sets `data-drawn` once drawn).
+ */
+export function chartHtml(id: string, spec: ChartSpec, noscript: string): string {
   return [
-    `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 ${W} ${H}" font-family="sans-serif" font-size="14" role="img" aria-label="${esc(title)}" data-points="${count}">`,
-    `<title>${esc(title)}</title>`,
-    `<text x="${M.left}" y="20" font-size="14" font-weight="bold">${esc(title)}</text>`,
-    grid,
-    `<rect x="${M.left}" y="${M.top}" width="${PW}" height="${PH}" fill="none" stroke="#888"/>`,
-    lines,
-    xTicks,
-    `<text x="${M.left + PW / 2}" y="${M.top + PH + 36}" text-anchor="middle">model version (registration order)</text>`,
-    `<text x="14" y="${M.top + PH / 2}" text-anchor="middle" transform="rotate(-90 14 ${M.top + PH / 2})">${esc(yLabel)}</text>`,
-    legend,
-    '</svg>',
+    `<div class="chart" id="${esc(id)}" data-chart="${esc(id)}-data" data-points="${specPoints(spec)}" role="img" aria-label="${esc(`${spec.title}; the table below gives the numbers`)}"></div>`,
+    jsonScript(`${id}-data`, spec),
+    `<noscript>${noscript}</noscript>`,
   ].join('');
 }
 
-/** Counts the drawn data points of a report chart (ROC path vertices, calibration markers). */
-export function withPointCount(svg: string, count: number): string {
-  return svg
-    .replace(/^<svg /, `<svg data-points="${count}" `)
-    .replace(/ width="\d+" height="\d+"/, '');
+/** The uPlot files the site ships, read once from the installed `uplot` package. */
+let uplotAssets: { js: string; css: string } | null = null;
+export function uplotFiles(): { js: string; css: string } {
+  if (!uplotAssets) {
+    const dist = join(
+      dirname(createRequire(import.meta.url).resolve('uplot/package.json')),
+      'dist',
+    );
+    uplotAssets = {
+      js: readFileSync(join(dist, 'uPlot.iife.min.js'), 'utf8'),
+      css: readFileSync(join(dist, 'uPlot.min.css'), 'utf8'),
+    };
+  }
+  return uplotAssets;
 }

@@ -1,6 +1,7 @@
 /**
- * The dashboard's one script, shipped as a local file: the "what was in production on…" date
- * picker and the diff of two versions. Both read JSON embedded in the page, so nothing is fetched.
+ * The dashboard's own script, shipped as a local file: the charts (drawn with uPlot, which the
+ * page loads first from its own local copy), the "what was in production on…" date picker and the
+ * diff of two versions. All three read JSON embedded in the page, so nothing is fetched.
  *
  * The replay rule is kept as JavaScript source in {@link PRODUCTION_ON_JS} and the same text is
  * compiled here into {@link productionOn}, so the tests exercise the very code the browser runs
@@ -50,6 +51,125 @@ function readJson(id) {
 }
 function text(el, value) { el.textContent = value; }
 function f4(v) { return typeof v === 'number' && isFinite(v) ? v.toFixed(4) : '\\u2014'; }
+
+(function charts() {
+  // Every drawn chart, for tests and for the curious: its id, its data points and x labels.
+  var drawn = window.oncoclearCharts = [];
+  if (typeof uPlot === 'undefined') return;
+  var els = document.querySelectorAll('.chart[data-chart]');
+  for (var n = 0; n < els.length; n++) draw(els[n]);
+  function draw(el) {
+    var spec = readJson(el.getAttribute('data-chart'));
+    if (!spec) return;
+    var versions = spec.versions || [];
+    var byVersion = spec.xKind === 'version';
+    var entry = { id: el.id, points: 0, xLabels: 0 };
+    function xText(v) {
+      if (!byVersion) return v.toFixed(2);
+      return Math.round(v) === v && versions[v] !== undefined ? 'v' + versions[v] : '';
+    }
+    var series = [{
+      label: byVersion ? 'version' : spec.xLabel.split(/ \\(|, /)[0],
+      value: function (u, v) { return v == null ? '\\u2014' : byVersion ? xText(v) : v.toFixed(4); }
+    }];
+    var data = [spec.x];
+    spec.series.forEach(function (s) {
+      var opts = {
+        label: s.label,
+        stroke: s.colour,
+        width: 2,
+        spanGaps: true,
+        points: s.points ? { size: 6, fill: s.colour } : { show: false },
+        value: function (u, v, si, i) {
+          if (v == null) return '\\u2014';
+          var t = v.toFixed(4);
+          if (s.low && i != null && s.low[i] != null && s.high[i] != null)
+            t += ' (95% CI ' + s.low[i].toFixed(4) + '\\u2013' + s.high[i].toFixed(4) + ')';
+          return t;
+        }
+      };
+      if (s.dashed) opts.dash = [6, 4];
+      series.push(opts);
+      data.push(s.values);
+      if (!s.reference) for (var i = 0; i < s.values.length; i++) if (s.values[i] !== null) entry.points++;
+    });
+    var xAxis = { label: spec.xLabel, labelSize: 24 };
+    if (byVersion) {
+      // Integer steps only, at least 56 px apart: 1,000 versions get a handful of labels.
+      xAxis.space = 56;
+      xAxis.incrs = [1, 2, 5, 10, 20, 25, 50, 100, 200, 250, 500, 1000, 2000, 2500, 5000, 10000, 20000, 50000];
+      xAxis.values = function (u, splits) {
+        var labels = splits.map(xText);
+        entry.xLabels = labels.filter(Boolean).length;
+        return labels;
+      };
+    }
+    function bars(u) {
+      var ctx = u.ctx, b = u.bbox;
+      ctx.save();
+      ctx.beginPath();
+      ctx.rect(b.left, b.top, b.width, b.height);
+      ctx.clip();
+      // Bars where there is room for them; a shaded band where they would merge (many versions).
+      var dense = b.width / Math.max(1, spec.x.length) < 6 * devicePixelRatio;
+      spec.series.forEach(function (s, k) {
+        if (!s.low || !s.high || !u.series[k + 1].show) return;
+        var i, px, started = false;
+        ctx.strokeStyle = ctx.fillStyle = s.colour;
+        ctx.beginPath();
+        if (dense) {
+          ctx.globalAlpha = 0.18;
+          for (i = 0; i < spec.x.length; i++) {
+            if (s.high[i] == null) continue;
+            px = u.valToPos(spec.x[i], 'x', true);
+            if (started) ctx.lineTo(px, u.valToPos(s.high[i], 'y', true));
+            else { ctx.moveTo(px, u.valToPos(s.high[i], 'y', true)); started = true; }
+          }
+          for (i = spec.x.length - 1; i >= 0; i--)
+            if (s.low[i] != null) ctx.lineTo(u.valToPos(spec.x[i], 'x', true), u.valToPos(s.low[i], 'y', true));
+          ctx.closePath();
+          ctx.fill();
+          return;
+        }
+        ctx.globalAlpha = 0.45;
+        ctx.lineWidth = Math.max(1, Math.min(3 * devicePixelRatio, b.width / spec.x.length / 4));
+        for (i = 0; i < spec.x.length; i++) {
+          if (s.low[i] == null || s.high[i] == null) continue;
+          px = Math.round(u.valToPos(spec.x[i], 'x', true));
+          ctx.moveTo(px, u.valToPos(s.low[i], 'y', true));
+          ctx.lineTo(px, u.valToPos(s.high[i], 'y', true));
+        }
+        ctx.stroke();
+      });
+      ctx.restore();
+    }
+    function size() {
+      var w = Math.max(220, Math.floor(el.clientWidth));
+      return { width: w, height: w < 480 ? 260 : 300 };
+    }
+    var last = size();
+    var opts = {
+      title: spec.title,
+      width: last.width,
+      height: last.height,
+      scales: {
+        x: { time: false, range: byVersion ? [-0.5, spec.x.length - 0.5] : spec.xRange },
+        y: { range: spec.yRange }
+      },
+      axes: [xAxis, { label: spec.yLabel, labelSize: 24, size: 52 }],
+      series: series,
+      hooks: { draw: [bars] }
+    };
+    var u = new uPlot(opts, data, el);
+    el.setAttribute('data-drawn', String(entry.points));
+    drawn.push(entry);
+    if (typeof ResizeObserver === 'function')
+      new ResizeObserver(function () {
+        var next = size();
+        if (next.width !== last.width || next.height !== last.height) { last = next; u.setSize(next); }
+      }).observe(el);
+  }
+})();
 
 (function picker() {
   var form = document.getElementById('production-on');

@@ -51,6 +51,8 @@ export interface PageOptions {
   crumbs?: Array<{ text: string; href?: string }>;
   /** Whether the page runs the dashboard script (date picker, diff). */
   script?: boolean;
+  /** Whether the page draws charts: loads uPlot (a local copy) before the dashboard script. */
+  charts?: boolean;
 }
 
 /** The shell every page shares: a local stylesheet, a breadcrumb and an optional local script. */
@@ -65,6 +67,7 @@ export function page(options: PageOptions): string {
     '<meta charset="utf-8">',
     '<meta name="viewport" content="width=device-width, initial-scale=1">',
     `<title>${esc(options.title)} · OncoClear registry</title>`,
+    options.charts ? `<link rel="stylesheet" href="${options.root}assets/uplot.min.css">` : '',
     `<link rel="stylesheet" href="${options.root}assets/dashboard.css">`,
     '</head>',
     '<body>',
@@ -73,7 +76,10 @@ export function page(options: PageOptions): string {
     options.body,
     '</main>',
     '<footer>Built from the committed registry by <code>oncoclear dashboard</code>. Not a medical device.</footer>',
-    options.script ? `<script src="${options.root}assets/dashboard.js"></script>` : '',
+    options.charts ? `<script src="${options.root}assets/uplot.iife.min.js"></script>` : '',
+    options.script || options.charts
+      ? `<script src="${options.root}assets/dashboard.js"></script>`
+      : '',
     '</body>',
     '</html>',
     '',

@@ -1,6 +1,6 @@
 /**
  * The dashboard site: a pure function from the registry view and each version's extras to files
- * by relative path. Plain HTML, one stylesheet and one script, all local; every link is relative.
+ * by relative path. Plain HTML, our stylesheet and script plus uPlot's, all local; every link is relative.
  *
  *   index.html                     the models
  *   <model>/index.html             overview: production, release, picker, charts, timeline
@@ -9,8 +9,10 @@
  *   <model>/history-<k>.html       every event, newest first, HISTORY_PAGE_SIZE a page
  *   <model>/diff.html              any two versions side by side
  *   assets/dashboard.css|js
+ *   assets/uplot.iife.min.js|uplot.min.css   uPlot, copied from the installed package
  */
 import type { MetricKey } from '../evaluate/metric-catalog.js';
+import { uplotFiles } from './charts.js';
 import { DASHBOARD_JS } from './client-script.js';
 import { page } from './html.js';
 import { type DashboardInput, extrasKey } from './input.js';
@@ -44,6 +46,9 @@ export function buildSite(input: DashboardInput, options: SiteOptions): SiteFile
   const files: SiteFiles = new Map();
   files.set('assets/dashboard.css', DASHBOARD_CSS);
   files.set('assets/dashboard.js', DASHBOARD_JS);
+  const uplot = uplotFiles();
+  files.set('assets/uplot.iife.min.js', uplot.js);
+  files.set('assets/uplot.min.css', uplot.css);
   files.set('.nojekyll', '');
   files.set(
     'index.html',
@@ -69,6 +74,7 @@ export function buildSite(input: DashboardInput, options: SiteOptions): SiteFile
         root: '../',
         crumbs: [{ text: 'models', href: '../index.html' }, { text: model }],
         script: true,
+        charts: true,
         body: overviewPage({
           model,
           entry,
@@ -121,6 +127,7 @@ export function buildSite(input: DashboardInput, options: SiteOptions): SiteFile
           title: `${model} v${v.version}`,
           root: '../',
           crumbs: crumbs(`v${v.version}`),
+          charts: true,
           body: versionPage({
             model,
             entry,

@@ -22,13 +22,17 @@ td.num,th.num{text-align:right;font-variant-numeric:tabular-nums}
 .charts{display:grid;grid-template-columns:repeat(auto-fit,minmax(min(100%,30rem),1fr));gap:1rem}
 figure{margin:0;border:1px solid var(--line);border-radius:6px;padding:.5rem}
 figure svg{width:100%;height:auto;display:block}
+.chart{width:100%;min-width:0;overflow:hidden;margin:.25rem 0}
+.chart .uplot{width:100%;font-family:inherit}
+.chart .u-title{font-size:.95rem}
+.chart .u-legend{font-size:.8rem}
 figcaption{font-size:.85rem;color:var(--muted)}
 details{margin:.25rem 0}
 .stage{display:inline-block;padding:0 .45rem;border-radius:1rem;font-size:.8rem;border:1px solid currentColor}
 .stage-production,.ev-promoted{color:var(--prod)}.stage-archived,.ev-archived{color:var(--arch)}.stage-staging,.ev-registered{color:var(--stag)}.ev-rolled_back{color:var(--bad)}.ev-released{color:#0969da}
 .pass{color:var(--prod)}.fail{color:var(--bad)}
 .lineage{list-style:none;padding:0;margin:0}
-.lineage li{padding:.3rem 0;border-bottom:1px dashed var(--line)}
+.lineage li{padding:.3rem 0;border-bottom:1px dashed var(--line);overflow-wrap:anywhere}
 .lineage li::before{content:"→ ";color:var(--muted)}
 .lineage li:first-child::before{content:""}
 form{display:flex;flex-wrap:wrap;gap:.5rem;align-items:end;margin:.5rem 0}

@@ -121,21 +121,46 @@ describe.skipIf(!hasChromium)('the dashboard in chromium', () => {
     return page;
   }
 
-  async function chartPoints(page: Page): Promise<number[]> {
-    return page.$$eval('figure svg', (svgs) =>
-      svgs.map(
-        (s) => s.querySelectorAll('circle, path').length && Number(s.getAttribute('data-points')),
-      ),
+  interface Drawn {
+    id: string;
+    points: number;
+    xLabels: number;
+  }
+
+  /**
+   * The charts uPlot drew: each container must hold a canvas and report (`data-drawn`) as many
+   * points as its data has; returns the script's registry of drawn charts.
+   */
+  async function drawnCharts(page: Page): Promise<Drawn[]> {
+    await page.waitForFunction('(window.oncoclearCharts || []).length > 0');
+    const containers = await page.$$eval('.chart', (els) =>
+      els.map((el) => ({
+        id: el.id,
+        canvases: el.querySelectorAll('.uplot canvas').length,
+        legend: el.querySelectorAll('.u-legend .u-series').length,
+        points: Number(el.getAttribute('data-points')),
+        drawn: Number(el.getAttribute('data-drawn')),
+      })),
     );
+    for (const c of containers) {
+      expect(c.canvases, `${c.id} has no canvas`).toBe(1);
+      expect(c.legend, `${c.id} has no legend`).toBeGreaterThan(1);
+      expect(c.drawn, `${c.id} drew ${c.drawn} of ${c.points} points`).toBe(c.points);
+    }
+    const drawn = await page.evaluate<Drawn[]>('window.oncoclearCharts');
+    expect(drawn.map((d) => d.id)).toEqual(containers.map((c) => c.id));
+    return drawn;
   }
 
   it('renders the overview with charts that have data points, at 375 and 1440 px', async () => {
     for (const width of [375, 1440]) {
       const page = await open(`${MODEL}/index.html`, width);
       await expect(page.locator('#current-production').textContent()).resolves.toBe('v2');
-      const points = await chartPoints(page);
-      expect(points.length).toBe(2);
-      expect(points.every((n) => n > 0)).toBe(true);
+      const charts = await drawnCharts(page);
+      expect(charts.map((c) => [c.id, c.points])).toEqual([
+        ['chart-primary', 4],
+        ['chart-guards', 8],
+      ]);
       // The stylesheet loaded from the sub-path: cards are laid out as a grid.
       const display = await page.locator('.cards').evaluate(
         (el) =>
@@ -149,6 +174,13 @@ describe.skipIf(!hasChromium)('the dashboard in chromium', () => {
       );
       expect(overflow, `the page scrolls sideways at ${width} px`).toBeLessThanOrEqual(0);
       await page.screenshot({ path: join(SHOTS, `overview-${width}.png`), fullPage: true });
+      if (width === 1440) {
+        // The charts follow their container when the window narrows.
+        await page.setViewportSize({ width: 375, height: 900 });
+        await page.waitForFunction(
+          "[...document.querySelectorAll('.chart canvas')].every((c) => c.getBoundingClientRect().right <= 375)",
+        );
+      }
       await page.close();
     }
   });
@@ -156,13 +188,49 @@ describe.skipIf(!hasChromium)('the dashboard in chromium', () => {
   it('renders a version page with ROC, calibration, confusion matrix and lineage', async () => {
     for (const width of [375, 1440]) {
       const page = await open(`${MODEL}/v2.html`, width);
-      const points = await chartPoints(page);
-      expect(points.length).toBe(2);
-      expect(points.every((n) => n > 0)).toBe(true);
+      const charts = await drawnCharts(page);
+      expect(charts.map((c) => c.id)).toEqual(['chart-roc', 'chart-calibration']);
+      expect(charts.every((c) => c.points > 0)).toBe(true);
+      const overflow = await page.evaluate<number>(
+        'document.documentElement.scrollWidth - innerWidth',
+      );
+      expect(overflow, `the page scrolls sideways at ${width} px`).toBeLessThanOrEqual(0);
       await expect(page.locator('table.confusion').count()).resolves.toBe(1);
       await expect(page.locator('.lineage li').count()).resolves.toBe(7);
       await expect(page.locator('#decision').getAttribute('data-outcome')).resolves.toBe('promote');
       await page.screenshot({ path: join(SHOTS, `version-${width}.png`), fullPage: true });
+      await page.close();
+    }
+  });
+
+  it('labels a handful of the 1,000 versions on the x axis, not all of them', async () => {
+    const base = registry.models[MODEL]!;
+    const versions = Array.from({ length: 1000 }, (_, i) => ({
+      ...base.versions[1]!,
+      version: i + 1,
+      stage: 'staging' as const,
+      artifact: `${MODEL}/v${i + 1}/model.json`,
+    }));
+    const big = buildSite(
+      {
+        registry: { ...registry, models: { [MODEL]: { versions, history: [] } } },
+        extras: new Map(),
+      },
+      { primaryMetric: 'accuracy' },
+    );
+    const keep = new Map(
+      [...big].filter(([path]) => path.startsWith('assets/') || path === `${MODEL}/index.html`),
+    );
+    writeSite(join(site, 'big'), keep);
+    for (const width of [375, 1440]) {
+      const page = await open(`big/${MODEL}/index.html`, width);
+      const charts = await drawnCharts(page);
+      expect(charts.map((c) => c.points)).toEqual([1000, 2000]);
+      for (const c of charts) {
+        expect(c.xLabels, `${c.id} at ${width} px`).toBeGreaterThanOrEqual(2);
+        expect(c.xLabels, `${c.id} at ${width} px`).toBeLessThanOrEqual(width < 500 ? 7 : 12);
+      }
+      await page.screenshot({ path: join(SHOTS, `overview-1000-${width}.png`), fullPage: false });
       await page.close();
     }
   });
@@ -210,11 +278,19 @@ describe.skipIf(!hasChromium)('the dashboard in chromium', () => {
   it('works from a file URL too', async () => {
     const page = await browser!.newPage();
     page.on('pageerror', (e) => problems.push(`file: ${e.message}`));
+    page.on('console', (m) => {
+      if (m.type() === 'error') problems.push(`file: ${m.text()}`);
+    });
+    page.on('request', (r) => {
+      if (!r.url().startsWith('file:')) offOrigin.push(r.url());
+    });
     await page.goto(pathToFileURL(join(site, 'index.html')).href);
     await page.locator(`a[href="${MODEL}/index.html"]`).click();
     await expect(page.locator('#current-production').textContent()).resolves.toBe('v2');
+    expect((await drawnCharts(page)).length).toBe(2);
     await page.locator('a[href="v2.html"]').first().click();
     await expect(page.locator('h1').textContent()).resolves.toContain('v2');
+    expect((await drawnCharts(page)).length).toBe(2);
     await page.close();
   });
 

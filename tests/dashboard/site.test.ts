@@ -1,7 +1,7 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { thinnedTicks } from '../../src/dashboard/charts.js';
+import type { ChartSpec } from '../../src/dashboard/charts.js';
 import { productionOn } from '../../src/dashboard/client-script.js';
 import { readDashboardInput } from '../../src/dashboard/input.js';
 import { buildSite, type SiteFiles, VERSION_PAGE_SIZE } from '../../src/dashboard/site.js';
@@ -41,6 +41,22 @@ const file = (path: string) => {
   return text;
 };
 
+/** The charts a page embeds: each container's `data-points` and its JSON spec, by id. */
+function charts(html: string): Map<string, { points: number; spec: ChartSpec }> {
+  const out = new Map<string, { points: number; spec: ChartSpec }>();
+  for (const m of html.matchAll(
+    /<div class="chart" id="([^"]+)" data-chart="([^"]+)" data-points="(\d+)"/g,
+  )) {
+    const json = new RegExp(
+      `<script type="application/json" id="${m[2]}">(.*?)</script>`,
+      's',
+    ).exec(html);
+    expect(json, `${m[1]} has no embedded data`).not.toBeNull();
+    out.set(m[1]!, { points: Number(m[3]), spec: JSON.parse(json![1]!) as ChartSpec });
+  }
+  return out;
+}
+
 describe('the dashboard site', () => {
   it('has an index, an overview, a page per version, the lists and a diff', () => {
     expect([...site.keys()].sort()).toEqual(
@@ -48,6 +64,8 @@ describe('the dashboard site', () => {
         '.nojekyll',
         'assets/dashboard.css',
         'assets/dashboard.js',
+        'assets/uplot.iife.min.js',
+        'assets/uplot.min.css',
         'index.html',
         `${MODEL}/diff.html`,
         `${MODEL}/history-1.html`,
@@ -87,19 +105,51 @@ describe('the dashboard site', () => {
     expect(overview).toContain(DIGEST);
     expect(overview).toContain('rolled back to');
     expect(overview).toContain(ROLLBACK_PR);
-    // Both trend charts have one point per version and series, and interval bars.
-    const charts = [...overview.matchAll(/<svg [^>]*data-points="(\d+)"/g)].map((m) =>
-      Number(m[1]),
+    // Both trend charts have one point per version and series, with their 95% intervals.
+    const found = charts(overview);
+    expect([...found.keys()]).toEqual(['chart-primary', 'chart-guards']);
+    expect([...found.values()].map((c) => c.points)).toEqual([4, 8]);
+    const guards = found.get('chart-guards')!.spec;
+    expect(guards.xKind).toBe('version');
+    expect(guards.versions).toEqual([1, 2, 3, 4]);
+    expect(guards.xLabel).toContain('model version');
+    expect(guards.yLabel).toContain('(proportion)');
+    expect(guards.series.map((s) => s.label)).toEqual(
+      ['sensitivity', 'specificity'].map((l) => expect.stringMatching(new RegExp(l, 'i'))),
     );
-    expect(charts).toEqual([4, 8]);
+    for (const s of guards.series) {
+      expect(s.values.every((v) => typeof v === 'number')).toBe(true);
+      expect(s.low!.some((v, i) => typeof v === 'number' && v <= s.values[i]!)).toBe(true);
+      expect(s.high!.some((v, i) => typeof v === 'number' && v >= s.values[i]!)).toBe(true);
+    }
+    // uPlot is loaded from the site itself, before the script that draws with it.
+    const uplotAt = overview.indexOf('<script src="../assets/uplot.iife.min.js">');
+    expect(uplotAt).toBeGreaterThan(0);
+    expect(overview.indexOf('<script src="../assets/dashboard.js">')).toBeGreaterThan(uplotAt);
+    expect(overview).toContain('href="../assets/uplot.min.css"');
+    expect(file('assets/uplot.iife.min.js')).toMatch(
+      /^\/\*! https:\/\/github\.com\/leeoniya\/uPlot/,
+    );
     expect(overview).toContain('Table of these values');
   });
 
   it('gives each version its metrics, curves, confusion matrix, decision and lineage', () => {
     const v2 = file(`${MODEL}/v2.html`);
     expect(v2).toContain('95% CI');
-    expect(v2).toMatch(/id="roc"><svg data-points="[1-9]\d*"/);
-    expect(v2).toMatch(/id="calibration"><svg data-points="[1-9]\d*"/);
+    const curves = charts(v2);
+    expect([...curves.keys()]).toEqual(['chart-roc', 'chart-calibration']);
+    for (const { points, spec } of curves.values()) {
+      expect(points).toBeGreaterThan(0);
+      expect(spec.xRange).toEqual([0, 1]);
+      // The curve and its reference diagonal (chance, perfect calibration), with a legend label.
+      expect(spec.series.map((s) => Boolean(s.reference))).toEqual([false, true]);
+      expect(spec.x.length).toBe(spec.series[0]!.values.length);
+      expect(spec.x.every((x, i) => i === 0 || x >= spec.x[i - 1]!)).toBe(true);
+    }
+    expect(curves.get('chart-roc')!.spec.yLabel).toBe('true positive rate, 0–1');
+    // Without scripts, the report's SVG charts stand in.
+    expect(v2).toMatch(/<noscript><svg [^>]*aria-label="ROC curve/);
+    expect(v2).toContain('Table of the curve');
     expect(v2).toContain('true positives');
     expect(v2).toMatch(/id="decision" data-outcome="promote"/);
     expect(v2).toContain(`https://github.com/acme/oncoclear/commit/c0ffee2`);
@@ -208,16 +258,12 @@ describe('a large registry', () => {
     expect(out.has(`${MODEL}/versions-${1000 / VERSION_PAGE_SIZE}.html`)).toBe(true);
     expect(out.has(`${MODEL}/versions-${1000 / VERSION_PAGE_SIZE + 1}.html`)).toBe(false);
     const overview = out.get(`${MODEL}/index.html`)!;
-    const svg = /<svg [^>]*data-points="1000"[^>]*>.*?<\/svg>/s.exec(overview)![0];
-    const labels = [...svg.matchAll(/>v(\d+)<\/text>/g)];
-    expect(labels.length).toBeLessThanOrEqual(9);
-    expect(labels.at(-1)![1]).toBe('1000');
-  });
-
-  it('thins ticks to at most eight plus the newest', () => {
-    expect(thinnedTicks(4)).toEqual([0, 1, 2, 3]);
-    expect(thinnedTicks(1000).length).toBeLessThanOrEqual(9);
-    expect(thinnedTicks(1000).at(-1)).toBe(999);
+    const primary = charts(overview).get('chart-primary')!;
+    expect(primary.points).toBe(1000);
+    // Evenly spaced indexes labelled by version; uPlot picks integer steps at least 56 px apart
+    // (the browser test counts the labels it draws).
+    expect(primary.spec.x).toEqual(Array.from({ length: 1000 }, (_, i) => i));
+    expect(primary.spec.versions!.at(-1)).toBe(1000);
   });
 });
 

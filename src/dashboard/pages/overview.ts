@@ -5,7 +5,7 @@
  */
 import { type MetricKey, metricInfo } from '../../evaluate/metric-catalog.js';
 import type { ModelEntry, RegistryVersion } from '../../registry/schema.js';
-import { type TrendSeries, trendSvg } from '../charts.js';
+import { chartHtml, type TrendSeries, trendSpec } from '../charts.js';
 import { esc, f4, interval, jsonScript, table } from '../html.js';
 import { stageBadge, timelineTable } from './common.js';
 
@@ -44,6 +44,7 @@ function series(
 
 /** A chart and its table fallback: the same numbers for screen readers and for copying. */
 function chartFigure(
+  id: string,
   title: string,
   yLabel: string,
   all: TrendSeries[],
@@ -63,8 +64,12 @@ function chartFigure(
   ]);
   return [
     '<figure>',
-    trendSvg(title, yLabel, drawn),
-    `<figcaption>${esc(title)}. Bars show 95% intervals where recorded.</figcaption>`,
+    `<figcaption>${esc(title)}. Bars (a shaded band when versions are many) show 95% intervals where recorded.</figcaption>`,
+    chartHtml(
+      id,
+      trendSpec(title, yLabel, drawn),
+      '<p class="notice">The chart needs JavaScript; the table below has its numbers.</p>',
+    ),
     `<details><summary>Table of these values</summary>${table(title, ['version', ...keys], rows)}</details>`,
     '</figure>',
   ].join('');
@@ -135,14 +140,16 @@ export function overviewPage(o: OverviewOptions): string {
     '<h2>Held-out metrics across versions</h2>',
     '<div class="charts">',
     chartFigure(
+      'chart-primary',
       `${primary.label} (primary metric, ${primary.direction} is better)`,
       `${primary.label} (proportion)`,
       primarySeries,
       versions,
     ),
     chartFigure(
+      'chart-guards',
       'Sensitivity and specificity',
-      'rate on held-out rows (proportion)',
+      'rate (proportion)',
       guardSeries,
       versions,
     ),

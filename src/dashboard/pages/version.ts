@@ -9,7 +9,7 @@ import type { Check, PromotionDecision } from '../../promotion/policy.js';
 import type { ModelEntry, RegistryVersion } from '../../registry/schema.js';
 import type { ModelCard } from '../../report/model-card.js';
 import { calibrationSvg, rocSvg } from '../../report/svg.js';
-import { withPointCount } from '../charts.js';
+import { chartHtml, unitCurveSpec } from '../charts.js';
 import { esc, f4, interval, table } from '../html.js';
 import type { VersionExtras } from '../input.js';
 import { lineageHtml, lineageSteps } from '../lineage.js';
@@ -48,14 +48,46 @@ function curves(extras: VersionExtras | undefined, v: RegistryVersion): string {
     // rocSvg reads only the curve, the AUC and the row count (for its title).
     const roc = { roc: test.roc, rocAuc: v.metrics.test.rocAuc, rows: v.metrics.test.rows };
     const svg = rocSvg(roc as Pick<Metrics, keyof typeof roc> as Metrics);
+    const title = `ROC curve (AUC ${f4(v.metrics.test.rocAuc)}, ${v.metrics.test.rows} rows)`;
+    const spec = unitCurveSpec(
+      title,
+      'false positive rate, 0–1',
+      'true positive rate, 0–1',
+      {
+        label: 'model',
+        colour: '#0969da',
+        points: false,
+        xy: test.roc.map((p) => [p.fpr, p.tpr]),
+      },
+      'chance',
+    );
     figures.push(
-      `<figure id="roc">${withPointCount(svg, test.roc.length)}<figcaption>ROC curve on the held-out rows.</figcaption></figure>`,
+      `<figure id="roc"><figcaption>ROC curve on the held-out rows.</figcaption>${chartHtml('chart-roc', spec, svg)}` +
+        `<details><summary>Table of the curve</summary>${table(
+          title,
+          ['threshold', 'false positive rate', 'true positive rate'],
+          test.roc.map((p) => [p.threshold > 1 ? '∞' : f4(p.threshold), f4(p.fpr), f4(p.tpr)]),
+        )}</details></figure>`,
     );
   }
   const bins = test.calibration?.bins.filter((b) => b.count > 0 && b.observed !== null) ?? [];
   if (test.calibration && bins.length) {
+    const cal = test.calibration;
+    const fixed = (n: number | null) => (n === null ? '—' : n.toFixed(2));
+    const title = `Calibration (slope ${fixed(cal.slope)}, intercept ${fixed(cal.intercept)})`;
+    const xy = bins
+      .filter((b) => b.meanPredicted !== null)
+      .map((b) => [b.meanPredicted!, b.observed!] as [number, number])
+      .sort((a, b) => a[0] - b[0]);
+    const spec = unitCurveSpec(
+      title,
+      'mean predicted probability, 0–1',
+      'observed positive rate, 0–1',
+      { label: 'model', colour: '#cf222e', points: true, xy },
+      'perfectly calibrated',
+    );
     figures.push(
-      `<figure id="calibration">${withPointCount(calibrationSvg(test.calibration), bins.length)}<figcaption>Calibration: observed rate against mean predicted probability, per bin.</figcaption>` +
+      `<figure id="calibration"><figcaption>Calibration: observed rate against mean predicted probability, per bin.</figcaption>${chartHtml('chart-calibration', spec, calibrationSvg(cal))}` +
         `<details><summary>Table of the bins</summary>${table(
           'Calibration bins',
           ['mean predicted', 'observed', 'rows'],
