@@ -16,16 +16,27 @@ export const ConfigSchema = z.strictObject({
   model: z.strictObject({
     name: z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'a lowercase name like "oncoclear"'),
   }),
-  data: z.strictObject({
-    path: z.string().min(1),
-    target: z.string().min(1),
-    positiveClass: z.string().min(1),
-    /** Feature columns in order; null means every column except the target. */
-    features: z.array(z.string().min(1)).min(1).nullable().default(null),
-    /** Where the data comes from and under which licence, for the model card. */
-    source: z.string().nullable().optional(),
-    licence: z.string().nullable().optional(),
-  }),
+  data: z
+    .strictObject({
+      path: z.string().min(1),
+      target: z.string().min(1),
+      positiveClass: z.string().min(1),
+      /** Feature columns in order; null means every column except the target. */
+      features: z.array(z.string().min(1)).min(1).nullable().default(null),
+      /** Where the data comes from and under which licence, for the model card. */
+      source: z.string().nullable().optional(),
+      licence: z.string().nullable().optional(),
+      /** Data too large for git: downloaded into `path` and verified against `sha256`. */
+      url: z.url({ protocol: /^https?$/ }).optional(),
+      sha256: z
+        .string()
+        .regex(/^sha256:[0-9a-f]{64}$/, 'a "sha256:<64 hex>" checksum')
+        .optional(),
+    })
+    .refine((d) => !d.url || d.sha256, {
+      message: 'data.url needs data.sha256, the checksum the download must match',
+      path: ['sha256'],
+    }),
   split: z
     .strictObject({
       testFraction: z.number().gt(0).lt(1).default(0.2),
@@ -164,7 +175,8 @@ export function loadConfig(file: string): Config {
 
 /** Stable hash of the settings that shape a model, for lineage. Key order does not matter. */
 export function configHash(config: Config): string {
-  const { source: _s, licence: _l, ...data } = config.data;
+  // Where the bytes come from does not shape a model; their checksum does, through the data hash.
+  const { source: _s, licence: _l, url: _u, ...data } = config.data;
   const shaping = {
     // Provenance notes do not shape a model.
     data,

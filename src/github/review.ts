@@ -5,6 +5,7 @@
  */
 import { z } from 'zod';
 import type { Config } from '../config/config.js';
+import { ensureDataFile } from '../data/remote.js';
 import type { Comparison } from '../pipeline/compare.js';
 import { RescoreError, rescoreCandidate } from '../pipeline/rescore.js';
 import {
@@ -138,6 +139,8 @@ async function collectFacts(
   const after = await registryAt(git, pr.head.sha, deps.registryDir);
   const change = classifyRegistryChange(before, after);
   const config = deps.loadConfig();
+  // Data named by URL is not in the checkout: fetch and verify it before re-scoring.
+  await ensureDataFile(config, { log: deps.log });
   const current = deps.store.read();
 
   let policy: ReviewFacts['policy'] = { cannotCompare: 'the change is not a stage move' };

@@ -16,6 +16,8 @@ export const LineageSchema = z.strictObject({
   /** `sha256:` of the training CSV's bytes. */
   dataSha256: z.string().regex(/^sha256:[0-9a-f]{64}$/),
   dataPath: z.string(),
+  /** Where the data was downloaded from, when the config names `data.url`. */
+  dataUrl: z.string().optional(),
   dataRows: z.number().int().positive(),
   configHash: z.string(),
   /** Git commit the training ran on, when known. */

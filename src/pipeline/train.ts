@@ -53,6 +53,7 @@ export function trainFromConfig(
   const result = trainOnSplit(config, data, split, context, {
     dataSha256: data.sha256!,
     dataPath,
+    ...(config.data.url && dataPath === config.data.path ? { dataUrl: config.data.url } : {}),
   });
   return { ...result, timings: { ...result.timings, loadMs } };
 }
@@ -63,7 +64,7 @@ export function trainOnSplit(
   data: Dataset,
   split: Split,
   context: TrainContext,
-  source: { dataSha256: string; dataPath: string },
+  source: { dataSha256: string; dataPath: string; dataUrl?: string },
 ): TrainResult {
   const log = context.log ?? (() => {});
   // Only the test part is copied raw; the training rows go straight into their standardised copy,
@@ -105,6 +106,7 @@ export function trainOnSplit(
     lineage: {
       dataSha256: source.dataSha256,
       dataPath: source.dataPath,
+      ...(source.dataUrl ? { dataUrl: source.dataUrl } : {}),
       dataRows: data.rowCount,
       configHash: configHash(config),
       commit: context.commit,

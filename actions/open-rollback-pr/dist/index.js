@@ -13611,7 +13611,7 @@ var require_fetch = __commonJS({
     function handleFetchDone(response) {
       finalizeAndReportTiming(response, "fetch");
     }
-    function fetch(input2, init = void 0) {
+    function fetch2(input2, init = void 0) {
       webidl.argumentLengthCheck(arguments, 1, "globalThis.fetch");
       let p = createDeferredPromise();
       let requestObject;
@@ -14566,7 +14566,7 @@ var require_fetch = __commonJS({
       }
     }
     module.exports = {
-      fetch,
+      fetch: fetch2,
       Fetch,
       fetching,
       finalizeAndReportTiming
@@ -19104,7 +19104,7 @@ var require_undici = __commonJS({
     module.exports.setGlobalDispatcher = setGlobalDispatcher;
     module.exports.getGlobalDispatcher = getGlobalDispatcher;
     var fetchImpl = require_fetch().fetch;
-    module.exports.fetch = async function fetch(init, options = void 0) {
+    module.exports.fetch = async function fetch2(init, options = void 0) {
       try {
         return await fetchImpl(init, options);
       } catch (err) {
@@ -26174,6 +26174,9 @@ function error(message, properties = {}) {
 function warning(message, properties = {}) {
   issueCommand("warning", toCommandProperties(properties), message instanceof Error ? message.toString() : message);
 }
+function info(message) {
+  process.stdout.write(message + os4.EOL);
+}
 
 // actions/shared/run.ts
 async function runAction(main) {
@@ -26185,7 +26188,7 @@ async function runAction(main) {
 }
 
 // actions/open-rollback-pr/src/main.ts
-import { randomBytes as randomBytes4 } from "node:crypto";
+import { randomBytes as randomBytes5 } from "node:crypto";
 import { join as join4 } from "node:path";
 
 // src/config/config.ts
@@ -46011,7 +46014,13 @@ var ConfigSchema = external_exports.strictObject({
     features: external_exports.array(external_exports.string().min(1)).min(1).nullable().default(null),
     /** Where the data comes from and under which licence, for the model card. */
     source: external_exports.string().nullable().optional(),
-    licence: external_exports.string().nullable().optional()
+    licence: external_exports.string().nullable().optional(),
+    /** Data too large for git: downloaded into `path` and verified against `sha256`. */
+    url: external_exports.url({ protocol: /^https?$/ }).optional(),
+    sha256: external_exports.string().regex(/^sha256:[0-9a-f]{64}$/, 'a "sha256:<64 hex>" checksum').optional()
+  }).refine((d) => !d.url || d.sha256, {
+    message: "data.url needs data.sha256, the checksum the download must match",
+    path: ["sha256"]
   }),
   split: external_exports.strictObject({
     testFraction: external_exports.number().gt(0).lt(1).default(0.2),
@@ -46118,6 +46127,101 @@ function loadConfig(file2) {
     throw new Error(`Config file '${file2}' is not valid JSON: ${error63.message}.`);
   }
   return parseConfig(json3, file2);
+}
+
+// src/data/remote.ts
+import { createHash, randomBytes as randomBytes2 } from "node:crypto";
+import { existsSync as existsSync2, mkdirSync, readFileSync as readFileSync2, renameSync as renameSync2, rmSync as rmSync2 } from "node:fs";
+import { dirname as dirname2 } from "node:path";
+
+// src/util/json-file.ts
+import { randomBytes } from "node:crypto";
+import { closeSync, fsyncSync, openSync, renameSync, rmSync, writeSync } from "node:fs";
+import { dirname } from "node:path";
+function writeJsonAtomic(file2, text) {
+  const temp = `${file2}.${process.pid}.${randomBytes(4).toString("hex")}.tmp`;
+  try {
+    writeFileDurable(temp, text);
+    renameSync(temp, file2);
+  } catch (error63) {
+    rmSync(temp, { force: true });
+    throw error63;
+  }
+  fsyncDir(dirname(file2));
+}
+function writeFileDurable(file2, bytes) {
+  const fd = openSync(file2, "w");
+  try {
+    const buffer = typeof bytes === "string" ? Buffer.from(bytes) : bytes;
+    let offset = 0;
+    while (offset < buffer.byteLength) {
+      offset += writeSync(fd, buffer, offset, buffer.byteLength - offset);
+    }
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+}
+function fsyncDir(dir) {
+  if (process.platform === "win32") return;
+  const fd = openSync(dir, "r");
+  try {
+    fsyncSync(fd);
+  } catch (error63) {
+    const code = error63.code;
+    if (code !== "EINVAL" && code !== "ENOTSUP" && code !== "EISDIR") throw error63;
+  } finally {
+    closeSync(fd);
+  }
+}
+
+// src/data/remote.ts
+var nodeFetcher = async (url2) => {
+  const res = await fetch(url2, { redirect: "follow" });
+  return { ok: res.ok, status: res.status, body: new Uint8Array(await res.arrayBuffer()) };
+};
+var sha256Of = (bytes) => `sha256:${createHash("sha256").update(bytes).digest("hex")}`;
+async function ensureDataFile(config2, options = {}) {
+  const { url: url2, sha256: sha2562, path } = config2.data;
+  if (!url2) return "local";
+  const log = options.log ?? (() => {
+  });
+  if (existsSync2(path)) {
+    const actual2 = sha256Of(readFileSync2(path));
+    if (actual2 === sha2562) {
+      log(`Using ${path}, downloaded earlier from ${url2} (${sha2562.slice(0, 19)}\u2026)`);
+      return "cached";
+    }
+    log(`${path} does not match data.sha256 (${actual2.slice(0, 19)}\u2026); downloading it again`);
+  }
+  log(`Downloading ${url2}`);
+  let response;
+  try {
+    response = await (options.fetcher ?? nodeFetcher)(url2);
+  } catch (error63) {
+    throw new Error(
+      `Could not download data.url ${url2}: ${error63.message}. Nothing was trained.`
+    );
+  }
+  if (!response.ok)
+    throw new Error(
+      `Could not download data.url ${url2}: HTTP ${response.status}. Nothing was trained.`
+    );
+  const actual = sha256Of(response.body);
+  if (actual !== sha2562)
+    throw new Error(
+      `data.url ${url2} has checksum ${actual}; expected data.sha256 ${sha2562}. The download was discarded and nothing was trained.`
+    );
+  mkdirSync(dirname2(path), { recursive: true });
+  const temp = `${path}.${process.pid}.${randomBytes2(4).toString("hex")}.tmp`;
+  try {
+    writeFileDurable(temp, response.body);
+    renameSync2(temp, path);
+  } finally {
+    rmSync2(temp, { force: true });
+  }
+  log(`Saved ${response.body.byteLength} bytes to ${path} (verified ${sha2562.slice(0, 19)}\u2026)`);
+  return "downloaded";
 }
 
 // src/github/git.ts
@@ -46319,50 +46423,9 @@ function rollbackBody(input2) {
 }
 
 // src/registry/layout.ts
-import { randomBytes as randomBytes2 } from "node:crypto";
-import { existsSync as existsSync2, lstatSync, mkdirSync, readdirSync, readFileSync as readFileSync2 } from "node:fs";
+import { randomBytes as randomBytes3 } from "node:crypto";
+import { existsSync as existsSync3, lstatSync, mkdirSync as mkdirSync2, readdirSync, readFileSync as readFileSync3 } from "node:fs";
 import { join } from "node:path";
-
-// src/util/json-file.ts
-import { randomBytes } from "node:crypto";
-import { closeSync, fsyncSync, openSync, renameSync, rmSync, writeSync } from "node:fs";
-import { dirname } from "node:path";
-function writeJsonAtomic(file2, text) {
-  const temp = `${file2}.${process.pid}.${randomBytes(4).toString("hex")}.tmp`;
-  try {
-    writeFileDurable(temp, text);
-    renameSync(temp, file2);
-  } catch (error63) {
-    rmSync(temp, { force: true });
-    throw error63;
-  }
-  fsyncDir(dirname(file2));
-}
-function writeFileDurable(file2, bytes) {
-  const fd = openSync(file2, "w");
-  try {
-    const buffer = typeof bytes === "string" ? Buffer.from(bytes) : bytes;
-    let offset = 0;
-    while (offset < buffer.byteLength) {
-      offset += writeSync(fd, buffer, offset, buffer.byteLength - offset);
-    }
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
-}
-function fsyncDir(dir) {
-  if (process.platform === "win32") return;
-  const fd = openSync(dir, "r");
-  try {
-    fsyncSync(fd);
-  } catch (error63) {
-    const code = error63.code;
-    if (code !== "EINVAL" && code !== "ENOTSUP" && code !== "EISDIR") throw error63;
-  } finally {
-    closeSync(fd);
-  }
-}
 
 // node_modules/@humanwhocodes/momoa/dist/momoa.js
 var CHAR_0 = 48;
@@ -47916,7 +47979,7 @@ function findDuplicate(node2, path, source) {
 }
 
 // src/data/split.ts
-import { createHash } from "node:crypto";
+import { createHash as createHash2 } from "node:crypto";
 function seededRandom(seed) {
   let a = seed >>> 0;
   return () => {
@@ -47965,7 +48028,7 @@ function splitRows(labels, options) {
   };
 }
 function rowsHash(rows) {
-  return `sha256:${createHash("sha256").update(Buffer.from(rows.buffer, rows.byteOffset, rows.byteLength)).digest("hex").slice(0, 16)}`;
+  return `sha256:${createHash2("sha256").update(Buffer.from(rows.buffer, rows.byteOffset, rows.byteLength)).digest("hex").slice(0, 16)}`;
 }
 
 // src/evaluate/statistics.ts
@@ -48770,7 +48833,7 @@ function parseRegistryFiles(files, source) {
 }
 function readRegistryFilesFromDisk(dir) {
   const files = /* @__PURE__ */ new Map();
-  if (!existsSync2(dir)) return files;
+  if (!existsSync3(dir)) return files;
   const walk = (relative2) => {
     for (const entry of readdirSync(join(dir, relative2), { withFileTypes: true })) {
       const path = relative2 ? `${relative2}/${entry.name}` : entry.name;
@@ -48780,7 +48843,7 @@ function readRegistryFilesFromDisk(dir) {
           throw new TypeError(
             `Registry ${dir}: ${path} is a symbolic link; registry files must be regular files.`
           );
-        files.set(path, readFileSync2(join(dir, path), "utf8"));
+        files.set(path, readFileSync3(join(dir, path), "utf8"));
       }
     }
   };
@@ -48798,7 +48861,7 @@ function eventFileText(event2) {
 }
 function newEventId(event2, index) {
   const time3 = event2.at.replace(/[-:.]/g, "");
-  const random = randomBytes2(3).toString("hex");
+  const random = randomBytes3(3).toString("hex");
   return `${time3}-${String(index).padStart(2, "0")}-${event2.type.replace("_", "-")}-v${event2.version}-${random}`;
 }
 function versionFileText(version2) {
@@ -48866,12 +48929,12 @@ function registryChangeFiles(before, after) {
   return out;
 }
 function writeRegistryFiles(dir, files) {
-  mkdirSync(dir, { recursive: true });
-  if (!existsSync2(join(dir, ".gitignore"))) writeFileDurable(join(dir, ".gitignore"), GITIGNORE);
+  mkdirSync2(dir, { recursive: true });
+  if (!existsSync3(join(dir, ".gitignore"))) writeFileDurable(join(dir, ".gitignore"), GITIGNORE);
   const ordered = [...files].sort(([a], [b]) => rank(a) - rank(b));
   for (const [path, text] of ordered) {
     const target = join(dir, path);
-    mkdirSync(join(target, ".."), { recursive: true });
+    mkdirSync2(join(target, ".."), { recursive: true });
     writeJsonAtomic(target, text);
   }
 }
@@ -48925,15 +48988,15 @@ async function ensureLabel(gh, owner, repo, name) {
 }
 
 // src/registry/operations.ts
-import { lstatSync as lstatSync2, mkdirSync as mkdirSync3 } from "node:fs";
+import { lstatSync as lstatSync2, mkdirSync as mkdirSync4 } from "node:fs";
 
 // src/model/artifact.ts
-import { mkdirSync as mkdirSync2, readFileSync as readFileSync3 } from "node:fs";
+import { mkdirSync as mkdirSync3, readFileSync as readFileSync4 } from "node:fs";
 
 // src/data/fingerprint.ts
-import { createHash as createHash2 } from "node:crypto";
+import { createHash as createHash3 } from "node:crypto";
 function sha256(bytes) {
-  return `sha256:${createHash2("sha256").update(bytes).digest("hex")}`;
+  return `sha256:${createHash3("sha256").update(bytes).digest("hex")}`;
 }
 
 // src/features/preprocess.ts
@@ -49255,6 +49318,8 @@ var LineageSchema = external_exports.strictObject({
   /** `sha256:` of the training CSV's bytes. */
   dataSha256: external_exports.string().regex(/^sha256:[0-9a-f]{64}$/),
   dataPath: external_exports.string(),
+  /** Where the data was downloaded from, when the config names `data.url`. */
+  dataUrl: external_exports.string().optional(),
   dataRows: external_exports.number().int().positive(),
   configHash: external_exports.string(),
   /** Git commit the training ran on, when known. */
@@ -49340,7 +49405,7 @@ function parseArtifact(json3, source = "artifact") {
 function readSidecar(file2) {
   let text;
   try {
-    text = readFileSync3(`${file2}.sha256`, "utf8");
+    text = readFileSync4(`${file2}.sha256`, "utf8");
   } catch {
     return null;
   }
@@ -49350,7 +49415,7 @@ function readSidecar(file2) {
 function loadArtifact(file2, expectedSha256, options = {}) {
   let bytes;
   try {
-    bytes = readFileSync3(file2);
+    bytes = readFileSync4(file2);
   } catch {
     throw new Error(
       `Model file '${file2}' not found; expected a JSON artifact written by 'oncoclear train'.`
@@ -49523,10 +49588,10 @@ async function pushStageMove(git, input2) {
 }
 
 // src/pipeline/rescore.ts
-import { readFileSync as readFileSync4 } from "node:fs";
+import { readFileSync as readFileSync5 } from "node:fs";
 
 // src/data/csv.ts
-import { createHash as createHash3 } from "node:crypto";
+import { createHash as createHash4 } from "node:crypto";
 import { closeSync as closeSync2, fstatSync, openSync as openSync2, readSync } from "node:fs";
 
 // src/data/number-bytes.ts
@@ -49639,7 +49704,7 @@ function parseNumericCsv(file2, wanted, target, requireTarget) {
   }
   try {
     const size = fstatSync(fd).size;
-    const hash2 = createHash3("sha256");
+    const hash2 = createHash4("sha256");
     const lines = readHeader(fd, hash2);
     const headerLine = lines ?? { value: "" };
     if (!lines || headerLine.value.trim() === "") {
@@ -50213,18 +50278,18 @@ var computeMetricValue = (key, y, p, threshold) => metricValue(key, y, p, thresh
 function promotionDecision(input2) {
   const { policy, candidate } = input2;
   const metric = policy.metric;
-  const info = metricInfo(metric);
+  const info2 = metricInfo(metric);
   const alpha = policy.pairedTest.alpha;
   const checks = [];
   const candValue = value(candidate.metrics, metric);
-  const bar = policy.minimum ?? (info.direction === "higher" ? 0.8 : null);
+  const bar = policy.minimum ?? (info2.direction === "higher" ? 0.8 : null);
   if (bar !== null) {
-    const passes = info.direction === "higher" ? candValue >= bar : candValue <= bar;
+    const passes = info2.direction === "higher" ? candValue >= bar : candValue <= bar;
     checks.push({
       ...blank("minimum", passes),
       metric,
       candidate: candValue,
-      direction: info.direction,
+      direction: info2.direction,
       threshold: bar,
       interval: interval(candidate.metrics.intervals?.[metric])
     });
@@ -50411,7 +50476,7 @@ function rescoreCandidate(config2, candidate, production, dataPath = config2.dat
   const { lineage } = candidate.artifact;
   let bytes;
   try {
-    bytes = readFileSync4(dataPath);
+    bytes = readFileSync5(dataPath);
   } catch {
     throw new RescoreError(
       `Cannot re-score v${candidate.version}: its training data '${dataPath}' is not in this checkout.`
@@ -50449,25 +50514,25 @@ function rescoreCandidate(config2, candidate, production, dataPath = config2.dat
 }
 
 // src/registry/store.ts
-import { mkdirSync as mkdirSync5, readdirSync as readdirSync3 } from "node:fs";
+import { mkdirSync as mkdirSync6, readdirSync as readdirSync3 } from "node:fs";
 import { join as join3, relative, resolve, sep } from "node:path";
 
 // src/registry/lock.ts
-import { randomBytes as randomBytes3 } from "node:crypto";
+import { randomBytes as randomBytes4 } from "node:crypto";
 import {
   closeSync as closeSync3,
   fstatSync as fstatSync2,
   linkSync,
-  mkdirSync as mkdirSync4,
+  mkdirSync as mkdirSync5,
   openSync as openSync3,
   readdirSync as readdirSync2,
-  readFileSync as readFileSync5,
+  readFileSync as readFileSync6,
   readlinkSync,
-  rmSync as rmSync2,
+  rmSync as rmSync3,
   writeFileSync
 } from "node:fs";
 import { hostname as hostname3 } from "node:os";
-import { basename, dirname as dirname2, join as join2 } from "node:path";
+import { basename, dirname as dirname3, join as join2 } from "node:path";
 var DEFAULT_TIMEOUT_MS = 3e4;
 var UNREADABLE_GRACE_MS = 5e3;
 var MAX_GUARD_DEPTH = 4;
@@ -50478,7 +50543,7 @@ async function acquireLock(lockFile, options = {}) {
   const log = options.log ?? (() => {
   });
   const sleep = options.sleep ?? ((ms) => new Promise((r) => setTimeout(r, ms)));
-  mkdirSync4(dirname2(lockFile), { recursive: true });
+  mkdirSync5(dirname3(lockFile), { recursive: true });
   const self2 = currentOwner();
   const candidate = writeCandidate(lockFile, self2);
   const started = Date.now();
@@ -50511,7 +50576,7 @@ async function acquireLock(lockFile, options = {}) {
       wait = Math.min(wait * 2, 200);
     }
   } finally {
-    rmSync2(candidate, { force: true });
+    rmSync3(candidate, { force: true });
   }
 }
 function cleanStaleTemps(dir, prefix) {
@@ -50526,14 +50591,14 @@ function cleanStaleTemps(dir, prefix) {
     const match = TEMP_NAME.exec(name);
     if (!match || match[1] !== prefix && !match[1].startsWith(`${prefix}.`)) continue;
     const pid = Number(match[2]);
-    if (pid !== process.pid && pidIsGone(pid)) rmSync2(join2(dir, name), { force: true });
+    if (pid !== process.pid && pidIsGone(pid)) rmSync3(join2(dir, name), { force: true });
   }
 }
 function currentOwner() {
   return {
     pid: process.pid,
     host: hostname3(),
-    token: randomBytes3(16).toString("hex"),
+    token: randomBytes4(16).toString("hex"),
     time: (/* @__PURE__ */ new Date()).toISOString(),
     ...linuxIdentity(process.pid)
   };
@@ -50544,7 +50609,7 @@ function linuxIdentity(pid) {
 }
 function bootId() {
   try {
-    return readFileSync5("/proc/sys/kernel/random/boot_id", "utf8").trim();
+    return readFileSync6("/proc/sys/kernel/random/boot_id", "utf8").trim();
   } catch {
     return void 0;
   }
@@ -50558,14 +50623,14 @@ function pidNamespace() {
 }
 function startTicks(pid) {
   try {
-    const stat2 = readFileSync5(`/proc/${pid}/stat`, "utf8");
+    const stat2 = readFileSync6(`/proc/${pid}/stat`, "utf8");
     return stat2.slice(stat2.lastIndexOf(")") + 2).split(" ")[19];
   } catch {
     return void 0;
   }
 }
 function writeCandidate(lockFile, owner) {
-  const temp = `${lockFile}.${process.pid}.${randomBytes3(4).toString("hex")}.tmp`;
+  const temp = `${lockFile}.${process.pid}.${randomBytes4(4).toString("hex")}.tmp`;
   writeFileSync(temp, `${JSON.stringify(owner)}
 `, { flag: "wx" });
   return temp;
@@ -50600,7 +50665,7 @@ function createExclusive(target, owner) {
   try {
     return linkCandidate(candidate, target, owner);
   } finally {
-    rmSync2(candidate, { force: true });
+    rmSync3(candidate, { force: true });
   }
 }
 function inspect(path) {
@@ -50613,7 +50678,7 @@ function inspect(path) {
   }
   try {
     const stat2 = fstatSync2(fd, { bigint: true });
-    const owner = parseOwner(readFileSync5(fd, "utf8"));
+    const owner = parseOwner(readFileSync6(fd, "utf8"));
     if (owner) return { kind: "owned", id: owner.token, owner };
     return {
       kind: "unreadable",
@@ -50660,7 +50725,7 @@ function pidIsGone(pid) {
 }
 function removeAbandoned(lockFile, target, seen, self2, depth) {
   const guard = `${lockFile}.takeover.${seen.id}`;
-  const guardOwner = { ...self2, token: randomBytes3(16).toString("hex") };
+  const guardOwner = { ...self2, token: randomBytes4(16).toString("hex") };
   if (!createExclusive(guard, guardOwner)) {
     const holder = inspect(guard);
     if (depth < MAX_GUARD_DEPTH && holder.kind !== "missing" && abandonment(holder, self2) !== void 0) {
@@ -50672,7 +50737,7 @@ function removeAbandoned(lockFile, target, seen, self2, depth) {
     const now = inspect(target);
     if (now.kind === "missing") return true;
     if (now.id !== seen.id) return false;
-    rmSync2(target, { force: true });
+    rmSync3(target, { force: true });
     return true;
   } finally {
     releaseIfOurs(guard, guardOwner.token);
@@ -50681,15 +50746,15 @@ function removeAbandoned(lockFile, target, seen, self2, depth) {
 function releaseIfOurs(path, token) {
   const state = inspect(path);
   if (state.kind !== "owned" || state.owner.token !== token) return false;
-  rmSync2(path, { force: true });
+  rmSync3(path, { force: true });
   return true;
 }
 function sweepAfterAcquire(lockFile) {
-  const dir = dirname2(lockFile);
+  const dir = dirname3(lockFile);
   const guardPrefix = `${basename(lockFile)}.takeover.`;
   for (const name of readdirSync2(dir)) {
     if (name.startsWith(guardPrefix) && !name.endsWith(".tmp"))
-      rmSync2(join2(dir, name), { force: true });
+      rmSync3(join2(dir, name), { force: true });
   }
   cleanStaleTemps(dir, basename(lockFile));
 }
@@ -50724,7 +50789,7 @@ function createRegistryStore(dir) {
       return full;
     },
     async update(change) {
-      mkdirSync5(dir, { recursive: true });
+      mkdirSync6(dir, { recursive: true });
       const release = await acquireLock(join3(dir, ".lock"));
       try {
         cleanTempsUnder(dir);
@@ -50810,11 +50875,11 @@ async function errorRequest(state, octokit, error63, options) {
 }
 async function wrapRequest(state, octokit, request2, options) {
   const limiter = new import_light.default();
-  limiter.on("failed", function(error63, info) {
+  limiter.on("failed", function(error63, info2) {
     const maxRetries = ~~error63.request.request?.retries;
     const after = ~~error63.request.request?.retryAfter;
-    options.request.retryCount = info.retryCount + 1;
-    if (maxRetries > info.retryCount) {
+    options.request.retryCount = info2.retryCount + 1;
+    if (maxRetries > info2.retryCount) {
       return after * state.retryAfterBaseValue;
     }
   });
@@ -51035,8 +51100,8 @@ function throttling(octokit, octokitOptions) {
       "error",
       (e) => octokit.log.warn("Error in throttling-plugin limit handler", e)
     );
-    state.retryLimiter.on("failed", async function(error63, info) {
-      const [state2, request2, options] = info.args;
+    state.retryLimiter.on("failed", async function(error63, info2) {
+      const [state2, request2, options] = info2.args;
       const { pathname } = new URL(options.url, "http://github.test");
       const shouldRetryGraphQL = pathname.startsWith("/graphql") && error63.status !== 401;
       if (!(shouldRetryGraphQL || error63.status === 403 || error63.status === 429)) {
@@ -52061,8 +52126,8 @@ function isPlainObject3(value2) {
 }
 var noop2 = () => "";
 async function fetchWrapper(requestOptions) {
-  const fetch = requestOptions.request?.fetch || globalThis.fetch;
-  if (!fetch) {
+  const fetch2 = requestOptions.request?.fetch || globalThis.fetch;
+  if (!fetch2) {
     throw new Error(
       "fetch is not set. Please pass a fetch implementation as new Octokit({ request: { fetch }}). Learn more at https://github.com/octokit/octokit.js/#fetch-missing"
     );
@@ -52078,7 +52143,7 @@ async function fetchWrapper(requestOptions) {
   );
   let fetchResponse;
   try {
-    fetchResponse = await fetch(requestOptions.url, {
+    fetchResponse = await fetch2(requestOptions.url, {
       method: requestOptions.method,
       body,
       redirect: requestOptions.request?.redirect,
@@ -55223,6 +55288,7 @@ async function run() {
     model
   ).version;
   const was = wasInProduction(registry2, model, target);
+  await ensureDataFile(config2, { log: (m) => info(m) });
   let comparison = null;
   let cannotCompare;
   try {
@@ -55241,7 +55307,7 @@ async function run() {
     if (!(error63 instanceof RescoreError)) throw error63;
     cannotCompare = error63.message;
   }
-  const request2 = context.runId ?? randomBytes4(4).toString("hex");
+  const request2 = context.runId ?? randomBytes5(4).toString("hex");
   const branch = `rollback/${model}/v${target}-${request2}`;
   const pushed = await pushStageMove(git, {
     kind: "rollback",

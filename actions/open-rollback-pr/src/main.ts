@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import * as core from '@actions/core';
 import { loadConfig } from '../../../src/config/config.js';
+import { ensureDataFile } from '../../../src/data/remote.js';
 import { createGit } from '../../../src/github/git.js';
 import { rollbackBody } from '../../../src/github/promotion-body.js';
 import { ensureLabel, PROMOTION_LABEL } from '../../../src/github/promotion-pr.js';
@@ -71,6 +72,7 @@ export async function run(): Promise<void> {
   )!.version;
   // rollback() refused a target that never served; this is when it did.
   const was = wasInProduction(registry, model, target)!;
+  await ensureDataFile(config, { log: (m) => core.info(m) });
   let comparison: Comparison | null = null;
   let cannotCompare: string | undefined;
   try {

@@ -45988,7 +45988,13 @@ var ConfigSchema = external_exports.strictObject({
     features: external_exports.array(external_exports.string().min(1)).min(1).nullable().default(null),
     /** Where the data comes from and under which licence, for the model card. */
     source: external_exports.string().nullable().optional(),
-    licence: external_exports.string().nullable().optional()
+    licence: external_exports.string().nullable().optional(),
+    /** Data too large for git: downloaded into `path` and verified against `sha256`. */
+    url: external_exports.url({ protocol: /^https?$/ }).optional(),
+    sha256: external_exports.string().regex(/^sha256:[0-9a-f]{64}$/, 'a "sha256:<64 hex>" checksum').optional()
+  }).refine((d) => !d.url || d.sha256, {
+    message: "data.url needs data.sha256, the checksum the download must match",
+    path: ["sha256"]
   }),
   split: external_exports.strictObject({
     testFraction: external_exports.number().gt(0).lt(1).default(0.2),
@@ -48352,6 +48358,8 @@ var LineageSchema = external_exports.strictObject({
   /** `sha256:` of the training CSV's bytes. */
   dataSha256: external_exports.string().regex(/^sha256:[0-9a-f]{64}$/),
   dataPath: external_exports.string(),
+  /** Where the data was downloaded from, when the config names `data.url`. */
+  dataUrl: external_exports.string().optional(),
   dataRows: external_exports.number().int().positive(),
   configHash: external_exports.string(),
   /** Git commit the training ran on, when known. */

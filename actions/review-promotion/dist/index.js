@@ -13611,7 +13611,7 @@ var require_fetch = __commonJS({
     function handleFetchDone(response) {
       finalizeAndReportTiming(response, "fetch");
     }
-    function fetch(input2, init = void 0) {
+    function fetch2(input2, init = void 0) {
       webidl.argumentLengthCheck(arguments, 1, "globalThis.fetch");
       let p = createDeferredPromise();
       let requestObject;
@@ -14566,7 +14566,7 @@ var require_fetch = __commonJS({
       }
     }
     module.exports = {
-      fetch,
+      fetch: fetch2,
       Fetch,
       fetching,
       finalizeAndReportTiming
@@ -19104,7 +19104,7 @@ var require_undici = __commonJS({
     module.exports.setGlobalDispatcher = setGlobalDispatcher;
     module.exports.getGlobalDispatcher = getGlobalDispatcher;
     var fetchImpl = require_fetch().fetch;
-    module.exports.fetch = async function fetch(init, options = void 0) {
+    module.exports.fetch = async function fetch2(init, options = void 0) {
       try {
         return await fetchImpl(init, options);
       } catch (err) {
@@ -26191,7 +26191,7 @@ async function runAction(main) {
 }
 
 // actions/review-promotion/src/main.ts
-import { readFileSync as readFileSync6 } from "node:fs";
+import { readFileSync as readFileSync7 } from "node:fs";
 import { join as join4 } from "node:path";
 
 // src/config/config.ts
@@ -46017,7 +46017,13 @@ var ConfigSchema = external_exports.strictObject({
     features: external_exports.array(external_exports.string().min(1)).min(1).nullable().default(null),
     /** Where the data comes from and under which licence, for the model card. */
     source: external_exports.string().nullable().optional(),
-    licence: external_exports.string().nullable().optional()
+    licence: external_exports.string().nullable().optional(),
+    /** Data too large for git: downloaded into `path` and verified against `sha256`. */
+    url: external_exports.url({ protocol: /^https?$/ }).optional(),
+    sha256: external_exports.string().regex(/^sha256:[0-9a-f]{64}$/, 'a "sha256:<64 hex>" checksum').optional()
+  }).refine((d) => !d.url || d.sha256, {
+    message: "data.url needs data.sha256, the checksum the download must match",
+    path: ["sha256"]
   }),
   split: external_exports.strictObject({
     testFraction: external_exports.number().gt(0).lt(1).default(0.2),
@@ -46248,12 +46254,107 @@ function declinedMessage(branch, reason, why) {
   return `Push to ${branch} was declined by the remote: ${why}.`;
 }
 
+// src/data/remote.ts
+import { createHash, randomBytes as randomBytes2 } from "node:crypto";
+import { existsSync as existsSync2, mkdirSync, readFileSync as readFileSync2, renameSync as renameSync2, rmSync as rmSync2 } from "node:fs";
+import { dirname as dirname2 } from "node:path";
+
+// src/util/json-file.ts
+import { randomBytes } from "node:crypto";
+import { closeSync, fsyncSync, openSync, renameSync, rmSync, writeSync } from "node:fs";
+import { dirname } from "node:path";
+function writeJsonAtomic(file2, text) {
+  const temp = `${file2}.${process.pid}.${randomBytes(4).toString("hex")}.tmp`;
+  try {
+    writeFileDurable(temp, text);
+    renameSync(temp, file2);
+  } catch (error63) {
+    rmSync(temp, { force: true });
+    throw error63;
+  }
+  fsyncDir(dirname(file2));
+}
+function writeFileDurable(file2, bytes) {
+  const fd = openSync(file2, "w");
+  try {
+    const buffer = typeof bytes === "string" ? Buffer.from(bytes) : bytes;
+    let offset = 0;
+    while (offset < buffer.byteLength) {
+      offset += writeSync(fd, buffer, offset, buffer.byteLength - offset);
+    }
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+}
+function fsyncDir(dir) {
+  if (process.platform === "win32") return;
+  const fd = openSync(dir, "r");
+  try {
+    fsyncSync(fd);
+  } catch (error63) {
+    const code = error63.code;
+    if (code !== "EINVAL" && code !== "ENOTSUP" && code !== "EISDIR") throw error63;
+  } finally {
+    closeSync(fd);
+  }
+}
+
+// src/data/remote.ts
+var nodeFetcher = async (url2) => {
+  const res = await fetch(url2, { redirect: "follow" });
+  return { ok: res.ok, status: res.status, body: new Uint8Array(await res.arrayBuffer()) };
+};
+var sha256Of = (bytes) => `sha256:${createHash("sha256").update(bytes).digest("hex")}`;
+async function ensureDataFile(config2, options = {}) {
+  const { url: url2, sha256: sha2562, path } = config2.data;
+  if (!url2) return "local";
+  const log = options.log ?? (() => {
+  });
+  if (existsSync2(path)) {
+    const actual2 = sha256Of(readFileSync2(path));
+    if (actual2 === sha2562) {
+      log(`Using ${path}, downloaded earlier from ${url2} (${sha2562.slice(0, 19)}\u2026)`);
+      return "cached";
+    }
+    log(`${path} does not match data.sha256 (${actual2.slice(0, 19)}\u2026); downloading it again`);
+  }
+  log(`Downloading ${url2}`);
+  let response;
+  try {
+    response = await (options.fetcher ?? nodeFetcher)(url2);
+  } catch (error63) {
+    throw new Error(
+      `Could not download data.url ${url2}: ${error63.message}. Nothing was trained.`
+    );
+  }
+  if (!response.ok)
+    throw new Error(
+      `Could not download data.url ${url2}: HTTP ${response.status}. Nothing was trained.`
+    );
+  const actual = sha256Of(response.body);
+  if (actual !== sha2562)
+    throw new Error(
+      `data.url ${url2} has checksum ${actual}; expected data.sha256 ${sha2562}. The download was discarded and nothing was trained.`
+    );
+  mkdirSync(dirname2(path), { recursive: true });
+  const temp = `${path}.${process.pid}.${randomBytes2(4).toString("hex")}.tmp`;
+  try {
+    writeFileDurable(temp, response.body);
+    renameSync2(temp, path);
+  } finally {
+    rmSync2(temp, { force: true });
+  }
+  log(`Saved ${response.body.byteLength} bytes to ${path} (verified ${sha2562.slice(0, 19)}\u2026)`);
+  return "downloaded";
+}
+
 // src/pipeline/rescore.ts
-import { readFileSync as readFileSync4 } from "node:fs";
+import { readFileSync as readFileSync5 } from "node:fs";
 
 // src/data/csv.ts
-import { createHash } from "node:crypto";
-import { closeSync, fstatSync, openSync, readSync } from "node:fs";
+import { createHash as createHash2 } from "node:crypto";
+import { closeSync as closeSync2, fstatSync, openSync as openSync2, readSync } from "node:fs";
 
 // src/data/number-bytes.ts
 var POW10 = Array.from({ length: 23 }, (_, i) => 10 ** i);
@@ -46359,13 +46460,13 @@ function loadDataset(file2, options) {
 function parseNumericCsv(file2, wanted, target, requireTarget) {
   let fd;
   try {
-    fd = openSync(file2, "r");
+    fd = openSync2(file2, "r");
   } catch {
     throw new Error(`Data file '${file2}' not found; expected a CSV with a header row.`);
   }
   try {
     const size = fstatSync(fd).size;
-    const hash2 = createHash("sha256");
+    const hash2 = createHash2("sha256");
     const lines = readHeader(fd, hash2);
     const headerLine = lines ?? { value: "" };
     if (!lines || headerLine.value.trim() === "") {
@@ -46516,7 +46617,7 @@ function parseNumericCsv(file2, wanted, target, requireTarget) {
     }
     return result;
   } finally {
-    closeSync(fd);
+    closeSync2(fd);
   }
 }
 function splitCsvLine(line, file2, lineNo) {
@@ -46615,7 +46716,7 @@ function forEachLine(rest, hash2, onLine) {
 function readCsvHeader(file2) {
   let fd;
   try {
-    fd = openSync(file2, "r");
+    fd = openSync2(file2, "r");
   } catch {
     throw new Error(`Data file '${file2}' not found; expected a CSV with a header row.`);
   }
@@ -46634,7 +46735,7 @@ function readCsvHeader(file2) {
     const line = text.split(/\r?\n/, 1)[0] ?? "";
     return splitCsvLine(line.replace(/^\uFEFF/, ""), file2, 1);
   } finally {
-    closeSync(fd);
+    closeSync2(fd);
   }
 }
 
@@ -46655,13 +46756,13 @@ function selectRows(data, rows) {
 }
 
 // src/data/fingerprint.ts
-import { createHash as createHash2 } from "node:crypto";
+import { createHash as createHash3 } from "node:crypto";
 function sha256(bytes) {
-  return `sha256:${createHash2("sha256").update(bytes).digest("hex")}`;
+  return `sha256:${createHash3("sha256").update(bytes).digest("hex")}`;
 }
 
 // src/data/split.ts
-import { createHash as createHash3 } from "node:crypto";
+import { createHash as createHash4 } from "node:crypto";
 function seededRandom(seed) {
   let a = seed >>> 0;
   return () => {
@@ -46710,7 +46811,7 @@ function splitRows(labels, options) {
   };
 }
 function rowsHash(rows) {
-  return `sha256:${createHash3("sha256").update(Buffer.from(rows.buffer, rows.byteOffset, rows.byteLength)).digest("hex").slice(0, 16)}`;
+  return `sha256:${createHash4("sha256").update(Buffer.from(rows.buffer, rows.byteOffset, rows.byteLength)).digest("hex").slice(0, 16)}`;
 }
 
 // src/features/preprocess.ts
@@ -47606,56 +47707,15 @@ var CrossValidationSchema = external_exports.strictObject({
 });
 
 // src/model/artifact.ts
-import { mkdirSync, readFileSync as readFileSync2 } from "node:fs";
-
-// src/util/json-file.ts
-import { randomBytes } from "node:crypto";
-import { closeSync as closeSync2, fsyncSync, openSync as openSync2, renameSync, rmSync, writeSync } from "node:fs";
-import { dirname } from "node:path";
-function writeJsonAtomic(file2, text) {
-  const temp = `${file2}.${process.pid}.${randomBytes(4).toString("hex")}.tmp`;
-  try {
-    writeFileDurable(temp, text);
-    renameSync(temp, file2);
-  } catch (error63) {
-    rmSync(temp, { force: true });
-    throw error63;
-  }
-  fsyncDir(dirname(file2));
-}
-function writeFileDurable(file2, bytes) {
-  const fd = openSync2(file2, "w");
-  try {
-    const buffer = typeof bytes === "string" ? Buffer.from(bytes) : bytes;
-    let offset = 0;
-    while (offset < buffer.byteLength) {
-      offset += writeSync(fd, buffer, offset, buffer.byteLength - offset);
-    }
-    fsyncSync(fd);
-  } finally {
-    closeSync2(fd);
-  }
-}
-function fsyncDir(dir) {
-  if (process.platform === "win32") return;
-  const fd = openSync2(dir, "r");
-  try {
-    fsyncSync(fd);
-  } catch (error63) {
-    const code = error63.code;
-    if (code !== "EINVAL" && code !== "ENOTSUP" && code !== "EISDIR") throw error63;
-  } finally {
-    closeSync2(fd);
-  }
-}
-
-// src/model/artifact.ts
+import { mkdirSync as mkdirSync2, readFileSync as readFileSync3 } from "node:fs";
 var ARTIFACT_SCHEMA_VERSION = 1;
 var ARTIFACT_KIND = "oncoclear.model";
 var LineageSchema = external_exports.strictObject({
   /** `sha256:` of the training CSV's bytes. */
   dataSha256: external_exports.string().regex(/^sha256:[0-9a-f]{64}$/),
   dataPath: external_exports.string(),
+  /** Where the data was downloaded from, when the config names `data.url`. */
+  dataUrl: external_exports.string().optional(),
   dataRows: external_exports.number().int().positive(),
   configHash: external_exports.string(),
   /** Git commit the training ran on, when known. */
@@ -47741,7 +47801,7 @@ function parseArtifact(json3, source = "artifact") {
 function readSidecar(file2) {
   let text;
   try {
-    text = readFileSync2(`${file2}.sha256`, "utf8");
+    text = readFileSync3(`${file2}.sha256`, "utf8");
   } catch {
     return null;
   }
@@ -47751,7 +47811,7 @@ function readSidecar(file2) {
 function loadArtifact(file2, expectedSha256, options = {}) {
   let bytes;
   try {
-    bytes = readFileSync2(file2);
+    bytes = readFileSync3(file2);
   } catch {
     throw new Error(
       `Model file '${file2}' not found; expected a JSON artifact written by 'oncoclear train'.`
@@ -48206,11 +48266,11 @@ function promotionDecision(input2) {
 }
 
 // src/registry/operations.ts
-import { lstatSync as lstatSync2, mkdirSync as mkdirSync3 } from "node:fs";
+import { lstatSync as lstatSync2, mkdirSync as mkdirSync4 } from "node:fs";
 
 // src/registry/layout.ts
-import { randomBytes as randomBytes2 } from "node:crypto";
-import { existsSync as existsSync2, lstatSync, mkdirSync as mkdirSync2, readdirSync, readFileSync as readFileSync3 } from "node:fs";
+import { randomBytes as randomBytes3 } from "node:crypto";
+import { existsSync as existsSync3, lstatSync, mkdirSync as mkdirSync3, readdirSync, readFileSync as readFileSync4 } from "node:fs";
 import { join } from "node:path";
 
 // node_modules/@humanwhocodes/momoa/dist/momoa.js
@@ -49986,7 +50046,7 @@ function parseRegistryFiles(files, source) {
 }
 function readRegistryFilesFromDisk(dir) {
   const files = /* @__PURE__ */ new Map();
-  if (!existsSync2(dir)) return files;
+  if (!existsSync3(dir)) return files;
   const walk = (relative2) => {
     for (const entry of readdirSync(join(dir, relative2), { withFileTypes: true })) {
       const path = relative2 ? `${relative2}/${entry.name}` : entry.name;
@@ -49996,7 +50056,7 @@ function readRegistryFilesFromDisk(dir) {
           throw new TypeError(
             `Registry ${dir}: ${path} is a symbolic link; registry files must be regular files.`
           );
-        files.set(path, readFileSync3(join(dir, path), "utf8"));
+        files.set(path, readFileSync4(join(dir, path), "utf8"));
       }
     }
   };
@@ -50014,7 +50074,7 @@ function eventFileText(event2) {
 }
 function newEventId(event2, index) {
   const time3 = event2.at.replace(/[-:.]/g, "");
-  const random = randomBytes2(3).toString("hex");
+  const random = randomBytes3(3).toString("hex");
   return `${time3}-${String(index).padStart(2, "0")}-${event2.type.replace("_", "-")}-v${event2.version}-${random}`;
 }
 function versionFileText(version2) {
@@ -50082,12 +50142,12 @@ function registryChangeFiles(before, after) {
   return out;
 }
 function writeRegistryFiles(dir, files) {
-  mkdirSync2(dir, { recursive: true });
-  if (!existsSync2(join(dir, ".gitignore"))) writeFileDurable(join(dir, ".gitignore"), GITIGNORE);
+  mkdirSync3(dir, { recursive: true });
+  if (!existsSync3(join(dir, ".gitignore"))) writeFileDurable(join(dir, ".gitignore"), GITIGNORE);
   const ordered = [...files].sort(([a], [b]) => rank(a) - rank(b));
   for (const [path, text] of ordered) {
     const target = join(dir, path);
-    mkdirSync2(join(target, ".."), { recursive: true });
+    mkdirSync3(join(target, ".."), { recursive: true });
     writeJsonAtomic(target, text);
   }
 }
@@ -50264,7 +50324,7 @@ function rescoreCandidate(config2, candidate, production, dataPath = config2.dat
   const { lineage } = candidate.artifact;
   let bytes;
   try {
-    bytes = readFileSync4(dataPath);
+    bytes = readFileSync5(dataPath);
   } catch {
     throw new RescoreError(
       `Cannot re-score v${candidate.version}: its training data '${dataPath}' is not in this checkout.`
@@ -50911,6 +50971,7 @@ async function collectFacts(deps, event2) {
   const after = await registryAt(git, pr.head.sha, deps.registryDir);
   const change = classifyRegistryChange(before, after);
   const config2 = deps.loadConfig();
+  await ensureDataFile(config2, { log: deps.log });
   const current = deps.store.read();
   let policy = { cannotCompare: "the change is not a stage move" };
   let comparison = null;
@@ -51123,25 +51184,25 @@ async function merge2(deps, facts, decision, comment) {
 }
 
 // src/registry/store.ts
-import { mkdirSync as mkdirSync5, readdirSync as readdirSync3 } from "node:fs";
+import { mkdirSync as mkdirSync6, readdirSync as readdirSync3 } from "node:fs";
 import { join as join3, relative, resolve, sep } from "node:path";
 
 // src/registry/lock.ts
-import { randomBytes as randomBytes3 } from "node:crypto";
+import { randomBytes as randomBytes4 } from "node:crypto";
 import {
   closeSync as closeSync3,
   fstatSync as fstatSync2,
   linkSync,
-  mkdirSync as mkdirSync4,
+  mkdirSync as mkdirSync5,
   openSync as openSync3,
   readdirSync as readdirSync2,
-  readFileSync as readFileSync5,
+  readFileSync as readFileSync6,
   readlinkSync,
-  rmSync as rmSync2,
+  rmSync as rmSync3,
   writeFileSync
 } from "node:fs";
 import { hostname as hostname3 } from "node:os";
-import { basename, dirname as dirname2, join as join2 } from "node:path";
+import { basename, dirname as dirname3, join as join2 } from "node:path";
 var DEFAULT_TIMEOUT_MS = 3e4;
 var UNREADABLE_GRACE_MS = 5e3;
 var MAX_GUARD_DEPTH = 4;
@@ -51152,7 +51213,7 @@ async function acquireLock(lockFile, options = {}) {
   const log = options.log ?? (() => {
   });
   const sleep = options.sleep ?? ((ms) => new Promise((r) => setTimeout(r, ms)));
-  mkdirSync4(dirname2(lockFile), { recursive: true });
+  mkdirSync5(dirname3(lockFile), { recursive: true });
   const self2 = currentOwner();
   const candidate = writeCandidate(lockFile, self2);
   const started = Date.now();
@@ -51185,7 +51246,7 @@ async function acquireLock(lockFile, options = {}) {
       wait = Math.min(wait * 2, 200);
     }
   } finally {
-    rmSync2(candidate, { force: true });
+    rmSync3(candidate, { force: true });
   }
 }
 function cleanStaleTemps(dir, prefix) {
@@ -51200,14 +51261,14 @@ function cleanStaleTemps(dir, prefix) {
     const match = TEMP_NAME.exec(name);
     if (!match || match[1] !== prefix && !match[1].startsWith(`${prefix}.`)) continue;
     const pid = Number(match[2]);
-    if (pid !== process.pid && pidIsGone(pid)) rmSync2(join2(dir, name), { force: true });
+    if (pid !== process.pid && pidIsGone(pid)) rmSync3(join2(dir, name), { force: true });
   }
 }
 function currentOwner() {
   return {
     pid: process.pid,
     host: hostname3(),
-    token: randomBytes3(16).toString("hex"),
+    token: randomBytes4(16).toString("hex"),
     time: (/* @__PURE__ */ new Date()).toISOString(),
     ...linuxIdentity(process.pid)
   };
@@ -51218,7 +51279,7 @@ function linuxIdentity(pid) {
 }
 function bootId() {
   try {
-    return readFileSync5("/proc/sys/kernel/random/boot_id", "utf8").trim();
+    return readFileSync6("/proc/sys/kernel/random/boot_id", "utf8").trim();
   } catch {
     return void 0;
   }
@@ -51232,14 +51293,14 @@ function pidNamespace() {
 }
 function startTicks(pid) {
   try {
-    const stat2 = readFileSync5(`/proc/${pid}/stat`, "utf8");
+    const stat2 = readFileSync6(`/proc/${pid}/stat`, "utf8");
     return stat2.slice(stat2.lastIndexOf(")") + 2).split(" ")[19];
   } catch {
     return void 0;
   }
 }
 function writeCandidate(lockFile, owner) {
-  const temp = `${lockFile}.${process.pid}.${randomBytes3(4).toString("hex")}.tmp`;
+  const temp = `${lockFile}.${process.pid}.${randomBytes4(4).toString("hex")}.tmp`;
   writeFileSync(temp, `${JSON.stringify(owner)}
 `, { flag: "wx" });
   return temp;
@@ -51274,7 +51335,7 @@ function createExclusive(target, owner) {
   try {
     return linkCandidate(candidate, target, owner);
   } finally {
-    rmSync2(candidate, { force: true });
+    rmSync3(candidate, { force: true });
   }
 }
 function inspect(path) {
@@ -51287,7 +51348,7 @@ function inspect(path) {
   }
   try {
     const stat2 = fstatSync2(fd, { bigint: true });
-    const owner = parseOwner(readFileSync5(fd, "utf8"));
+    const owner = parseOwner(readFileSync6(fd, "utf8"));
     if (owner) return { kind: "owned", id: owner.token, owner };
     return {
       kind: "unreadable",
@@ -51334,7 +51395,7 @@ function pidIsGone(pid) {
 }
 function removeAbandoned(lockFile, target, seen, self2, depth) {
   const guard = `${lockFile}.takeover.${seen.id}`;
-  const guardOwner = { ...self2, token: randomBytes3(16).toString("hex") };
+  const guardOwner = { ...self2, token: randomBytes4(16).toString("hex") };
   if (!createExclusive(guard, guardOwner)) {
     const holder = inspect(guard);
     if (depth < MAX_GUARD_DEPTH && holder.kind !== "missing" && abandonment(holder, self2) !== void 0) {
@@ -51346,7 +51407,7 @@ function removeAbandoned(lockFile, target, seen, self2, depth) {
     const now = inspect(target);
     if (now.kind === "missing") return true;
     if (now.id !== seen.id) return false;
-    rmSync2(target, { force: true });
+    rmSync3(target, { force: true });
     return true;
   } finally {
     releaseIfOurs(guard, guardOwner.token);
@@ -51355,15 +51416,15 @@ function removeAbandoned(lockFile, target, seen, self2, depth) {
 function releaseIfOurs(path, token) {
   const state = inspect(path);
   if (state.kind !== "owned" || state.owner.token !== token) return false;
-  rmSync2(path, { force: true });
+  rmSync3(path, { force: true });
   return true;
 }
 function sweepAfterAcquire(lockFile) {
-  const dir = dirname2(lockFile);
+  const dir = dirname3(lockFile);
   const guardPrefix = `${basename(lockFile)}.takeover.`;
   for (const name of readdirSync2(dir)) {
     if (name.startsWith(guardPrefix) && !name.endsWith(".tmp"))
-      rmSync2(join2(dir, name), { force: true });
+      rmSync3(join2(dir, name), { force: true });
   }
   cleanStaleTemps(dir, basename(lockFile));
 }
@@ -51398,7 +51459,7 @@ function createRegistryStore(dir) {
       return full;
     },
     async update(change) {
-      mkdirSync5(dir, { recursive: true });
+      mkdirSync6(dir, { recursive: true });
       const release = await acquireLock(join3(dir, ".lock"));
       try {
         cleanTempsUnder(dir);
@@ -52735,8 +52796,8 @@ function isPlainObject3(value2) {
 }
 var noop2 = () => "";
 async function fetchWrapper(requestOptions) {
-  const fetch = requestOptions.request?.fetch || globalThis.fetch;
-  if (!fetch) {
+  const fetch2 = requestOptions.request?.fetch || globalThis.fetch;
+  if (!fetch2) {
     throw new Error(
       "fetch is not set. Please pass a fetch implementation as new Octokit({ request: { fetch }}). Learn more at https://github.com/octokit/octokit.js/#fetch-missing"
     );
@@ -52752,7 +52813,7 @@ async function fetchWrapper(requestOptions) {
   );
   let fetchResponse;
   try {
-    fetchResponse = await fetch(requestOptions.url, {
+    fetchResponse = await fetch2(requestOptions.url, {
       method: requestOptions.method,
       body,
       redirect: requestOptions.request?.redirect,
@@ -55871,7 +55932,7 @@ async function run() {
     throw new Error(
       "GITHUB_EVENT_PATH is not set; this action runs on pull_request_review events."
     );
-  const payload = JSON.parse(readFileSync6(context.eventPath, "utf8"));
+  const payload = JSON.parse(readFileSync7(context.eventPath, "utf8"));
   const configFile = join4(context.workspace, inputs.config);
   const registryDir = (inputs.registry ?? loadConfig(configFile).registry.path).replace(/\/$/, "");
   const outcome = await reviewPromotion(

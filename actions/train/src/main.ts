@@ -3,6 +3,7 @@ import { join, resolve } from 'node:path';
 import { DefaultArtifactClient } from '@actions/artifact';
 import * as core from '@actions/core';
 import { loadConfig } from '../../../src/config/config.js';
+import { ensureDataFile } from '../../../src/data/remote.js';
 import { trainCandidate } from '../../../src/pipeline/candidate.js';
 import { createRegistryStore } from '../../../src/registry/store.js';
 import { decisionHeadline } from '../../../src/report/decision.js';
@@ -16,6 +17,7 @@ export async function run(): Promise<void> {
   const context = readRunnerContext();
   const config = loadConfig(inputs.config);
   const store = createRegistryStore(inputs.registry ?? config.registry.path);
+  if (!inputs.data) await ensureDataFile(config, { log: (m) => core.info(m) });
   const result = trainCandidate(config, store, inputs.outDir, {
     commit: context.sha || null,
     now: () => new Date(),

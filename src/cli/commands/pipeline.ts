@@ -1,4 +1,5 @@
 import { loadConfig } from '../../config/config.js';
+import { ensureDataFile } from '../../data/remote.js';
 import { METRICS } from '../../evaluate/metric-catalog.js';
 import { type PipelineResult, runPipeline } from '../../pipeline/pipeline.js';
 import { checkSentence, deltaWords } from '../../report/decision.js';
@@ -33,6 +34,7 @@ export async function pipelineCommand(argv: string[]): Promise<PipelineResult | 
   const config = loadConfig(values.config!);
   const log = progress(values.json!);
   const store = openRegistry(values.registry, config.registry.path, log);
+  if (!values.data) await ensureDataFile(config, { log });
   const result = await runPipeline({
     config,
     store,

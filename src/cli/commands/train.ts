@@ -1,5 +1,6 @@
 import { join } from 'node:path';
 import { loadConfig } from '../../config/config.js';
+import { ensureDataFile } from '../../data/remote.js';
 import { saveArtifact } from '../../model/artifact.js';
 import { trainFromConfig } from '../../pipeline/train.js';
 import { parseCommand } from '../args.js';
@@ -29,6 +30,7 @@ export async function trainCommand(argv: string[]): Promise<void> {
   const config = loadConfig(values.config!);
   const json = values.json!;
   const log = progress(json);
+  if (!values.data) await ensureDataFile(config, { log });
   const result = trainFromConfig(
     config,
     { commit: gitCommit(), now: () => new Date(), packageVersion: packageVersion(), log },
