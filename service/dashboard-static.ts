@@ -1,6 +1,7 @@
 /**
  * `/dashboard/`: the registry's dashboard (src/dashboard), built in memory from the served
- * registry when the service starts, so `npm start` shows the local registry without a build step.
+ * registry on its first request (not at start-up, which is on the cold-start path), so
+ * `npm start` shows the local registry without a build step.
  * The site's links are relative, so it works under this prefix as it does on GitHub Pages.
  */
 import { Hono } from 'hono';
@@ -25,15 +26,23 @@ export function buildRegistryDashboard(
   return buildSite(readDashboardInput(dir, warn), { primaryMetric });
 }
 
-/** Routes serving a built site's files; mount with `app.route(DASHBOARD_PREFIX, …)`. */
-export function dashboardRoutes(files: SiteFiles): Hono {
+/**
+ * Routes serving a site's files; mount with `app.route(DASHBOARD_PREFIX, …)`. `site` is a built
+ * site or a builder, called once on the first request; a builder that throws serves 404s.
+ */
+export function dashboardRoutes(site: SiteFiles | (() => SiteFiles | null)): Hono {
+  let built: SiteFiles | null | undefined = typeof site === 'function' ? undefined : site;
+  const files = () => {
+    if (built === undefined) built = (site as () => SiteFiles | null)();
+    return built;
+  };
   const app = new Hono();
   // Without the slash, the browser would resolve the site's relative links against '/'.
   app.get('/', (c) => c.redirect(`${DASHBOARD_PREFIX}/`, 301));
   app.get('/*', (c) => {
     let path = decodeURIComponent(c.req.path.slice(DASHBOARD_PREFIX.length + 1));
     if (path === '' || path.endsWith('/')) path += 'index.html';
-    const text = files.get(path);
+    const text = files()?.get(path);
     if (text === undefined) return c.notFound();
     const type = TYPES[path.slice(path.lastIndexOf('.') + 1)] ?? 'text/plain; charset=utf-8';
     return c.body(text, 200, { 'content-type': type, 'cache-control': 'no-cache' });

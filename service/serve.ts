@@ -74,21 +74,26 @@ export async function startServing(
   };
   const app = createApp(appOptions);
   // Serving from a registry: show its dashboard too. A failure to build it must not stop serving.
-  let dashboard = false;
+  const dashboard = options.source.kind === 'registry';
   if (options.source.kind === 'registry') {
-    try {
-      const files = buildRegistryDashboard(options.source.dir, (message) =>
-        logger.log({ level: 'warn', msg: 'dashboard', detail: message }),
-      );
-      app.route(DASHBOARD_PREFIX, dashboardRoutes(files));
-      dashboard = true;
-    } catch (error) {
-      logger.log({
-        level: 'warn',
-        msg: 'dashboard not served',
-        error: error instanceof Error ? error.message : String(error),
-      });
-    }
+    const dir = options.source.dir;
+    app.route(
+      DASHBOARD_PREFIX,
+      dashboardRoutes(() => {
+        try {
+          return buildRegistryDashboard(dir, (message) =>
+            logger.log({ level: 'warn', msg: 'dashboard', detail: message }),
+          );
+        } catch (error) {
+          logger.log({
+            level: 'warn',
+            msg: 'dashboard not served',
+            error: error instanceof Error ? error.message : String(error),
+          });
+          return null;
+        }
+      }),
+    );
   }
   const { server, port, addresses, guard } = await listen(app, options);
   watch = options.watch

@@ -71,12 +71,7 @@ function parseNumericCsv(
   target: string | null,
   requireTarget: boolean,
 ): ParsedCsv {
-  let fd: number;
-  try {
-    fd = openSync(file, 'r');
-  } catch {
-    throw new Error(`Data file '${file}' not found; expected a CSV with a header row.`);
-  }
+  const fd = openDataFile(file);
   try {
     const size = fstatSync(fd).size;
     // The data fingerprint is hashed from the very bytes parsed: one read, no second pass.
@@ -371,12 +366,7 @@ function forEachLine(
 
 /** The header row's column names, reading only the start of the file. */
 export function readCsvHeader(file: string): string[] {
-  let fd: number;
-  try {
-    fd = openSync(file, 'r');
-  } catch {
-    throw new Error(`Data file '${file}' not found; expected a CSV with a header row.`);
-  }
+  const fd = openDataFile(file);
   try {
     const chunks: Buffer[] = [];
     for (let total = 0; total < 16 * CHUNK_BYTES; ) {
@@ -393,5 +383,14 @@ export function readCsvHeader(file: string): string[] {
     return splitCsvLine(line.replace(/^\uFEFF/, ''), file, 1);
   } finally {
     closeSync(fd);
+  }
+}
+
+/** Opens a data file for reading, or says it is missing and what was expected. */
+function openDataFile(file: string): number {
+  try {
+    return openSync(file, 'r');
+  } catch {
+    throw new Error(`Data file '${file}' not found; expected a CSV with a header row.`);
   }
 }

@@ -3,10 +3,12 @@ import { seededRandom } from '../data/split.js';
 import type { MetricKey } from './metric-catalog.js';
 import {
   delongAuc,
+  finiteInterval,
   type Interval,
   logitInterval,
   meanInterval,
   percentileInterval,
+  sortedByClass,
   stratifiedBootstrap,
   wilson,
   Z95,
@@ -75,6 +77,12 @@ export type RocPoint = z.infer<typeof RocPointSchema>;
 const MAX_ROC_POINTS = 101;
 const EPSILON = 1e-15;
 
+/** One row's log loss, with the probability clipped so a confident miss costs ~34.5, not ∞. */
+export function rowLogLoss(y: number, p: number): number {
+  const clipped = Math.min(Math.max(p, EPSILON), 1 - EPSILON);
+  return y ? -Math.log(clipped) : -Math.log(1 - clipped);
+}
+
 /**
  * Binary classification metrics at `threshold` (0.5 by default), threshold-free ROC AUC, average
  * precision, log loss and Brier score, a calibration summary, and a 95% interval for each:
@@ -97,8 +105,7 @@ export function computeMetrics(
     const predicted = p >= threshold;
     if (y[i]) predicted ? confusion.tp++ : confusion.fn++;
     else predicted ? confusion.fp++ : confusion.tn++;
-    const clipped = Math.min(Math.max(p, EPSILON), 1 - EPSILON);
-    const loss = y[i] ? -Math.log(clipped) : -Math.log(1 - clipped);
+    const loss = rowLogLoss(y[i]!, p);
     losses[i] = loss;
     logLoss += loss;
     squared[i] = (p - y[i]!) ** 2;
@@ -121,20 +128,21 @@ export function computeMetrics(
     4;
   const balanced = (recall + specificity) / 2;
   const intervals: Record<string, [number | null, number | null]> = {
-    accuracy: finite(wilson(tp + tn, n)),
-    precision: finite(wilson(tp, tp + fp)),
-    recall: finite(wilson(tp, positives)),
-    specificity: finite(wilson(tn, negatives)),
-    npv: finite(wilson(tn, tn + fn)),
-    balancedAccuracy: finite([
+    accuracy: finiteInterval(wilson(tp + tn, n)),
+    precision: finiteInterval(wilson(tp, tp + fp)),
+    recall: finiteInterval(wilson(tp, positives)),
+    specificity: finiteInterval(wilson(tn, negatives)),
+    npv: finiteInterval(wilson(tn, tn + fn)),
+    balancedAccuracy: finiteInterval([
       Math.max(0, balanced - Z95 * Math.sqrt(balancedVar)),
       Math.min(1, balanced + Z95 * Math.sqrt(balancedVar)),
     ]),
-    rocAuc: positives && negatives ? finite(delongAuc(y, probabilities).interval) : [null, null],
-    prAuc: finite(apInterval(y, probabilities, ap, positives)),
-    logLoss: finite(meanInterval(losses).interval),
-    brier: finite(meanInterval(squared).interval),
-    f1: finite(f1Interval(confusion)),
+    rocAuc:
+      positives && negatives ? finiteInterval(delongAuc(y, probabilities).interval) : [null, null],
+    prAuc: finiteInterval(apInterval(y, probabilities, ap, positives)),
+    logLoss: finiteInterval(meanInterval(losses).interval),
+    brier: finiteInterval(meanInterval(squared).interval),
+    f1: finiteInterval(f1Interval(confusion)),
   };
   return {
     rows: n,
@@ -152,16 +160,11 @@ export function computeMetrics(
     balancedAccuracy: balanced,
     prAuc: ap,
     brier: brier / n,
-    pr: thinPr(pr, MAX_ROC_POINTS),
+    pr: thin(pr, MAX_ROC_POINTS),
     calibration: calibrationSummary(y, probabilities),
     intervals,
   };
 }
-
-const finite = ([a, b]: Interval): [number | null, number | null] => [
-  Number.isFinite(a) ? a : null,
-  Number.isFinite(b) ? b : null,
-];
 
 /**
  * Average precision's interval: a seeded stratified bootstrap up to 5,000 rows, where the logit
@@ -254,18 +257,10 @@ export function sweepThresholds(
     totals: { positives: number; negatives: number },
   ) => void,
 ): { positives: number; negatives: number } {
-  let positives = 0;
-  for (let i = 0; i < y.length; i++) positives += y[i]!;
-  const negatives = y.length - positives;
+  const { pos, neg } = sortedByClass(y, scores);
+  const positives = pos.length;
+  const negatives = neg.length;
   const totals = { positives, negatives };
-  const pos = new Float64Array(positives);
-  const neg = new Float64Array(negatives);
-  for (let i = 0, a = 0, b = 0; i < y.length; i++) {
-    if (y[i]) pos[a++] = scores[i]!;
-    else neg[b++] = scores[i]!;
-  }
-  pos.sort();
-  neg.sort();
   let tp = 0;
   let fp = 0;
   let a = positives - 1;
@@ -286,14 +281,6 @@ export function sweepThresholds(
     visit(tp, fp, threshold, totals);
   }
   return totals;
-}
-
-function thinPr<T>(points: T[], max: number): T[] {
-  if (points.length <= max) return points;
-  const out: T[] = [];
-  for (let k = 0; k < max; k++)
-    out.push(points[Math.round((k * (points.length - 1)) / (max - 1))]!);
-  return out;
 }
 
 const CALIBRATION_BINS = 10;
@@ -409,9 +396,9 @@ export function rocCurve(y: Uint8Array, scores: Float64Array): { auc: number; ro
 }
 
 /** Keeps at most `max` points, always including the first and last, so artifacts stay small. */
-function thin(points: RocPoint[], max: number): RocPoint[] {
+function thin<T>(points: T[], max: number): T[] {
   if (points.length <= max) return points;
-  const out: RocPoint[] = [];
+  const out: T[] = [];
   for (let k = 0; k < max; k++)
     out.push(points[Math.round((k * (points.length - 1)) / (max - 1))]!);
   return out;
@@ -439,10 +426,7 @@ export function metricValue(
     if (y[i]) predicted ? tp++ : fn++;
     else predicted ? fp++ : tn++;
     if (key === 'brier') loss += (p[i]! - y[i]!) ** 2;
-    else if (key === 'logLoss') {
-      const c = Math.min(Math.max(p[i]!, EPSILON), 1 - EPSILON);
-      loss -= y[i] ? Math.log(c) : Math.log(1 - c);
-    }
+    else if (key === 'logLoss') loss += rowLogLoss(y[i]!, p[i]!);
   }
   const ratio = (a: number, b: number) => (b === 0 ? 0 : a / b);
   switch (key) {

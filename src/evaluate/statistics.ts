@@ -100,19 +100,40 @@ function delongParts(y: Uint8Array, scores: Float64Array): DelongParts {
   return { auc: sum / m, v10, v01 };
 }
 
-/** Placement values from sorted positives and negatives: V10 per positive, V01 per negative. */
-function placements(y: Uint8Array, scores: Float64Array): DelongParts {
+/**
+ * The positives' and the negatives' scores, each sorted ascending with the native numeric sort,
+ * which is far faster on a million rows than sorting indices with a comparator.
+ */
+export function sortedByClass(
+  y: Uint8Array,
+  scores: Float64Array,
+): { pos: Float64Array; neg: Float64Array } {
   let m = 0;
   for (let i = 0; i < y.length; i++) m += y[i]!;
-  const n = y.length - m;
   const pos = new Float64Array(m);
-  const neg = new Float64Array(n);
+  const neg = new Float64Array(y.length - m);
   for (let i = 0, a = 0, b = 0; i < y.length; i++) {
     if (y[i]) pos[a++] = scores[i]!;
     else neg[b++] = scores[i]!;
   }
   pos.sort();
   neg.sort();
+  return { pos, neg };
+}
+
+/** An interval with its undefined bounds (NaN, ±∞) as null, as JSON and the schemas hold them. */
+export function finiteInterval(
+  i: readonly [number | null, number | null],
+): [number | null, number | null] {
+  const f = (x: number | null) => (x !== null && Number.isFinite(x) ? x : null);
+  return [f(i[0]), f(i[1])];
+}
+
+/** Placement values from sorted positives and negatives: V10 per positive, V01 per negative. */
+function placements(y: Uint8Array, scores: Float64Array): DelongParts {
+  const { pos, neg } = sortedByClass(y, scores);
+  const m = pos.length;
+  const n = neg.length;
   const v10 = new Float64Array(m);
   const v01 = new Float64Array(n);
   // For each positive: negatives strictly below plus half of the ties, over n.
@@ -154,12 +175,16 @@ function covariance(a: Float64Array, b: Float64Array): number {
   return s / (n - 1);
 }
 
-/** ROC AUC with DeLong's variance and a 95% interval. */
+/**
+ * ROC AUC with DeLong's variance and a 95% interval. The variance needs only the multiset of the
+ * rows' placement values, not which row each belongs to, so it comes from natively sorted scores;
+ * the paired test, which must keep rows aligned, uses the midrank form.
+ */
 export function delongAuc(
   y: Uint8Array,
   scores: Float64Array,
 ): { auc: number; variance: number; interval: Interval } {
-  const { auc, v10, v01 } = delongParts(y, scores);
+  const { auc, v10, v01 } = placements(y, scores);
   const variance = covariance(v10, v10) / v10.length + covariance(v01, v01) / v01.length;
   const se = Math.sqrt(variance);
   return { auc, variance, interval: [clamp01(auc - Z95 * se), clamp01(auc + Z95 * se)] };

@@ -18,8 +18,9 @@ import {
   metricInfo,
   perfectValue,
 } from '../evaluate/metric-catalog.js';
-import { type Metrics, metricValue } from '../evaluate/metrics.js';
+import { type Metrics, metricValue, rowLogLoss } from '../evaluate/metrics.js';
 import {
+  finiteInterval,
   type Interval,
   pairedDelong,
   pairedT,
@@ -148,8 +149,7 @@ const blank = (name: Check['name'], passed: boolean): Check => ({
 });
 
 const interval = (i: Interval | [number | null, number | null] | undefined) =>
-  i ? ([finiteOrNull(i[0]), finiteOrNull(i[1])] as [number | null, number | null]) : null;
-const finiteOrNull = (x: number | null) => (x !== null && Number.isFinite(x) ? x : null);
+  i ? finiteInterval(i) : null;
 const value = (m: Metrics, key: MetricKey) => (m[key] as number | undefined) ?? Number.NaN;
 /** Rounds away float noise, so equal scores tie rather than differ by 1e-17. */
 const round = (x: number) => Math.round(x * 1e12) / 1e12;
@@ -182,10 +182,7 @@ function losses(key: 'logLoss' | 'brier', y: Uint8Array, p: Float64Array): Float
   const out = new Float64Array(y.length);
   for (let i = 0; i < y.length; i++) {
     if (key === 'brier') out[i] = (p[i]! - y[i]!) ** 2;
-    else {
-      const c = Math.min(Math.max(p[i]!, 1e-15), 1 - 1e-15);
-      out[i] = y[i] ? -Math.log(c) : -Math.log(1 - c);
-    }
+    else out[i] = rowLogLoss(y[i]!, p[i]!);
   }
   return out;
 }

@@ -5,7 +5,7 @@ import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { join, normalize } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { type Browser, chromium, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readDashboardInput } from '../../src/dashboard/input.js';
 import { buildSite } from '../../src/dashboard/site.js';
@@ -14,8 +14,8 @@ import { productionAt } from '../../src/registry/operations.js';
 import type { Registry } from '../../src/registry/schema.js';
 import { buildLifecycleRegistry, dayAt, MODEL } from '../dashboard/registry-fixture.js';
 import { tempDir } from '../support/fixtures.js';
+import { CHROMIUM, launchChromium } from './chromium.js';
 
-const CHROMIUM = '/usr/bin/chromium';
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 // Git-ignored (bench/results/): screenshots are artifacts of the run, not sources.
 const SHOTS = join(ROOT, 'bench', 'results', 'dashboard-screenshots');
@@ -76,19 +76,7 @@ describe.skipIf(!hasChromium)('the dashboard in chromium', () => {
     );
     writeSite(site, files);
     ({ server, base } = await serveUnderSubPath(site));
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
-    });
+    browser = await launchChromium();
     mkdirSync(SHOTS, { recursive: true });
   });
 

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { METRIC_KEYS } from '../../src/evaluate/metric-catalog.js';
 import {
   calibrationSummary,
   computeMetrics,
@@ -84,19 +85,7 @@ describe('hand-computed cases', () => {
     expect(at05.balancedAccuracy).toBeCloseTo((2 / 3 + 1) / 2, 12);
     const at03 = computeMetrics(yy, pp, 0.3);
     expect(at03).toMatchObject({ threshold: 0.3, recall: 1, specificity: 4 / 5 });
-    for (const key of [
-      'accuracy',
-      'recall',
-      'specificity',
-      'precision',
-      'npv',
-      'f1',
-      'balancedAccuracy',
-      'rocAuc',
-      'prAuc',
-      'logLoss',
-      'brier',
-    ]) {
+    for (const key of METRIC_KEYS) {
       const [low, high] = at05.intervals![key]!;
       const value = at05[key as 'accuracy'];
       expect(low, key).not.toBeNull();

@@ -3,15 +3,13 @@
  * review: each test is one way around it that worked before, run with the real bundles on the
  * emulator and a bare git origin.
  */
-import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { runActionBundle } from '../actions/runner.js';
 import { git } from '../harness/github/git.js';
 import { commitFiles, push, checkout as switchBranch } from '../harness/github/git-fixture.js';
 import {
   checkout,
-  cleanupScenarios,
   commentsOn,
-  createWorld,
   DIGEST,
   L2,
   MODEL,
@@ -26,20 +24,15 @@ import {
   revParse,
   runnerEnv,
   trainWorkflow,
+  useWorld,
   type World,
 } from './support.js';
 
 const SLOW = { timeout: 120_000 };
 let world: World;
-
-beforeEach(async () => {
-  world = await createWorld();
+useWorld((w) => {
+  world = w;
 });
-afterEach(async () => {
-  expect(world.emulator.violations).toEqual([]);
-  await world.close();
-});
-afterAll(cleanupScenarios);
 
 async function promotionPr(): Promise<string> {
   const run = await trainWorkflow(world, await pushConfig(world, L2.better));

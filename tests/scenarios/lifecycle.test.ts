@@ -1,16 +1,14 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { runActionBundle } from '../actions/runner.js';
 import { git } from '../harness/github/git.js';
 import { commitFiles, push, checkout as switchBranch } from '../harness/github/git-fixture.js';
 import {
   checkout,
-  cleanupScenarios,
   cli,
   commentsOn,
   configText,
-  createWorld,
   DIGEST,
   L2,
   MODEL,
@@ -31,21 +29,16 @@ import {
   SERVER_URL,
   type TrainWorkflowRun,
   trainWorkflow,
+  useWorld,
   type World,
 } from './support.js';
 
 const SLOW = { timeout: 120_000 };
 
 let world: World;
-
-beforeEach(async () => {
-  world = await createWorld();
+useWorld((w) => {
+  world = w;
 });
-afterEach(async () => {
-  expect(world.emulator.violations).toEqual([]);
-  await world.close();
-});
-afterAll(cleanupScenarios);
 
 /** A push that beats production v1 and the promotion PR #1 it opens for v2. */
 async function promotionPr(): Promise<{ run: TrainWorkflowRun; mainBefore: string }> {

@@ -3,15 +3,13 @@
  * GITHUB_TOKEN cannot bypass protection, merges need the required check, and stale approvals are
  * dismissed, as on GitHub.
  */
-import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { runActionBundle } from '../actions/runner.js';
 import {
   APP_LOGIN,
   APP_TOKEN,
   checkout,
-  cleanupScenarios,
   commentsOn,
-  createWorld,
   L2,
   openPromotionPr,
   originRegistry,
@@ -22,21 +20,19 @@ import {
   revParse,
   runnerEnv,
   trainWorkflow,
+  useWorld,
   type World,
 } from './support.js';
 
 const SLOW = { timeout: 120_000 };
 let world: World;
-
-beforeEach(async () => {
-  world = await createWorld();
-  world.overHttp = true;
-});
-afterEach(async () => {
-  expect(world.emulator.violations).toEqual([]);
-  await world.close();
-});
-afterAll(cleanupScenarios);
+// Pushes go over the emulator's git server, where branch protection applies.
+useWorld(
+  (w) => {
+    world = w;
+  },
+  { overHttp: true },
+);
 
 describe('a protected main', SLOW, () => {
   it('declines a GITHUB_TOKEN registration with one line naming the setting; the App token works', async () => {

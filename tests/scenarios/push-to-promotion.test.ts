@@ -1,16 +1,14 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { runActionBundle } from '../actions/runner.js';
 import { git } from '../harness/github/git.js';
 import {
   APP_LOGIN,
   APP_TOKEN,
   checkout,
-  cleanupScenarios,
   commentsOn,
   configText,
-  createWorld,
   L2,
   MODEL,
   OWNER,
@@ -26,6 +24,7 @@ import {
   runnerEnv,
   SERVER_URL,
   trainWorkflow,
+  useWorld,
   type World,
 } from './support.js';
 
@@ -33,16 +32,9 @@ import {
 const SLOW = { timeout: 120_000 };
 
 let world: World;
-
-beforeEach(async () => {
-  world = await createWorld();
+useWorld((w) => {
+  world = w;
 });
-afterEach(async () => {
-  // Every request any action made must be one real GitHub accepts.
-  expect(world.emulator.violations).toEqual([]);
-  await world.close();
-});
-afterAll(cleanupScenarios);
 
 describe('push → train → register → promotion PR (train.yml)', SLOW, () => {
   it('opens a registry-only promotion PR with the evidence when the push beats production', async () => {

@@ -5,11 +5,9 @@
  */
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
-  cleanupScenarios,
   commentsOn,
-  createWorld,
   MODEL,
   originRegistry,
   productionOf,
@@ -17,20 +15,15 @@ import {
   pushToMain,
   review,
   trainWorkflow,
+  useWorld,
   type World,
 } from './support.js';
 
 const SLOW = { timeout: 120_000 };
 let world: World;
-
-beforeEach(async () => {
-  world = await createWorld();
+useWorld((w) => {
+  world = w;
 });
-afterEach(async () => {
-  expect(world.emulator.violations).toEqual([]);
-  await world.close();
-});
-afterAll(cleanupScenarios);
 
 /** WDBC without one column. */
 function withoutColumn(name: string): string {

@@ -18,6 +18,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
 import { Octokit } from '@octokit/rest';
 import type { PushEvent } from '@octokit/webhooks-types';
+import { afterAll, afterEach, beforeEach, expect } from 'vitest';
 import { isMetadataPath, parseRegistryFiles } from '../../src/registry/layout.js';
 import type { Registry } from '../../src/registry/schema.js';
 import { type ActionRun, runActionBundle } from '../actions/runner.js';
@@ -138,6 +139,24 @@ export interface World {
 }
 
 const quiet = { debug() {}, info() {}, warn() {}, error() {} };
+
+/**
+ * The hooks every scenario file needs: a fresh world before each test (handed to `use`), the
+ * check that every request an action made is one real GitHub accepts, and the clean-up.
+ */
+export function useWorld(use: (world: World) => void, options: { overHttp?: boolean } = {}): void {
+  let current: World | undefined;
+  beforeEach(async () => {
+    current = await createWorld();
+    current.overHttp = options.overHttp ?? false;
+    use(current);
+  });
+  afterEach(async () => {
+    expect(current!.emulator.violations).toEqual([]);
+    await current!.close();
+  });
+  afterAll(cleanupScenarios);
+}
 
 /** A seeded origin (production v1 trained with l2 = 1000), the emulator and a developer clone. */
 export async function createWorld(): Promise<World> {

@@ -46458,12 +46458,7 @@ function loadDataset(file2, options) {
   };
 }
 function parseNumericCsv(file2, wanted, target, requireTarget) {
-  let fd;
-  try {
-    fd = openSync2(file2, "r");
-  } catch {
-    throw new Error(`Data file '${file2}' not found; expected a CSV with a header row.`);
-  }
+  const fd = openDataFile(file2);
   try {
     const size = fstatSync(fd).size;
     const hash2 = createHash2("sha256");
@@ -46714,12 +46709,7 @@ function forEachLine(rest, hash2, onLine) {
   }
 }
 function readCsvHeader(file2) {
-  let fd;
-  try {
-    fd = openSync2(file2, "r");
-  } catch {
-    throw new Error(`Data file '${file2}' not found; expected a CSV with a header row.`);
-  }
+  const fd = openDataFile(file2);
   try {
     const chunks = [];
     for (let total = 0; total < 16 * CHUNK_BYTES; ) {
@@ -46736,6 +46726,13 @@ function readCsvHeader(file2) {
     return splitCsvLine(line.replace(/^\uFEFF/, ""), file2, 1);
   } finally {
     closeSync2(fd);
+  }
+}
+function openDataFile(file2) {
+  try {
+    return openSync2(file2, "r");
+  } catch {
+    throw new Error(`Data file '${file2}' not found; expected a CSV with a header row.`);
   }
 }
 
@@ -47184,6 +47181,49 @@ function delongParts(y, scores) {
   for (let j = 0; j < n; j++) v01[j] = 1 - (tz[m + j] - ty[j]) / m;
   return { auc: sum / m, v10, v01 };
 }
+function sortedByClass(y, scores) {
+  let m = 0;
+  for (let i = 0; i < y.length; i++) m += y[i];
+  const pos = new Float64Array(m);
+  const neg = new Float64Array(y.length - m);
+  for (let i = 0, a = 0, b = 0; i < y.length; i++) {
+    if (y[i]) pos[a++] = scores[i];
+    else neg[b++] = scores[i];
+  }
+  pos.sort();
+  neg.sort();
+  return { pos, neg };
+}
+function finiteInterval(i) {
+  const f = (x) => x !== null && Number.isFinite(x) ? x : null;
+  return [f(i[0]), f(i[1])];
+}
+function placements(y, scores) {
+  const { pos, neg } = sortedByClass(y, scores);
+  const m = pos.length;
+  const n = neg.length;
+  const v10 = new Float64Array(m);
+  const v01 = new Float64Array(n);
+  let below = 0;
+  let upto = 0;
+  let sum = 0;
+  for (let i = 0; i < m; i++) {
+    while (below < n && neg[below] < pos[i]) below++;
+    if (upto < below) upto = below;
+    while (upto < n && neg[upto] <= pos[i]) upto++;
+    v10[i] = (below + (upto - below) / 2) / n;
+    sum += v10[i];
+  }
+  below = 0;
+  upto = 0;
+  for (let j = 0; j < n; j++) {
+    while (below < m && pos[below] < neg[j]) below++;
+    if (upto < below) upto = below;
+    while (upto < m && pos[upto] <= neg[j]) upto++;
+    v01[j] = (m - upto + (upto - below) / 2) / m;
+  }
+  return { auc: sum / m, v10, v01 };
+}
 function covariance2(a, b) {
   const n = a.length;
   if (n < 2) return 0;
@@ -47200,7 +47240,7 @@ function covariance2(a, b) {
   return s / (n - 1);
 }
 function delongAuc(y, scores) {
-  const { auc, v10, v01 } = delongParts(y, scores);
+  const { auc, v10, v01 } = placements(y, scores);
   const variance = covariance2(v10, v10) / v10.length + covariance2(v01, v01) / v01.length;
   const se = Math.sqrt(variance);
   return { auc, variance, interval: [clamp01(auc - Z95 * se), clamp01(auc + Z95 * se)] };
@@ -47389,6 +47429,10 @@ var MetricsSchema = external_exports.strictObject({
 });
 var MAX_ROC_POINTS = 101;
 var EPSILON = 1e-15;
+function rowLogLoss(y, p) {
+  const clipped = Math.min(Math.max(p, EPSILON), 1 - EPSILON);
+  return y ? -Math.log(clipped) : -Math.log(1 - clipped);
+}
 function computeMetrics(y, probabilities, threshold = 0.5) {
   const n = y.length;
   const confusion = { tp: 0, fp: 0, tn: 0, fn: 0 };
@@ -47401,8 +47445,7 @@ function computeMetrics(y, probabilities, threshold = 0.5) {
     const predicted = p >= threshold;
     if (y[i]) predicted ? confusion.tp++ : confusion.fn++;
     else predicted ? confusion.fp++ : confusion.tn++;
-    const clipped = Math.min(Math.max(p, EPSILON), 1 - EPSILON);
-    const loss = y[i] ? -Math.log(clipped) : -Math.log(1 - clipped);
+    const loss = rowLogLoss(y[i], p);
     losses2[i] = loss;
     logLoss += loss;
     squared[i] = (p - y[i]) ** 2;
@@ -47422,20 +47465,20 @@ function computeMetrics(y, probabilities, threshold = 0.5) {
   const balancedVar = (recall * (1 - recall) / (positives || 1) + specificity * (1 - specificity) / (negatives || 1)) / 4;
   const balanced = (recall + specificity) / 2;
   const intervals = {
-    accuracy: finite(wilson(tp + tn, n)),
-    precision: finite(wilson(tp, tp + fp)),
-    recall: finite(wilson(tp, positives)),
-    specificity: finite(wilson(tn, negatives)),
-    npv: finite(wilson(tn, tn + fn)),
-    balancedAccuracy: finite([
+    accuracy: finiteInterval(wilson(tp + tn, n)),
+    precision: finiteInterval(wilson(tp, tp + fp)),
+    recall: finiteInterval(wilson(tp, positives)),
+    specificity: finiteInterval(wilson(tn, negatives)),
+    npv: finiteInterval(wilson(tn, tn + fn)),
+    balancedAccuracy: finiteInterval([
       Math.max(0, balanced - Z95 * Math.sqrt(balancedVar)),
       Math.min(1, balanced + Z95 * Math.sqrt(balancedVar))
     ]),
-    rocAuc: positives && negatives ? finite(delongAuc(y, probabilities).interval) : [null, null],
-    prAuc: finite(apInterval(y, probabilities, ap, positives)),
-    logLoss: finite(meanInterval(losses2).interval),
-    brier: finite(meanInterval(squared).interval),
-    f1: finite(f1Interval(confusion))
+    rocAuc: positives && negatives ? finiteInterval(delongAuc(y, probabilities).interval) : [null, null],
+    prAuc: finiteInterval(apInterval(y, probabilities, ap, positives)),
+    logLoss: finiteInterval(meanInterval(losses2).interval),
+    brier: finiteInterval(meanInterval(squared).interval),
+    f1: finiteInterval(f1Interval(confusion))
   };
   return {
     rows: n,
@@ -47453,15 +47496,11 @@ function computeMetrics(y, probabilities, threshold = 0.5) {
     balancedAccuracy: balanced,
     prAuc: ap,
     brier: brier / n,
-    pr: thinPr(pr, MAX_ROC_POINTS),
+    pr: thin(pr, MAX_ROC_POINTS),
     calibration: calibrationSummary(y, probabilities),
     intervals
   };
 }
-var finite = ([a, b]) => [
-  Number.isFinite(a) ? a : null,
-  Number.isFinite(b) ? b : null
-];
 function apInterval(y, p, ap, positives) {
   if (y.length > 5e3) return logitInterval(ap, positives);
   const replicates = stratifiedBootstrap(
@@ -47515,18 +47554,10 @@ function precisionRecallCurve(y, scores) {
   return positives === 0 ? { ap: Number.NaN, pr: pr.slice(0, 1) } : { ap, pr };
 }
 function sweepThresholds(y, scores, visit2) {
-  let positives = 0;
-  for (let i = 0; i < y.length; i++) positives += y[i];
-  const negatives = y.length - positives;
+  const { pos, neg } = sortedByClass(y, scores);
+  const positives = pos.length;
+  const negatives = neg.length;
   const totals = { positives, negatives };
-  const pos = new Float64Array(positives);
-  const neg = new Float64Array(negatives);
-  for (let i = 0, a2 = 0, b2 = 0; i < y.length; i++) {
-    if (y[i]) pos[a2++] = scores[i];
-    else neg[b2++] = scores[i];
-  }
-  pos.sort();
-  neg.sort();
   let tp = 0;
   let fp = 0;
   let a = positives - 1;
@@ -47547,13 +47578,6 @@ function sweepThresholds(y, scores, visit2) {
     visit2(tp, fp, threshold, totals);
   }
   return totals;
-}
-function thinPr(points, max) {
-  if (points.length <= max) return points;
-  const out = [];
-  for (let k = 0; k < max; k++)
-    out.push(points[Math.round(k * (points.length - 1) / (max - 1))]);
-  return out;
 }
 var CALIBRATION_BINS = 10;
 function calibrationSummary(y, p) {
@@ -47668,10 +47692,7 @@ function metricValue(key, y, p, threshold = 0.5) {
     if (y[i]) predicted ? tp++ : fn++;
     else predicted ? fp++ : tn++;
     if (key === "brier") loss += (p[i] - y[i]) ** 2;
-    else if (key === "logLoss") {
-      const c = Math.min(Math.max(p[i], EPSILON), 1 - EPSILON);
-      loss -= y[i] ? Math.log(c) : Math.log(1 - c);
-    }
+    else if (key === "logLoss") loss += rowLogLoss(y[i], p[i]);
   }
   const ratio = (a, b) => b === 0 ? 0 : a / b;
   switch (key) {
@@ -48040,8 +48061,7 @@ var blank = (name, passed) => ({
   rows: null,
   missing: null
 });
-var interval = (i) => i ? [finiteOrNull(i[0]), finiteOrNull(i[1])] : null;
-var finiteOrNull = (x) => x !== null && Number.isFinite(x) ? x : null;
+var interval = (i) => i ? finiteInterval(i) : null;
 var value = (m, key) => m[key] ?? Number.NaN;
 var round = (x) => Math.round(x * 1e12) / 1e12;
 function correct(y, p, threshold) {
@@ -48065,10 +48085,7 @@ function losses(key, y, p) {
   const out = new Float64Array(y.length);
   for (let i = 0; i < y.length; i++) {
     if (key === "brier") out[i] = (p[i] - y[i]) ** 2;
-    else {
-      const c = Math.min(Math.max(p[i], 1e-15), 1 - 1e-15);
-      out[i] = y[i] ? -Math.log(c) : -Math.log(1 - c);
-    }
+    else out[i] = rowLogLoss(y[i], p[i]);
   }
   return out;
 }
