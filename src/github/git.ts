@@ -187,7 +187,7 @@ function declinedMessage(branch: string, reason: string, why: string): string {
   }
   // GH006 is classic branch protection, GH013 a repository ruleset.
   if (/GH006|GH013|protected branch|repository rule/i.test(reason)) {
-    return `${branch} is protected and GitHub declined the push (${why}): add the bot (the GitHub App) to the ruleset's bypass list and pass its token as the \`token\` input (ONCOCLEAR_BOT_TOKEN or the App set-up in the README); GITHUB_TOKEN can never bypass protection.`;
+    return `${branch} is protected and GitHub declined the push (${why}): add the bot (the GitHub App) to the ruleset's bypass list and pass its token as the \`token\` input (ONCOCLEAR_BOT_TOKEN or the App set-up in docs/adopt.md); GITHUB_TOKEN can never bypass protection.`;
   }
   return `Push to ${branch} was declined by the remote: ${why}.`;
 }

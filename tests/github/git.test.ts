@@ -127,7 +127,7 @@ describe('push', () => {
       ].join('\n'),
     );
     expect(declined.message).toBe(
-      "main is protected and GitHub declined the push (pre-receive hook declined): add the bot (the GitHub App) to the ruleset's bypass list and pass its token as the `token` input (ONCOCLEAR_BOT_TOKEN or the App set-up in the README); GITHUB_TOKEN can never bypass protection.",
+      "main is protected and GitHub declined the push (pre-receive hook declined): add the bot (the GitHub App) to the ruleset's bypass list and pass its token as the `token` input (ONCOCLEAR_BOT_TOKEN or the App set-up in docs/adopt.md); GITHUB_TOKEN can never bypass protection.",
     );
     expect(inspect(declined)).not.toContain(TOKEN);
   });
