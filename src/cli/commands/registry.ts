@@ -10,6 +10,7 @@ import {
 } from '../../registry/operations.js';
 import type { Registry } from '../../registry/schema.js';
 import { createRegistryStore } from '../../registry/store.js';
+import { writeModelImageContext } from '../../release/model-image.js';
 import { exportModel, resolveModel } from '../../release/model-info.js';
 import { deltaWords } from '../../report/decision.js';
 import { CliError, parseCommand, positiveInt } from '../args.js';
@@ -29,8 +30,13 @@ export const REGISTRY_HELP = `Usage: oncoclear registry <show|history|diff|promo
   migrate                     convert a single-file registry (schemaVersion 1) to the current
                               layout, in place (default --registry: the config's registry.path)
   export-model --out DIR      copy the production model (or --version N, or --file PATH), verified,
-                              with its sidecar and model-info.json, as the image build does;
+                              with its sidecar and model-info.json, into DIR;
                               --print only prints what would be exported
+  export-model --image-context DIR --base IMAGE
+                              write a model image's build context into DIR (new or empty): the
+                              verified model in DIR/model and a Dockerfile FROM IMAGE (the serving
+                              base, ideally NAME@sha256:…) that copies it to /mnt/models, no RUN;
+                              build it with \`docker build DIR\` (docs/image.md)
 
 Options:
   --registry DIR   registry directory (default: the git-ignored .local/registry, seeded from registry/;
@@ -39,6 +45,11 @@ Options:
   --reason TEXT    why (promote and rollback; recorded in the history)
   --config FILE    project config (default: oncoclear.config.json)
   --version N      export-model: a registered version instead of production
+  --source URL     export-model --image-context: org.opencontainers.image.source label
+  --revision SHA   export-model --image-context: org.opencontainers.image.revision label
+  --image-version V
+                   export-model --image-context: org.opencontainers.image.version label
+                   (default: the base image's)
   --json           machine-readable output
   -h, --help       show this help
 `;
@@ -56,6 +67,11 @@ export async function registryCommand(argv: string[]): Promise<void> {
       file: { type: 'string' },
       version: { type: 'string' },
       print: { type: 'boolean', default: false },
+      'image-context': { type: 'string' },
+      base: { type: 'string' },
+      source: { type: 'string' },
+      revision: { type: 'string' },
+      'image-version': { type: 'string' },
       config: { type: 'string', default: 'oncoclear.config.json' },
       json: { type: 'boolean', default: false },
     },
@@ -209,6 +225,12 @@ function exportModelCommand(values: {
   out?: string;
   print?: boolean;
   config?: string;
+  json?: boolean;
+  'image-context'?: string;
+  base?: string;
+  source?: string;
+  revision?: string;
+  'image-version'?: string;
 }): void {
   let model = values.model;
   let dir = values.registry;
@@ -231,7 +253,32 @@ function exportModelCommand(values: {
     process.stdout.write(`${JSON.stringify(resolveModel(input).info)}\n`);
     return;
   }
-  if (!values.out) throw new CliError('Missing --out DIR (or --print).', 2);
+  const contextDir = values['image-context'];
+  if (contextDir) {
+    if (values.out) throw new CliError('Pass --out DIR or --image-context DIR, not both.', 2);
+    if (!values.base)
+      throw new CliError(
+        'Missing --base IMAGE: the serving base image the model image builds FROM, e.g. ghcr.io/owner/repo/oncoclear-base@sha256:….',
+        2,
+      );
+    const context = writeModelImageContext({
+      ...input,
+      baseImage: values.base,
+      labels: {
+        source: values.source,
+        revision: values.revision,
+        version: values['image-version'],
+      },
+      outDir: contextDir,
+    });
+    if (values.json) return void process.stdout.write(`${JSON.stringify(context)}\n`);
+    const { info } = context;
+    process.stdout.write(
+      `Wrote the image context of ${info.name} ${info.version === null ? '(unregistered file)' : `v${info.version}`} (${info.sha256}) FROM ${values.base} into ${contextDir}\n`,
+    );
+    return;
+  }
+  if (!values.out) throw new CliError('Missing --out DIR (or --image-context DIR, or --print).', 2);
   const info = exportModel(input, values.out);
   process.stdout.write(
     `Exported ${info.name} ${info.version === null ? '(unregistered file)' : `v${info.version}`} (${info.stage}, ${info.sha256}) into ${values.out}\n`,
