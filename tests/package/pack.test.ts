@@ -1,11 +1,12 @@
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/config.js';
 import { tempDir, writeOtherCsv } from '../support/fixtures.js';
+import { packAndInstall } from '../support/pack.js';
 
 const exec = promisify(execFile);
 const ROOT = resolve('.');
@@ -16,7 +17,6 @@ const PKG = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as {
   scripts: Record<string, string>;
   dependencies: Record<string, string>;
 };
-const NPM_QUIET = ['--ignore-scripts', '--no-audit', '--no-fund', '--loglevel=error'];
 
 let home: string;
 let app: string;
@@ -33,55 +33,11 @@ async function oncoclear(args: string[], cwd = app) {
   }
 }
 
-/** The runtime dependencies and everything they need, as installed here. */
-function dependencyClosure(names: string[]): string[] {
-  const seen = new Set<string>();
-  const queue = [...names];
-  while (queue.length > 0) {
-    const name = queue.pop()!;
-    if (seen.has(name)) continue;
-    seen.add(name);
-    const manifest = JSON.parse(
-      readFileSync(join(ROOT, 'node_modules', name, 'package.json'), 'utf8'),
-    ) as { dependencies?: Record<string, string> };
-    queue.push(...Object.keys(manifest.dependencies ?? {}));
-  }
-  return [...seen].sort();
-}
-
 beforeAll(async () => {
-  // Arrange: the tarball (dist/ was built by the global setup, which is what prepack runs) and
-  // tarballs of its few runtime dependencies from node_modules, so the install works offline.
+  // Arrange: the tarball (dist/ was built by the global setup, which is what prepack runs),
+  // installed with its few runtime dependencies from node_modules, so the install works offline.
   home = tempDir('oncoclear-pack-');
-  const packs = join(home, 'packs');
-  mkdirSync(packs);
-  const { stdout } = await exec(
-    'npm',
-    ['pack', '--json', '--pack-destination', packs, ...NPM_QUIET],
-    { cwd: ROOT },
-  );
-  const [packed] = JSON.parse(stdout) as [{ filename: string; files: { path: string }[] }];
-  tarballFiles = packed.files.map((f) => f.path).sort();
-  const deps = dependencyClosure(Object.keys(PKG.dependencies));
-  const { stdout: depsOut } = await exec(
-    'npm',
-    [
-      'pack',
-      '--json',
-      ...deps.map((d) => join(ROOT, 'node_modules', d)),
-      '--pack-destination',
-      packs,
-      ...NPM_QUIET,
-    ],
-    { cwd: packs },
-  );
-  const tarballs = [packed, ...(JSON.parse(depsOut) as { filename: string }[])].map((p) =>
-    join(packs, p.filename),
-  );
-  app = join(home, 'app');
-  mkdirSync(app);
-  writeFileSync(join(app, 'package.json'), '{"name": "adopter", "private": true}\n');
-  await exec('npm', ['install', '--offline', ...NPM_QUIET, ...tarballs], { cwd: app });
+  ({ app, tarballFiles } = await packAndInstall(home));
 }, 60_000);
 
 describe('the npm package', () => {

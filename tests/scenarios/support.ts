@@ -21,7 +21,7 @@ import type { PushEvent } from '@octokit/webhooks-types';
 import { afterAll, afterEach, beforeEach, expect } from 'vitest';
 import { isMetadataPath, parseRegistryFiles } from '../../src/registry/layout.js';
 import type { Registry } from '../../src/registry/schema.js';
-import { type ActionRun, runActionBundle } from '../actions/runner.js';
+import { type ActionRun, type RunActionOptions, runActionBundle } from '../actions/runner.js';
 import { type GitHubEmulator, startGitHubEmulator } from '../harness/github/emulator.js';
 import { git } from '../harness/github/git.js';
 import {
@@ -124,6 +124,9 @@ export const USERS = {
 } as const;
 
 export interface World {
+  /** The repository the world hosts: octo/oncoclear unless createWorld was told otherwise. */
+  owner: string;
+  repo: string;
   /** The bare repository that plays GitHub's copy of the project. */
   bare: string;
   emulator: GitHubEmulator;
@@ -135,7 +138,21 @@ export interface World {
   runId(): string;
   /** Jobs' checkouts push over the emulator's git server, where branch protection applies. */
   overHttp: boolean;
+  /**
+   * Where each action the jobs run comes from (the directory holding its action.yml), e.g. a
+   * pinned commit of another repository; unset, this working tree's actions/<name>.
+   */
+  actionDir?: (name: string) => string;
   close(): Promise<void>;
+}
+
+/** What {@link createWorld} hosts; every field defaults to the seeded octo/oncoclear. */
+export interface WorldOptions {
+  owner?: string;
+  repo?: string;
+  /** The files of the default branch's first commit; defaults to {@link seedFiles}. */
+  initialFiles?: Record<string, string>;
+  actionDir?: (name: string) => string;
 }
 
 const quiet = { debug() {}, info() {}, warn() {}, error() {} };
@@ -158,12 +175,17 @@ export function useWorld(use: (world: World) => void, options: { overHttp?: bool
   afterAll(cleanupScenarios);
 }
 
-/** A seeded origin (production v1 trained with l2 = 1000), the emulator and a developer clone. */
-export async function createWorld(): Promise<World> {
-  const bare = await createBareRepo({ initialFiles: await seedFiles() });
+/**
+ * A seeded origin (production v1 trained with l2 = 1000), the emulator and a developer clone;
+ * `options` host another repository instead (e.g. an adopter's, holding only its data).
+ */
+export async function createWorld(options: WorldOptions = {}): Promise<World> {
+  const owner = options.owner ?? OWNER;
+  const repo = options.repo ?? REPO;
+  const bare = await createBareRepo({ initialFiles: options.initialFiles ?? (await seedFiles()) });
   const emulator = await startGitHubEmulator({
-    owner: OWNER,
-    repo: REPO,
+    owner,
+    repo,
     bareRepoPath: bare,
     users: { ...USERS },
     tokens: { [RUNNER_TOKEN]: 'github-actions[bot]', [APP_TOKEN]: APP_LOGIN },
@@ -171,12 +193,15 @@ export async function createWorld(): Promise<World> {
   const dev = await cloneRepo(bare);
   let run = 1000;
   return {
+    owner,
+    repo,
     bare,
     emulator,
     dev,
     gh: new Octokit({ baseUrl: emulator.url, auth: 'observer', log: quiet }),
     runId: () => String(++run),
     overHttp: false,
+    ...(options.actionDir ? { actionDir: options.actionDir } : {}),
     close: () => emulator.close(),
   };
 }
@@ -189,8 +214,8 @@ export function runnerEnv(
   options: { sha: string; runId: string; eventName: string; actor?: string },
 ): Record<string, string> {
   return {
-    GITHUB_REPOSITORY: `${OWNER}/${REPO}`,
-    GITHUB_REPOSITORY_OWNER: OWNER,
+    GITHUB_REPOSITORY: `${world.owner}/${world.repo}`,
+    GITHUB_REPOSITORY_OWNER: world.owner,
     GITHUB_SHA: options.sha,
     GITHUB_REF: 'refs/heads/main',
     GITHUB_REF_NAME: 'main',
@@ -248,8 +273,8 @@ export async function originRegistry(world: World, ref = 'main'): Promise<Regist
   return parseRegistryFiles(files, `registry@${ref}`);
 }
 
-export const productionOf = (registry: Registry) =>
-  registry.models[MODEL]?.versions.find((v) => v.stage === 'production')?.version ?? null;
+export const productionOf = (registry: Registry, model = MODEL) =>
+  registry.models[model]?.versions.find((v) => v.stage === 'production')?.version ?? null;
 
 export interface Push {
   before: string;
@@ -269,8 +294,8 @@ export async function pushToMain(
   const after = await commitFiles(world.dev, files, message);
   await push(world.dev, 'main');
   const event = pushPayload({
-    owner: OWNER,
-    repo: REPO,
+    owner: world.owner,
+    repo: world.repo,
     defaultBranch: 'main',
     ref: 'main',
     before,
@@ -294,6 +319,16 @@ export interface TrainWorkflowRun {
   /** The uploaded candidate-model artifact (the train job's out-dir). */
   candidate: string;
   pushed: Push;
+}
+
+/** Runs one action of a job from where the world's actions come from. */
+export function runAction(
+  world: World,
+  name: string,
+  options: RunActionOptions,
+): Promise<ActionRun> {
+  const actionDir = world.actionDir?.(name);
+  return runActionBundle(name, actionDir ? { ...options, actionDir } : options);
 }
 
 function expectSuccess(name: string, run: ActionRun): ActionRun {
@@ -334,7 +369,7 @@ export async function trainWorkflow(
   const trainWs = await checkout(world, pushed.after);
   const train = expectSuccess(
     'train',
-    await runActionBundle('train', {
+    await runAction(world, 'train', {
       workspace: trainWs,
       env,
       event: pushed.event,
@@ -347,7 +382,7 @@ export async function trainWorkflow(
   const registerArtifact = downloadArtifact(uploaded);
   const register = expectSuccess(
     'register',
-    await runActionBundle('register', {
+    await runAction(world, 'register', {
       workspace: registerWs,
       env,
       event: pushed.event,
@@ -370,7 +405,7 @@ export async function openPromotionPr(
   const env = runnerEnv(world, { sha: run.pushed.after, runId: run.runId, eventName: 'push' });
   const workspace = await checkout(world, run.pushed.after);
   const artifact = downloadArtifact(run.candidate);
-  return runActionBundle('open-promotion-pr', {
+  return runAction(world, 'open-promotion-pr', {
     workspace,
     env,
     event: run.pushed.event,
@@ -409,7 +444,11 @@ export async function review(
   options: ReviewOptions = {},
 ): Promise<ActionRun> {
   // Through the API, so the emulator has caught up with pushes to the PR's branches.
-  const { data: pr } = await world.gh.pulls.get({ owner: OWNER, repo: REPO, pull_number: number });
+  const { data: pr } = await world.gh.pulls.get({
+    owner: world.owner,
+    repo: world.repo,
+    pull_number: number,
+  });
   const reviewer = options.reviewer ?? 'maintainer';
   const state = options.state ?? 'approved';
   const commitId = options.commitId ?? pr.head.sha;
@@ -419,8 +458,8 @@ export async function review(
     commit_id: commitId,
   });
   const payload = pullRequestReviewPayload({
-    owner: OWNER,
-    repo: REPO,
+    owner: world.owner,
+    repo: world.repo,
     defaultBranch: 'main',
     number,
     title: pr.title,
@@ -436,7 +475,7 @@ export async function review(
   payload.review.commit_id = commitId;
   options.edit?.(payload);
   const workspace = await checkout(world, pr.base.ref);
-  return runActionBundle('review-promotion', {
+  return runAction(world, 'review-promotion', {
     workspace,
     env: runnerEnv(world, {
       sha: commitId,
@@ -463,7 +502,7 @@ export async function releaseWorkflow(
   const sha = options.callerSha ?? options.ref;
   const env = runnerEnv(world, { sha, runId, eventName: 'pull_request_review' });
   const planWs = await checkout(world, options.ref);
-  const plan = await runActionBundle('release-plan', {
+  const plan = await runAction(world, 'release-plan', {
     workspace: planWs,
     env,
     inputs: { version: options.version, 'default-branch': 'main' },
@@ -493,7 +532,7 @@ export async function recordRelease(
   },
 ): Promise<ActionRun> {
   const workspace = await checkout(world, 'main');
-  return runActionBundle('record-release', {
+  return runAction(world, 'record-release', {
     workspace,
     env: options.env,
     inputs: {

@@ -1,3 +1,4 @@
+import { existsSync, readdirSync } from 'node:fs';
 import { relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -11,6 +12,7 @@ import {
   lintActionFile,
   lintWorkflowFile,
   main,
+  ONCOCLEAR_ACTIONS,
   runActionlint,
   runWorkflowParser,
 } from '../../scripts/lint-workflows.js';
@@ -230,7 +232,11 @@ jobs:
         with:
           token: \${{ secrets.ONCOCLEAR_BOT_TOKEN }}
 `;
-    expect(show(await checkWorkflowPolicy('inline.yml', content))).toBe('');
+    // The remote form is what a release tag holds (a reusable workflow on main names its actions
+    // as ./actions/<name>: the next test); here only the token and the checkout matter.
+    const policy = async (text: string) =>
+      (await checkWorkflowPolicy('inline.yml', text)).filter((f) => f.kind !== 'reusable-local');
+    expect(show(await policy(content))).toBe('');
     // The same remote action without the token, and a CI-style group that cancels on purpose.
     const bad = content
       .replace(`          token: \${{ secrets.ONCOCLEAR_BOT_TOKEN }}\n`, '')
@@ -238,9 +244,82 @@ jobs:
         `group: record-\${{ needs.plan.outputs.ref }}`,
         `group: \${{ github.workflow }}\n      cancel-in-progress: true`,
       );
-    expect((await checkWorkflowPolicy('inline.yml', bad)).map((f) => f.kind)).toEqual([
-      'bot-token',
+    expect((await policy(bad)).map((f) => f.kind)).toEqual(['bot-token']);
+  });
+
+  it('flags a reusable workflow that names OncoClear other than by ./, and an ungated write checkout', async () => {
+    const findings = await checkWorkflowPolicy(fixture('reusable-policy-error.yml'));
+    expect(findings.map((f) => [f.line, f.kind])).toEqual([
+      [14, 'reusable-local'],
+      [22, 'trusted-checkout'],
+      [30, 'reusable-local'],
     ]);
+    expect(findings[0]!.message).toContain('expected "./actions/train"');
+    expect(findings[0]!.message).toContain('cut-release');
+    expect(findings[1]!.message).toContain('under workflow_call');
+    expect(findings[2]!.message).toContain('expected "./.github/workflows/oncoclear-release.yml"');
+  });
+
+  it('trusts the default checkout of a reusable job that runs only on the default branch', async () => {
+    const content = (gate: string) => `on:
+  workflow_call:
+permissions: {}
+jobs:
+  gate:
+    if: ${gate}
+    runs-on: ubuntu-latest
+    steps:
+      - run: echo
+  register:
+    needs: gate
+    runs-on: ubuntu-latest
+    permissions:
+      contents: write
+    steps:
+      - uses: actions/checkout@11bd71901bbe5b1630ceea73d27597364c9af683 # v4.2.2
+      - uses: ./actions/register
+        with:
+          token: \${{ secrets.ONCOCLEAR_BOT_TOKEN }}
+`;
+    const gate = "github.ref == format('refs/heads/{0}', github.event.repository.default_branch)";
+    expect(show(await checkWorkflowPolicy('inline.yml', content(gate)))).toBe('');
+    expect(
+      show(await checkWorkflowPolicy('inline.yml', content(`(${gate}) && vars.X != ''`))),
+    ).toBe('');
+    for (const weak of [`${gate} || vars.X != ''`, gate.replace('==', '!=')]) {
+      const findings = await checkWorkflowPolicy('inline.yml', content(weak));
+      expect(
+        findings.map((f) => f.kind),
+        weak,
+      ).toEqual(['trusted-checkout']);
+    }
+  });
+
+  it('refuses OncoClear by a mutable ref outside reusable workflows', async () => {
+    const content = (uses: string) =>
+      `on: push\npermissions: {}\njobs:\n  a:\n    runs-on: ubuntu-latest\n    steps:\n      - uses: ${uses}\n`;
+    for (const ref of ['v1', 'main', 'v1.2.3']) {
+      const findings = await checkWorkflowPolicy(
+        'x.yml',
+        content(`octo/oncoclear/actions/train@${ref}`),
+      );
+      expect(findings.map((f) => [f.kind, f.message])).toEqual([
+        [
+          'oncoclear-pin',
+          `"octo/oncoclear/actions/train@${ref}" names OncoClear by the mutable ref "${ref}"; expected the 40-hex commit of a release tag (a major tag such as v1 moves on every release)`,
+        ],
+      ]);
+    }
+    const pinned = content(`octo/oncoclear/actions/train@${'0'.repeat(40)} # v1.2.3`);
+    expect(await checkWorkflowPolicy('x.yml', pinned)).toEqual([]);
+  });
+
+  it('knows every action under actions/', () => {
+    const dirs = readdirSync(resolve(root, 'actions'), { withFileTypes: true })
+      .filter((d) => d.isDirectory() && existsSync(resolve(root, 'actions', d.name, 'action.yml')))
+      .map((d) => d.name)
+      .sort();
+    expect([...ONCOCLEAR_ACTIONS].sort()).toEqual(dirs);
   });
 
   it('requires the shared optional token input on every action that writes', async () => {

@@ -3,7 +3,7 @@ import * as core from '@actions/core';
 import { loadConfig } from '../../../src/config/config.js';
 import { commitAndPushWithRetry, createGit } from '../../../src/github/git.js';
 import { registryAt } from '../../../src/github/registry-at.js';
-import { publishRelease } from '../../../src/github/release.js';
+import { modelReleaseTag, publishRelease } from '../../../src/github/release.js';
 import { assertOnDefaultBranch } from '../../../src/github/release-guard.js';
 import { productionVersion, recordRelease } from '../../../src/registry/operations.js';
 import { createRegistryStore } from '../../../src/registry/store.js';
@@ -112,7 +112,7 @@ export async function run(): Promise<void> {
   const release = await publishRelease(gh, {
     owner,
     repo,
-    tag: `${model}-v${inputs.version}`,
+    tag: modelReleaseTag(model, inputs.version),
     target: pushed.sha,
     name: `${model} v${inputs.version}`,
     body: releaseNotes(

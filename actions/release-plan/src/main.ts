@@ -5,6 +5,7 @@ import { createGit } from '../../../src/github/git.js';
 import { registryAt } from '../../../src/github/registry-at.js';
 import { assertOnDefaultBranch } from '../../../src/github/release-guard.js';
 import { createRegistryStore } from '../../../src/registry/store.js';
+import { writeModelImageContext } from '../../../src/release/model-image.js';
 import { productionChanged, releasePlan } from '../../../src/release/plan.js';
 import {
   defaultBranchFromEvent,
@@ -27,6 +28,8 @@ function getInputs() {
     before: core.getInput('before') || null,
     defaultBranch: core.getInput('default-branch') || null,
     token: core.getInput('github-token') || null,
+    baseImage: core.getInput('base-image') || null,
+    imageContext: core.getInput('image-context') || null,
   };
 }
 
@@ -85,6 +88,25 @@ export async function run(): Promise<void> {
   );
   core.setOutput('artifact', plan.artifact);
   core.setOutput('sha256', plan.sha256);
+  if (inputs.imageContext) {
+    if (!inputs.baseImage)
+      throw new Error(
+        "Input 'image-context' is set but 'base-image' is empty; expected the serving base image to build FROM, e.g. ghcr.io/owner/repo/oncoclear-base@sha256:<digest>.",
+      );
+    const context = writeModelImageContext({
+      store,
+      model,
+      version: plan.version,
+      baseImage: inputs.baseImage,
+      labels: {
+        source: plan.labels['org.opencontainers.image.source'],
+        revision: sha,
+        version: plan.labels['org.opencontainers.image.version'],
+      },
+      outDir: inputs.imageContext,
+    });
+    core.setOutput('context', context.dir);
+  }
   await core.summary
     .addHeading(`Release plan: ${plan.model} v${plan.version}`, 3)
     .addTable([

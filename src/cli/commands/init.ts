@@ -12,6 +12,9 @@ import {
 import { CliError, parseCommand, required } from '../args.js';
 import { packageVersion } from '../context.js';
 
+/** Stands in for OncoClear's home while package.json names no GitHub repository. */
+const PLACEHOLDER_REPOSITORY = 'OWNER/REPO';
+
 export const INIT_HELP = `Usage: oncoclear init --data CSV --target COLUMN --positive VALUE [--name NAME]
                       [--dir DIR] [--from OWNER/REPO@REF] [--force]
 
@@ -34,8 +37,6 @@ Options:
 
 const CONFIG_FILE = 'oncoclear.config.json';
 const REGISTRY_DIR = 'registry';
-/** Stands in for OncoClear's home while package.json names no GitHub repository. */
-const PLACEHOLDER_REPOSITORY = 'OWNER/REPO';
 const README_START = '<!-- oncoclear:init -->';
 const README_END = '<!-- /oncoclear:init -->';
 /** More distinct target values than this are not worth listing: it is not a label column. */
@@ -72,7 +73,7 @@ export async function initCommand(argv: string[]): Promise<void> {
   const config = initialConfig(root, dataPath, target, positive, values.name);
   const files = [
     planFile(root, CONFIG_FILE, `${JSON.stringify(configFile(config), null, 2)}\n`),
-    ...workflowFiles(source, dataPath, currentBranch(root)).map(([path, text]) =>
+    ...callerWorkflows(source, dataPath, currentBranch(root)).map(([path, text]) =>
       planFile(root, path, text),
     ),
     planReadme(root, readmeSection(config, source)),
@@ -321,68 +322,81 @@ function configFile(config: Config) {
   };
 }
 
-const SECRETS = `    secrets:
+/**
+ * The reusable workflows an adopting repository calls, and what each caller grants: the union of
+ * the permissions the called jobs ask for (GitHub refuses a call that grants less). This
+ * repository's own callers (.github/workflows/{train,promote,release,rollback}.yml) grant the
+ * same; tests/workflows/callers.test.ts checks both against the reusable workflows.
+ */
+export const REUSABLE_CALLS = {
+  'oncoclear-train.yml': {
+    title: 'OncoClear train',
+    what: 'A push that changes the data or the config trains a candidate.',
+    permissions: { contents: 'write', 'pull-requests': 'write', statuses: 'write' },
+  },
+  'oncoclear-promote.yml': {
+    title: 'OncoClear promote',
+    what: 'Approving a promotion PR merges it and releases the model.',
+    permissions: {
+      contents: 'write',
+      'pull-requests': 'write',
+      statuses: 'write',
+      packages: 'write',
+      'id-token': 'write',
+      attestations: 'write',
+    },
+  },
+  'oncoclear-release.yml': {
+    title: 'OncoClear release',
+    what: 'A push that changes production (or a manual run) releases the model image.',
+    permissions: {
+      contents: 'write',
+      packages: 'write',
+      'id-token': 'write',
+      attestations: 'write',
+    },
+  },
+  'oncoclear-rollback.yml': {
+    title: 'OncoClear rollback',
+    what: 'Run it from the Actions tab to open a rollback PR.',
+    permissions: { contents: 'write', 'pull-requests': 'write', statuses: 'write' },
+  },
+} as const satisfies Record<
+  string,
+  { title: string; what: string; permissions: Record<string, 'read' | 'write'> }
+>;
+
+export type ReusableWorkflow = keyof typeof REUSABLE_CALLS;
+
+/** The job of a caller workflow: its permissions, the call, the inputs and the two secrets. */
+export function callerJob(
+  job: string,
+  workflow: ReusableWorkflow,
+  uses: string,
+  inputs: Record<string, string>,
+): string {
+  const permissions = Object.entries(REUSABLE_CALLS[workflow].permissions)
+    .map(([scope, level]) => `      ${scope}: ${level}\n`)
+    .join('');
+  const withLines = Object.entries(inputs)
+    .map(([key, value]) => `      ${key}: ${value}\n`)
+    .join('');
+  return `jobs:
+  ${job}:
+    permissions:
+${permissions}    uses: ${uses}
+    with:
+${withLines}    secrets:
       ONCOCLEAR_BOT_TOKEN: \${{ secrets.ONCOCLEAR_BOT_TOKEN }}
       ONCOCLEAR_APP_PRIVATE_KEY: \${{ secrets.ONCOCLEAR_APP_PRIVATE_KEY }}
 `;
+}
 
-/** The thin caller workflows: triggers and permissions here, the jobs in OncoClear's workflows. */
-function workflowFiles(
-  source: { repo: string; ref: string },
-  dataPath: string,
-  branch: string,
-): [string, string][] {
-  const uses = (name: string) => `${source.repo}/.github/workflows/${name}.yml@${source.ref}`;
-  const head = (title: string, what: string) =>
-    `# Written by 'oncoclear init'. ${what}\n# The jobs live in ${source.repo}'s reusable workflow at ${source.ref}; change the ref to upgrade.\nname: ${title}\n\n`;
-  return [
-    [
-      '.github/workflows/oncoclear-train.yml',
-      `${head('OncoClear train', 'A push that changes the data or the config trains a candidate.')}on:
-  push:
-    branches: [${branch}]
-    paths:
-      - ${JSON.stringify(dataPath)}
-      - ${CONFIG_FILE}
-  workflow_dispatch:
+/** `${{ code }}`, a workflow expression. */
+const expression = (code: string) => `\${{ ${code} }}`;
 
-permissions: {}
-
-jobs:
-  train:
-    permissions:
-      contents: write
-      pull-requests: write
-    uses: ${uses('train')}
-    with:
-      config: ${CONFIG_FILE}
-${SECRETS}`,
-    ],
-    [
-      '.github/workflows/oncoclear-promote.yml',
-      `${head('OncoClear promote', 'Approving a promotion PR merges it and releases the model.')}on:
-  pull_request_review:
-    types: [submitted]
-
-permissions: {}
-
-jobs:
-  promote:
-    permissions:
-      contents: write
-      pull-requests: write
-      packages: write
-      id-token: write
-      attestations: write
-    uses: ${uses('promote')}
-    with:
-      config: ${CONFIG_FILE}
-${SECRETS}`,
-    ],
-    [
-      '.github/workflows/oncoclear-rollback.yml',
-      `${head('OncoClear rollback', 'Run it from the Actions tab to open a rollback PR.')}on:
-  workflow_dispatch:
+/** The dispatch inputs a rollback caller asks for, as it forwards them. */
+const ROLLBACK_DISPATCH = `  workflow_dispatch:
     inputs:
       version:
         description: Version to roll back to (empty = the previous production version).
@@ -393,21 +407,61 @@ ${SECRETS}`,
         description: Why (recorded in the registry history).
         type: string
         required: true
+`;
 
-permissions: {}
+const RELEASE_DISPATCH = `  workflow_dispatch:
+    inputs:
+      version:
+        description: Production version to release (empty = current production).
+        type: string
+        required: false
+        default: ''
+`;
 
-jobs:
-  rollback:
-    permissions:
-      contents: write
-      pull-requests: write
-    uses: ${uses('rollback')}
-    with:
-      config: ${CONFIG_FILE}
-      version: \${{ inputs.version }}
-      reason: \${{ inputs.reason }}
-${SECRETS}`,
-    ],
+/** The thin caller workflows (path, text): triggers and permissions here, the jobs in OncoClear's workflows. */
+export function callerWorkflows(
+  source: { repo: string; ref: string },
+  dataPath: string,
+  branch: string,
+): [string, string][] {
+  const uses = (name: ReusableWorkflow) => `${source.repo}/.github/workflows/${name}@${source.ref}`;
+  const file = (
+    name: ReusableWorkflow,
+    on: string,
+    job: string,
+    inputs: Record<string, string>,
+  ) => {
+    const { title, what } = REUSABLE_CALLS[name];
+    return [
+      `.github/workflows/${name}`,
+      `# Written by 'oncoclear init'. ${what}\n# The jobs live in ${source.repo}'s reusable workflow at ${source.ref}; change the ref to upgrade.\nname: ${title}\n\non:\n${on}\npermissions: {}\n\n${callerJob(job, name, uses(name), { config: CONFIG_FILE, ...inputs })}`,
+    ] as [string, string];
+  };
+  return [
+    file(
+      'oncoclear-train.yml',
+      `  push:\n    branches: [${branch}]\n    paths:\n      - ${JSON.stringify(dataPath)}\n      - ${CONFIG_FILE}\n  workflow_dispatch:\n`,
+      'train',
+      {},
+    ),
+    file(
+      'oncoclear-promote.yml',
+      '  pull_request_review:\n    types: [submitted]\n',
+      'promote',
+      {},
+    ),
+    // A promotion merged with a bot token is a push, which starts no workflow_call: this caller
+    // releases it. Only promotions and rollbacks rewrite a production file.
+    file(
+      'oncoclear-release.yml',
+      `${RELEASE_DISPATCH}  push:\n    branches: [${branch}]\n    paths:\n      - ${REGISTRY_DIR}/*/production.json\n`,
+      'release',
+      { version: expression('inputs.version') },
+    ),
+    file('oncoclear-rollback.yml', ROLLBACK_DISPATCH, 'rollback', {
+      version: expression('inputs.version'),
+      reason: expression('inputs.reason'),
+    }),
   ];
 }
 
@@ -424,7 +478,8 @@ the column \`${data.target}\` of [\`${data.path}\`](${encodeURI(data.path)}), wi
 
 1. A push that changes the data or the config trains a candidate and registers it
    (**OncoClear train**). When it beats production, a promotion PR shows the evidence.
-2. Approving that PR promotes the version and releases a serving image (**OncoClear promote**).
+2. Approving that PR promotes the version and releases a serving image (**OncoClear promote**;
+   **OncoClear release** rebuilds it by hand or when a bot's merge changes production).
 3. **OncoClear rollback** (Actions tab) opens a PR that puts an earlier version back.
 
 Locally: \`npx oncoclear train\`, \`npx oncoclear pipeline\` and \`npx oncoclear serve\`.
