@@ -203,6 +203,26 @@ export function defaultBaseImage(repository: string, version: string): string {
   return `ghcr.io/${repository.toLowerCase()}/oncoclear-base:${version}`;
 }
 
+/**
+ * package.json must name the repository being released: npm refuses a provenance publish whose
+ * `repository.url` is not the repository that built it (E422), and `oncoclear init` takes its
+ * default `--from` from it. Checked before anything is tagged.
+ */
+export function checkPackageRepository(packageJson: string, repository: string): void {
+  let url = '';
+  try {
+    const pkg = JSON.parse(packageJson) as { repository?: string | { url?: string } };
+    url = (typeof pkg.repository === 'string' ? pkg.repository : pkg.repository?.url) ?? '';
+  } catch (error) {
+    throw new Error(`package.json is not valid JSON (${(error as Error).message}).`);
+  }
+  const named = /github(?:\.com[/:]|:)([\w.-]+\/[\w.-]+?)(?:\.git)?$/.exec(url)?.[1];
+  if (named?.toLowerCase() !== repository.toLowerCase())
+    throw new Error(
+      `package.json's repository is ${url ? `'${url}'` : 'not set'}; expected it to name ${repository}, e.g. "repository": {"type": "git", "url": "git+https://github.com/${repository}.git"}. npm refuses a provenance publish from another repository, and oncoclear init takes its default --from from it.`,
+    );
+}
+
 /** Git as the release needs it; scripts/release/git.ts runs the real commands. */
 export interface ToolReleaseGit {
   /** The full SHA of a revision. */
@@ -295,6 +315,8 @@ export async function cutToolRelease(input: CutToolReleaseInput): Promise<ToolRe
     throw new Error(
       `Stale action bundles at ${pinnedTo.slice(0, 12)}: ${stale.join(', ')}; expected each to match a fresh build of its src/. Run 'npm run bundle', commit the result on main, and cut the release from that commit.`,
     );
+
+  checkPackageRepository(await git.readFile(pinnedTo, 'package.json'), input.repository);
 
   const workflowFiles = (await git.listFiles(pinnedTo, WORKFLOW_DIR)).filter((f) =>
     REUSABLE_WORKFLOW.test(f),

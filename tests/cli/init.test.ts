@@ -10,7 +10,9 @@ import { tempDir, writeOtherCsv } from '../support/fixtures.js';
 
 const exec = promisify(execFile);
 const BIN = resolve('bin/oncoclear.js');
-const INIT = ['init', '--data', 'data/other.csv', '--target', 'outcome', '--positive', 'yes'];
+const ARGS = ['init', '--data', 'data/other.csv', '--target', 'outcome', '--positive', 'yes'];
+/** This build's package.json names no repository, so --from is required. */
+const INIT = [...ARGS, '--from', 'acme/oncoclear@v1'];
 const WORKFLOWS = [
   'oncoclear-train.yml',
   'oncoclear-promote.yml',
@@ -175,12 +177,9 @@ describe('oncoclear init refuses', () => {
     });
     writeFileSync(file, `${[header, ...relabelled].join('\n')}\n`);
 
-    const result = await cli(
-      ['init', '--data', 'data/other.csv', '--target', 'outcome', '--positive', 'green'],
-      repo,
-    );
+    const result = await cli([...INIT.slice(0, -3), 'green', '--from', 'acme/oncoclear@v1'], repo);
 
-    expect(result.code).toBe(1);
+    expect(result.code).toBe(2);
     expect(result.stderr).toContain(
       "column 'outcome' has 3 classes ('red', 'green', 'blue'); expected exactly two",
     );
@@ -191,10 +190,7 @@ describe('oncoclear init refuses', () => {
 
   it('a positive class the target never holds', async () => {
     const repo = await adoptingRepo();
-    const result = await cli(
-      ['init', '--data', 'data/other.csv', '--target', 'outcome', '--positive', 'maybe'],
-      repo,
-    );
+    const result = await cli([...INIT.slice(0, -3), 'maybe', '--from', 'acme/oncoclear@v1'], repo);
     expect(result.code).toBe(2);
     expect(result.stderr).toContain("positive class 'maybe' never appears in column 'outcome'");
   });
@@ -216,11 +212,56 @@ describe('oncoclear init refuses', () => {
     const elsewhere = tempDir('oncoclear-init-data-');
     const { file } = writeOtherCsv(elsewhere);
     const result = await cli(
-      ['init', '--data', file, '--target', 'outcome', '--positive', 'yes'],
+      ['init', '--data', file, '--target', 'outcome', '--positive', 'yes', '--from', 'a/b@v1'],
       repo,
     );
     expect(result.code).toBe(2);
     expect(result.stderr).toContain('is outside the repository');
     expect(relative(repo, file).startsWith('..')).toBe(true);
+  });
+
+  it('no --from while the package names no repository, and a --from that is not a release', async () => {
+    const repo = await adoptingRepo();
+    const none = await cli(ARGS, repo);
+    expect(none.code).toBe(2);
+    expect(none.stderr).toContain('--from OWNER/REPO@vX.Y.Z is required');
+
+    const branch = await cli([...ARGS, '--from', 'acme/oncoclear@main'], repo);
+    expect(branch.code).toBe(2);
+    expect(branch.stderr).toContain("--from ref 'main' is not a release");
+    expect(existsSync(join(repo, '.github'))).toBe(false);
+
+    const sha = await cli([...ARGS, '--from', `acme/oncoclear@${'a'.repeat(40)}`], repo);
+    expect(sha.code).toBe(0);
+  });
+});
+
+describe('oncoclear init on a feature branch', () => {
+  it('triggers on the default branch, not the one checked out, and says to merge', async () => {
+    const repo = await adoptingRepo();
+    await exec('git', ['checkout', '-q', '-b', 'adopt-oncoclear'], { cwd: repo });
+    const result = await cli(INIT, repo);
+    expect(result.code).toBe(0);
+    const train = readFileSync(join(repo, '.github/workflows/oncoclear-train.yml'), 'utf8');
+    expect(train).toContain('branches: [main]');
+    expect(train).not.toContain('adopt-oncoclear');
+    expect(result.stdout).toContain('merge them into main');
+
+    const other = await cli([...INIT, '--branch', 'trunk', '--force'], repo);
+    expect(other.code).toBe(0);
+    expect(readFileSync(join(repo, '.github/workflows/oncoclear-release.yml'), 'utf8')).toContain(
+      'branches: [trunk]',
+    );
+  });
+
+  it('adds what pipeline and train write locally to .gitignore, keeping its lines', async () => {
+    const repo = await adoptingRepo();
+    writeFileSync(join(repo, '.gitignore'), 'secrets.env\nout/');
+    expect((await cli(INIT, repo)).code).toBe(0);
+    expect(readFileSync(join(repo, '.gitignore'), 'utf8')).toBe(
+      "secrets.env\nout/\n# OncoClear: the local registry, train's output, npm's packages\n.local/\nnode_modules/\n",
+    );
+    const again = await cli(INIT, repo);
+    expect(again.stdout).toContain('up to date  .gitignore');
   });
 });

@@ -93,7 +93,17 @@ describe('the npm package', () => {
 
     it('init writes a config that loads, then train, evaluate, predict and pipeline run', async () => {
       const init = await oncoclear(
-        ['init', '--data', 'data/other.csv', '--target', 'outcome', '--positive', 'yes'],
+        [
+          'init',
+          '--data',
+          'data/other.csv',
+          '--target',
+          'outcome',
+          '--positive',
+          'yes',
+          '--from',
+          'acme/oncoclear@v0.1.0',
+        ],
         repo,
       );
       expect(init.code).toBe(0);

@@ -10,6 +10,7 @@ import {
 import { main } from '../../scripts/release/cut-release.js';
 import {
   changelogSection,
+  checkPackageRepository,
   compareVersions,
   localUses,
   parseReleaseVersion,
@@ -75,6 +76,10 @@ function sourceRepo(): string {
     writeFileSync(join(dir, 'actions', name, 'src/index.ts'), src);
     writeFileSync(join(dir, 'actions', name, 'dist/index.js'), bundle(src));
   }
+  writeFileSync(
+    join(dir, 'package.json'),
+    `${JSON.stringify({ name: 'oncoclear', repository: { type: 'git', url: `git+https://github.com/${REPOSITORY}.git` } })}\n`,
+  );
   git(dir, 'add', '-A');
   git(dir, 'commit', '-q', '-m', 'main');
   return dir;
@@ -380,6 +385,34 @@ describe('pinLocalUses', () => {
       { line: 2, kind: 'action', path: 'actions/train' },
       { line: 3, kind: 'workflow', path: '.github/workflows/w.yml' },
     ]);
+  });
+});
+
+describe('checkPackageRepository', () => {
+  it('accepts package.json naming the released repository, in any of npm’s spellings', () => {
+    for (const url of [
+      'git+https://github.com/acme/oncoclear.git',
+      'https://github.com/Acme/oncoclear',
+      'github:acme/oncoclear',
+    ])
+      expect(() =>
+        checkPackageRepository(JSON.stringify({ repository: { url } }), REPOSITORY),
+      ).not.toThrow();
+    expect(() =>
+      checkPackageRepository(JSON.stringify({ repository: 'github:acme/oncoclear' }), REPOSITORY),
+    ).not.toThrow();
+  });
+
+  it('refuses a missing or other repository, naming what it found and what npm needs', () => {
+    expect(() => checkPackageRepository('{"name":"oncoclear"}', REPOSITORY)).toThrow(
+      "package.json's repository is not set; expected it to name acme/oncoclear",
+    );
+    expect(() =>
+      checkPackageRepository(
+        JSON.stringify({ repository: { url: 'git+https://github.com/fork/oncoclear.git' } }),
+        REPOSITORY,
+      ),
+    ).toThrow("'git+https://github.com/fork/oncoclear.git'; expected it to name acme/oncoclear");
   });
 });
 

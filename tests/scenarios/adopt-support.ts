@@ -14,6 +14,7 @@ import {
   readFileSync,
   rmSync,
   symlinkSync,
+  writeFileSync,
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -114,6 +115,10 @@ export async function publishUpstream(
   // A tracked file another helper deleted is listed but gone; the release would not have it.
   const files = stdout.split('\0').filter((f) => f && existsSync(join(ROOT, f)));
   for (const file of files) cpSync(join(ROOT, file), join(work, file), { recursive: true });
+  // The upstream's package.json names it, as a real release's must (cut-release checks).
+  const manifest = JSON.parse(readFileSync(join(work, 'package.json'), 'utf8'));
+  manifest.repository = { type: 'git', url: `git+https://github.com/${repository}.git` };
+  writeFileSync(join(work, 'package.json'), `${JSON.stringify(manifest, null, 2)}\n`);
   // One level up, so the build finds the packages (Node looks in every parent) and the work tree
   // stays a clean checkout, which cut-release requires.
   symlinkSync(join(ROOT, 'node_modules'), join(home, 'node_modules'), 'dir');

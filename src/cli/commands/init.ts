@@ -12,11 +12,11 @@ import {
 import { CliError, parseCommand, required } from '../args.js';
 import { packageVersion } from '../context.js';
 
-/** Stands in for OncoClear's home while package.json names no GitHub repository. */
-const PLACEHOLDER_REPOSITORY = 'OWNER/REPO';
+/** What init adds to .gitignore: the local registry `pipeline` writes, `train`'s output, npm's. */
+const GITIGNORE_LINES = ['.local/', 'out/', 'node_modules/'];
 
 export const INIT_HELP = `Usage: oncoclear init --data CSV --target COLUMN --positive VALUE [--name NAME]
-                      [--dir DIR] [--from OWNER/REPO@REF] [--force]
+                      [--dir DIR] [--from OWNER/REPO@REF] [--branch NAME] [--force]
 
 Sets up OncoClear in an existing git repository: a validated oncoclear.config.json for the CSV
 (every column but the target is a feature), an empty model registry, thin workflows that call
@@ -30,7 +30,10 @@ Options:
   --name NAME        model name (default: from the CSV's file name)
   --dir DIR          the repository's top level (default: the current directory)
   --from OWNER/REPO@REF
-                     where the reusable workflows live (default: ${defaultSource()})
+                     where the reusable workflows live, at a release: REF is a tag vX.Y.Z or vX,
+                     or a release tag's full commit SHA (default: ${defaultSource() ?? 'none; required, since this build names no repository'})
+  --branch NAME      the default branch the workflows run on (default: origin's HEAD, else
+                     git's init.defaultBranch, else main)
   --force            replace existing files that differ
   -h, --help         show this help
 `;
@@ -59,24 +62,25 @@ export async function initCommand(argv: string[]): Promise<void> {
     positive: { type: 'string' },
     name: { type: 'string' },
     dir: { type: 'string', default: '.' },
-    from: { type: 'string', default: defaultSource() },
+    from: { type: 'string' },
+    branch: { type: 'string' },
     force: { type: 'boolean', default: false },
   });
   if (values.help) return void process.stdout.write(INIT_HELP);
   const data = required('init', values.data, '--data');
   const target = required('init', values.target, '--target');
   const positive = required('init', values.positive, '--positive');
-  const source = parseSource(values.from!);
+  const source = parseSource(values.from ?? defaultSource());
   const root = repositoryRoot(values.dir!);
+  const branch = values.branch ?? defaultBranch(root);
   const dataPath = dataPathInRepository(root, data);
 
   const config = initialConfig(root, dataPath, target, positive, values.name);
   const files = [
     planFile(root, CONFIG_FILE, `${JSON.stringify(configFile(config), null, 2)}\n`),
-    ...callerWorkflows(source, dataPath, currentBranch(root)).map(([path, text]) =>
-      planFile(root, path, text),
-    ),
+    ...callerWorkflows(source, dataPath, branch).map(([path, text]) => planFile(root, path, text)),
     planReadme(root, readmeSection(config, source)),
+    planGitignore(root),
   ];
   const registry = planRegistry(root);
 
@@ -114,12 +118,13 @@ export async function initCommand(argv: string[]): Promise<void> {
   loadConfig(join(root, CONFIG_FILE));
 
   const changed = report.some((line) => !line.startsWith('  up to date'));
-  if (source.repo === PLACEHOLDER_REPOSITORY)
-    process.stderr.write(
-      `oncoclear init: the workflows call ${PLACEHOLDER_REPOSITORY}, a placeholder; pass --from OWNER/REPO@REF with the repository that hosts OncoClear's reusable workflows.\n`,
-    );
+  const current = currentBranch(root);
+  const next =
+    current === branch
+      ? `Commit these files and push to ${branch}.`
+      : `Commit these files and merge them into ${branch}: the workflows run on ${branch}, not on ${current}.`;
   process.stdout.write(
-    `${report.join('\n')}\n\n${changed ? `Commit these files and push to ${currentBranch(root)}.` : 'Everything is up to date; nothing changed.'}\n\n${SETTINGS}`,
+    `${report.join('\n')}\n\n${changed ? next : 'Everything is up to date; nothing changed.'}\n\n${SETTINGS}`,
   );
 }
 
@@ -137,14 +142,18 @@ const SETTINGS = `Repository settings to turn on (Settings of the repository on 
      grant your users read), so the model image can be pulled.
 `;
 
-/** `OWNER/REPO@vMAJOR` of this package: its repository field and its major version. */
-function defaultSource(): string {
-  const major = packageVersion().split('.')[0] ?? '0';
-  return `${upstreamRepository()}@v${major}`;
+/**
+ * `OWNER/REPO@vX.Y.Z` of this package: its repository field and its own version, so the
+ * workflows run exactly the release the CLI comes from. Undefined while package.json names no
+ * GitHub repository (a build that was never released): then --from is required.
+ */
+function defaultSource(): string | undefined {
+  const repo = upstreamRepository();
+  return repo ? `${repo}@v${packageVersion()}` : undefined;
 }
 
 /** `owner/repo` from package.json's repository field, beside the bundle or the source tree. */
-function upstreamRepository(): string {
+function upstreamRepository(): string | undefined {
   for (const candidate of ['../package.json', '../../../package.json']) {
     try {
       const pkg = JSON.parse(readFileSync(new URL(candidate, import.meta.url), 'utf8')) as {
@@ -159,18 +168,36 @@ function upstreamRepository(): string {
       // try the next location
     }
   }
-  return PLACEHOLDER_REPOSITORY;
+  return undefined;
 }
 
-/** Parses `--from OWNER/REPO@REF`. */
-function parseSource(value: string): { repo: string; ref: string } {
+/** A release tag (`v1`, `v1.2.3`, `v1.3.0-rc.1`) or a full commit SHA. */
+const RELEASE_REF = /^(v\d+(\.\d+\.\d+(-[0-9A-Za-z.-]+)?)?|[0-9a-f]{40})$/;
+
+/**
+ * Parses `--from OWNER/REPO@REF`. Only a release ref works: on a branch such as main the
+ * reusable workflows use `./actions/…`, which GitHub resolves in the caller's checkout, so every
+ * job would fail; a release tag's commit pins each action to its own version.
+ */
+function parseSource(value: string | undefined): { repo: string; ref: string } {
+  if (value === undefined)
+    throw new CliError(
+      "--from OWNER/REPO@vX.Y.Z is required: this build of OncoClear names no GitHub repository in its package.json, so init cannot tell which repository's reusable workflows to call. Pass the repository that hosts OncoClear and a release tag, e.g. --from octo/oncoclear@v1.2.3.",
+      2,
+    );
   const match = /^([\w.-]+\/[\w.-]+)@([\w./-]+)$/.exec(value);
   if (!match)
     throw new CliError(
-      `Invalid --from '${value}'. Expected format OWNER/REPO@REF, e.g. ${defaultSource()}.`,
+      `Invalid --from '${value}'. Expected format OWNER/REPO@REF, e.g. ${defaultSource() ?? 'octo/oncoclear@v1.2.3'}.`,
       2,
     );
-  return { repo: match[1]!, ref: match[2]! };
+  const ref = match[2]!;
+  if (!RELEASE_REF.test(ref))
+    throw new CliError(
+      `--from ref '${ref}' is not a release: expected a tag vX.Y.Z or vX, or a release tag's full 40-character commit SHA. At a branch the reusable workflows run './actions/…' from your checkout, where they do not exist.`,
+      2,
+    );
+  return { repo: match[1]!, ref };
 }
 
 /** The top level of the git work tree at `dir`; refuses anything else. */
@@ -194,6 +221,26 @@ function repositoryRoot(dir: string): string {
       `'${resolve(dir)}' is inside the git repository '${top}' but not its top level; run init at the top level (or pass --dir '${top}'), where GitHub looks for .github/workflows.`,
     );
   return realpathSync(top);
+}
+
+/**
+ * The branch the workflows trigger on: origin's default branch when the clone knows it, else
+ * git's init.defaultBranch, else main. Not the branch checked out: init is often run on a feature
+ * branch, and its name in `branches:` would stop every workflow once that branch is merged.
+ */
+function defaultBranch(root: string): string {
+  const git = (args: string[]) => {
+    try {
+      return execFileSync('git', args, { cwd: root, stdio: ['ignore', 'pipe', 'ignore'] })
+        .toString()
+        .trim();
+    } catch {
+      return '';
+    }
+  };
+  const head = git(['symbolic-ref', '--quiet', '--short', 'refs/remotes/origin/HEAD']);
+  if (head.startsWith('origin/')) return head.slice('origin/'.length);
+  return git(['config', 'init.defaultBranch']) || 'main';
 }
 
 /** The branch checked out, or main on a detached HEAD. */
@@ -246,11 +293,13 @@ function initialConfig(
     const listed = classes.slice(0, MAX_LISTED_CLASSES).map((c) => `'${c}'`);
     const more = classes.length > MAX_LISTED_CLASSES ? ', …' : '';
     const found = `${dataPath}: column '${target}' has ${classes.length > MAX_LISTED_CLASSES ? `more than ${MAX_LISTED_CLASSES}` : classes.length} ${classes.length === 1 ? 'class' : 'classes'} (${listed.join(', ')}${more}); expected exactly two.`;
-    if (classes.length < 2) throw new CliError(`${found} A model needs examples of both classes.`);
+    if (classes.length < 2)
+      throw new CliError(`${found} A model needs examples of both classes.`, 2);
     const one = classes.includes(positive) ? positive : classes[0]!;
     const column = `is_${slug(one, '_') || 'positive'}`;
     throw new CliError(
       `${found} OncoClear trains a binary classifier; for more classes, build a one-against-the-rest target: add a column '${column}' that is 'yes' where ${target} is '${one}' and 'no' elsewhere, drop '${target}', and pass --target ${column} --positive yes.`,
+      2,
     );
   }
   if (!classes.includes(positive))
@@ -482,7 +531,9 @@ the column \`${data.target}\` of [\`${data.path}\`](${encodeURI(data.path)}), wi
    **OncoClear release** rebuilds it by hand or when a bot's merge changes production).
 3. **OncoClear rollback** (Actions tab) opens a PR that puts an earlier version back.
 
-Locally: \`npx oncoclear train\`, \`npx oncoclear pipeline\` and \`npx oncoclear serve\`.
+Locally: \`npx oncoclear pipeline\` trains, compares and registers a candidate in the git-ignored
+\`.local/registry\`, and \`npx oncoclear serve --registry .local/registry\` serves its production
+version on port 8000.
 ${README_END}
 `;
 }
@@ -511,6 +562,21 @@ function planReadme(root: string, section: string): PlannedFile {
   const old = text.slice(start, end + README_END.length + 1);
   const content = `${text.slice(0, start)}${section}${text.slice(end + README_END.length + 1)}`;
   return { path, content, state: old === section ? 'up to date' : 'differs', action: 'replaced' };
+}
+
+/** .gitignore gains the lines it lacks; nothing in it is removed or reordered. */
+function planGitignore(root: string): PlannedFile {
+  const path = '.gitignore';
+  const full = join(root, path);
+  const text = existsSync(full) ? readFileSync(full, 'utf8') : '';
+  const present = new Set(text.split(/\r?\n/).map((line) => line.trim()));
+  const missing = GITIGNORE_LINES.filter((line) => !present.has(line) && !present.has(`/${line}`));
+  if (missing.length === 0)
+    return { path, content: text, state: 'up to date', action: 'appended to' };
+  const gap = text === '' || text.endsWith('\n') ? '' : '\n';
+  const content = `${text}${gap}# OncoClear: the local registry, train's output, npm's packages\n${missing.join('\n')}\n`;
+  // Adding lines overwrites nothing, so it needs no --force.
+  return { path, content, state: 'create', action: existsSync(full) ? 'appended to' : 'created' };
 }
 
 /** An existing registry is kept as it is (it may hold versions); a broken one is an error. */
