@@ -14,7 +14,23 @@ const SolverSchema = z.enum(['newton', 'ml-logistic-regression']);
 export const ConfigSchema = z.strictObject({
   schemaVersion: z.literal(CONFIG_SCHEMA_VERSION),
   model: z.strictObject({
-    name: z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'a lowercase name like "oncoclear"'),
+    name: z
+      .string()
+      .regex(
+        /^[a-z0-9][a-z0-9-]{0,62}$/,
+        'a lowercase name like "oncoclear": letters a-z, digits and hyphens, at most 63 characters',
+      ),
+    /**
+     * The model card's words about this model's use, which only its owners can write: what it is
+     * for, what it must not be used for, and limitations beyond the ones every card states.
+     */
+    card: z
+      .strictObject({
+        purpose: z.string().min(1).optional(),
+        notFor: z.string().min(1).optional(),
+        limitations: z.array(z.string().min(1)).default([]),
+      })
+      .optional(),
   }),
   data: z
     .strictObject({

@@ -75,7 +75,7 @@ export function page(options: PageOptions): string {
     '<main>',
     options.body,
     '</main>',
-    '<footer>Built from the committed registry by <code>oncoclear dashboard</code>. Not a medical device.</footer>',
+    '<footer>Built from the committed registry by <code>oncoclear dashboard</code>.</footer>',
     options.charts ? `<script src="${options.root}assets/uplot.iife.min.js"></script>` : '',
     options.script || options.charts
       ? `<script src="${options.root}assets/dashboard.js"></script>`

@@ -5,7 +5,7 @@ import { type EventMeta, promote, registerVersion } from '../registry/operations
 import type { RegistryVersion } from '../registry/schema.js';
 import type { RegistryStore } from '../registry/store.js';
 import { decisionHeadline } from '../report/decision.js';
-import { modelCardFiles } from '../report/model-card.js';
+import { cardInputFromConfig, modelCardFiles } from '../report/model-card.js';
 import { type Comparison, trainAgainstProduction } from './compare.js';
 import type { TrainContext, TrainResult } from './train.js';
 
@@ -47,7 +47,7 @@ export async function runPipeline(options: PipelineOptions): Promise<PipelineRes
         artifact: train.artifact,
         version,
         decision: decisionForVersion(comparison.decision, version),
-        data: { source: config.data.source ?? null, licence: config.data.licence ?? null },
+        ...cardInputFromConfig(config),
       }),
   });
   const decision = decisionForVersion(comparison.decision, registered.version);

@@ -5,6 +5,7 @@
  * `model-card.md`; both are committed with the version.
  */
 import { z } from 'zod';
+import type { Config } from '../config/config.js';
 import { METRICS, type MetricKey } from '../evaluate/metric-catalog.js';
 import type { Artifact } from '../model/artifact.js';
 import { DecisionSchema, type PromotionDecision } from '../promotion/policy.js';
@@ -14,8 +15,9 @@ export const MODEL_CARD_SCHEMA_VERSION = 1;
 export const MODEL_CARD_JSON = 'model-card.json';
 export const MODEL_CARD_MD = 'model-card.md';
 
-const NOT_A_DEVICE =
-  'Not a medical device; not for clinical decisions. For research, education and MLOps demonstration only.';
+/** What a card says a model is not for when its config does not say (model.card.notFor). */
+const NOT_FOR_DEFAULT =
+  'Decisions about people without a person reviewing them, and rows from another population or data source than the one it was trained on.';
 
 const Interval = z.tuple([z.number().nullable(), z.number().nullable()]).nullable();
 
@@ -63,6 +65,16 @@ export interface ModelCardInput {
   version: number;
   decision: PromotionDecision | null;
   data: { source: string | null; licence: string | null };
+  /** The config's model.card: the owners' words about use; generic text where it is silent. */
+  use?: { purpose?: string | undefined; notFor?: string | undefined; limitations?: string[] };
+}
+
+/** The parts of a card input that come from the project config, for every caller. */
+export function cardInputFromConfig(config: Config): Pick<ModelCardInput, 'data' | 'use'> {
+  return {
+    data: { source: config.data.source ?? null, licence: config.data.licence ?? null },
+    use: config.model.card ?? {},
+  };
 }
 
 /** The card's data, from the artifact, the decision and the data's provenance. */
@@ -83,8 +95,10 @@ export function modelCard(input: ModelCardInput): ModelCard {
     schemaVersion: MODEL_CARD_SCHEMA_VERSION,
     model: { name: artifact.name, version: input.version },
     intendedUse: {
-      purpose: `Estimates the probability that a case is ${artifact.positiveClass}, from ${artifact.features.length} measurements, as a worked example of a reviewed, traceable ML lifecycle.`,
-      notFor: NOT_A_DEVICE,
+      purpose:
+        input.use?.purpose ??
+        `Estimates the probability that a row is ${artifact.positiveClass} (against ${artifact.classes.find((c) => c !== artifact.positiveClass)}), from ${artifact.features.length} features.`,
+      notFor: input.use?.notFor ?? NOT_FOR_DEFAULT,
     },
     data: {
       path: artifact.lineage.dataPath,
@@ -123,9 +137,9 @@ export function modelCard(input: ModelCardInput): ModelCard {
       : null,
     limitations: [
       `Evaluated on ${test.rows} held-out rows of one data set (${artifact.lineage.split.testRows} test / ${artifact.lineage.split.trainRows} train, seed ${artifact.lineage.split.seed}); the intervals show how much that small sample leaves uncertain.`,
-      'Trained and evaluated on one source population; performance on other sites, devices or populations is unknown.',
-      'Logistic regression on the given measurements: it cannot use information outside them, and it assumes their meaning and units do not change.',
-      'A missed positive (false negative) is the costly error for this task; read sensitivity and its interval first.',
+      'Trained and evaluated on one source population; performance on other populations or data sources is unknown.',
+      'Logistic regression on the given features: it cannot use information outside them, and it assumes their meaning and units do not change.',
+      ...(input.use?.limitations ?? []),
     ],
     decision: input.decision,
   });

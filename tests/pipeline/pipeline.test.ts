@@ -6,7 +6,7 @@ import { runPipeline } from '../../src/pipeline/pipeline.js';
 import { RescoreError, rescoreCandidate } from '../../src/pipeline/rescore.js';
 import { loadRegisteredArtifact, productionVersion } from '../../src/registry/operations.js';
 import { createRegistryStore } from '../../src/registry/store.js';
-import { projectConfig, TRAIN_CONTEXT, tempDir } from '../support/fixtures.js';
+import { projectConfig, TRAIN_CONTEXT, tempDir, writeOtherCsv } from '../support/fixtures.js';
 
 const dir = tempDir();
 const run = (config = projectConfig(), registry = 'reg') =>
@@ -111,6 +111,26 @@ describe('the model card', () => {
     expect(markdown).toContain('# Model card: oncoclear v1');
     expect(markdown).toMatch(/\| sensitivity \(recall\) \| 0\.\d{4} \| 0\.\d{4}–\d\.\d{4} \|/);
     expect(markdown).toContain('✅ **Promote**');
+    // This project's words about use come from its config (model.card)…
+    expect(card.intendedUse.purpose).toContain('breast mass is malignant');
+    expect(card.limitations).toContain(
+      'A missed malignancy (false negative) is the costly error for this task; read sensitivity and its interval first.',
+    );
+  });
+
+  it('says nothing about medicine for another data set whose config is silent', async () => {
+    const { config } = writeOtherCsv(tempDir('oncoclear-card-other-'));
+    const result = await run(config, 'card-other');
+    const card = JSON.parse(
+      readFileSync(
+        join(dir, 'card-other', 'other-model', `v${result.registered.version}`, 'model-card.json'),
+        'utf8',
+      ),
+    );
+    expect(card.intendedUse.purpose).toBe(
+      'Estimates the probability that a row is yes (against no), from 4 features.',
+    );
+    expect(JSON.stringify(card)).not.toMatch(/medical|clinical|malignan|breast/i);
   });
 });
 

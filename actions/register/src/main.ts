@@ -10,7 +10,7 @@ import { decisionForVersion } from '../../../src/promotion/policy.js';
 import { registerVersion } from '../../../src/registry/operations.js';
 import type { RegistryVersion } from '../../../src/registry/schema.js';
 import { createRegistryStore } from '../../../src/registry/store.js';
-import { modelCardFiles } from '../../../src/report/model-card.js';
+import { cardInputFromConfig, modelCardFiles } from '../../../src/report/model-card.js';
 import { defaultBranchFromEvent, readRunnerContext } from '../../shared/github-context.js';
 import { getInputs } from './inputs.js';
 
@@ -59,7 +59,7 @@ export async function run(): Promise<void> {
               artifact: loaded.artifact,
               version,
               decision: comparison ? decisionForVersion(comparison.decision, version) : null,
-              data: { source: config.data.source ?? null, licence: config.data.licence ?? null },
+              ...cardInputFromConfig(config),
             }),
         },
       );
