@@ -49,7 +49,7 @@ export function resolveModel(input: ExportModelInput): { source: string; info: M
   const name = input.model || (names.length === 1 ? names[0]! : '');
   if (!registry.models[name])
     throw new Error(
-      `Model '${name}' is not in registry ${store.dir}; it has: ${names.join(', ') || 'none'}.`,
+      `Model '${name}' is not in the registry at '${store.dir}'; it has: ${names.join(', ') || 'none'}.`,
     );
   const wanted = input.version ?? 'production';
   const chosen =

@@ -9,7 +9,7 @@ import { fixed, textTable } from '../format.js';
 import { openRegistry } from '../registry-location.js';
 import { localActor } from './register.js';
 
-export const PIPELINE_HELP = `Usage: oncoclear pipeline [--config FILE] [--registry DIR] [--json]
+export const PIPELINE_HELP = `Usage: oncoclear pipeline [--config FILE] [--data CSV] [--registry DIR] [--json]
 
 Runs the whole local loop: train → score the production model on the candidate's own test rows
 → register the candidate → apply the promotion policy. Locally the decision is applied at once;
