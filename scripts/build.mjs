@@ -26,6 +26,27 @@ const common = {
 
 const NOTICES = 'THIRD_PARTY_NOTICES.md';
 
+/**
+ * zod bundles all of its ~50 message locales (260 KB, over a third of dist/service.js) for
+ * `z.locales`, which nothing here uses; it configures English itself. Every start parses them.
+ * This resolves zod's locale index to English alone, so `z.locales.en` still works and the
+ * messages stay byte-identical.
+ */
+const zodEnglishOnly = {
+  name: 'zod-english-only',
+  setup(b) {
+    b.onResolve({ filter: /^\.\.\/locales\/index\.js$/ }, (args) =>
+      /[\\/]node_modules[\\/]zod[\\/]/.test(args.importer)
+        ? { path: 'zod-locales-en', namespace: 'zod-english-only' }
+        : undefined,
+    );
+    b.onLoad({ filter: /.*/, namespace: 'zod-english-only' }, () => ({
+      contents: "export { default as en } from 'zod/v4/locales/en.js';",
+      resolveDir: process.cwd(),
+    }));
+  },
+};
+
 const main = await build({
   ...common,
   entryPoints: { cli: 'src/cli/run.ts', service: 'service/main.ts' },
@@ -35,6 +56,7 @@ const main = await build({
   // Dependencies are bundled too: one file loads several times faster than hundreds of
   // node_modules files, which is most of the CLI's start-up and the service's cold start.
   splitting: false,
+  plugins: [zodEnglishOnly],
 });
 writeFileSync(
   join('dist', NOTICES),

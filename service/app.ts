@@ -7,10 +7,12 @@ import { type Clock, systemClock } from './clock.js';
 import { type AppDeps, type AppEnv, validationHook } from './deps.js';
 import { clip, errorResponse, handleError, notFound } from './errors.js';
 import type { ModelFreshness } from './lifecycle.js';
+import { DEFAULT_MAX_BATCH_ROWS, DEFAULT_MAX_BODY_BYTES } from './limits.js';
 import { createLogger, type Logger } from './log.js';
 import { createMetrics, type ServiceMetrics } from './metrics.js';
 import { limitBody } from './middleware/limit-body.js';
 import { requestMetrics } from './middleware/request-metrics.js';
+import { describeForModel, docsTitle } from './openapi-model.js';
 import { docsRoutes } from './routes/docs.js';
 import { healthRoutes } from './routes/health.js';
 import { allowedMethods } from './routes/methods.js';
@@ -20,8 +22,7 @@ import { oipRoutes } from './routes/oip.js';
 import { predictRoutes } from './routes/predict.js';
 import type { ModelHolder } from './served-model.js';
 
-export const DEFAULT_MAX_BATCH_ROWS = 1000;
-export const DEFAULT_MAX_BODY_BYTES = 1024 * 1024;
+export { DEFAULT_MAX_BATCH_ROWS, DEFAULT_MAX_BODY_BYTES } from './limits.js';
 
 /** Everything the app needs; all side effects are injectable so tests can fake them. */
 export interface AppOptions {
@@ -102,23 +103,30 @@ export function createApp(options: AppOptions) {
   app.route('/', metricsRoutes(deps));
 
   // Generated once, on first request, then served from memory: generating it costs milliseconds
-  // of CPU, and a flood of /openapi.json used to starve /predict.
-  let spec: { body: string; etag: string } | null = null;
+  // of CPU, and a flood of /openapi.json used to starve /predict. The titles and examples come
+  // from the loaded model, so the text is rebuilt (from the same routes document) when a hot
+  // reload swaps the model, and the ETag changes with it.
+  let routesDocument: ReturnType<typeof app.getOpenAPIDocument> | null = null;
+  let spec: { model: ModelHolder['current']; body: string; etag: string } | null = null;
   app.get('/openapi.json', (c) => {
-    if (!spec) {
-      const document = app.getOpenAPIDocument({
+    const model = options.holder.current;
+    if (!spec || spec.model !== model) {
+      routesDocument ??= app.getOpenAPIDocument({
         ...OPENAPI_INFO,
         info: { ...OPENAPI_INFO.info, version: serverVersion },
       });
-      const body = JSON.stringify(document);
+      const body = JSON.stringify(describeForModel(routesDocument, model));
       const etag = `"${createHash('sha256').update(body).digest('hex').slice(0, 32)}"`;
-      spec = { body, etag };
+      spec = { model, body, etag };
     }
     const headers = { etag: spec.etag, 'cache-control': 'no-cache' };
     if (c.req.header('if-none-match') === spec.etag) return c.body(null, 304, headers);
     return c.body(spec.body, 200, { ...headers, 'content-type': 'application/json' });
   });
-  app.route('/', docsRoutes());
+  app.route(
+    '/',
+    docsRoutes(undefined, () => docsTitle(options.holder.current)),
+  );
 
   let allowed: ((path: string) => string[]) | null = null;
   app.notFound((c: Context) => {

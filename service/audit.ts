@@ -10,13 +10,24 @@ export interface AuditSink {
 }
 
 /**
+ * Linux's PIPE_BUF: a write of at most this many bytes to a pipe is never split or interleaved
+ * with another process's write (POSIX guarantees at least 512; Linux gives 4096).
+ */
+export const PIPE_BUF = 4096;
+
+/**
  * Batches lines and writes them once per event-loop turn (or when 64 KiB pile up). Writes to a
  * pipe or file are synchronous on Linux, so one write per request would cost a syscall each on
  * the hot path; batching keeps that off it while still flushing within a millisecond or so.
+ *
+ * With `atomicChunkBytes` (cluster workers sharing one stdout) a flush is cut at line ends into
+ * writes of at most that many bytes, so no two processes' lines can interleave in a pipe; a
+ * single line longer than that (none is, even with --log-inputs) still goes out whole, alone.
  */
 export function bufferedSink(
   write: (chunk: string) => void = (chunk) => process.stdout.write(chunk),
   maxBytes = 64 * 1024,
+  atomicChunkBytes?: number,
 ): AuditSink {
   let buffer = '';
   let scheduled = false;
@@ -25,7 +36,8 @@ export function bufferedSink(
     if (!buffer) return;
     const chunk = buffer;
     buffer = '';
-    write(chunk);
+    if (atomicChunkBytes === undefined) write(chunk);
+    else for (const piece of wholeLineChunks(chunk, atomicChunkBytes)) write(piece);
   };
   return {
     write(line) {
@@ -38,6 +50,31 @@ export function bufferedSink(
     },
     flush,
   };
+}
+
+/**
+ * `text` (complete lines) cut at line ends into pieces of at most `maxBytes` UTF-8 bytes each,
+ * except that a line longer than that is a piece of its own.
+ */
+export function wholeLineChunks(text: string, maxBytes: number): string[] {
+  if (Buffer.byteLength(text) <= maxBytes) return [text];
+  const pieces: string[] = [];
+  let start = 0;
+  let bytes = 0;
+  let lineStart = 0;
+  while (lineStart < text.length) {
+    const end = text.indexOf('\n', lineStart) + 1 || text.length;
+    const lineBytes = Buffer.byteLength(text.slice(lineStart, end));
+    if (bytes > 0 && bytes + lineBytes > maxBytes) {
+      pieces.push(text.slice(start, lineStart));
+      start = lineStart;
+      bytes = 0;
+    }
+    bytes += lineBytes;
+    lineStart = end;
+  }
+  if (start < text.length) pieces.push(text.slice(start));
+  return pieces;
 }
 
 /** Collects lines in memory; for tests. */
@@ -135,26 +172,40 @@ export interface RowAuditRecord {
   output: { label: string; probabilities: Record<string, number> };
 }
 
-/** Serialises a single-row audit record; key order is fixed so lines diff and grep cleanly. */
+/**
+ * The JSON of the model fields of a single-row line, `"model":{…},"lineage":{…}`, made once per
+ * model: the audit line is built around it by concatenation rather than by stringifying a new
+ * record per request (a prototype for issue 15 measured 0.42 µs against 2.2 µs), same bytes.
+ */
+const modelJson = new WeakMap<ServedModel, string>();
+
+function modelFieldsJson(model: ServedModel): string {
+  let json = modelJson.get(model);
+  if (json === undefined) {
+    const { model: m, lineage } = modelFields(model);
+    json = `"model":${JSON.stringify(m)},"lineage":${JSON.stringify(lineage)}`;
+    modelJson.set(model, json);
+  }
+  return json;
+}
+
+/**
+ * Serialises a single-row audit record; key order is fixed so lines diff and grep cleanly. The
+ * bytes are `JSON.stringify` of the {@link AuditRecord} in that order (a test holds it to that).
+ */
 export function auditLine(
   model: ServedModel,
   fields: Omit<AuditRecord, 'type' | 'model' | 'lineage'>,
 ): string {
-  const { model: m, lineage } = modelFields(model);
-  const record: AuditRecord = {
-    type: 'prediction',
-    id: fields.id,
-    time: fields.time,
-    endpoint: fields.endpoint,
-    model: m,
-    lineage,
-    inputSha256: fields.inputSha256,
-    ...(fields.input ? { input: fields.input } : {}),
-    output: fields.output,
-    ...(fields.explained ? { explained: true as const } : {}),
-    latencyMs: fields.latencyMs,
-  };
-  return `${JSON.stringify(record)}\n`;
+  const input = fields.input ? `,"input":${JSON.stringify(fields.input)}` : '';
+  const explained = fields.explained ? ',"explained":true' : '';
+  return (
+    `{"type":"prediction","id":${JSON.stringify(fields.id)},"time":${JSON.stringify(fields.time)},` +
+    `"endpoint":${JSON.stringify(fields.endpoint)},${modelFieldsJson(model)},` +
+    `"inputSha256":${JSON.stringify(fields.inputSha256)}${input},` +
+    `"output":${JSON.stringify(fields.output)}${explained},` +
+    `"latencyMs":${JSON.stringify(fields.latencyMs)}}\n`
+  );
 }
 
 /** Serialises the request line of a multi-row request. */

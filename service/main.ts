@@ -1,8 +1,12 @@
 // Node entry for `oncoclear serve` and `oncoclear start` (bundled to dist/service.js and run by
 // bin/oncoclear.js with argv [node, bin, command, ...flags]). The only place that reads the
 // environment or exits the process; the app itself is built by service/app.ts.
-import { parseServeOptions, SERVE_HELP, UsageError } from './options.js';
-import { startServing } from './serve.js';
+//
+// Everything past the flags is imported dynamically: esbuild then evaluates those modules only
+// when they are needed, so a cluster primary never builds an app, and usage errors and --help
+// answer without loading the model code.
+import cluster from 'node:cluster';
+import { parseServeOptions, SERVE_HELP, type ServeOptions, UsageError } from './options.js';
 
 const START_HELP = `Usage: oncoclear start
 
@@ -20,6 +24,42 @@ function fail(command: string, error: unknown, code: number): void {
   process.exitCode = code;
 }
 
+/**
+ * Serves in this process, or as the primary of `options.workers` workers. Resolves with where it
+ * listens and what it serves.
+ */
+async function serve(options: ServeOptions) {
+  if (options.workers === 1) return (await import('./serve.js')).startServing(options);
+  const [{ runPrimary }, { createLogger }] = await Promise.all([
+    import('./node/cluster.js'),
+    import('./log.js'),
+  ]);
+  return runPrimary({ workers: options.workers, serve: options, logger: createLogger() });
+}
+
+/** A cluster worker: serves the options its primary resolved (see WORKER_OPTIONS_ENV). */
+async function serveAsWorker(): Promise<void> {
+  const [{ startServing }, { workerLink, WORKER_OPTIONS_ENV }, { createLogger }] =
+    await Promise.all([import('./serve.js'), import('./node/cluster.js'), import('./log.js')]);
+  try {
+    const options = JSON.parse(process.env[WORKER_OPTIONS_ENV] ?? 'null') as ServeOptions;
+    await startServing(options, createLogger(), workerLink());
+  } catch (error) {
+    fail('serve', error, 1);
+    // The IPC channel would keep a failed worker alive (and disconnecting exits 0).
+    process.exit();
+  }
+}
+
+/** True when a cluster worker failed to start: it has printed why; only the exit code is left. */
+async function workerFailed(error: unknown): Promise<boolean> {
+  if (!(error instanceof Error)) return false;
+  const { WorkerStartError } = await import('./node/cluster.js');
+  if (!(error instanceof WorkerStartError)) return false;
+  process.exitCode = error.code;
+  return true;
+}
+
 async function serveCommand(argv: string[]): Promise<void> {
   let options: ReturnType<typeof parseServeOptions>;
   try {
@@ -29,33 +69,34 @@ async function serveCommand(argv: string[]): Promise<void> {
   }
   if (!options) return void process.stdout.write(SERVE_HELP);
   try {
-    await startServing(options);
+    await serve(options);
   } catch (error) {
-    fail('serve', error, 1);
+    if (!(await workerFailed(error))) fail('serve', error, 1);
   }
 }
 
 async function startCommand(argv: string[]): Promise<void> {
   if (argv.includes('--help') || argv.includes('-h')) return void process.stdout.write(START_HELP);
-  const cli = await import('../src/cli/main.js');
   const { LOCAL_REGISTRY } = await import('../src/cli/registry-location.js');
-  const { main } = cli;
+  const { main } = await import('../src/cli/main.js');
   const code = await main(['pipeline']);
   if (code !== 0) {
     process.exitCode = code;
     return;
   }
   try {
+    // Its workers (if any) serve these options: the pipeline has run once, here.
     const options = parseServeOptions(['--registry', LOCAL_REGISTRY, '--port', '8000'], {});
-    const { url, model } = await startServing(options!);
+    const { url, model } = await serve(options!);
     process.stdout.write(
       `\nServing ${model.name} v${model.version} from ${LOCAL_REGISTRY} until Ctrl-C\n  docs:    ${url}/docs\n  predict: POST ${url}/predict\n\n`,
     );
   } catch (error) {
-    fail('start', error, 1);
+    if (!(await workerFailed(error))) fail('start', error, 1);
   }
 }
 
 const [command, ...argv] = process.argv.slice(2);
-if (command === 'start') await startCommand(argv);
+if (cluster.isWorker) await serveAsWorker();
+else if (command === 'start') await startCommand(argv);
 else await serveCommand(argv);

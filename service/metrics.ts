@@ -1,4 +1,4 @@
-import { collectDefaultMetrics, Registry } from 'prom-client';
+import { AggregatorRegistry, collectDefaultMetrics, Registry } from 'prom-client';
 import { packageVersion } from '../src/cli/context.js';
 import type { ModelFreshness } from './lifecycle.js';
 import type { ServedModel } from './served-model.js';
@@ -62,8 +62,33 @@ const MISNAMED_DEFAULTS = [
   'nodejs_active_resources_total',
 ];
 
+/**
+ * The plain-data form of one process's metrics: what a cluster worker sends its primary, and what
+ * {@link renderMetrics} turns into the exposition. Every field merges across workers by summing,
+ * except the model lines (one per distinct model; a rolling reload briefly shows two) and
+ * staleness (stale while any worker is).
+ */
+export interface MetricsState {
+  version: string;
+  inFlight: number;
+  requests: Series[];
+  predictions: { labels: string; count: number }[];
+  reloads: { success: number; failure: number };
+  models: { name: string; version: string; sha256: string; loadedAt: number }[];
+  /** null in file mode (no registry to be stale against). */
+  stale: boolean | null;
+  /** prom-client's process and runtime series as `Registry.getMetricsAsJSON()` gives them. */
+  runtime: unknown[];
+}
+
+/** One process's metrics with the runtime series still on their prom-client registry. */
+export interface LocalMetrics extends ServiceMetrics {
+  /** This process's series only, as data (for a cluster primary to merge). */
+  state(): Promise<MetricsState>;
+}
+
 /** In-memory metrics; cheap to update (one map lookup per request), rendered on scrape. */
-export function createMetrics(options: MetricsOptions = {}): ServiceMetrics {
+export function createMetrics(options: MetricsOptions = {}): LocalMetrics {
   const requests = new Map<string, Series>();
   const predictions = new Map<string, { labels: string; count: number }>();
   const reloads = { success: 0, failure: 0 };
@@ -80,6 +105,28 @@ export function createMetrics(options: MetricsOptions = {}): ServiceMetrics {
     // numbers by type remain in nodejs_active_{handles,requests,resources} (sum them).
     for (const name of MISNAMED_DEFAULTS) runtime.removeSingleMetric(name);
   }
+  const ownSeries = (): Omit<MetricsState, 'runtime'> => {
+    version ??= packageVersion();
+    const fresh = freshness?.() ?? null;
+    return {
+      version,
+      inFlight,
+      requests: [...requests.values()],
+      predictions: [...predictions.values()],
+      reloads,
+      models: model
+        ? [
+            {
+              name: model.name,
+              version: model.version,
+              sha256: model.sha256,
+              loadedAt: model.loadedAt,
+            },
+          ]
+        : [],
+      stale: fresh ? fresh.stale : null,
+    };
+  };
   return {
     requestStarted() {
       inFlight++;
@@ -124,75 +171,151 @@ export function createMetrics(options: MetricsOptions = {}): ServiceMetrics {
     countReload(result) {
       reloads[result]++;
     },
+    async state() {
+      return { ...structuredClone(ownSeries()), runtime: await runtime.getMetricsAsJSON() };
+    },
     async render() {
-      const out: string[] = [];
-      version ??= packageVersion();
-      out.push(
-        '# HELP oncoclear_build_info The running build and the model it serves (value is always 1).',
-        '# TYPE oncoclear_build_info gauge',
-        `oncoclear_build_info{${labels({ version, model: model?.name ?? '', model_version: model?.version ?? '' })}} 1`,
-        '# HELP oncoclear_http_requests_in_flight Requests being handled now, this scrape included.',
-        '# TYPE oncoclear_http_requests_in_flight gauge',
-        `oncoclear_http_requests_in_flight ${inFlight}`,
-      );
-      out.push(
-        '# HELP oncoclear_http_requests_total HTTP requests by method, matched route pattern and status.',
-        '# TYPE oncoclear_http_requests_total counter',
-      );
-      for (const s of requests.values())
-        out.push(`oncoclear_http_requests_total{${s.labels}} ${s.count}`);
-      out.push(
-        '# HELP oncoclear_http_request_duration_seconds HTTP request latency by route and status.',
-        '# TYPE oncoclear_http_request_duration_seconds histogram',
-      );
-      for (const s of requests.values()) {
-        let cumulative = 0;
-        LATENCY_BUCKETS.forEach((le, i) => {
-          cumulative += s.buckets[i]!;
-          out.push(
-            `oncoclear_http_request_duration_seconds_bucket{${s.labels},le="${le}"} ${cumulative}`,
-          );
-        });
-        out.push(
-          `oncoclear_http_request_duration_seconds_bucket{${s.labels},le="+Inf"} ${s.count}`,
-        );
-        out.push(`oncoclear_http_request_duration_seconds_sum{${s.labels}} ${s.sum}`);
-        out.push(`oncoclear_http_request_duration_seconds_count{${s.labels}} ${s.count}`);
-      }
-      out.push(
-        '# HELP oncoclear_predictions_total Predictions served, by model version and predicted class.',
-        '# TYPE oncoclear_predictions_total counter',
-      );
-      for (const p of predictions.values())
-        out.push(`oncoclear_predictions_total{${p.labels}} ${p.count}`);
-      out.push(
-        '# HELP oncoclear_model_info The model being served (value is always 1).',
-        '# TYPE oncoclear_model_info gauge',
-      );
-      if (model)
-        out.push(
-          `oncoclear_model_info{${labels({ model: model.name, version: model.version, sha256: model.sha256 })}} 1`,
-        );
-      out.push(
-        '# HELP oncoclear_model_loaded_timestamp_seconds When the served model was loaded.',
-        '# TYPE oncoclear_model_loaded_timestamp_seconds gauge',
-      );
-      if (model) out.push(`oncoclear_model_loaded_timestamp_seconds ${model.loadedAt / 1000}`);
-      out.push(
-        '# HELP oncoclear_model_reloads_total Hot reload attempts of the model file, by result.',
-        '# TYPE oncoclear_model_reloads_total counter',
-        `oncoclear_model_reloads_total{result="success"} ${reloads.success}`,
-        `oncoclear_model_reloads_total{result="failure"} ${reloads.failure}`,
-      );
-      const fresh = freshness?.() ?? null;
-      if (fresh) {
-        out.push(
-          '# HELP oncoclear_model_stale 1 while the served version is not the registry production version.',
-          '# TYPE oncoclear_model_stale gauge',
-          `oncoclear_model_stale ${fresh.stale ? 1 : 0}`,
-        );
-      }
-      return `${out.join('\n')}\n${await runtime.metrics()}`;
+      return `${renderSeries(ownSeries())}\n${await runtime.metrics()}`;
     },
   };
+}
+
+/** Sums the states of several processes (a cluster's workers) into one. */
+export function mergeMetricsStates(states: readonly MetricsState[]): MetricsState {
+  const requests = new Map<string, Series>();
+  const predictions = new Map<string, { labels: string; count: number }>();
+  const models = new Map<string, MetricsState['models'][number]>();
+  const reloads = { success: 0, failure: 0 };
+  let inFlight = 0;
+  let stale: boolean | null = null;
+  for (const state of states) {
+    inFlight += state.inFlight;
+    reloads.success += state.reloads.success;
+    reloads.failure += state.reloads.failure;
+    for (const s of state.requests) {
+      const into = requests.get(s.labels);
+      if (!into) requests.set(s.labels, { ...s, buckets: [...s.buckets] });
+      else {
+        into.count += s.count;
+        into.sum += s.sum;
+        s.buckets.forEach((n, i) => {
+          into.buckets[i]! += n;
+        });
+      }
+    }
+    for (const p of state.predictions) {
+      const into = predictions.get(p.labels);
+      if (into) into.count += p.count;
+      else predictions.set(p.labels, { ...p });
+    }
+    for (const m of state.models) {
+      const key = `${m.name}\0${m.version}\0${m.sha256}`;
+      const seen = models.get(key);
+      if (!seen || m.loadedAt > seen.loadedAt) models.set(key, m);
+    }
+    if (state.stale !== null) stale = (stale ?? false) || state.stale;
+  }
+  return {
+    version: states[0]?.version ?? packageVersion(),
+    inFlight,
+    requests: [...requests.values()],
+    predictions: [...predictions.values()],
+    reloads,
+    models: [...models.values()],
+    stale,
+    runtime: states.flatMap((s) => s.runtime),
+  };
+}
+
+/**
+ * The exposition of a (merged) state, runtime series included: prom-client's AggregatorRegistry
+ * sums the workers' process series (CPU, memory, handles) and keeps one of each per-process
+ * constant, as its cluster mode does.
+ */
+export async function renderMetrics(
+  state: MetricsState,
+  workerRuntimes: readonly unknown[][],
+): Promise<string> {
+  const runtime = AggregatorRegistry.aggregate(workerRuntimes as never);
+  return `${renderSeries(state)}\n${await runtime.metrics()}`;
+}
+
+function renderSeries(state: Omit<MetricsState, 'runtime'>): string {
+  const out: string[] = [];
+  const { models } = state;
+  out.push(
+    '# HELP oncoclear_build_info The running build and the model it serves (value is always 1).',
+    '# TYPE oncoclear_build_info gauge',
+  );
+  if (models.length === 0)
+    out.push(
+      `oncoclear_build_info{${labels({ version: state.version, model: '', model_version: '' })}} 1`,
+    );
+  for (const m of models)
+    out.push(
+      `oncoclear_build_info{${labels({ version: state.version, model: m.name, model_version: m.version })}} 1`,
+    );
+  out.push(
+    '# HELP oncoclear_http_requests_in_flight Requests being handled now, this scrape included.',
+    '# TYPE oncoclear_http_requests_in_flight gauge',
+    `oncoclear_http_requests_in_flight ${state.inFlight}`,
+  );
+  out.push(
+    '# HELP oncoclear_http_requests_total HTTP requests by method, matched route pattern and status.',
+    '# TYPE oncoclear_http_requests_total counter',
+  );
+  for (const s of state.requests) out.push(`oncoclear_http_requests_total{${s.labels}} ${s.count}`);
+  out.push(
+    '# HELP oncoclear_http_request_duration_seconds HTTP request latency by route and status.',
+    '# TYPE oncoclear_http_request_duration_seconds histogram',
+  );
+  for (const s of state.requests) {
+    let cumulative = 0;
+    LATENCY_BUCKETS.forEach((le, i) => {
+      cumulative += s.buckets[i]!;
+      out.push(
+        `oncoclear_http_request_duration_seconds_bucket{${s.labels},le="${le}"} ${cumulative}`,
+      );
+    });
+    out.push(`oncoclear_http_request_duration_seconds_bucket{${s.labels},le="+Inf"} ${s.count}`);
+    out.push(`oncoclear_http_request_duration_seconds_sum{${s.labels}} ${s.sum}`);
+    out.push(`oncoclear_http_request_duration_seconds_count{${s.labels}} ${s.count}`);
+  }
+  out.push(
+    '# HELP oncoclear_predictions_total Predictions served, by model version and predicted class.',
+    '# TYPE oncoclear_predictions_total counter',
+  );
+  for (const p of state.predictions)
+    out.push(`oncoclear_predictions_total{${p.labels}} ${p.count}`);
+  out.push(
+    '# HELP oncoclear_model_info The model being served (value is always 1).',
+    '# TYPE oncoclear_model_info gauge',
+  );
+  for (const m of models)
+    out.push(
+      `oncoclear_model_info{${labels({ model: m.name, version: m.version, sha256: m.sha256 })}} 1`,
+    );
+  out.push(
+    '# HELP oncoclear_model_loaded_timestamp_seconds When the served model was loaded.',
+    '# TYPE oncoclear_model_loaded_timestamp_seconds gauge',
+  );
+  const latest = models.reduce<(typeof models)[number] | null>(
+    (a, m) => (a && a.loadedAt >= m.loadedAt ? a : m),
+    null,
+  );
+  if (latest) out.push(`oncoclear_model_loaded_timestamp_seconds ${latest.loadedAt / 1000}`);
+  out.push(
+    '# HELP oncoclear_model_reloads_total Hot reload attempts of the model file, by result.',
+    '# TYPE oncoclear_model_reloads_total counter',
+    `oncoclear_model_reloads_total{result="success"} ${state.reloads.success}`,
+    `oncoclear_model_reloads_total{result="failure"} ${state.reloads.failure}`,
+  );
+  if (state.stale !== null) {
+    out.push(
+      '# HELP oncoclear_model_stale 1 while the served version is not the registry production version.',
+      '# TYPE oncoclear_model_stale gauge',
+      `oncoclear_model_stale ${state.stale ? 1 : 0}`,
+    );
+  }
+  return out.join('\n');
 }

@@ -1,6 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { parseArgs } from 'node:util';
-import { DEFAULT_MAX_BATCH_ROWS, DEFAULT_MAX_BODY_BYTES } from './app.js';
+import { DEFAULT_MAX_BATCH_ROWS, DEFAULT_MAX_BODY_BYTES } from './limits.js';
 
 /**
  * Where to look for the model when neither --model nor MODEL_PATH names one, first match wins:
@@ -31,6 +32,8 @@ export const DEFAULT_KEEP_ALIVE_TIMEOUT_MS = 5000;
  * probe reserve and the process's own descriptors; a lower limit lowers the default.
  */
 export const DEFAULT_MAX_CONNECTIONS = 900;
+/** More server processes than this is a typo, not a machine. */
+const MAX_WORKERS = 256;
 /** Descriptors kept out of the connection cap: the probe reserve, stdio, libuv, the model file. */
 const FD_HEADROOM = 124;
 
@@ -64,6 +67,8 @@ Options:
   --request-timeout-ms N  time to receive a whole request (default ${DEFAULT_REQUEST_TIMEOUT_MS})
   --keep-alive-timeout-ms N  idle keep-alive connections close after this (default ${DEFAULT_KEEP_ALIVE_TIMEOUT_MS};
                           behind an L7 proxy, set it above the proxy's idle timeout)
+  --workers N             server processes sharing the port (env WORKERS; default: the CPUs this
+                          process may use, os.availableParallelism()); 1 runs no cluster
   --no-watch              do not reload the model when its file changes
   -h, --help              show this help
 
@@ -94,6 +99,11 @@ export interface ServeOptions {
   modelAlias?: string;
   /** How long to keep serving, readiness failing, after SIGTERM. */
   drainMs: number;
+  /**
+   * Server processes: 1 serves in this process; more fork a node:cluster of that many workers
+   * sharing the listener, /metrics merged across them (service/node/cluster.ts).
+   */
+  workers: number;
   limits: ConnectionLimits;
 }
 
@@ -102,6 +112,8 @@ export interface ServeHost {
   exists(path: string): boolean;
   /** The soft limit on open file descriptors, or null when unknown. */
   openFileLimit(): number | null;
+  /** CPUs this process may run on (os.availableParallelism: affinity and cgroup-aware). */
+  availableParallelism?(): number;
 }
 
 /** The soft `Max open files` limit from /proc/self/limits (Linux); null elsewhere. */
@@ -116,7 +128,11 @@ export function procOpenFileLimit(): number | null {
   }
 }
 
-export const systemHost: ServeHost = { exists: existsSync, openFileLimit: procOpenFileLimit };
+export const systemHost: ServeHost = {
+  exists: existsSync,
+  openFileLimit: procOpenFileLimit,
+  availableParallelism,
+};
 
 /** The connection cap that fits under an open-file limit: {@link DEFAULT_MAX_CONNECTIONS} or less. */
 export function defaultMaxConnections(openFileLimit: number | null): number {
@@ -141,7 +157,7 @@ function integer(value: string, flag: string, min: number, max = Number.MAX_SAFE
 
 /**
  * Parses `serve` flags, falling back to PORT, HOST, MODEL_PATH, MODEL_NAME, DRAIN_MS,
- * MAX_CONNECTIONS and LOG_INPUTS from `env`. Only the Node entry reads the environment; createApp
+ * MAX_CONNECTIONS, WORKERS and LOG_INPUTS from `env`. Only the Node entry reads the environment; createApp
  * never does. Returns null for --help.
  */
 export function parseServeOptions(
@@ -171,6 +187,7 @@ export function parseServeOptions(
         'request-timeout-ms': { type: 'string' },
         'keep-alive-timeout-ms': { type: 'string' },
         'no-watch': { type: 'boolean' },
+        workers: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
     }));
@@ -238,6 +255,14 @@ export function parseServeOptions(
       str('drain-ms') ?? fromEnv('DRAIN_MS') ?? String(DEFAULT_DRAIN_MS),
       '--drain-ms',
       0,
+    ),
+    workers: integer(
+      str('workers') ??
+        fromEnv('WORKERS') ??
+        String((host.availableParallelism ?? availableParallelism)()),
+      '--workers',
+      1,
+      MAX_WORKERS,
     ),
     limits: {
       maxConnections: integer(

@@ -1,10 +1,10 @@
 import { createApp } from './app.js';
-import { bufferedSink } from './audit.js';
+import { bufferedSink, PIPE_BUF } from './audit.js';
 import { systemClock } from './clock.js';
-import { buildRegistryDashboard, DASHBOARD_PREFIX, dashboardRoutes } from './dashboard-static.js';
 import type { RuntimeAppOptions } from './lifecycle.js';
 import { createLogger, type Logger } from './log.js';
 import { createMetrics } from './metrics.js';
+import type { WorkerLink } from './node/cluster.js';
 import type { ServeOptions } from './options.js';
 import { type ModelWatch, watchModel } from './reloader.js';
 import {
@@ -35,11 +35,15 @@ export interface Serving {
 
 /**
  * Loads and verifies the model, then listens. A model that fails to load throws before any port
- * is opened, so the process refuses to start rather than serve something unverified.
+ * is opened, so the process refuses to start rather than serve something unverified. In a
+ * cluster worker (`link`), /metrics shows the whole cluster, shutdown signals come from the
+ * primary, and audit lines go out in whole-line writes under PIPE_BUF, so workers sharing one
+ * stdout never interleave.
  */
 export async function startServing(
   options: ServeOptions,
   logger: Logger = createLogger(),
+  link?: WorkerLink,
 ): Promise<Serving> {
   const started = performance.now();
   const source = sourceFor(options);
@@ -53,8 +57,9 @@ export async function startServing(
       sha256: model.sha256,
     });
   const holder = createModelHolder(model);
-  const metrics = createMetrics();
-  const audit = bufferedSink();
+  const local = createMetrics();
+  const metrics = link ? link.metrics(local) : local;
+  const audit = link ? bufferedSink(undefined, undefined, PIPE_BUF) : bufferedSink();
   let draining = false;
   let watch: ModelWatch | null = null;
   // A variable rather than a literal: createApp may not declare the runtime fields yet, and they
@@ -74,9 +79,16 @@ export async function startServing(
   };
   const app = createApp(appOptions);
   // Serving from a registry: show its dashboard too. A failure to build it must not stop serving.
+  // Imported here, not at the top: the image serves a file, and src/dashboard is not on its
+  // cold-start path.
   const dashboard = options.source.kind === 'registry';
+  let dashboardPrefix = '';
   if (options.source.kind === 'registry') {
     const dir = options.source.dir;
+    const { buildRegistryDashboard, dashboardRoutes, DASHBOARD_PREFIX } = await import(
+      './dashboard-static.js'
+    );
+    dashboardPrefix = DASHBOARD_PREFIX;
     app.route(
       DASHBOARD_PREFIX,
       dashboardRoutes(() => {
@@ -108,6 +120,7 @@ export async function startServing(
       watch?.stop();
     },
     onClosed: () => audit.flush(),
+    ...(link ? { subscribe: link.signals } : {}),
   });
   const unspecified = options.host === '0.0.0.0' || options.host === '::' || options.host === '';
   const url = unspecified
@@ -120,7 +133,7 @@ export async function startServing(
     addresses,
     docs: `${url}/docs`,
     predict: `${url}/predict`,
-    ...(dashboard ? { dashboard: `${url}${DASHBOARD_PREFIX}/` } : {}),
+    ...(dashboard ? { dashboard: `${url}${dashboardPrefix}/` } : {}),
     host: options.host,
     port,
     model: { name: model.name, version: model.version, sha256: model.sha256 },
@@ -130,6 +143,8 @@ export async function startServing(
     drainMs: options.drainMs,
     limits: options.limits,
     startupMs: Math.round(performance.now() - started),
+    ...(link ? { pid: process.pid } : {}),
   });
+  link?.listening({ url, port, addresses, model: { name: model.name, version: model.version } });
   return { url, port, addresses, model };
 }

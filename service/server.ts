@@ -99,6 +99,11 @@ export interface ShutdownOptions {
   timeoutMs?: number;
   exit?: (code: number) => void;
   signals?: readonly NodeJS.Signals[];
+  /**
+   * Where the signals come from (default: the process's `signals`). A cluster worker takes them
+   * from its primary (service/node/cluster.ts). Returns the unsubscribe function.
+   */
+  subscribe?: (handler: (signal: NodeJS.Signals) => void) => () => void;
 }
 
 /**
@@ -166,6 +171,7 @@ export function installShutdown(server: Server, options: ShutdownOptions): () =>
       close();
     }, drainMs);
   };
+  if (options.subscribe) return options.subscribe(onSignal);
   for (const s of signals) process.on(s, onSignal);
   return () => {
     for (const s of signals) process.off(s, onSignal);

@@ -1,7 +1,9 @@
 """FastAPI peer for `npm run bench:serve`: the usual Python way to serve this model.
 
 A scikit-learn pipeline (median SimpleImputer -> StandardScaler -> LogisticRegression) trained on
-data/wdbc.csv, behind FastAPI with async handlers, served by uvicorn with one worker. Same request
+data/wdbc.csv, behind FastAPI with async handlers (PEER_HANDLERS=sync for plain `def` ones),
+served by uvicorn (the bench runs 1 worker, its best configuration on a 2-core machine, and
+shows --workers 2 beside it). Same request
 and response shapes as OncoClear's /predict and /predict/batch (a `features` array in the model's
 feature order or an object keyed by feature name), validated by pydantic. No audit log.
 
@@ -113,16 +115,37 @@ async def ready() -> dict:
     return {"status": "ready"}
 
 
-@app.post("/predict")
-async def predict(request: PredictRequest) -> dict:
+def _predict(request: PredictRequest) -> dict:
     x = np.asarray([_row(request.features)], dtype=float)
     result = _prediction(PIPELINE.predict_proba(x)[0])
     result["model"] = MODEL_REF
     return result
 
 
-@app.post("/predict/batch")
-async def predict_batch(request: BatchRequest) -> dict:
+def _predict_batch(request: BatchRequest) -> dict:
     x = np.asarray([_row(f) for f in request.instances], dtype=float)
     predictions = [_prediction(p) for p in PIPELINE.predict_proba(x)]
     return {"predictions": predictions, "model": MODEL_REF, "count": len(predictions)}
+
+
+# PEER_HANDLERS=sync: plain `def` handlers, which FastAPI runs in its thread pool (the other
+# common way to write them); the default is `async def`, run on the event loop.
+if os.environ.get("PEER_HANDLERS") == "sync":
+
+    @app.post("/predict")
+    def predict(request: PredictRequest) -> dict:
+        return _predict(request)
+
+    @app.post("/predict/batch")
+    def predict_batch(request: BatchRequest) -> dict:
+        return _predict_batch(request)
+
+else:
+
+    @app.post("/predict")
+    async def predict(request: PredictRequest) -> dict:
+        return _predict(request)
+
+    @app.post("/predict/batch")
+    async def predict_batch(request: BatchRequest) -> dict:
+        return _predict_batch(request)

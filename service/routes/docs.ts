@@ -3,6 +3,7 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { swaggerUI } from '@hono/swagger-ui';
 import { Hono } from 'hono';
+import { docsTitle } from '../openapi-model.js';
 
 /** The only asset files Swagger UI needs; anything else under /docs/assets is a 404. */
 const ASSETS: Record<string, string> = {
@@ -15,17 +16,47 @@ export function swaggerAssetsDir(): string {
   return dirname(createRequire(import.meta.url).resolve('swagger-ui-dist/package.json'));
 }
 
+const HTML_ESCAPES: Record<string, string> = {
+  '&': '&amp;',
+  '<': '&lt;',
+  '>': '&gt;',
+  '"': '&quot;',
+  "'": '&#39;',
+};
+
+function escapeHtml(text: string): string {
+  return text.replace(/[&<>"']/g, (ch) => HTML_ESCAPES[ch]!);
+}
+
 /**
  * GET /docs: Swagger UI for /openapi.json, with its CSS and JS served from the installed
  * swagger-ui-dist package instead of a CDN, so the page works offline and inside a cluster.
+ * `title` is read on each request, so after a hot reload the page names the new model.
  */
-export function docsRoutes(assetsDir: () => string = swaggerAssetsDir) {
+export function docsRoutes(
+  assetsDir: () => string = swaggerAssetsDir,
+  title: () => string = () => docsTitle(null),
+) {
   const cache = new Map<string, Uint8Array>();
+  // swaggerUI() only formats an HTML string, so one handler per distinct title costs nothing;
+  // keeping the last one avoids rebuilding it on every request.
+  let page: { title: string; handler: ReturnType<typeof swaggerUI> } | null = null;
   return new Hono()
-    .get(
-      '/docs',
-      swaggerUI({ url: '/openapi.json', title: 'OncoClear API', baseUrl: '/docs/assets' }),
-    )
+    .get('/docs', (c, next) => {
+      const current = title();
+      if (page?.title !== current) {
+        page = {
+          title: current,
+          // swaggerUI() puts the title into the HTML as it is, and a model name is any string.
+          handler: swaggerUI({
+            url: '/openapi.json',
+            title: escapeHtml(current),
+            baseUrl: '/docs/assets',
+          }),
+        };
+      }
+      return page.handler(c, next);
+    })
     .get('/docs/assets/swagger-ui-dist/:file', async (c) => {
       const file = c.req.param('file');
       const type = ASSETS[file];

@@ -3,13 +3,14 @@
 // playwright-core (no browser download); skipped only when /usr/bin/chromium is missing (.ci/run
 // installs it).
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { writeClinicCsv } from '../service/openapi-model.data.js';
 import { CHROMIUM, launchChromium } from './chromium.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -50,16 +51,39 @@ async function waitReady(base: string, child: ChildProcess, stderr: () => string
   }
 }
 
-/** The first row of data/wdbc.csv, keyed by feature name (every column but the target). */
-function exampleBody(): { features: Record<string, number> } {
-  const [header, row] = readFileSync(join(ROOT, 'data', 'wdbc.csv'), 'utf8')
-    .split('\n')
-    .map((line) => line.split(','));
-  const names = header!.slice(0, -1);
-  return { features: Object.fromEntries(names.map((n, i) => [n, Number(row![i])])) };
+/** The served model's features and the training medians its preprocessing stores. */
+function storedMedians(modelFile: string): { name: string; features: Record<string, number> } {
+  const artifact = JSON.parse(readFileSync(modelFile, 'utf8')) as {
+    name: string;
+    features: string[];
+    preprocessing: { impute: string; fill: number[] };
+  };
+  expect(artifact.preprocessing.impute).toBe('median');
+  return {
+    name: artifact.name,
+    features: Object.fromEntries(
+      artifact.features.map((f, i) => [f, artifact.preprocessing.fill[i]!]),
+    ),
+  };
 }
 
-describe.skipIf(!hasChromium)('Swagger UI at /docs', () => {
+/**
+ * The two models the page is checked with: the project's own (WDBC), and one trained by the CLI on
+ * a generated data set with other columns and classes, whose "Try it out" used to be a 422.
+ */
+const MODELS = [
+  { title: 'the project model', config: () => 'oncoclear.config.json' },
+  {
+    title: 'a model of another data set',
+    config: (dir: string) => {
+      const file = join(dir, 'clinic.config.json');
+      writeFileSync(file, JSON.stringify(writeClinicCsv(dir).config));
+      return file;
+    },
+  },
+];
+
+describe.skipIf(!hasChromium).each(MODELS)('Swagger UI at /docs for $title', ({ config }) => {
   let dir = '';
   let child: ChildProcess | undefined;
   let browser: Browser | undefined;
@@ -68,7 +92,10 @@ describe.skipIf(!hasChromium)('Swagger UI at /docs', () => {
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'oncoclear-docs-'));
-    execFileSync(process.execPath, [CLI, 'train', '--out', dir], { cwd: ROOT, stdio: 'pipe' });
+    execFileSync(process.execPath, [CLI, 'train', '--config', config(dir), '--out', dir], {
+      cwd: ROOT,
+      stdio: 'pipe',
+    });
     const port = await freePort();
     base = `http://127.0.0.1:${port}`;
     child = spawn(
@@ -113,6 +140,9 @@ describe.skipIf(!hasChromium)('Swagger UI at /docs', () => {
     });
     const response = await page.goto(`${base}/docs`, { waitUntil: 'load' });
     expect(response?.status()).toBe(200);
+    expect(await page.title()).toMatch(
+      new RegExp(`^${storedMedians(join(dir, 'model.json')).name} v`),
+    );
     try {
       await page
         .locator('.opblock-summary-path[data-path="/predict"]')
@@ -138,10 +168,17 @@ describe.skipIf(!hasChromium)('Swagger UI at /docs', () => {
     const textarea = operation.locator('textarea.body-param__text');
     await textarea.waitFor();
     // The documented example is sent as it is: a user who only clicks must get a prediction.
+    // It is the loaded model's own row of training medians (rounded for reading).
     const prefilled = JSON.parse(await textarea.inputValue()) as {
       features: Record<string, number>;
     };
-    expect(prefilled).toEqual(exampleBody());
+    const medians = storedMedians(join(dir, 'model.json')).features;
+    expect(Object.keys(prefilled)).toEqual(['features']);
+    expect(Object.keys(prefilled.features)).toEqual(Object.keys(medians));
+    for (const [name, median] of Object.entries(medians))
+      expect(Math.abs(prefilled.features[name]! - median)).toBeLessThanOrEqual(
+        Math.abs(median) * 5e-4,
+      );
 
     await operation.getByRole('button', { name: 'Execute' }).click();
     const status = operation.locator('.live-responses-table .response .response-col_status');
@@ -151,7 +188,10 @@ describe.skipIf(!hasChromium)('Swagger UI at /docs', () => {
       .locator('.live-responses-table .response .response-col_description pre')
       .first()
       .textContent();
-    expect(body).toMatch(/"label":\s*"(benign|malignant)"/);
+    const { classes } = JSON.parse(readFileSync(join(dir, 'model.json'), 'utf8')) as {
+      classes: string[];
+    };
+    expect(JSON.parse(body!).label).toBeOneOf(classes);
     expect(body).toContain('predictionId');
     await page.close();
   });

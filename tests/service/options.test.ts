@@ -7,7 +7,11 @@ import {
 
 describe('serve options', () => {
   it('defaults to the baked-in model on 0.0.0.0:8000 without input logging', () => {
-    const machine = { exists: () => false, openFileLimit: () => 1024 };
+    const machine = {
+      exists: () => false,
+      openFileLimit: () => 1024,
+      availableParallelism: () => 2,
+    };
     expect(parseServeOptions([], {}, machine)).toEqual({
       source: { kind: 'file', file: DEFAULT_MODEL_PATH },
       port: 8000,
@@ -17,6 +21,7 @@ describe('serve options', () => {
       maxBodyBytes: 1024 * 1024,
       watch: true,
       drainMs: 5000,
+      workers: 2,
       limits: {
         maxConnections: 900,
         headersTimeoutMs: 10_000,
@@ -111,5 +116,19 @@ describe('serve options', () => {
     expect(() =>
       parseServeOptions(['--headers-timeout-ms', '5000', '--request-timeout-ms', '1000'], {}, host),
     ).toThrow(/exceeds --request-timeout-ms/);
+  });
+
+  it('runs one server per available CPU unless --workers or WORKERS says otherwise', () => {
+    const fourCpus = {
+      exists: () => false,
+      openFileLimit: () => null,
+      availableParallelism: () => 4,
+    };
+    expect(parseServeOptions([], {}, fourCpus)!.workers).toBe(4);
+    expect(parseServeOptions([], { WORKERS: '3' }, fourCpus)!.workers).toBe(3);
+    expect(parseServeOptions(['--workers', '1'], { WORKERS: '3' }, fourCpus)!.workers).toBe(1);
+    expect(() => parseServeOptions(['--workers', '0'], {}, fourCpus)).toThrow(
+      "--workers '0' is not valid; expected an integer from 1 to 256.",
+    );
   });
 });

@@ -1,0 +1,251 @@
+// `npm run bench:cold`: cold start, spawn to the first 200 from GET /ready, of OncoClear's
+// service, the FastAPI peer and a bare node:http server, taking turns in one run so that the
+// machine's load falls on all three alike. See bench/README.md.
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { cpus, loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+
+const HELP = `Usage: npm run bench:cold -- [options]
+
+Cold start to the first 200 from GET /ready, polled every ~1 ms, for
+  a. OncoClear: node bin/oncoclear.js serve --model <freshly trained> --workers 1 (and, with
+     --workers N > 1, the cluster too)
+  b. the FastAPI peer (bench/serve-peer/app.py under uvicorn, 1 worker)
+  c. a bare node:http server that answers /ready with a constant: the floor for any Node server
+The servers take turns, one start each per round. NODE_EXTRA_CA_CERTS is removed from their
+environment: containers do not set it, and on Node 20 it costs ~60 ms of every start.
+
+Options:
+  --runs N      rounds (default 15)
+  --workers N   also time \`serve --workers N\` (default: none)
+  -h, --help    show this help
+`;
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+const CLI = join(ROOT, 'bin', 'oncoclear.js');
+const PYTHON = '/usr/bin/python3';
+const PEER_DIR = join(ROOT, 'bench', 'serve-peer');
+const DATA = join(ROOT, 'data', 'wdbc.csv');
+/** Issue 15, goal 2: ours within this multiple of a bare node:http server. */
+const GOAL_RATIO_TO_BARE = 2.5;
+
+const BARE_SOURCE = `
+import { createServer } from 'node:http';
+createServer((req, res) => {
+  res.writeHead(200, { 'content-type': 'application/json' });
+  res.end('{"status":"ready"}');
+}).listen(Number(process.env.PORT), '127.0.0.1');
+`;
+
+interface Contender {
+  name: string;
+  command: string;
+  args: (port: number) => string[];
+  env?: Record<string, string>;
+}
+
+const log = (message: string): void => void process.stderr.write(`[bench] ${message}\n`);
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      const port = typeof address === 'object' && address ? address.port : 0;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+}
+
+function run(command: string, args: string[], what: string): void {
+  const result = spawnSync(command, args, { cwd: ROOT, encoding: 'utf8' });
+  if (result.status !== 0) throw new Error(`${what} failed:\n${result.stderr}`);
+}
+
+/** The environment a container would give: this one minus NODE_EXTRA_CA_CERTS. */
+function containerEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { ...process.env, ...extra };
+  delete env.NODE_EXTRA_CA_CERTS;
+  return env;
+}
+
+async function stop(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  child.kill('SIGKILL');
+  await exited;
+}
+
+/** ms from spawn to the first 200 from /ready. */
+async function coldStart(contender: Contender): Promise<number> {
+  const port = await freePort();
+  const t0 = performance.now();
+  const child = spawn(contender.command, contender.args(port), {
+    cwd: ROOT,
+    env: containerEnv({ PORT: String(port), ...contender.env }),
+    stdio: 'ignore',
+  });
+  try {
+    const url = `http://127.0.0.1:${port}/ready`;
+    for (;;) {
+      if (child.exitCode !== null) throw new Error(`${contender.name} exited (${child.exitCode})`);
+      try {
+        const response = await fetch(url);
+        await response.arrayBuffer();
+        if (response.status === 200) return performance.now() - t0;
+      } catch {
+        // not listening yet
+      }
+      if (performance.now() - t0 > 30_000) throw new Error(`${contender.name}: no 200 in 30 s`);
+      await sleep(1);
+    }
+  } finally {
+    await stop(child);
+  }
+}
+
+const fmt = (n: number, digits = 0) =>
+  n.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
+
+async function main(): Promise<number> {
+  const { values } = parseArgs({
+    args: process.argv.slice(2),
+    options: {
+      runs: { type: 'string' },
+      workers: { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+  if (values.help) {
+    process.stdout.write(HELP);
+    return 0;
+  }
+  const runs = Number(values.runs ?? 15);
+  const workers = values.workers === undefined ? 1 : Number(values.workers);
+  if (!Number.isInteger(runs) || runs < 1) throw new Error(`--runs '${values.runs}': expected ≥ 1`);
+  if (!Number.isInteger(workers) || workers < 1)
+    throw new Error(`--workers '${values.workers}': expected ≥ 1`);
+
+  const work = mkdtempSync(join(tmpdir(), 'oncoclear-bench-cold-'));
+  try {
+    const load = fmt(loadavg()[0] ?? 0, 2);
+    run(process.execPath, [CLI, 'train', '--out', work], 'oncoclear train');
+    const model = join(work, 'model.json');
+    const peerModel = join(work, 'peer.joblib');
+    const peer = spawnSync(PYTHON, ['-c', 'import fastapi, uvicorn, sklearn, joblib']).status === 0;
+    if (peer) run(PYTHON, [join(PEER_DIR, 'app.py'), '--train', DATA, peerModel], 'peer training');
+    else log(`${PYTHON} lacks fastapi/uvicorn/sklearn: the peer is skipped`);
+
+    const ours = (n: number): Contender => ({
+      name: n === 1 ? 'oncoclear serve' : `oncoclear serve --workers ${n}`,
+      command: process.execPath,
+      args: (port) => [
+        CLI,
+        'serve',
+        '--model',
+        model,
+        '--port',
+        String(port),
+        '--host',
+        '127.0.0.1',
+        '--workers',
+        String(n),
+      ],
+    });
+    const contenders: Contender[] = [
+      ours(1),
+      ...(workers > 1 ? [ours(workers)] : []),
+      ...(peer
+        ? [
+            {
+              name: 'FastAPI peer',
+              command: PYTHON,
+              args: (port: number) => [
+                '-m',
+                'uvicorn',
+                'app:app',
+                '--app-dir',
+                PEER_DIR,
+                '--host',
+                '127.0.0.1',
+                '--port',
+                String(port),
+                '--workers',
+                '1',
+                '--no-access-log',
+                '--log-level',
+                'warning',
+              ],
+              env: { PEER_MODEL: peerModel },
+            },
+          ]
+        : []),
+      {
+        name: 'bare node:http',
+        command: process.execPath,
+        args: () => ['--input-type=module', '-e', BARE_SOURCE],
+      },
+    ];
+    // One start of each, untimed: the first start after a build reads files from disk.
+    for (const c of contenders) await coldStart(c);
+    const times = new Map<string, number[]>(contenders.map((c) => [c.name, []]));
+    for (let round = 0; round < runs; round++) {
+      for (const c of contenders) times.get(c.name)!.push(await coldStart(c));
+    }
+    const bare = times.get('bare node:http')!;
+    const rows = contenders.map((c) => {
+      const t = times.get(c.name)!;
+      // Paired: each round's start against the bare server's start in the same round.
+      const ratios = t.map((ms, i) => ms / bare[i]!);
+      return [
+        c.name,
+        `${fmt(median(t))} ms`,
+        `${fmt(Math.min(...t))}–${fmt(Math.max(...t))} ms`,
+        c.name === 'bare node:http' ? '1.00×' : `${fmt(median(ratios), 2)}×`,
+        `${fmt(Math.min(...ratios), 2)}–${fmt(Math.max(...ratios), 2)}×`,
+      ];
+    });
+    const headers = ['server', 'median', 'min–max', '÷ bare (paired median)', '÷ bare min–max'];
+    const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+    const line = (cells: string[]) =>
+      `| ${cells.map((x, i) => x.padEnd(widths[i]!)).join(' | ')} |`;
+    const ourRatio = median(times.get('oncoclear serve')!.map((ms, i) => ms / bare[i]!));
+    process.stdout.write(
+      [
+        '',
+        line(headers),
+        `| ${widths.map((w) => '-'.repeat(w)).join(' | ')} |`,
+        ...rows.map(line),
+        '',
+        `- ${ourRatio <= GOAL_RATIO_TO_BARE ? 'met' : 'MISSED'}: cold start ≤ ${GOAL_RATIO_TO_BARE}× a bare node:http server (${fmt(ourRatio, 2)}×)`,
+        `- ${runs} rounds, spawn → first 200 from /ready; ${cpus().length} × ${cpus()[0]?.model ?? 'CPU'}, Node ${process.version}; 1-minute load ${load} at start; NODE_EXTRA_CA_CERTS unset for the servers.`,
+        '',
+      ].join('\n'),
+    );
+    return 0;
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+  }
+}
+
+main().then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (error: unknown) => {
+    process.stderr.write(`bench:cold: ${(error as Error).message}\n`);
+    process.exitCode = 1;
+  },
+);

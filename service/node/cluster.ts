@@ -1,0 +1,320 @@
+// `serve --workers N`: a node:cluster primary that forks N workers, each running the whole app
+// (service/serve.ts) on the one shared listener. The primary serves nothing itself: it forwards
+// signals, merges the workers' metrics for /metrics, and replaces a worker that crashes.
+import cluster, { type Worker } from 'node:cluster';
+import type { Logger } from '../log.js';
+import {
+  type LocalMetrics,
+  type MetricsState,
+  mergeMetricsStates,
+  renderMetrics,
+  type ServiceMetrics,
+} from '../metrics.js';
+
+/** Messages between the primary and its workers; every type is prefixed so others pass by. */
+type ToWorker =
+  | { type: 'oncoclear:signal'; signal: NodeJS.Signals }
+  | { type: 'oncoclear:state-request'; id: number }
+  | { type: 'oncoclear:metrics'; id: number; text: string };
+type ToPrimary =
+  | ({ type: 'oncoclear:listening' } & ClusterServing)
+  | { type: 'oncoclear:state'; id: number; state: MetricsState | null }
+  | { type: 'oncoclear:metrics-request'; id: number };
+
+const isOurs = (message: unknown): message is { type: string } =>
+  typeof message === 'object' &&
+  message !== null &&
+  typeof (message as { type?: unknown }).type === 'string' &&
+  (message as { type: string }).type.startsWith('oncoclear:');
+
+/** How long the primary waits for a worker's metrics before scraping without it. */
+const STATE_TIMEOUT_MS = 2000;
+/** Crash replacements allowed per minute before the primary gives up and exits 1. */
+const MAX_RESTARTS_PER_MINUTE = 10;
+
+export interface ClusterServing {
+  url: string;
+  port: number;
+  addresses: string[];
+  model: { name: string; version: string };
+}
+
+/** A worker could not start; it has said why on stderr, so the primary only exits with `code`. */
+export class WorkerStartError extends Error {
+  constructor(readonly code: number) {
+    super(`a worker exited with code ${code} before listening`);
+  }
+}
+
+/**
+ * The environment variable that hands a worker its primary's resolved serve options (JSON), so
+ * every worker serves exactly what the primary parsed, whatever the command (`serve` or `start`)
+ * and whatever else the environment says.
+ */
+export const WORKER_OPTIONS_ENV = 'ONCOCLEAR_WORKER_OPTIONS';
+
+export interface PrimaryOptions {
+  workers: number;
+  /** What each worker serves: the primary's options, passed whole. */
+  serve: unknown;
+  logger: Logger;
+  exit?: (code: number) => void;
+}
+
+/**
+ * Forks the workers and resolves once every one listens. The first starts alone: it answers
+ * /ready as soon as it listens (cold start is one worker's, not N competing for the CPUs), and a
+ * model that fails to load fails once, with one message on stderr, not N. A worker that exits
+ * before listening stops the others and rejects with {@link WorkerStartError}. SIGTERM and SIGINT
+ * are passed to every worker as a message, so each drains exactly as a single process does (a
+ * second signal drops connections at once), and the primary exits when the last worker has, with
+ * the worst exit code. A worker that dies while serving is replaced (at most
+ * MAX_RESTARTS_PER_MINUTE a minute).
+ */
+export function runPrimary(options: PrimaryOptions): Promise<ClusterServing> {
+  const { logger } = options;
+  const exit = options.exit ?? ((code: number) => process.exit(code));
+  // Workers run bin/oncoclear.js `serve`; their options come from WORKER_OPTIONS_ENV.
+  cluster.setupPrimary({ args: ['serve'] });
+  const workerEnv = { [WORKER_OPTIONS_ENV]: JSON.stringify(options.serve) };
+  let stopping = false;
+  let exitCode = 0;
+  const restarts: number[] = [];
+  const live = new Set<Worker>();
+  let nextId = 0;
+  const pendingStates = new Map<
+    number,
+    { states: MetricsState[]; waiting: Set<Worker>; done: () => void }
+  >();
+
+  const collect = async (): Promise<string> => {
+    const id = nextId++;
+    const states: MetricsState[] = [];
+    const waiting = new Set(live);
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, STATE_TIMEOUT_MS);
+      pendingStates.set(id, {
+        states,
+        waiting,
+        done: () => {
+          clearTimeout(timer);
+          resolve();
+        },
+      });
+      for (const w of waiting) send(w, { type: 'oncoclear:state-request', id });
+      if (waiting.size === 0) pendingStates.get(id)!.done();
+    });
+    pendingStates.delete(id);
+    return renderMetrics(
+      mergeMetricsStates(states),
+      states.map((s) => s.runtime),
+    );
+  };
+
+  const onMessage = (worker: Worker, message: unknown) => {
+    if (!isOurs(message)) return;
+    const m = message as ToPrimary;
+    if (m.type === 'oncoclear:metrics-request') {
+      collect().then(
+        (text) => send(worker, { type: 'oncoclear:metrics', id: m.id, text }),
+        (error: unknown) =>
+          logger.log({ level: 'error', msg: 'metrics not merged', error: String(error) }),
+      );
+    } else if (m.type === 'oncoclear:state') {
+      const pending = pendingStates.get(m.id);
+      if (!pending) return;
+      if (m.state) pending.states.push(m.state);
+      pending.waiting.delete(worker);
+      if (pending.waiting.size === 0) pending.done();
+    }
+  };
+
+  const forget = (worker: Worker) => {
+    live.delete(worker);
+    for (const pending of pendingStates.values()) {
+      pending.waiting.delete(worker);
+      if (pending.waiting.size === 0) pending.done();
+    }
+  };
+
+  const fork = (): Worker => {
+    const worker = cluster.fork(workerEnv);
+    live.add(worker);
+    worker.on('message', (message) => onMessage(worker, message));
+    return worker;
+  };
+
+  return new Promise<ClusterServing>((resolve, reject) => {
+    let listening = 0;
+    let serving: ClusterServing | null = null;
+    const starting = new Set<Worker>();
+    // A signal for a worker still starting waits until it listens: only then does it take
+    // signals from the primary (a message sent earlier would find nobody listening).
+    const pendingSignal = new Map<Worker, NodeJS.Signals>();
+    const onListening = (worker: Worker, message: unknown) => {
+      if (!isOurs(message) || (message as ToPrimary).type !== 'oncoclear:listening') return;
+      const m = message as Extract<ToPrimary, { type: 'oncoclear:listening' }>;
+      starting.delete(worker);
+      const signal = pendingSignal.get(worker);
+      if (signal) {
+        pendingSignal.delete(worker);
+        send(worker, { type: 'oncoclear:signal', signal });
+      }
+      if (serving || stopping) return;
+      listening++;
+      if (listening === 1) for (let i = 1; i < options.workers; i++) start();
+      if (listening === options.workers) {
+        serving = { url: m.url, port: m.port, addresses: m.addresses, model: m.model };
+        logger.log({
+          level: 'info',
+          msg: 'cluster listening',
+          workers: options.workers,
+          url: m.url,
+          pids: [...live].map((w) => w.process.pid),
+        });
+        resolve(serving);
+      }
+    };
+    const signalAll = (signal: NodeJS.Signals) => {
+      for (const w of live) {
+        if (starting.has(w)) pendingSignal.set(w, signal);
+        else send(w, { type: 'oncoclear:signal', signal });
+      }
+    };
+    const start = () => {
+      if (stopping) return;
+      const worker = fork();
+      starting.add(worker);
+      worker.on('message', (message) => onListening(worker, message));
+    };
+
+    cluster.on('exit', (worker, code, signal) => {
+      forget(worker);
+      pendingSignal.delete(worker);
+      const failed = code !== 0 || signal !== null;
+      if (failed) exitCode = Math.max(exitCode, code || 1);
+      if (starting.has(worker) && !serving) {
+        // A worker that cannot start means none can (same model, same flags): stop.
+        stopping = true;
+        signalAll('SIGINT');
+        reject(new WorkerStartError(exitCode));
+      }
+      starting.delete(worker);
+      if (stopping) {
+        if (live.size === 0) exit(exitCode);
+        return;
+      }
+      const now = Date.now();
+      restarts.push(now);
+      while (restarts.length && restarts[0]! < now - 60_000) restarts.shift();
+      logger.log({
+        level: 'error',
+        msg: 'worker exited; starting a replacement',
+        pid: worker.process.pid,
+        code,
+        signal,
+      });
+      if (restarts.length > MAX_RESTARTS_PER_MINUTE) {
+        logger.log({
+          level: 'error',
+          msg: 'workers keep exiting; stopping',
+          restarts: restarts.length,
+        });
+        stopping = true;
+        signalAll('SIGINT');
+        if (live.size === 0) exit(1);
+        return;
+      }
+      exitCode = 0;
+      start();
+    });
+
+    const onSignal = (signal: NodeJS.Signals) => {
+      stopping = true;
+      signalAll(signal);
+      if (live.size === 0) exit(exitCode);
+    };
+    process.on('SIGTERM', onSignal);
+    process.on('SIGINT', onSignal);
+    start();
+  });
+}
+
+function send(worker: Worker, message: ToWorker): void {
+  if (worker.isConnected()) worker.send(message);
+}
+
+/** The worker's side of the link to its primary. */
+export interface WorkerLink {
+  /** `local` with /metrics answered by the primary: the whole cluster's series in one view. */
+  metrics(local: LocalMetrics): ServiceMetrics;
+  /**
+   * Takes shutdown signals from the primary instead of the process: a terminal's Ctrl-C reaches
+   * every process of the group, and the primary passes it on too, which would count twice.
+   */
+  signals(handler: (signal: NodeJS.Signals) => void): () => void;
+  /** Tells the primary this worker is listening. */
+  listening(serving: ClusterServing): void;
+}
+
+/** Links a worker to its primary over the cluster's IPC channel. */
+export function workerLink(): WorkerLink {
+  let nextId = 0;
+  const waiting = new Map<number, (text: string) => void>();
+  let local: LocalMetrics | null = null;
+  const toPrimary = (message: ToPrimary) => {
+    if (process.connected) process.send?.(message);
+  };
+  process.on('message', (message: unknown) => {
+    if (!isOurs(message)) return;
+    const m = message as ToWorker;
+    if (m.type === 'oncoclear:metrics') {
+      waiting.get(m.id)?.(m.text);
+      waiting.delete(m.id);
+    } else if (m.type === 'oncoclear:state-request') {
+      const reply = (state: MetricsState | null) =>
+        toPrimary({ type: 'oncoclear:state', id: m.id, state });
+      if (!local) reply(null);
+      else local.state().then(reply, () => reply(null));
+    }
+  });
+  return {
+    metrics(metrics) {
+      local = metrics;
+      return {
+        ...metrics,
+        render: () =>
+          new Promise<string>((resolve, reject) => {
+            const id = nextId++;
+            const timer = setTimeout(() => {
+              waiting.delete(id);
+              reject(new Error('the cluster primary did not answer for metrics'));
+            }, STATE_TIMEOUT_MS * 2);
+            waiting.set(id, (text) => {
+              clearTimeout(timer);
+              resolve(text);
+            });
+            toPrimary({ type: 'oncoclear:metrics-request', id });
+          }),
+      };
+    },
+    signals(handler) {
+      const ignore = () => {};
+      const onMessage = (message: unknown) => {
+        if (isOurs(message) && (message as ToWorker).type === 'oncoclear:signal')
+          handler((message as Extract<ToWorker, { type: 'oncoclear:signal' }>).signal);
+      };
+      process.on('SIGTERM', ignore);
+      process.on('SIGINT', ignore);
+      process.on('message', onMessage);
+      return () => {
+        process.off('SIGTERM', ignore);
+        process.off('SIGINT', ignore);
+        process.off('message', onMessage);
+      };
+    },
+    listening(serving) {
+      toPrimary({ type: 'oncoclear:listening', ...serving });
+    },
+  };
+}
