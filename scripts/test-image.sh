@@ -253,7 +253,7 @@ fi
 echo "  ok   exit $no_model_code: $no_model_err" >&2
 case "$no_model_err" in
   *MODEL_PATH* | */mnt/models*) echo "  ok   the error names MODEL_PATH or /mnt/models" >&2 ;;
-  *) echo "  WARN the error names neither MODEL_PATH nor /mnt/models" >&2 ;;
+  *) die "the error names neither MODEL_PATH nor /mnt/models: $no_model_err" ;;
 esac
 
 step "a local registry (docker-registry on 127.0.0.1)"

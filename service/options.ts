@@ -88,7 +88,14 @@ export interface ConnectionLimits {
 }
 
 export interface ServeOptions {
-  source: { kind: 'file'; file: string } | { kind: 'registry'; dir: string; modelName?: string };
+  source:
+    | {
+        kind: 'file';
+        file: string;
+        /** Set when no flag or MODEL_PATH named the file: the default locations looked at. */
+        searched?: readonly string[];
+      }
+    | { kind: 'registry'; dir: string; modelName?: string };
   port: number;
   host: string;
   logInputs: boolean;
@@ -153,6 +160,15 @@ function integer(value: string, flag: string, min: number, max = Number.MAX_SAFE
       `${flag} '${value}' is not valid; expected an integer ${max === Number.MAX_SAFE_INTEGER ? `≥ ${min}` : `from ${min} to ${max}`}.`,
     );
   return n;
+}
+
+/** The model file to serve: the one named, else the first default location that exists. */
+function fileChoice(named: string | undefined, host: { exists(path: string): boolean }) {
+  if (named !== undefined) return { kind: 'file' as const, file: named };
+  const found = DEFAULT_MODEL_LOCATIONS.find((f) => host.exists(f));
+  return found
+    ? { kind: 'file' as const, file: found }
+    : { kind: 'file' as const, file: DEFAULT_MODEL_PATH, searched: DEFAULT_MODEL_LOCATIONS };
 }
 
 /**
@@ -228,14 +244,7 @@ export function parseServeOptions(
   return {
     source: registry
       ? { kind: 'registry', dir: registry, modelName: str('model-name') }
-      : {
-          kind: 'file',
-          file:
-            str('model') ??
-            fromEnv('MODEL_PATH') ??
-            DEFAULT_MODEL_LOCATIONS.find((f) => host.exists(f)) ??
-            DEFAULT_MODEL_PATH,
-        },
+      : fileChoice(str('model') ?? fromEnv('MODEL_PATH'), host),
     port: integer(str('port') ?? fromEnv('PORT') ?? String(DEFAULT_PORT), '--port', 0, 65535),
     host: str('host') ?? fromEnv('HOST') ?? DEFAULT_HOST,
     logInputs: values['log-inputs'] === true || env.LOG_INPUTS === '1' || env.LOG_INPUTS === 'true',

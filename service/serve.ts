@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { createApp } from './app.js';
 import { bufferedSink, PIPE_BUF } from './audit.js';
 import { systemClock } from './clock.js';
@@ -19,9 +20,23 @@ import { directoryWatcher } from './watch.js';
 
 /** The model source described by the options. */
 export function sourceFor(options: ServeOptions): ModelSource {
-  return options.source.kind === 'file'
-    ? fileSource(options.source.file)
-    : registrySource(options.source.dir, options.source.modelName);
+  if (options.source.kind === 'registry')
+    return registrySource(options.source.dir, options.source.modelName);
+  const { file, searched } = options.source;
+  const source = fileSource(file);
+  if (!searched) return source;
+  // Nothing named a model and no default location had one (e.g. the model-free base image with
+  // nothing mounted): say where it looked and how to give it one, not just "file not found".
+  return {
+    ...source,
+    load() {
+      if (!existsSync(file))
+        throw new Error(
+          `No model to serve: none of ${searched.join(', ')} exists. Mount one at /mnt/models (model.json and its model.json.sha256), set MODEL_PATH or pass --model FILE, or serve a registry with --registry DIR.`,
+        );
+      return source.load();
+    },
+  };
 }
 
 export interface Serving {

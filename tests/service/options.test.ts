@@ -13,7 +13,11 @@ describe('serve options', () => {
       availableParallelism: () => 2,
     };
     expect(parseServeOptions([], {}, machine)).toEqual({
-      source: { kind: 'file', file: DEFAULT_MODEL_PATH },
+      source: {
+        kind: 'file',
+        file: DEFAULT_MODEL_PATH,
+        searched: ['/mnt/models/model.json', 'model/model.json'],
+      },
       port: 8000,
       host: '0.0.0.0',
       logInputs: false,
@@ -83,6 +87,7 @@ describe('serve options', () => {
     expect(parseServeOptions([], {}, bare)!.source).toEqual({
       kind: 'file',
       file: DEFAULT_MODEL_PATH,
+      searched: ['/mnt/models/model.json', 'model/model.json'],
     });
     expect(parseServeOptions(['--host', '127.0.0.1'], { HOST: '::' }, bare)!.host).toBe(
       '127.0.0.1',

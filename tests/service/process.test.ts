@@ -2,7 +2,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { trainFixture } from './fixture.js';
 
@@ -11,8 +11,9 @@ import { trainFixture } from './fixture.js';
 const fx = trainFixture();
 afterAll(() => fx.cleanup());
 
-function run(args: string[], env: Record<string, string> = {}) {
-  const child = spawn(process.execPath, ['bin/oncoclear.js', ...args], {
+function run(args: string[], env: Record<string, string> = {}, cwd = process.cwd()) {
+  const child = spawn(process.execPath, [resolve('bin/oncoclear.js'), ...args], {
+    cwd,
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -69,6 +70,16 @@ describe('refusing to start', () => {
     const lines = p.err().split('\n').filter(Boolean);
     expect(lines).toHaveLength(1);
     expect(lines[0]).toMatch(/schemaVersion 2; this build reads 1/);
+  }, 20_000);
+
+  it('says where it looked and how to give it a model when nothing names one', async () => {
+    // An empty directory: no --model, no MODEL_PATH, nothing at the default locations.
+    const p = run(['serve', '--workers', '1', '--port', '0'], { MODEL_PATH: '' }, fx.dir);
+    expect(await p.exited).toBe(1);
+    const lines = p.err().split('\n').filter(Boolean);
+    expect(lines).toEqual([
+      'oncoclear serve: No model to serve: none of /mnt/models/model.json, model/model.json exists. Mount one at /mnt/models (model.json and its model.json.sha256), set MODEL_PATH or pass --model FILE, or serve a registry with --registry DIR.',
+    ]);
   }, 20_000);
 
   it('exits 2 on a usage error', async () => {
