@@ -196,6 +196,13 @@ describe('deploy/kubernetes', () => {
     expect(deployment.spec.strategy.rollingUpdate.maxUnavailable).toBe(0);
   });
 
+  it('pins the server processes per pod, since the pod has no CPU limit to size them from', () => {
+    const [container] = deployment.spec.template.spec.containers;
+    expect(container.resources.limits.cpu).toBeUndefined();
+    // Without WORKERS, serve forks one ~90 MB worker per CPU of the node into a 256Mi pod.
+    expect(env(container, 'WORKERS')).toBe('1');
+  });
+
   it('runs as the image’s non-root user with a read-only root and no capabilities', () => {
     const pod = deployment.spec.template.spec;
     const [container] = pod.containers;
@@ -286,5 +293,6 @@ describe('deploy/kserve/inferenceservice.yaml', () => {
       deployment.spec.template.spec.containers[0].securityContext,
     );
     expect(predictor.minReplicas).toBeGreaterThanOrEqual(2);
+    expect(env(container, 'WORKERS')).toBe('1');
   });
 });
