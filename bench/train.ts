@@ -16,17 +16,19 @@ import { BinaryLogisticRegression } from '../src/model/logistic-model.js';
 import { trainOnSplit } from '../src/pipeline/train.js';
 import { SYNTHETIC_FEATURES, syntheticCsv } from './synthetic.js';
 
-const HELP = `Usage: npm run bench:train -- [--sizes N,N,...] [--quick]
+const HELP = `Usage: npm run bench:train -- [--sizes N,N,...] [--runs N] [--quick]
 
 Benchmarks OncoClear's training against scikit-learn (${'/usr/bin/python3'}) in three sections:
   1. quality on WDBC's seed-42 stratified 80/20 split (accuracy, ROC AUC, log loss)
   2. in-process fit time on WDBC (preprocessing + model), median of repeated fits
-  3. whole-process wall time and peak RSS from CSV to artifact on synthetic data
+  3. whole-process wall time and peak RSS from CSV to artifact on synthetic data, and a
+     per-phase table from each tool's own timers
 
 Tables go to stdout and bench/results/latest.md; progress goes to stderr.
 
 Options:
-  --sizes LIST  synthetic row counts for section 3 (default: 10000,100000,1000000)
+  --sizes LIST  synthetic row counts for section 3 (default: 10000,100000,1000000,3000000)
+  --runs N      interleaved runs of each tool per size; medians, min–max (default: 3)
   --quick       same as --sizes 10000,100000
   -h, --help    show this help
 `;
@@ -71,11 +73,16 @@ const ratio = (ours: number, theirs: number) => (theirs === 0 ? '—' : (ours / 
 const verdict = (met: boolean) => (met ? 'met' : 'NOT met');
 
 /** Runs a command, failing loudly with its stderr. */
-function run(command: string, args: string[]): string {
+function run(
+  command: string,
+  args: string[],
+  env: Record<string, string> = {},
+): { stdout: string; stderr: string } {
   const result = spawnSync(command, args, {
     cwd: ROOT,
     encoding: 'utf8',
     maxBuffer: 64 << 20,
+    env: { ...process.env, ...env },
   });
   if (result.error) throw result.error;
   if (result.status !== 0) {
@@ -83,16 +90,20 @@ function run(command: string, args: string[]): string {
       `${command} ${args.join(' ')} exited with ${result.status}:\n${result.stderr.trim()}`,
     );
   }
-  return result.stdout;
+  return { stdout: result.stdout, stderr: result.stderr };
 }
 
-/** Runs a command under /usr/bin/time: wall seconds, peak RSS in MB and its stdout. */
-function timed(command: string, args: string[]): { seconds: number; mb: number; stdout: string } {
+/** Runs a command under /usr/bin/time: wall seconds, peak RSS in MB, its stdout and stderr. */
+function timed(
+  command: string,
+  args: string[],
+  env: Record<string, string> = {},
+): { seconds: number; mb: number; stdout: string; stderr: string } {
   const timeFile = join(RESULTS, 'time.txt');
-  const stdout = run(TIME, ['-f', '%e %M', '-o', timeFile, command, ...args]);
+  const { stdout, stderr } = run(TIME, ['-f', '%e %M', '-o', timeFile, command, ...args], env);
   const [seconds, kb] = readFileSync(timeFile, 'utf8').trim().split(/\s+/).slice(-2).map(Number);
   rmSync(timeFile, { force: true });
-  return { seconds: seconds!, mb: kb! / 1024, stdout };
+  return { seconds: seconds!, mb: kb! / 1024, stdout, stderr };
 }
 
 /** The rows written back out as CSV, so scikit-learn fits the very same split. */
@@ -173,7 +184,7 @@ function wdbcSections(): { quality: string; speed: string; versions: SklearnQual
       config.data.target,
       '--positive',
       config.data.positiveClass,
-    ]),
+    ]).stdout,
   ) as SklearnQuality;
 
   const [newton, gradient] = ours as [(typeof ours)[0], (typeof ours)[0]];
@@ -262,16 +273,66 @@ function wdbcSections(): { quality: string; speed: string; versions: SklearnQual
 }
 
 interface OursJson {
+  artifact: string;
   metrics: { test: { accuracy: number; rocAuc: number } };
   timings: { loadMs: number; fitMs: number; evaluateMs: number };
 }
 interface SklearnScale {
   test: { accuracy: number; rocAuc: number };
   iterations: number;
-  timings: { loadMs: number; fitMs: number; evaluateMs: number };
+  timings: {
+    loadMs: number;
+    fitMs: number;
+    evaluateMs: number;
+    splitMs: number;
+    preprocessMs: number;
+    modelMs: number;
+  };
+}
+/** What `ONCOCLEAR_PHASE_TIMINGS=1` makes `oncoclear train` write to stderr (src/pipeline/train.ts). */
+type Phases = Record<
+  | 'loadMs'
+  | 'splitMs'
+  | 'preprocessMs'
+  | 'newtonMs'
+  | 'crossValidationMs'
+  | 'metricsMs'
+  | 'totalMs',
+  number
+>;
+
+function phasesFrom(stderr: string): Phases {
+  const line = stderr.split('\n').find((l) => l.startsWith('{"phaseTimings":'));
+  if (!line) throw new Error(`oncoclear train wrote no phase timings; stderr:\n${stderr}`);
+  return (JSON.parse(line) as { phaseTimings: Phases }).phaseTimings;
 }
 
-function scaleSection(sizes: number[]): string {
+/** `median (min–max)` of some values, with `digits` decimals. */
+function spread(values: number[], digits: number): string {
+  if (values.length === 1) return fixed(values[0]!, digits);
+  return `${fixed(median(values), digits)} (${fixed(Math.min(...values), digits)}–${fixed(Math.max(...values), digits)})`;
+}
+
+/** The median of the paired ratios ours[i] ÷ theirs[i], with their min–max. */
+function pairedRatio(ours: number[], theirs: number[]): { median: number; text: string } {
+  const ratios = ours.map((o, i) => o / theirs[i]!);
+  return { median: median(ratios), text: spread(ratios, 2) };
+}
+
+/**
+ * An artifact without its creation time and commit, to compare two runs of the same training:
+ * HEAD can move while a bench runs, and lineage records it.
+ */
+function artifactWithoutTime(file: string): string {
+  const artifact = JSON.parse(readFileSync(file, 'utf8')) as {
+    lineage: { createdAt: string; commit: string | null };
+  };
+  artifact.lineage.createdAt = '';
+  artifact.lineage.commit = null;
+  return JSON.stringify(artifact);
+}
+
+function scaleSection(sizes: number[], runs: number): string {
   const scaleDir = join(RESULTS, 'scale');
   mkdirSync(scaleDir, { recursive: true });
   const base = JSON.parse(readFileSync(join(ROOT, 'oncoclear.config.json'), 'utf8')) as Record<
@@ -279,7 +340,9 @@ function scaleSection(sizes: number[]): string {
     unknown
   >;
   const rows: string[][] = [];
+  const phaseTables: string[] = [];
   const notes: string[] = [];
+  const goals: string[] = [];
   let allFaster = true;
   let millionMb: number | null = null;
   for (const n of sizes) {
@@ -291,18 +354,17 @@ function scaleSection(sizes: number[]): string {
       configFile,
       `${JSON.stringify({ ...base, data: { ...data, path: csv, features: null } }, null, 2)}\n`,
     );
-    // Small sizes finish in a second or two, so take the median of three runs of each.
-    const repeats = n <= 100_000 ? 3 : 1;
-    const oursRuns: { seconds: number; mb: number; json: OursJson }[] = [];
+    const outDir = join(scaleDir, `out-${n}`);
+    const cli = [CLI, 'train', '--config', configFile, '--out', outDir, '--json'];
+    const oursRuns: { seconds: number; mb: number; json: OursJson; phases: Phases }[] = [];
     const skRuns: { seconds: number; mb: number; json: SklearnScale }[] = [];
-    for (let r = 0; r < repeats; r++) {
-      log(`scale ${n}: oncoclear train (run ${r + 1}/${repeats})`);
-      const outDir = join(scaleDir, `out-${n}`);
-      const cli = [CLI, 'train', '--config', configFile, '--out', outDir, '--json'];
+    // Interleaved, so each pair of runs sees about the same machine load; the ratio is per pair.
+    for (let r = 0; r < runs; r++) {
+      log(`scale ${n}: oncoclear train (run ${r + 1}/${runs})`);
       // A crash fails the bench: it measures the CLI exactly as shipped.
-      const o = timed(process.execPath, cli);
-      oursRuns.push({ ...o, json: JSON.parse(o.stdout) as OursJson });
-      log(`scale ${n}: scikit-learn (run ${r + 1}/${repeats})`);
+      const o = timed(process.execPath, cli, { ONCOCLEAR_PHASE_TIMINGS: '1' });
+      oursRuns.push({ ...o, json: JSON.parse(o.stdout) as OursJson, phases: phasesFrom(o.stderr) });
+      log(`scale ${n}: scikit-learn (run ${r + 1}/${runs})`);
       const s = timed(PYTHON, [
         SKLEARN,
         '--scale',
@@ -312,43 +374,93 @@ function scaleSection(sizes: number[]): string {
       ]);
       skRuns.push({ ...s, json: JSON.parse(s.stdout) as SklearnScale });
     }
-    const oursS = median(oursRuns.map((r) => r.seconds));
-    const skS = median(skRuns.map((r) => r.seconds));
-    const oursMb = median(oursRuns.map((r) => r.mb));
-    const skMb = median(skRuns.map((r) => r.mb));
-    allFaster &&= oursS <= skS;
-    if (n === 1_000_000) millionMb = oursMb;
+    const oursS = oursRuns.map((r) => r.seconds);
+    const skS = skRuns.map((r) => r.seconds);
+    const oursMb = oursRuns.map((r) => r.mb);
+    const skMb = skRuns.map((r) => r.mb);
+    const time = pairedRatio(oursS, skS);
+    const memory = pairedRatio(oursMb, skMb);
+    allFaster &&= time.median <= 1;
+    if (n === 1_000_000) millionMb = median(oursMb);
     rows.push([
       n.toLocaleString('en-US'),
-      fixed(oursS, 2),
-      fixed(skS, 2),
-      ratio(oursS, skS),
-      fixed(oursMb, 0),
-      fixed(skMb, 0),
-      ratio(oursMb, skMb),
+      spread(oursS, 2),
+      spread(skS, 2),
+      time.text,
+      spread(oursMb, 0),
+      spread(skMb, 0),
+      memory.text,
     ]);
+    if (n >= 1_000_000) {
+      goals.push(
+        `${n.toLocaleString('en-US')} rows: time ${fixed(time.median, 2)}× (goal ≤ 0.45×) ${verdict(time.median <= 0.45)}, ` +
+          `memory ${fixed(memory.median, 2)}× (goal ≤ 0.6×) ${verdict(memory.median <= 0.6)}`,
+      );
+    }
+
+    // Per phase, from each tool's own timers. scikit-learn has no cross-validation step.
+    const ours = (key: keyof Phases) => oursRuns.map((r) => r.phases[key]);
+    const sk = (key: keyof SklearnScale['timings'] | null) =>
+      key === null ? null : skRuns.map((r) => r.json.timings[key]);
+    const phaseRows: Array<[string, number[], number[] | null]> = [
+      ['parse CSV + sha256 (sklearn: read_csv + to_numpy)', ours('loadMs'), sk('loadMs')],
+      ['split', ours('splitMs'), sk('splitMs')],
+      ['impute + scale: fit and transform', ours('preprocessMs'), sk('preprocessMs')],
+      ['model fit (newton; sklearn lbfgs)', ours('newtonMs'), sk('modelMs')],
+      ['cross-validation (capped rows)', ours('crossValidationMs'), null],
+      ['metrics + intervals (sklearn: test scores)', ours('metricsMs'), sk('evaluateMs')],
+      ['in-process total', ours('totalMs'), null],
+      ['whole process (wall)', oursS.map((v) => v * 1000), skS.map((v) => v * 1000)],
+    ];
+    phaseTables.push(
+      [
+        `### ${n.toLocaleString('en-US')} rows, per phase (ms, median (min–max) of ${runs})`,
+        '',
+        table(
+          ['phase', 'oncoclear ms', 'scikit-learn ms', 'paired ratio'],
+          phaseRows.map(([name, o, s]) => [
+            name,
+            spread(o, 0),
+            s ? spread(s, 0) : '—',
+            s ? pairedRatio(o, s).text : '—',
+          ]),
+        ),
+      ].join('\n'),
+    );
     const o = oursRuns.at(-1)!.json;
     const s = skRuns.at(-1)!.json;
-    const phases = (t: { loadMs: number; fitMs: number; evaluateMs: number }) =>
-      `load ${fixed(t.loadMs / 1000, 2)} s, fit ${fixed(t.fitMs / 1000, 2)} s, evaluate ${fixed(t.evaluateMs / 1000, 2)} s`;
+    let workersNote = '';
+    if (n >= 1_000_000) {
+      // Worker threads must not change the artifact: train once more with them off and compare.
+      log(`scale ${n}: oncoclear train with ONCOCLEAR_WORKERS=0`);
+      const withWorkers = artifactWithoutTime(o.artifact);
+      const single = timed(process.execPath, cli, { ONCOCLEAR_WORKERS: '0' });
+      const same =
+        artifactWithoutTime((JSON.parse(single.stdout) as OursJson).artifact) === withWorkers;
+      workersNote = ` With ONCOCLEAR_WORKERS=0: ${fixed(single.seconds, 2)} s, ${fixed(single.mb, 0)} MB, artifact ${same ? 'byte-identical' : 'DIFFERENT'}.`;
+      if (!same)
+        throw new Error(`${n} rows: the artifact with workers differs from the one without.`);
+    }
     notes.push(
-      `- ${n.toLocaleString('en-US')} rows${repeats > 1 ? ` (last of ${repeats} runs)` : ''}: ` +
-        `oncoclear ${phases(o.timings)}, test accuracy ${fixed(o.metrics.test.accuracy, 4)}, AUC ${fixed(o.metrics.test.rocAuc, 4)}; ` +
-        `scikit-learn ${phases(s.timings)}, test accuracy ${fixed(s.test.accuracy, 4)}, AUC ${fixed(s.test.rocAuc, 4)}, ${s.iterations} lbfgs iterations.`,
+      `- ${n.toLocaleString('en-US')} rows: test accuracy ${fixed(o.metrics.test.accuracy, 4)}, AUC ${fixed(o.metrics.test.rocAuc, 4)}; ` +
+        `scikit-learn ${fixed(s.test.accuracy, 4)}, AUC ${fixed(s.test.rocAuc, 4)}, ${s.iterations} lbfgs iterations.${workersNote}`,
     );
   }
   return [
     `## 3. Scale: synthetic CSV → artifact, whole process (${SYNTHETIC_FEATURES} features + string target, ~0.2% empty cells)`,
     '',
+    `Median (min–max) of ${runs} interleaved runs each; ratios are per pair of runs, then their median (min–max).`,
+    '',
     table(['rows', 'ours s', 'sklearn s', 'ratio', 'ours MB', 'sklearn MB', 'ratio'], rows),
     '',
-    'In-process phases (from each tool\'s own timers; "load" is CSV → arrays, "fit" includes preprocessing):',
     ...notes,
     '',
+    ...phaseTables.flatMap((t) => [t, '']),
     `Goal (no slower than scikit-learn at every size): ${verdict(allFaster)}. ` +
       `Goal (< 1 GB at 1,000,000 rows): ${
         millionMb === null ? 'not measured (1,000,000 not in --sizes)' : verdict(millionMb < 1024)
       }.`,
+    ...goals.map((g) => `Goal at ${g}.`),
   ].join('\n');
 }
 
@@ -359,12 +471,17 @@ function main(): void {
     options: {
       sizes: { type: 'string' },
       quick: { type: 'boolean', default: false },
+      runs: { type: 'string', default: '3' },
       help: { type: 'boolean', short: 'h', default: false },
     },
     strict: true,
   });
   if (values.help) return void process.stdout.write(HELP);
-  const sizes = (values.sizes ?? (values.quick ? '10000,100000' : '10000,100000,1000000'))
+  const runs = Number(values.runs);
+  if (!Number.isInteger(runs) || runs < 1) {
+    throw new Error(`--runs is '${values.runs}'; expected a whole number of runs, 1 or more.`);
+  }
+  const sizes = (values.sizes ?? (values.quick ? '10000,100000' : '10000,100000,1000000,3000000'))
     .split(',')
     .map((s) => Number(s.trim().replaceAll('_', '')));
   if (sizes.some((n) => !Number.isInteger(n) || n < 100)) {
@@ -379,7 +496,7 @@ function main(): void {
   const started = new Date();
   const { quality, speed, versions } = wdbcSections();
   process.stdout.write(`${quality}\n\n${speed}\n\n`);
-  const scale = scaleSection(sizes);
+  const scale = scaleSection(sizes, runs);
   process.stdout.write(`${scale}\n`);
 
   const cpu = cpus();

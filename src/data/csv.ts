@@ -1,7 +1,7 @@
 import { createHash, type Hash } from 'node:crypto';
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import type { Dataset, FeatureTable } from './dataset.js';
-import { parseNumberBytes } from './number-bytes.js';
+import { POW10, parseNumberBytes } from './number-bytes.js';
 
 const CHUNK_BYTES = 1 << 20;
 
@@ -190,7 +190,8 @@ function parseNumericCsv(
       rows++;
     };
 
-    forEachLine(lines.rest, hash, (buf, start, end, lineNo) => {
+    // The general path, one line at a time: any line the fast path declines comes here.
+    const slowLine = (buf: Buffer, start: number, end: number, lineNo: number): void => {
       if (end === start || (end === start + 1 && buf[start] === 13)) return;
       if (rows === capacity) grow();
       const base = rows * p;
@@ -199,7 +200,10 @@ function parseNumericCsv(
       let cellStart = start;
       for (let i = start; i <= end; i++) {
         const byte = i < end ? buf[i] : 44;
-        if (byte === 34) return quotedLine(buf, start, end, lineNo, base);
+        if (byte === 34) {
+          quotedLine(buf, start, end, lineNo, base);
+          return;
+        }
         if (byte !== 44) continue;
         if (column >= header.length) {
           column++;
@@ -224,6 +228,146 @@ function parseNumericCsv(
       }
       if (column !== header.length) throw raggedError(lineNo, column);
       rows++;
+    };
+
+    // The fast path: one pass over a line's bytes that parses each number as it finds its end,
+    // with no strings and no second scan. It handles plain numbers (sign, digits, a point, an
+    // exponent), empty cells and labels it has seen before; anything else (quotes, spaces, NA,
+    // more than 15 significant digits, a new label, a ragged row) makes it return -1, and the
+    // line is parsed again by slowLine, which gives the very same values or the error.
+    const columnCount = header.length;
+    // Labels as bytes, each with its id, so the rows' labels are compared without decoding.
+    const labelBytes: Buffer[] = [];
+    const labelByteIds: number[] = [];
+    const fastLine = (buf: Buffer, start: number, limit: number, base: number): number => {
+      // Locals, not the enclosing function's variables, in the hot loop: those are read through
+      // its context on every use (x and rows change between lines, never within one).
+      const out = x;
+      const slots = slot;
+      let i = start;
+      for (let column = 0; ; column++) {
+        const s = slots[column]!;
+        let c = i < limit ? buf[i]! : 10;
+        if (s >= 0) {
+          const cellStart = i;
+          let negative = false;
+          if (c === 45) {
+            negative = true;
+            c = ++i < limit ? buf[i]! : 10;
+          }
+          let mantissa = 0;
+          let digits = 0;
+          let exponent = 0;
+          let sawDigit = false;
+          while (c >= 48 && c <= 57) {
+            sawDigit = true;
+            if (mantissa !== 0 || c !== 48) {
+              if (++digits > 15) return -1;
+              mantissa = mantissa * 10 + (c - 48);
+            }
+            c = ++i < limit ? buf[i]! : 10;
+          }
+          if (c === 46) {
+            c = ++i < limit ? buf[i]! : 10;
+            while (c >= 48 && c <= 57) {
+              sawDigit = true;
+              if (mantissa !== 0 || c !== 48) {
+                if (++digits > 15) return -1;
+                mantissa = mantissa * 10 + (c - 48);
+              }
+              exponent--;
+              c = ++i < limit ? buf[i]! : 10;
+            }
+          }
+          if (c === 101 || c === 69) {
+            if (!sawDigit) return -1;
+            c = ++i < limit ? buf[i]! : 10;
+            let expNegative = false;
+            if (c === 45 || c === 43) {
+              expNegative = c === 45;
+              c = ++i < limit ? buf[i]! : 10;
+            }
+            let e = 0;
+            let expDigits = 0;
+            while (c >= 48 && c <= 57) {
+              e = e * 10 + (c - 48);
+              if (e > 1000) return -1;
+              expDigits++;
+              c = ++i < limit ? buf[i]! : 10;
+            }
+            if (expDigits === 0) return -1;
+            exponent += expNegative ? -e : e;
+          }
+          let value: number;
+          if (!sawDigit) {
+            // Only an empty cell is missing; a lone '-' or '.' is for slowLine to report.
+            if (i !== cellStart) return -1;
+            value = Number.NaN;
+          } else if (mantissa === 0) value = 0;
+          else if (exponent === 0) value = mantissa;
+          else if (exponent > 0 && exponent <= 22) value = mantissa * POW10[exponent]!;
+          else if (exponent < 0 && exponent >= -22) value = mantissa / POW10[-exponent]!;
+          else return -1;
+          out[base + s] = negative ? -value : value;
+        } else if (s === -2) {
+          const from = i;
+          while (c !== 44 && c !== 10 && c !== 13 && c !== 34) c = ++i < limit ? buf[i]! : 10;
+          if (c === 34) return -1;
+          const length = i - from;
+          let id = -1;
+          for (let k = 0; k < labelBytes.length && id < 0; k++) {
+            const label = labelBytes[k]!;
+            if (label.length !== length) continue;
+            let same = true;
+            for (let b = 0; b < length && same; b++) same = buf[from + b] === label[b];
+            if (same) id = k;
+          }
+          if (id < 0) {
+            // A label not seen yet, or one with spaces around it: decode it the general way.
+            setLabel(buf.toString('utf8', from, i).trim(), lineNumber);
+            const known = y[rows]!;
+            if (!labelByteIds.includes(known)) {
+              labelBytes.push(Buffer.from(labelNames[known]!));
+              labelByteIds.push(known);
+            }
+          } else y[rows] = labelByteIds[id]!;
+        } else {
+          while (c !== 44 && c !== 10 && c !== 13) {
+            if (c === 34) return -1;
+            c = ++i < limit ? buf[i]! : 10;
+          }
+        }
+        // A cell ends at a comma before the last column and at the end of the line after it.
+        if (column === columnCount - 1) {
+          if (c === 13) c = ++i < limit ? buf[i]! : 10;
+          return c === 10 ? i : -1;
+        }
+        if (c !== 44) return -1;
+        i++;
+      }
+    };
+
+    let lineNumber = 1;
+    readLines(lines.rest, hash, (buf, stop, eof) => {
+      let start = 0;
+      while (start < stop) {
+        lineNumber++;
+        const first = buf[start];
+        if (first !== 10 && first !== 13) {
+          if (rows === capacity) grow();
+          const end = fastLine(buf, start, stop, rows * p);
+          if (end >= 0) {
+            rows++;
+            start = end + 1;
+            continue;
+          }
+        }
+        let nl = buf.indexOf(10, start);
+        if (nl < 0 || nl >= stop) nl = stop;
+        slowLine(buf, start, nl > start && buf[nl - 1] === 13 ? nl - 1 : nl, lineNumber);
+        start = nl + 1;
+      }
+      return eof ? stop : start;
     });
     if (rows === 0) throw new Error(`${file} has a header but no data rows.`);
     // subarray, not slice: copying a million rows would double the peak memory.
@@ -287,7 +431,7 @@ interface HeaderRead {
   rest: { fd: number; pending: Buffer };
 }
 
-/** Reads the first line as text; the rest of the file is scanned as bytes by forEachLine. */
+/** Reads the first line as text; the rest of the file is scanned as bytes by readLines. */
 function readHeader(fd: number, hash: Hash): HeaderRead | null {
   let pending = Buffer.alloc(0);
   const chunk = Buffer.allocUnsafe(256 * 1024);
@@ -317,50 +461,36 @@ function readHeader(fd: number, hash: Hash): HeaderRead | null {
 }
 
 /**
- * Calls `onLine(buffer, start, end, lineNo)` for every line after the header, reading 1 MiB at a
- * time and never decoding bytes to strings: the hot loop of a million-row load.
+ * Reads the rest of the file 1 MiB at a time and calls `onChunk(buffer, stop, eof)` with the
+ * bytes up to `stop`, which ends just after a newline (or at the end of the file), so every line
+ * in it is whole. `onChunk` returns how far it consumed; the rest moves to the front for the next
+ * read. Bytes are never decoded to strings here: the hot loop of a million-row load.
  */
-function forEachLine(
+function readLines(
   rest: HeaderRead['rest'],
   hash: Hash,
-  onLine: (buf: Buffer, start: number, end: number, lineNo: number) => void,
+  onChunk: (buf: Buffer, stop: number, eof: boolean) => number,
 ): void {
   let buffer = Buffer.allocUnsafe(Math.max(CHUNK_BYTES, rest.pending.length * 2));
   rest.pending.copy(buffer, 0);
   let filled = rest.pending.length;
-  let lineNo = 1;
   let eof = false;
-  while (!eof || filled > 0) {
-    if (!eof) {
-      if (filled === buffer.length) {
-        const bigger = Buffer.allocUnsafe(buffer.length * 2);
-        buffer.copy(bigger, 0, 0, filled);
-        buffer = bigger;
-      }
-      const n = readSync(rest.fd, buffer, filled, buffer.length - filled, null);
-      hash.update(buffer.subarray(filled, filled + n));
-      if (n === 0) eof = true;
-      filled += n;
+  while (!eof) {
+    if (filled === buffer.length) {
+      // A line longer than the buffer: read on into a bigger one.
+      const bigger = Buffer.allocUnsafe(buffer.length * 2);
+      buffer.copy(bigger, 0, 0, filled);
+      buffer = bigger;
     }
-    let start = 0;
-    for (
-      let nl = buffer.indexOf(10, start);
-      nl >= 0 && nl < filled;
-      nl = buffer.indexOf(10, start)
-    ) {
-      lineNo++;
-      onLine(buffer, start, nl > start && buffer[nl - 1] === 13 ? nl - 1 : nl, lineNo);
-      start = nl + 1;
-    }
-    if (eof) {
-      if (start < filled) {
-        lineNo++;
-        onLine(buffer, start, filled, lineNo);
-      }
-      break;
-    }
-    buffer.copy(buffer, 0, start, filled);
-    filled -= start;
+    const n = readSync(rest.fd, buffer, filled, buffer.length - filled, null);
+    hash.update(buffer.subarray(filled, filled + n));
+    if (n === 0) eof = true;
+    filled += n;
+    const stop = eof ? filled : buffer.lastIndexOf(10, filled - 1) + 1;
+    if (stop === 0) continue;
+    const consumed = onChunk(buffer, stop, eof);
+    buffer.copy(buffer, 0, consumed, filled);
+    filled -= consumed;
   }
 }
 

@@ -1,5 +1,5 @@
 /** Exact powers of ten: every one up to 1e22 is representable, which the fast path relies on. */
-const POW10 = Array.from({ length: 23 }, (_, i) => 10 ** i);
+export const POW10 = Array.from({ length: 23 }, (_, i) => 10 ** i);
 
 /**
  * Parses a decimal number from bytes without creating a string. Uses Clinger's fast path: a

@@ -24,7 +24,7 @@ export function seededRandom(seed: number): () => number {
   };
 }
 
-function shuffle(values: number[], random: () => number): void {
+function shuffle(values: Uint32Array, random: () => number): void {
   for (let i = values.length - 1; i > 0; i--) {
     const j = Math.floor(random() * (i + 1));
     const tmp = values[i]!;
@@ -38,8 +38,16 @@ function shuffle(values: number[], random: () => number): void {
  */
 export function splitRows(labels: Uint8Array, options: SplitOptions): Split {
   const random = seededRandom(options.seed);
-  const groups: number[][] = options.stratified ? [[], []] : [[]];
-  for (let i = 0; i < labels.length; i++) groups[options.stratified ? labels[i]! : 0]!.push(i);
+  // Typed arrays, not number[]: a million indices as JS arrays cost ~80 MB of heap and the GC.
+  const sizes = [0, 0];
+  if (options.stratified) for (let i = 0; i < labels.length; i++) sizes[labels[i]!]!++;
+  else sizes[0] = labels.length;
+  const groups = (options.stratified ? sizes : [labels.length]).map((n) => new Uint32Array(n));
+  const filled = [0, 0];
+  for (let i = 0; i < labels.length; i++) {
+    const g = options.stratified ? labels[i]! : 0;
+    groups[g]![filled[g]!++] = i;
+  }
   // Like scikit-learn: ceil(n × fraction) test rows in all, shared out between the classes by
   // largest remainder, so a 569-row set gives 114 test rows whether stratified or not.
   const total = Math.ceil(labels.length * options.testFraction);
@@ -53,22 +61,28 @@ export function splitRows(labels: Uint8Array, options: SplitOptions): Split {
     if (left-- <= 0) break;
     take[i]!++;
   }
-  const test: number[] = [];
-  const train: number[] = [];
+  // Mark the test rows, then read both parts off in row order: ascending without a sort, which
+  // took ~100 ms per part at a million rows.
+  const isTest = new Uint8Array(labels.length);
+  let testCount = 0;
   groups.forEach((group, g) => {
     shuffle(group, random);
-    // A loop, not push(...spread): spreading a million indices overflows the call stack.
-    for (let k = 0; k < group.length; k++) (k < take[g]! ? test : train).push(group[k]!);
+    const n = Math.min(take[g]!, group.length);
+    for (let k = 0; k < n; k++) isTest[group[k]!] = 1;
+    testCount += n;
   });
+  const test = new Uint32Array(testCount);
+  const train = new Uint32Array(labels.length - testCount);
+  for (let i = 0, t = 0, r = 0; i < labels.length; i++) {
+    if (isTest[i]) test[t++] = i;
+    else train[r++] = i;
+  }
   if (test.length === 0 || train.length === 0) {
     throw new RangeError(
       `A test fraction of ${options.testFraction} on ${labels.length} rows leaves an empty ${test.length === 0 ? 'test' : 'training'} part; expected enough rows for both.`,
     );
   }
-  return {
-    train: Uint32Array.from(train).sort(),
-    test: Uint32Array.from(test).sort(),
-  };
+  return { train, test };
 }
 
 /** Short hash of the test rows, so a later re-split can prove it picked the same ones. */

@@ -8,6 +8,7 @@ import {
   logitInterval,
   meanInterval,
   percentileInterval,
+  type SortedByClass,
   sortedByClass,
   stratifiedBootstrap,
   wilson,
@@ -118,8 +119,9 @@ export function computeMetrics(
   const specificity = ratio(tn, tn + fp);
   const npv = ratio(tn, tn + fn);
   const f1 = precision + recall === 0 ? 0 : (2 * precision * recall) / (precision + recall);
-  const { auc, roc } = rocCurve(y, probabilities);
-  const { ap, pr } = precisionRecallCurve(y, probabilities);
+  // One sort serves ROC, precision-recall and DeLong: at a million rows each sort is ~100 ms.
+  const sorted = sortedByClass(y, probabilities);
+  const { auc, roc, ap, pr } = thinnedCurves(y, probabilities, sorted);
   const positives = tp + fn;
   const negatives = tn + fp;
   const balancedVar =
@@ -138,7 +140,9 @@ export function computeMetrics(
       Math.min(1, balanced + Z95 * Math.sqrt(balancedVar)),
     ]),
     rocAuc:
-      positives && negatives ? finiteInterval(delongAuc(y, probabilities).interval) : [null, null],
+      positives && negatives
+        ? finiteInterval(delongAuc(y, probabilities, sorted).interval)
+        : [null, null],
     prAuc: finiteInterval(apInterval(y, probabilities, ap, positives)),
     logLoss: finiteInterval(meanInterval(losses).interval),
     brier: finiteInterval(meanInterval(squared).interval),
@@ -153,14 +157,14 @@ export function computeMetrics(
     rocAuc: auc,
     logLoss: logLoss / n,
     confusion,
-    roc: thin(roc, MAX_ROC_POINTS),
+    roc,
     threshold,
     specificity,
     npv,
     balancedAccuracy: balanced,
     prAuc: ap,
     brier: brier / n,
-    pr: thin(pr, MAX_ROC_POINTS),
+    pr,
     calibration: calibrationSummary(y, probabilities),
     intervals,
   };
@@ -227,17 +231,23 @@ function f1Interval(c: Confusion): Interval {
 export function precisionRecallCurve(
   y: Uint8Array,
   scores: Float64Array,
+  sorted?: SortedByClass,
 ): { ap: number; pr: Array<{ recall: number; precision: number }> } {
   const pr: Array<{ recall: number; precision: number }> = [{ recall: 0, precision: 1 }];
   let ap = 0;
   let lastRecall = 0;
-  const { positives } = sweepThresholds(y, scores, (tp, fp, _t, totals) => {
-    const recall = tp / totals.positives;
-    const precision = tp / (tp + fp);
-    ap += (recall - lastRecall) * precision;
-    lastRecall = recall;
-    pr.push({ recall, precision });
-  });
+  const { positives } = sweepThresholds(
+    y,
+    scores,
+    (tp, fp, _t, totals) => {
+      const recall = tp / totals.positives;
+      const precision = tp / (tp + fp);
+      ap += (recall - lastRecall) * precision;
+      lastRecall = recall;
+      pr.push({ recall, precision });
+    },
+    sorted,
+  );
   return positives === 0 ? { ap: Number.NaN, pr: pr.slice(0, 1) } : { ap, pr };
 }
 
@@ -256,8 +266,10 @@ export function sweepThresholds(
     threshold: number,
     totals: { positives: number; negatives: number },
   ) => void,
+  /** sortedByClass(y, scores), when the caller already has it. */
+  sorted: SortedByClass = sortedByClass(y, scores),
 ): { positives: number; negatives: number } {
-  const { pos, neg } = sortedByClass(y, scores);
+  const { pos, neg } = sorted;
   const positives = pos.length;
   const negatives = neg.length;
   const totals = { positives, negatives };
@@ -379,28 +391,105 @@ function logisticOnLogit(
  * half. Positives' and negatives' scores are sorted separately with the native numeric sort and
  * merged, which is far faster on a million rows than sorting indices with a comparator.
  */
-export function rocCurve(y: Uint8Array, scores: Float64Array): { auc: number; roc: RocPoint[] } {
+export function rocCurve(
+  y: Uint8Array,
+  scores: Float64Array,
+  sorted?: SortedByClass,
+): { auc: number; roc: RocPoint[] } {
   const roc: RocPoint[] = [{ fpr: 0, tpr: 0, threshold: Number.MAX_VALUE }];
   let auc = 0;
   let prevTpr = 0;
   let prevFpr = 0;
-  const { positives, negatives } = sweepThresholds(y, scores, (tp, fp, threshold, totals) => {
-    const tpr = totals.positives ? tp / totals.positives : 0;
-    const fpr = totals.negatives ? fp / totals.negatives : 0;
-    auc += ((fpr - prevFpr) * (tpr + prevTpr)) / 2;
-    prevTpr = tpr;
-    prevFpr = fpr;
-    roc.push({ fpr, tpr, threshold });
-  });
+  const { positives, negatives } = sweepThresholds(
+    y,
+    scores,
+    (tp, fp, threshold, totals) => {
+      const tpr = totals.positives ? tp / totals.positives : 0;
+      const fpr = totals.negatives ? fp / totals.negatives : 0;
+      auc += ((fpr - prevFpr) * (tpr + prevTpr)) / 2;
+      prevTpr = tpr;
+      prevFpr = fpr;
+      roc.push({ fpr, tpr, threshold });
+    },
+    sorted,
+  );
   return { auc: positives && negatives ? auc : Number.NaN, roc };
 }
 
-/** Keeps at most `max` points, always including the first and last, so artifacts stay small. */
-function thin<T>(points: T[], max: number): T[] {
-  if (points.length <= max) return points;
-  const out: T[] = [];
-  for (let k = 0; k < max; k++)
-    out.push(points[Math.round((k * (points.length - 1)) / (max - 1))]!);
+/**
+ * rocCurve and precisionRecallCurve in one sweep, with the same arithmetic in the same order,
+ * keeping the points in typed arrays and making objects only of the ones thinIndices keeps: a million
+ * rows have up to a million distinct thresholds, and two million small objects were ~100 MB.
+ */
+function thinnedCurves(
+  y: Uint8Array,
+  scores: Float64Array,
+  sorted: SortedByClass,
+): { auc: number; roc: RocPoint[]; ap: number; pr: Array<{ recall: number; precision: number }> } {
+  const size = y.length + 1;
+  const fprs = new Float64Array(size);
+  const tprs = new Float64Array(size);
+  const thresholds = new Float64Array(size);
+  const recalls = new Float64Array(size);
+  const precisions = new Float64Array(size);
+  thresholds[0] = Number.MAX_VALUE;
+  precisions[0] = 1;
+  let points = 1;
+  let auc = 0;
+  let prevTpr = 0;
+  let prevFpr = 0;
+  let ap = 0;
+  let lastRecall = 0;
+  const { positives, negatives } = sweepThresholds(
+    y,
+    scores,
+    (tp, fp, threshold, totals) => {
+      const tpr = totals.positives ? tp / totals.positives : 0;
+      const fpr = totals.negatives ? fp / totals.negatives : 0;
+      auc += ((fpr - prevFpr) * (tpr + prevTpr)) / 2;
+      prevTpr = tpr;
+      prevFpr = fpr;
+      const recall = tp / totals.positives;
+      const precision = tp / (tp + fp);
+      ap += (recall - lastRecall) * precision;
+      lastRecall = recall;
+      fprs[points] = fpr;
+      tprs[points] = tpr;
+      thresholds[points] = threshold;
+      recalls[points] = recall;
+      precisions[points] = precision;
+      points++;
+    },
+    sorted,
+  );
+  const roc = thinIndices(points, MAX_ROC_POINTS).map((i) => ({
+    fpr: fprs[i]!,
+    tpr: tprs[i]!,
+    threshold: thresholds[i]!,
+  }));
+  const pr =
+    positives === 0
+      ? [{ recall: 0, precision: 1 }]
+      : thinIndices(points, MAX_ROC_POINTS).map((i) => ({
+          recall: recalls[i]!,
+          precision: precisions[i]!,
+        }));
+  return {
+    auc: positives && negatives ? auc : Number.NaN,
+    roc,
+    ap: positives === 0 ? Number.NaN : ap,
+    pr,
+  };
+}
+
+/**
+ * The indices kept of `length` points: at most `max`, evenly spaced, always the first and last,
+ * so artifacts stay small.
+ */
+function thinIndices(length: number, max: number): number[] {
+  if (length <= max) return Array.from({ length }, (_, i) => i);
+  const out: number[] = [];
+  for (let k = 0; k < max; k++) out.push(Math.round((k * (length - 1)) / (max - 1)));
   return out;
 }
 

@@ -11,6 +11,7 @@ import { computeMetrics } from '../evaluate/metrics.js';
 import { fitPreprocessing, transformTable } from '../features/preprocess.js';
 import type { Artifact } from '../model/artifact.js';
 import { BinaryLogisticRegression } from '../model/logistic-model.js';
+import { newtonParallelMinRows } from '../model/newton-pass.js';
 import { createPredictor } from '../model/predictor.js';
 
 export interface TrainContext {
@@ -46,16 +47,36 @@ export function trainFromConfig(
     features: config.data.features,
   });
   const loadMs = performance.now() - t0;
+  phase('loadMs', loadMs);
   log(
     `Loaded ${data.rowCount} rows × ${data.featureNames.length} features in ${loadMs.toFixed(0)} ms`,
   );
+  const t1 = performance.now();
   const split = splitRows(data.y, config.split);
+  phase('splitMs', performance.now() - t1);
   const result = trainOnSplit(config, data, split, context, {
     dataSha256: data.sha256!,
     dataPath,
     ...(config.data.url && dataPath === config.data.path ? { dataUrl: config.data.url } : {}),
   });
+  phase('totalMs', performance.now() - t0, true);
   return { ...result, timings: { ...result.timings, loadMs } };
+}
+
+/**
+ * With `ONCOCLEAR_PHASE_TIMINGS=1`, trainFromConfig writes one JSON line to stderr, milliseconds
+ * per phase: `{"phaseTimings":{"loadMs","splitMs","preprocessMs","newtonMs","crossValidationMs",
+ * "metricsMs","evaluateMs","totalMs"}}`, for `npm run bench:train`'s per-phase table (see
+ * bench/README.md). Off by default: stderr is for people.
+ */
+const phases: Record<string, number> = {};
+function phase(name: string, ms: number, last = false): void {
+  if (process.env.ONCOCLEAR_PHASE_TIMINGS !== '1') return;
+  phases[name] = Math.round(ms * 10) / 10;
+  if (last) {
+    process.stderr.write(`${JSON.stringify({ phaseTimings: phases })}\n`);
+    for (const key of Object.keys(phases)) delete phases[key];
+  }
 }
 
 /** Fits preprocessing and the model on the training rows and evaluates both parts. */
@@ -75,19 +96,28 @@ export function trainOnSplit(
   log(`Split ${trainRows} training / ${test.rowCount} test rows (seed ${config.split.seed})`);
 
   const t1 = performance.now();
+  // Large tables go into SharedArrayBuffers so Newton's passes can run on worker threads too.
+  const shared = trainRows >= newtonParallelMinRows();
+  const bytes = (n: number) => (shared ? new SharedArrayBuffer(n) : new ArrayBuffer(n));
+  const xTrain = new Float64Array(bytes(trainRows * p * Float64Array.BYTES_PER_ELEMENT));
+  const yTrain = new Uint8Array(bytes(trainRows));
+  // The standardised table's memory doubles as the scratch for gathering columns.
   const prep = fitPreprocessing(
     data.x,
     trainRows,
     data.featureNames,
     config.preprocessing,
     split.train,
+    xTrain,
   );
-  const xTrain = transformTable(prep, data.x, trainRows, split.train);
-  const yTrain = new Uint8Array(trainRows);
+  transformTable(prep, data.x, trainRows, split.train, xTrain);
   for (let i = 0; i < trainRows; i++) yTrain[i] = data.y[split.train[i]!]!;
+  const t1b = performance.now();
   log(`Training ${config.training.solver} logistic regression`);
   const model = BinaryLogisticRegression.train(xTrain, yTrain, trainRows, p, config.training);
   const fitMs = performance.now() - t1;
+  phase('preprocessMs', t1b - t1);
+  phase('newtonMs', performance.now() - t1b);
   const modelJson = model.toJSON();
   log(
     `Fitted in ${fitMs.toFixed(0)} ms (${modelJson.iterations} iterations${modelJson.converged ? '' : ', not converged'})`,
@@ -158,6 +188,8 @@ export function trainOnSplit(
     target: rule.target,
     chosenOn: rule.rule === 'fixed' ? 'config' : 'out-of-fold',
   };
+  const t3 = performance.now();
+  phase('crossValidationMs', t3 - t2);
   const predictor = createPredictor({ ...partial, operatingPoint, metrics: EMPTY_METRICS });
   const testProbabilities = predictor.probabilities(test.x, test.rowCount);
   const metrics = {
@@ -168,6 +200,8 @@ export function trainOnSplit(
     ...(threshold !== 0.5 ? { testAtDefault: computeMetrics(test.y, testProbabilities, 0.5) } : {}),
   };
   const evaluateMs = performance.now() - t2;
+  phase('metricsMs', performance.now() - t3);
+  phase('evaluateMs', evaluateMs);
   return {
     artifact: {
       ...partial,
@@ -199,13 +233,11 @@ const EMPTY_METRICS = { train: EMPTY_METRIC, test: EMPTY_METRIC };
 /** At most `max` of `rows`, a seeded stratified sample, so cross-validation stays cheap on big data. */
 function sampleRows(rows: Uint32Array, y: Uint8Array, max: number, seed: number): Uint32Array {
   if (rows.length <= max) return rows;
-  const split = splitRows(
-    Uint8Array.from(rows, (r) => y[r]!),
-    {
-      testFraction: max / rows.length,
-      seed,
-      stratified: true,
-    },
-  );
-  return Uint32Array.from(split.test, (i) => rows[i]!);
+  // Plain loops: TypedArray.from with a map function takes the slow generic path (~80 ms at 1M).
+  const labels = new Uint8Array(rows.length);
+  for (let i = 0; i < rows.length; i++) labels[i] = y[rows[i]!]!;
+  const split = splitRows(labels, { testFraction: max / rows.length, seed, stratified: true });
+  const sample = new Uint32Array(split.test.length);
+  for (let i = 0; i < sample.length; i++) sample[i] = rows[split.test[i]!]!;
+  return sample;
 }
