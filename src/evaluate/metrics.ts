@@ -190,6 +190,27 @@ function apInterval(y: Uint8Array, p: Float64Array, ap: number, positives: numbe
 }
 
 /**
+ * The smallest k with P(X ≤ k) ≥ u for X ~ Binomial(trials, p), p ≤ 0.5, by walking the mass
+ * function up from P(X = 0) = (1 − p)^trials. Meant for a small mean (trials·p of at most ~50),
+ * where that first term does not underflow and the walk is short.
+ */
+export function invertBinomial(trials: number, p: number, u: number): number {
+  if (p <= 0) return 0;
+  let mass = Math.exp(trials * Math.log1p(-p));
+  let cumulative = mass;
+  let k = 0;
+  const odds = p / (1 - p);
+  while (cumulative < u && k < trials) {
+    mass *= ((trials - k) / (k + 1)) * odds;
+    k++;
+    cumulative += mass;
+    // Past the mean the remaining mass is below double precision: stop at the top of the walk.
+    if (mass === 0) break;
+  }
+  return k;
+}
+
+/**
  * F1's interval by a seeded parametric bootstrap of the confusion matrix: positives and negatives
  * are resampled as binomials with the observed rates (stratified), so it costs the same on a
  * million rows as on a hundred.
@@ -208,6 +229,14 @@ function f1Interval(c: Confusion): Interval {
         trials,
         Math.max(0, Math.round(trials * p + z * Math.sqrt(trials * p * (1 - p)))),
       );
+    }
+    if (trials > 1000) {
+      // Many trials but a rare outcome (e.g. a handful of false positives among 800,000
+      // negatives): inversion walks the probability mass from 0, costing the outcome count, not
+      // one draw per trial (measured: 4.6 s at 800,000 rows). Small sets keep the per-trial draws
+      // below, so their intervals are unchanged.
+      if (p > 0.5) return trials - invertBinomial(trials, 1 - p, random());
+      return invertBinomial(trials, p, random());
     }
     let k = 0;
     for (let i = 0; i < trials; i++) if (random() < p) k++;
