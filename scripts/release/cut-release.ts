@@ -7,11 +7,10 @@
 //          [--dir DIR] [--base-image IMAGE] [--push REMOTE] [--dry-run] [--help]
 
 import { execFile } from 'node:child_process';
-import { realpathSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { cutToolRelease, type DistCheck } from '../../src/release/tool-release.js';
+import { runIfEntryPoint } from '../run-main.js';
 import { createToolReleaseGit } from './git.js';
 
 const HELP = `Usage: npx tsx scripts/release/cut-release.ts --repository OWNER/REPO --version X.Y.Z
@@ -120,24 +119,4 @@ export async function main(
   }
 }
 
-function isDirectRun(): boolean {
-  const entry = process.argv[1];
-  if (!entry) return false;
-  try {
-    return realpathSync(entry) === realpathSync(fileURLToPath(import.meta.url));
-  } catch {
-    return false;
-  }
-}
-
-if (isDirectRun()) {
-  main(process.argv.slice(2)).then(
-    (code) => {
-      process.exitCode = code;
-    },
-    (error: unknown) => {
-      console.error(error);
-      process.exitCode = 2;
-    },
-  );
-}
+runIfEntryPoint(import.meta.url, (argv) => main(argv));
