@@ -12,13 +12,13 @@ import {
   rmSync,
   writeFileSync,
 } from 'node:fs';
-import { createServer } from 'node:net';
 import { availableParallelism, cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { DEFAULT_DRAIN_MS } from '../service/options.js';
 import { httpRequest, keepAliveLoad, type LoadStats } from '../tests/service/serve-process.js';
+import { freePort, log, median, sleep } from './support.js';
 
 const HELP = `Usage: npm run bench:serve -- [options]
 
@@ -63,8 +63,6 @@ const DATA = join(ROOT, 'data', 'wdbc.csv');
 
 /** Issue 15's goals: 1 (throughput, latency, the same-math ceiling) and 2 (cold start). */
 const GOALS = { speedup: 15, p99Ms: 5, ceilingShare: 0.75, coldStartRatio: 2.5 };
-
-const log = (message: string): void => void process.stderr.write(`[bench] ${message}\n`);
 
 // ---------------------------------------------------------------------------------------------
 // Options
@@ -120,26 +118,6 @@ function parseOptions(argv: string[]): Options | null {
 
 // ---------------------------------------------------------------------------------------------
 // Helpers
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
-}
-
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 function run(command: string, args: string[], what: string): string {
   const result = spawnSync(command, args, { cwd: ROOT, encoding: 'utf8' });

@@ -14,6 +14,7 @@ import { splitRows } from '../src/data/split.js';
 import { fitPreprocessing, transformTable } from '../src/features/preprocess.js';
 import { BinaryLogisticRegression } from '../src/model/logistic-model.js';
 import { trainOnSplit } from '../src/pipeline/train.js';
+import { log, median } from './support.js';
 import { SYNTHETIC_FEATURES, syntheticCsv } from './synthetic.js';
 
 const HELP = `Usage: npm run bench:train -- [--sizes N,N,...] [--runs N] [--quick]
@@ -48,16 +49,8 @@ const FIT_REPEATS: Record<Solver, { warmup: number; runs: number }> = {
 const SKLEARN_REPEATS = 20;
 /** Stack for the 1M-row workaround; stays below the usual 8 MiB `ulimit -s`. */
 
-const log = (message: string): void => void process.stderr.write(`[bench] ${message}\n`);
-
 // ---------------------------------------------------------------------------------------------
 // Helpers
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
-}
 
 /** A Markdown table with padded columns; columns after the first are right-aligned. */
 function table(header: string[], rows: string[][]): string {
