@@ -47,7 +47,6 @@ const FIT_REPEATS: Record<Solver, { warmup: number; runs: number }> = {
   'ml-logistic-regression': { warmup: 1, runs: 3 },
 };
 const SKLEARN_REPEATS = 20;
-/** Stack for the 1M-row workaround; stays below the usual 8 MiB `ulimit -s`. */
 
 // ---------------------------------------------------------------------------------------------
 // Helpers
