@@ -46004,7 +46004,19 @@ var SolverSchema = external_exports.enum(["newton", "ml-logistic-regression"]);
 var ConfigSchema = external_exports.strictObject({
   schemaVersion: external_exports.literal(CONFIG_SCHEMA_VERSION),
   model: external_exports.strictObject({
-    name: external_exports.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'a lowercase name like "oncoclear"')
+    name: external_exports.string().regex(
+      /^[a-z0-9][a-z0-9-]{0,62}$/,
+      'a lowercase name like "oncoclear": letters a-z, digits and hyphens, at most 63 characters'
+    ),
+    /**
+     * The model card's words about this model's use, which only its owners can write: what it is
+     * for, what it must not be used for, and limitations beyond the ones every card states.
+     */
+    card: external_exports.strictObject({
+      purpose: external_exports.string().min(1).optional(),
+      notFor: external_exports.string().min(1).optional(),
+      limitations: external_exports.array(external_exports.string().min(1)).default([])
+    }).optional()
   }),
   data: external_exports.strictObject({
     path: external_exports.string().min(1),
@@ -46341,7 +46353,7 @@ function declinedMessage(branch, reason, why) {
     return `Push to ${branch} was declined (${why}): the token lacks the \`workflows\` permission (it changes a file under .github/workflows); pass a GitHub App token with Workflows: write, or a PAT with the workflow scope, as the \`token\` input.`;
   }
   if (/GH006|GH013|protected branch|repository rule/i.test(reason)) {
-    return `${branch} is protected and GitHub declined the push (${why}): add the bot (the GitHub App) to the ruleset's bypass list and pass its token as the \`token\` input (ONCOCLEAR_BOT_TOKEN or the App set-up in the README); GITHUB_TOKEN can never bypass protection.`;
+    return `${branch} is protected and GitHub declined the push (${why}): add the bot (the GitHub App) to the ruleset's bypass list and pass its token as the \`token\` input (ONCOCLEAR_BOT_TOKEN or the App set-up in docs/adopt.md); GITHUB_TOKEN can never bypass protection.`;
   }
   return `Push to ${branch} was declined by the remote: ${why}.`;
 }
@@ -48000,32 +48012,44 @@ function shuffle(values, random) {
 }
 function splitRows(labels, options) {
   const random = seededRandom(options.seed);
-  const groups2 = options.stratified ? [[], []] : [[]];
-  for (let i = 0; i < labels.length; i++) groups2[options.stratified ? labels[i] : 0].push(i);
+  const sizes = [0, 0];
+  if (options.stratified) for (let i = 0; i < labels.length; i++) sizes[labels[i]]++;
+  else sizes[0] = labels.length;
+  const groups2 = (options.stratified ? sizes : [labels.length]).map((n) => new Uint32Array(n));
+  const filled = [0, 0];
+  for (let i = 0; i < labels.length; i++) {
+    const g = options.stratified ? labels[i] : 0;
+    groups2[g][filled[g]++] = i;
+  }
   const total = Math.ceil(labels.length * options.testFraction);
   const exact = groups2.map((g) => g.length * total / labels.length);
-  const take = exact.map(Math.floor);
-  let left = total - take.reduce((a, b) => a + b, 0);
+  const take2 = exact.map(Math.floor);
+  let left = total - take2.reduce((a, b) => a + b, 0);
   const byRemainder = exact.map((e, i) => ({ i, r: e - Math.floor(e) })).sort((a, b) => b.r - a.r || a.i - b.i);
   for (const { i } of byRemainder) {
     if (left-- <= 0) break;
-    take[i]++;
+    take2[i]++;
   }
-  const test = [];
-  const train = [];
+  const isTest = new Uint8Array(labels.length);
+  let testCount = 0;
   groups2.forEach((group, g) => {
     shuffle(group, random);
-    for (let k = 0; k < group.length; k++) (k < take[g] ? test : train).push(group[k]);
+    const n = Math.min(take2[g], group.length);
+    for (let k = 0; k < n; k++) isTest[group[k]] = 1;
+    testCount += n;
   });
+  const test = new Uint32Array(testCount);
+  const train = new Uint32Array(labels.length - testCount);
+  for (let i = 0, t = 0, r = 0; i < labels.length; i++) {
+    if (isTest[i]) test[t++] = i;
+    else train[r++] = i;
+  }
   if (test.length === 0 || train.length === 0) {
     throw new RangeError(
       `A test fraction of ${options.testFraction} on ${labels.length} rows leaves an empty ${test.length === 0 ? "test" : "training"} part; expected enough rows for both.`
     );
   }
-  return {
-    train: Uint32Array.from(train).sort(),
-    test: Uint32Array.from(test).sort()
-  };
+  return { train, test };
 }
 function rowsHash(rows) {
   return `sha256:${createHash2("sha256").update(Buffer.from(rows.buffer, rows.byteOffset, rows.byteLength)).digest("hex").slice(0, 16)}`;
@@ -48118,8 +48142,8 @@ function finiteInterval(i) {
   const f = (x) => x !== null && Number.isFinite(x) ? x : null;
   return [f(i[0]), f(i[1])];
 }
-function placements(y, scores) {
-  const { pos, neg } = sortedByClass(y, scores);
+function placements(y, scores, sorted = sortedByClass(y, scores)) {
+  const { pos, neg } = sorted;
   const m = pos.length;
   const n = neg.length;
   const v10 = new Float64Array(m);
@@ -48159,8 +48183,8 @@ function covariance(a, b) {
   for (let i = 0; i < n; i++) s += (a[i] - ma) * (b[i] - mb);
   return s / (n - 1);
 }
-function delongAuc(y, scores) {
-  const { auc, v10, v01 } = placements(y, scores);
+function delongAuc(y, scores, sorted) {
+  const { auc, v10, v01 } = placements(y, scores, sorted);
   const variance = covariance(v10, v10) / v10.length + covariance(v01, v01) / v01.length;
   const se = Math.sqrt(variance);
   return { auc, variance, interval: [clamp01(auc - Z95 * se), clamp01(auc + Z95 * se)] };
@@ -48378,8 +48402,8 @@ function computeMetrics(y, probabilities, threshold = 0.5) {
   const specificity = ratio(tn, tn + fp);
   const npv = ratio(tn, tn + fn);
   const f1 = precision + recall === 0 ? 0 : 2 * precision * recall / (precision + recall);
-  const { auc, roc } = rocCurve(y, probabilities);
-  const { ap, pr } = precisionRecallCurve(y, probabilities);
+  const sorted = sortedByClass(y, probabilities);
+  const { auc, roc, ap, pr } = thinnedCurves(y, probabilities, sorted);
   const positives = tp + fn;
   const negatives = tn + fp;
   const balancedVar = (recall * (1 - recall) / (positives || 1) + specificity * (1 - specificity) / (negatives || 1)) / 4;
@@ -48394,7 +48418,7 @@ function computeMetrics(y, probabilities, threshold = 0.5) {
       Math.max(0, balanced - Z95 * Math.sqrt(balancedVar)),
       Math.min(1, balanced + Z95 * Math.sqrt(balancedVar))
     ]),
-    rocAuc: positives && negatives ? finiteInterval(delongAuc(y, probabilities).interval) : [null, null],
+    rocAuc: positives && negatives ? finiteInterval(delongAuc(y, probabilities, sorted).interval) : [null, null],
     prAuc: finiteInterval(apInterval(y, probabilities, ap, positives)),
     logLoss: finiteInterval(meanInterval(losses2).interval),
     brier: finiteInterval(meanInterval(squared).interval),
@@ -48409,14 +48433,14 @@ function computeMetrics(y, probabilities, threshold = 0.5) {
     rocAuc: auc,
     logLoss: logLoss / n,
     confusion,
-    roc: thin(roc, MAX_ROC_POINTS),
+    roc,
     threshold,
     specificity,
     npv,
     balancedAccuracy: balanced,
     prAuc: ap,
     brier: brier / n,
-    pr: thin(pr, MAX_ROC_POINTS),
+    pr,
     calibration: calibrationSummary(y, probabilities),
     intervals
   };
@@ -48433,6 +48457,20 @@ function apInterval(y, p, ap, positives) {
   );
   return percentileInterval(replicates);
 }
+function invertBinomial(trials, p, u) {
+  if (p <= 0) return 0;
+  let mass = Math.exp(trials * Math.log1p(-p));
+  let cumulative = mass;
+  let k = 0;
+  const odds = p / (1 - p);
+  while (cumulative < u && k < trials) {
+    mass *= (trials - k) / (k + 1) * odds;
+    k++;
+    cumulative += mass;
+    if (mass === 0) break;
+  }
+  return k;
+}
 function f1Interval(c) {
   const positives = c.tp + c.fn;
   const negatives = c.tn + c.fp;
@@ -48447,6 +48485,10 @@ function f1Interval(c) {
         Math.max(0, Math.round(trials * p + z2 * Math.sqrt(trials * p * (1 - p))))
       );
     }
+    if (trials > 1e3) {
+      if (p > 0.5) return trials - invertBinomial(trials, 1 - p, random());
+      return invertBinomial(trials, p, random());
+    }
     let k = 0;
     for (let i = 0; i < trials; i++) if (random() < p) k++;
     return k;
@@ -48460,21 +48502,26 @@ function f1Interval(c) {
   }
   return percentileInterval(replicates);
 }
-function precisionRecallCurve(y, scores) {
+function precisionRecallCurve(y, scores, sorted) {
   const pr = [{ recall: 0, precision: 1 }];
   let ap = 0;
   let lastRecall = 0;
-  const { positives } = sweepThresholds(y, scores, (tp, fp, _t, totals) => {
-    const recall = tp / totals.positives;
-    const precision = tp / (tp + fp);
-    ap += (recall - lastRecall) * precision;
-    lastRecall = recall;
-    pr.push({ recall, precision });
-  });
+  const { positives } = sweepThresholds(
+    y,
+    scores,
+    (tp, fp, _t, totals) => {
+      const recall = tp / totals.positives;
+      const precision = tp / (tp + fp);
+      ap += (recall - lastRecall) * precision;
+      lastRecall = recall;
+      pr.push({ recall, precision });
+    },
+    sorted
+  );
   return positives === 0 ? { ap: Number.NaN, pr: pr.slice(0, 1) } : { ap, pr };
 }
-function sweepThresholds(y, scores, visit2) {
-  const { pos, neg } = sortedByClass(y, scores);
+function sweepThresholds(y, scores, visit2, sorted = sortedByClass(y, scores)) {
+  const { pos, neg } = sorted;
   const positives = pos.length;
   const negatives = neg.length;
   const totals = { positives, negatives };
@@ -48577,26 +48624,83 @@ function logisticOnLogit(y, z2) {
   }
   return { slope, intercept };
 }
-function rocCurve(y, scores) {
+function rocCurve(y, scores, sorted) {
   const roc = [{ fpr: 0, tpr: 0, threshold: Number.MAX_VALUE }];
   let auc = 0;
   let prevTpr = 0;
   let prevFpr = 0;
-  const { positives, negatives } = sweepThresholds(y, scores, (tp, fp, threshold, totals) => {
-    const tpr = totals.positives ? tp / totals.positives : 0;
-    const fpr = totals.negatives ? fp / totals.negatives : 0;
-    auc += (fpr - prevFpr) * (tpr + prevTpr) / 2;
-    prevTpr = tpr;
-    prevFpr = fpr;
-    roc.push({ fpr, tpr, threshold });
-  });
+  const { positives, negatives } = sweepThresholds(
+    y,
+    scores,
+    (tp, fp, threshold, totals) => {
+      const tpr = totals.positives ? tp / totals.positives : 0;
+      const fpr = totals.negatives ? fp / totals.negatives : 0;
+      auc += (fpr - prevFpr) * (tpr + prevTpr) / 2;
+      prevTpr = tpr;
+      prevFpr = fpr;
+      roc.push({ fpr, tpr, threshold });
+    },
+    sorted
+  );
   return { auc: positives && negatives ? auc : Number.NaN, roc };
 }
-function thin(points, max) {
-  if (points.length <= max) return points;
+function thinnedCurves(y, scores, sorted) {
+  const size = y.length + 1;
+  const fprs = new Float64Array(size);
+  const tprs = new Float64Array(size);
+  const thresholds = new Float64Array(size);
+  const recalls = new Float64Array(size);
+  const precisions = new Float64Array(size);
+  thresholds[0] = Number.MAX_VALUE;
+  precisions[0] = 1;
+  let points = 1;
+  let auc = 0;
+  let prevTpr = 0;
+  let prevFpr = 0;
+  let ap = 0;
+  let lastRecall = 0;
+  const { positives, negatives } = sweepThresholds(
+    y,
+    scores,
+    (tp, fp, threshold, totals) => {
+      const tpr = totals.positives ? tp / totals.positives : 0;
+      const fpr = totals.negatives ? fp / totals.negatives : 0;
+      auc += (fpr - prevFpr) * (tpr + prevTpr) / 2;
+      prevTpr = tpr;
+      prevFpr = fpr;
+      const recall = tp / totals.positives;
+      const precision = tp / (tp + fp);
+      ap += (recall - lastRecall) * precision;
+      lastRecall = recall;
+      fprs[points] = fpr;
+      tprs[points] = tpr;
+      thresholds[points] = threshold;
+      recalls[points] = recall;
+      precisions[points] = precision;
+      points++;
+    },
+    sorted
+  );
+  const roc = thinIndices(points, MAX_ROC_POINTS).map((i) => ({
+    fpr: fprs[i],
+    tpr: tprs[i],
+    threshold: thresholds[i]
+  }));
+  const pr = positives === 0 ? [{ recall: 0, precision: 1 }] : thinIndices(points, MAX_ROC_POINTS).map((i) => ({
+    recall: recalls[i],
+    precision: precisions[i]
+  }));
+  return {
+    auc: positives && negatives ? auc : Number.NaN,
+    roc,
+    ap: positives === 0 ? Number.NaN : ap,
+    pr
+  };
+}
+function thinIndices(length, max) {
+  if (length <= max) return Array.from({ length }, (_, i) => i);
   const out = [];
-  for (let k = 0; k < max; k++)
-    out.push(points[Math.round(k * (points.length - 1) / (max - 1))]);
+  for (let k = 0; k < max; k++) out.push(Math.round(k * (length - 1) / (max - 1)));
   return out;
 }
 function metricValue(key, y, p, threshold = 0.5) {
@@ -49023,6 +49127,165 @@ function sha256(bytes) {
   return `sha256:${createHash3("sha256").update(bytes).digest("hex")}`;
 }
 
+// src/parallel/sync-pool.ts
+import { availableParallelism } from "node:os";
+import { Worker } from "node:worker_threads";
+var GENERATION = 0;
+var TICKET = 1;
+var DONE = 2;
+var COUNT = 3;
+var QUIT = 4;
+var CHUNK_BITS = 20;
+var CHUNK_MASK = (1 << CHUNK_BITS) - 1;
+var TAG_MASK = 2047;
+var CONTROL_SLOTS = 8;
+var STALL_MS = 2e4;
+function take(control, generation) {
+  const tag = (generation & 2047) << 20;
+  for (; ; ) {
+    const ticket = Atomics.load(control, 1);
+    if ((ticket & ~1048575) !== tag) return -1;
+    const chunk = ticket & 1048575;
+    if (chunk >= Atomics.load(control, 3)) return -1;
+    if (Atomics.compareExchange(control, 1, ticket, ticket + 1) === ticket) return chunk;
+  }
+}
+function workerLoop(factorySource) {
+  return `'use strict';
+const { workerData } = require('node:worker_threads');
+const run = (${factorySource})(workerData.shared);
+const control = workerData.control;
+let seen = 0;
+const take = ${take.toString()};
+for (;;) {
+  Atomics.wait(control, ${GENERATION}, seen);
+  seen = Atomics.load(control, ${GENERATION});
+  if (Atomics.load(control, ${QUIT}) !== 0) break;
+  for (;;) {
+    const chunk = take(control, seen);
+    if (chunk < 0) break;
+    run(chunk);
+    Atomics.add(control, ${DONE}, 1);
+    Atomics.notify(control, ${DONE});
+  }
+}
+`;
+}
+function defaultWorkerCount(env = process.env) {
+  const raw = env.ONCOCLEAR_WORKERS;
+  if (raw !== void 0 && raw.trim() !== "") {
+    const n = Number(raw);
+    if (!Number.isInteger(n) || n < 0 || n > 64) {
+      throw new Error(
+        `ONCOCLEAR_WORKERS is '${raw}'; expected a whole number of worker threads from 0 to 64.`
+      );
+    }
+    return n;
+  }
+  return Math.max(0, Math.min(3, availableParallelism() - 1));
+}
+function parallelMinRows(fallback, env = process.env) {
+  const raw = env.ONCOCLEAR_PARALLEL_MIN_ROWS;
+  if (raw === void 0 || raw.trim() === "") return fallback;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 0) {
+    throw new Error(
+      `ONCOCLEAR_PARALLEL_MIN_ROWS is '${raw}'; expected a whole number of rows, 0 or more.`
+    );
+  }
+  return n;
+}
+function allShared(shared) {
+  return Object.values(shared).every(
+    (v) => !ArrayBuffer.isView(v) || v.buffer instanceof SharedArrayBuffer
+  );
+}
+var SyncPool = class {
+  /**
+   * Starts `workers` threads running `factory(shared)`. With 0 workers, or buffers that are not
+   * shared, every pass runs on the calling thread through the same code.
+   */
+  constructor(factory, shared, workers, mainThreadWorks = true) {
+    this.mainThreadWorks = mainThreadWorks;
+    this.local = factory(shared);
+    if (workers <= 0 || !allShared(shared)) return;
+    const source = workerLoop(factory.toString());
+    for (let i = 0; i < workers; i++) {
+      let worker;
+      try {
+        worker = new Worker(source, {
+          eval: true,
+          workerData: { shared, control: this.control }
+        });
+      } catch {
+        break;
+      }
+      worker.on("error", () => {
+        this.broken = true;
+      });
+      worker.unref();
+      this.workers.push(worker);
+    }
+  }
+  mainThreadWorks;
+  control = new Int32Array(
+    new SharedArrayBuffer(CONTROL_SLOTS * Int32Array.BYTES_PER_ELEMENT)
+  );
+  workers = [];
+  local;
+  broken = false;
+  get workerCount() {
+    return this.broken ? 0 : this.workers.length;
+  }
+  /**
+   * Runs chunks 0 … count − 1, each exactly once, returning when all are done. Inputs the chunks
+   * read must be written to the shared buffers before the call; Atomics order them.
+   */
+  run(count) {
+    if (this.workers.length === 0 || this.broken) {
+      for (let c = 0; c < count; c++) this.local(c);
+      return;
+    }
+    const control = this.control;
+    if (count > CHUNK_MASK)
+      throw new RangeError(`${count} chunks; expected at most ${CHUNK_MASK}.`);
+    const generation = Atomics.load(control, GENERATION) + 1;
+    Atomics.store(control, COUNT, count);
+    Atomics.store(control, DONE, 0);
+    Atomics.store(control, TICKET, (generation & TAG_MASK) << CHUNK_BITS);
+    Atomics.store(control, GENERATION, generation);
+    Atomics.notify(control, GENERATION);
+    while (this.mainThreadWorks) {
+      const chunk = take(control, generation);
+      if (chunk < 0) break;
+      this.local(chunk);
+      Atomics.add(control, DONE, 1);
+    }
+    let last = Atomics.load(control, DONE);
+    let stalledSince = performance.now();
+    while (last < count) {
+      Atomics.wait(control, DONE, last, 1e3);
+      const now = Atomics.load(control, DONE);
+      if (now !== last) {
+        last = now;
+        stalledSince = performance.now();
+      } else if (performance.now() - stalledSince > STALL_MS) {
+        throw new Error(
+          `A worker thread stopped responding: ${now} of ${count} chunks done after ${STALL_MS} ms; expected all. Set ONCOCLEAR_WORKERS=0 to train on one thread.`
+        );
+      }
+    }
+  }
+  /** Lets the workers exit; the pool runs on the calling thread afterwards. */
+  close() {
+    if (this.workers.length === 0) return;
+    Atomics.store(this.control, QUIT, 1);
+    Atomics.add(this.control, GENERATION, 1);
+    Atomics.notify(this.control, GENERATION);
+    this.broken = true;
+  }
+};
+
 // src/features/preprocess.ts
 var PreprocessingSchema = external_exports.strictObject({
   impute: external_exports.enum(["median", "mean"]),
@@ -49038,6 +49301,72 @@ function transformRow(prep, raw, out) {
     out[j] = ((Number.isNaN(v) ? prep.fill[j] : v) - prep.mean[j]) / prep.scale[j];
   }
 }
+var columnStatsKernel = (shared) => {
+  const { columns, present: present2, stats, sizes } = shared;
+  const selection = { buffer: new Float64Array(0) };
+  function select(a, k) {
+    let left = 0;
+    let right = a.length - 1;
+    while (left < right) {
+      const pivot = a[left + right >> 1];
+      let i = left;
+      let j = right;
+      while (i <= j) {
+        while (a[i] < pivot) i++;
+        while (a[j] > pivot) j--;
+        if (i <= j) {
+          const t = a[i];
+          a[i] = a[j];
+          a[j] = t;
+          i++;
+          j--;
+        }
+      }
+      if (k <= j) right = j;
+      else if (k >= i) left = i;
+      else return a[k];
+    }
+    return a[k];
+  }
+  function medianInPlace(a) {
+    const mid = a.length >> 1;
+    const upper = select(a, mid);
+    if (a.length % 2) return upper;
+    let lower = Number.NEGATIVE_INFINITY;
+    for (let i = 0; i < mid; i++) if (a[i] > lower) lower = a[i];
+    return (lower + upper) / 2;
+  }
+  const run2 = (g) => {
+    const rowCount = sizes[0] | 0;
+    const byMedian = sizes[1] === 1;
+    const stride = sizes[2] | 0;
+    const count = present2[g] | 0;
+    const values = columns.subarray(g * stride, g * stride + count);
+    let total = 0;
+    for (let i = 0; i < count; i++) total += values[i];
+    let f;
+    if (byMedian) {
+      if (selection.buffer.length < count) selection.buffer = new Float64Array(stride);
+      const copy = selection.buffer.subarray(0, count);
+      copy.set(values);
+      f = medianInPlace(copy);
+    } else f = total / count;
+    const missing = rowCount - count;
+    const m = (total + missing * f) / rowCount;
+    let ss = missing * (f - m) * (f - m);
+    for (let i = 0; i < count; i++) ss += (values[i] - m) * (values[i] - m);
+    stats[g * 3] = f;
+    stats[g * 3 + 1] = m;
+    stats[g * 3 + 2] = Math.sqrt(ss / rowCount);
+  };
+  return Object.assign(run2, { median: medianInPlace });
+};
+var helpers = columnStatsKernel({
+  columns: new Float64Array(0),
+  present: new Int32Array(0),
+  stats: new Float64Array(0),
+  sizes: new Float64Array(3)
+});
 
 // src/model/gradient-ascent.ts
 var import_ml_logistic_regression = __toESM(require_logreg(), 1);
@@ -49069,9 +49398,205 @@ function fitGradientAscent(x, y, rowCount, p, options) {
   };
 }
 
+// src/model/newton-pass.ts
+var CHUNK_ROWS = 8192;
+var BLOCK_ROWS = 128;
+var PARALLEL_MIN_ROWS = 2e5;
+function newtonParallelMinRows() {
+  return parallelMinRows(PARALLEL_MIN_ROWS);
+}
+var MODE_LOSS = 0;
+var MODE_GRADIENT = 1;
+var MODE_HESSIAN = 2;
+var newtonKernel = (shared) => {
+  const state = {
+    shared,
+    // The block is padded to an even number of columns (the pad stays zero) so the 2 × 2 tiles
+    // below read no edge case.
+    block: new Float64Array(
+      shared.sizes[3] * (shared.sizes[1] + 1 + (shared.sizes[1] + 1 & 1))
+    ),
+    beta: new Float64Array(shared.sizes[1] + 1),
+    gradient: new Float64Array(shared.sizes[1] + 1),
+    hessian: new Float64Array((shared.sizes[1] + 1) ** 2)
+  };
+  return (chunk) => newtonChunk(state, chunk);
+  function newtonChunk(st, chunk) {
+    const { x, y, params, slots, sizes } = st.shared;
+    const { block, beta, gradient, hessian } = st;
+    const rowCount = sizes[0] | 0;
+    const p = sizes[1] | 0;
+    const chunkRows = sizes[2] | 0;
+    const blockRows = sizes[3] | 0;
+    const q = p + 1;
+    const slotSize = 1 + q + q * q;
+    const mode = params[0] | 0;
+    for (let k = 0; k < q; k++) beta[k] = params[1 + k];
+    const start = chunk * chunkRows;
+    const end = Math.min(rowCount, start + chunkRows);
+    const out = chunk * slotSize;
+    if (mode === 0) {
+      let loss = 0;
+      for (let i = start; i < end; i++) {
+        const offset = i * p;
+        let z2 = beta[p];
+        for (let j = 0; j < p; j++) z2 += beta[j] * x[offset + j];
+        loss += (z2 > 0 ? z2 + Math.log1p(Math.exp(-z2)) : Math.log1p(Math.exp(z2))) - y[i] * z2;
+      }
+      slots[out] = loss;
+      return;
+    }
+    gradient.fill(0);
+    if (mode === 1) {
+      for (let i = start; i < end; i++) {
+        const offset = i * p;
+        let z2 = beta[p];
+        for (let j = 0; j < p; j++) z2 += beta[j] * x[offset + j];
+        let mu;
+        if (z2 >= 0) mu = 1 / (1 + Math.exp(-z2));
+        else {
+          const e = Math.exp(z2);
+          mu = e / (1 + e);
+        }
+        const r = mu - y[i];
+        for (let j = 0; j < p; j++) gradient[j] += r * x[offset + j];
+        gradient[p] += r;
+      }
+      for (let k = 0; k < q; k++) slots[out + 1 + k] = gradient[k];
+      return;
+    }
+    hessian.fill(0);
+    for (let from = start; from < end; from += blockRows) {
+      const size = Math.min(blockRows, end - from);
+      for (let k = 0; k < size; k++) {
+        const offset = (from + k) * p;
+        let z2 = beta[p];
+        for (let j = 0; j < p; j++) z2 += beta[j] * x[offset + j];
+        let mu;
+        if (z2 >= 0) mu = 1 / (1 + Math.exp(-z2));
+        else {
+          const e = Math.exp(z2);
+          mu = e / (1 + e);
+        }
+        const r = mu - y[from + k];
+        const sw = Math.sqrt(Math.max(mu * (1 - mu), 1e-12));
+        for (let j = 0; j < p; j++) {
+          const v = x[offset + j];
+          gradient[j] += r * v;
+          block[j * blockRows + k] = sw * v;
+        }
+        gradient[p] += r;
+        block[p * blockRows + k] = sw;
+      }
+      for (let a = 0; a < q; a += 2) {
+        const a0 = a * blockRows;
+        const a1 = a0 + blockRows;
+        for (let b = a; b < q; b += 2) {
+          const b0 = b * blockRows;
+          const b1 = b0 + blockRows;
+          let s00 = 0;
+          let s01 = 0;
+          let s10 = 0;
+          let s11 = 0;
+          for (let k = 0; k < size; k++) {
+            const xa0 = block[a0 + k];
+            const xa1 = block[a1 + k];
+            const xb0 = block[b0 + k];
+            const xb1 = block[b1 + k];
+            s00 += xa0 * xb0;
+            s01 += xa0 * xb1;
+            s10 += xa1 * xb0;
+            s11 += xa1 * xb1;
+          }
+          hessian[a * q + b] += s00;
+          if (b + 1 < q) hessian[a * q + b + 1] += s01;
+          if (a + 1 < q) {
+            if (b > a) hessian[(a + 1) * q + b] += s10;
+            if (b + 1 < q) hessian[(a + 1) * q + b + 1] += s11;
+          }
+        }
+      }
+    }
+    for (let k = 0; k < q; k++) slots[out + 1 + k] = gradient[k];
+    const h = out + 1 + q;
+    for (let a = 0; a < q; a++)
+      for (let b = a; b < q; b++) slots[h + a * q + b] = hessian[a * q + b];
+  }
+};
+var NewtonPasses = class {
+  shared;
+  pool;
+  chunks;
+  q;
+  constructor(x, y, rowCount, p, options = {}) {
+    const q = p + 1;
+    this.q = q;
+    this.chunks = Math.max(1, Math.ceil(rowCount / CHUNK_ROWS));
+    const wanted = rowCount >= (options.minRows ?? newtonParallelMinRows()) ? options.workers ?? defaultWorkerCount() : 0;
+    const useWorkers = wanted > 0 && x.buffer instanceof SharedArrayBuffer && y.buffer instanceof SharedArrayBuffer;
+    const alloc = (n) => new Float64Array(useWorkers ? new SharedArrayBuffer(n * 8) : new ArrayBuffer(n * 8));
+    this.shared = {
+      x,
+      y,
+      params: alloc(1 + q),
+      slots: alloc(this.chunks * (1 + q + q * q)),
+      sizes: Float64Array.from([rowCount, p, CHUNK_ROWS, BLOCK_ROWS])
+    };
+    if (useWorkers) {
+      const sizes = alloc(4);
+      sizes.set(this.shared.sizes);
+      this.shared.sizes = sizes;
+    }
+    this.pool = new SyncPool(
+      newtonKernel,
+      this.shared,
+      useWorkers ? wanted : 0,
+      !options.workersOnly
+    );
+  }
+  get workerCount() {
+    return this.pool.workerCount;
+  }
+  run(mode, beta) {
+    this.shared.params[0] = mode;
+    this.shared.params.set(beta, 1);
+    this.pool.run(this.chunks);
+  }
+  /** Σ log-loss over the rows (without the penalty). */
+  loss(beta) {
+    this.run(MODE_LOSS, beta);
+    const { slots } = this.shared;
+    const slotSize = 1 + this.q + this.q * this.q;
+    let loss = 0;
+    for (let c = 0; c < this.chunks; c++) loss += slots[c * slotSize];
+    return loss;
+  }
+  /** Xᵀ(μ − y) into `gradient`, and with `hessian` the upper triangle of XᵀWX into it too. */
+  gradient(beta, gradient, hessian) {
+    this.run(hessian ? MODE_HESSIAN : MODE_GRADIENT, beta);
+    const { slots } = this.shared;
+    const q = this.q;
+    const slotSize = 1 + q + q * q;
+    gradient.fill(0);
+    hessian?.fill(0);
+    for (let c = 0; c < this.chunks; c++) {
+      const out = c * slotSize;
+      for (let k = 0; k < q; k++) gradient[k] += slots[out + 1 + k];
+      if (hessian) {
+        const h = out + 1 + q;
+        for (let a = 0; a < q; a++)
+          for (let b = a; b < q; b++) hessian[a * q + b] += slots[h + a * q + b];
+      }
+    }
+  }
+  close() {
+    this.pool.close();
+  }
+};
+
 // src/model/newton.ts
 var WARM_START_ROWS = 2e4;
-function fitNewton(x, y, rowCount, p, options) {
+function fitNewton(x, y, rowCount, p, options, parallel = {}) {
   const q = p + 1;
   let beta = new Float64Array(q);
   let warmIterations = 0;
@@ -49098,55 +49623,55 @@ function fitNewton(x, y, rowCount, p, options) {
   }
   const hessian = new Float64Array(q * q);
   const gradient = new Float64Array(q);
-  const block = new Float64Array(BLOCK_ROWS * q);
-  let loss = objective(x, y, rowCount, p, beta, options.l2);
+  const passes = new NewtonPasses(x, y, rowCount, p, parallel);
+  const objective = (b) => {
+    let penalty = 0;
+    for (let j = 0; j < p; j++) penalty += b[j] * b[j];
+    return passes.loss(b) + 0.5 * options.l2 * penalty;
+  };
+  let loss = objective(beta);
   let iterations = 0;
   let converged = false;
   let lastChange = Number.POSITIVE_INFINITY;
-  while (iterations < options.maxIterations) {
-    iterations++;
-    const reuseHessian = lastChange < 0.01 && rowCount > WARM_START_ROWS;
-    gradient.fill(0);
-    if (reuseHessian) {
-      for (let i = 0; i < rowCount; i++) {
-        const offset = i * p;
-        let z2 = beta[p];
-        for (let j = 0; j < p; j++) z2 += beta[j] * x[offset + j];
-        const r = sigmoid(z2) - y[i];
-        for (let j = 0; j < p; j++) gradient[j] += r * x[offset + j];
-        gradient[p] += r;
+  try {
+    while (iterations < options.maxIterations) {
+      iterations++;
+      const reuseHessian = lastChange < 0.01 && rowCount > WARM_START_ROWS;
+      if (reuseHessian) {
+        passes.gradient(beta, gradient);
+        for (let j = 0; j < p; j++) gradient[j] += options.l2 * beta[j];
+      } else {
+        passes.gradient(beta, gradient, hessian);
+        for (let j = 0; j < p; j++) {
+          gradient[j] += options.l2 * beta[j];
+          hessian[j * q + j] += options.l2;
+        }
+        for (let a = 0; a < q; a++)
+          for (let b = 0; b < a; b++) hessian[a * q + b] = hessian[b * q + a];
       }
-      for (let j = 0; j < p; j++) gradient[j] += options.l2 * beta[j];
-    }
-    if (!reuseHessian) {
-      accumulateNewtonPass(x, y, rowCount, p, beta, gradient, hessian, block);
-      for (let j = 0; j < p; j++) {
-        gradient[j] += options.l2 * beta[j];
-        hessian[j * q + j] += options.l2;
+      const step = solveSymmetric(hessian, gradient, q);
+      let scale = 1;
+      const next = new Float64Array(q);
+      let nextLoss = Number.POSITIVE_INFINITY;
+      for (let tries = 0; tries < 30; tries++) {
+        for (let k = 0; k < q; k++) next[k] = beta[k] - scale * step[k];
+        nextLoss = objective(next);
+        if (nextLoss <= loss + 1e-12 * Math.abs(loss)) break;
+        scale /= 2;
       }
-      for (let a = 0; a < q; a++)
-        for (let b = 0; b < a; b++) hessian[a * q + b] = hessian[b * q + a];
+      let maxChange = 0;
+      for (let k = 0; k < q; k++) maxChange = Math.max(maxChange, Math.abs(next[k] - beta[k]));
+      beta.set(next);
+      lastChange = maxChange;
+      const relative2 = Math.abs(loss - nextLoss) / Math.max(1, Math.abs(loss));
+      loss = nextLoss;
+      if (maxChange < options.tolerance || relative2 < options.tolerance * 0.01) {
+        converged = true;
+        break;
+      }
     }
-    const step = solveSymmetric(hessian, gradient, q);
-    let scale = 1;
-    const next = new Float64Array(q);
-    let nextLoss = Number.POSITIVE_INFINITY;
-    for (let tries = 0; tries < 30; tries++) {
-      for (let k = 0; k < q; k++) next[k] = beta[k] - scale * step[k];
-      nextLoss = objective(x, y, rowCount, p, next, options.l2);
-      if (nextLoss <= loss + 1e-12 * Math.abs(loss)) break;
-      scale /= 2;
-    }
-    let maxChange = 0;
-    for (let k = 0; k < q; k++) maxChange = Math.max(maxChange, Math.abs(next[k] - beta[k]));
-    beta.set(next);
-    lastChange = maxChange;
-    const relative2 = Math.abs(loss - nextLoss) / Math.max(1, Math.abs(loss));
-    loss = nextLoss;
-    if (maxChange < options.tolerance || relative2 < options.tolerance * 0.01) {
-      converged = true;
-      break;
-    }
+  } finally {
+    passes.close();
   }
   return {
     coefficients: Array.from(beta.subarray(0, p)),
@@ -49154,50 +49679,6 @@ function fitNewton(x, y, rowCount, p, options) {
     iterations: iterations + warmIterations,
     converged
   };
-}
-var BLOCK_ROWS = 128;
-function accumulateNewtonPass(x, y, rowCount, p, beta, gradient, hessian, block) {
-  const q = p + 1;
-  hessian.fill(0);
-  for (let start = 0; start < rowCount; start += BLOCK_ROWS) {
-    const size = Math.min(BLOCK_ROWS, rowCount - start);
-    for (let k = 0; k < size; k++) {
-      const offset = (start + k) * p;
-      let z2 = beta[p];
-      for (let j = 0; j < p; j++) z2 += beta[j] * x[offset + j];
-      const mu = sigmoid(z2);
-      const r = mu - y[start + k];
-      const sw = Math.sqrt(Math.max(mu * (1 - mu), 1e-12));
-      for (let j = 0; j < p; j++) {
-        const v = x[offset + j];
-        gradient[j] += r * v;
-        block[j * BLOCK_ROWS + k] = sw * v;
-      }
-      gradient[p] += r;
-      block[p * BLOCK_ROWS + k] = sw;
-    }
-    for (let a = 0; a < q; a++) {
-      const aStart = a * BLOCK_ROWS;
-      for (let b = a; b < q; b++) {
-        const bStart = b * BLOCK_ROWS;
-        let sum = 0;
-        for (let k = 0; k < size; k++) sum += block[aStart + k] * block[bStart + k];
-        hessian[a * q + b] += sum;
-      }
-    }
-  }
-}
-function objective(x, y, rowCount, p, beta, l2) {
-  let loss = 0;
-  for (let i = 0; i < rowCount; i++) {
-    const offset = i * p;
-    let z2 = beta[p];
-    for (let j = 0; j < p; j++) z2 += beta[j] * x[offset + j];
-    loss += (z2 > 0 ? z2 + Math.log1p(Math.exp(-z2)) : Math.log1p(Math.exp(z2))) - y[i] * z2;
-  }
-  let penalty = 0;
-  for (let j = 0; j < p; j++) penalty += beta[j] * beta[j];
-  return loss + 0.5 * l2 * penalty;
 }
 function sigmoid(z2) {
   if (z2 >= 0) return 1 / (1 + Math.exp(-z2));
@@ -49262,7 +49743,7 @@ var BinaryLogisticRegression = class _BinaryLogisticRegression {
   }
   state;
   /** Fits on a row-major table of `rowCount × featureCount` standardised values. */
-  static train(x, y, rowCount, featureCount, training) {
+  static train(x, y, rowCount, featureCount, training, parallel) {
     if (training.solver === "ml-logistic-regression") {
       const fit2 = fitGradientAscent(x, y, rowCount, featureCount, training);
       return new _BinaryLogisticRegression({
@@ -49273,7 +49754,7 @@ var BinaryLogisticRegression = class _BinaryLogisticRegression {
         hyperparameters: { numSteps: training.numSteps, learningRate: training.learningRate }
       });
     }
-    const fit = fitNewton(x, y, rowCount, featureCount, training);
+    const fit = fitNewton(x, y, rowCount, featureCount, training, parallel);
     return new _BinaryLogisticRegression({
       name: MODEL_NAME2,
       schemaVersion: MODEL_SCHEMA_VERSION,
@@ -49314,8 +49795,14 @@ var BinaryLogisticRegression = class _BinaryLogisticRegression {
   predict(x, rowCount) {
     const p = this.featureCount;
     const out = new Float64Array(rowCount);
-    for (let i = 0; i < rowCount; i++)
-      out[i] = this.predictProbability(x.subarray(i * p, i * p + p));
+    const w = Float64Array.from(this.state.coefficients);
+    const b = this.state.intercept;
+    for (let i = 0; i < rowCount; i++) {
+      const offset = i * p;
+      let z2 = b;
+      for (let j = 0; j < p; j++) z2 += w[j] * x[offset + j];
+      out[i] = sigmoid(z2);
+    }
     return out;
   }
   toJSON() {
@@ -49827,7 +50314,7 @@ function parseNumericCsv(file2, wanted, target, requireTarget) {
       });
       rows++;
     };
-    forEachLine(lines.rest, hash2, (buf, start, end, lineNo) => {
+    const slowLine = (buf, start, end, lineNo) => {
       if (end === start || end === start + 1 && buf[start] === 13) return;
       if (rows === capacity) grow();
       const base = rows * p;
@@ -49836,7 +50323,10 @@ function parseNumericCsv(file2, wanted, target, requireTarget) {
       let cellStart = start;
       for (let i = start; i <= end; i++) {
         const byte = i < end ? buf[i] : 44;
-        if (byte === 34) return quotedLine(buf, start, end, lineNo, base);
+        if (byte === 34) {
+          quotedLine(buf, start, end, lineNo, base);
+          return;
+        }
         if (byte !== 44) continue;
         if (column >= header.length) {
           column++;
@@ -49861,6 +50351,133 @@ function parseNumericCsv(file2, wanted, target, requireTarget) {
       }
       if (column !== header.length) throw raggedError(lineNo, column);
       rows++;
+    };
+    const columnCount = header.length;
+    const labelBytes = [];
+    const labelByteIds = [];
+    const fastLine = (buf, start, limit, base) => {
+      const out = x;
+      const slots = slot;
+      let i = start;
+      for (let column = 0; ; column++) {
+        const s = slots[column];
+        let c = i < limit ? buf[i] : 10;
+        if (s >= 0) {
+          const cellStart = i;
+          let negative = false;
+          if (c === 45) {
+            negative = true;
+            c = ++i < limit ? buf[i] : 10;
+          }
+          let mantissa = 0;
+          let digits = 0;
+          let exponent = 0;
+          let sawDigit = false;
+          while (c >= 48 && c <= 57) {
+            sawDigit = true;
+            if (mantissa !== 0 || c !== 48) {
+              if (++digits > 15) return -1;
+              mantissa = mantissa * 10 + (c - 48);
+            }
+            c = ++i < limit ? buf[i] : 10;
+          }
+          if (c === 46) {
+            c = ++i < limit ? buf[i] : 10;
+            while (c >= 48 && c <= 57) {
+              sawDigit = true;
+              if (mantissa !== 0 || c !== 48) {
+                if (++digits > 15) return -1;
+                mantissa = mantissa * 10 + (c - 48);
+              }
+              exponent--;
+              c = ++i < limit ? buf[i] : 10;
+            }
+          }
+          if (c === 101 || c === 69) {
+            if (!sawDigit) return -1;
+            c = ++i < limit ? buf[i] : 10;
+            let expNegative = false;
+            if (c === 45 || c === 43) {
+              expNegative = c === 45;
+              c = ++i < limit ? buf[i] : 10;
+            }
+            let e = 0;
+            let expDigits = 0;
+            while (c >= 48 && c <= 57) {
+              e = e * 10 + (c - 48);
+              if (e > 1e3) return -1;
+              expDigits++;
+              c = ++i < limit ? buf[i] : 10;
+            }
+            if (expDigits === 0) return -1;
+            exponent += expNegative ? -e : e;
+          }
+          let value2;
+          if (!sawDigit) {
+            if (i !== cellStart) return -1;
+            value2 = Number.NaN;
+          } else if (mantissa === 0) value2 = 0;
+          else if (exponent === 0) value2 = mantissa;
+          else if (exponent > 0 && exponent <= 22) value2 = mantissa * POW10[exponent];
+          else if (exponent < 0 && exponent >= -22) value2 = mantissa / POW10[-exponent];
+          else return -1;
+          out[base + s] = negative ? -value2 : value2;
+        } else if (s === -2) {
+          const from = i;
+          while (c !== 44 && c !== 10 && c !== 13 && c !== 34) c = ++i < limit ? buf[i] : 10;
+          if (c === 34) return -1;
+          const length = i - from;
+          let id = -1;
+          for (let k = 0; k < labelBytes.length && id < 0; k++) {
+            const label = labelBytes[k];
+            if (label.length !== length) continue;
+            let same = true;
+            for (let b = 0; b < length && same; b++) same = buf[from + b] === label[b];
+            if (same) id = k;
+          }
+          if (id < 0) {
+            setLabel(buf.toString("utf8", from, i).trim(), lineNumber);
+            const known = y[rows];
+            if (!labelByteIds.includes(known)) {
+              labelBytes.push(Buffer.from(labelNames[known]));
+              labelByteIds.push(known);
+            }
+          } else y[rows] = labelByteIds[id];
+        } else {
+          while (c !== 44 && c !== 10 && c !== 13) {
+            if (c === 34) return -1;
+            c = ++i < limit ? buf[i] : 10;
+          }
+        }
+        if (column === columnCount - 1) {
+          if (c === 13) c = ++i < limit ? buf[i] : 10;
+          return c === 10 ? i : -1;
+        }
+        if (c !== 44) return -1;
+        i++;
+      }
+    };
+    let lineNumber = 1;
+    readLines(lines.rest, hash2, (buf, stop, eof) => {
+      let start = 0;
+      while (start < stop) {
+        lineNumber++;
+        const first = buf[start];
+        if (first !== 10 && first !== 13) {
+          if (rows === capacity) grow();
+          const end = fastLine(buf, start, stop, rows * p);
+          if (end >= 0) {
+            rows++;
+            start = end + 1;
+            continue;
+          }
+        }
+        let nl = buf.indexOf(10, start);
+        if (nl < 0 || nl >= stop) nl = stop;
+        slowLine(buf, start, nl > start && buf[nl - 1] === 13 ? nl - 1 : nl, lineNumber);
+        start = nl + 1;
+      }
+      return eof ? stop : start;
     });
     if (rows === 0) throw new Error(`${file2} has a header but no data rows.`);
     const result = {
@@ -49935,39 +50552,26 @@ function readHeader(fd, hash2) {
     pending = Buffer.concat([pending, chunk.subarray(0, n)]);
   }
 }
-function forEachLine(rest, hash2, onLine) {
+function readLines(rest, hash2, onChunk) {
   let buffer = Buffer.allocUnsafe(Math.max(CHUNK_BYTES, rest.pending.length * 2));
   rest.pending.copy(buffer, 0);
   let filled = rest.pending.length;
-  let lineNo = 1;
   let eof = false;
-  while (!eof || filled > 0) {
-    if (!eof) {
-      if (filled === buffer.length) {
-        const bigger = Buffer.allocUnsafe(buffer.length * 2);
-        buffer.copy(bigger, 0, 0, filled);
-        buffer = bigger;
-      }
-      const n = readSync(rest.fd, buffer, filled, buffer.length - filled, null);
-      hash2.update(buffer.subarray(filled, filled + n));
-      if (n === 0) eof = true;
-      filled += n;
+  while (!eof) {
+    if (filled === buffer.length) {
+      const bigger = Buffer.allocUnsafe(buffer.length * 2);
+      buffer.copy(bigger, 0, 0, filled);
+      buffer = bigger;
     }
-    let start = 0;
-    for (let nl = buffer.indexOf(10, start); nl >= 0 && nl < filled; nl = buffer.indexOf(10, start)) {
-      lineNo++;
-      onLine(buffer, start, nl > start && buffer[nl - 1] === 13 ? nl - 1 : nl, lineNo);
-      start = nl + 1;
-    }
-    if (eof) {
-      if (start < filled) {
-        lineNo++;
-        onLine(buffer, start, filled, lineNo);
-      }
-      break;
-    }
-    buffer.copy(buffer, 0, start, filled);
-    filled -= start;
+    const n = readSync(rest.fd, buffer, filled, buffer.length - filled, null);
+    hash2.update(buffer.subarray(filled, filled + n));
+    if (n === 0) eof = true;
+    filled += n;
+    const stop = eof ? filled : buffer.lastIndexOf(10, filled - 1) + 1;
+    if (stop === 0) continue;
+    const consumed = onChunk(buffer, stop, eof);
+    buffer.copy(buffer, 0, consumed, filled);
+    filled -= consumed;
   }
 }
 function readCsvHeader(file2) {

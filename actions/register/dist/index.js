@@ -44680,7 +44680,19 @@ var SolverSchema = external_exports.enum(["newton", "ml-logistic-regression"]);
 var ConfigSchema = external_exports.strictObject({
   schemaVersion: external_exports.literal(CONFIG_SCHEMA_VERSION),
   model: external_exports.strictObject({
-    name: external_exports.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'a lowercase name like "oncoclear"')
+    name: external_exports.string().regex(
+      /^[a-z0-9][a-z0-9-]{0,62}$/,
+      'a lowercase name like "oncoclear": letters a-z, digits and hyphens, at most 63 characters'
+    ),
+    /**
+     * The model card's words about this model's use, which only its owners can write: what it is
+     * for, what it must not be used for, and limitations beyond the ones every card states.
+     */
+    card: external_exports.strictObject({
+      purpose: external_exports.string().min(1).optional(),
+      notFor: external_exports.string().min(1).optional(),
+      limitations: external_exports.array(external_exports.string().min(1)).default([])
+    }).optional()
   }),
   data: external_exports.strictObject({
     path: external_exports.string().min(1),
@@ -44922,7 +44934,7 @@ function declinedMessage(branch, reason, why) {
     return `Push to ${branch} was declined (${why}): the token lacks the \`workflows\` permission (it changes a file under .github/workflows); pass a GitHub App token with Workflows: write, or a PAT with the workflow scope, as the \`token\` input.`;
   }
   if (/GH006|GH013|protected branch|repository rule/i.test(reason)) {
-    return `${branch} is protected and GitHub declined the push (${why}): add the bot (the GitHub App) to the ruleset's bypass list and pass its token as the \`token\` input (ONCOCLEAR_BOT_TOKEN or the App set-up in the README); GITHUB_TOKEN can never bypass protection.`;
+    return `${branch} is protected and GitHub declined the push (${why}): add the bot (the GitHub App) to the ruleset's bypass list and pass its token as the \`token\` input (ONCOCLEAR_BOT_TOKEN or the App set-up in docs/adopt.md); GITHUB_TOKEN can never bypass protection.`;
   }
   return `Push to ${branch} was declined by the remote: ${why}.`;
 }
@@ -44962,6 +44974,10 @@ function sha256(bytes) {
   return `sha256:${createHash("sha256").update(bytes).digest("hex")}`;
 }
 
+// src/parallel/sync-pool.ts
+var CHUNK_BITS = 20;
+var CHUNK_MASK = (1 << CHUNK_BITS) - 1;
+
 // src/features/preprocess.ts
 var PreprocessingSchema = external_exports.strictObject({
   impute: external_exports.enum(["median", "mean"]),
@@ -44970,6 +44986,72 @@ var PreprocessingSchema = external_exports.strictObject({
   /** Mean and scale after imputation; scale is 1 when standardising is off or a column is constant. */
   mean: external_exports.array(external_exports.number()),
   scale: external_exports.array(external_exports.number())
+});
+var columnStatsKernel = (shared) => {
+  const { columns, present, stats, sizes } = shared;
+  const selection = { buffer: new Float64Array(0) };
+  function select(a, k) {
+    let left = 0;
+    let right = a.length - 1;
+    while (left < right) {
+      const pivot = a[left + right >> 1];
+      let i = left;
+      let j = right;
+      while (i <= j) {
+        while (a[i] < pivot) i++;
+        while (a[j] > pivot) j--;
+        if (i <= j) {
+          const t = a[i];
+          a[i] = a[j];
+          a[j] = t;
+          i++;
+          j--;
+        }
+      }
+      if (k <= j) right = j;
+      else if (k >= i) left = i;
+      else return a[k];
+    }
+    return a[k];
+  }
+  function medianInPlace(a) {
+    const mid = a.length >> 1;
+    const upper = select(a, mid);
+    if (a.length % 2) return upper;
+    let lower = Number.NEGATIVE_INFINITY;
+    for (let i = 0; i < mid; i++) if (a[i] > lower) lower = a[i];
+    return (lower + upper) / 2;
+  }
+  const run2 = (g) => {
+    const rowCount = sizes[0] | 0;
+    const byMedian = sizes[1] === 1;
+    const stride = sizes[2] | 0;
+    const count = present[g] | 0;
+    const values = columns.subarray(g * stride, g * stride + count);
+    let total = 0;
+    for (let i = 0; i < count; i++) total += values[i];
+    let f;
+    if (byMedian) {
+      if (selection.buffer.length < count) selection.buffer = new Float64Array(stride);
+      const copy = selection.buffer.subarray(0, count);
+      copy.set(values);
+      f = medianInPlace(copy);
+    } else f = total / count;
+    const missing = rowCount - count;
+    const m = (total + missing * f) / rowCount;
+    let ss = missing * (f - m) * (f - m);
+    for (let i = 0; i < count; i++) ss += (values[i] - m) * (values[i] - m);
+    stats[g * 3] = f;
+    stats[g * 3 + 1] = m;
+    stats[g * 3 + 2] = Math.sqrt(ss / rowCount);
+  };
+  return Object.assign(run2, { median: medianInPlace });
+};
+var helpers = columnStatsKernel({
+  columns: new Float64Array(0),
+  present: new Int32Array(0),
+  stats: new Float64Array(0),
+  sizes: new Float64Array(3)
 });
 
 // src/model/gradient-ascent.ts
@@ -47671,7 +47753,7 @@ function decisionMarkdown(d) {
 var MODEL_CARD_SCHEMA_VERSION = 1;
 var MODEL_CARD_JSON = "model-card.json";
 var MODEL_CARD_MD = "model-card.md";
-var NOT_A_DEVICE = "Not a medical device; not for clinical decisions. For research, education and MLOps demonstration only.";
+var NOT_FOR_DEFAULT = "Decisions about people without a person reviewing them, and rows from another population or data source than the one it was trained on.";
 var Interval = external_exports.tuple([external_exports.number().nullable(), external_exports.number().nullable()]).nullable();
 var ModelCardSchema = external_exports.strictObject({
   schemaVersion: external_exports.literal(MODEL_CARD_SCHEMA_VERSION),
@@ -47706,6 +47788,12 @@ var ModelCardSchema = external_exports.strictObject({
   limitations: external_exports.array(external_exports.string()),
   decision: DecisionSchema.nullable()
 });
+function cardInputFromConfig(config2) {
+  return {
+    data: { source: config2.data.source ?? null, licence: config2.data.licence ?? null },
+    use: config2.model.card ?? {}
+  };
+}
 function modelCard(input2) {
   const { artifact } = input2;
   const test = artifact.metrics.test;
@@ -47723,8 +47811,8 @@ function modelCard(input2) {
     schemaVersion: MODEL_CARD_SCHEMA_VERSION,
     model: { name: artifact.name, version: input2.version },
     intendedUse: {
-      purpose: `Estimates the probability that a case is ${artifact.positiveClass}, from ${artifact.features.length} measurements, as a worked example of a reviewed, traceable ML lifecycle.`,
-      notFor: NOT_A_DEVICE
+      purpose: input2.use?.purpose ?? `Estimates the probability that a row is ${artifact.positiveClass} (against ${artifact.classes.find((c) => c !== artifact.positiveClass)}), from ${artifact.features.length} features.`,
+      notFor: input2.use?.notFor ?? NOT_FOR_DEFAULT
     },
     data: {
       path: artifact.lineage.dataPath,
@@ -47759,9 +47847,9 @@ function modelCard(input2) {
     } : null,
     limitations: [
       `Evaluated on ${test.rows} held-out rows of one data set (${artifact.lineage.split.testRows} test / ${artifact.lineage.split.trainRows} train, seed ${artifact.lineage.split.seed}); the intervals show how much that small sample leaves uncertain.`,
-      "Trained and evaluated on one source population; performance on other sites, devices or populations is unknown.",
-      "Logistic regression on the given measurements: it cannot use information outside them, and it assumes their meaning and units do not change.",
-      "A missed positive (false negative) is the costly error for this task; read sensitivity and its interval first."
+      "Trained and evaluated on one source population; performance on other populations or data sources is unknown.",
+      "Logistic regression on the given features: it cannot use information outside them, and it assumes their meaning and units do not change.",
+      ...input2.use?.limitations ?? []
     ],
     decision: input2.decision
   });
@@ -47918,7 +48006,7 @@ async function run() {
             artifact: loaded.artifact,
             version: version3,
             decision: comparison ? decisionForVersion(comparison.decision, version3) : null,
-            data: { source: config2.data.source ?? null, licence: config2.data.licence ?? null }
+            ...cardInputFromConfig(config2)
           })
         }
       );

@@ -24866,7 +24866,7 @@ async function runAction(main) {
 }
 
 // actions/release-plan/src/main.ts
-import { join as join4 } from "node:path";
+import { join as join6 } from "node:path";
 
 // src/config/config.ts
 import { readFileSync } from "node:fs";
@@ -44659,7 +44659,19 @@ var SolverSchema = external_exports.enum(["newton", "ml-logistic-regression"]);
 var ConfigSchema = external_exports.strictObject({
   schemaVersion: external_exports.literal(CONFIG_SCHEMA_VERSION),
   model: external_exports.strictObject({
-    name: external_exports.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'a lowercase name like "oncoclear"')
+    name: external_exports.string().regex(
+      /^[a-z0-9][a-z0-9-]{0,62}$/,
+      'a lowercase name like "oncoclear": letters a-z, digits and hyphens, at most 63 characters'
+    ),
+    /**
+     * The model card's words about this model's use, which only its owners can write: what it is
+     * for, what it must not be used for, and limitations beyond the ones every card states.
+     */
+    card: external_exports.strictObject({
+      purpose: external_exports.string().min(1).optional(),
+      notFor: external_exports.string().min(1).optional(),
+      limitations: external_exports.array(external_exports.string().min(1)).default([])
+    }).optional()
   }),
   data: external_exports.strictObject({
     path: external_exports.string().min(1),
@@ -44901,7 +44913,7 @@ function declinedMessage(branch, reason, why) {
     return `Push to ${branch} was declined (${why}): the token lacks the \`workflows\` permission (it changes a file under .github/workflows); pass a GitHub App token with Workflows: write, or a PAT with the workflow scope, as the \`token\` input.`;
   }
   if (/GH006|GH013|protected branch|repository rule/i.test(reason)) {
-    return `${branch} is protected and GitHub declined the push (${why}): add the bot (the GitHub App) to the ruleset's bypass list and pass its token as the \`token\` input (ONCOCLEAR_BOT_TOKEN or the App set-up in the README); GITHUB_TOKEN can never bypass protection.`;
+    return `${branch} is protected and GitHub declined the push (${why}): add the bot (the GitHub App) to the ruleset's bypass list and pass its token as the \`token\` input (ONCOCLEAR_BOT_TOKEN or the App set-up in docs/adopt.md); GITHUB_TOKEN can never bypass protection.`;
   }
   return `Push to ${branch} was declined by the remote: ${why}.`;
 }
@@ -44950,6 +44962,10 @@ function fsyncDir(dir) {
   } finally {
     closeSync(fd);
   }
+}
+function formatJson(value) {
+  return `${JSON.stringify(value, null, 2)}
+`;
 }
 
 // node_modules/@humanwhocodes/momoa/dist/momoa.js
@@ -47230,17 +47246,27 @@ function cleanTempsUnder(dir) {
   for (const prefix of prefixes) cleanStaleTemps(dir, prefix);
 }
 
-// src/registry/operations.ts
-import { lstatSync as lstatSync2, mkdirSync as mkdirSync5 } from "node:fs";
+// src/release/model-image.ts
+import { mkdirSync as mkdirSync7, readdirSync as readdirSync4 } from "node:fs";
+import { join as join5 } from "node:path";
+
+// src/release/model-info.ts
+import { copyFileSync, mkdirSync as mkdirSync6, readFileSync as readFileSync5 } from "node:fs";
+import { join as join4 } from "node:path";
 
 // src/model/artifact.ts
 import { mkdirSync as mkdirSync4, readFileSync as readFileSync4 } from "node:fs";
+import { basename as basename2, dirname as dirname3 } from "node:path";
 
 // src/data/fingerprint.ts
 import { createHash } from "node:crypto";
 function sha256(bytes) {
   return `sha256:${createHash("sha256").update(bytes).digest("hex")}`;
 }
+
+// src/parallel/sync-pool.ts
+var CHUNK_BITS = 20;
+var CHUNK_MASK = (1 << CHUNK_BITS) - 1;
 
 // src/features/preprocess.ts
 var PreprocessingSchema = external_exports.strictObject({
@@ -47250,6 +47276,72 @@ var PreprocessingSchema = external_exports.strictObject({
   /** Mean and scale after imputation; scale is 1 when standardising is off or a column is constant. */
   mean: external_exports.array(external_exports.number()),
   scale: external_exports.array(external_exports.number())
+});
+var columnStatsKernel = (shared) => {
+  const { columns, present, stats, sizes } = shared;
+  const selection = { buffer: new Float64Array(0) };
+  function select(a, k) {
+    let left = 0;
+    let right = a.length - 1;
+    while (left < right) {
+      const pivot = a[left + right >> 1];
+      let i = left;
+      let j = right;
+      while (i <= j) {
+        while (a[i] < pivot) i++;
+        while (a[j] > pivot) j--;
+        if (i <= j) {
+          const t = a[i];
+          a[i] = a[j];
+          a[j] = t;
+          i++;
+          j--;
+        }
+      }
+      if (k <= j) right = j;
+      else if (k >= i) left = i;
+      else return a[k];
+    }
+    return a[k];
+  }
+  function medianInPlace(a) {
+    const mid = a.length >> 1;
+    const upper = select(a, mid);
+    if (a.length % 2) return upper;
+    let lower = Number.NEGATIVE_INFINITY;
+    for (let i = 0; i < mid; i++) if (a[i] > lower) lower = a[i];
+    return (lower + upper) / 2;
+  }
+  const run2 = (g) => {
+    const rowCount = sizes[0] | 0;
+    const byMedian = sizes[1] === 1;
+    const stride = sizes[2] | 0;
+    const count = present[g] | 0;
+    const values = columns.subarray(g * stride, g * stride + count);
+    let total = 0;
+    for (let i = 0; i < count; i++) total += values[i];
+    let f;
+    if (byMedian) {
+      if (selection.buffer.length < count) selection.buffer = new Float64Array(stride);
+      const copy = selection.buffer.subarray(0, count);
+      copy.set(values);
+      f = medianInPlace(copy);
+    } else f = total / count;
+    const missing = rowCount - count;
+    const m = (total + missing * f) / rowCount;
+    let ss = missing * (f - m) * (f - m);
+    for (let i = 0; i < count; i++) ss += (values[i] - m) * (values[i] - m);
+    stats[g * 3] = f;
+    stats[g * 3 + 1] = m;
+    stats[g * 3 + 2] = Math.sqrt(ss / rowCount);
+  };
+  return Object.assign(run2, { median: medianInPlace });
+};
+var helpers = columnStatsKernel({
+  columns: new Float64Array(0),
+  present: new Int32Array(0),
+  stats: new Float64Array(0),
+  sizes: new Float64Array(3)
 });
 
 // src/model/gradient-ascent.ts
@@ -47370,6 +47462,13 @@ function parseArtifact(json3, source = "artifact") {
   }
   return a;
 }
+function sidecarText(checksum, fileName) {
+  return `${checksum.slice("sha256:".length)}  ${fileName}
+`;
+}
+function writeSidecar(file2, checksum) {
+  writeJsonAtomic(`${file2}.sha256`, sidecarText(checksum, basename2(file2)));
+}
 function readSidecar(file2) {
   let text;
   try {
@@ -47414,6 +47513,7 @@ function loadArtifact(file2, expectedSha256, options = {}) {
 }
 
 // src/registry/operations.ts
+import { lstatSync as lstatSync2, mkdirSync as mkdirSync5 } from "node:fs";
 function entryOf(registry2, model) {
   const entry = registry2.models[model];
   if (!entry) {
@@ -47447,6 +47547,128 @@ function loadRegisteredArtifact(store, model, version2, registry2 = store.read()
   if (link)
     throw new Error(`Registry artifact ${file2} is a symbolic link; expected a regular file.`);
   return { version: entry, ...loadArtifact(file2, entry.sha256) };
+}
+function findVersion(registry2, model, version2) {
+  return versionOf(entryOf(registry2, model), model, version2);
+}
+
+// src/release/model-info.ts
+var MODEL_INFO_FILE = "model-info.json";
+var ModelInfoSchema = external_exports.strictObject({
+  name: external_exports.string().min(1),
+  /** Registry version, or null for a loose artifact baked without a registry. */
+  version: external_exports.number().int().positive().nullable(),
+  stage: external_exports.string(),
+  sha256: external_exports.string().regex(/^sha256:[0-9a-f]{64}$/)
+});
+function resolveModel(input2) {
+  if (input2.file) {
+    const { artifact, sha256: sha2562 } = loadArtifact(input2.file, void 0, { requireChecksum: true });
+    return {
+      source: input2.file,
+      info: { name: artifact.name, version: null, stage: "unregistered", sha256: sha2562 }
+    };
+  }
+  if (!input2.store) throw new Error("Pass a registry or a model file to export.");
+  const store = input2.store;
+  const registry2 = store.read();
+  const names = Object.keys(registry2.models);
+  const name = input2.model || (names.length === 1 ? names[0] : "");
+  if (!registry2.models[name])
+    throw new Error(
+      `Model '${name}' is not in the registry at '${store.dir}'; it has: ${names.join(", ") || "none"}.`
+    );
+  const wanted = input2.version ?? "production";
+  const chosen = wanted === "production" ? productionVersion(registry2, name) : findVersion(registry2, name, wanted);
+  if (!chosen) {
+    const have = registry2.models[name].versions.map((v) => `v${v.version} (${v.stage})`);
+    throw new Error(
+      `Registry ${store.dir} has no production version of '${name}'; versions: ${have.join(", ") || "none"}.`
+    );
+  }
+  const loaded = loadRegisteredArtifact(store, name, chosen.version, registry2);
+  return {
+    source: store.resolve(chosen.artifact),
+    info: { name, version: chosen.version, stage: chosen.stage, sha256: loaded.sha256 }
+  };
+}
+function exportModel(input2, out) {
+  const { source, info } = resolveModel(input2);
+  mkdirSync6(out, { recursive: true });
+  const target = join4(out, "model.json");
+  copyFileSync(source, target);
+  loadArtifact(target, info.sha256);
+  writeSidecar(target, info.sha256);
+  writeJsonAtomic(join4(out, MODEL_INFO_FILE), formatJson(info));
+  return info;
+}
+
+// src/release/model-image.ts
+var MODEL_MOUNT = "/mnt/models";
+var REFERENCE = /^[a-z0-9][\w.\-/:]*(?:@sha256:[0-9a-f]{64})?$/i;
+function checkBaseImage(baseImage) {
+  if (!REFERENCE.test(baseImage)) {
+    throw new TypeError(
+      `Base image '${baseImage}' is not an image reference; expected NAME[:TAG][@sha256:<64 hex>], e.g. ghcr.io/owner/repo/oncoclear-base@sha256:\u2026.`
+    );
+  }
+  return baseImage;
+}
+function modelImageLabels(info, baseImage, labels = {}) {
+  const version2 = info.version === null ? "unregistered" : `v${info.version}`;
+  const [baseName, baseDigest] = baseImage.split("@");
+  return {
+    "org.opencontainers.image.title": info.name,
+    "org.opencontainers.image.description": `OncoClear serving image with model ${info.name} ${version2} (${info.sha256})`,
+    ...labels.source ? { "org.opencontainers.image.source": labels.source } : {},
+    ...labels.revision ? { "org.opencontainers.image.revision": labels.revision } : {},
+    ...labels.version ? { "org.opencontainers.image.version": labels.version } : {},
+    // OCI's own keys for "built on": what a scanner follows to the base's provenance.
+    "org.opencontainers.image.base.name": baseName,
+    ...baseDigest ? { "org.opencontainers.image.base.digest": baseDigest } : {},
+    "org.oncoclear.model.name": info.name,
+    "org.oncoclear.model.version": info.version === null ? "unregistered" : String(info.version),
+    "org.oncoclear.model.stage": info.stage,
+    "org.oncoclear.model.sha256": info.sha256
+  };
+}
+function modelDockerfile(baseImage, labels) {
+  const labelLines = Object.entries(labels).map(([k, v]) => `${k}=${dockerQuote(v)}`);
+  return [
+    "# OncoClear model image: the model-free serving base plus one verified model.",
+    "# Generated by `oncoclear registry export-model --image-context`; no RUN, so no npm.",
+    `ARG BASE_IMAGE=${checkBaseImage(baseImage)}`,
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: a Dockerfile variable, not JS.
+    "FROM ${BASE_IMAGE}",
+    `LABEL ${labelLines.join(" \\\n      ")}`,
+    // Root-owned, mode from the context (0644): read-only to the service's uid 10001.
+    `COPY model/ ${MODEL_MOUNT}/`,
+    ""
+  ].join("\n");
+}
+function writeModelImageContext(input2) {
+  const { outDir, baseImage, labels, ...source } = input2;
+  checkBaseImage(baseImage);
+  mkdirSync7(outDir, { recursive: true });
+  const present = readdirSync4(outDir);
+  if (present.length > 0) {
+    throw new Error(
+      `Image context '${outDir}' is not empty (it holds ${present.slice(0, 5).join(", ")}); expected a new or empty directory.`
+    );
+  }
+  const modelDir = join5(outDir, "model");
+  const info = exportModel(source, modelDir);
+  const all = modelImageLabels(info, baseImage, labels);
+  const dockerfile = join5(outDir, "Dockerfile");
+  writeJsonAtomic(dockerfile, modelDockerfile(baseImage, all));
+  return { dir: outDir, dockerfile, modelDir, info, labels: all };
+}
+function dockerQuote(value) {
+  if (/[\r\n]/.test(value))
+    throw new TypeError(
+      `Label value ${JSON.stringify(value)} has a line break; expected one line.`
+    );
+  return `"${value.replace(/[\\"$]/g, (c) => `\\${c}`)}"`;
 }
 
 // src/release/plan.ts
@@ -47492,7 +47714,7 @@ function productionChanged(before, after, model) {
 }
 
 // actions/shared/github-context.ts
-import { readFileSync as readFileSync5 } from "node:fs";
+import { readFileSync as readFileSync6 } from "node:fs";
 function readRunnerContext(env = process.env) {
   const repository = env.GITHUB_REPOSITORY ?? "";
   const [owner = "", repo = ""] = repository.split("/");
@@ -47518,7 +47740,7 @@ function readRunnerContext(env = process.env) {
 function defaultBranchFromEvent(eventPath) {
   if (!eventPath) return null;
   try {
-    const event = JSON.parse(readFileSync5(eventPath, "utf8"));
+    const event = JSON.parse(readFileSync6(eventPath, "utf8"));
     return typeof event.repository?.default_branch === "string" ? event.repository.default_branch : null;
   } catch {
     return null;
@@ -47534,10 +47756,10 @@ function requireRepository(context) {
 }
 
 // actions/shared/package-version.ts
-import { readFileSync as readFileSync6 } from "node:fs";
+import { readFileSync as readFileSync7 } from "node:fs";
 function packageVersionFromWorkspace(file2 = "package.json") {
   try {
-    return JSON.parse(readFileSync6(file2, "utf8")).version ?? "0.0.0";
+    return JSON.parse(readFileSync7(file2, "utf8")).version ?? "0.0.0";
   } catch {
     return "0.0.0";
   }
@@ -47556,7 +47778,9 @@ function getInputs() {
     version: version2 ? Number(version2) : null,
     before: getInput("before") || null,
     defaultBranch: getInput("default-branch") || null,
-    token: getInput("github-token") || null
+    token: getInput("github-token") || null,
+    baseImage: getInput("base-image") || null,
+    imageContext: getInput("image-context") || null
   };
 }
 async function run() {
@@ -47565,7 +47789,7 @@ async function run() {
   requireRepository(context);
   const config2 = loadConfig(inputs.config);
   const registryDir = inputs.registry ?? config2.registry.path;
-  const store = createRegistryStore(join4(context.workspace, registryDir));
+  const store = createRegistryStore(join6(context.workspace, registryDir));
   const model = config2.model.name;
   if (inputs.token) setSecret(inputs.token);
   const git = createGit(context.workspace, inputs.token ? { token: inputs.token } : {});
@@ -47609,6 +47833,25 @@ async function run() {
   );
   setOutput("artifact", plan.artifact);
   setOutput("sha256", plan.sha256);
+  if (inputs.imageContext) {
+    if (!inputs.baseImage)
+      throw new Error(
+        "Input 'image-context' is set but 'base-image' is empty; expected the serving base image to build FROM, e.g. ghcr.io/owner/repo/oncoclear-base@sha256:<digest>."
+      );
+    const context2 = writeModelImageContext({
+      store,
+      model,
+      version: plan.version,
+      baseImage: inputs.baseImage,
+      labels: {
+        source: plan.labels["org.opencontainers.image.source"],
+        revision: sha,
+        version: plan.labels["org.opencontainers.image.version"]
+      },
+      outDir: inputs.imageContext
+    });
+    setOutput("context", context2.dir);
+  }
   await summary.addHeading(`Release plan: ${plan.model} v${plan.version}`, 3).addTable([
     [
       { data: "image", header: true },
