@@ -22,6 +22,10 @@ environment: containers do not set it, and on Node 20 it costs ~60 ms of every s
 Options:
   --runs N      rounds (default 15)
   --workers N   also time \`serve --workers N\` (default: none)
+  --node BIN    run every Node server (ours and the bare one) with this node binary (default: the
+                one running the bench), e.g. Node 24: --node "$(bash scripts/image/fetch-node.sh 24 | tail -1)"
+  --against JS  also time another build's launcher (a copy of bin/ and dist/ from before a change,
+                beside its package.json), same flags, in the same rounds: a paired before/after
   -h, --help    show this help
 `;
 
@@ -125,6 +129,8 @@ async function main(): Promise<number> {
     options: {
       runs: { type: 'string' },
       workers: { type: 'string' },
+      node: { type: 'string' },
+      against: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -148,11 +154,12 @@ async function main(): Promise<number> {
     if (peer) run(PYTHON, [join(PEER_DIR, 'app.py'), '--train', DATA, peerModel], 'peer training');
     else log(`${PYTHON} lacks fastapi/uvicorn/sklearn: the peer is skipped`);
 
-    const ours = (n: number): Contender => ({
-      name: n === 1 ? 'oncoclear serve' : `oncoclear serve --workers ${n}`,
-      command: process.execPath,
+    const node = values.node ?? process.execPath;
+    const ours = (n: number, cli = CLI, suffix = ''): Contender => ({
+      name: `${n === 1 ? 'oncoclear serve' : `oncoclear serve --workers ${n}`}${suffix}`,
+      command: node,
       args: (port) => [
-        CLI,
+        cli,
         'serve',
         '--model',
         model,
@@ -164,9 +171,12 @@ async function main(): Promise<number> {
         String(n),
       ],
     });
+    const against = values.against;
     const contenders: Contender[] = [
       ours(1),
       ...(workers > 1 ? [ours(workers)] : []),
+      ...(against ? [ours(1, against, ' (against)')] : []),
+      ...(against && workers > 1 ? [ours(workers, against, ' (against)')] : []),
       ...(peer
         ? [
             {
@@ -194,7 +204,7 @@ async function main(): Promise<number> {
         : []),
       {
         name: 'bare node:http',
-        command: process.execPath,
+        command: node,
         args: () => ['--input-type=module', '-e', BARE_SOURCE],
       },
     ];
@@ -230,7 +240,7 @@ async function main(): Promise<number> {
         ...rows.map(line),
         '',
         `- ${ourRatio <= GOAL_RATIO_TO_BARE ? 'met' : 'MISSED'}: cold start ≤ ${GOAL_RATIO_TO_BARE}× a bare node:http server (${fmt(ourRatio, 2)}×)`,
-        `- ${runs} rounds, spawn → first 200 from /ready; ${cpus().length} × ${cpus()[0]?.model ?? 'CPU'}, Node ${process.version}; 1-minute load ${load} at start; NODE_EXTRA_CA_CERTS unset for the servers.`,
+        `- ${runs} rounds, spawn → first 200 from /ready; ${cpus().length} × ${cpus()[0]?.model ?? 'CPU'}, Node ${spawnSync(node, ['--version'], { encoding: 'utf8' }).stdout.trim()}; 1-minute load ${load} at start; NODE_EXTRA_CA_CERTS unset for the servers.`,
         '',
       ].join('\n'),
     );

@@ -1,7 +1,7 @@
 // Builds the CLI and service into dist/ (git-ignored, rebuilt by `npm ci` via `prepare` and by
 // `npm pack` via `prepack`) and, with --actions, the committed action bundles under actions/*/dist.
 // One esbuild call each: ~100 ms. Beside each bundle goes its THIRD_PARTY_NOTICES.md.
-import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { build } from 'esbuild';
@@ -47,20 +47,44 @@ const zodEnglishOnly = {
   },
 };
 
-const main = await build({
+// Minified: V8 parses a third less code on every start (cold start is a service goal).
+// Dependencies are bundled too: one file loads several times faster than hundreds of
+// node_modules files, which is most of the CLI's start-up and the service's cold start.
+const cli = await build({
   ...common,
-  entryPoints: { cli: 'src/cli/run.ts', service: 'service/main.ts' },
-  // Minified: V8 parses a third less code on every start (cold start is a service goal).
+  entryPoints: { cli: 'src/cli/run.ts' },
   minify: true,
   outdir: 'dist',
-  // Dependencies are bundled too: one file loads several times faster than hundreds of
-  // node_modules files, which is most of the CLI's start-up and the service's cold start.
   splitting: false,
   plugins: [zodEnglishOnly],
 });
+// The service is split (esbuild's code splitting): each dynamic import() in service/ becomes a
+// file of its own, dist/service-*.js, which V8 compiles only when it is imported. A cluster
+// primary then compiles only its own code, and a worker's start path leaves out the documented
+// app (service/start-app.ts), which loads right after the server listens. The chunks sit beside
+// service.js, so package.json "files" (dist/service*.js), the image's COPY of dist/ and
+// scripts/image/runtime-modules.mjs (which reads dist/*.js) all take them as they are.
+const service = await build({
+  ...common,
+  entryPoints: { service: 'service/main.ts' },
+  minify: true,
+  outdir: 'dist',
+  splitting: true,
+  chunkNames: 'service-[name]-[hash]',
+  plugins: [zodEnglishOnly],
+});
+// A chunk of an earlier build would be dead weight in the package and the image: keep exactly
+// this build's.
+const outputs = new Set(Object.keys(service.metafile.outputs).map((f) => f.replace(/\\/g, '/')));
+for (const file of readdirSync('dist')) {
+  if (/^service-.+\.js$/.test(file) && !outputs.has(`dist/${file}`)) rmSync(join('dist', file));
+}
 writeFileSync(
   join('dist', NOTICES),
-  noticesMarkdown(['dist/cli.js', 'dist/service.js'], bundledPackages(main.metafile)),
+  noticesMarkdown(
+    ['dist/cli.js', 'dist/service.js', 'dist/service-*.js'],
+    bundledPackages({ inputs: { ...cli.metafile.inputs, ...service.metafile.inputs } }),
+  ),
 );
 
 // --check-actions: build the bundles elsewhere and fail if the committed ones differ (check-dist).

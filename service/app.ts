@@ -1,15 +1,9 @@
-import { createHash, randomUUID } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { OpenAPIHono } from '@hono/zod-openapi';
 import type { Context } from 'hono';
-import { packageVersion } from '../src/cli/context.js';
-import { type AuditSink, bufferedSink } from './audit.js';
-import { type Clock, systemClock } from './clock.js';
+import { type AppOptions, bodyLimitOf, createDeps } from './app-deps.js';
 import { type AppDeps, type AppEnv, validationHook } from './deps.js';
 import { clip, errorResponse, handleError, notFound } from './errors.js';
-import type { ModelFreshness } from './lifecycle.js';
-import { DEFAULT_MAX_BATCH_ROWS, DEFAULT_MAX_BODY_BYTES } from './limits.js';
-import { createLogger, type Logger } from './log.js';
-import { createMetrics, type ServiceMetrics } from './metrics.js';
 import { limitBody } from './middleware/limit-body.js';
 import { requestMetrics } from './middleware/request-metrics.js';
 import { describeForModel, docsTitle } from './openapi-model.js';
@@ -22,41 +16,8 @@ import { oipRoutes } from './routes/oip.js';
 import { predictRoutes } from './routes/predict.js';
 import type { ModelHolder } from './served-model.js';
 
+export { type AppOptions, createDeps } from './app-deps.js';
 export { DEFAULT_MAX_BATCH_ROWS, DEFAULT_MAX_BODY_BYTES } from './limits.js';
-
-/** Everything the app needs; all side effects are injectable so tests can fake them. */
-export interface AppOptions {
-  /** The model reference; reloads swap it, routes read it once per request. */
-  holder: ModelHolder;
-  /** Audit line sink (default: stdout, batched per event-loop turn). */
-  audit?: AuditSink;
-  metrics?: ServiceMetrics;
-  clock?: Clock;
-  /** Prediction and request ids (default: random UUIDs). */
-  newId?: () => string;
-  /** Operational log (default: JSON lines on stderr). */
-  logger?: Logger;
-  /** Include raw measurements in audit lines (default false: only their fingerprint). */
-  logInputs?: boolean;
-  maxBatchRows?: number;
-  maxBodyBytes?: number;
-  /**
-   * Readiness fails while this returns true (set from SIGTERM for the whole drain period):
-   * `/ready` and `/v2/health/ready` answer 503 while every other route keeps serving.
-   */
-  isDraining?: () => boolean;
-  /**
-   * A second name the OIP routes answer to (KServe's `MODEL_NAME`), so an InferenceService need
-   * not be named after the model. `/v2/models/{alias}/…` then works like the model's own name.
-   */
-  modelAlias?: string;
-  /**
-   * Registry mode: the served version against the registry's production version, read on each
-   * `/ready` and scrape. `/ready` stays 200 (it serves a verified model) and its body reports
-   * them under `registry`; `oncoclear_model_stale` is 1 while `stale`. Null in file mode.
-   */
-  modelFreshness?: () => ModelFreshness | null;
-}
 
 const OPENAPI_INFO = {
   openapi: '3.0.0',
@@ -72,29 +33,18 @@ const OPENAPI_INFO = {
  * `app.request()` directly.
  */
 export function createApp(options: AppOptions) {
-  const clock = options.clock ?? systemClock;
-  const serverVersion = packageVersion();
-  const metrics = options.metrics ?? createMetrics({ version: serverVersion });
-  const deps: AppDeps = {
-    holder: options.holder,
-    audit: options.audit ?? bufferedSink(),
-    metrics,
-    clock,
-    newId: options.newId ?? randomUUID,
-    logger: options.logger ?? createLogger(),
-    logInputs: options.logInputs ?? false,
-    maxBatchRows: options.maxBatchRows ?? DEFAULT_MAX_BATCH_ROWS,
-    isDraining: options.isDraining ?? (() => false),
-    serverVersion,
-    ...(options.modelAlias ? { modelAlias: options.modelAlias } : {}),
-    ...(options.modelFreshness ? { modelFreshness: options.modelFreshness } : {}),
-  };
-  if (options.holder.current) metrics.setModel(options.holder.current);
-  if (options.modelFreshness) metrics.trackFreshness(options.modelFreshness);
+  return buildApp(createDeps(options), options);
+}
 
+/**
+ * The documented app over deps already built (createDeps). `serve` builds the deps first for its
+ * start app (service/start-app.ts) and this app, loaded right after it listens, over the same deps.
+ */
+export function buildApp(deps: AppDeps, options: Pick<AppOptions, 'holder' | 'maxBodyBytes'>) {
+  const { metrics, clock, serverVersion } = deps;
   const app = new OpenAPIHono<AppEnv>({ defaultHook: validationHook(deps) });
   app.use('*', requestMetrics({ metrics, clock }));
-  app.use('*', limitBody({ maxBytes: options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES }));
+  app.use('*', limitBody({ maxBytes: bodyLimitOf(options) }));
 
   app.route('/', healthRoutes(deps));
   app.route('/', predictRoutes(deps));

@@ -1,4 +1,4 @@
-import { AggregatorRegistry, collectDefaultMetrics, Registry } from 'prom-client';
+import type { Registry } from 'prom-client';
 import { packageVersion } from '../src/cli/context.js';
 import type { ModelFreshness } from './lifecycle.js';
 import type { ServedModel } from './served-model.js';
@@ -56,6 +56,22 @@ function labels(pairs: Record<string, string>): string {
     .join(',');
 }
 
+/**
+ * prom-client, imported on first use rather than with this module: evaluating it (and the
+ * @opentelemetry/api it requires) is ~13 ms, the largest part of serve's start path after zod
+ * (issue 15, goal 2). The first metrics object starts the import without waiting for it, so it
+ * loads while the server starts listening; a scrape waits for it (render is async anyway).
+ */
+type PromClient = typeof import('prom-client');
+let promClient: Promise<PromClient> | null = null;
+const loadPromClient = () => {
+  // A CommonJS package: the bundle's chunk of it has only a default export, its module.exports.
+  promClient ??= import('prom-client').then(
+    (m) => (m as unknown as { default?: PromClient }).default ?? m,
+  );
+  return promClient;
+};
+
 const MISNAMED_DEFAULTS = [
   'nodejs_active_handles_total',
   'nodejs_active_requests_total',
@@ -98,13 +114,20 @@ export function createMetrics(options: MetricsOptions = {}): LocalMetrics {
   let version = options.version;
   // CPU, memory, event-loop lag, GC, open fds, handles: prom-client's well-kept collectors, on
   // their own registry so several apps in one process (tests) do not collide.
-  const runtime = new Registry();
-  if (options.runtime !== false) {
-    collectDefaultMetrics({ register: runtime });
-    // prom-client names these gauges *_total, which Prometheus reserves for counters; the same
-    // numbers by type remain in nodejs_active_{handles,requests,resources} (sum them).
-    for (const name of MISNAMED_DEFAULTS) runtime.removeSingleMetric(name);
-  }
+  const runtime: Promise<Registry> = loadPromClient().then(
+    ({ Registry, collectDefaultMetrics }) => {
+      const registry = new Registry();
+      if (options.runtime !== false) {
+        collectDefaultMetrics({ register: registry });
+        // prom-client names these gauges *_total, which Prometheus reserves for counters; the same
+        // numbers by type remain in nodejs_active_{handles,requests,resources} (sum them).
+        for (const name of MISNAMED_DEFAULTS) registry.removeSingleMetric(name);
+      }
+      return registry;
+    },
+  );
+  // A failed import surfaces at the scrape (render and state reject), not as an unhandled rejection.
+  runtime.catch(() => {});
   const ownSeries = (): Omit<MetricsState, 'runtime'> => {
     version ??= packageVersion();
     const fresh = freshness?.() ?? null;
@@ -172,10 +195,12 @@ export function createMetrics(options: MetricsOptions = {}): LocalMetrics {
       reloads[result]++;
     },
     async state() {
-      return { ...structuredClone(ownSeries()), runtime: await runtime.getMetricsAsJSON() };
+      const own = structuredClone(ownSeries());
+      return { ...own, runtime: await (await runtime).getMetricsAsJSON() };
     },
     async render() {
-      return `${renderSeries(ownSeries())}\n${await runtime.metrics()}`;
+      const own = renderSeries(ownSeries());
+      return `${own}\n${await (await runtime).metrics()}`;
     },
   };
 }
@@ -236,6 +261,7 @@ export async function renderMetrics(
   state: MetricsState,
   workerRuntimes: readonly unknown[][],
 ): Promise<string> {
+  const { AggregatorRegistry } = await loadPromClient();
   const runtime = AggregatorRegistry.aggregate(workerRuntimes as never);
   return `${renderSeries(state)}\n${await runtime.metrics()}`;
 }

@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { createApp } from './app.js';
+import { type AppOptions, createDeps } from './app-deps.js';
 import { bufferedSink, PIPE_BUF } from './audit.js';
 import { systemClock } from './clock.js';
 import type { RuntimeAppOptions } from './lifecycle.js';
@@ -16,6 +16,7 @@ import {
   type ServedModel,
 } from './served-model.js';
 import { installShutdown, listen } from './server.js';
+import { createStartApp, type FetchApp } from './start-app.js';
 import { directoryWatcher } from './watch.js';
 
 /** The model source described by the options. */
@@ -77,9 +78,7 @@ export async function startServing(
   const audit = link ? bufferedSink(undefined, undefined, PIPE_BUF) : bufferedSink();
   let draining = false;
   let watch: ModelWatch | null = null;
-  // A variable rather than a literal: createApp may not declare the runtime fields yet, and they
-  // are optional, so an app that ignores them still gets exactly today's options.
-  const appOptions: Parameters<typeof createApp>[0] & RuntimeAppOptions = {
+  const appOptions: AppOptions & RuntimeAppOptions = {
     holder,
     audit,
     metrics,
@@ -92,37 +91,46 @@ export async function startServing(
     modelFreshness: () => watch?.freshness() ?? null,
     ...(options.modelAlias ? { modelAlias: options.modelAlias } : {}),
   };
-  const app = createApp(appOptions);
+  const deps = createDeps(appOptions);
   // Serving from a registry: show its dashboard too. A failure to build it must not stop serving.
-  // Imported here, not at the top: the image serves a file, and src/dashboard is not on its
-  // cold-start path.
   const dashboard = options.source.kind === 'registry';
   let dashboardPrefix = '';
-  if (options.source.kind === 'registry') {
-    const dir = options.source.dir;
-    const { buildRegistryDashboard, dashboardRoutes, DASHBOARD_PREFIX } = await import(
-      './dashboard-static.js'
-    );
-    dashboardPrefix = DASHBOARD_PREFIX;
-    app.route(
-      DASHBOARD_PREFIX,
-      dashboardRoutes(() => {
-        try {
-          return buildRegistryDashboard(dir, (message) =>
-            logger.log({ level: 'warn', msg: 'dashboard', detail: message }),
-          );
-        } catch (error) {
-          logger.log({
-            level: 'warn',
-            msg: 'dashboard not served',
-            error: error instanceof Error ? error.message : String(error),
-          });
-          return null;
-        }
-      }),
-    );
-  }
+  // The documented app (service/app.ts) and, in registry mode, the dashboard: loaded once the
+  // server listens (see service/start-app.ts), so a probe is answered without them.
+  const documented = async (): Promise<FetchApp> => {
+    const { buildApp } = await import('./app.js');
+    const app = buildApp(deps, appOptions);
+    if (options.source.kind === 'registry') {
+      const dir = options.source.dir;
+      const { buildRegistryDashboard, dashboardRoutes, DASHBOARD_PREFIX } = await import(
+        './dashboard-static.js'
+      );
+      app.route(
+        DASHBOARD_PREFIX,
+        dashboardRoutes(() => {
+          try {
+            return buildRegistryDashboard(dir, (message) =>
+              logger.log({ level: 'warn', msg: 'dashboard', detail: message }),
+            );
+          } catch (error) {
+            logger.log({
+              level: 'warn',
+              msg: 'dashboard not served',
+              error: error instanceof Error ? error.message : String(error),
+            });
+            return null;
+          }
+        }),
+      );
+    }
+    return app;
+  };
+  // Registry mode only (a developer's `serve --registry`); the image serves a file.
+  if (dashboard) dashboardPrefix = (await import('./dashboard-static.js')).DASHBOARD_PREFIX;
+  const app = createStartApp(deps, appOptions, documented);
   const { server, port, addresses, guard } = await listen(app, options);
+  // At once: a request that needs the documented app waits for it (the start app holds it).
+  const documentedLoaded = app.loadDocumented();
   watch = options.watch
     ? watchModel({ source, holder, logger, metrics, watcher: directoryWatcher() })
     : null;
@@ -161,5 +169,15 @@ export async function startServing(
     ...(link ? { pid: process.pid } : {}),
   });
   link?.listening({ url, port, addresses, model: { name: model.name, version: model.version } });
+  try {
+    await documentedLoaded;
+  } catch (error) {
+    // Nothing past /ready could be answered: stop serving and fail the start, as a failure to
+    // build the app before listening did.
+    server.closeAllConnections();
+    server.close();
+    watch?.stop();
+    throw error;
+  }
   return { url, port, addresses, model };
 }

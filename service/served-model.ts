@@ -1,4 +1,5 @@
-import { dirname } from 'node:path';
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { type Artifact, loadArtifact } from '../src/model/artifact.js';
 import { createPredictor, type Predictor } from '../src/model/predictor.js';
 import { MARKER_FILE, readRegistryDir, registryPaths } from '../src/registry/layout.js';
@@ -124,6 +125,10 @@ function claimedRegistryVersion(
  */
 function registryInfoAround(file: string, sha256: string): RegistryInfo | null {
   const dir = dirname(dirname(dirname(file)));
+  // Without its marker a directory is no registry (readRegistryDir would find no version, or
+  // throw), and reading it would walk the whole tree: for /mnt/models/model.json that is `/`,
+  // the container's every directory, at every start.
+  if (!existsSync(join(dir, MARKER_FILE))) return null;
   try {
     const registry = readRegistryDir(dir);
     for (const entry of Object.values(registry.models)) {

@@ -3,13 +3,9 @@
 // signals, merges the workers' metrics for /metrics, and replaces a worker that crashes.
 import cluster, { type Worker } from 'node:cluster';
 import type { Logger } from '../log.js';
-import {
-  type LocalMetrics,
-  type MetricsState,
-  mergeMetricsStates,
-  renderMetrics,
-  type ServiceMetrics,
-} from '../metrics.js';
+// Types only: the primary imports metrics.ts (and prom-client with it) at its first scrape, so
+// its start, before it forks the first worker, stays small.
+import type { LocalMetrics, MetricsState, ServiceMetrics } from '../metrics.js';
 
 /** Messages between the primary and its workers; every type is prefixed so others pass by. */
 type ToWorker =
@@ -105,6 +101,7 @@ export function runPrimary(options: PrimaryOptions): Promise<ClusterServing> {
       if (waiting.size === 0) pendingStates.get(id)!.done();
     });
     pendingStates.delete(id);
+    const { mergeMetricsStates, renderMetrics } = await import('../metrics.js');
     return renderMetrics(
       mergeMetricsStates(states),
       states.map((s) => s.runtime),

@@ -1,6 +1,7 @@
 import { createRoute } from '@hono/zod-openapi';
 import { type AppDeps, createRouter } from '../deps.js';
 import { ErrorResponse, Health } from '../schemas.js';
+import { liveHandler, readyHandler } from './probes.js';
 
 const live = createRoute({
   method: 'get',
@@ -25,29 +26,12 @@ const ready = createRoute({
   },
 });
 
-/** Why the service is not ready, or null when it is. */
-export function notReadyReason(deps: AppDeps): string | null {
-  if (deps.isDraining()) return 'shutting down';
-  if (!deps.holder.current) return 'no verified model loaded';
-  return null;
-}
+export { notReadyReason } from './probes.js';
 
 /** GET /health and /ready. */
 export function healthRoutes(deps: AppDeps) {
   const app = createRouter(deps);
-  app.openapi(live, (c) => c.json({ status: 'ok' }, 200));
-  app.openapi(ready, (c) => {
-    const reason = notReadyReason(deps);
-    if (reason)
-      return c.json(
-        { error: 'Not ready', details: { issues: [{ field: 'model', message: reason }] } },
-        503,
-      );
-    const fresh = deps.modelFreshness?.() ?? null;
-    if (!fresh) return c.json({ status: 'ready' }, 200);
-    // `reason` (a load error) stays in the log: it can name host paths.
-    const { serving, production, stale, staleSince } = fresh;
-    return c.json({ status: 'ready', registry: { serving, production, stale, staleSince } }, 200);
-  });
+  app.openapi(live, liveHandler);
+  app.openapi(ready, readyHandler(deps));
   return app;
 }

@@ -1,6 +1,6 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { type AppDeps, createRouter } from '../deps.js';
-import { METRICS_CONTENT_TYPE } from '../metrics.js';
+import { metricsHandler } from './probes.js';
 
 const route = createRoute({
   method: 'get',
@@ -17,8 +17,6 @@ const route = createRoute({
 /** GET /metrics. */
 export function metricsRoutes(deps: AppDeps) {
   const app = createRouter(deps);
-  app.openapi(route, async (c) =>
-    c.text(await deps.metrics.render(), 200, { 'content-type': METRICS_CONTENT_TYPE }),
-  );
+  app.openapi(route, metricsHandler(deps));
   return app;
 }

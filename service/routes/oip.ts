@@ -12,7 +12,7 @@ import {
   OipModelMetadata,
 } from '../schemas.js';
 import type { ServedModel } from '../served-model.js';
-import { notReadyReason } from './health.js';
+import { oipLiveHandler, oipReadyHandler } from './probes.js';
 
 // Open Inference Protocol v2 (the KServe REST dialect), so KServe, Seldon and Triton clients can
 // call the model unchanged. Errors on these paths are `{error}` (see errors.ts).
@@ -342,12 +342,8 @@ function inferResponse(
 /** The /v2 routes. */
 export function oipRoutes(deps: AppDeps) {
   const app = createRouter(deps);
-  app.openapi(serverLive, (c) => c.json({ live: true }, 200));
-  app.openapi(serverReady, (c) => {
-    const reason = notReadyReason(deps);
-    if (reason) return c.json({ error: `not ready: ${reason}` }, 503);
-    return c.json({ ready: true }, 200);
-  });
+  app.openapi(serverLive, oipLiveHandler);
+  app.openapi(serverReady, oipReadyHandler(deps));
   app.openapi(serverMetadata, (c) =>
     c.json({ name: 'oncoclear', version: deps.serverVersion, extensions: [] }, 200),
   );
