@@ -55,14 +55,19 @@ export interface ModelImageContext {
   labels: Record<string, string>;
 }
 
-// A registry reference: no spaces or quotes, and a digest, when present, is a whole sha256.
-const REFERENCE = /^[a-z0-9][\w.\-/:]*(?:@sha256:[0-9a-f]{64})?$/i;
+/**
+ * An image reference as registries accept it: lower-case path components (an optional
+ * `host[:port]` first), an optional tag, and a digest that is a whole sha256. Registries refuse
+ * capitals in a repository name, so they are refused here, before a build.
+ */
+export const IMAGE_REFERENCE =
+  /^[a-z0-9]+(?:[._-][a-z0-9]+)*(?::[0-9]+)?(?:\/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*(?::\w[\w.-]{0,127})?(?:@sha256:[0-9a-f]{64})?$/;
 
 /** Refuses a base image reference that is not one, quoting it. */
 export function checkBaseImage(baseImage: string): string {
-  if (!REFERENCE.test(baseImage)) {
+  if (!IMAGE_REFERENCE.test(baseImage)) {
     throw new TypeError(
-      `Base image '${baseImage}' is not an image reference; expected NAME[:TAG][@sha256:<64 hex>], e.g. ghcr.io/owner/repo/oncoclear-base@sha256:….`,
+      `Base image '${baseImage}' is not an image reference; expected a lower-case NAME[:TAG][@sha256:<64 hex>], e.g. ghcr.io/owner/repo/oncoclear-base@sha256:….`,
     );
   }
   return baseImage;

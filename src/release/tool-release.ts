@@ -21,6 +21,8 @@
  * {@link DistCheck} (scripts/release/ has the real ones and the CLI).
  */
 
+import { IMAGE_REFERENCE } from './model-image.js';
+
 /** A version OncoClear releases: semver 2.0 without build metadata. */
 export interface ReleaseVersion {
   version: string;
@@ -190,7 +192,7 @@ export const BASE_IMAGE_ENV = 'ONCOCLEAR_BASE_IMAGE';
 
 /** Sets `ONCOCLEAR_BASE_IMAGE: <image>` where the workflow declares it; other text is kept. */
 export function setBaseImage(text: string, image: string): string {
-  if (!/^[a-z0-9][\w.\-/:]*(?:@sha256:[0-9a-f]{64})?$/.test(image))
+  if (!IMAGE_REFERENCE.test(image))
     throw new TypeError(
       `Invalid base image '${image}'; expected a lower-case NAME[:TAG][@sha256:<64 hex>].`,
     );
@@ -414,9 +416,14 @@ export async function cutToolRelease(input: CutToolReleaseInput): Promise<ToolRe
       }
       throw error;
     }
-    release.pushed = input.push;
+    release.pushed = withoutCredentials(input.push);
   }
   return release;
+}
+
+/** A remote as it may be printed: a URL's user and password (a token) are dropped. */
+export function withoutCredentials(remote: string): string {
+  return remote.replace(/^([a-z][a-z0-9+.-]*:\/\/)[^@/]*@/i, '$1');
 }
 
 /**

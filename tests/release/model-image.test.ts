@@ -7,7 +7,11 @@ import { registryCommand } from '../../src/cli/commands/registry.js';
 import { readSidecar } from '../../src/model/artifact.js';
 import { productionVersion } from '../../src/registry/operations.js';
 import { createRegistryStore } from '../../src/registry/store.js';
-import { modelDockerfile, writeModelImageContext } from '../../src/release/model-image.js';
+import {
+  checkBaseImage,
+  modelDockerfile,
+  writeModelImageContext,
+} from '../../src/release/model-image.js';
 import { ModelInfoSchema } from '../../src/release/model-info.js';
 import { tempDir } from '../support/fixtures.js';
 
@@ -106,6 +110,18 @@ describe('writeModelImageContext', () => {
         outDir: join(dir, 'ctx-bad-base'),
       }),
     ).toThrow("Base image 'ghcr.io/o/r@sha256:short' is not an image reference");
+  });
+
+  it('accepts what registries accept and refuses capitals in a repository name', () => {
+    for (const ok of [
+      'ghcr.io/octo/oncoclear/oncoclear-base:0.2.0',
+      `127.0.0.1:5000/oncoclear-base@sha256:${'a'.repeat(64)}`,
+      'localhost/oncoclear:Test_1',
+    ])
+      expect(checkBaseImage(ok)).toBe(ok);
+    expect(() => checkBaseImage('ghcr.io/Octo/oncoclear-base:1')).toThrow(
+      "Base image 'ghcr.io/Octo/oncoclear-base:1' is not an image reference; expected a lower-case NAME",
+    );
   });
 });
 

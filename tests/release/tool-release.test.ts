@@ -17,6 +17,7 @@ import {
   pinLocalUses,
   releaseTags,
   setBaseImage,
+  withoutCredentials,
 } from '../../src/release/tool-release.js';
 import { tempDir } from '../support/fixtures.js';
 
@@ -385,6 +386,16 @@ describe('pinLocalUses', () => {
       { line: 2, kind: 'action', path: 'actions/train' },
       { line: 3, kind: 'workflow', path: '.github/workflows/w.yml' },
     ]);
+  });
+});
+
+describe('withoutCredentials', () => {
+  it('drops a token from a remote URL before it is printed, and leaves a name alone', () => {
+    expect(
+      withoutCredentials('https://x-access-token:ghs_secret@github.com/acme/oncoclear.git'),
+    ).toBe('https://github.com/acme/oncoclear.git');
+    expect(withoutCredentials('origin')).toBe('origin');
+    expect(withoutCredentials('/tmp/origin.git')).toBe('/tmp/origin.git');
   });
 });
 

@@ -134,8 +134,9 @@ const SETTINGS = `Repository settings to turn on (Settings of the repository on 
   2. Actions → General: "Allow GitHub Actions to create and approve pull requests", unless a bot
      opens the promotion PRs (step 3).
   3. A bot, so its commits and PRs start workflows: the variable ONCOCLEAR_APP_CLIENT_ID and the
-     secret ONCOCLEAR_APP_PRIVATE_KEY of a GitHub App with Contents and Pull requests read and
-     write, or else the secret ONCOCLEAR_BOT_TOKEN (a fine-grained PAT with the same two).
+     secret ONCOCLEAR_APP_PRIVATE_KEY of a GitHub App with Contents, Pull requests and Commit
+     statuses read and write, or else the secret ONCOCLEAR_BOT_TOKEN (a fine-grained PAT with the
+     same three).
   4. Rules → Rulesets: protect the default branch (a reviewed PR with green checks; the bot may
      bypass), so only approved promotion PRs change production.
   5. After the first release: the ghcr.io package → Package settings → visibility public (or
