@@ -313,6 +313,12 @@ function parseNumericCsv(
           const from = i;
           while (c !== 44 && c !== 10 && c !== 13 && c !== 34) c = ++i < limit ? buf[i]! : 10;
           if (c === 34) return -1;
+          // Decline before recording anything unless the cell ends where a cell may: a CR not
+          // followed by LF is part of the label ('n\ro'), and setLabel on its prefix would leave
+          // slowLine a phantom class 'n' to trip over.
+          const last = column === columnCount - 1;
+          if (c === 44 ? last : !last || (c === 13 && (i + 1 < limit ? buf[i + 1]! : 10) !== 10))
+            return -1;
           const length = i - from;
           let id = -1;
           for (let k = 0; k < labelBytes.length && id < 0; k++) {

@@ -10,8 +10,22 @@
 // factory's `toString()`. That needs no file on disk, so it works the same from src/ under tsx
 // and vitest, from the minified dist/cli.js and from the actions' bundles. The same factory runs
 // on the main thread, so both sides execute the very same code.
+//
+// A worker whose kernel throws cannot tell the main thread through an 'error' event: that needs
+// the event loop, and the main thread is blocked in Atomics.wait. So the worker catches, posts the
+// chunk and the message on its own MessagePort (read with receiveMessageOnPort, which needs no
+// event loop), counts itself in LOST, counts the chunk as settled and quits. The main thread then
+// takes the rest of the pass itself and, once every chunk has settled, runs the failed chunks
+// again: if the kernel throws there too, that is the kernel's error and it is thrown as the
+// kernel threw it, as with no workers; if not, the failure was the worker's own, and the pass
+// completes with the same bits, one worker fewer.
 import { availableParallelism } from 'node:os';
-import { Worker } from 'node:worker_threads';
+import {
+  MessageChannel,
+  type MessagePort,
+  receiveMessageOnPort,
+  Worker,
+} from 'node:worker_threads';
 
 /** Builds a chunk runner from the shared buffers; must reference nothing outside its own body. */
 export type KernelFactory<S> = (shared: S) => (chunk: number) => void;
@@ -24,9 +38,12 @@ const GENERATION = 0;
  * pass can never take (and count) a chunk of the next one with the old pass's view of it.
  */
 const TICKET = 1;
+/** Chunks of the pass settled: finished, or failed on a worker that reported it. */
 const DONE = 2;
 const COUNT = 3;
 const QUIT = 4;
+/** Workers that have failed and quit since the pool started; each posted why first. */
+const LOST = 5;
 const CHUNK_BITS = 20;
 const CHUNK_MASK = (1 << CHUNK_BITS) - 1;
 const TAG_MASK = 0x7ff;
@@ -50,22 +67,55 @@ function take(control: Int32Array, generation: number): number {
   }
 }
 
-/** The worker's side: wait for a generation, take chunks until none are left, repeat. */
+/** What a failed worker posts before it quits; `chunk` is -1 when it failed before any. */
+interface WorkerFailure {
+  chunk: number;
+  message: string;
+}
+
+/**
+ * The worker's side: wait for a generation, take chunks until none are left, repeat. A throw
+ * is reported (see the top of the file) and ends the worker: its state may be half-written.
+ */
 function workerLoop(factorySource: string): string {
   return `'use strict';
 const { workerData } = require('node:worker_threads');
-const run = (${factorySource})(workerData.shared);
 const control = workerData.control;
-let seen = 0;
+const fail = (chunk, error) => {
+  let message;
+  try {
+    message = error instanceof Error ? error.message : String(error);
+  } catch {
+    message = 'an error that could not be read';
+  }
+  // The message first: whoever sees LOST change must find it on the port.
+  workerData.port.postMessage({ chunk, message });
+  Atomics.add(control, ${LOST}, 1);
+  if (chunk >= 0) Atomics.add(control, ${DONE}, 1);
+  Atomics.notify(control, ${DONE});
+};
 const take = ${take.toString()};
-for (;;) {
+let run;
+try {
+  run = (${factorySource})(workerData.shared);
+} catch (error) {
+  fail(-1, error);
+}
+let seen = 0;
+while (run !== undefined) {
   Atomics.wait(control, ${GENERATION}, seen);
   seen = Atomics.load(control, ${GENERATION});
   if (Atomics.load(control, ${QUIT}) !== 0) break;
   for (;;) {
     const chunk = take(control, seen);
     if (chunk < 0) break;
-    run(chunk);
+    try {
+      run(chunk);
+    } catch (error) {
+      fail(chunk, error);
+      run = undefined;
+      break;
+    }
     Atomics.add(control, ${DONE}, 1);
     Atomics.notify(control, ${DONE});
   }
@@ -119,6 +169,13 @@ export class SyncPool<S extends Record<string, unknown>> {
     new SharedArrayBuffer(CONTROL_SLOTS * Int32Array.BYTES_PER_ELEMENT),
   );
   private readonly workers: Worker[] = [];
+  /** The main thread's end of each worker's failure channel, by worker. */
+  private readonly ports: MessagePort[] = [];
+  /** Which workers have failed and quit. */
+  private readonly lost: boolean[] = [];
+  /** LOST as last read: when it moves, a worker has posted a failure to collect. */
+  private lostSeen = 0;
+  private readonly failures: string[] = [];
   private readonly local: (chunk: number) => void;
   private broken = false;
 
@@ -137,37 +194,57 @@ export class SyncPool<S extends Record<string, unknown>> {
     if (workers <= 0 || !allShared(shared)) return;
     const source = workerLoop(factory.toString());
     for (let i = 0; i < workers; i++) {
+      const { port1, port2 } = new MessageChannel();
       let worker: Worker;
       try {
         worker = new Worker(source, {
           eval: true,
-          workerData: { shared, control: this.control },
+          workerData: { shared, control: this.control, port: port2 },
+          transferList: [port2],
         });
       } catch {
         // No threads to be had (e.g. Node's permission model without --allow-worker): the
         // workers already started, or this thread alone, do the chunks.
+        port1.close();
         break;
       }
-      // A failing worker must not crash training: mark the pool broken and finish on this thread.
-      worker.on('error', () => {
+      // Failures a worker can catch arrive on its port during a pass. This is for the rest (the
+      // thread itself dying), seen only when the event loop runs between passes: from then on
+      // the calling thread does every chunk.
+      worker.on('error', (error) => {
+        this.failures.push(error instanceof Error ? error.message : String(error));
         this.broken = true;
       });
-      // Never keep the process alive for a worker.
+      // Never keep the process alive for a worker, nor for its port.
       worker.unref();
+      port1.unref();
       this.workers.push(worker);
+      this.ports.push(port1);
+      this.lost.push(false);
     }
   }
 
+  /** Workers still taking chunks. */
   get workerCount(): number {
-    return this.broken ? 0 : this.workers.length;
+    if (this.broken) return 0;
+    return this.lost.filter((lost) => !lost).length;
+  }
+
+  /**
+   * Why workers were lost, oldest first: failures the pool recovered from by running the chunk
+   * on the calling thread, for the caller to report (the pool itself has nowhere to warn).
+   */
+  get workerFailures(): readonly string[] {
+    return this.failures;
   }
 
   /**
    * Runs chunks 0 … count − 1, each exactly once, returning when all are done. Inputs the chunks
-   * read must be written to the shared buffers before the call; Atomics order them.
+   * read must be written to the shared buffers before the call; Atomics order them. A chunk
+   * that throws throws here, as it would with no workers, once no other chunk is running.
    */
   run(count: number): void {
-    if (this.workers.length === 0 || this.broken) {
+    if (this.workerCount === 0) {
       for (let c = 0; c < count; c++) this.local(c);
       return;
     }
@@ -181,26 +258,51 @@ export class SyncPool<S extends Record<string, unknown>> {
     Atomics.store(control, TICKET, (generation & TAG_MASK) << CHUNK_BITS);
     Atomics.store(control, GENERATION, generation);
     Atomics.notify(control, GENERATION);
-    while (this.mainThreadWorks) {
-      const chunk = take(control, generation);
-      if (chunk < 0) break;
-      this.local(chunk);
-      Atomics.add(control, DONE, 1);
-    }
-    let last = Atomics.load(control, DONE);
-    let stalledSince = performance.now();
-    while (last < count) {
-      Atomics.wait(control, DONE, last, 1000);
-      const now = Atomics.load(control, DONE);
-      if (now !== last) {
-        last = now;
+    // Chunks that failed on a worker, to run again here once the pass has settled.
+    const failed: number[] = [];
+    let thrown: { error: unknown } | undefined;
+    /** Chunks that will settle: all of them, unless this thread's own chunk threw. */
+    let settling = count;
+    let helping = this.mainThreadWorks;
+    let last = -1;
+    let stalledSince = 0;
+    for (;;) {
+      if (helping && thrown === undefined) {
+        const chunk = take(control, generation);
+        if (chunk >= 0) {
+          try {
+            this.local(chunk);
+          } catch (error) {
+            thrown = { error };
+            settling = this.endPass(generation);
+          }
+          Atomics.add(control, DONE, 1);
+          continue;
+        }
+      }
+      if (Atomics.load(control, LOST) !== this.lostSeen) {
+        this.collectFailures(failed);
+        // A lost worker leaves its share to this thread, even one told to leave chunks alone.
+        helping = true;
+        continue;
+      }
+      const done = Atomics.load(control, DONE);
+      if (done >= settling) break;
+      if (done !== last) {
+        last = done;
         stalledSince = performance.now();
       } else if (performance.now() - stalledSince > STALL_MS) {
         throw new Error(
-          `A worker thread stopped responding: ${now} of ${count} chunks done after ${STALL_MS} ms; expected all. Set ONCOCLEAR_WORKERS=0 to train on one thread.`,
+          `A worker thread stopped responding: ${done} of ${count} chunks done after ${STALL_MS} ms; expected all. Set ONCOCLEAR_WORKERS=0 to train on one thread.`,
         );
       }
+      Atomics.wait(control, DONE, done, 1000);
     }
+    if (thrown) throw thrown.error;
+    // Each chunk writes only its own slot, so running one again here, after the others, gives
+    // the bits it would have given on the worker. Chunk order, for a deterministic first throw.
+    failed.sort((a, b) => a - b);
+    for (const chunk of failed) this.local(chunk);
   }
 
   /** Lets the workers exit; the pool runs on the calling thread afterwards. */
@@ -209,6 +311,36 @@ export class SyncPool<S extends Record<string, unknown>> {
     Atomics.store(this.control, QUIT, 1);
     Atomics.add(this.control, GENERATION, 1);
     Atomics.notify(this.control, GENERATION);
+    for (const port of this.ports) port.close();
     this.broken = true;
+  }
+
+  /**
+   * Stops the pass handing out chunks (after a throw on this thread) and returns how many were
+   * taken: those still settle, so nothing writes to the buffers once run() has thrown.
+   */
+  private endPass(generation: number): number {
+    const tag = (generation & TAG_MASK) << CHUNK_BITS;
+    for (;;) {
+      const ticket = Atomics.load(this.control, TICKET);
+      const taken = ticket & CHUNK_MASK;
+      if (Atomics.compareExchange(this.control, TICKET, ticket, tag | CHUNK_MASK) === ticket)
+        return taken;
+    }
+  }
+
+  /** Reads what lost workers posted, marking them lost and adding their chunks to `failed`. */
+  private collectFailures(failed: number[]): void {
+    // LOST before the ports: each worker posts before it counts itself.
+    this.lostSeen = Atomics.load(this.control, LOST);
+    for (let w = 0; w < this.ports.length; w++) {
+      if (this.lost[w]) continue;
+      const received = receiveMessageOnPort(this.ports[w]!);
+      if (received === undefined) continue;
+      const failure = received.message as WorkerFailure;
+      this.lost[w] = true;
+      this.failures.push(failure.message);
+      if (failure.chunk >= 0) failed.push(failure.chunk);
+    }
   }
 }

@@ -94,6 +94,10 @@ describe('the CSV fast path agrees with a plain string parser', () => {
       'a,b,y\n1e-400,4.9e-324,pos\n1.7976931348623157e308,123e-30,neg\n',
     ],
     ['a label first seen with spaces', 'a,b,y\n1,2, pos\n3,4,pos\n5,6,neg\n'],
+    // A CR not followed by LF is part of the cell, not the end of the line.
+    ['a bare label holding a carriage return', 'a,b,y\n1,2,pos\n3,4,n\ro\n5,6,n\ro\n7,8,pos\n'],
+    ['a quoted label holding a carriage return', 'a,b,y\n1,2,pos\n3,4,"n\ro"\n5,6,n\ro\n'],
+    ['a carriage return inside a middle label', 'a,y,b\n1,pos,2\n3,n\ro,4\r\n5,n\ro,6\n'],
   ])('%s', (_name, text) => {
     expectSameAsReference(text);
   });
@@ -155,6 +159,13 @@ describe('the CSV fast path still reports bad values where they are', () => {
     expect(() => loadDataset(file, opts)).toThrow(
       `${file} line 50002, column 'y': the target is missing`,
     );
+  });
+
+  it("loads labels 'yes' and 'n\\ro' as two classes, finding no phantom class 'n'", () => {
+    const file = csv('a,y\n1,yes\n2,n\ro\n3,"n\ro"\n4,yes\n');
+    const data = loadDataset(file, { target: 'y', positiveClass: 'yes' });
+    expect(data.classes).toEqual(['n\ro', 'yes']);
+    expect(Array.from(data.y)).toEqual([1, 0, 0, 1]);
   });
 
   it('names a third class at its line', () => {

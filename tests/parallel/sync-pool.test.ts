@@ -49,6 +49,104 @@ describe('SyncPool', () => {
     }
   });
 
+  // Without the failure channel each of these waited 20 s in Atomics.wait and then threw "A
+  // worker thread stopped responding"; the timeout catches a return of that stall.
+  it("throws the kernel's own error when a chunk throws on the workers and again here", {
+    timeout: 5000,
+  }, () => {
+    const out = new Int32Array(new SharedArrayBuffer(4 * 10));
+    const kernel = (shared: { out: Int32Array }) => (chunk: number) => {
+      if (chunk === 3) throw new RangeError('Array buffer allocation failed');
+      shared.out[chunk] = chunk * chunk;
+    };
+    const pool = new SyncPool(kernel, { out }, 1, false);
+    try {
+      out.fill(-1);
+      expect(() => pool.run(10)).toThrow(new RangeError('Array buffer allocation failed'));
+      // The pass settled before the throw: every other chunk was still computed, once.
+      expect(Array.from(out)).toEqual([0, 1, 4, -1, 16, 25, 36, 49, 64, 81]);
+      expect(pool.workerCount).toBe(0);
+    } finally {
+      pool.close();
+    }
+  });
+
+  it("throws the kernel's own error from a chunk that throws on this thread too", {
+    timeout: 5000,
+  }, () => {
+    const out = new Int32Array(new SharedArrayBuffer(4 * 64));
+    const kernel = (shared: { out: Int32Array }) => (chunk: number) => {
+      if (chunk === 40) throw new Error('chunk 40 has no rows');
+      shared.out[chunk] = chunk * chunk;
+    };
+    const pool = new SyncPool(kernel, { out }, 2);
+    try {
+      expect(() => pool.run(64)).toThrow('chunk 40 has no rows');
+    } finally {
+      pool.close();
+    }
+  });
+
+  it('runs again here, with the same result, a chunk that failed only on a worker, and drops that worker', {
+    timeout: 5000,
+  }, () => {
+    const out = new Float64Array(new SharedArrayBuffer(8 * 50));
+    // The first thread to run chunk 7 fails, as a worker out of memory would; any later run works.
+    const tripped = new Int32Array(new SharedArrayBuffer(4));
+    const kernel = (shared: { out: Float64Array; tripped: Int32Array }) => (chunk: number) => {
+      if (chunk === 7 && Atomics.add(shared.tripped, 0, 1) === 0) {
+        throw new Error('worker out of memory');
+      }
+      shared.out[chunk] = Math.sqrt(chunk) / 3;
+    };
+    const expected = Array.from({ length: 50 }, (_, c) => Math.sqrt(c) / 3);
+    const pool = new SyncPool(kernel, { out, tripped }, 2, false);
+    try {
+      pool.run(50);
+      expect(Array.from(out)).toEqual(expected);
+      expect(pool.workerCount).toBe(1);
+      expect(pool.workerFailures).toEqual(['worker out of memory']);
+      // The other worker fails the same way on the next pass (this thread takes no chunk
+      // before a worker is lost), and after that this thread does every chunk.
+      out.fill(-1);
+      tripped[0] = 0;
+      pool.run(50);
+      expect(Array.from(out)).toEqual(expected);
+      expect(pool.workerCount).toBe(0);
+      out.fill(-1);
+      pool.run(50);
+      expect(Array.from(out)).toEqual(expected);
+      expect(pool.workerFailures).toEqual(['worker out of memory', 'worker out of memory']);
+    } finally {
+      pool.close();
+    }
+  });
+
+  it('does every chunk here when the workers cannot build their kernel', { timeout: 5000 }, () => {
+    const out = new Int32Array(new SharedArrayBuffer(4 * 10));
+    // This thread builds its kernel first; every worker after it fails to.
+    const builds = new Int32Array(new SharedArrayBuffer(4));
+    const kernel = (shared: { out: Int32Array; builds: Int32Array }) => {
+      if (Atomics.add(shared.builds, 0, 1) > 0) throw new Error('no memory for the kernel');
+      return (chunk: number) => {
+        shared.out[chunk] = chunk * chunk;
+      };
+    };
+    const pool = new SyncPool(kernel, { out, builds }, 2, false);
+    try {
+      // A worker boots while a pass runs, so it may be lost in this pass or a later one; every
+      // pass must be complete either way, and passes end up on this thread alone.
+      do {
+        out.fill(-1);
+        pool.run(10);
+        expect(Array.from(out)).toEqual(Array.from({ length: 10 }, (_, i) => i * i));
+      } while (pool.workerCount > 0);
+      expect(pool.workerFailures).toEqual(['no memory for the kernel', 'no memory for the kernel']);
+    } finally {
+      pool.close();
+    }
+  });
+
   it('stays on this thread when the buffers are not shared', () => {
     const out = new Int32Array(10);
     const pool = new SyncPool(squares, { out }, 2);
