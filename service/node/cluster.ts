@@ -2,10 +2,12 @@
 // (service/serve.ts) on the one shared listener. The primary serves nothing itself: it forwards
 // signals, merges the workers' metrics for /metrics, and replaces a worker that crashes.
 import cluster, { type Worker } from 'node:cluster';
+import { type AddressInfo, createServer } from 'node:net';
 import type { Logger } from '../log.js';
 // Types only: the primary imports metrics.ts (and prom-client with it) at its first scrape, so
 // its start, before it forks the first worker, stays small.
 import type { LocalMetrics, MetricsState, ServiceMetrics } from '../metrics.js';
+import { createMetricsBook } from './metrics-book.js';
 
 /** Messages between the primary and its workers; every type is prefixed so others pass by. */
 type ToWorker =
@@ -23,7 +25,7 @@ const isOurs = (message: unknown): message is { type: string } =>
   typeof (message as { type?: unknown }).type === 'string' &&
   (message as { type: string }).type.startsWith('oncoclear:');
 
-/** How long the primary waits for a worker's metrics before scraping without it. */
+/** How long the primary waits for a worker's metrics before scraping its last known ones. */
 const STATE_TIMEOUT_MS = 2000;
 /** Crash replacements allowed per minute before the primary gives up and exits 1. */
 const MAX_RESTARTS_PER_MINUTE = 10;
@@ -48,6 +50,23 @@ export class WorkerStartError extends Error {
  * and whatever else the environment says.
  */
 export const WORKER_OPTIONS_ENV = 'ONCOCLEAR_WORKER_OPTIONS';
+
+/**
+ * The port the workers' SO_REUSEPORT sockets share: `port` itself, or for 0 one the kernel picks
+ * now (bound with reusePort and released, so the workers can bind it; another process could take
+ * it in between, and the first worker's listen would then fail loudly).
+ */
+export function reservePort(port: number, host: string): Promise<number> {
+  if (port !== 0) return Promise.resolve(port);
+  return new Promise((resolve, reject) => {
+    const probe = createServer();
+    probe.once('error', reject);
+    probe.listen({ port: 0, host, reusePort: true, exclusive: true }, () => {
+      const { port: picked } = probe.address() as AddressInfo;
+      probe.close(() => resolve(picked));
+    });
+  });
+}
 
 export interface PrimaryOptions {
   workers: number;
@@ -78,19 +97,17 @@ export function runPrimary(options: PrimaryOptions): Promise<ClusterServing> {
   const restarts: number[] = [];
   const live = new Set<Worker>();
   let nextId = 0;
-  const pendingStates = new Map<
-    number,
-    { states: MetricsState[]; waiting: Set<Worker>; done: () => void }
-  >();
+  const pendingStates = new Map<number, { waiting: Set<Worker>; done: () => void }>();
+  // What each worker last reported and what exited workers counted: a scrape never goes below
+  // the one before it (service/node/metrics-book.ts).
+  const book = createMetricsBook();
 
   const collect = async (): Promise<string> => {
     const id = nextId++;
-    const states: MetricsState[] = [];
     const waiting = new Set(live);
     await new Promise<void>((resolve) => {
       const timer = setTimeout(resolve, STATE_TIMEOUT_MS);
       pendingStates.set(id, {
-        states,
         waiting,
         done: () => {
           clearTimeout(timer);
@@ -102,10 +119,11 @@ export function runPrimary(options: PrimaryOptions): Promise<ClusterServing> {
     });
     pendingStates.delete(id);
     const { mergeMetricsStates, renderMetrics } = await import('../metrics.js');
-    return renderMetrics(
-      mergeMetricsStates(states),
-      states.map((s) => s.runtime),
+    const { states, runtimes } = book.scrape(
+      [...live].map((w) => w.id),
+      mergeMetricsStates,
     );
+    return renderMetrics(mergeMetricsStates(states), runtimes);
   };
 
   const onMessage = (worker: Worker, message: unknown) => {
@@ -118,9 +136,10 @@ export function runPrimary(options: PrimaryOptions): Promise<ClusterServing> {
           logger.log({ level: 'error', msg: 'metrics not merged', error: String(error) }),
       );
     } else if (m.type === 'oncoclear:state') {
+      // Recorded even past its scrape's deadline: the next scrape has it if this worker is late again.
+      if (m.state) book.record(worker.id, m.state);
       const pending = pendingStates.get(m.id);
       if (!pending) return;
-      if (m.state) pending.states.push(m.state);
       pending.waiting.delete(worker);
       if (pending.waiting.size === 0) pending.done();
     }
@@ -128,6 +147,7 @@ export function runPrimary(options: PrimaryOptions): Promise<ClusterServing> {
 
   const forget = (worker: Worker) => {
     live.delete(worker);
+    book.exited(worker.id);
     for (const pending of pendingStates.values()) {
       pending.waiting.delete(worker);
       if (pending.waiting.size === 0) pending.done();

@@ -124,6 +124,27 @@ describe('serve --workers 2', () => {
     }
   }, 60_000);
 
+  it('keeps /metrics counters from going down when a worker is replaced', async () => {
+    // Arrange: predictions on both workers, one scrape (the primary records what each reported).
+    const { p, port } = await cluster(a.file);
+    const body = JSON.stringify({ features: a.rows[0] });
+    for (let i = 0; i < 10; i++)
+      expect((await requestOnce(port, httpRequest('POST', '/predict', body))).status).toBe(200);
+    const predictions = (metrics: string) =>
+      total(metrics, 'oncoclear_http_requests_total', 'route="/predict"');
+    const before = predictions((await requestOnce(port, httpRequest('GET', '/metrics'))).body);
+    expect(before).toBe(10);
+
+    // Act: one worker dies (its totals with it) and is replaced by a fresh one.
+    const [first] = logLines(p, 'cluster listening')[0]!.pids as number[];
+    process.kill(first!, 'SIGKILL');
+    await until(() => logLines(p, 'listening').length === 3);
+
+    // Assert: what the dead worker had reported still counts; Prometheus sees no reset.
+    const after = (await requestOnce(port, httpRequest('GET', '/metrics'))).body;
+    expect(predictions(after)).toBe(10);
+  }, 60_000);
+
   it('refuses to start, once, when the model does not verify', async () => {
     const file = join(a.dir, 'unverified.json');
     saveArtifact(file, a.artifact);
