@@ -24,7 +24,7 @@ const HELP = `Usage: npm run bench:serve -- [options]
 
 Serving benchmark, all in one run on this machine (loopback, wrk from Debian):
   a. OncoClear: node bin/oncoclear.js serve with a freshly trained artifact, as shipped (one
-     worker per available CPU) and with --workers 1; its audit lines (one per prediction, on
+     process) and with --workers N, one worker per available CPU; its audit lines (one per prediction, on
      stdout) go to a file, as a container's stdout would go to a log
   b. the ceilings: a minimal Hono route doing the same math on the same artifact (no validation,
      audit or metrics), and a bare Hono route that parses the JSON body and returns a constant

@@ -6,7 +6,13 @@
 // when they are needed, so a cluster primary never builds an app, and usage errors and --help
 // answer without loading the model code.
 import cluster from 'node:cluster';
-import { parseServeOptions, SERVE_HELP, type ServeOptions, UsageError } from './options.js';
+import {
+  parseServeOptions,
+  reusePortSupported,
+  SERVE_HELP,
+  type ServeOptions,
+  UsageError,
+} from './options.js';
 
 const START_HELP = `Usage: oncoclear start
 
@@ -30,11 +36,16 @@ function fail(command: string, error: unknown, code: number): void {
  */
 async function serve(options: ServeOptions) {
   if (options.workers === 1) return (await import('./serve.js')).startServing(options);
-  const [{ runPrimary }, { createLogger }] = await Promise.all([
+  const [{ runPrimary, reservePort }, { createLogger }] = await Promise.all([
     import('./node/cluster.js'),
     import('./log.js'),
   ]);
-  return runPrimary({ workers: options.workers, serve: options, logger: createLogger() });
+  // Workers with their own SO_REUSEPORT sockets need one port number up front (port 0 would
+  // give each its own); without reusePort they share the primary's socket, as node:cluster does.
+  const workerOptions: ServeOptions = reusePortSupported()
+    ? { ...options, port: await reservePort(options.port, options.host), reusePort: true }
+    : options;
+  return runPrimary({ workers: options.workers, serve: workerOptions, logger: createLogger() });
 }
 
 /** A cluster worker: serves the options its primary resolved (see WORKER_OPTIONS_ENV). */

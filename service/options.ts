@@ -1,5 +1,4 @@
 import { existsSync, readFileSync } from 'node:fs';
-import { availableParallelism } from 'node:os';
 import { parseArgs } from 'node:util';
 import { DEFAULT_MAX_BATCH_ROWS, DEFAULT_MAX_BODY_BYTES } from './limits.js';
 
@@ -60,15 +59,17 @@ Options:
   --max-body-bytes N      request body limit (default ${DEFAULT_MAX_BODY_BYTES})
   --drain-ms N            on SIGTERM, fail readiness and keep serving this long before closing
                           the listener (env DRAIN_MS; default ${DEFAULT_DRAIN_MS}; SIGINT does not drain)
-  --max-connections N     connections served normally; past them probes are still answered and
-                          other requests get 503 with Connection: close (env MAX_CONNECTIONS;
-                          default ${DEFAULT_MAX_CONNECTIONS}, lower when the open-file limit is below 1024)
+  --max-connections N     connections served normally, per worker; past them probes are still
+                          answered and other requests get 503 with Connection: close (env
+                          MAX_CONNECTIONS; default ${DEFAULT_MAX_CONNECTIONS}, lower when the open-file limit is below 1024)
   --headers-timeout-ms N  time to receive a request's headers (default ${DEFAULT_HEADERS_TIMEOUT_MS})
   --request-timeout-ms N  time to receive a whole request (default ${DEFAULT_REQUEST_TIMEOUT_MS})
   --keep-alive-timeout-ms N  idle keep-alive connections close after this (default ${DEFAULT_KEEP_ALIVE_TIMEOUT_MS};
                           behind an L7 proxy, set it above the proxy's idle timeout)
-  --workers N             server processes sharing the port (env WORKERS; default: the CPUs this
-                          process may use, os.availableParallelism()); 1 runs no cluster
+  --workers N             server processes sharing the port (env WORKERS; default 1: no cluster).
+                          On Node 22.12+ on Linux each worker has its own SO_REUSEPORT socket.
+                          On SIGTERM a cluster can reset connections opened in its last
+                          milliseconds; one process does not
   --no-watch              do not reload the model when its file changes
   -h, --help              show this help
 
@@ -111,7 +112,27 @@ export interface ServeOptions {
    * sharing the listener, /metrics merged across them (service/node/cluster.ts).
    */
   workers: number;
+  /**
+   * Set by a cluster's primary for its workers: each binds its own SO_REUSEPORT socket on the
+   * primary's resolved port, so the kernel spreads connections and the primary holds none.
+   */
+  reusePort?: boolean;
   limits: ConnectionLimits;
+}
+
+/**
+ * Whether workers can each listen on their own SO_REUSEPORT socket: Node 22.12 and later (the
+ * `reusePort` listen option) on Linux, where the kernel spreads connections across the sockets.
+ * Without it a cluster shares the primary's socket, and the primary hands each connection over
+ * (round-robin); at the last worker's close it drops the ones it accepted but had not handed
+ * over yet, so a drain can lose a few requests.
+ */
+export function reusePortSupported(
+  version: string = process.versions.node,
+  platform: string = process.platform,
+): boolean {
+  const [major = 0, minor = 0] = version.split('.').map(Number);
+  return platform === 'linux' && (major > 22 || (major === 22 && minor >= 12));
 }
 
 /** What the defaults depend on outside the arguments; the real machine unless a test says otherwise. */
@@ -119,8 +140,6 @@ export interface ServeHost {
   exists(path: string): boolean;
   /** The soft limit on open file descriptors, or null when unknown. */
   openFileLimit(): number | null;
-  /** CPUs this process may run on (os.availableParallelism: affinity and cgroup-aware). */
-  availableParallelism?(): number;
 }
 
 /** The soft `Max open files` limit from /proc/self/limits (Linux); null elsewhere. */
@@ -138,10 +157,15 @@ export function procOpenFileLimit(): number | null {
 export const systemHost: ServeHost = {
   exists: existsSync,
   openFileLimit: procOpenFileLimit,
-  availableParallelism,
 };
 
-/** The connection cap that fits under an open-file limit: {@link DEFAULT_MAX_CONNECTIONS} or less. */
+/**
+ * The connection cap that fits under an open-file limit: {@link DEFAULT_MAX_CONNECTIONS} or less.
+ * Per process, as the limit is (RLIMIT_NOFILE): each cluster worker holds its own connections and
+ * has the whole limit to itself. The primary holds a connection only while it hands it to a
+ * worker; a flood faster than that handoff can exhaust the primary's descriptors, and libuv then
+ * resets what it accepts until they free (tests/service/limits.test.ts, the cluster case).
+ */
 export function defaultMaxConnections(openFileLimit: number | null): number {
   if (openFileLimit === null) return DEFAULT_MAX_CONNECTIONS;
   return Math.max(1, Math.min(DEFAULT_MAX_CONNECTIONS, openFileLimit - FD_HEADROOM));
@@ -268,7 +292,10 @@ export function parseServeOptions(
     workers: integer(
       str('workers') ??
         fromEnv('WORKERS') ??
-        String((host.availableParallelism ?? availableParallelism)()),
+        // One process unless asked: a cluster's drain can reset connections opened in the last
+        // milliseconds before its sockets close (measured: up to 15 of a drain's requests under
+        // a reconnecting load), where one process loses none. On Kubernetes, add pods instead.
+        '1',
       '--workers',
       1,
       MAX_WORKERS,

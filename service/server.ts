@@ -35,7 +35,7 @@ const TIMEOUT_CHECK_INTERVAL_MS = 1000;
  */
 export function listen(
   app: Fetchable,
-  options: { port: number; host: string; limits: ConnectionLimits },
+  options: { port: number; host: string; limits: ConnectionLimits; reusePort?: boolean },
 ): Promise<Listening> {
   const { limits } = options;
   const guard = createConnectionGuard(limits.maxConnections);
@@ -54,7 +54,12 @@ export function listen(
   guard.attach(server);
   return new Promise((resolve, reject) => {
     server.once('error', reject);
-    server.listen(options.port, options.host, () => {
+    const address = options.reusePort
+      ? // A cluster worker's own socket on the shared port (the kernel balances the sockets);
+        // exclusive, so node:cluster does not route the listen through the primary.
+        { port: options.port, host: options.host, reusePort: true, exclusive: true }
+      : { port: options.port, host: options.host };
+    server.listen(address, () => {
       server.off('error', reject);
       const info = server.address() as AddressInfo;
       resolve({ server, port: info.port, addresses: boundAddresses(info), guard });

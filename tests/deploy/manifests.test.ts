@@ -196,10 +196,8 @@ describe('deploy/kubernetes', () => {
     expect(deployment.spec.strategy.rollingUpdate.maxUnavailable).toBe(0);
   });
 
-  it('pins the server processes per pod, since the pod has no CPU limit to size them from', () => {
+  it('pins one server process per pod, so a change of serve’s default cannot fork workers into it', () => {
     const [container] = deployment.spec.template.spec.containers;
-    expect(container.resources.limits.cpu).toBeUndefined();
-    // Without WORKERS, serve forks one ~90 MB worker per CPU of the node into a 256Mi pod.
     expect(env(container, 'WORKERS')).toBe('1');
   });
 

@@ -3,6 +3,7 @@ import {
   DEFAULT_MODEL_PATH,
   defaultMaxConnections,
   parseServeOptions,
+  reusePortSupported,
 } from '../../service/options.js';
 
 describe('serve options', () => {
@@ -10,7 +11,6 @@ describe('serve options', () => {
     const machine = {
       exists: () => false,
       openFileLimit: () => 1024,
-      availableParallelism: () => 2,
     };
     expect(parseServeOptions([], {}, machine)).toEqual({
       source: {
@@ -25,7 +25,7 @@ describe('serve options', () => {
       maxBodyBytes: 1024 * 1024,
       watch: true,
       drainMs: 5000,
-      workers: 2,
+      workers: 1,
       limits: {
         maxConnections: 900,
         headersTimeoutMs: 10_000,
@@ -123,17 +123,23 @@ describe('serve options', () => {
     ).toThrow(/exceeds --request-timeout-ms/);
   });
 
-  it('runs one server per available CPU unless --workers or WORKERS says otherwise', () => {
-    const fourCpus = {
-      exists: () => false,
-      openFileLimit: () => null,
-      availableParallelism: () => 4,
-    };
-    expect(parseServeOptions([], {}, fourCpus)!.workers).toBe(4);
-    expect(parseServeOptions([], { WORKERS: '3' }, fourCpus)!.workers).toBe(3);
-    expect(parseServeOptions(['--workers', '1'], { WORKERS: '3' }, fourCpus)!.workers).toBe(1);
-    expect(() => parseServeOptions(['--workers', '0'], {}, fourCpus)).toThrow(
+  it('runs one process unless --workers or WORKERS asks for more', () => {
+    const host = { exists: () => false, openFileLimit: () => null };
+    expect(parseServeOptions([], {}, host)!.workers).toBe(1);
+    expect(parseServeOptions([], { WORKERS: '3' }, host)!.workers).toBe(3);
+    expect(parseServeOptions(['--workers', '1'], { WORKERS: '3' }, host)!.workers).toBe(1);
+    expect(() => parseServeOptions(['--workers', '0'], {}, host)).toThrow(
       "--workers '0' is not valid; expected an integer from 1 to 256.",
     );
+  });
+});
+
+describe('reusePortSupported', () => {
+  it('knows where each worker can have its own SO_REUSEPORT socket: Node 22.12+, on Linux', () => {
+    expect(reusePortSupported('20.20.2', 'linux')).toBe(false);
+    expect(reusePortSupported('22.11.0', 'linux')).toBe(false);
+    expect(reusePortSupported('22.12.0', 'linux')).toBe(true);
+    expect(reusePortSupported('24.22.3', 'linux')).toBe(true);
+    expect(reusePortSupported('24.22.3', 'darwin')).toBe(false);
   });
 });
