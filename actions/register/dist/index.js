@@ -45248,7 +45248,7 @@ function parseArtifact(json3, source = "artifact") {
       `${source} has schemaVersion ${JSON.stringify(head.schemaVersion)}; this build reads ${ARTIFACT_SCHEMA_VERSION}. Retrain it or use a matching oncoclear.`
     );
   }
-  const result = ArtifactSchema.safeParse(json3);
+  const result = ArtifactSchema.safeParse(json3, { jitless: true });
   if (!result.success) throw new TypeError(`${source}: ${describeIssue(result.error, json3)}.`);
   const a = result.data;
   const p = a.features.length;

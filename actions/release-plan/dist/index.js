@@ -47442,7 +47442,7 @@ function parseArtifact(json3, source = "artifact") {
       `${source} has schemaVersion ${JSON.stringify(head.schemaVersion)}; this build reads ${ARTIFACT_SCHEMA_VERSION}. Retrain it or use a matching oncoclear.`
     );
   }
-  const result = ArtifactSchema.safeParse(json3);
+  const result = ArtifactSchema.safeParse(json3, { jitless: true });
   if (!result.success) throw new TypeError(`${source}: ${describeIssue(result.error, json3)}.`);
   const a = result.data;
   const p = a.features.length;
@@ -47605,11 +47605,11 @@ function exportModel(input2, out) {
 
 // src/release/model-image.ts
 var MODEL_MOUNT = "/mnt/models";
-var REFERENCE = /^[a-z0-9][\w.\-/:]*(?:@sha256:[0-9a-f]{64})?$/i;
+var IMAGE_REFERENCE = /^[a-z0-9]+(?:[._-][a-z0-9]+)*(?::[0-9]+)?(?:\/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*(?::\w[\w.-]{0,127})?(?:@sha256:[0-9a-f]{64})?$/;
 function checkBaseImage(baseImage) {
-  if (!REFERENCE.test(baseImage)) {
+  if (!IMAGE_REFERENCE.test(baseImage)) {
     throw new TypeError(
-      `Base image '${baseImage}' is not an image reference; expected NAME[:TAG][@sha256:<64 hex>], e.g. ghcr.io/owner/repo/oncoclear-base@sha256:\u2026.`
+      `Base image '${baseImage}' is not an image reference; expected a lower-case NAME[:TAG][@sha256:<64 hex>], e.g. ghcr.io/owner/repo/oncoclear-base@sha256:\u2026.`
     );
   }
   return baseImage;

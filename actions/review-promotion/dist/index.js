@@ -46689,6 +46689,9 @@ function parseNumericCsv(file2, wanted, target, requireTarget) {
           const from = i;
           while (c !== 44 && c !== 10 && c !== 13 && c !== 34) c = ++i < limit ? buf[i] : 10;
           if (c === 34) return -1;
+          const last = column === columnCount - 1;
+          if (c === 44 ? last : !last || c === 13 && (i + 1 < limit ? buf[i + 1] : 10) !== 10)
+            return -1;
           const length = i - from;
           let id = -1;
           for (let k = 0; k < labelBytes.length && id < 0; k++) {
@@ -46954,12 +46957,17 @@ function rowsHash(rows) {
 
 // src/parallel/sync-pool.ts
 import { availableParallelism } from "node:os";
-import { Worker } from "node:worker_threads";
+import {
+  MessageChannel,
+  receiveMessageOnPort,
+  Worker
+} from "node:worker_threads";
 var GENERATION = 0;
 var TICKET = 1;
 var DONE = 2;
 var COUNT = 3;
 var QUIT = 4;
+var LOST = 5;
 var CHUNK_BITS = 20;
 var CHUNK_MASK = (1 << CHUNK_BITS) - 1;
 var TAG_MASK = 2047;
@@ -46978,18 +46986,42 @@ function take(control, generation) {
 function workerLoop(factorySource) {
   return `'use strict';
 const { workerData } = require('node:worker_threads');
-const run = (${factorySource})(workerData.shared);
 const control = workerData.control;
-let seen = 0;
+const fail = (chunk, error) => {
+  let message;
+  try {
+    message = error instanceof Error ? error.message : String(error);
+  } catch {
+    message = 'an error that could not be read';
+  }
+  // The message first: whoever sees LOST change must find it on the port.
+  workerData.port.postMessage({ chunk, message });
+  Atomics.add(control, ${LOST}, 1);
+  if (chunk >= 0) Atomics.add(control, ${DONE}, 1);
+  Atomics.notify(control, ${DONE});
+};
 const take = ${take.toString()};
-for (;;) {
+let run;
+try {
+  run = (${factorySource})(workerData.shared);
+} catch (error) {
+  fail(-1, error);
+}
+let seen = 0;
+while (run !== undefined) {
   Atomics.wait(control, ${GENERATION}, seen);
   seen = Atomics.load(control, ${GENERATION});
   if (Atomics.load(control, ${QUIT}) !== 0) break;
   for (;;) {
     const chunk = take(control, seen);
     if (chunk < 0) break;
-    run(chunk);
+    try {
+      run(chunk);
+    } catch (error) {
+      fail(chunk, error);
+      run = undefined;
+      break;
+    }
     Atomics.add(control, ${DONE}, 1);
     Atomics.notify(control, ${DONE});
   }
@@ -47036,20 +47068,27 @@ var SyncPool = class {
     if (workers <= 0 || !allShared(shared)) return;
     const source = workerLoop(factory.toString());
     for (let i = 0; i < workers; i++) {
+      const { port1, port2 } = new MessageChannel();
       let worker;
       try {
         worker = new Worker(source, {
           eval: true,
-          workerData: { shared, control: this.control }
+          workerData: { shared, control: this.control, port: port2 },
+          transferList: [port2]
         });
       } catch {
+        port1.close();
         break;
       }
-      worker.on("error", () => {
+      worker.on("error", (error63) => {
+        this.failures.push(error63 instanceof Error ? error63.message : String(error63));
         this.broken = true;
       });
       worker.unref();
+      port1.unref();
       this.workers.push(worker);
+      this.ports.push(port1);
+      this.lost.push(false);
     }
   }
   mainThreadWorks;
@@ -47057,17 +47096,34 @@ var SyncPool = class {
     new SharedArrayBuffer(CONTROL_SLOTS * Int32Array.BYTES_PER_ELEMENT)
   );
   workers = [];
+  /** The main thread's end of each worker's failure channel, by worker. */
+  ports = [];
+  /** Which workers have failed and quit. */
+  lost = [];
+  /** LOST as last read: when it moves, a worker has posted a failure to collect. */
+  lostSeen = 0;
+  failures = [];
   local;
   broken = false;
+  /** Workers still taking chunks. */
   get workerCount() {
-    return this.broken ? 0 : this.workers.length;
+    if (this.broken) return 0;
+    return this.lost.filter((lost) => !lost).length;
+  }
+  /**
+   * Why workers were lost, oldest first: failures the pool recovered from by running the chunk
+   * on the calling thread, for the caller to report (the pool itself has nowhere to warn).
+   */
+  get workerFailures() {
+    return this.failures;
   }
   /**
    * Runs chunks 0 … count − 1, each exactly once, returning when all are done. Inputs the chunks
-   * read must be written to the shared buffers before the call; Atomics order them.
+   * read must be written to the shared buffers before the call; Atomics order them. A chunk
+   * that throws throws here, as it would with no workers, once no other chunk is running.
    */
   run(count) {
-    if (this.workers.length === 0 || this.broken) {
+    if (this.workerCount === 0) {
       for (let c = 0; c < count; c++) this.local(c);
       return;
     }
@@ -47080,26 +47136,46 @@ var SyncPool = class {
     Atomics.store(control, TICKET, (generation & TAG_MASK) << CHUNK_BITS);
     Atomics.store(control, GENERATION, generation);
     Atomics.notify(control, GENERATION);
-    while (this.mainThreadWorks) {
-      const chunk = take(control, generation);
-      if (chunk < 0) break;
-      this.local(chunk);
-      Atomics.add(control, DONE, 1);
-    }
-    let last = Atomics.load(control, DONE);
-    let stalledSince = performance.now();
-    while (last < count) {
-      Atomics.wait(control, DONE, last, 1e3);
-      const now = Atomics.load(control, DONE);
-      if (now !== last) {
-        last = now;
+    const failed = [];
+    let thrown;
+    let settling = count;
+    let helping = this.mainThreadWorks;
+    let last = -1;
+    let stalledSince = 0;
+    for (; ; ) {
+      if (helping && thrown === void 0) {
+        const chunk = take(control, generation);
+        if (chunk >= 0) {
+          try {
+            this.local(chunk);
+          } catch (error63) {
+            thrown = { error: error63 };
+            settling = this.endPass(generation);
+          }
+          Atomics.add(control, DONE, 1);
+          continue;
+        }
+      }
+      if (Atomics.load(control, LOST) !== this.lostSeen) {
+        this.collectFailures(failed);
+        helping = true;
+        continue;
+      }
+      const done = Atomics.load(control, DONE);
+      if (done >= settling) break;
+      if (done !== last) {
+        last = done;
         stalledSince = performance.now();
       } else if (performance.now() - stalledSince > STALL_MS) {
         throw new Error(
-          `A worker thread stopped responding: ${now} of ${count} chunks done after ${STALL_MS} ms; expected all. Set ONCOCLEAR_WORKERS=0 to train on one thread.`
+          `A worker thread stopped responding: ${done} of ${count} chunks done after ${STALL_MS} ms; expected all. Set ONCOCLEAR_WORKERS=0 to train on one thread.`
         );
       }
+      Atomics.wait(control, DONE, done, 1e3);
     }
+    if (thrown) throw thrown.error;
+    failed.sort((a, b) => a - b);
+    for (const chunk of failed) this.local(chunk);
   }
   /** Lets the workers exit; the pool runs on the calling thread afterwards. */
   close() {
@@ -47107,7 +47183,34 @@ var SyncPool = class {
     Atomics.store(this.control, QUIT, 1);
     Atomics.add(this.control, GENERATION, 1);
     Atomics.notify(this.control, GENERATION);
+    for (const port of this.ports) port.close();
     this.broken = true;
+  }
+  /**
+   * Stops the pass handing out chunks (after a throw on this thread) and returns how many were
+   * taken: those still settle, so nothing writes to the buffers once run() has thrown.
+   */
+  endPass(generation) {
+    const tag = (generation & TAG_MASK) << CHUNK_BITS;
+    for (; ; ) {
+      const ticket = Atomics.load(this.control, TICKET);
+      const taken = ticket & CHUNK_MASK;
+      if (Atomics.compareExchange(this.control, TICKET, ticket, tag | CHUNK_MASK) === ticket)
+        return taken;
+    }
+  }
+  /** Reads what lost workers posted, marking them lost and adding their chunks to `failed`. */
+  collectFailures(failed) {
+    this.lostSeen = Atomics.load(this.control, LOST);
+    for (let w = 0; w < this.ports.length; w++) {
+      if (this.lost[w]) continue;
+      const received = receiveMessageOnPort(this.ports[w]);
+      if (received === void 0) continue;
+      const failure2 = received.message;
+      this.lost[w] = true;
+      this.failures.push(failure2.message);
+      if (failure2.chunk >= 0) failed.push(failure2.chunk);
+    }
   }
 };
 
@@ -48403,7 +48506,7 @@ function parseArtifact(json3, source = "artifact") {
       `${source} has schemaVersion ${JSON.stringify(head.schemaVersion)}; this build reads ${ARTIFACT_SCHEMA_VERSION}. Retrain it or use a matching oncoclear.`
     );
   }
-  const result = ArtifactSchema.safeParse(json3);
+  const result = ArtifactSchema.safeParse(json3, { jitless: true });
   if (!result.success) throw new TypeError(`${source}: ${describeIssue(result.error, json3)}.`);
   const a = result.data;
   const p = a.features.length;
