@@ -1,9 +1,19 @@
 // Builds the CLI and service into dist/ (git-ignored, rebuilt by `npm ci` via `prepare` and by
 // `npm pack` via `prepack`) and, with --actions, the committed action bundles under actions/*/dist.
 // One esbuild call each: ~100 ms. Beside each bundle goes its THIRD_PARTY_NOTICES.md.
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
+import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { build } from 'esbuild';
 import { bundledPackages, noticesMarkdown } from './notices.mjs';
 
@@ -79,11 +89,20 @@ const outputs = new Set(Object.keys(service.metafile.outputs).map((f) => f.repla
 for (const file of readdirSync('dist')) {
   if (/^service-.+\.js$/.test(file) && !outputs.has(`dist/${file}`)) rmSync(join('dist', file));
 }
+// Swagger UI's two asset files go beside the service (service/routes/docs.ts serves them from
+// there), so the package needs no swagger-ui-dist at run time: it would bring @scarf/scarf, whose
+// install script reports every install. Its licence is in the notices like a bundled package's.
+const swaggerManifest = createRequire(import.meta.url).resolve('swagger-ui-dist/package.json');
+mkdirSync(join('dist', 'swagger-ui'), { recursive: true });
+for (const file of ['swagger-ui.css', 'swagger-ui-bundle.js'])
+  copyFileSync(join(dirname(swaggerManifest), file), join('dist', 'swagger-ui', file));
 writeFileSync(
   join('dist', NOTICES),
   noticesMarkdown(
-    ['dist/cli.js', 'dist/service.js', 'dist/service-*.js'],
-    bundledPackages({ inputs: { ...cli.metafile.inputs, ...service.metafile.inputs } }),
+    ['dist/cli.js', 'dist/service.js', 'dist/service-*.js', 'dist/swagger-ui/*'],
+    bundledPackages({
+      inputs: { ...cli.metafile.inputs, ...service.metafile.inputs, [swaggerManifest]: {} },
+    }),
   ),
 );
 

@@ -10,7 +10,8 @@ import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync } from 'node:f
 //
 // Never copied: source maps (*.map: Swagger UI alone ships 9 MB of them, and nothing at run time
 // reads them) and install-time telemetry packages (TELEMETRY below: @scarf/scarf, a dependency of
-// swagger-ui-dist that only runs as an install script, which the image build never runs anyway).
+// swagger-ui-dist, which only runs as an install script; the bundles no longer load
+// swagger-ui-dist, whose two assets scripts/build.mjs copies into dist/swagger-ui/).
 //
 //   node scripts/image/runtime-modules.mjs [--dist dist] [--modules node_modules] --out DIR
 import { builtinModules } from 'node:module';

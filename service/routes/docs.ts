@@ -1,6 +1,7 @@
+import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { swaggerUI } from '@hono/swagger-ui';
 import { Hono } from 'hono';
 import { docsTitle } from '../openapi-model.js';
@@ -11,9 +12,21 @@ const ASSETS: Record<string, string> = {
   'swagger-ui-bundle.js': 'text/javascript; charset=utf-8',
 };
 
-/** Where swagger-ui-dist is installed, found through Node's resolution from this module. */
+/**
+ * Where Swagger UI's two asset files are: `dist/swagger-ui/`, which scripts/build.mjs copies from
+ * swagger-ui-dist beside the service bundle, so the package needs no swagger-ui-dist at run time
+ * (it would bring @scarf/scarf's telemetry install script to every install). Found beside the
+ * bundle, or from source, in the build's dist/.
+ */
 export function swaggerAssetsDir(): string {
-  return dirname(createRequire(import.meta.url).resolve('swagger-ui-dist/package.json'));
+  const here = dirname(fileURLToPath(import.meta.url));
+  const candidates = [join(here, 'swagger-ui'), join(here, '..', '..', 'dist', 'swagger-ui')];
+  const found = candidates.find((dir) => existsSync(join(dir, 'swagger-ui-bundle.js')));
+  if (!found)
+    throw new Error(
+      `Swagger UI's assets are missing: expected swagger-ui-bundle.js in ${candidates.join(' or ')} (npm run build copies them).`,
+    );
+  return found;
 }
 
 const HTML_ESCAPES: Record<string, string> = {
@@ -30,7 +43,7 @@ function escapeHtml(text: string): string {
 
 /**
  * GET /docs: Swagger UI for /openapi.json, with its CSS and JS served from the installed
- * swagger-ui-dist package instead of a CDN, so the page works offline and inside a cluster.
+ * copy of swagger-ui-dist's files instead of a CDN, so the page works offline and inside a cluster.
  * `title` is read on each request, so after a hot reload the page names the new model.
  */
 export function docsRoutes(

@@ -56,6 +56,8 @@ describe('the npm package', () => {
         'dist/THIRD_PARTY_NOTICES.md',
         'dist/cli.js',
         'dist/service.js',
+        'dist/swagger-ui/swagger-ui-bundle.js',
+        'dist/swagger-ui/swagger-ui.css',
         'package.json',
       ].sort(),
     );
@@ -75,17 +77,11 @@ describe('the npm package', () => {
       { cwd: ROOT },
     );
     const loaded = /package\(s\) for [^:]*\/: ([^(]*) \(/.exec(stdout)?.[1]?.split(', ') ?? [];
-    // The scan must read the chunks too: swagger-ui-dist is resolved only by service/routes/docs.ts,
-    // which the bundler puts in a dist/service-*.js chunk, not in dist/service.js.
-    const docsChunk = tarballFiles.find(
-      (f) =>
-        /^dist\/service-.+\.js$/.test(f) &&
-        readFileSync(join(app, 'node_modules/oncoclear', f), 'utf8').includes(
-          'swagger-ui-dist/package.json',
-        ),
-    );
-    expect(docsChunk).toBeDefined();
-    expect(loaded).toContain('swagger-ui-dist');
+    // Swagger UI's assets ship as files of the package (dist/swagger-ui/), so swagger-ui-dist,
+    // and the telemetry install script of its @scarf/scarf, is not installed with it.
+    expect(loaded).not.toContain('swagger-ui-dist');
+    expect(PKG.dependencies['swagger-ui-dist']).toBeUndefined();
+    expect(existsSync(join(app, 'node_modules/@scarf'))).toBe(false);
     expect(Object.keys(PKG.dependencies).sort()).toEqual(loaded.sort());
   });
 
