@@ -3,11 +3,20 @@
 // machine's load falls on all three alike. See bench/README.md.
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import {
+  BARE_NODE_SOURCE,
+  freePort,
+  log,
+  median,
+  PEER_DIR,
+  PYTHON,
+  sleep,
+  uvicornArgs,
+} from './support.js';
 
 const HELP = `Usage: npm run bench:cold -- [options]
 
@@ -31,46 +40,15 @@ Options:
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const CLI = join(ROOT, 'bin', 'oncoclear.js');
-const PYTHON = '/usr/bin/python3';
-const PEER_DIR = join(ROOT, 'bench', 'serve-peer');
 const DATA = join(ROOT, 'data', 'wdbc.csv');
 /** Issue 15, goal 2: ours within this multiple of a bare node:http server. */
 const GOAL_RATIO_TO_BARE = 2.5;
-
-const BARE_SOURCE = `
-import { createServer } from 'node:http';
-createServer((req, res) => {
-  res.writeHead(200, { 'content-type': 'application/json' });
-  res.end('{"status":"ready"}');
-}).listen(Number(process.env.PORT), '127.0.0.1');
-`;
 
 interface Contender {
   name: string;
   command: string;
   args: (port: number) => string[];
   env?: Record<string, string>;
-}
-
-const log = (message: string): void => void process.stderr.write(`[bench] ${message}\n`);
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
 }
 
 function run(command: string, args: string[], what: string): void {
@@ -182,22 +160,7 @@ async function main(): Promise<number> {
             {
               name: 'FastAPI peer',
               command: PYTHON,
-              args: (port: number) => [
-                '-m',
-                'uvicorn',
-                'app:app',
-                '--app-dir',
-                PEER_DIR,
-                '--host',
-                '127.0.0.1',
-                '--port',
-                String(port),
-                '--workers',
-                '1',
-                '--no-access-log',
-                '--log-level',
-                'warning',
-              ],
+              args: (port: number) => uvicornArgs(port, 1),
               env: { PEER_MODEL: peerModel },
             },
           ]
@@ -205,7 +168,7 @@ async function main(): Promise<number> {
       {
         name: 'bare node:http',
         command: node,
-        args: () => ['--input-type=module', '-e', BARE_SOURCE],
+        args: () => ['--input-type=module', '-e', BARE_NODE_SOURCE],
       },
     ];
     // One start of each, untimed: the first start after a build reads files from disk.

@@ -18,7 +18,16 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { DEFAULT_DRAIN_MS } from '../service/options.js';
 import { httpRequest, keepAliveLoad, type LoadStats } from '../tests/service/serve-process.js';
-import { freePort, log, median, sleep } from './support.js';
+import {
+  BARE_NODE_SOURCE,
+  freePort,
+  log,
+  median,
+  PEER_DIR,
+  PYTHON,
+  sleep,
+  uvicornArgs,
+} from './support.js';
 
 const HELP = `Usage: npm run bench:serve -- [options]
 
@@ -56,8 +65,6 @@ Options:
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const RESULTS = join(ROOT, 'bench', 'results');
-const PYTHON = '/usr/bin/python3';
-const PEER_DIR = join(ROOT, 'bench', 'serve-peer');
 const CLI = join(ROOT, 'bin', 'oncoclear.js');
 const DATA = join(ROOT, 'data', 'wdbc.csv');
 
@@ -309,17 +316,11 @@ function mathCeiling(model: string): ServerSpec {
 const bareNode: ServerSpec = {
   name: 'bare node:http',
   start: (port, stdout, stderr) =>
-    spawn(
-      process.execPath,
-      [
-        '--input-type=module',
-        '-e',
-        `import { createServer } from 'node:http';
-createServer((req, res) => { res.writeHead(200, { 'content-type': 'application/json' }); res.end('{"status":"ready"}'); })
-  .listen(Number(process.env.PORT), '127.0.0.1');`,
-      ],
-      { cwd: ROOT, env: { ...process.env, PORT: String(port) }, stdio: ['ignore', stdout, stderr] },
-    ),
+    spawn(process.execPath, ['--input-type=module', '-e', BARE_NODE_SOURCE], {
+      cwd: ROOT,
+      env: { ...process.env, PORT: String(port) },
+      stdio: ['ignore', stdout, stderr],
+    }),
 };
 
 interface PeerConfig {
@@ -331,30 +332,11 @@ function peer(model: string, config: PeerConfig = { workers: 1, handlers: 'async
   return {
     name: `FastAPI ${config.handlers} def, ${config.workers} worker${config.workers > 1 ? 's' : ''}`,
     start: (port, stdout, stderr) =>
-      spawn(
-        PYTHON,
-        [
-          '-m',
-          'uvicorn',
-          'app:app',
-          '--app-dir',
-          PEER_DIR,
-          '--host',
-          '127.0.0.1',
-          '--port',
-          String(port),
-          '--workers',
-          String(config.workers),
-          '--no-access-log',
-          '--log-level',
-          'warning',
-        ],
-        {
-          cwd: ROOT,
-          env: { ...process.env, PEER_MODEL: model, PEER_HANDLERS: config.handlers },
-          stdio: ['ignore', stdout, stderr],
-        },
-      ),
+      spawn(PYTHON, uvicornArgs(port, config.workers), {
+        cwd: ROOT,
+        env: { ...process.env, PEER_MODEL: model, PEER_HANDLERS: config.handlers },
+        stdio: ['ignore', stdout, stderr],
+      }),
   };
 }
 

@@ -1,5 +1,7 @@
-// What every benchmark script needs the same way: progress on stderr, medians, a free port.
+// What the benchmark scripts share: progress on stderr, medians, a free port, and how the FastAPI
+// peer and the bare node:http floor are started.
 import { createServer } from 'node:net';
+import { fileURLToPath } from 'node:url';
 
 /** Progress goes to stderr, so stdout holds only the tables. */
 export const log = (message: string): void => void process.stderr.write(`[bench] ${message}\n`);
@@ -24,3 +26,37 @@ export function freePort(): Promise<number> {
     });
   });
 }
+
+export const PYTHON = '/usr/bin/python3';
+export const PEER_DIR = fileURLToPath(new URL('./serve-peer', import.meta.url));
+
+/** The FastAPI peer's command line after PYTHON: uvicorn serving bench/serve-peer/app.py. */
+export function uvicornArgs(port: number, workers: number): string[] {
+  return [
+    '-m',
+    'uvicorn',
+    'app:app',
+    '--app-dir',
+    PEER_DIR,
+    '--host',
+    '127.0.0.1',
+    '--port',
+    String(port),
+    '--workers',
+    String(workers),
+    '--no-access-log',
+    '--log-level',
+    'warning',
+  ];
+}
+
+/**
+ * The floor for any Node server's cold start: `node --input-type=module -e BARE_NODE_SOURCE`
+ * answers every request on $PORT with a constant readiness body.
+ */
+export const BARE_NODE_SOURCE = `import { createServer } from 'node:http';
+createServer((req, res) => {
+  res.writeHead(200, { 'content-type': 'application/json' });
+  res.end('{"status":"ready"}');
+}).listen(Number(process.env.PORT), '127.0.0.1');
+`;
