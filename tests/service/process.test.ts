@@ -1,47 +1,22 @@
-import { type ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { trainFixture } from './fixture.js';
+import { listening as listeningLine, runService, type ServeProcess } from './serve-process.js';
 
 // These run the built service the way users do: node bin/oncoclear.js serve … (dist/ is built
 // once by the vitest global setup).
 const fx = trainFixture();
 afterAll(() => fx.cleanup());
 
-function run(args: string[], env: Record<string, string> = {}, cwd = process.cwd()) {
-  const child = spawn(process.execPath, [resolve('bin/oncoclear.js'), ...args], {
-    cwd,
-    env: { ...process.env, ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let stdout = '';
-  let stderr = '';
-  child.stdout!.on('data', (d) => {
-    stdout += d;
-  });
-  child.stderr!.on('data', (d) => {
-    stderr += d;
-  });
-  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-  return { child, exited, out: () => stdout, err: () => stderr };
-}
+const run = (args: string[], env: Record<string, string> = {}, cwd?: string) =>
+  runService(args, env, cwd ? { cwd } : {});
 
 /** Waits for the `listening` log line and returns its port. */
-async function listening(p: ReturnType<typeof run>): Promise<number> {
-  const start = Date.now();
-  for (;;) {
-    const line = p
-      .err()
-      .split('\n')
-      .find((l) => l.includes('"msg":"listening"'));
-    if (line) return JSON.parse(line).port as number;
-    if (Date.now() - start > 10_000) throw new Error(`no listening line; stderr: ${p.err()}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
+const listening = async (p: ServeProcess) => (await listeningLine(p)).port as number;
 
 describe('refusing to start', () => {
   it('exits non-zero with one stderr line when the artifact does not match its checksum', async () => {

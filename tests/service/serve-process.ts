@@ -1,6 +1,7 @@
 // Helpers for tests that run the built service as a process and talk to it over real sockets.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { connect, type Socket } from 'node:net';
+import { resolve } from 'node:path';
 
 export interface ServeProcess {
   child: ChildProcess;
@@ -16,9 +17,9 @@ export interface ServeProcess {
 export function runService(
   args: string[],
   env: Record<string, string> = {},
-  options: { openFileLimit?: number } = {},
+  options: { openFileLimit?: number; cwd?: string } = {},
 ): ServeProcess {
-  const node = [process.execPath, 'bin/oncoclear.js', ...args];
+  const node = [process.execPath, resolve('bin/oncoclear.js'), ...args];
   const [command, argv] = options.openFileLimit
     ? [
         'bash',
@@ -26,6 +27,7 @@ export function runService(
       ]
     : [node[0]!, node.slice(1)];
   const child = spawn(command, argv, {
+    ...(options.cwd ? { cwd: options.cwd } : {}),
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
