@@ -60,6 +60,37 @@ async function flood(
   }
 }
 
+/** A server whose headers and request timeouts are short enough to wait for in a test. */
+async function shortTimeoutServer(): Promise<number> {
+  const p = runService([
+    'serve',
+    '--model',
+    fx.file,
+    '--port',
+    '0',
+    '--host',
+    '127.0.0.1',
+    '--headers-timeout-ms',
+    '300',
+    '--request-timeout-ms',
+    '600',
+  ]);
+  running.push(p);
+  return (await listening(p)).port as number;
+}
+
+/** A connection that keeps all it receives, and settles `closed` when the server closes it. */
+async function collectingSocket(port: number) {
+  const s = await openSocket(port);
+  sockets.push(s);
+  let received = '';
+  s.on('data', (d) => {
+    received += d;
+  });
+  const closed = new Promise<void>((r) => s.on('close', () => r()));
+  return { s, text: () => received, closed };
+}
+
 async function probeStatuses(port: number): Promise<number[]> {
   const out: number[] = [];
   for (const path of PROBES) out.push((await requestOnce(port, httpRequest('GET', path))).status);
@@ -132,61 +163,21 @@ describe('connection limits', () => {
   }, 30_000);
 
   it('answers a body that never completes with 408 once the request timeout passes', async () => {
-    const p = runService([
-      'serve',
-      '--model',
-      fx.file,
-      '--port',
-      '0',
-      '--host',
-      '127.0.0.1',
-      '--headers-timeout-ms',
-      '300',
-      '--request-timeout-ms',
-      '600',
-    ]);
-    running.push(p);
-    const port = (await listening(p)).port as number;
+    const port = await shortTimeoutServer();
     const body = JSON.stringify({ features: fx.rows[0] });
-    const s = await openSocket(port);
-    sockets.push(s);
-    let text = '';
-    s.on('data', (d) => {
-      text += d;
-    });
-    const closed = new Promise<void>((r) => s.on('close', () => r()));
+    const { s, text, closed } = await collectingSocket(port);
     s.write(httpRequest('POST', '/predict', body).subarray(0, -body.length + 5));
 
     await closed;
-    expect(text).toMatch(/^HTTP\/1\.1 408/);
+    expect(text()).toMatch(/^HTTP\/1\.1 408/);
   }, 30_000);
 
   it('answers headers that never complete with 408 once the headers timeout passes', async () => {
-    const p = runService([
-      'serve',
-      '--model',
-      fx.file,
-      '--port',
-      '0',
-      '--host',
-      '127.0.0.1',
-      '--headers-timeout-ms',
-      '300',
-      '--request-timeout-ms',
-      '600',
-    ]);
-    running.push(p);
-    const port = (await listening(p)).port as number;
-    const s = await openSocket(port);
-    sockets.push(s);
-    let text = '';
-    s.on('data', (d) => {
-      text += d;
-    });
-    const closed = new Promise<void>((r) => s.on('close', () => r()));
+    const port = await shortTimeoutServer();
+    const { s, text, closed } = await collectingSocket(port);
     s.write('GET /health HTTP/1.1\r\nhost: x\r\n');
 
     await closed;
-    expect(text).toMatch(/^HTTP\/1\.1 408/);
+    expect(text()).toMatch(/^HTTP\/1\.1 408/);
   }, 30_000);
 });
