@@ -12,7 +12,7 @@ import { type Dataset, selectRows } from '../src/data/dataset.js';
 import { sha256 } from '../src/data/fingerprint.js';
 import { splitRows } from '../src/data/split.js';
 import { fitPreprocessing, transformTable } from '../src/features/preprocess.js';
-import { BinaryLogisticRegression } from '../src/model/logistic-model.js';
+import { trainLogistic } from '../src/model/train-logistic.js';
 import { trainOnSplit } from '../src/pipeline/train.js';
 import { log, median } from './support.js';
 import { SYNTHETIC_FEATURES, syntheticCsv } from './synthetic.js';
@@ -229,7 +229,7 @@ function wdbcSections(): { quality: string; speed: string; versions: SklearnQual
   const fitOnce = (cfg: Config) => {
     const prep = fitPreprocessing(train.x, train.rowCount, data.featureNames, cfg.preprocessing);
     const xTrain = transformTable(prep, train.x, train.rowCount);
-    return BinaryLogisticRegression.train(xTrain, train.y, train.rowCount, p, cfg.training);
+    return trainLogistic(xTrain, train.y, train.rowCount, p, cfg.training);
   };
   const fitMs = SOLVERS.map((solver) => {
     const { warmup, runs } = FIT_REPEATS[solver];

@@ -2,7 +2,7 @@
 // from service/app.ts, which imports the zod-openapi routes, so the start path (service/serve.ts,
 // service/start-app.ts) can build the deps without loading the documented app.
 import { randomUUID } from 'node:crypto';
-import { packageVersion } from '../src/cli/context.js';
+import { packageVersion } from '../src/util/package-version.js';
 import { type AuditSink, bufferedSink } from './audit.js';
 import { type Clock, systemClock } from './clock.js';
 import type { AppDeps } from './deps.js';

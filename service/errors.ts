@@ -85,6 +85,17 @@ function boundDetails(details: ErrorDetails): ErrorDetails {
     : { ...details, issues: bounded };
 }
 
+/**
+ * The error body for a request to `path`: OIP routes get the protocol's `{ error }` with the
+ * details summarised in it, every other route `{ error, details }`.
+ */
+export function errorBody(path: string, message: string, details: ErrorDetails): object {
+  const bounded = boundDetails(details);
+  const text = clip(message, 4 * MAX_ECHO_CHARS);
+  if (isOip(path)) return { error: summary(text, bounded) };
+  return { error: text, details: bounded };
+}
+
 /** Builds the error response for either error shape. */
 export function errorResponse(
   c: Context,
@@ -93,10 +104,7 @@ export function errorResponse(
   details: ErrorDetails,
   headers: Record<string, string> = {},
 ): Response {
-  const bounded = boundDetails(details);
-  const text = clip(message, 4 * MAX_ECHO_CHARS);
-  if (isOip(c.req.path)) return c.json({ error: summary(text, bounded) }, status, headers);
-  return c.json({ error: text, details: bounded }, status, headers);
+  return c.json(errorBody(c.req.path, message, details), status, headers);
 }
 
 /** Details for the exceptions Hono and its middleware throw themselves. */
@@ -153,14 +161,19 @@ export function handleError(logger: Logger) {
       const message = err.message || err.res?.statusText || 'Request failed';
       return errorResponse(c, status, message, builtinDetails(status, message));
     }
-    logger.log({
-      level: 'error',
-      msg: 'unhandled error',
-      path: clip(c.req.path),
-      error: clip(err instanceof Error ? err.message : String(err)),
-    });
+    logUnhandled(logger, c.req.path, err);
     return errorResponse(c, 500, 'Internal server error', {});
   };
+}
+
+/** What an unexpected error leaves in the log (its message, never a stack in a response). */
+export function logUnhandled(logger: Logger, path: string, err: unknown): void {
+  logger.log({
+    level: 'error',
+    msg: 'unhandled error',
+    path: clip(path),
+    error: clip(err instanceof Error ? err.message : String(err)),
+  });
 }
 
 /** Unknown routes: 404 JSON in the same shape. */

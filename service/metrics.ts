@@ -1,5 +1,5 @@
 import type { Registry } from 'prom-client';
-import { packageVersion } from '../src/cli/context.js';
+import { packageVersion } from '../src/util/package-version.js';
 import type { ModelFreshness } from './lifecycle.js';
 import type { ServedModel } from './served-model.js';
 

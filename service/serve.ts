@@ -15,8 +15,8 @@ import {
   registrySource,
   type ServedModel,
 } from './served-model.js';
-import { installShutdown, listen } from './server.js';
-import { createStartApp, type FetchApp } from './start-app.js';
+import { fetchListener, installShutdown, listen } from './server.js';
+import { createStartApp, type RequestListener } from './start-app.js';
 import { directoryWatcher } from './watch.js';
 
 /** The model source described by the options. */
@@ -97,7 +97,7 @@ export async function startServing(
   let dashboardPrefix = '';
   // The documented app (service/app.ts) and, in registry mode, the dashboard: loaded once the
   // server listens (see service/start-app.ts), so a probe is answered without them.
-  const documented = async (): Promise<FetchApp> => {
+  const documented = async (): Promise<RequestListener> => {
     const { buildApp } = await import('./app.js');
     const app = buildApp(deps, appOptions);
     if (options.source.kind === 'registry') {
@@ -123,12 +123,12 @@ export async function startServing(
         }),
       );
     }
-    return app;
+    return fetchListener(app);
   };
   // Registry mode only (a developer's `serve --registry`); the image serves a file.
   if (dashboard) dashboardPrefix = (await import('./dashboard-static.js')).DASHBOARD_PREFIX;
-  const app = createStartApp(deps, appOptions, documented);
-  const { server, port, addresses, guard } = await listen(app, options);
+  const app = createStartApp(deps, documented);
+  const { server, port, addresses, guard } = await listen(app.listener, options);
   // At once: a request that needs the documented app waits for it (the start app holds it).
   const documentedLoaded = app.loadDocumented();
   watch = options.watch

@@ -1,7 +1,6 @@
-import { createServer, type Server } from 'node:http';
+import { createServer, type RequestListener, type Server } from 'node:http';
 import { type AddressInfo, Server as NetServer } from 'node:net';
 import { networkInterfaces } from 'node:os';
-import { getRequestListener } from '@hono/node-server';
 import type { Logger } from './log.js';
 import {
   type ConnectionGuard,
@@ -30,11 +29,21 @@ export interface Listening {
 const TIMEOUT_CHECK_INTERVAL_MS = 1000;
 
 /**
- * Starts an HTTP server for the app and resolves once it is listening. The server enforces the
+ * The node:http listener of a fetch app (@hono/node-server's). Loaded on first use: importing
+ * @hono/node-server touches the global Request and Response, which loads Node's undici, and the
+ * start path (service/start-app.ts) has no use for it.
+ */
+export async function fetchListener(app: Fetchable): Promise<RequestListener> {
+  const { getRequestListener } = await import('@hono/node-server');
+  return getRequestListener(app.fetch as never) as never;
+}
+
+/**
+ * Starts an HTTP server for `listener` and resolves once it is listening. The server enforces the
  * header, request and keep-alive timeouts and the connection cap of `limits`.
  */
 export function listen(
-  app: Fetchable,
+  listener: RequestListener,
   options: { port: number; host: string; limits: ConnectionLimits; reusePort?: boolean },
 ): Promise<Listening> {
   const { limits } = options;
@@ -46,7 +55,7 @@ export function listen(
       keepAliveTimeout: limits.keepAliveTimeoutMs,
       connectionsCheckingInterval: TIMEOUT_CHECK_INTERVAL_MS,
     },
-    guard.wrap(getRequestListener(app.fetch as never) as never),
+    guard.wrap(listener),
   );
   server.keepAliveTimeout = limits.keepAliveTimeoutMs;
   // A backstop under the guard: past the cap and a full probe reserve Node refuses at accept.

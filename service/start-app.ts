@@ -1,84 +1,105 @@
 // What `serve` answers while the documented app (service/app.ts: the zod-openapi routes, /docs,
 // /openapi.json, /model, OIP inference, the validation that words errors) is still loading.
-// Building that app is most of a cold start (issue 15, goal 2: evaluating zod-openapi, zod and
-// every route's schema), and a probe needs none of it, so serve listens with this app first and
-// loads the documented one right after (a separate file of the bundle: scripts/build.mjs).
+// Building that app is most of a cold start (issue 15, goal 2), and so is @hono/node-server,
+// whose import touches the global Request and Response and so loads Node's undici (15 ms on
+// Node 20). A probe needs none of it, so serve listens with this plain node:http listener first
+// and loads the documented app right after (separate files of the bundle: scripts/build.mjs).
 //
-// Until it has loaded, this app answers the probes and the scrape (/health, /ready,
-// /v2/health/live, /v2/health/ready, /metrics) with the documented app's own handlers
-// (routes/probes.ts) and middleware, in the same order; every other request waits for the
-// documented app and is handed to it untouched (its body unread), so it is answered exactly as it
-// would have been. Once loaded, every request goes straight to the documented app.
-import { Hono } from 'hono';
-import { type AppOptions, bodyLimitOf } from './app-deps.js';
-import type { AppDeps, AppEnv } from './deps.js';
-import { handleError } from './errors.js';
-import { limitBody } from './middleware/limit-body.js';
-import { requestMetrics } from './middleware/request-metrics.js';
-import {
-  liveHandler,
-  metricsHandler,
-  oipLiveHandler,
-  oipReadyHandler,
-  readyHandler,
-} from './routes/probes.js';
+// Until it has loaded, this app answers the GET probes (/health, /ready, /v2/health/live,
+// /v2/health/ready) itself, with the answers the documented app's routes give (routes/probes.ts)
+// and counted in the same metrics under the same route labels. Every other request (/metrics, a
+// probe with a body or another method, any other path) waits for the documented app and is
+// handed to it untouched, its body unread, so it is answered exactly as it would have been. Once
+// loaded, every request goes straight to the documented app.
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { AppDeps } from './deps.js';
+import { errorBody, logUnhandled } from './errors.js';
+import { pathOf } from './node/connection-guard.js';
+import { PROBE_ANSWERS } from './routes/probes.js';
 
-/** A fetch handler as service/server.ts serves it (@hono/node-server passes its bindings). */
-export interface FetchApp {
-  fetch: (request: Request, env?: unknown) => Response | Promise<Response>;
-}
+/** A node:http request listener, as service/server.ts serves it. */
+export type RequestListener = (req: IncomingMessage, res: ServerResponse) => void;
 
-export interface StartApp extends FetchApp {
+export interface StartApp {
+  /** What to serve: the start app until the documented app has loaded, then the documented app. */
+  readonly listener: RequestListener;
   /**
    * Starts loading the documented app (once; later calls return the same promise). Requests that
-   * need it wait for it; a failure rejects them and this promise alike.
+   * need it wait for it; a failure answers them 500 and rejects this promise.
    */
-  loadDocumented(): Promise<FetchApp>;
+  loadDocumented(): Promise<RequestListener>;
   /** True once the documented app answers every request. */
   readonly documentedLoaded: boolean;
 }
 
 /**
  * The start app over `deps` (the documented app must be built over the same deps, so metrics,
- * audit and readiness are one). `documented` builds the documented app; it is called once.
+ * audit and readiness are one). `documented` loads the documented app's listener; it is called
+ * once.
  */
 export function createStartApp(
   deps: AppDeps,
-  options: AppOptions,
-  documented: () => Promise<FetchApp>,
+  documented: () => Promise<RequestListener>,
 ): StartApp {
-  let loaded: FetchApp | null = null;
-  let loading: Promise<FetchApp> | null = null;
+  let loaded: RequestListener | null = null;
+  let loading: Promise<RequestListener> | null = null;
   const loadDocumented = () => {
-    loading ??= documented().then((app) => {
-      loaded = app;
-      return app;
+    loading ??= documented().then((listener) => {
+      loaded = listener;
+      return listener;
     });
     return loading;
   };
 
-  // The documented app runs these two as `app.use('*', …)` before every route; here they run
-  // per route, so a request handed on has not been counted or limited twice.
-  const before = [
-    requestMetrics({ metrics: deps.metrics, clock: deps.clock }),
-    limitBody({ maxBytes: bodyLimitOf(options) }),
-  ] as const;
-  const app = new Hono<AppEnv>();
-  app.get('/health', ...before, liveHandler);
-  app.get('/ready', ...before, readyHandler(deps));
-  app.get('/v2/health/live', ...before, oipLiveHandler);
-  app.get('/v2/health/ready', ...before, oipReadyHandler(deps));
-  app.get('/metrics', ...before, metricsHandler(deps));
-  // Anything else (another path or method, HEAD included: Hono answers it as a GET) is the
-  // documented app's, with the request as it came.
-  app.notFound(async (c) => (await loadDocumented()).fetch(c.req.raw, c.env));
-  app.onError(handleError(deps.logger));
+  const handOn: RequestListener = (req, res) => {
+    loadDocumented().then(
+      (listener) => listener(req, res),
+      (error: unknown) => {
+        const path = pathOf(req.url);
+        logUnhandled(deps.logger, path, error);
+        writeJson(res, 500, errorBody(path, 'Internal server error', {}));
+      },
+    );
+  };
+
+  const start: RequestListener = (req, res) => {
+    const path = pathOf(req.url);
+    const answer = req.method === 'GET' && !hasBody(req) ? PROBE_ANSWERS.get(path) : undefined;
+    if (!answer) return handOn(req, res);
+    // As service/middleware/request-metrics.ts records it; the route label is the path itself,
+    // which is each probe route's pattern.
+    const started = deps.clock.monotonic();
+    deps.metrics.requestStarted();
+    const { status, body } = answer(deps);
+    writeJson(res, status, body);
+    deps.metrics.requestFinished();
+    deps.metrics.observeRequest('GET', path, status, (deps.clock.monotonic() - started) / 1000);
+  };
 
   return {
-    fetch: (request, env) => (loaded ? loaded.fetch(request, env) : app.fetch(request, env)),
+    listener: (req, res) => (loaded ? loaded(req, res) : start(req, res)),
     loadDocumented,
     get documentedLoaded() {
       return loaded !== null;
     },
   };
+}
+
+/** The headers Hono's `c.json` and @hono/node-server give a JSON body. */
+function writeJson(res: ServerResponse, status: number, value: unknown): void {
+  const body = JSON.stringify(value);
+  res.writeHead(status, {
+    'Content-Type': 'application/json',
+    'Content-Length': Buffer.byteLength(body),
+  });
+  res.end(body);
+}
+
+/**
+ * Whether the request declares a body. The documented app checks a body against the size limit
+ * even on a probe (service/middleware/limit-body.ts), so such a request is left to it.
+ */
+function hasBody(req: IncomingMessage): boolean {
+  const length = req.headers['content-length'];
+  return (length !== undefined && length !== '0') || req.headers['transfer-encoding'] !== undefined;
 }

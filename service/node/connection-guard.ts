@@ -149,7 +149,8 @@ export function createConnectionGuard(
   };
 }
 
-function pathOf(url: string | undefined): string {
+/** The path of a request's target, without its query. */
+export function pathOf(url: string | undefined): string {
   const path = url ?? '/';
   const q = path.indexOf('?');
   return q === -1 ? path : path.slice(0, q);

@@ -1,10 +1,17 @@
-// The probe and scrape handlers (/health, /ready, /v2/health/*, /metrics) without their OpenAPI
+// The probe and scrape answers (/health, /ready, /v2/health/*, /metrics) without their OpenAPI
 // route definitions. Two apps share them: the documented app (service/app.ts, via health.ts,
-// oip.ts and metrics.ts) and the start app (service/start-app.ts), which answers probes while
-// the documented app is still loading. One function per answer, so both give the same bytes.
+// oip.ts and metrics.ts) and the start app (service/start-app.ts), which answers probes on plain
+// node:http while the documented app is still loading. Each probe's answer is data, made in one
+// place, so both give the same status and bytes.
 import type { Context } from 'hono';
 import type { AppDeps, AppEnv } from '../deps.js';
 import { METRICS_CONTENT_TYPE } from '../metrics.js';
+
+/** A JSON answer: the status and the value whose JSON is the body. */
+export interface ProbeAnswer {
+  status: number;
+  body: unknown;
+}
 
 /** Why the service is not ready, or null when it is. */
 export function notReadyReason(deps: AppDeps): string | null {
@@ -14,31 +21,63 @@ export function notReadyReason(deps: AppDeps): string | null {
 }
 
 /** GET /health. */
-export const liveHandler = (c: Context<AppEnv>) => c.json({ status: 'ok' }, 200);
+export const liveAnswer = () => ({ status: 200 as const, body: { status: 'ok' } });
+
+/** GET /ready. */
+export function readyAnswer(deps: AppDeps) {
+  const reason = notReadyReason(deps);
+  if (reason)
+    return {
+      status: 503 as const,
+      body: { error: 'Not ready', details: { issues: [{ field: 'model', message: reason }] } },
+    };
+  const fresh = deps.modelFreshness?.() ?? null;
+  if (!fresh) return { status: 200 as const, body: { status: 'ready' } };
+  // `reason` (a load error) stays in the log: it can name host paths.
+  const { serving, production, stale, staleSince } = fresh;
+  return {
+    status: 200 as const,
+    body: { status: 'ready', registry: { serving, production, stale, staleSince } },
+  };
+}
+
+/** GET /v2/health/live (Open Inference Protocol). */
+export const oipLiveAnswer = () => ({ status: 200 as const, body: { live: true } });
+
+/** GET /v2/health/ready (Open Inference Protocol). */
+export function oipReadyAnswer(deps: AppDeps) {
+  const reason = notReadyReason(deps);
+  if (reason) return { status: 503 as const, body: { error: `not ready: ${reason}` } };
+  return { status: 200 as const, body: { ready: true } };
+}
+
+/** The GET probes by path: what the start app answers itself. */
+export const PROBE_ANSWERS: ReadonlyMap<string, (deps: AppDeps) => ProbeAnswer> = new Map<
+  string,
+  (deps: AppDeps) => ProbeAnswer
+>([
+  ['/health', liveAnswer],
+  ['/ready', readyAnswer],
+  ['/v2/health/live', oipLiveAnswer],
+  ['/v2/health/ready', oipReadyAnswer],
+]);
+
+/** GET /health. */
+export const liveHandler = (c: Context<AppEnv>) => c.json(liveAnswer().body, 200);
 
 /** GET /ready. */
 export const readyHandler = (deps: AppDeps) => (c: Context<AppEnv>) => {
-  const reason = notReadyReason(deps);
-  if (reason)
-    return c.json(
-      { error: 'Not ready', details: { issues: [{ field: 'model', message: reason }] } },
-      503,
-    );
-  const fresh = deps.modelFreshness?.() ?? null;
-  if (!fresh) return c.json({ status: 'ready' }, 200);
-  // `reason` (a load error) stays in the log: it can name host paths.
-  const { serving, production, stale, staleSince } = fresh;
-  return c.json({ status: 'ready', registry: { serving, production, stale, staleSince } }, 200);
+  const answer = readyAnswer(deps);
+  return answer.status === 200 ? c.json(answer.body, 200) : c.json(answer.body, 503);
 };
 
 /** GET /v2/health/live (Open Inference Protocol). */
-export const oipLiveHandler = (c: Context<AppEnv>) => c.json({ live: true }, 200);
+export const oipLiveHandler = (c: Context<AppEnv>) => c.json(oipLiveAnswer().body, 200);
 
 /** GET /v2/health/ready (Open Inference Protocol). */
 export const oipReadyHandler = (deps: AppDeps) => (c: Context<AppEnv>) => {
-  const reason = notReadyReason(deps);
-  if (reason) return c.json({ error: `not ready: ${reason}` }, 503);
-  return c.json({ ready: true }, 200);
+  const answer = oipReadyAnswer(deps);
+  return answer.status === 200 ? c.json(answer.body, 200) : c.json(answer.body, 503);
 };
 
 /** GET /metrics. */

@@ -4,15 +4,17 @@
  * an operating threshold without touching the held-out rows, and Nadeau & Bengio's corrected test
  * for comparing two recipes on the same folds.
  */
-import { z } from 'zod';
 import type { Config } from '../config/config.js';
 import type { Dataset } from '../data/dataset.js';
 import { seededRandom } from '../data/split.js';
 import { fitPreprocessing, transformTable } from '../features/preprocess.js';
-import { BinaryLogisticRegression } from '../model/logistic-model.js';
+import { trainLogistic } from '../model/train-logistic.js';
+import type { CrossValidationSummary } from './cross-validation-schema.js';
 import { METRIC_KEYS, type MetricKey } from './metric-catalog.js';
 import { metricValue, sweepThresholds } from './metrics.js';
 import { correctedResampledT, type Interval } from './statistics.js';
+
+export { CrossValidationSchema, type CrossValidationSummary } from './cross-validation-schema.js';
 
 export interface Recipe {
   preprocessing: Config['preprocessing'];
@@ -20,18 +22,6 @@ export interface Recipe {
   /** The columns the recipe uses, by name; the data must hold them. */
   features: string[];
 }
-
-export const CrossValidationSchema = z.strictObject({
-  folds: z.number().int(),
-  repeats: z.number().int(),
-  rows: z.number().int(),
-  /** Mean, standard deviation, min and max over the folds, per metric at the threshold used. */
-  metrics: z.record(
-    z.string(),
-    z.strictObject({ mean: z.number(), sd: z.number(), min: z.number(), max: z.number() }),
-  ),
-});
-export type CrossValidationSummary = z.infer<typeof CrossValidationSchema>;
 
 export interface CrossValidationResult {
   folds: number;
@@ -149,13 +139,7 @@ export function crossValidate(
       );
       const xTrain = transformTable(prep, x, trainRows.length, trainRows);
       const yTrain = Uint8Array.from(trainRows, (r) => labels[r]!);
-      const model = BinaryLogisticRegression.train(
-        xTrain,
-        yTrain,
-        trainRows.length,
-        cols.length,
-        recipe.training,
-      );
+      const model = trainLogistic(xTrain, yTrain, trainRows.length, cols.length, recipe.training);
       const xTest = transformTable(prep, x, testRows.length, testRows);
       const p = model.predict(xTest, testRows.length);
       const yTest = Uint8Array.from(testRows, (r) => labels[r]!);

@@ -1,8 +1,5 @@
 import { z } from 'zod';
-import type { TrainingConfig } from '../config/config.js';
-import { fitGradientAscent } from './gradient-ascent.js';
-import { fitNewton, sigmoid } from './newton.js';
-import type { NewtonPassOptions } from './newton-pass.js';
+import { sigmoid } from './sigmoid.js';
 
 export const MODEL_NAME = 'BinaryLogisticRegression';
 export const MODEL_SCHEMA_VERSION = 1;
@@ -22,43 +19,19 @@ export type LogisticModelJSON = z.infer<typeof LogisticModelSchema>;
 
 /**
  * A binary logistic regression over already-preprocessed features, following the mljs model
- * contract: `train`, `predict`, `toJSON()` with a name and schema version, and `static load()`.
+ * contract: `predict`, `toJSON()` with a name and schema version, and `static load()`; its
+ * `train` is `trainLogistic` in src/model/train-logistic.ts.
  */
 export class BinaryLogisticRegression {
   private constructor(private readonly state: LogisticModelJSON) {}
 
-  /** Fits on a row-major table of `rowCount × featureCount` standardised values. */
-  static train(
-    x: Float64Array,
-    y: Uint8Array,
-    rowCount: number,
-    featureCount: number,
-    training: TrainingConfig,
-    /** Worker threads for Newton's passes over large tables; the fit is the same either way. */
-    parallel?: NewtonPassOptions,
-  ): BinaryLogisticRegression {
-    if (training.solver === 'ml-logistic-regression') {
-      const fit = fitGradientAscent(x, y, rowCount, featureCount, training);
-      return new BinaryLogisticRegression({
-        name: MODEL_NAME,
-        schemaVersion: MODEL_SCHEMA_VERSION,
-        solver: training.solver,
-        ...fit,
-        hyperparameters: { numSteps: training.numSteps, learningRate: training.learningRate },
-      });
-    }
-    const fit = fitNewton(x, y, rowCount, featureCount, training, parallel);
-    return new BinaryLogisticRegression({
-      name: MODEL_NAME,
-      schemaVersion: MODEL_SCHEMA_VERSION,
-      solver: 'newton',
-      ...fit,
-      hyperparameters: {
-        l2: training.l2,
-        maxIterations: training.maxIterations,
-        tolerance: training.tolerance,
-      },
-    });
+  /**
+   * A model from a fit's own state (src/model/train-logistic.ts); `load` is for JSON from outside.
+   * Training lives in its own module so that scoring (the service's start path) never loads the
+   * solvers, their worker pool or ml-matrix.
+   */
+  static fromState(state: LogisticModelJSON): BinaryLogisticRegression {
+    return new BinaryLogisticRegression(state);
   }
 
   /** Refuses anything that is not this model's tag and schema version. */

@@ -124,12 +124,6 @@ export function fitNewton(
   };
 }
 
-export function sigmoid(z: number): number {
-  if (z >= 0) return 1 / (1 + Math.exp(-z));
-  const e = Math.exp(z);
-  return e / (1 + e);
-}
-
 /** Solves A·x = b for symmetric positive definite A by Cholesky, with a tiny ridge if needed. */
 export function solveSymmetric(a: Float64Array, b: Float64Array, n: number): Float64Array {
   for (let ridge = 0; ridge < 8; ridge++) {

@@ -1,7 +1,7 @@
-import { transformRow } from '../features/preprocess.js';
+import { transformRow } from '../features/preprocessing.js';
 import { type Artifact, operatingThreshold } from './artifact.js';
 import { BinaryLogisticRegression } from './logistic-model.js';
-import { sigmoid } from './newton.js';
+import { sigmoid } from './sigmoid.js';
 
 export interface Prediction {
   label: string;

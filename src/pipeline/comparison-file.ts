@@ -4,7 +4,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
-import { MetricsSchema } from '../evaluate/metrics.js';
+import { MetricsSchema } from '../evaluate/metrics-schema.js';
 import { DecisionSchema } from '../promotion/policy.js';
 import { describeIssue } from '../util/format-issue.js';
 import { formatJson, writeJsonAtomic } from '../util/json-file.js';

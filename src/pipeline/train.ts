@@ -10,9 +10,9 @@ import {
 import { computeMetrics } from '../evaluate/metrics.js';
 import { fitPreprocessing, transformTable } from '../features/preprocess.js';
 import type { Artifact } from '../model/artifact.js';
-import { BinaryLogisticRegression } from '../model/logistic-model.js';
 import { newtonParallelMinRows } from '../model/newton-pass.js';
 import { createPredictor } from '../model/predictor.js';
+import { trainLogistic } from '../model/train-logistic.js';
 
 export interface TrainContext {
   /** Git commit of the code and data, when known. */
@@ -114,7 +114,7 @@ export function trainOnSplit(
   for (let i = 0; i < trainRows; i++) yTrain[i] = data.y[split.train[i]!]!;
   const t1b = performance.now();
   log(`Training ${config.training.solver} logistic regression`);
-  const model = BinaryLogisticRegression.train(xTrain, yTrain, trainRows, p, config.training);
+  const model = trainLogistic(xTrain, yTrain, trainRows, p, config.training);
   const fitMs = performance.now() - t1;
   phase('preprocessMs', t1b - t1);
   phase('newtonMs', performance.now() - t1b);

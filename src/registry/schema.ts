@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { MetricsSchema } from '../evaluate/metrics.js';
+import { MetricsSchema } from '../evaluate/metrics-schema.js';
 import { describeIssue } from '../util/format-issue.js';
 
 /** The layout version (see layout.ts); the in-memory view carries it too. */

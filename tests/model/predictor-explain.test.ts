@@ -3,8 +3,8 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { predictCommand } from '../../src/cli/commands/predict.js';
 import { saveArtifact } from '../../src/model/artifact.js';
-import { sigmoid } from '../../src/model/newton.js';
 import { createPredictor } from '../../src/model/predictor.js';
+import { sigmoid } from '../../src/model/sigmoid.js';
 import { trainFromConfig } from '../../src/pipeline/train.js';
 import { projectConfig, TRAIN_CONTEXT, tempDir } from '../support/fixtures.js';
 

@@ -1,9 +1,15 @@
-import { afterAll, describe, expect, it } from 'vitest';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, type RequestListener, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { buildApp, createDeps } from '../../service/app.js';
 import { memorySink } from '../../service/audit.js';
 import { createLogger } from '../../service/log.js';
 import { createMetrics } from '../../service/metrics.js';
 import { createModelHolder } from '../../service/served-model.js';
+import { fetchListener } from '../../service/server.js';
 import { createStartApp } from '../../service/start-app.js';
 import { fakeClock, loadFile, testApp, trainFixture } from './fixture.js';
 import {
@@ -14,9 +20,11 @@ import {
   runService,
 } from './serve-process.js';
 
-// `serve` listens with the start app (service/start-app.ts) and loads the documented app right
-// after. Whatever arrives in between must be answered exactly as the documented app answers it:
-// the probes by the start app itself, everything else by the documented app once it has loaded.
+// `serve` listens with the start app (service/start-app.ts, plain node:http) and loads the
+// documented app right after. Whatever arrives in between must be answered exactly as the
+// documented app answers it: the probes by the start app itself, everything else by the
+// documented app once it has loaded. Both are served over real sockets here, so status, headers
+// and bytes are compared as a client sees them.
 const fx = trainFixture();
 afterAll(() => fx.cleanup());
 const model = loadFile(fx.file);
@@ -24,110 +32,148 @@ const model = loadFile(fx.file);
 /** A zod-worded 422: a string where the features go (the hot path hands it to the zod route). */
 const BAD_PREDICT = JSON.stringify({ features: 'x' });
 
-/** The start app over deps like testApp's, with the documented app held back until `release`. */
-function gatedStartApp() {
-  let release!: () => void;
-  const gate = new Promise<void>((r) => {
-    release = r;
-  });
+const servers: Server[] = [];
+afterEach(async () => {
+  await Promise.all(servers.splice(0).map((s) => new Promise((r) => s.close(r))));
+});
+
+/** Serves `listener` on a free loopback port; resolves with a one-request client. */
+async function serveOn(listener: RequestListener) {
+  const server = createServer(listener);
+  servers.push(server);
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const { port } = server.address() as AddressInfo;
+  return (method: string, path: string, body?: string, headers?: Record<string, string>) =>
+    requestOnce(port, httpRequest(method, path, body, { connection: 'close', ...headers }));
+}
+
+/** Every deps option a test needs to see, fresh. */
+function depsOptions(logger = createLogger(() => {})) {
   let next = 0;
-  const options = {
+  return {
     holder: createModelHolder(model),
     audit: memorySink(),
     metrics: createMetrics(),
     clock: fakeClock(),
     newId: () => `id-${++next}`,
-    logger: createLogger(() => {}),
+    logger,
   };
+}
+
+/** The start app over deps like testApp's, with the documented app held back until `release`. */
+async function gatedStartApp() {
+  let release!: () => void;
+  const gate = new Promise<void>((r) => {
+    release = r;
+  });
+  const options = depsOptions();
   const deps = createDeps(options);
   let builds = 0;
-  const app = createStartApp(deps, options, async () => {
+  const app = createStartApp(deps, async () => {
     await gate;
     builds++;
-    return buildApp(deps, options);
+    return fetchListener(buildApp(deps, options));
   });
-  const request = (path: string, init?: RequestInit) =>
-    app.fetch(new Request(`http://localhost${path}`, init));
+  const request = await serveOn(app.listener);
   return { app, release, request, metrics: options.metrics, builds: () => builds };
 }
 
-const snapshot = async (res: Response | Promise<Response>) => {
-  const r = await res;
-  return { status: r.status, type: r.headers.get('content-type'), body: await r.text() };
+/** The documented app alone, over its own deps, served the way serve serves it. */
+async function reference() {
+  const options = depsOptions();
+  return serveOn(await fetchListener(buildApp(createDeps(options), options)));
+}
+
+/** What a client can compare: status, headers but the date, body. */
+const seen = ({ status, headers, body }: RawResponse) => {
+  const { date: _date, ...rest } = headers;
+  return { status, headers: rest, body };
 };
 
 /** Settles to 'pending' when `p` has not settled after a few turns of the event loop. */
-const stateOf = (p: Response | Promise<Response>) =>
-  Promise.race([
-    Promise.resolve(p).then(() => 'settled'),
-    new Promise((r) => setTimeout(() => r('pending'), 20)),
-  ]);
+const stateOf = (p: Promise<unknown>) =>
+  Promise.race([p.then(() => 'settled'), new Promise((r) => setTimeout(() => r('pending'), 50))]);
 
 describe('the start app', () => {
   it('answers the probes before the documented app has loaded, as the documented app does', async () => {
-    const start = gatedStartApp();
-    const reference = testApp(model).app;
-    for (const path of ['/health', '/ready', '/v2/health/live', '/v2/health/ready']) {
-      expect(await snapshot(start.request(path))).toEqual(await snapshot(reference.request(path)));
+    const start = await gatedStartApp();
+    const documented = await reference();
+    for (const path of ['/health', '/ready', '/v2/health/live', '/v2/health/ready', '/ready?x=1']) {
+      expect(seen(await start.request('GET', path))).toEqual(seen(await documented('GET', path)));
     }
-    const scrape = await start.request('/metrics');
-    expect(scrape.status).toBe(200);
-    expect(scrape.headers.get('content-type')).toBe(
-      (await reference.request('/metrics')).headers.get('content-type'),
-    );
-    expect(await scrape.text()).toContain(
-      'oncoclear_http_requests_total{method="GET",route="/ready",status="200"} 1',
-    );
     expect(start.app.documentedLoaded).toBe(false);
+    expect(start.builds()).toBe(0);
+    // Counted as the documented app counts them, under the route pattern.
+    const text = await start.metrics.render();
+    expect(text).toContain(
+      'oncoclear_http_requests_total{method="GET",route="/ready",status="200"} 2',
+    );
+    expect(text).toContain(
+      'oncoclear_http_requests_total{method="GET",route="/v2/health/live",status="200"} 1',
+    );
+  });
+
+  it('answers readiness from the same deps: 503 while draining, as the documented app does', async () => {
+    const options = { ...depsOptions(), isDraining: () => true };
+    const deps = createDeps(options);
+    const app = createStartApp(deps, () => new Promise(() => {}));
+    const start = await serveOn(app.listener);
+    const documented = await serveOn(await fetchListener(buildApp(deps, options)));
+    for (const path of ['/ready', '/v2/health/ready']) {
+      const got = await start('GET', path);
+      expect(got.status).toBe(503);
+      expect(seen(got)).toEqual(seen(await documented('GET', path)));
+    }
   });
 
   it('holds every other request until the documented app has loaded, then answers it as that app does', async () => {
-    const start = gatedStartApp();
-    const reference = testApp(model).app;
-    const post = {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: BAD_PREDICT,
-    };
-    const spec = start.request('/openapi.json');
-    const invalid = start.request('/predict', post);
-    const wrongMethod = start.request('/ready', { method: 'DELETE' });
+    const start = await gatedStartApp();
+    const documented = await reference();
+    const spec = start.request('GET', '/openapi.json');
+    const invalid = start.request('POST', '/predict', BAD_PREDICT);
+    const wrongMethod = start.request('DELETE', '/ready');
+    // A probe with a body is the documented app's too: it checks the body against the limit.
+    const probeWithBody = start.request('GET', '/ready', 'x'.repeat(2_000_000));
+    const scrape = start.request('GET', '/metrics');
     start.app.loadDocumented();
     expect(await stateOf(spec)).toBe('pending');
     start.release();
 
-    expect(await snapshot(spec)).toEqual(await snapshot(reference.request('/openapi.json')));
-    const expected422 = await snapshot(reference.request('/predict', post));
+    expect(seen(await spec)).toEqual(seen(await documented('GET', '/openapi.json')));
+    const expected422 = seen(await documented('POST', '/predict', BAD_PREDICT));
     expect(expected422.status).toBe(422);
-    expect(await snapshot(invalid)).toEqual(expected422);
-    expect(await snapshot(wrongMethod)).toEqual(
-      await snapshot(reference.request('/ready', { method: 'DELETE' })),
-    );
+    expect(seen(await invalid)).toEqual(expected422);
+    expect(seen(await wrongMethod)).toEqual(seen(await documented('DELETE', '/ready')));
+    const tooLarge = await probeWithBody;
+    expect(tooLarge.status).toBe(413);
+    expect(seen(tooLarge)).toEqual(seen(await documented('GET', '/ready', 'x'.repeat(2_000_000))));
+    expect((await scrape).status).toBe(200);
     expect(start.app.documentedLoaded).toBe(true);
     expect(start.builds()).toBe(1);
     // Counted once each, by the documented app, under its route patterns.
-    const text = await (await start.request('/metrics')).text();
+    const text = await start.metrics.render();
     expect(text).toContain('route="/openapi.json",status="200"} 1');
     expect(text).toContain(
       'oncoclear_http_requests_total{method="POST",route="/predict",status="422"} 1',
     );
   });
 
-  it('answers the requests it held with the one error handler when the documented app fails to load', async () => {
+  it('answers the requests it held 500 in the usual error shape when the documented app fails to load', async () => {
     const logged: string[] = [];
-    const options = {
-      holder: createModelHolder(model),
-      audit: memorySink(),
-      metrics: createMetrics(),
-      logger: createLogger((line) => logged.push(line)),
-    };
-    const deps = createDeps(options);
-    const app = createStartApp(deps, options, () => Promise.reject(new Error('chunk missing')));
-    const held = app.fetch(new Request('http://localhost/openapi.json'));
+    const options = depsOptions(createLogger((line) => logged.push(line)));
+    const app = createStartApp(createDeps(options), () =>
+      Promise.reject(new Error('chunk missing')),
+    );
+    const request = await serveOn(app.listener);
+    const held = request('GET', '/openapi.json');
+    const oip = request('POST', '/v2/models/oncoclear/infer', '{}');
     await expect(app.loadDocumented()).rejects.toThrow('chunk missing');
-    expect((await held).status).toBe(500);
+    const answer = await held;
+    expect(answer.status).toBe(500);
+    expect(JSON.parse(answer.body)).toEqual({ error: 'Internal server error', details: {} });
+    expect(JSON.parse((await oip).body)).toEqual({ error: 'Internal server error' });
     expect(logged.join('\n')).toContain('chunk missing');
-    expect((await app.fetch(new Request('http://localhost/ready'))).status).toBe(200);
+    expect((await request('GET', '/ready')).status).toBe(200);
   });
 });
 
@@ -175,6 +221,54 @@ describe('serve, the instant /ready answers', () => {
       expect(invalid.status).toBe(422);
     } finally {
       p.child.kill('SIGKILL');
+    }
+  }, 30_000);
+});
+
+describe('serve, the start path', () => {
+  // What the start app is for: the first /ready is answered before the parts of Node a probe has
+  // no use for are loaded. undici comes with the global Request/Response (@hono/node-server and
+  // every fetch app), http2 with @hono/node-server, worker_threads only with training's worker
+  // pool. Each costs milliseconds of every cold start. (Any listen loads cluster and with it
+  // child_process: those are Node's own.)
+  const HEAVY = [/undici/, /^NativeModule http2$/, /^NativeModule worker_threads$/];
+
+  it('answers the first /ready without loading undici, http2 or worker_threads', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'oncoclear-start-path-'));
+    const preload = join(dir, 'first-response.cjs');
+    // Records Node's built-in modules at the first response this process writes.
+    writeFileSync(
+      preload,
+      `const http = require('node:http');
+const end = http.ServerResponse.prototype.end;
+let seen = false;
+http.ServerResponse.prototype.end = function (...args) {
+  if (!seen) {
+    seen = true;
+    process.stderr.write('BUILTINS ' + JSON.stringify(process.moduleLoadList) + '\\n');
+  }
+  return end.apply(this, args);
+};
+`,
+    );
+    const p = runService(
+      ['serve', '--model', fx.file, '--port', '0', '--host', '127.0.0.1', '--workers', '1'],
+      { NODE_OPTIONS: `--require ${preload}` },
+    );
+    try {
+      const port = (await listening(p)).port as number;
+      expect((await requestOnce(port, httpRequest('GET', '/ready'))).status).toBe(200);
+      const line = p
+        .err()
+        .split('\n')
+        .find((l) => l.startsWith('BUILTINS '));
+      const loaded = JSON.parse(line!.slice('BUILTINS '.length)) as string[];
+      // Sanity: the list names what a server does load.
+      expect(loaded.some((m) => /\bhttp$/.test(m))).toBe(true);
+      for (const heavy of HEAVY) expect(loaded.filter((m) => heavy.test(m))).toEqual([]);
+    } finally {
+      p.child.kill('SIGKILL');
+      rmSync(dir, { recursive: true, force: true });
     }
   }, 30_000);
 });

@@ -19240,23 +19240,23 @@ var require_matrix = __commonJS({
     function inspectMatrix() {
       return inspectMatrixWithOptions(this);
     }
-    function inspectMatrixWithOptions(matrix2, options = {}) {
+    function inspectMatrixWithOptions(matrix, options = {}) {
       const {
         maxRows = 15,
         maxColumns = 10,
         maxNumSize = 8,
         padMinus = "auto"
       } = options;
-      return `${matrix2.constructor.name} {
+      return `${matrix.constructor.name} {
 ${indent}[
-${indentData}${inspectData(matrix2, maxRows, maxColumns, maxNumSize, padMinus)}
+${indentData}${inspectData(matrix, maxRows, maxColumns, maxNumSize, padMinus)}
 ${indent}]
-${indent}rows: ${matrix2.rows}
-${indent}columns: ${matrix2.columns}
+${indent}rows: ${matrix.rows}
+${indent}columns: ${matrix.columns}
 }`;
     }
-    function inspectData(matrix2, maxRows, maxColumns, maxNumSize, padMinus) {
-      const { rows, columns } = matrix2;
+    function inspectData(matrix, maxRows, maxColumns, maxNumSize, padMinus) {
+      const { rows, columns } = matrix;
       const maxI = Math.min(rows, maxRows);
       const maxJ = Math.min(columns, maxColumns);
       const result = [];
@@ -19264,7 +19264,7 @@ ${indent}columns: ${matrix2.columns}
         padMinus = false;
         loop: for (let i = 0; i < maxI; i++) {
           for (let j = 0; j < maxJ; j++) {
-            if (matrix2.get(i, j) < 0) {
+            if (matrix.get(i, j) < 0) {
               padMinus = true;
               break loop;
             }
@@ -19274,7 +19274,7 @@ ${indent}columns: ${matrix2.columns}
       for (let i = 0; i < maxI; i++) {
         let line = [];
         for (let j = 0; j < maxJ; j++) {
-          line.push(formatNumber(matrix2.get(i, j), maxNumSize, padMinus));
+          line.push(formatNumber(matrix.get(i, j), maxNumSize, padMinus));
         }
         result.push(`${line.join(" ")}`);
       }
@@ -19306,12 +19306,12 @@ ${indentData}`);
       }
       return exp.slice(0);
     }
-    function installMathOperations(AbstractMatrix3, Matrix4) {
-      AbstractMatrix3.prototype.add = function add(value2) {
+    function installMathOperations(AbstractMatrix2, Matrix2) {
+      AbstractMatrix2.prototype.add = function add(value2) {
         if (typeof value2 === "number") return this.addS(value2);
         return this.addM(value2);
       };
-      AbstractMatrix3.prototype.addS = function addS(value2) {
+      AbstractMatrix2.prototype.addS = function addS(value2) {
         for (let i = 0; i < this.rows; i++) {
           for (let j = 0; j < this.columns; j++) {
             this.set(i, j, this.get(i, j) + value2);
@@ -19319,27 +19319,27 @@ ${indentData}`);
         }
         return this;
       };
-      AbstractMatrix3.prototype.addM = function addM(matrix2) {
-        matrix2 = Matrix4.checkMatrix(matrix2);
-        if (this.rows !== matrix2.rows || this.columns !== matrix2.columns) {
+      AbstractMatrix2.prototype.addM = function addM(matrix) {
+        matrix = Matrix2.checkMatrix(matrix);
+        if (this.rows !== matrix.rows || this.columns !== matrix.columns) {
           throw new RangeError("Matrices dimensions must be equal");
         }
         for (let i = 0; i < this.rows; i++) {
           for (let j = 0; j < this.columns; j++) {
-            this.set(i, j, this.get(i, j) + matrix2.get(i, j));
+            this.set(i, j, this.get(i, j) + matrix.get(i, j));
           }
         }
         return this;
       };
-      AbstractMatrix3.add = function add(matrix2, value2) {
-        const newMatrix = new Matrix4(matrix2);
+      AbstractMatrix2.add = function add(matrix, value2) {
+        const newMatrix = new Matrix2(matrix);
         return newMatrix.add(value2);
       };
-      AbstractMatrix3.prototype.sub = function sub(value2) {
+      AbstractMatrix2.prototype.sub = function sub(value2) {
         if (typeof value2 === "number") return this.subS(value2);
         return this.subM(value2);
       };
-      AbstractMatrix3.prototype.subS = function subS(value2) {
+      AbstractMatrix2.prototype.subS = function subS(value2) {
         for (let i = 0; i < this.rows; i++) {
           for (let j = 0; j < this.columns; j++) {
             this.set(i, j, this.get(i, j) - value2);
@@ -19347,31 +19347,31 @@ ${indentData}`);
         }
         return this;
       };
-      AbstractMatrix3.prototype.subM = function subM(matrix2) {
-        matrix2 = Matrix4.checkMatrix(matrix2);
-        if (this.rows !== matrix2.rows || this.columns !== matrix2.columns) {
+      AbstractMatrix2.prototype.subM = function subM(matrix) {
+        matrix = Matrix2.checkMatrix(matrix);
+        if (this.rows !== matrix.rows || this.columns !== matrix.columns) {
           throw new RangeError("Matrices dimensions must be equal");
         }
         for (let i = 0; i < this.rows; i++) {
           for (let j = 0; j < this.columns; j++) {
-            this.set(i, j, this.get(i, j) - matrix2.get(i, j));
+            this.set(i, j, this.get(i, j) - matrix.get(i, j));
           }
         }
         return this;
       };
-      AbstractMatrix3.sub = function sub(matrix2, value2) {
-        const newMatrix = new Matrix4(matrix2);
+      AbstractMatrix2.sub = function sub(matrix, value2) {
+        const newMatrix = new Matrix2(matrix);
         return newMatrix.sub(value2);
       };
-      AbstractMatrix3.prototype.subtract = AbstractMatrix3.prototype.sub;
-      AbstractMatrix3.prototype.subtractS = AbstractMatrix3.prototype.subS;
-      AbstractMatrix3.prototype.subtractM = AbstractMatrix3.prototype.subM;
-      AbstractMatrix3.subtract = AbstractMatrix3.sub;
-      AbstractMatrix3.prototype.mul = function mul(value2) {
+      AbstractMatrix2.prototype.subtract = AbstractMatrix2.prototype.sub;
+      AbstractMatrix2.prototype.subtractS = AbstractMatrix2.prototype.subS;
+      AbstractMatrix2.prototype.subtractM = AbstractMatrix2.prototype.subM;
+      AbstractMatrix2.subtract = AbstractMatrix2.sub;
+      AbstractMatrix2.prototype.mul = function mul(value2) {
         if (typeof value2 === "number") return this.mulS(value2);
         return this.mulM(value2);
       };
-      AbstractMatrix3.prototype.mulS = function mulS(value2) {
+      AbstractMatrix2.prototype.mulS = function mulS(value2) {
         for (let i = 0; i < this.rows; i++) {
           for (let j = 0; j < this.columns; j++) {
             this.set(i, j, this.get(i, j) * value2);
@@ -19379,31 +19379,31 @@ ${indentData}`);
         }
         return this;
       };
-      AbstractMatrix3.prototype.mulM = function mulM(matrix2) {
-        matrix2 = Matrix4.checkMatrix(matrix2);
-        if (this.rows !== matrix2.rows || this.columns !== matrix2.columns) {
+      AbstractMatrix2.prototype.mulM = function mulM(matrix) {
+        matrix = Matrix2.checkMatrix(matrix);
+        if (this.rows !== matrix.rows || this.columns !== matrix.columns) {
           throw new RangeError("Matrices dimensions must be equal");
         }
         for (let i = 0; i < this.rows; i++) {
           for (let j = 0; j < this.columns; j++) {
-            this.set(i, j, this.get(i, j) * matrix2.get(i, j));
+            this.set(i, j, this.get(i, j) * matrix.get(i, j));
           }
         }
         return this;
       };
-      AbstractMatrix3.mul = function mul(matrix2, value2) {
-        const newMatrix = new Matrix4(matrix2);
+      AbstractMatrix2.mul = function mul(matrix, value2) {
+        const newMatrix = new Matrix2(matrix);
         return newMatrix.mul(value2);
       };
-      AbstractMatrix3.prototype.multiply = AbstractMatrix3.prototype.mul;
-      AbstractMatrix3.prototype.multiplyS = AbstractMatrix3.prototype.mulS;
-      AbstractMatrix3.prototype.multiplyM = AbstractMatrix3.prototype.mulM;
-      AbstractMatrix3.multiply = AbstractMatrix3.mul;
-      AbstractMatrix3.prototype.div = function div(value2) {
+      AbstractMatrix2.prototype.multiply = AbstractMatrix2.prototype.mul;
+      AbstractMatrix2.prototype.multiplyS = AbstractMatrix2.prototype.mulS;
+      AbstractMatrix2.prototype.multiplyM = AbstractMatrix2.prototype.mulM;
+      AbstractMatrix2.multiply = AbstractMatrix2.mul;
+      AbstractMatrix2.prototype.div = function div(value2) {
         if (typeof value2 === "number") return this.divS(value2);
         return this.divM(value2);
       };
-      AbstractMatrix3.prototype.divS = function divS(value2) {
+      AbstractMatrix2.prototype.divS = function divS(value2) {
         for (let i = 0; i < this.rows; i++) {
           for (let j = 0; j < this.columns; j++) {
             this.set(i, j, this.get(i, j) / value2);
@@ -19411,31 +19411,31 @@ ${indentData}`);
         }
         return this;
       };
-      AbstractMatrix3.prototype.divM = function divM(matrix2) {
-        matrix2 = Matrix4.checkMatrix(matrix2);
-        if (this.rows !== matrix2.rows || this.columns !== matrix2.columns) {
+      AbstractMatrix2.prototype.divM = function divM(matrix) {
+        matrix = Matrix2.checkMatrix(matrix);
+        if (this.rows !== matrix.rows || this.columns !== matrix.columns) {
           throw new RangeError("Matrices dimensions must be equal");
         }
         for (let i = 0; i < this.rows; i++) {
           for (let j = 0; j < this.columns; j++) {
-            this.set(i, j, this.get(i, j) / matrix2.get(i, j));
+            this.set(i, j, this.get(i, j) / matrix.get(i, j));
           }
         }
         return this;
       };
-      AbstractMatrix3.div = function div(matrix2, value2) {
-        const newMatrix = new Matrix4(matrix2);
+      AbstractMatrix2.div = function div(matrix, value2) {
+        const newMatrix = new Matrix2(matrix);
         return newMatrix.div(value2);
       };
-      AbstractMatrix3.prototype.divide = AbstractMatrix3.prototype.div;
-      AbstractMatrix3.prototype.divideS = AbstractMatrix3.prototype.divS;
-      AbstractMatrix3.prototype.divideM = AbstractMatrix3.prototype.divM;
-      AbstractMatrix3.divide = AbstractMatrix3.div;
-      AbstractMatrix3.prototype.mod = function mod(value2) {
+      AbstractMatrix2.prototype.divide = AbstractMatrix2.prototype.div;
+      AbstractMatrix2.prototype.divideS = AbstractMatrix2.prototype.divS;
+      AbstractMatrix2.prototype.divideM = AbstractMatrix2.prototype.divM;
+      AbstractMatrix2.divide = AbstractMatrix2.div;
+      AbstractMatrix2.prototype.mod = function mod(value2) {
         if (typeof value2 === "number") return this.modS(value2);
         return this.modM(value2);
       };
-      AbstractMatrix3.prototype.modS = function modS(value2) {
+      AbstractMatrix2.prototype.modS = function modS(value2) {
         for (let i = 0; i < this.rows; i++) {
           for (let j = 0; j < this.columns; j++) {
             this.set(i, j, this.get(i, j) % value2);
@@ -19443,31 +19443,31 @@ ${indentData}`);
         }
         return this;
       };
-      AbstractMatrix3.prototype.modM = function modM(matrix2) {
-        matrix2 = Matrix4.checkMatrix(matrix2);
-        if (this.rows !== matrix2.rows || this.columns !== matrix2.columns) {
+      AbstractMatrix2.prototype.modM = function modM(matrix) {
+        matrix = Matrix2.checkMatrix(matrix);
+        if (this.rows !== matrix.rows || this.columns !== matrix.columns) {
           throw new RangeError("Matrices dimensions must be equal");
         }
         for (let i = 0; i < this.rows; i++) {
           for (let j = 0; j < this.columns; j++) {
-            this.set(i, j, this.get(i, j) % matrix2.get(i, j));
+            this.set(i, j, this.get(i, j) % matrix.get(i, j));
           }
         }
         return this;
       };
-      AbstractMatrix3.mod = function mod(matrix2, value2) {
-        const newMatrix = new Matrix4(matrix2);
+      AbstractMatrix2.mod = function mod(matrix, value2) {
+        const newMatrix = new Matrix2(matrix);
         return newMatrix.mod(value2);
       };
-      AbstractMatrix3.prototype.modulus = AbstractMatrix3.prototype.mod;
-      AbstractMatrix3.prototype.modulusS = AbstractMatrix3.prototype.modS;
-      AbstractMatrix3.prototype.modulusM = AbstractMatrix3.prototype.modM;
-      AbstractMatrix3.modulus = AbstractMatrix3.mod;
-      AbstractMatrix3.prototype.and = function and(value2) {
+      AbstractMatrix2.prototype.modulus = AbstractMatrix2.prototype.mod;
+      AbstractMatrix2.prototype.modulusS = AbstractMatrix2.prototype.modS;
+      AbstractMatrix2.prototype.modulusM = AbstractMatrix2.prototype.modM;
+      AbstractMatrix2.modulus = AbstractMatrix2.mod;
+      AbstractMatrix2.prototype.and = function and(value2) {
         if (typeof value2 === "number") return this.andS(value2);
         return this.andM(value2);
       };
-      AbstractMatrix3.prototype.andS = function andS(value2) {
+      AbstractMatrix2.prototype.andS = function andS(value2) {
         for (let i = 0; i < this.rows; i++) {
           for (let j = 0; j < this.columns; j++) {
             this.set(i, j, this.get(i, j) & value2);
@@ -19475,27 +19475,27 @@ ${indentData}`);
         }
         return this;
       };
-      AbstractMatrix3.prototype.andM = function andM(matrix2) {
-        matrix2 = Matrix4.checkMatrix(matrix2);
-        if (this.rows !== matrix2.rows || this.columns !== matrix2.columns) {
+      AbstractMatrix2.prototype.andM = function andM(matrix) {
+        matrix = Matrix2.checkMatrix(matrix);
+        if (this.rows !== matrix.rows || this.columns !== matrix.columns) {
           throw new RangeError("Matrices dimensions must be equal");
         }
         for (let i = 0; i < this.rows; i++) {
           for (let j = 0; j < this.columns; j++) {
-            this.set(i, j, this.get(i, j) & matrix2.get(i, j));
+            this.set(i, j, this.get(i, j) & matrix.get(i, j));
           }
         }
         return this;
       };
-      AbstractMatrix3.and = function and(matrix2, value2) {
-        const newMatrix = new Matrix4(matrix2);
+      AbstractMatrix2.and = function and(matrix, value2) {
+        const newMatrix = new Matrix2(matrix);
         return newMatrix.and(value2);
       };
-      AbstractMatrix3.prototype.or = function or(value2) {
+      AbstractMatrix2.prototype.or = function or(value2) {
         if (typeof value2 === "number") return this.orS(value2);
         return this.orM(value2);
       };
-      AbstractMatrix3.prototype.orS = function orS(value2) {
+      AbstractMatrix2.prototype.orS = function orS(value2) {
         for (let i = 0; i < this.rows; i++) {
           for (let j = 0; j < this.columns; j++) {
             this.set(i, j, this.get(i, j) | value2);
@@ -19503,27 +19503,27 @@ ${indentData}`);
         }
         return this;
       };
-      AbstractMatrix3.prototype.orM = function orM(matrix2) {
-        matrix2 = Matrix4.checkMatrix(matrix2);
-        if (this.rows !== matrix2.rows || this.columns !== matrix2.columns) {
+      AbstractMatrix2.prototype.orM = function orM(matrix) {
+        matrix = Matrix2.checkMatrix(matrix);
+        if (this.rows !== matrix.rows || this.columns !== matrix.columns) {
           throw new RangeError("Matrices dimensions must be equal");
         }
         for (let i = 0; i < this.rows; i++) {
           for (let j = 0; j < this.columns; j++) {
-            this.set(i, j, this.get(i, j) | matrix2.get(i, j));
+            this.set(i, j, this.get(i, j) | matrix.get(i, j));
           }
         }
         return this;
       };
-      AbstractMatrix3.or = function or(matrix2, value2) {
-        const newMatrix = new Matrix4(matrix2);
+      AbstractMatrix2.or = function or(matrix, value2) {
+        const newMatrix = new Matrix2(matrix);
         return newMatrix.or(value2);
       };
-      AbstractMatrix3.prototype.xor = function xor2(value2) {
+      AbstractMatrix2.prototype.xor = function xor2(value2) {
         if (typeof value2 === "number") return this.xorS(value2);
         return this.xorM(value2);
       };
-      AbstractMatrix3.prototype.xorS = function xorS(value2) {
+      AbstractMatrix2.prototype.xorS = function xorS(value2) {
         for (let i = 0; i < this.rows; i++) {
           for (let j = 0; j < this.columns; j++) {
             this.set(i, j, this.get(i, j) ^ value2);
@@ -19531,27 +19531,27 @@ ${indentData}`);
         }
         return this;
       };
-      AbstractMatrix3.prototype.xorM = function xorM(matrix2) {
-        matrix2 = Matrix4.checkMatrix(matrix2);
-        if (this.rows !== matrix2.rows || this.columns !== matrix2.columns) {
+      AbstractMatrix2.prototype.xorM = function xorM(matrix) {
+        matrix = Matrix2.checkMatrix(matrix);
+        if (this.rows !== matrix.rows || this.columns !== matrix.columns) {
           throw new RangeError("Matrices dimensions must be equal");
         }
         for (let i = 0; i < this.rows; i++) {
           for (let j = 0; j < this.columns; j++) {
-            this.set(i, j, this.get(i, j) ^ matrix2.get(i, j));
+            this.set(i, j, this.get(i, j) ^ matrix.get(i, j));
           }
         }
         return this;
       };
-      AbstractMatrix3.xor = function xor2(matrix2, value2) {
-        const newMatrix = new Matrix4(matrix2);
+      AbstractMatrix2.xor = function xor2(matrix, value2) {
+        const newMatrix = new Matrix2(matrix);
         return newMatrix.xor(value2);
       };
-      AbstractMatrix3.prototype.leftShift = function leftShift(value2) {
+      AbstractMatrix2.prototype.leftShift = function leftShift(value2) {
         if (typeof value2 === "number") return this.leftShiftS(value2);
         return this.leftShiftM(value2);
       };
-      AbstractMatrix3.prototype.leftShiftS = function leftShiftS(value2) {
+      AbstractMatrix2.prototype.leftShiftS = function leftShiftS(value2) {
         for (let i = 0; i < this.rows; i++) {
           for (let j = 0; j < this.columns; j++) {
             this.set(i, j, this.get(i, j) << value2);
@@ -19559,27 +19559,27 @@ ${indentData}`);
         }
         return this;
       };
-      AbstractMatrix3.prototype.leftShiftM = function leftShiftM(matrix2) {
-        matrix2 = Matrix4.checkMatrix(matrix2);
-        if (this.rows !== matrix2.rows || this.columns !== matrix2.columns) {
+      AbstractMatrix2.prototype.leftShiftM = function leftShiftM(matrix) {
+        matrix = Matrix2.checkMatrix(matrix);
+        if (this.rows !== matrix.rows || this.columns !== matrix.columns) {
           throw new RangeError("Matrices dimensions must be equal");
         }
         for (let i = 0; i < this.rows; i++) {
           for (let j = 0; j < this.columns; j++) {
-            this.set(i, j, this.get(i, j) << matrix2.get(i, j));
+            this.set(i, j, this.get(i, j) << matrix.get(i, j));
           }
         }
         return this;
       };
-      AbstractMatrix3.leftShift = function leftShift(matrix2, value2) {
-        const newMatrix = new Matrix4(matrix2);
+      AbstractMatrix2.leftShift = function leftShift(matrix, value2) {
+        const newMatrix = new Matrix2(matrix);
         return newMatrix.leftShift(value2);
       };
-      AbstractMatrix3.prototype.signPropagatingRightShift = function signPropagatingRightShift(value2) {
+      AbstractMatrix2.prototype.signPropagatingRightShift = function signPropagatingRightShift(value2) {
         if (typeof value2 === "number") return this.signPropagatingRightShiftS(value2);
         return this.signPropagatingRightShiftM(value2);
       };
-      AbstractMatrix3.prototype.signPropagatingRightShiftS = function signPropagatingRightShiftS(value2) {
+      AbstractMatrix2.prototype.signPropagatingRightShiftS = function signPropagatingRightShiftS(value2) {
         for (let i = 0; i < this.rows; i++) {
           for (let j = 0; j < this.columns; j++) {
             this.set(i, j, this.get(i, j) >> value2);
@@ -19587,27 +19587,27 @@ ${indentData}`);
         }
         return this;
       };
-      AbstractMatrix3.prototype.signPropagatingRightShiftM = function signPropagatingRightShiftM(matrix2) {
-        matrix2 = Matrix4.checkMatrix(matrix2);
-        if (this.rows !== matrix2.rows || this.columns !== matrix2.columns) {
+      AbstractMatrix2.prototype.signPropagatingRightShiftM = function signPropagatingRightShiftM(matrix) {
+        matrix = Matrix2.checkMatrix(matrix);
+        if (this.rows !== matrix.rows || this.columns !== matrix.columns) {
           throw new RangeError("Matrices dimensions must be equal");
         }
         for (let i = 0; i < this.rows; i++) {
           for (let j = 0; j < this.columns; j++) {
-            this.set(i, j, this.get(i, j) >> matrix2.get(i, j));
+            this.set(i, j, this.get(i, j) >> matrix.get(i, j));
           }
         }
         return this;
       };
-      AbstractMatrix3.signPropagatingRightShift = function signPropagatingRightShift(matrix2, value2) {
-        const newMatrix = new Matrix4(matrix2);
+      AbstractMatrix2.signPropagatingRightShift = function signPropagatingRightShift(matrix, value2) {
+        const newMatrix = new Matrix2(matrix);
         return newMatrix.signPropagatingRightShift(value2);
       };
-      AbstractMatrix3.prototype.rightShift = function rightShift(value2) {
+      AbstractMatrix2.prototype.rightShift = function rightShift(value2) {
         if (typeof value2 === "number") return this.rightShiftS(value2);
         return this.rightShiftM(value2);
       };
-      AbstractMatrix3.prototype.rightShiftS = function rightShiftS(value2) {
+      AbstractMatrix2.prototype.rightShiftS = function rightShiftS(value2) {
         for (let i = 0; i < this.rows; i++) {
           for (let j = 0; j < this.columns; j++) {
             this.set(i, j, this.get(i, j) >>> value2);
@@ -19615,27 +19615,27 @@ ${indentData}`);
         }
         return this;
       };
-      AbstractMatrix3.prototype.rightShiftM = function rightShiftM(matrix2) {
-        matrix2 = Matrix4.checkMatrix(matrix2);
-        if (this.rows !== matrix2.rows || this.columns !== matrix2.columns) {
+      AbstractMatrix2.prototype.rightShiftM = function rightShiftM(matrix) {
+        matrix = Matrix2.checkMatrix(matrix);
+        if (this.rows !== matrix.rows || this.columns !== matrix.columns) {
           throw new RangeError("Matrices dimensions must be equal");
         }
         for (let i = 0; i < this.rows; i++) {
           for (let j = 0; j < this.columns; j++) {
-            this.set(i, j, this.get(i, j) >>> matrix2.get(i, j));
+            this.set(i, j, this.get(i, j) >>> matrix.get(i, j));
           }
         }
         return this;
       };
-      AbstractMatrix3.rightShift = function rightShift(matrix2, value2) {
-        const newMatrix = new Matrix4(matrix2);
+      AbstractMatrix2.rightShift = function rightShift(matrix, value2) {
+        const newMatrix = new Matrix2(matrix);
         return newMatrix.rightShift(value2);
       };
-      AbstractMatrix3.prototype.zeroFillRightShift = AbstractMatrix3.prototype.rightShift;
-      AbstractMatrix3.prototype.zeroFillRightShiftS = AbstractMatrix3.prototype.rightShiftS;
-      AbstractMatrix3.prototype.zeroFillRightShiftM = AbstractMatrix3.prototype.rightShiftM;
-      AbstractMatrix3.zeroFillRightShift = AbstractMatrix3.rightShift;
-      AbstractMatrix3.prototype.not = function not() {
+      AbstractMatrix2.prototype.zeroFillRightShift = AbstractMatrix2.prototype.rightShift;
+      AbstractMatrix2.prototype.zeroFillRightShiftS = AbstractMatrix2.prototype.rightShiftS;
+      AbstractMatrix2.prototype.zeroFillRightShiftM = AbstractMatrix2.prototype.rightShiftM;
+      AbstractMatrix2.zeroFillRightShift = AbstractMatrix2.rightShift;
+      AbstractMatrix2.prototype.not = function not() {
         for (let i = 0; i < this.rows; i++) {
           for (let j = 0; j < this.columns; j++) {
             this.set(i, j, ~this.get(i, j));
@@ -19643,11 +19643,11 @@ ${indentData}`);
         }
         return this;
       };
-      AbstractMatrix3.not = function not(matrix2) {
-        const newMatrix = new Matrix4(matrix2);
+      AbstractMatrix2.not = function not(matrix) {
+        const newMatrix = new Matrix2(matrix);
         return newMatrix.not();
       };
-      AbstractMatrix3.prototype.abs = function abs() {
+      AbstractMatrix2.prototype.abs = function abs() {
         for (let i = 0; i < this.rows; i++) {
           for (let j = 0; j < this.columns; j++) {
             this.set(i, j, Math.abs(this.get(i, j)));
@@ -19655,11 +19655,11 @@ ${indentData}`);
         }
         return this;
       };
-      AbstractMatrix3.abs = function abs(matrix2) {
-        const newMatrix = new Matrix4(matrix2);
+      AbstractMatrix2.abs = function abs(matrix) {
+        const newMatrix = new Matrix2(matrix);
         return newMatrix.abs();
       };
-      AbstractMatrix3.prototype.acos = function acos() {
+      AbstractMatrix2.prototype.acos = function acos() {
         for (let i = 0; i < this.rows; i++) {
           for (let j = 0; j < this.columns; j++) {
             this.set(i, j, Math.acos(this.get(i, j)));
@@ -19667,11 +19667,11 @@ ${indentData}`);
         }
         return this;
       };
-      AbstractMatrix3.acos = function acos(matrix2) {
-        const newMatrix = new Matrix4(matrix2);
+      AbstractMatrix2.acos = function acos(matrix) {
+        const newMatrix = new Matrix2(matrix);
         return newMatrix.acos();
       };
-      AbstractMatrix3.prototype.acosh = function acosh() {
+      AbstractMatrix2.prototype.acosh = function acosh() {
         for (let i = 0; i < this.rows; i++) {
           for (let j = 0; j < this.columns; j++) {
             this.set(i, j, Math.acosh(this.get(i, j)));
@@ -19679,11 +19679,11 @@ ${indentData}`);
         }
         return this;
       };
-      AbstractMatrix3.acosh = function acosh(matrix2) {
-        const newMatrix = new Matrix4(matrix2);
+      AbstractMatrix2.acosh = function acosh(matrix) {
+        const newMatrix = new Matrix2(matrix);
         return newMatrix.acosh();
       };
-      AbstractMatrix3.prototype.asin = function asin() {
+      AbstractMatrix2.prototype.asin = function asin() {
         for (let i = 0; i < this.rows; i++) {
           for (let j = 0; j < this.columns; j++) {
             this.set(i, j, Math.asin(this.get(i, j)));
@@ -19691,11 +19691,11 @@ ${indentData}`);
         }
         return this;
       };
-      AbstractMatrix3.asin = function asin(matrix2) {
-        const newMatrix = new Matrix4(matrix2);
+      AbstractMatrix2.asin = function asin(matrix) {
+        const newMatrix = new Matrix2(matrix);
         return newMatrix.asin();
       };
-      AbstractMatrix3.prototype.asinh = function asinh() {
+      AbstractMatrix2.prototype.asinh = function asinh() {
         for (let i = 0; i < this.rows; i++) {
           for (let j = 0; j < this.columns; j++) {
             this.set(i, j, Math.asinh(this.get(i, j)));
@@ -19703,11 +19703,11 @@ ${indentData}`);
         }
         return this;
       };
-      AbstractMatrix3.asinh = function asinh(matrix2) {
-        const newMatrix = new Matrix4(matrix2);
+      AbstractMatrix2.asinh = function asinh(matrix) {
+        const newMatrix = new Matrix2(matrix);
         return newMatrix.asinh();
       };
-      AbstractMatrix3.prototype.atan = function atan() {
+      AbstractMatrix2.prototype.atan = function atan() {
         for (let i = 0; i < this.rows; i++) {
           for (let j = 0; j < this.columns; j++) {
             this.set(i, j, Math.atan(this.get(i, j)));
@@ -19715,11 +19715,11 @@ ${indentData}`);
         }
         return this;
       };
-      AbstractMatrix3.atan = function atan(matrix2) {
-        const newMatrix = new Matrix4(matrix2);
+      AbstractMatrix2.atan = function atan(matrix) {
+        const newMatrix = new Matrix2(matrix);
         return newMatrix.atan();
       };
-      AbstractMatrix3.prototype.atanh = function atanh() {
+      AbstractMatrix2.prototype.atanh = function atanh() {
         for (let i = 0; i < this.rows; i++) {
           for (let j = 0; j < this.columns; j++) {
             this.set(i, j, Math.atanh(this.get(i, j)));
@@ -19727,11 +19727,11 @@ ${indentData}`);
         }
         return this;
       };
-      AbstractMatrix3.atanh = function atanh(matrix2) {
-        const newMatrix = new Matrix4(matrix2);
+      AbstractMatrix2.atanh = function atanh(matrix) {
+        const newMatrix = new Matrix2(matrix);
         return newMatrix.atanh();
       };
-      AbstractMatrix3.prototype.cbrt = function cbrt() {
+      AbstractMatrix2.prototype.cbrt = function cbrt() {
         for (let i = 0; i < this.rows; i++) {
           for (let j = 0; j < this.columns; j++) {
             this.set(i, j, Math.cbrt(this.get(i, j)));
@@ -19739,11 +19739,11 @@ ${indentData}`);
         }
         return this;
       };
-      AbstractMatrix3.cbrt = function cbrt(matrix2) {
-        const newMatrix = new Matrix4(matrix2);
+      AbstractMatrix2.cbrt = function cbrt(matrix) {
+        const newMatrix = new Matrix2(matrix);
         return newMatrix.cbrt();
       };
-      AbstractMatrix3.prototype.ceil = function ceil() {
+      AbstractMatrix2.prototype.ceil = function ceil() {
         for (let i = 0; i < this.rows; i++) {
           for (let j = 0; j < this.columns; j++) {
             this.set(i, j, Math.ceil(this.get(i, j)));
@@ -19751,11 +19751,11 @@ ${indentData}`);
         }
         return this;
       };
-      AbstractMatrix3.ceil = function ceil(matrix2) {
-        const newMatrix = new Matrix4(matrix2);
+      AbstractMatrix2.ceil = function ceil(matrix) {
+        const newMatrix = new Matrix2(matrix);
         return newMatrix.ceil();
       };
-      AbstractMatrix3.prototype.clz32 = function clz32() {
+      AbstractMatrix2.prototype.clz32 = function clz32() {
         for (let i = 0; i < this.rows; i++) {
           for (let j = 0; j < this.columns; j++) {
             this.set(i, j, Math.clz32(this.get(i, j)));
@@ -19763,11 +19763,11 @@ ${indentData}`);
         }
         return this;
       };
-      AbstractMatrix3.clz32 = function clz32(matrix2) {
-        const newMatrix = new Matrix4(matrix2);
+      AbstractMatrix2.clz32 = function clz32(matrix) {
+        const newMatrix = new Matrix2(matrix);
         return newMatrix.clz32();
       };
-      AbstractMatrix3.prototype.cos = function cos() {
+      AbstractMatrix2.prototype.cos = function cos() {
         for (let i = 0; i < this.rows; i++) {
           for (let j = 0; j < this.columns; j++) {
             this.set(i, j, Math.cos(this.get(i, j)));
@@ -19775,11 +19775,11 @@ ${indentData}`);
         }
         return this;
       };
-      AbstractMatrix3.cos = function cos(matrix2) {
-        const newMatrix = new Matrix4(matrix2);
+      AbstractMatrix2.cos = function cos(matrix) {
+        const newMatrix = new Matrix2(matrix);
         return newMatrix.cos();
       };
-      AbstractMatrix3.prototype.cosh = function cosh() {
+      AbstractMatrix2.prototype.cosh = function cosh() {
         for (let i = 0; i < this.rows; i++) {
           for (let j = 0; j < this.columns; j++) {
             this.set(i, j, Math.cosh(this.get(i, j)));
@@ -19787,11 +19787,11 @@ ${indentData}`);
         }
         return this;
       };
-      AbstractMatrix3.cosh = function cosh(matrix2) {
-        const newMatrix = new Matrix4(matrix2);
+      AbstractMatrix2.cosh = function cosh(matrix) {
+        const newMatrix = new Matrix2(matrix);
         return newMatrix.cosh();
       };
-      AbstractMatrix3.prototype.exp = function exp() {
+      AbstractMatrix2.prototype.exp = function exp() {
         for (let i = 0; i < this.rows; i++) {
           for (let j = 0; j < this.columns; j++) {
             this.set(i, j, Math.exp(this.get(i, j)));
@@ -19799,11 +19799,11 @@ ${indentData}`);
         }
         return this;
       };
-      AbstractMatrix3.exp = function exp(matrix2) {
-        const newMatrix = new Matrix4(matrix2);
+      AbstractMatrix2.exp = function exp(matrix) {
+        const newMatrix = new Matrix2(matrix);
         return newMatrix.exp();
       };
-      AbstractMatrix3.prototype.expm1 = function expm1() {
+      AbstractMatrix2.prototype.expm1 = function expm1() {
         for (let i = 0; i < this.rows; i++) {
           for (let j = 0; j < this.columns; j++) {
             this.set(i, j, Math.expm1(this.get(i, j)));
@@ -19811,11 +19811,11 @@ ${indentData}`);
         }
         return this;
       };
-      AbstractMatrix3.expm1 = function expm1(matrix2) {
-        const newMatrix = new Matrix4(matrix2);
+      AbstractMatrix2.expm1 = function expm1(matrix) {
+        const newMatrix = new Matrix2(matrix);
         return newMatrix.expm1();
       };
-      AbstractMatrix3.prototype.floor = function floor() {
+      AbstractMatrix2.prototype.floor = function floor() {
         for (let i = 0; i < this.rows; i++) {
           for (let j = 0; j < this.columns; j++) {
             this.set(i, j, Math.floor(this.get(i, j)));
@@ -19823,11 +19823,11 @@ ${indentData}`);
         }
         return this;
       };
-      AbstractMatrix3.floor = function floor(matrix2) {
-        const newMatrix = new Matrix4(matrix2);
+      AbstractMatrix2.floor = function floor(matrix) {
+        const newMatrix = new Matrix2(matrix);
         return newMatrix.floor();
       };
-      AbstractMatrix3.prototype.fround = function fround() {
+      AbstractMatrix2.prototype.fround = function fround() {
         for (let i = 0; i < this.rows; i++) {
           for (let j = 0; j < this.columns; j++) {
             this.set(i, j, Math.fround(this.get(i, j)));
@@ -19835,11 +19835,11 @@ ${indentData}`);
         }
         return this;
       };
-      AbstractMatrix3.fround = function fround(matrix2) {
-        const newMatrix = new Matrix4(matrix2);
+      AbstractMatrix2.fround = function fround(matrix) {
+        const newMatrix = new Matrix2(matrix);
         return newMatrix.fround();
       };
-      AbstractMatrix3.prototype.log = function log() {
+      AbstractMatrix2.prototype.log = function log() {
         for (let i = 0; i < this.rows; i++) {
           for (let j = 0; j < this.columns; j++) {
             this.set(i, j, Math.log(this.get(i, j)));
@@ -19847,11 +19847,11 @@ ${indentData}`);
         }
         return this;
       };
-      AbstractMatrix3.log = function log(matrix2) {
-        const newMatrix = new Matrix4(matrix2);
+      AbstractMatrix2.log = function log(matrix) {
+        const newMatrix = new Matrix2(matrix);
         return newMatrix.log();
       };
-      AbstractMatrix3.prototype.log1p = function log1p() {
+      AbstractMatrix2.prototype.log1p = function log1p() {
         for (let i = 0; i < this.rows; i++) {
           for (let j = 0; j < this.columns; j++) {
             this.set(i, j, Math.log1p(this.get(i, j)));
@@ -19859,11 +19859,11 @@ ${indentData}`);
         }
         return this;
       };
-      AbstractMatrix3.log1p = function log1p(matrix2) {
-        const newMatrix = new Matrix4(matrix2);
+      AbstractMatrix2.log1p = function log1p(matrix) {
+        const newMatrix = new Matrix2(matrix);
         return newMatrix.log1p();
       };
-      AbstractMatrix3.prototype.log10 = function log10() {
+      AbstractMatrix2.prototype.log10 = function log10() {
         for (let i = 0; i < this.rows; i++) {
           for (let j = 0; j < this.columns; j++) {
             this.set(i, j, Math.log10(this.get(i, j)));
@@ -19871,11 +19871,11 @@ ${indentData}`);
         }
         return this;
       };
-      AbstractMatrix3.log10 = function log10(matrix2) {
-        const newMatrix = new Matrix4(matrix2);
+      AbstractMatrix2.log10 = function log10(matrix) {
+        const newMatrix = new Matrix2(matrix);
         return newMatrix.log10();
       };
-      AbstractMatrix3.prototype.log2 = function log2() {
+      AbstractMatrix2.prototype.log2 = function log2() {
         for (let i = 0; i < this.rows; i++) {
           for (let j = 0; j < this.columns; j++) {
             this.set(i, j, Math.log2(this.get(i, j)));
@@ -19883,11 +19883,11 @@ ${indentData}`);
         }
         return this;
       };
-      AbstractMatrix3.log2 = function log2(matrix2) {
-        const newMatrix = new Matrix4(matrix2);
+      AbstractMatrix2.log2 = function log2(matrix) {
+        const newMatrix = new Matrix2(matrix);
         return newMatrix.log2();
       };
-      AbstractMatrix3.prototype.round = function round2() {
+      AbstractMatrix2.prototype.round = function round2() {
         for (let i = 0; i < this.rows; i++) {
           for (let j = 0; j < this.columns; j++) {
             this.set(i, j, Math.round(this.get(i, j)));
@@ -19895,11 +19895,11 @@ ${indentData}`);
         }
         return this;
       };
-      AbstractMatrix3.round = function round2(matrix2) {
-        const newMatrix = new Matrix4(matrix2);
+      AbstractMatrix2.round = function round2(matrix) {
+        const newMatrix = new Matrix2(matrix);
         return newMatrix.round();
       };
-      AbstractMatrix3.prototype.sign = function sign() {
+      AbstractMatrix2.prototype.sign = function sign() {
         for (let i = 0; i < this.rows; i++) {
           for (let j = 0; j < this.columns; j++) {
             this.set(i, j, Math.sign(this.get(i, j)));
@@ -19907,11 +19907,11 @@ ${indentData}`);
         }
         return this;
       };
-      AbstractMatrix3.sign = function sign(matrix2) {
-        const newMatrix = new Matrix4(matrix2);
+      AbstractMatrix2.sign = function sign(matrix) {
+        const newMatrix = new Matrix2(matrix);
         return newMatrix.sign();
       };
-      AbstractMatrix3.prototype.sin = function sin() {
+      AbstractMatrix2.prototype.sin = function sin() {
         for (let i = 0; i < this.rows; i++) {
           for (let j = 0; j < this.columns; j++) {
             this.set(i, j, Math.sin(this.get(i, j)));
@@ -19919,11 +19919,11 @@ ${indentData}`);
         }
         return this;
       };
-      AbstractMatrix3.sin = function sin(matrix2) {
-        const newMatrix = new Matrix4(matrix2);
+      AbstractMatrix2.sin = function sin(matrix) {
+        const newMatrix = new Matrix2(matrix);
         return newMatrix.sin();
       };
-      AbstractMatrix3.prototype.sinh = function sinh() {
+      AbstractMatrix2.prototype.sinh = function sinh() {
         for (let i = 0; i < this.rows; i++) {
           for (let j = 0; j < this.columns; j++) {
             this.set(i, j, Math.sinh(this.get(i, j)));
@@ -19931,11 +19931,11 @@ ${indentData}`);
         }
         return this;
       };
-      AbstractMatrix3.sinh = function sinh(matrix2) {
-        const newMatrix = new Matrix4(matrix2);
+      AbstractMatrix2.sinh = function sinh(matrix) {
+        const newMatrix = new Matrix2(matrix);
         return newMatrix.sinh();
       };
-      AbstractMatrix3.prototype.sqrt = function sqrt() {
+      AbstractMatrix2.prototype.sqrt = function sqrt() {
         for (let i = 0; i < this.rows; i++) {
           for (let j = 0; j < this.columns; j++) {
             this.set(i, j, Math.sqrt(this.get(i, j)));
@@ -19943,11 +19943,11 @@ ${indentData}`);
         }
         return this;
       };
-      AbstractMatrix3.sqrt = function sqrt(matrix2) {
-        const newMatrix = new Matrix4(matrix2);
+      AbstractMatrix2.sqrt = function sqrt(matrix) {
+        const newMatrix = new Matrix2(matrix);
         return newMatrix.sqrt();
       };
-      AbstractMatrix3.prototype.tan = function tan() {
+      AbstractMatrix2.prototype.tan = function tan() {
         for (let i = 0; i < this.rows; i++) {
           for (let j = 0; j < this.columns; j++) {
             this.set(i, j, Math.tan(this.get(i, j)));
@@ -19955,11 +19955,11 @@ ${indentData}`);
         }
         return this;
       };
-      AbstractMatrix3.tan = function tan(matrix2) {
-        const newMatrix = new Matrix4(matrix2);
+      AbstractMatrix2.tan = function tan(matrix) {
+        const newMatrix = new Matrix2(matrix);
         return newMatrix.tan();
       };
-      AbstractMatrix3.prototype.tanh = function tanh() {
+      AbstractMatrix2.prototype.tanh = function tanh() {
         for (let i = 0; i < this.rows; i++) {
           for (let j = 0; j < this.columns; j++) {
             this.set(i, j, Math.tanh(this.get(i, j)));
@@ -19967,11 +19967,11 @@ ${indentData}`);
         }
         return this;
       };
-      AbstractMatrix3.tanh = function tanh(matrix2) {
-        const newMatrix = new Matrix4(matrix2);
+      AbstractMatrix2.tanh = function tanh(matrix) {
+        const newMatrix = new Matrix2(matrix);
         return newMatrix.tanh();
       };
-      AbstractMatrix3.prototype.trunc = function trunc() {
+      AbstractMatrix2.prototype.trunc = function trunc() {
         for (let i = 0; i < this.rows; i++) {
           for (let j = 0; j < this.columns; j++) {
             this.set(i, j, Math.trunc(this.get(i, j)));
@@ -19979,19 +19979,19 @@ ${indentData}`);
         }
         return this;
       };
-      AbstractMatrix3.trunc = function trunc(matrix2) {
-        const newMatrix = new Matrix4(matrix2);
+      AbstractMatrix2.trunc = function trunc(matrix) {
+        const newMatrix = new Matrix2(matrix);
         return newMatrix.trunc();
       };
-      AbstractMatrix3.pow = function pow(matrix2, arg0) {
-        const newMatrix = new Matrix4(matrix2);
+      AbstractMatrix2.pow = function pow(matrix, arg0) {
+        const newMatrix = new Matrix2(matrix);
         return newMatrix.pow(arg0);
       };
-      AbstractMatrix3.prototype.pow = function pow(value2) {
+      AbstractMatrix2.prototype.pow = function pow(value2) {
         if (typeof value2 === "number") return this.powS(value2);
         return this.powM(value2);
       };
-      AbstractMatrix3.prototype.powS = function powS(value2) {
+      AbstractMatrix2.prototype.powS = function powS(value2) {
         for (let i = 0; i < this.rows; i++) {
           for (let j = 0; j < this.columns; j++) {
             this.set(i, j, this.get(i, j) ** value2);
@@ -19999,72 +19999,72 @@ ${indentData}`);
         }
         return this;
       };
-      AbstractMatrix3.prototype.powM = function powM(matrix2) {
-        matrix2 = Matrix4.checkMatrix(matrix2);
-        if (this.rows !== matrix2.rows || this.columns !== matrix2.columns) {
+      AbstractMatrix2.prototype.powM = function powM(matrix) {
+        matrix = Matrix2.checkMatrix(matrix);
+        if (this.rows !== matrix.rows || this.columns !== matrix.columns) {
           throw new RangeError("Matrices dimensions must be equal");
         }
         for (let i = 0; i < this.rows; i++) {
           for (let j = 0; j < this.columns; j++) {
-            this.set(i, j, this.get(i, j) ** matrix2.get(i, j));
+            this.set(i, j, this.get(i, j) ** matrix.get(i, j));
           }
         }
         return this;
       };
     }
-    function checkRowIndex(matrix2, index, outer) {
-      let max2 = outer ? matrix2.rows : matrix2.rows - 1;
+    function checkRowIndex(matrix, index, outer) {
+      let max2 = outer ? matrix.rows : matrix.rows - 1;
       if (index < 0 || index > max2) {
         throw new RangeError("Row index out of range");
       }
     }
-    function checkColumnIndex(matrix2, index, outer) {
-      let max2 = outer ? matrix2.columns : matrix2.columns - 1;
+    function checkColumnIndex(matrix, index, outer) {
+      let max2 = outer ? matrix.columns : matrix.columns - 1;
       if (index < 0 || index > max2) {
         throw new RangeError("Column index out of range");
       }
     }
-    function checkRowVector(matrix2, vector) {
+    function checkRowVector(matrix, vector) {
       if (vector.to1DArray) {
         vector = vector.to1DArray();
       }
-      if (vector.length !== matrix2.columns) {
+      if (vector.length !== matrix.columns) {
         throw new RangeError(
           "vector size must be the same as the number of columns"
         );
       }
       return vector;
     }
-    function checkColumnVector(matrix2, vector) {
+    function checkColumnVector(matrix, vector) {
       if (vector.to1DArray) {
         vector = vector.to1DArray();
       }
-      if (vector.length !== matrix2.rows) {
+      if (vector.length !== matrix.rows) {
         throw new RangeError("vector size must be the same as the number of rows");
       }
       return vector;
     }
-    function checkRowIndices(matrix2, rowIndices) {
+    function checkRowIndices(matrix, rowIndices) {
       if (!isAnyArray(rowIndices)) {
         throw new TypeError("row indices must be an array");
       }
       for (let i = 0; i < rowIndices.length; i++) {
-        if (rowIndices[i] < 0 || rowIndices[i] >= matrix2.rows) {
+        if (rowIndices[i] < 0 || rowIndices[i] >= matrix.rows) {
           throw new RangeError("row indices are out of range");
         }
       }
     }
-    function checkColumnIndices(matrix2, columnIndices) {
+    function checkColumnIndices(matrix, columnIndices) {
       if (!isAnyArray(columnIndices)) {
         throw new TypeError("column indices must be an array");
       }
       for (let i = 0; i < columnIndices.length; i++) {
-        if (columnIndices[i] < 0 || columnIndices[i] >= matrix2.columns) {
+        if (columnIndices[i] < 0 || columnIndices[i] >= matrix.columns) {
           throw new RangeError("column indices are out of range");
         }
       }
     }
-    function checkRange(matrix2, startRow, endRow, startColumn, endColumn) {
+    function checkRange(matrix, startRow, endRow, startColumn, endColumn) {
       if (arguments.length !== 5) {
         throw new RangeError("expected 4 arguments");
       }
@@ -20072,7 +20072,7 @@ ${indentData}`);
       checkNumber("endRow", endRow);
       checkNumber("startColumn", startColumn);
       checkNumber("endColumn", endColumn);
-      if (startRow > endRow || startColumn > endColumn || startRow < 0 || startRow >= matrix2.rows || endRow < 0 || endRow >= matrix2.rows || startColumn < 0 || startColumn >= matrix2.columns || endColumn < 0 || endColumn >= matrix2.columns) {
+      if (startRow > endRow || startColumn > endColumn || startRow < 0 || startRow >= matrix.rows || endRow < 0 || endRow >= matrix.rows || startColumn < 0 || startColumn >= matrix.columns || endColumn < 0 || endColumn >= matrix.columns) {
         throw new RangeError("Submatrix indices are out of range");
       }
     }
@@ -20088,75 +20088,75 @@ ${indentData}`);
         throw new TypeError(`${name} must be a number`);
       }
     }
-    function checkNonEmpty(matrix2) {
-      if (matrix2.isEmpty()) {
+    function checkNonEmpty(matrix) {
+      if (matrix.isEmpty()) {
         throw new Error("Empty matrix has no elements to index");
       }
     }
-    function sumByRow(matrix2) {
-      let sum = newArray(matrix2.rows);
-      for (let i = 0; i < matrix2.rows; ++i) {
-        for (let j = 0; j < matrix2.columns; ++j) {
-          sum[i] += matrix2.get(i, j);
+    function sumByRow(matrix) {
+      let sum = newArray(matrix.rows);
+      for (let i = 0; i < matrix.rows; ++i) {
+        for (let j = 0; j < matrix.columns; ++j) {
+          sum[i] += matrix.get(i, j);
         }
       }
       return sum;
     }
-    function sumByColumn(matrix2) {
-      let sum = newArray(matrix2.columns);
-      for (let i = 0; i < matrix2.rows; ++i) {
-        for (let j = 0; j < matrix2.columns; ++j) {
-          sum[j] += matrix2.get(i, j);
+    function sumByColumn(matrix) {
+      let sum = newArray(matrix.columns);
+      for (let i = 0; i < matrix.rows; ++i) {
+        for (let j = 0; j < matrix.columns; ++j) {
+          sum[j] += matrix.get(i, j);
         }
       }
       return sum;
     }
-    function sumAll(matrix2) {
+    function sumAll(matrix) {
       let v = 0;
-      for (let i = 0; i < matrix2.rows; i++) {
-        for (let j = 0; j < matrix2.columns; j++) {
-          v += matrix2.get(i, j);
+      for (let i = 0; i < matrix.rows; i++) {
+        for (let j = 0; j < matrix.columns; j++) {
+          v += matrix.get(i, j);
         }
       }
       return v;
     }
-    function productByRow(matrix2) {
-      let sum = newArray(matrix2.rows, 1);
-      for (let i = 0; i < matrix2.rows; ++i) {
-        for (let j = 0; j < matrix2.columns; ++j) {
-          sum[i] *= matrix2.get(i, j);
+    function productByRow(matrix) {
+      let sum = newArray(matrix.rows, 1);
+      for (let i = 0; i < matrix.rows; ++i) {
+        for (let j = 0; j < matrix.columns; ++j) {
+          sum[i] *= matrix.get(i, j);
         }
       }
       return sum;
     }
-    function productByColumn(matrix2) {
-      let sum = newArray(matrix2.columns, 1);
-      for (let i = 0; i < matrix2.rows; ++i) {
-        for (let j = 0; j < matrix2.columns; ++j) {
-          sum[j] *= matrix2.get(i, j);
+    function productByColumn(matrix) {
+      let sum = newArray(matrix.columns, 1);
+      for (let i = 0; i < matrix.rows; ++i) {
+        for (let j = 0; j < matrix.columns; ++j) {
+          sum[j] *= matrix.get(i, j);
         }
       }
       return sum;
     }
-    function productAll(matrix2) {
+    function productAll(matrix) {
       let v = 1;
-      for (let i = 0; i < matrix2.rows; i++) {
-        for (let j = 0; j < matrix2.columns; j++) {
-          v *= matrix2.get(i, j);
+      for (let i = 0; i < matrix.rows; i++) {
+        for (let j = 0; j < matrix.columns; j++) {
+          v *= matrix.get(i, j);
         }
       }
       return v;
     }
-    function varianceByRow(matrix2, unbiased, mean) {
-      const rows = matrix2.rows;
-      const cols = matrix2.columns;
+    function varianceByRow(matrix, unbiased, mean) {
+      const rows = matrix.rows;
+      const cols = matrix.columns;
       const variance = [];
       for (let i = 0; i < rows; i++) {
         let sum1 = 0;
         let sum2 = 0;
         let x = 0;
         for (let j = 0; j < cols; j++) {
-          x = matrix2.get(i, j) - mean[i];
+          x = matrix.get(i, j) - mean[i];
           sum1 += x;
           sum2 += x * x;
         }
@@ -20168,16 +20168,16 @@ ${indentData}`);
       }
       return variance;
     }
-    function varianceByColumn(matrix2, unbiased, mean) {
-      const rows = matrix2.rows;
-      const cols = matrix2.columns;
+    function varianceByColumn(matrix, unbiased, mean) {
+      const rows = matrix.rows;
+      const cols = matrix.columns;
       const variance = [];
       for (let j = 0; j < cols; j++) {
         let sum1 = 0;
         let sum2 = 0;
         let x = 0;
         for (let i = 0; i < rows; i++) {
-          x = matrix2.get(i, j) - mean[j];
+          x = matrix.get(i, j) - mean[j];
           sum1 += x;
           sum2 += x * x;
         }
@@ -20189,16 +20189,16 @@ ${indentData}`);
       }
       return variance;
     }
-    function varianceAll(matrix2, unbiased, mean) {
-      const rows = matrix2.rows;
-      const cols = matrix2.columns;
+    function varianceAll(matrix, unbiased, mean) {
+      const rows = matrix.rows;
+      const cols = matrix.columns;
       const size = rows * cols;
       let sum1 = 0;
       let sum2 = 0;
       let x = 0;
       for (let i = 0; i < rows; i++) {
         for (let j = 0; j < cols; j++) {
-          x = matrix2.get(i, j) - mean;
+          x = matrix.get(i, j) - mean;
           sum1 += x;
           sum2 += x * x;
         }
@@ -20209,87 +20209,87 @@ ${indentData}`);
         return (sum2 - sum1 * sum1 / size) / size;
       }
     }
-    function centerByRow(matrix2, mean) {
-      for (let i = 0; i < matrix2.rows; i++) {
-        for (let j = 0; j < matrix2.columns; j++) {
-          matrix2.set(i, j, matrix2.get(i, j) - mean[i]);
+    function centerByRow(matrix, mean) {
+      for (let i = 0; i < matrix.rows; i++) {
+        for (let j = 0; j < matrix.columns; j++) {
+          matrix.set(i, j, matrix.get(i, j) - mean[i]);
         }
       }
     }
-    function centerByColumn(matrix2, mean) {
-      for (let i = 0; i < matrix2.rows; i++) {
-        for (let j = 0; j < matrix2.columns; j++) {
-          matrix2.set(i, j, matrix2.get(i, j) - mean[j]);
+    function centerByColumn(matrix, mean) {
+      for (let i = 0; i < matrix.rows; i++) {
+        for (let j = 0; j < matrix.columns; j++) {
+          matrix.set(i, j, matrix.get(i, j) - mean[j]);
         }
       }
     }
-    function centerAll(matrix2, mean) {
-      for (let i = 0; i < matrix2.rows; i++) {
-        for (let j = 0; j < matrix2.columns; j++) {
-          matrix2.set(i, j, matrix2.get(i, j) - mean);
+    function centerAll(matrix, mean) {
+      for (let i = 0; i < matrix.rows; i++) {
+        for (let j = 0; j < matrix.columns; j++) {
+          matrix.set(i, j, matrix.get(i, j) - mean);
         }
       }
     }
-    function getScaleByRow(matrix2) {
+    function getScaleByRow(matrix) {
       const scale = [];
-      for (let i = 0; i < matrix2.rows; i++) {
+      for (let i = 0; i < matrix.rows; i++) {
         let sum = 0;
-        for (let j = 0; j < matrix2.columns; j++) {
-          sum += matrix2.get(i, j) ** 2 / (matrix2.columns - 1);
+        for (let j = 0; j < matrix.columns; j++) {
+          sum += matrix.get(i, j) ** 2 / (matrix.columns - 1);
         }
         scale.push(Math.sqrt(sum));
       }
       return scale;
     }
-    function scaleByRow(matrix2, scale) {
-      for (let i = 0; i < matrix2.rows; i++) {
-        for (let j = 0; j < matrix2.columns; j++) {
-          matrix2.set(i, j, matrix2.get(i, j) / scale[i]);
+    function scaleByRow(matrix, scale) {
+      for (let i = 0; i < matrix.rows; i++) {
+        for (let j = 0; j < matrix.columns; j++) {
+          matrix.set(i, j, matrix.get(i, j) / scale[i]);
         }
       }
     }
-    function getScaleByColumn(matrix2) {
+    function getScaleByColumn(matrix) {
       const scale = [];
-      for (let j = 0; j < matrix2.columns; j++) {
+      for (let j = 0; j < matrix.columns; j++) {
         let sum = 0;
-        for (let i = 0; i < matrix2.rows; i++) {
-          sum += matrix2.get(i, j) ** 2 / (matrix2.rows - 1);
+        for (let i = 0; i < matrix.rows; i++) {
+          sum += matrix.get(i, j) ** 2 / (matrix.rows - 1);
         }
         scale.push(Math.sqrt(sum));
       }
       return scale;
     }
-    function scaleByColumn(matrix2, scale) {
-      for (let i = 0; i < matrix2.rows; i++) {
-        for (let j = 0; j < matrix2.columns; j++) {
-          matrix2.set(i, j, matrix2.get(i, j) / scale[j]);
+    function scaleByColumn(matrix, scale) {
+      for (let i = 0; i < matrix.rows; i++) {
+        for (let j = 0; j < matrix.columns; j++) {
+          matrix.set(i, j, matrix.get(i, j) / scale[j]);
         }
       }
     }
-    function getScaleAll(matrix2) {
-      const divider = matrix2.size - 1;
+    function getScaleAll(matrix) {
+      const divider = matrix.size - 1;
       let sum = 0;
-      for (let j = 0; j < matrix2.columns; j++) {
-        for (let i = 0; i < matrix2.rows; i++) {
-          sum += matrix2.get(i, j) ** 2 / divider;
+      for (let j = 0; j < matrix.columns; j++) {
+        for (let i = 0; i < matrix.rows; i++) {
+          sum += matrix.get(i, j) ** 2 / divider;
         }
       }
       return Math.sqrt(sum);
     }
-    function scaleAll(matrix2, scale) {
-      for (let i = 0; i < matrix2.rows; i++) {
-        for (let j = 0; j < matrix2.columns; j++) {
-          matrix2.set(i, j, matrix2.get(i, j) / scale);
+    function scaleAll(matrix, scale) {
+      for (let i = 0; i < matrix.rows; i++) {
+        for (let j = 0; j < matrix.columns; j++) {
+          matrix.set(i, j, matrix.get(i, j) / scale);
         }
       }
     }
-    var AbstractMatrix2 = class _AbstractMatrix {
+    var AbstractMatrix = class _AbstractMatrix {
       static from1DArray(newRows, newColumns, newData) {
         let length = newRows * newColumns;
         if (length !== newData.length) {
           throw new RangeError("data length does not match given dimensions");
         }
-        let newMatrix = new Matrix3(newRows, newColumns);
+        let newMatrix = new Matrix(newRows, newColumns);
         for (let row = 0; row < newRows; row++) {
           for (let column = 0; column < newColumns; column++) {
             newMatrix.set(row, column, newData[row * newColumns + column]);
@@ -20298,37 +20298,37 @@ ${indentData}`);
         return newMatrix;
       }
       static rowVector(newData) {
-        let vector = new Matrix3(1, newData.length);
+        let vector = new Matrix(1, newData.length);
         for (let i = 0; i < newData.length; i++) {
           vector.set(0, i, newData[i]);
         }
         return vector;
       }
       static columnVector(newData) {
-        let vector = new Matrix3(newData.length, 1);
+        let vector = new Matrix(newData.length, 1);
         for (let i = 0; i < newData.length; i++) {
           vector.set(i, 0, newData[i]);
         }
         return vector;
       }
       static zeros(rows, columns) {
-        return new Matrix3(rows, columns);
+        return new Matrix(rows, columns);
       }
       static ones(rows, columns) {
-        return new Matrix3(rows, columns).fill(1);
+        return new Matrix(rows, columns).fill(1);
       }
       static rand(rows, columns, options = {}) {
         if (typeof options !== "object") {
           throw new TypeError("options must be an object");
         }
         const { random = Math.random } = options;
-        let matrix2 = new Matrix3(rows, columns);
+        let matrix = new Matrix(rows, columns);
         for (let i = 0; i < rows; i++) {
           for (let j = 0; j < columns; j++) {
-            matrix2.set(i, j, random());
+            matrix.set(i, j, random());
           }
         }
-        return matrix2;
+        return matrix;
       }
       static randInt(rows, columns, options = {}) {
         if (typeof options !== "object") {
@@ -20339,42 +20339,42 @@ ${indentData}`);
         if (!Number.isInteger(max2)) throw new TypeError("max must be an integer");
         if (min2 >= max2) throw new RangeError("min must be smaller than max");
         let interval2 = max2 - min2;
-        let matrix2 = new Matrix3(rows, columns);
+        let matrix = new Matrix(rows, columns);
         for (let i = 0; i < rows; i++) {
           for (let j = 0; j < columns; j++) {
             let value2 = min2 + Math.round(random() * interval2);
-            matrix2.set(i, j, value2);
+            matrix.set(i, j, value2);
           }
         }
-        return matrix2;
+        return matrix;
       }
       static eye(rows, columns, value2) {
         if (columns === void 0) columns = rows;
         if (value2 === void 0) value2 = 1;
         let min2 = Math.min(rows, columns);
-        let matrix2 = this.zeros(rows, columns);
+        let matrix = this.zeros(rows, columns);
         for (let i = 0; i < min2; i++) {
-          matrix2.set(i, i, value2);
+          matrix.set(i, i, value2);
         }
-        return matrix2;
+        return matrix;
       }
       static diag(data, rows, columns) {
         let l = data.length;
         if (rows === void 0) rows = l;
         if (columns === void 0) columns = rows;
         let min2 = Math.min(l, rows, columns);
-        let matrix2 = this.zeros(rows, columns);
+        let matrix = this.zeros(rows, columns);
         for (let i = 0; i < min2; i++) {
-          matrix2.set(i, i, data[i]);
+          matrix.set(i, i, data[i]);
         }
-        return matrix2;
+        return matrix;
       }
       static min(matrix1, matrix2) {
         matrix1 = this.checkMatrix(matrix1);
         matrix2 = this.checkMatrix(matrix2);
         let rows = matrix1.rows;
         let columns = matrix1.columns;
-        let result = new Matrix3(rows, columns);
+        let result = new Matrix(rows, columns);
         for (let i = 0; i < rows; i++) {
           for (let j = 0; j < columns; j++) {
             result.set(i, j, Math.min(matrix1.get(i, j), matrix2.get(i, j)));
@@ -20396,7 +20396,7 @@ ${indentData}`);
         return result;
       }
       static checkMatrix(value2) {
-        return _AbstractMatrix.isMatrix(value2) ? value2 : new Matrix3(value2);
+        return _AbstractMatrix.isMatrix(value2) ? value2 : new Matrix(value2);
       }
       static isMatrix(value2) {
         return value2 != null && value2.klass === "Matrix";
@@ -20627,13 +20627,13 @@ ${indentData}`);
         if (!Number.isInteger(columns) || columns <= 0) {
           throw new TypeError("columns must be a positive integer");
         }
-        let matrix2 = new Matrix3(this.rows * rows, this.columns * columns);
+        let matrix = new Matrix(this.rows * rows, this.columns * columns);
         for (let i = 0; i < rows; i++) {
           for (let j = 0; j < columns; j++) {
-            matrix2.setSubMatrix(this, this.rows * i, this.columns * j);
+            matrix.setSubMatrix(this, this.rows * i, this.columns * j);
           }
         }
-        return matrix2;
+        return matrix;
       }
       fill(value2) {
         for (let i = 0; i < this.rows; i++) {
@@ -20655,7 +20655,7 @@ ${indentData}`);
         return row;
       }
       getRowVector(index) {
-        return Matrix3.rowVector(this.getRow(index));
+        return Matrix.rowVector(this.getRow(index));
       }
       setRow(index, array2) {
         checkRowIndex(this, index);
@@ -20684,7 +20684,7 @@ ${indentData}`);
         return column;
       }
       getColumnVector(index) {
-        return Matrix3.columnVector(this.getColumn(index));
+        return Matrix.columnVector(this.getColumn(index));
       }
       setColumn(index, array2) {
         checkColumnIndex(this, index);
@@ -21019,7 +21019,7 @@ ${indentData}`);
       norm(type = "frobenius") {
         switch (type) {
           case "max":
-            return Matrix3.abs(this).max();
+            return Matrix.abs(this).max();
           case "frobenius":
             return Math.sqrt(this.dot(this));
           default:
@@ -21049,11 +21049,11 @@ ${indentData}`);
         return dot;
       }
       mmul(other) {
-        other = Matrix3.checkMatrix(other);
+        other = Matrix.checkMatrix(other);
         let m = this.rows;
         let n = this.columns;
         let p = other.columns;
-        let result = new Matrix3(m, p);
+        let result = new Matrix(m, p);
         let Bcolj = new Float64Array(n);
         for (let j = 0; j < p; j++) {
           for (let k = 0; k < n; k++) {
@@ -21083,7 +21083,7 @@ ${indentData}`);
             }
           }
         }
-        const result = new Matrix3(n, n);
+        const result = new Matrix(n, n);
         for (let i = 0; i < n; i++) {
           const offset = i * n;
           for (let j = i; j < n; j++) {
@@ -21095,7 +21095,7 @@ ${indentData}`);
         return result;
       }
       transposeMultiply(other) {
-        other = Matrix3.checkMatrix(other);
+        other = Matrix.checkMatrix(other);
         if (this.rows !== other.rows) {
           throw new RangeError(
             "the number of rows of the two matrices must be equal"
@@ -21103,7 +21103,7 @@ ${indentData}`);
         }
         const n = this.columns;
         const p = other.columns;
-        const result = new Matrix3(n, p);
+        const result = new Matrix(n, p);
         const otherRow = new Float64Array(p);
         for (let r = 0; r < this.rows; r++) {
           for (let j = 0; j < p; j++) {
@@ -21126,7 +21126,7 @@ ${indentData}`);
         if (scale !== void 0 && scale.length !== n) {
           throw new RangeError("scale must have one value per column");
         }
-        let result = new Matrix3(m, m);
+        let result = new Matrix(m, m);
         let rowj = new Float64Array(n);
         for (let j = 0; j < m; j++) {
           if (scale === void 0) {
@@ -21156,7 +21156,7 @@ ${indentData}`);
         if (!Number.isInteger(scalar) || scalar < 0) {
           throw new RangeError("Exponent must be a non-negative integer");
         }
-        let result = Matrix3.eye(this.rows);
+        let result = Matrix.eye(this.rows);
         let bb = this;
         for (let e = scalar; e >= 1; e /= 2) {
           if ((e & 1) !== 0) {
@@ -21167,8 +21167,8 @@ ${indentData}`);
         return result;
       }
       strassen2x2(other) {
-        other = Matrix3.checkMatrix(other);
-        let result = new Matrix3(2, 2);
+        other = Matrix.checkMatrix(other);
+        let result = new Matrix(2, 2);
         const a11 = this.get(0, 0);
         const b11 = other.get(0, 0);
         const a12 = this.get(0, 1);
@@ -21195,8 +21195,8 @@ ${indentData}`);
         return result;
       }
       strassen3x3(other) {
-        other = Matrix3.checkMatrix(other);
-        let result = new Matrix3(3, 3);
+        other = Matrix.checkMatrix(other);
+        let result = new Matrix(3, 3);
         const a00 = this.get(0, 0);
         const a01 = this.get(0, 1);
         const a02 = this.get(0, 2);
@@ -21259,7 +21259,7 @@ ${indentData}`);
         return result;
       }
       mmulStrassen(y) {
-        y = Matrix3.checkMatrix(y);
+        y = Matrix.checkMatrix(y);
         let x = this.clone();
         let r1 = x.rows;
         let c1 = x.columns;
@@ -21356,7 +21356,7 @@ ${indentData}`);
         if (!Number.isFinite(min2)) throw new TypeError("min must be a number");
         if (!Number.isFinite(max2)) throw new TypeError("max must be a number");
         if (min2 >= max2) throw new RangeError("min must be smaller than max");
-        let newMatrix = new Matrix3(this.rows, this.columns);
+        let newMatrix = new Matrix(this.rows, this.columns);
         for (let i = 0; i < this.rows; i++) {
           const row = this.getRow(i);
           if (row.length > 0) {
@@ -21374,7 +21374,7 @@ ${indentData}`);
         if (!Number.isFinite(min2)) throw new TypeError("min must be a number");
         if (!Number.isFinite(max2)) throw new TypeError("max must be a number");
         if (min2 >= max2) throw new RangeError("min must be smaller than max");
-        let newMatrix = new Matrix3(this.rows, this.columns);
+        let newMatrix = new Matrix(this.rows, this.columns);
         for (let i = 0; i < this.columns; i++) {
           const column = this.getColumn(i);
           if (column.length) {
@@ -21413,12 +21413,12 @@ ${indentData}`);
         return this;
       }
       kroneckerProduct(other) {
-        other = Matrix3.checkMatrix(other);
+        other = Matrix.checkMatrix(other);
         let m = this.rows;
         let n = this.columns;
         let p = other.rows;
         let q = other.columns;
-        let result = new Matrix3(m * p, n * q);
+        let result = new Matrix(m * p, n * q);
         for (let i = 0; i < m; i++) {
           for (let j = 0; j < n; j++) {
             for (let k = 0; k < p; k++) {
@@ -21431,18 +21431,18 @@ ${indentData}`);
         return result;
       }
       kroneckerSum(other) {
-        other = Matrix3.checkMatrix(other);
+        other = Matrix.checkMatrix(other);
         if (!this.isSquare() || !other.isSquare()) {
           throw new Error("Kronecker Sum needs two Square Matrices");
         }
         let m = this.rows;
         let n = other.rows;
-        let AxI = this.kroneckerProduct(Matrix3.eye(n, n));
-        let IxB = Matrix3.eye(m, m).kroneckerProduct(other);
+        let AxI = this.kroneckerProduct(Matrix.eye(n, n));
+        let IxB = Matrix.eye(m, m).kroneckerProduct(other);
         return AxI.add(IxB);
       }
       transpose() {
-        let result = new Matrix3(this.columns, this.rows);
+        let result = new Matrix(this.columns, this.rows);
         for (let i = 0; i < this.rows; i++) {
           for (let j = 0; j < this.columns; j++) {
             result.set(j, i, this.get(i, j));
@@ -21464,7 +21464,7 @@ ${indentData}`);
       }
       subMatrix(startRow, endRow, startColumn, endColumn) {
         checkRange(this, startRow, endRow, startColumn, endColumn);
-        let newMatrix = new Matrix3(
+        let newMatrix = new Matrix(
           endRow - startRow + 1,
           endColumn - startColumn + 1
         );
@@ -21481,7 +21481,7 @@ ${indentData}`);
         if (startColumn > endColumn || startColumn < 0 || startColumn >= this.columns || endColumn < 0 || endColumn >= this.columns) {
           throw new RangeError("Argument out of range");
         }
-        let newMatrix = new Matrix3(indices.length, endColumn - startColumn + 1);
+        let newMatrix = new Matrix(indices.length, endColumn - startColumn + 1);
         for (let i = 0; i < indices.length; i++) {
           for (let j = startColumn; j <= endColumn; j++) {
             if (indices[i] < 0 || indices[i] >= this.rows) {
@@ -21498,7 +21498,7 @@ ${indentData}`);
         if (startRow > endRow || startRow < 0 || startRow >= this.rows || endRow < 0 || endRow >= this.rows) {
           throw new RangeError("Argument out of range");
         }
-        let newMatrix = new Matrix3(endRow - startRow + 1, indices.length);
+        let newMatrix = new Matrix(endRow - startRow + 1, indices.length);
         for (let i = 0; i < indices.length; i++) {
           for (let j = startRow; j <= endRow; j++) {
             if (indices[i] < 0 || indices[i] >= this.columns) {
@@ -21509,23 +21509,23 @@ ${indentData}`);
         }
         return newMatrix;
       }
-      setSubMatrix(matrix2, startRow, startColumn) {
-        matrix2 = Matrix3.checkMatrix(matrix2);
-        if (matrix2.isEmpty()) {
+      setSubMatrix(matrix, startRow, startColumn) {
+        matrix = Matrix.checkMatrix(matrix);
+        if (matrix.isEmpty()) {
           return this;
         }
-        let endRow = startRow + matrix2.rows - 1;
-        let endColumn = startColumn + matrix2.columns - 1;
+        let endRow = startRow + matrix.rows - 1;
+        let endColumn = startColumn + matrix.columns - 1;
         checkRange(this, startRow, endRow, startColumn, endColumn);
-        for (let i = 0; i < matrix2.rows; i++) {
-          for (let j = 0; j < matrix2.columns; j++) {
-            this.set(startRow + i, startColumn + j, matrix2.get(i, j));
+        for (let i = 0; i < matrix.rows; i++) {
+          for (let j = 0; j < matrix.columns; j++) {
+            this.set(startRow + i, startColumn + j, matrix.get(i, j));
           }
         }
         return this;
       }
       concat(other, by = "row") {
-        other = Matrix3.checkMatrix(other);
+        other = Matrix.checkMatrix(other);
         switch (by) {
           case "row": {
             if (this.columns !== other.columns) {
@@ -21533,7 +21533,7 @@ ${indentData}`);
                 "both matrices must have the same number of columns"
               );
             }
-            const result = new Matrix3(this.rows + other.rows, this.columns);
+            const result = new Matrix(this.rows + other.rows, this.columns);
             result.setSubMatrix(this, 0, 0);
             result.setSubMatrix(other, this.rows, 0);
             return result;
@@ -21544,7 +21544,7 @@ ${indentData}`);
                 "both matrices must have the same number of rows"
               );
             }
-            const result = new Matrix3(this.rows, this.columns + other.columns);
+            const result = new Matrix(this.rows, this.columns + other.columns);
             result.setSubMatrix(this, 0, 0);
             result.setSubMatrix(other, 0, this.columns);
             return result;
@@ -21556,7 +21556,7 @@ ${indentData}`);
       selection(rowIndices, columnIndices) {
         checkRowIndices(this, rowIndices);
         checkColumnIndices(this, columnIndices);
-        let newMatrix = new Matrix3(rowIndices.length, columnIndices.length);
+        let newMatrix = new Matrix(rowIndices.length, columnIndices.length);
         for (let i = 0; i < rowIndices.length; i++) {
           let rowIndex = rowIndices[i];
           for (let j = 0; j < columnIndices.length; j++) {
@@ -21575,7 +21575,7 @@ ${indentData}`);
         return trace;
       }
       clone() {
-        return this.constructor.copy(this, new Matrix3(this.rows, this.columns));
+        return this.constructor.copy(this, new Matrix(this.rows, this.columns));
       }
       /**
        * @template {AbstractMatrix} M
@@ -21791,9 +21791,9 @@ ${indentData}`);
         }
       }
     };
-    AbstractMatrix2.prototype.klass = "Matrix";
+    AbstractMatrix.prototype.klass = "Matrix";
     if (typeof Symbol !== "undefined") {
-      AbstractMatrix2.prototype[/* @__PURE__ */ Symbol.for("nodejs.util.inspect.custom")] = inspectMatrix;
+      AbstractMatrix.prototype[/* @__PURE__ */ Symbol.for("nodejs.util.inspect.custom")] = inspectMatrix;
     }
     function compareNumbers(a, b) {
       return a - b;
@@ -21803,14 +21803,14 @@ ${indentData}`);
         return typeof element === "number";
       });
     }
-    AbstractMatrix2.random = AbstractMatrix2.rand;
-    AbstractMatrix2.randomInt = AbstractMatrix2.randInt;
-    AbstractMatrix2.diagonal = AbstractMatrix2.diag;
-    AbstractMatrix2.prototype.diagonal = AbstractMatrix2.prototype.diag;
-    AbstractMatrix2.identity = AbstractMatrix2.eye;
-    AbstractMatrix2.prototype.negate = AbstractMatrix2.prototype.neg;
-    AbstractMatrix2.prototype.tensorProduct = AbstractMatrix2.prototype.kroneckerProduct;
-    var Matrix3 = class _Matrix extends AbstractMatrix2 {
+    AbstractMatrix.random = AbstractMatrix.rand;
+    AbstractMatrix.randomInt = AbstractMatrix.randInt;
+    AbstractMatrix.diagonal = AbstractMatrix.diag;
+    AbstractMatrix.prototype.diagonal = AbstractMatrix.prototype.diag;
+    AbstractMatrix.identity = AbstractMatrix.eye;
+    AbstractMatrix.prototype.negate = AbstractMatrix.prototype.neg;
+    AbstractMatrix.prototype.tensorProduct = AbstractMatrix.prototype.kroneckerProduct;
+    var Matrix = class _Matrix extends AbstractMatrix {
       /**
        * @type {Float64Array[]}
        */
@@ -21928,8 +21928,8 @@ ${indentData}`);
         return this;
       }
     };
-    installMathOperations(AbstractMatrix2, Matrix3);
-    var SymmetricMatrix2 = class _SymmetricMatrix extends AbstractMatrix2 {
+    installMathOperations(AbstractMatrix, Matrix);
+    var SymmetricMatrix = class _SymmetricMatrix extends AbstractMatrix {
       /** @type {Matrix} */
       #matrix;
       get size() {
@@ -21952,7 +21952,7 @@ ${indentData}`);
        * @returns {boolean}
        */
       static isSymmetricMatrix(value2) {
-        return Matrix3.isMatrix(value2) && value2.klassType === "SymmetricMatrix";
+        return Matrix.isMatrix(value2) && value2.klassType === "SymmetricMatrix";
       }
       /**
        * @param diagonalSize
@@ -21974,32 +21974,32 @@ ${indentData}`);
        */
       constructor(diagonalSize) {
         super();
-        if (Matrix3.isMatrix(diagonalSize)) {
+        if (Matrix.isMatrix(diagonalSize)) {
           if (!diagonalSize.isSymmetric()) {
             throw new TypeError("not symmetric data");
           }
-          this.#matrix = Matrix3.copy(
+          this.#matrix = Matrix.copy(
             diagonalSize,
-            new Matrix3(diagonalSize.rows, diagonalSize.rows)
+            new Matrix(diagonalSize.rows, diagonalSize.rows)
           );
         } else if (Number.isInteger(diagonalSize) && diagonalSize >= 0) {
-          this.#matrix = new Matrix3(diagonalSize, diagonalSize);
+          this.#matrix = new Matrix(diagonalSize, diagonalSize);
         } else {
-          this.#matrix = new Matrix3(diagonalSize);
+          this.#matrix = new Matrix(diagonalSize);
           if (!this.isSymmetric()) {
             throw new TypeError("not symmetric data");
           }
         }
       }
       clone() {
-        const matrix2 = new _SymmetricMatrix(this.diagonalSize);
+        const matrix = new _SymmetricMatrix(this.diagonalSize);
         for (const [row, col, value2] of this.upperRightEntries()) {
-          matrix2.set(row, col, value2);
+          matrix.set(row, col, value2);
         }
-        return matrix2;
+        return matrix;
       }
       toMatrix() {
-        return new Matrix3(this);
+        return new Matrix(this);
       }
       get(rowIndex, columnIndex) {
         return this.#matrix.get(rowIndex, columnIndex);
@@ -22084,12 +22084,12 @@ ${indentData}`);
             )}`
           );
         }
-        const matrix2 = new _SymmetricMatrix(diagonalSize);
+        const matrix = new _SymmetricMatrix(diagonalSize);
         for (let col = 0, row = 0, index = 0; index < compactSize; index++) {
-          matrix2.set(col, row, compact[index]);
+          matrix.set(col, row, compact[index]);
           if (++col >= diagonalSize) col = ++row;
         }
-        return matrix2;
+        return matrix;
       }
       /**
        * half iterator upper-right-corner from left to right, from top to bottom
@@ -22118,8 +22118,8 @@ ${indentData}`);
         }
       }
     };
-    SymmetricMatrix2.prototype.klassType = "SymmetricMatrix";
-    var DistanceMatrix2 = class _DistanceMatrix extends SymmetricMatrix2 {
+    SymmetricMatrix.prototype.klassType = "SymmetricMatrix";
+    var DistanceMatrix = class _DistanceMatrix extends SymmetricMatrix {
       /**
        * not the same as matrix.isSymmetric()
        * Here is to check if it's instanceof SymmetricMatrix without bundling issues
@@ -22128,7 +22128,7 @@ ${indentData}`);
        * @returns {boolean}
        */
       static isDistanceMatrix(value2) {
-        return SymmetricMatrix2.isSymmetricMatrix(value2) && value2.klassSubType === "DistanceMatrix";
+        return SymmetricMatrix.isSymmetricMatrix(value2) && value2.klassSubType === "DistanceMatrix";
       }
       constructor(sideSize) {
         super(sideSize);
@@ -22150,15 +22150,15 @@ ${indentData}`);
         return super.addCross(index, array2);
       }
       toSymmetricMatrix() {
-        return new SymmetricMatrix2(this);
+        return new SymmetricMatrix(this);
       }
       clone() {
-        const matrix2 = new _DistanceMatrix(this.diagonalSize);
+        const matrix = new _DistanceMatrix(this.diagonalSize);
         for (const [row, col, value2] of this.upperRightEntries()) {
           if (row === col) continue;
-          matrix2.set(row, col, value2);
+          matrix.set(row, col, value2);
         }
-        return matrix2;
+        return matrix;
       }
       /**
        * Compact format upper-right corner of matrix
@@ -22205,27 +22205,27 @@ ${indentData}`);
             )}`
           );
         }
-        const matrix2 = new this(diagonalSize);
+        const matrix = new this(diagonalSize);
         for (let col = 1, row = 0, index = 0; index < compactSize; index++) {
-          matrix2.set(col, row, compact[index]);
+          matrix.set(col, row, compact[index]);
           if (++col >= diagonalSize) col = ++row + 1;
         }
-        return matrix2;
+        return matrix;
       }
     };
-    DistanceMatrix2.prototype.klassSubType = "DistanceMatrix";
-    var BaseView = class extends AbstractMatrix2 {
-      constructor(matrix2, rows, columns) {
+    DistanceMatrix.prototype.klassSubType = "DistanceMatrix";
+    var BaseView = class extends AbstractMatrix {
+      constructor(matrix, rows, columns) {
         super();
-        this.matrix = matrix2;
+        this.matrix = matrix;
         this.rows = rows;
         this.columns = columns;
       }
     };
-    var MatrixColumnView2 = class extends BaseView {
-      constructor(matrix2, column) {
-        checkColumnIndex(matrix2, column);
-        super(matrix2, matrix2.rows, 1);
+    var MatrixColumnView = class extends BaseView {
+      constructor(matrix, column) {
+        checkColumnIndex(matrix, column);
+        super(matrix, matrix.rows, 1);
         this.column = column;
       }
       set(rowIndex, columnIndex, value2) {
@@ -22236,10 +22236,10 @@ ${indentData}`);
         return this.matrix.get(rowIndex, this.column);
       }
     };
-    var MatrixColumnSelectionView2 = class extends BaseView {
-      constructor(matrix2, columnIndices) {
-        checkColumnIndices(matrix2, columnIndices);
-        super(matrix2, matrix2.rows, columnIndices.length);
+    var MatrixColumnSelectionView = class extends BaseView {
+      constructor(matrix, columnIndices) {
+        checkColumnIndices(matrix, columnIndices);
+        super(matrix, matrix.rows, columnIndices.length);
         this.columnIndices = columnIndices;
       }
       set(rowIndex, columnIndex, value2) {
@@ -22250,9 +22250,9 @@ ${indentData}`);
         return this.matrix.get(rowIndex, this.columnIndices[columnIndex]);
       }
     };
-    var MatrixFlipColumnView2 = class extends BaseView {
-      constructor(matrix2) {
-        super(matrix2, matrix2.rows, matrix2.columns);
+    var MatrixFlipColumnView = class extends BaseView {
+      constructor(matrix) {
+        super(matrix, matrix.rows, matrix.columns);
       }
       set(rowIndex, columnIndex, value2) {
         this.matrix.set(rowIndex, this.columns - columnIndex - 1, value2);
@@ -22262,9 +22262,9 @@ ${indentData}`);
         return this.matrix.get(rowIndex, this.columns - columnIndex - 1);
       }
     };
-    var MatrixFlipRowView2 = class extends BaseView {
-      constructor(matrix2) {
-        super(matrix2, matrix2.rows, matrix2.columns);
+    var MatrixFlipRowView = class extends BaseView {
+      constructor(matrix) {
+        super(matrix, matrix.rows, matrix.columns);
       }
       set(rowIndex, columnIndex, value2) {
         this.matrix.set(this.rows - rowIndex - 1, columnIndex, value2);
@@ -22274,10 +22274,10 @@ ${indentData}`);
         return this.matrix.get(this.rows - rowIndex - 1, columnIndex);
       }
     };
-    var MatrixRowView2 = class extends BaseView {
-      constructor(matrix2, row) {
-        checkRowIndex(matrix2, row);
-        super(matrix2, 1, matrix2.columns);
+    var MatrixRowView = class extends BaseView {
+      constructor(matrix, row) {
+        checkRowIndex(matrix, row);
+        super(matrix, 1, matrix.columns);
         this.row = row;
       }
       set(rowIndex, columnIndex, value2) {
@@ -22288,10 +22288,10 @@ ${indentData}`);
         return this.matrix.get(this.row, columnIndex);
       }
     };
-    var MatrixRowSelectionView2 = class extends BaseView {
-      constructor(matrix2, rowIndices) {
-        checkRowIndices(matrix2, rowIndices);
-        super(matrix2, rowIndices.length, matrix2.columns);
+    var MatrixRowSelectionView = class extends BaseView {
+      constructor(matrix, rowIndices) {
+        checkRowIndices(matrix, rowIndices);
+        super(matrix, rowIndices.length, matrix.columns);
         this.rowIndices = rowIndices;
       }
       set(rowIndex, columnIndex, value2) {
@@ -22302,11 +22302,11 @@ ${indentData}`);
         return this.matrix.get(this.rowIndices[rowIndex], columnIndex);
       }
     };
-    var MatrixSelectionView2 = class extends BaseView {
-      constructor(matrix2, rowIndices, columnIndices) {
-        checkRowIndices(matrix2, rowIndices);
-        checkColumnIndices(matrix2, columnIndices);
-        super(matrix2, rowIndices.length, columnIndices.length);
+    var MatrixSelectionView = class extends BaseView {
+      constructor(matrix, rowIndices, columnIndices) {
+        checkRowIndices(matrix, rowIndices);
+        checkColumnIndices(matrix, columnIndices);
+        super(matrix, rowIndices.length, columnIndices.length);
         this.rowIndices = rowIndices;
         this.columnIndices = columnIndices;
       }
@@ -22325,10 +22325,10 @@ ${indentData}`);
         );
       }
     };
-    var MatrixSubView2 = class extends BaseView {
-      constructor(matrix2, startRow, endRow, startColumn, endColumn) {
-        checkRange(matrix2, startRow, endRow, startColumn, endColumn);
-        super(matrix2, endRow - startRow + 1, endColumn - startColumn + 1);
+    var MatrixSubView = class extends BaseView {
+      constructor(matrix, startRow, endRow, startColumn, endColumn) {
+        checkRange(matrix, startRow, endRow, startColumn, endColumn);
+        super(matrix, endRow - startRow + 1, endColumn - startColumn + 1);
         this.startRow = startRow;
         this.startColumn = startColumn;
       }
@@ -22347,9 +22347,9 @@ ${indentData}`);
         );
       }
     };
-    var MatrixTransposeView2 = class extends BaseView {
-      constructor(matrix2) {
-        super(matrix2, matrix2.columns, matrix2.rows);
+    var MatrixTransposeView = class extends BaseView {
+      constructor(matrix) {
+        super(matrix, matrix.columns, matrix.rows);
       }
       set(rowIndex, columnIndex, value2) {
         this.matrix.set(columnIndex, rowIndex, value2);
@@ -22359,7 +22359,7 @@ ${indentData}`);
         return this.matrix.get(columnIndex, rowIndex);
       }
     };
-    var WrapperMatrix1D2 = class extends AbstractMatrix2 {
+    var WrapperMatrix1D = class extends AbstractMatrix {
       constructor(data, options = {}) {
         const { rows = 1 } = options;
         if (data.length % rows !== 0) {
@@ -22383,7 +22383,7 @@ ${indentData}`);
         return row * this.columns + column;
       }
     };
-    var WrapperMatrix2D2 = class extends AbstractMatrix2 {
+    var WrapperMatrix2D = class extends AbstractMatrix {
       constructor(data) {
         super();
         this.data = data;
@@ -22398,21 +22398,21 @@ ${indentData}`);
         return this.data[rowIndex][columnIndex];
       }
     };
-    function wrap2(array2, options) {
+    function wrap(array2, options) {
       if (isAnyArray(array2)) {
         if (array2[0] && isAnyArray(array2[0])) {
-          return new WrapperMatrix2D2(array2);
+          return new WrapperMatrix2D(array2);
         } else {
-          return new WrapperMatrix1D2(array2, options);
+          return new WrapperMatrix1D(array2, options);
         }
       } else {
         throw new Error("the argument is not an array");
       }
     }
-    var LuDecomposition2 = class {
-      constructor(matrix2) {
-        matrix2 = WrapperMatrix2D2.checkMatrix(matrix2);
-        let lu = matrix2.clone();
+    var LuDecomposition = class {
+      constructor(matrix) {
+        matrix = WrapperMatrix2D.checkMatrix(matrix);
+        let lu = matrix.clone();
         let rows = lu.rows;
         let columns = lu.columns;
         let pivotVector = new Float64Array(rows);
@@ -22474,7 +22474,7 @@ ${indentData}`);
         return false;
       }
       solve(value2) {
-        value2 = Matrix3.checkMatrix(value2);
+        value2 = Matrix.checkMatrix(value2);
         let lu = this.LU;
         let rows = lu.rows;
         if (rows !== value2.rows) {
@@ -22511,18 +22511,18 @@ ${indentData}`);
         if (!data.isSquare()) {
           throw new Error("Matrix must be square");
         }
-        let determinant3 = this.pivotSign;
+        let determinant2 = this.pivotSign;
         let col = data.columns;
         for (let j = 0; j < col; j++) {
-          determinant3 *= data.get(j, j);
+          determinant2 *= data.get(j, j);
         }
-        return determinant3;
+        return determinant2;
       }
       get lowerTriangularMatrix() {
         let data = this.LU;
         let rows = data.rows;
         let columns = data.columns;
-        let X = new Matrix3(rows, columns);
+        let X = new Matrix(rows, columns);
         for (let i = 0; i < rows; i++) {
           for (let j = 0; j < columns; j++) {
             if (i > j) {
@@ -22540,7 +22540,7 @@ ${indentData}`);
         let data = this.LU;
         let rows = data.rows;
         let columns = data.columns;
-        let X = new Matrix3(rows, columns);
+        let X = new Matrix(rows, columns);
         for (let i = 0; i < rows; i++) {
           for (let j = 0; j < columns; j++) {
             if (i <= j) {
@@ -22556,9 +22556,9 @@ ${indentData}`);
         return Array.from(this.pivotVector);
       }
     };
-    function transposeSquareInPlace(matrix2) {
-      const data = matrix2.data;
-      const n = matrix2.rows;
+    function transposeSquareInPlace(matrix) {
+      const data = matrix.data;
+      const n = matrix.rows;
       for (let i = 0; i < n; i++) {
         const rowI = data[i];
         for (let j = i + 1; j < n; j++) {
@@ -22567,7 +22567,7 @@ ${indentData}`);
           data[j][i] = tmp;
         }
       }
-      return matrix2;
+      return matrix;
     }
     function hypotenuse(a, b) {
       let r = 0;
@@ -22581,9 +22581,9 @@ ${indentData}`);
       }
       return 0;
     }
-    var QrDecomposition2 = class {
+    var QrDecomposition = class {
       constructor(value2) {
-        value2 = WrapperMatrix2D2.checkMatrix(value2);
+        value2 = WrapperMatrix2D.checkMatrix(value2);
         let qr = value2.clone();
         let m = value2.rows;
         let n = value2.columns;
@@ -22619,7 +22619,7 @@ ${indentData}`);
         this.Rdiag = rdiag;
       }
       solve(value2) {
-        value2 = Matrix3.checkMatrix(value2);
+        value2 = Matrix.checkMatrix(value2);
         let qr = this.QR;
         let m = qr.rows;
         if (value2.rows !== m) {
@@ -22668,7 +22668,7 @@ ${indentData}`);
       get upperTriangularMatrix() {
         let qr = this.QR;
         let n = qr.columns;
-        let X = new Matrix3(n, n);
+        let X = new Matrix(n, n);
         let i, j;
         for (i = 0; i < n; i++) {
           for (j = 0; j < n; j++) {
@@ -22687,7 +22687,7 @@ ${indentData}`);
         let qr = this.QR;
         let rows = qr.rows;
         let columns = qr.columns;
-        let X = new Matrix3(rows, columns);
+        let X = new Matrix(rows, columns);
         let i, j, k, s;
         for (k = columns - 1; k >= 0; k--) {
           for (i = 0; i < rows; i++) {
@@ -22710,9 +22710,9 @@ ${indentData}`);
         return X;
       }
     };
-    var SingularValueDecomposition2 = class {
+    var SingularValueDecomposition = class {
       constructor(value2, options = {}) {
-        value2 = WrapperMatrix2D2.checkMatrix(value2);
+        value2 = WrapperMatrix2D.checkMatrix(value2);
         if (value2.isEmpty()) {
           throw new Error("Matrix must be non-empty");
         }
@@ -22748,8 +22748,8 @@ ${indentData}`);
         let nu = Math.min(m, n);
         let ni = Math.min(m + 1, n);
         let s = new Float64Array(ni);
-        let U = new Matrix3(nu, m);
-        let V = new Matrix3(n, n);
+        let U = new Matrix(nu, m);
+        let V = new Matrix(n, n);
         let e = new Float64Array(n);
         let work = new Float64Array(m);
         let si = new Float64Array(ni);
@@ -23095,7 +23095,7 @@ ${indentData}`);
         let Y = value2;
         let e = this.threshold;
         let scols = this.s.length;
-        let Ls = Matrix3.zeros(scols, scols);
+        let Ls = Matrix.zeros(scols, scols);
         for (let i = 0; i < scols; i++) {
           if (Math.abs(this.s[i]) <= e) {
             Ls.set(i, i, 0);
@@ -23108,7 +23108,7 @@ ${indentData}`);
         let VL = V.mmul(Ls);
         let vrows = V.rows;
         let urows = U.rows;
-        let VLU = Matrix3.zeros(vrows, urows);
+        let VLU = Matrix.zeros(vrows, urows);
         for (let i = 0; i < vrows; i++) {
           for (let j = 0; j < urows; j++) {
             let sum = 0;
@@ -23121,14 +23121,14 @@ ${indentData}`);
         return VLU.mmul(Y);
       }
       solveForDiagonal(value2) {
-        return this.solve(Matrix3.diag(value2));
+        return this.solve(Matrix.diag(value2));
       }
       inverse() {
         let V = this.V;
         let e = this.threshold;
         let vrows = V.rows;
         let vcols = V.columns;
-        let X = new Matrix3(vrows, this.s.length);
+        let X = new Matrix(vrows, this.s.length);
         for (let i = 0; i < vrows; i++) {
           for (let j = 0; j < vcols; j++) {
             if (Math.abs(this.s[j]) > e) {
@@ -23139,7 +23139,7 @@ ${indentData}`);
         let U = this.U;
         let urows = U.rows;
         let ucols = U.columns;
-        let Y = new Matrix3(vrows, urows);
+        let Y = new Matrix(vrows, urows);
         for (let i = 0; i < vrows; i++) {
           for (let j = 0; j < urows; j++) {
             let sum = 0;
@@ -23181,50 +23181,50 @@ ${indentData}`);
         return this.V;
       }
       get diagonalMatrix() {
-        return Matrix3.diag(this.s);
+        return Matrix.diag(this.s);
       }
     };
-    function inverse2(matrix2, useSVD = false) {
-      matrix2 = WrapperMatrix2D2.checkMatrix(matrix2);
+    function inverse(matrix, useSVD = false) {
+      matrix = WrapperMatrix2D.checkMatrix(matrix);
       if (useSVD) {
-        return new SingularValueDecomposition2(matrix2).inverse();
+        return new SingularValueDecomposition(matrix).inverse();
       } else {
-        return solve2(matrix2, Matrix3.eye(matrix2.rows));
+        return solve(matrix, Matrix.eye(matrix.rows));
       }
     }
-    function solve2(leftHandSide, rightHandSide, useSVD = false) {
-      leftHandSide = WrapperMatrix2D2.checkMatrix(leftHandSide);
-      rightHandSide = WrapperMatrix2D2.checkMatrix(rightHandSide);
+    function solve(leftHandSide, rightHandSide, useSVD = false) {
+      leftHandSide = WrapperMatrix2D.checkMatrix(leftHandSide);
+      rightHandSide = WrapperMatrix2D.checkMatrix(rightHandSide);
       if (useSVD) {
-        return new SingularValueDecomposition2(leftHandSide).solve(rightHandSide);
+        return new SingularValueDecomposition(leftHandSide).solve(rightHandSide);
       } else {
-        return leftHandSide.isSquare() ? new LuDecomposition2(leftHandSide).solve(rightHandSide) : new QrDecomposition2(leftHandSide).solve(rightHandSide);
+        return leftHandSide.isSquare() ? new LuDecomposition(leftHandSide).solve(rightHandSide) : new QrDecomposition(leftHandSide).solve(rightHandSide);
       }
     }
-    function determinant2(matrix2) {
-      matrix2 = Matrix3.checkMatrix(matrix2);
-      if (matrix2.isSquare()) {
-        if (matrix2.columns === 0) {
+    function determinant(matrix) {
+      matrix = Matrix.checkMatrix(matrix);
+      if (matrix.isSquare()) {
+        if (matrix.columns === 0) {
           return 1;
         }
         let a, b, c, d;
-        if (matrix2.columns === 2) {
-          a = matrix2.get(0, 0);
-          b = matrix2.get(0, 1);
-          c = matrix2.get(1, 0);
-          d = matrix2.get(1, 1);
+        if (matrix.columns === 2) {
+          a = matrix.get(0, 0);
+          b = matrix.get(0, 1);
+          c = matrix.get(1, 0);
+          d = matrix.get(1, 1);
           return a * d - b * c;
-        } else if (matrix2.columns === 3) {
+        } else if (matrix.columns === 3) {
           let subMatrix0, subMatrix1, subMatrix2;
-          subMatrix0 = new MatrixSelectionView2(matrix2, [1, 2], [1, 2]);
-          subMatrix1 = new MatrixSelectionView2(matrix2, [1, 2], [0, 2]);
-          subMatrix2 = new MatrixSelectionView2(matrix2, [1, 2], [0, 1]);
-          a = matrix2.get(0, 0);
-          b = matrix2.get(0, 1);
-          c = matrix2.get(0, 2);
-          return a * determinant2(subMatrix0) - b * determinant2(subMatrix1) + c * determinant2(subMatrix2);
+          subMatrix0 = new MatrixSelectionView(matrix, [1, 2], [1, 2]);
+          subMatrix1 = new MatrixSelectionView(matrix, [1, 2], [0, 2]);
+          subMatrix2 = new MatrixSelectionView(matrix, [1, 2], [0, 1]);
+          a = matrix.get(0, 0);
+          b = matrix.get(0, 1);
+          c = matrix.get(0, 2);
+          return a * determinant(subMatrix0) - b * determinant(subMatrix1) + c * determinant(subMatrix2);
         } else {
-          return new LuDecomposition2(matrix2).determinant;
+          return new LuDecomposition(matrix).determinant;
         }
       } else {
         throw Error("determinant can only be calculated for a square matrix");
@@ -23239,11 +23239,11 @@ ${indentData}`);
       }
       return range;
     }
-    function dependenciesOneRow(error63, matrix2, index, thresholdValue = 1e-9, thresholdError = 1e-9) {
+    function dependenciesOneRow(error63, matrix, index, thresholdValue = 1e-9, thresholdError = 1e-9) {
       if (error63 > thresholdError) {
-        return new Array(matrix2.rows + 1).fill(0);
+        return new Array(matrix.rows + 1).fill(0);
       } else {
-        let returnArray = matrix2.addRow(index, [0]);
+        let returnArray = matrix.addRow(index, [0]);
         for (let i = 0; i < returnArray.rows; i++) {
           if (Math.abs(returnArray.get(i, 0)) < thresholdValue) {
             returnArray.set(i, 0, 0);
@@ -23252,18 +23252,18 @@ ${indentData}`);
         return returnArray.to1DArray();
       }
     }
-    function linearDependencies2(matrix2, options = {}) {
+    function linearDependencies(matrix, options = {}) {
       const { thresholdValue = 1e-9, thresholdError = 1e-9 } = options;
-      matrix2 = Matrix3.checkMatrix(matrix2);
-      let n = matrix2.rows;
-      let results = new Matrix3(n, n);
+      matrix = Matrix.checkMatrix(matrix);
+      let n = matrix.rows;
+      let results = new Matrix(n, n);
       for (let i = 0; i < n; i++) {
-        let b = Matrix3.columnVector(matrix2.getRow(i));
-        let Abis = matrix2.subMatrixRow(xrange(n, i)).transpose();
-        let svd = new SingularValueDecomposition2(Abis);
+        let b = Matrix.columnVector(matrix.getRow(i));
+        let Abis = matrix.subMatrixRow(xrange(n, i)).transpose();
+        let svd = new SingularValueDecomposition(Abis);
         let x = svd.solve(b);
-        let scale = Matrix3.abs(b).max() || 1;
-        let error63 = Matrix3.sub(b, Abis.mmul(x)).abs().max() / scale;
+        let scale = Matrix.abs(b).max() || 1;
+        let error63 = Matrix.sub(b, Abis.mmul(x)).abs().max() / scale;
         results.setRow(
           i,
           dependenciesOneRow(error63, x, i, thresholdValue, thresholdError)
@@ -23271,16 +23271,16 @@ ${indentData}`);
       }
       return results;
     }
-    function pseudoInverse2(matrix2, threshold = Number.EPSILON) {
-      matrix2 = Matrix3.checkMatrix(matrix2);
-      if (matrix2.isEmpty()) {
-        return matrix2.transpose();
+    function pseudoInverse(matrix, threshold = Number.EPSILON) {
+      matrix = Matrix.checkMatrix(matrix);
+      if (matrix.isEmpty()) {
+        return matrix.transpose();
       }
-      let svdSolution = new SingularValueDecomposition2(matrix2, { autoTranspose: true });
+      let svdSolution = new SingularValueDecomposition(matrix, { autoTranspose: true });
       let U = svdSolution.leftSingularVectors;
       let V = svdSolution.rightSingularVectors;
       let s = svdSolution.diagonal;
-      const cutoff = threshold * Math.max(matrix2.rows, matrix2.columns) * s[0];
+      const cutoff = threshold * Math.max(matrix.rows, matrix.columns) * s[0];
       for (let i = 0; i < s.length; i++) {
         if (Math.abs(s[i]) > cutoff) {
           s[i] = 1 / s[i];
@@ -23288,17 +23288,17 @@ ${indentData}`);
           s[i] = 0;
         }
       }
-      return V.mmul(Matrix3.diag(s).mmul(U.transpose()));
+      return V.mmul(Matrix.diag(s).mmul(U.transpose()));
     }
-    function covariance3(xMatrix, yMatrix = xMatrix, options = {}) {
-      xMatrix = new Matrix3(xMatrix);
+    function covariance2(xMatrix, yMatrix = xMatrix, options = {}) {
+      xMatrix = new Matrix(xMatrix);
       let yIsSame = false;
-      if (typeof yMatrix === "object" && !Matrix3.isMatrix(yMatrix) && !isAnyArray(yMatrix)) {
+      if (typeof yMatrix === "object" && !Matrix.isMatrix(yMatrix) && !isAnyArray(yMatrix)) {
         options = yMatrix;
         yMatrix = xMatrix;
         yIsSame = true;
       } else {
-        yMatrix = new Matrix3(yMatrix);
+        yMatrix = new Matrix(yMatrix);
       }
       if (xMatrix.rows !== yMatrix.rows) {
         throw new TypeError("Both matrices must have the same number of rows");
@@ -23318,15 +23318,15 @@ ${indentData}`);
       }
       return cov;
     }
-    function correlation2(xMatrix, yMatrix = xMatrix, options = {}) {
-      xMatrix = new Matrix3(xMatrix);
+    function correlation(xMatrix, yMatrix = xMatrix, options = {}) {
+      xMatrix = new Matrix(xMatrix);
       let yIsSame = false;
-      if (typeof yMatrix === "object" && !Matrix3.isMatrix(yMatrix) && !isAnyArray(yMatrix)) {
+      if (typeof yMatrix === "object" && !Matrix.isMatrix(yMatrix) && !isAnyArray(yMatrix)) {
         options = yMatrix;
         yMatrix = xMatrix;
         yIsSame = true;
       } else {
-        yMatrix = new Matrix3(yMatrix);
+        yMatrix = new Matrix(yMatrix);
       }
       if (xMatrix.rows !== yMatrix.rows) {
         throw new TypeError("Both matrices must have the same number of rows");
@@ -23358,27 +23358,27 @@ ${indentData}`);
       }
       return corr;
     }
-    var EigenvalueDecomposition2 = class {
-      constructor(matrix2, options = {}) {
+    var EigenvalueDecomposition = class {
+      constructor(matrix, options = {}) {
         const { assumeSymmetric = false } = options;
-        matrix2 = WrapperMatrix2D2.checkMatrix(matrix2);
-        if (!matrix2.isSquare()) {
+        matrix = WrapperMatrix2D.checkMatrix(matrix);
+        if (!matrix.isSquare()) {
           throw new Error("Matrix is not a square matrix");
         }
-        if (matrix2.isEmpty()) {
+        if (matrix.isEmpty()) {
           throw new Error("Matrix must be non-empty");
         }
-        let n = matrix2.columns;
-        let V = new Matrix3(n, n);
+        let n = matrix.columns;
+        let V = new Matrix(n, n);
         let d = new Float64Array(n);
         let e = new Float64Array(n);
-        let value2 = matrix2;
+        let value2 = matrix;
         let i, j;
         let isSymmetric = false;
         if (assumeSymmetric) {
           isSymmetric = true;
         } else {
-          isSymmetric = matrix2.isSymmetric();
+          isSymmetric = matrix.isSymmetric();
         }
         if (isSymmetric) {
           for (i = 0; i < n; i++) {
@@ -23390,7 +23390,7 @@ ${indentData}`);
           tql2(n, e, d, V);
           transposeSquareInPlace(V);
         } else {
-          let H = new Matrix3(n, n);
+          let H = new Matrix(n, n);
           let ort = new Float64Array(n);
           for (j = 0; j < n; j++) {
             for (i = 0; i < n; i++) {
@@ -23418,7 +23418,7 @@ ${indentData}`);
         let n = this.n;
         let e = this.e;
         let d = this.d;
-        let X = new Matrix3(n, n);
+        let X = new Matrix(n, n);
         let i, j;
         for (i = 0; i < n; i++) {
           for (j = 0; j < n; j++) {
@@ -24047,15 +24047,15 @@ ${indentData}`);
         return [(r * xr + xi) / d, (r * xi - xr) / d];
       }
     }
-    var CholeskyDecomposition2 = class {
+    var CholeskyDecomposition = class {
       constructor(value2) {
-        value2 = WrapperMatrix2D2.checkMatrix(value2);
+        value2 = WrapperMatrix2D.checkMatrix(value2);
         if (!value2.isSymmetric()) {
           throw new Error("Matrix is not symmetric");
         }
         let a = value2;
         let dimension = a.rows;
-        let l = new Matrix3(dimension, dimension);
+        let l = new Matrix(dimension, dimension);
         let positiveDefinite = true;
         let i, j, k;
         for (j = 0; j < dimension; j++) {
@@ -24083,7 +24083,7 @@ ${indentData}`);
         return this.positiveDefinite;
       }
       solve(value2) {
-        value2 = WrapperMatrix2D2.checkMatrix(value2);
+        value2 = WrapperMatrix2D.checkMatrix(value2);
         let l = this.L;
         let dimension = l.rows;
         if (value2.rows !== dimension) {
@@ -24119,7 +24119,7 @@ ${indentData}`);
     };
     var nipals = class {
       constructor(X, options = {}) {
-        X = WrapperMatrix2D2.checkMatrix(X);
+        X = WrapperMatrix2D.checkMatrix(X);
         let { Y } = options;
         const {
           scaleScores = false,
@@ -24129,9 +24129,9 @@ ${indentData}`);
         let u;
         if (Y) {
           if (isAnyArray(Y) && typeof Y[0] === "number") {
-            Y = Matrix3.columnVector(Y);
+            Y = Matrix.columnVector(Y);
           } else {
-            Y = WrapperMatrix2D2.checkMatrix(Y);
+            Y = WrapperMatrix2D.checkMatrix(Y);
           }
           if (Y.rows !== X.rows) {
             throw new Error("Y should have the same number of rows as X");
@@ -24187,42 +24187,42 @@ ${indentData}`);
         }
       }
     };
-    exports.AbstractMatrix = AbstractMatrix2;
-    exports.CHO = CholeskyDecomposition2;
-    exports.CholeskyDecomposition = CholeskyDecomposition2;
-    exports.DistanceMatrix = DistanceMatrix2;
-    exports.EVD = EigenvalueDecomposition2;
-    exports.EigenvalueDecomposition = EigenvalueDecomposition2;
-    exports.LU = LuDecomposition2;
-    exports.LuDecomposition = LuDecomposition2;
-    exports.Matrix = Matrix3;
-    exports.MatrixColumnSelectionView = MatrixColumnSelectionView2;
-    exports.MatrixColumnView = MatrixColumnView2;
-    exports.MatrixFlipColumnView = MatrixFlipColumnView2;
-    exports.MatrixFlipRowView = MatrixFlipRowView2;
-    exports.MatrixRowSelectionView = MatrixRowSelectionView2;
-    exports.MatrixRowView = MatrixRowView2;
-    exports.MatrixSelectionView = MatrixSelectionView2;
-    exports.MatrixSubView = MatrixSubView2;
-    exports.MatrixTransposeView = MatrixTransposeView2;
+    exports.AbstractMatrix = AbstractMatrix;
+    exports.CHO = CholeskyDecomposition;
+    exports.CholeskyDecomposition = CholeskyDecomposition;
+    exports.DistanceMatrix = DistanceMatrix;
+    exports.EVD = EigenvalueDecomposition;
+    exports.EigenvalueDecomposition = EigenvalueDecomposition;
+    exports.LU = LuDecomposition;
+    exports.LuDecomposition = LuDecomposition;
+    exports.Matrix = Matrix;
+    exports.MatrixColumnSelectionView = MatrixColumnSelectionView;
+    exports.MatrixColumnView = MatrixColumnView;
+    exports.MatrixFlipColumnView = MatrixFlipColumnView;
+    exports.MatrixFlipRowView = MatrixFlipRowView;
+    exports.MatrixRowSelectionView = MatrixRowSelectionView;
+    exports.MatrixRowView = MatrixRowView;
+    exports.MatrixSelectionView = MatrixSelectionView;
+    exports.MatrixSubView = MatrixSubView;
+    exports.MatrixTransposeView = MatrixTransposeView;
     exports.NIPALS = nipals;
     exports.Nipals = nipals;
-    exports.QR = QrDecomposition2;
-    exports.QrDecomposition = QrDecomposition2;
-    exports.SVD = SingularValueDecomposition2;
-    exports.SingularValueDecomposition = SingularValueDecomposition2;
-    exports.SymmetricMatrix = SymmetricMatrix2;
-    exports.WrapperMatrix1D = WrapperMatrix1D2;
-    exports.WrapperMatrix2D = WrapperMatrix2D2;
-    exports.correlation = correlation2;
-    exports.covariance = covariance3;
-    exports.default = Matrix3;
-    exports.determinant = determinant2;
-    exports.inverse = inverse2;
-    exports.linearDependencies = linearDependencies2;
-    exports.pseudoInverse = pseudoInverse2;
-    exports.solve = solve2;
-    exports.wrap = wrap2;
+    exports.QR = QrDecomposition;
+    exports.QrDecomposition = QrDecomposition;
+    exports.SVD = SingularValueDecomposition;
+    exports.SingularValueDecomposition = SingularValueDecomposition;
+    exports.SymmetricMatrix = SymmetricMatrix;
+    exports.WrapperMatrix1D = WrapperMatrix1D;
+    exports.WrapperMatrix2D = WrapperMatrix2D;
+    exports.correlation = correlation;
+    exports.covariance = covariance2;
+    exports.default = Matrix;
+    exports.determinant = determinant;
+    exports.inverse = inverse;
+    exports.linearDependencies = linearDependencies;
+    exports.pseudoInverse = pseudoInverse;
+    exports.solve = solve;
+    exports.wrap = wrap;
   }
 });
 
@@ -24233,20 +24233,20 @@ var require_logreg = __commonJS({
     function _interopDefault(ex) {
       return ex && typeof ex === "object" && "default" in ex ? ex["default"] : ex;
     }
-    var Matrix3 = _interopDefault(require_matrix());
+    var Matrix = _interopDefault(require_matrix());
     var LogisticRegressionTwoClasses = class _LogisticRegressionTwoClasses {
       constructor(options = {}) {
         const { numSteps = 5e4, learningRate = 5e-4, weights = null } = options;
         this.numSteps = numSteps;
         this.learningRate = learningRate;
-        this.weights = weights ? Matrix3.checkMatrix(weights) : null;
+        this.weights = weights ? Matrix.checkMatrix(weights) : null;
       }
       train(features, target) {
-        let weights = Matrix3.zeros(1, features.columns);
+        let weights = Matrix.zeros(1, features.columns);
         for (let step = 0; step < this.numSteps; step++) {
           const scores = features.mmul(weights.transpose());
           const predictions = sigmoid2(scores);
-          const outputErrorSignal = Matrix3.columnVector(predictions).neg().add(target);
+          const outputErrorSignal = Matrix.columnVector(predictions).neg().add(target);
           const gradient = features.transpose().mmul(outputErrorSignal);
           weights = weights.add(gradient.mul(this.learningRate).transpose());
         }
@@ -24288,7 +24288,7 @@ var require_logreg = __commonJS({
           y[i] = 1;
         }
       }
-      return Matrix3.columnVector(y);
+      return Matrix.columnVector(y);
     }
     var LogisticRegression2 = class _LogisticRegression {
       constructor(options = {}) {
@@ -26977,7 +26977,7 @@ function putProp(target, key, value2) {
   else
     target[key] = value2;
 }
-function mirrorShape(target, source, keys, wrap2) {
+function mirrorShape(target, source, keys, wrap) {
   const raw = sourceShape(source);
   for (const key of keys) {
     const desc = Object.getOwnPropertyDescriptor(raw, key);
@@ -26986,10 +26986,10 @@ function mirrorShape(target, source, keys, wrap2) {
     if (desc.get) {
       deferProp(target, key, () => {
         const value2 = source._zod.def.shape[key];
-        return wrap2 ? wrap2(value2, key) : value2;
+        return wrap ? wrap(value2, key) : value2;
       });
     } else
-      putProp(target, key, wrap2 ? wrap2(desc.value, key) : desc.value);
+      putProp(target, key, wrap ? wrap(desc.value, key) : desc.value);
   }
 }
 function mirrorProps(target, source) {
@@ -46923,18 +46923,18 @@ function splitRows(labels, options) {
   }
   const total = Math.ceil(labels.length * options.testFraction);
   const exact = groups2.map((g) => g.length * total / labels.length);
-  const take2 = exact.map(Math.floor);
-  let left = total - take2.reduce((a, b) => a + b, 0);
+  const take = exact.map(Math.floor);
+  let left = total - take.reduce((a, b) => a + b, 0);
   const byRemainder = exact.map((e, i) => ({ i, r: e - Math.floor(e) })).sort((a, b) => b.r - a.r || a.i - b.i);
   for (const { i } of byRemainder) {
     if (left-- <= 0) break;
-    take2[i]++;
+    take[i]++;
   }
   const isTest = new Uint8Array(labels.length);
   let testCount = 0;
   groups2.forEach((group, g) => {
     shuffle(group, random);
-    const n = Math.min(take2[g], group.length);
+    const n = Math.min(take[g], group.length);
     for (let k = 0; k < n; k++) isTest[group[k]] = 1;
     testCount += n;
   });
@@ -46956,265 +46956,10 @@ function rowsHash(rows) {
 }
 
 // src/parallel/sync-pool.ts
-import { availableParallelism } from "node:os";
-import {
-  MessageChannel,
-  receiveMessageOnPort,
-  Worker
-} from "node:worker_threads";
-var GENERATION = 0;
-var TICKET = 1;
-var DONE = 2;
-var COUNT = 3;
-var QUIT = 4;
-var LOST = 5;
 var CHUNK_BITS = 20;
 var CHUNK_MASK = (1 << CHUNK_BITS) - 1;
-var TAG_MASK = 2047;
-var CONTROL_SLOTS = 8;
-var STALL_MS = 2e4;
-function take(control, generation) {
-  const tag = (generation & 2047) << 20;
-  for (; ; ) {
-    const ticket = Atomics.load(control, 1);
-    if ((ticket & ~1048575) !== tag) return -1;
-    const chunk = ticket & 1048575;
-    if (chunk >= Atomics.load(control, 3)) return -1;
-    if (Atomics.compareExchange(control, 1, ticket, ticket + 1) === ticket) return chunk;
-  }
-}
-function workerLoop(factorySource) {
-  return `'use strict';
-const { workerData } = require('node:worker_threads');
-const control = workerData.control;
-const fail = (chunk, error) => {
-  let message;
-  try {
-    message = error instanceof Error ? error.message : String(error);
-  } catch {
-    message = 'an error that could not be read';
-  }
-  // The message first: whoever sees LOST change must find it on the port.
-  workerData.port.postMessage({ chunk, message });
-  Atomics.add(control, ${LOST}, 1);
-  if (chunk >= 0) Atomics.add(control, ${DONE}, 1);
-  Atomics.notify(control, ${DONE});
-};
-const take = ${take.toString()};
-let run;
-try {
-  run = (${factorySource})(workerData.shared);
-} catch (error) {
-  fail(-1, error);
-}
-let seen = 0;
-while (run !== undefined) {
-  Atomics.wait(control, ${GENERATION}, seen);
-  seen = Atomics.load(control, ${GENERATION});
-  if (Atomics.load(control, ${QUIT}) !== 0) break;
-  for (;;) {
-    const chunk = take(control, seen);
-    if (chunk < 0) break;
-    try {
-      run(chunk);
-    } catch (error) {
-      fail(chunk, error);
-      run = undefined;
-      break;
-    }
-    Atomics.add(control, ${DONE}, 1);
-    Atomics.notify(control, ${DONE});
-  }
-}
-`;
-}
-function defaultWorkerCount(env = process.env) {
-  const raw = env.ONCOCLEAR_WORKERS;
-  if (raw !== void 0 && raw.trim() !== "") {
-    const n = Number(raw);
-    if (!Number.isInteger(n) || n < 0 || n > 64) {
-      throw new Error(
-        `ONCOCLEAR_WORKERS is '${raw}'; expected a whole number of worker threads from 0 to 64.`
-      );
-    }
-    return n;
-  }
-  return Math.max(0, Math.min(3, availableParallelism() - 1));
-}
-function parallelMinRows(fallback, env = process.env) {
-  const raw = env.ONCOCLEAR_PARALLEL_MIN_ROWS;
-  if (raw === void 0 || raw.trim() === "") return fallback;
-  const n = Number(raw);
-  if (!Number.isInteger(n) || n < 0) {
-    throw new Error(
-      `ONCOCLEAR_PARALLEL_MIN_ROWS is '${raw}'; expected a whole number of rows, 0 or more.`
-    );
-  }
-  return n;
-}
-function allShared(shared) {
-  return Object.values(shared).every(
-    (v) => !ArrayBuffer.isView(v) || v.buffer instanceof SharedArrayBuffer
-  );
-}
-var SyncPool = class {
-  /**
-   * Starts `workers` threads running `factory(shared)`. With 0 workers, or buffers that are not
-   * shared, every pass runs on the calling thread through the same code.
-   */
-  constructor(factory, shared, workers, mainThreadWorks = true) {
-    this.mainThreadWorks = mainThreadWorks;
-    this.local = factory(shared);
-    if (workers <= 0 || !allShared(shared)) return;
-    const source = workerLoop(factory.toString());
-    for (let i = 0; i < workers; i++) {
-      const { port1, port2 } = new MessageChannel();
-      let worker;
-      try {
-        worker = new Worker(source, {
-          eval: true,
-          workerData: { shared, control: this.control, port: port2 },
-          transferList: [port2]
-        });
-      } catch {
-        port1.close();
-        break;
-      }
-      worker.on("error", (error63) => {
-        this.failures.push(error63 instanceof Error ? error63.message : String(error63));
-        this.broken = true;
-      });
-      worker.unref();
-      port1.unref();
-      this.workers.push(worker);
-      this.ports.push(port1);
-      this.lost.push(false);
-    }
-  }
-  mainThreadWorks;
-  control = new Int32Array(
-    new SharedArrayBuffer(CONTROL_SLOTS * Int32Array.BYTES_PER_ELEMENT)
-  );
-  workers = [];
-  /** The main thread's end of each worker's failure channel, by worker. */
-  ports = [];
-  /** Which workers have failed and quit. */
-  lost = [];
-  /** LOST as last read: when it moves, a worker has posted a failure to collect. */
-  lostSeen = 0;
-  failures = [];
-  local;
-  broken = false;
-  /** Workers still taking chunks. */
-  get workerCount() {
-    if (this.broken) return 0;
-    return this.lost.filter((lost) => !lost).length;
-  }
-  /**
-   * Why workers were lost, oldest first: failures the pool recovered from by running the chunk
-   * on the calling thread, for the caller to report (the pool itself has nowhere to warn).
-   */
-  get workerFailures() {
-    return this.failures;
-  }
-  /**
-   * Runs chunks 0 … count − 1, each exactly once, returning when all are done. Inputs the chunks
-   * read must be written to the shared buffers before the call; Atomics order them. A chunk
-   * that throws throws here, as it would with no workers, once no other chunk is running.
-   */
-  run(count) {
-    if (this.workerCount === 0) {
-      for (let c = 0; c < count; c++) this.local(c);
-      return;
-    }
-    const control = this.control;
-    if (count > CHUNK_MASK)
-      throw new RangeError(`${count} chunks; expected at most ${CHUNK_MASK}.`);
-    const generation = Atomics.load(control, GENERATION) + 1;
-    Atomics.store(control, COUNT, count);
-    Atomics.store(control, DONE, 0);
-    Atomics.store(control, TICKET, (generation & TAG_MASK) << CHUNK_BITS);
-    Atomics.store(control, GENERATION, generation);
-    Atomics.notify(control, GENERATION);
-    const failed = [];
-    let thrown;
-    let settling = count;
-    let helping = this.mainThreadWorks;
-    let last = -1;
-    let stalledSince = 0;
-    for (; ; ) {
-      if (helping && thrown === void 0) {
-        const chunk = take(control, generation);
-        if (chunk >= 0) {
-          try {
-            this.local(chunk);
-          } catch (error63) {
-            thrown = { error: error63 };
-            settling = this.endPass(generation);
-          }
-          Atomics.add(control, DONE, 1);
-          continue;
-        }
-      }
-      if (Atomics.load(control, LOST) !== this.lostSeen) {
-        this.collectFailures(failed);
-        helping = true;
-        continue;
-      }
-      const done = Atomics.load(control, DONE);
-      if (done >= settling) break;
-      if (done !== last) {
-        last = done;
-        stalledSince = performance.now();
-      } else if (performance.now() - stalledSince > STALL_MS) {
-        throw new Error(
-          `A worker thread stopped responding: ${done} of ${count} chunks done after ${STALL_MS} ms; expected all. Set ONCOCLEAR_WORKERS=0 to train on one thread.`
-        );
-      }
-      Atomics.wait(control, DONE, done, 1e3);
-    }
-    if (thrown) throw thrown.error;
-    failed.sort((a, b) => a - b);
-    for (const chunk of failed) this.local(chunk);
-  }
-  /** Lets the workers exit; the pool runs on the calling thread afterwards. */
-  close() {
-    if (this.workers.length === 0) return;
-    Atomics.store(this.control, QUIT, 1);
-    Atomics.add(this.control, GENERATION, 1);
-    Atomics.notify(this.control, GENERATION);
-    for (const port of this.ports) port.close();
-    this.broken = true;
-  }
-  /**
-   * Stops the pass handing out chunks (after a throw on this thread) and returns how many were
-   * taken: those still settle, so nothing writes to the buffers once run() has thrown.
-   */
-  endPass(generation) {
-    const tag = (generation & TAG_MASK) << CHUNK_BITS;
-    for (; ; ) {
-      const ticket = Atomics.load(this.control, TICKET);
-      const taken = ticket & CHUNK_MASK;
-      if (Atomics.compareExchange(this.control, TICKET, ticket, tag | CHUNK_MASK) === ticket)
-        return taken;
-    }
-  }
-  /** Reads what lost workers posted, marking them lost and adding their chunks to `failed`. */
-  collectFailures(failed) {
-    this.lostSeen = Atomics.load(this.control, LOST);
-    for (let w = 0; w < this.ports.length; w++) {
-      if (this.lost[w]) continue;
-      const received = receiveMessageOnPort(this.ports[w]);
-      if (received === void 0) continue;
-      const failure2 = received.message;
-      this.lost[w] = true;
-      this.failures.push(failure2.message);
-      if (failure2.chunk >= 0) failed.push(failure2.chunk);
-    }
-  }
-};
 
-// src/features/preprocess.ts
+// src/features/preprocessing.ts
 var PreprocessingSchema = external_exports.strictObject({
   impute: external_exports.enum(["median", "mean"]),
   /** Value that replaces a missing cell, per feature, in raw units. */
@@ -47229,6 +46974,8 @@ function transformRow(prep, raw, out) {
     out[j] = ((Number.isNaN(v) ? prep.fill[j] : v) - prep.mean[j]) / prep.scale[j];
   }
 }
+
+// src/features/preprocess.ts
 var columnStatsKernel = (shared) => {
   const { columns, present: present2, stats, sizes } = shared;
   const selection = { buffer: new Float64Array(0) };
@@ -47299,356 +47046,11 @@ var helpers = columnStatsKernel({
 // src/model/gradient-ascent.ts
 var import_ml_logistic_regression = __toESM(require_logreg(), 1);
 
-// node_modules/ml-matrix/matrix.mjs
-var matrix = __toESM(require_matrix(), 1);
-var Matrix2 = matrix.Matrix;
-var matrix_default = matrix.default.Matrix ? matrix.default.Matrix : matrix.Matrix;
-
-// src/model/gradient-ascent.ts
-function fitGradientAscent(x, y, rowCount, p, options) {
-  const rows = new Array(rowCount);
-  for (let i = 0; i < rowCount; i++) {
-    const row = Array.from(x.subarray(i * p, i * p + p));
-    row.push(1);
-    rows[i] = row;
-  }
-  const classifier = new import_ml_logistic_regression.default({
-    numSteps: options.numSteps,
-    learningRate: options.learningRate
-  });
-  classifier.train(new Matrix2(rows), Matrix2.columnVector(Array.from(y)));
-  const weights = classifier.classifiers[0].weights.to1DArray();
-  return {
-    coefficients: weights.slice(0, p),
-    intercept: weights[p],
-    iterations: options.numSteps,
-    converged: true
-  };
-}
-
-// src/model/newton-pass.ts
-var CHUNK_ROWS = 8192;
-var BLOCK_ROWS = 128;
-var PARALLEL_MIN_ROWS = 2e5;
-function newtonParallelMinRows() {
-  return parallelMinRows(PARALLEL_MIN_ROWS);
-}
-var MODE_LOSS = 0;
-var MODE_GRADIENT = 1;
-var MODE_HESSIAN = 2;
-var newtonKernel = (shared) => {
-  const state = {
-    shared,
-    // The block is padded to an even number of columns (the pad stays zero) so the 2 × 2 tiles
-    // below read no edge case.
-    block: new Float64Array(
-      shared.sizes[3] * (shared.sizes[1] + 1 + (shared.sizes[1] + 1 & 1))
-    ),
-    beta: new Float64Array(shared.sizes[1] + 1),
-    gradient: new Float64Array(shared.sizes[1] + 1),
-    hessian: new Float64Array((shared.sizes[1] + 1) ** 2)
-  };
-  return (chunk) => newtonChunk(state, chunk);
-  function newtonChunk(st, chunk) {
-    const { x, y, params, slots, sizes } = st.shared;
-    const { block, beta, gradient, hessian } = st;
-    const rowCount = sizes[0] | 0;
-    const p = sizes[1] | 0;
-    const chunkRows = sizes[2] | 0;
-    const blockRows = sizes[3] | 0;
-    const q = p + 1;
-    const slotSize = 1 + q + q * q;
-    const mode = params[0] | 0;
-    for (let k = 0; k < q; k++) beta[k] = params[1 + k];
-    const start = chunk * chunkRows;
-    const end = Math.min(rowCount, start + chunkRows);
-    const out = chunk * slotSize;
-    if (mode === 0) {
-      let loss = 0;
-      for (let i = start; i < end; i++) {
-        const offset = i * p;
-        let z2 = beta[p];
-        for (let j = 0; j < p; j++) z2 += beta[j] * x[offset + j];
-        loss += (z2 > 0 ? z2 + Math.log1p(Math.exp(-z2)) : Math.log1p(Math.exp(z2))) - y[i] * z2;
-      }
-      slots[out] = loss;
-      return;
-    }
-    gradient.fill(0);
-    if (mode === 1) {
-      for (let i = start; i < end; i++) {
-        const offset = i * p;
-        let z2 = beta[p];
-        for (let j = 0; j < p; j++) z2 += beta[j] * x[offset + j];
-        let mu;
-        if (z2 >= 0) mu = 1 / (1 + Math.exp(-z2));
-        else {
-          const e = Math.exp(z2);
-          mu = e / (1 + e);
-        }
-        const r = mu - y[i];
-        for (let j = 0; j < p; j++) gradient[j] += r * x[offset + j];
-        gradient[p] += r;
-      }
-      for (let k = 0; k < q; k++) slots[out + 1 + k] = gradient[k];
-      return;
-    }
-    hessian.fill(0);
-    for (let from = start; from < end; from += blockRows) {
-      const size = Math.min(blockRows, end - from);
-      for (let k = 0; k < size; k++) {
-        const offset = (from + k) * p;
-        let z2 = beta[p];
-        for (let j = 0; j < p; j++) z2 += beta[j] * x[offset + j];
-        let mu;
-        if (z2 >= 0) mu = 1 / (1 + Math.exp(-z2));
-        else {
-          const e = Math.exp(z2);
-          mu = e / (1 + e);
-        }
-        const r = mu - y[from + k];
-        const sw = Math.sqrt(Math.max(mu * (1 - mu), 1e-12));
-        for (let j = 0; j < p; j++) {
-          const v = x[offset + j];
-          gradient[j] += r * v;
-          block[j * blockRows + k] = sw * v;
-        }
-        gradient[p] += r;
-        block[p * blockRows + k] = sw;
-      }
-      for (let a = 0; a < q; a += 2) {
-        const a0 = a * blockRows;
-        const a1 = a0 + blockRows;
-        for (let b = a; b < q; b += 2) {
-          const b0 = b * blockRows;
-          const b1 = b0 + blockRows;
-          let s00 = 0;
-          let s01 = 0;
-          let s10 = 0;
-          let s11 = 0;
-          for (let k = 0; k < size; k++) {
-            const xa0 = block[a0 + k];
-            const xa1 = block[a1 + k];
-            const xb0 = block[b0 + k];
-            const xb1 = block[b1 + k];
-            s00 += xa0 * xb0;
-            s01 += xa0 * xb1;
-            s10 += xa1 * xb0;
-            s11 += xa1 * xb1;
-          }
-          hessian[a * q + b] += s00;
-          if (b + 1 < q) hessian[a * q + b + 1] += s01;
-          if (a + 1 < q) {
-            if (b > a) hessian[(a + 1) * q + b] += s10;
-            if (b + 1 < q) hessian[(a + 1) * q + b + 1] += s11;
-          }
-        }
-      }
-    }
-    for (let k = 0; k < q; k++) slots[out + 1 + k] = gradient[k];
-    const h = out + 1 + q;
-    for (let a = 0; a < q; a++)
-      for (let b = a; b < q; b++) slots[h + a * q + b] = hessian[a * q + b];
-  }
-};
-var NewtonPasses = class {
-  shared;
-  pool;
-  chunks;
-  q;
-  constructor(x, y, rowCount, p, options = {}) {
-    const q = p + 1;
-    this.q = q;
-    this.chunks = Math.max(1, Math.ceil(rowCount / CHUNK_ROWS));
-    const wanted = rowCount >= (options.minRows ?? newtonParallelMinRows()) ? options.workers ?? defaultWorkerCount() : 0;
-    const useWorkers = wanted > 0 && x.buffer instanceof SharedArrayBuffer && y.buffer instanceof SharedArrayBuffer;
-    const alloc = (n) => new Float64Array(useWorkers ? new SharedArrayBuffer(n * 8) : new ArrayBuffer(n * 8));
-    this.shared = {
-      x,
-      y,
-      params: alloc(1 + q),
-      slots: alloc(this.chunks * (1 + q + q * q)),
-      sizes: Float64Array.from([rowCount, p, CHUNK_ROWS, BLOCK_ROWS])
-    };
-    if (useWorkers) {
-      const sizes = alloc(4);
-      sizes.set(this.shared.sizes);
-      this.shared.sizes = sizes;
-    }
-    this.pool = new SyncPool(
-      newtonKernel,
-      this.shared,
-      useWorkers ? wanted : 0,
-      !options.workersOnly
-    );
-  }
-  get workerCount() {
-    return this.pool.workerCount;
-  }
-  run(mode, beta) {
-    this.shared.params[0] = mode;
-    this.shared.params.set(beta, 1);
-    this.pool.run(this.chunks);
-  }
-  /** Σ log-loss over the rows (without the penalty). */
-  loss(beta) {
-    this.run(MODE_LOSS, beta);
-    const { slots } = this.shared;
-    const slotSize = 1 + this.q + this.q * this.q;
-    let loss = 0;
-    for (let c = 0; c < this.chunks; c++) loss += slots[c * slotSize];
-    return loss;
-  }
-  /** Xᵀ(μ − y) into `gradient`, and with `hessian` the upper triangle of XᵀWX into it too. */
-  gradient(beta, gradient, hessian) {
-    this.run(hessian ? MODE_HESSIAN : MODE_GRADIENT, beta);
-    const { slots } = this.shared;
-    const q = this.q;
-    const slotSize = 1 + q + q * q;
-    gradient.fill(0);
-    hessian?.fill(0);
-    for (let c = 0; c < this.chunks; c++) {
-      const out = c * slotSize;
-      for (let k = 0; k < q; k++) gradient[k] += slots[out + 1 + k];
-      if (hessian) {
-        const h = out + 1 + q;
-        for (let a = 0; a < q; a++)
-          for (let b = a; b < q; b++) hessian[a * q + b] += slots[h + a * q + b];
-      }
-    }
-  }
-  close() {
-    this.pool.close();
-  }
-};
-
-// src/model/newton.ts
-var WARM_START_ROWS = 2e4;
-function fitNewton(x, y, rowCount, p, options, parallel = {}) {
-  const q = p + 1;
-  let beta = new Float64Array(q);
-  let warmIterations = 0;
-  if (rowCount > WARM_START_ROWS) {
-    const step = rowCount / WARM_START_ROWS;
-    const xs = new Float64Array(WARM_START_ROWS * p);
-    const ys = new Uint8Array(WARM_START_ROWS);
-    for (let k = 0; k < WARM_START_ROWS; k++) {
-      const r = Math.floor(k * step);
-      for (let j = 0; j < p; j++) xs[k * p + j] = x[r * p + j];
-      ys[k] = y[r];
-    }
-    const sample = fitNewton(xs, ys, WARM_START_ROWS, p, {
-      ...options,
-      l2: options.l2 * WARM_START_ROWS / rowCount
-    });
-    beta = Float64Array.from([...sample.coefficients, sample.intercept]);
-    warmIterations = sample.iterations;
-  } else {
-    let positives = 0;
-    for (let i = 0; i < rowCount; i++) positives += y[i];
-    const base = Math.min(Math.max(positives / rowCount, 1e-6), 1 - 1e-6);
-    beta[p] = Math.log(base / (1 - base));
-  }
-  const hessian = new Float64Array(q * q);
-  const gradient = new Float64Array(q);
-  const passes = new NewtonPasses(x, y, rowCount, p, parallel);
-  const objective = (b) => {
-    let penalty = 0;
-    for (let j = 0; j < p; j++) penalty += b[j] * b[j];
-    return passes.loss(b) + 0.5 * options.l2 * penalty;
-  };
-  let loss = objective(beta);
-  let iterations = 0;
-  let converged = false;
-  let lastChange = Number.POSITIVE_INFINITY;
-  try {
-    while (iterations < options.maxIterations) {
-      iterations++;
-      const reuseHessian = lastChange < 0.01 && rowCount > WARM_START_ROWS;
-      if (reuseHessian) {
-        passes.gradient(beta, gradient);
-        for (let j = 0; j < p; j++) gradient[j] += options.l2 * beta[j];
-      } else {
-        passes.gradient(beta, gradient, hessian);
-        for (let j = 0; j < p; j++) {
-          gradient[j] += options.l2 * beta[j];
-          hessian[j * q + j] += options.l2;
-        }
-        for (let a = 0; a < q; a++)
-          for (let b = 0; b < a; b++) hessian[a * q + b] = hessian[b * q + a];
-      }
-      const step = solveSymmetric(hessian, gradient, q);
-      let scale = 1;
-      const next = new Float64Array(q);
-      let nextLoss = Number.POSITIVE_INFINITY;
-      for (let tries = 0; tries < 30; tries++) {
-        for (let k = 0; k < q; k++) next[k] = beta[k] - scale * step[k];
-        nextLoss = objective(next);
-        if (nextLoss <= loss + 1e-12 * Math.abs(loss)) break;
-        scale /= 2;
-      }
-      let maxChange = 0;
-      for (let k = 0; k < q; k++) maxChange = Math.max(maxChange, Math.abs(next[k] - beta[k]));
-      beta.set(next);
-      lastChange = maxChange;
-      const relative2 = Math.abs(loss - nextLoss) / Math.max(1, Math.abs(loss));
-      loss = nextLoss;
-      if (maxChange < options.tolerance || relative2 < options.tolerance * 0.01) {
-        converged = true;
-        break;
-      }
-    }
-  } finally {
-    passes.close();
-  }
-  return {
-    coefficients: Array.from(beta.subarray(0, p)),
-    intercept: beta[p],
-    iterations: iterations + warmIterations,
-    converged
-  };
-}
+// src/model/sigmoid.ts
 function sigmoid(z2) {
   if (z2 >= 0) return 1 / (1 + Math.exp(-z2));
   const e = Math.exp(z2);
   return e / (1 + e);
-}
-function solveSymmetric(a, b, n) {
-  for (let ridge = 0; ridge < 8; ridge++) {
-    const l = new Float64Array(n * n);
-    const jitter = ridge === 0 ? 0 : 1e-10 * 10 ** ridge;
-    let ok = true;
-    for (let i = 0; i < n && ok; i++) {
-      for (let j = 0; j <= i; j++) {
-        let s = a[i * n + j] + (i === j ? jitter : 0);
-        for (let k = 0; k < j; k++) s -= l[i * n + k] * l[j * n + k];
-        if (i === j) {
-          if (!(s > 0)) {
-            ok = false;
-            break;
-          }
-          l[i * n + i] = Math.sqrt(s);
-        } else l[i * n + j] = s / l[j * n + j];
-      }
-    }
-    if (!ok) continue;
-    const z2 = new Float64Array(n);
-    for (let i = 0; i < n; i++) {
-      let s = b[i];
-      for (let k = 0; k < i; k++) s -= l[i * n + k] * z2[k];
-      z2[i] = s / l[i * n + i];
-    }
-    const out = new Float64Array(n);
-    for (let i = n - 1; i >= 0; i--) {
-      let s = z2[i];
-      for (let k = i + 1; k < n; k++) s -= l[k * n + i] * out[k];
-      out[i] = s / l[i * n + i];
-    }
-    return out;
-  }
-  throw new RangeError(
-    "The Hessian is not positive definite; expected l2 > 0 or non-collinear features."
-  );
 }
 
 // src/model/logistic-model.ts
@@ -47670,30 +47072,13 @@ var BinaryLogisticRegression = class _BinaryLogisticRegression {
     this.state = state;
   }
   state;
-  /** Fits on a row-major table of `rowCount × featureCount` standardised values. */
-  static train(x, y, rowCount, featureCount, training, parallel) {
-    if (training.solver === "ml-logistic-regression") {
-      const fit2 = fitGradientAscent(x, y, rowCount, featureCount, training);
-      return new _BinaryLogisticRegression({
-        name: MODEL_NAME,
-        schemaVersion: MODEL_SCHEMA_VERSION,
-        solver: training.solver,
-        ...fit2,
-        hyperparameters: { numSteps: training.numSteps, learningRate: training.learningRate }
-      });
-    }
-    const fit = fitNewton(x, y, rowCount, featureCount, training, parallel);
-    return new _BinaryLogisticRegression({
-      name: MODEL_NAME,
-      schemaVersion: MODEL_SCHEMA_VERSION,
-      solver: "newton",
-      ...fit,
-      hyperparameters: {
-        l2: training.l2,
-        maxIterations: training.maxIterations,
-        tolerance: training.tolerance
-      }
-    });
+  /**
+   * A model from a fit's own state (src/model/train-logistic.ts); `load` is for JSON from outside.
+   * Training lives in its own module so that scoring (the service's start path) never loads the
+   * solvers, their worker pool or ml-matrix.
+   */
+  static fromState(state) {
+    return new _BinaryLogisticRegression(state);
   }
   /** Refuses anything that is not this model's tag and schema version. */
   static load(json3) {
@@ -47851,7 +47236,7 @@ function placements(y, scores, sorted = sortedByClass(y, scores)) {
   }
   return { auc: sum / m, v10, v01 };
 }
-function covariance2(a, b) {
+function covariance(a, b) {
   const n = a.length;
   if (n < 2) return 0;
   let ma = 0;
@@ -47868,7 +47253,7 @@ function covariance2(a, b) {
 }
 function delongAuc(y, scores, sorted) {
   const { auc, v10, v01 } = placements(y, scores, sorted);
-  const variance = covariance2(v10, v10) / v10.length + covariance2(v01, v01) / v01.length;
+  const variance = covariance(v10, v10) / v10.length + covariance(v01, v01) / v01.length;
   const se = Math.sqrt(variance);
   return { auc, variance, interval: [clamp01(auc - Z95 * se), clamp01(auc + Z95 * se)] };
 }
@@ -47877,7 +47262,7 @@ function pairedDelong(y, a, b) {
   const pb = delongParts(y, b);
   const m = pa.v10.length;
   const n = pa.v01.length;
-  const variance = (covariance2(pa.v10, pa.v10) + covariance2(pb.v10, pb.v10) - 2 * covariance2(pa.v10, pb.v10)) / m + (covariance2(pa.v01, pa.v01) + covariance2(pb.v01, pb.v01) - 2 * covariance2(pa.v01, pb.v01)) / n;
+  const variance = (covariance(pa.v10, pa.v10) + covariance(pb.v10, pb.v10) - 2 * covariance(pa.v10, pb.v10)) / m + (covariance(pa.v01, pa.v01) + covariance(pb.v01, pb.v01) - 2 * covariance(pa.v01, pb.v01)) / n;
   const difference = pa.auc - pb.auc;
   const se = Math.sqrt(Math.max(variance, 0));
   const z2 = se > 0 ? difference / se : difference === 0 ? 0 : Math.sign(difference) * Infinity;
@@ -48000,7 +47385,7 @@ function percentileInterval(replicates) {
   return [at(0.025), at(0.975)];
 }
 
-// src/evaluate/metrics.ts
+// src/evaluate/metrics-schema.ts
 var ConfusionSchema = external_exports.strictObject({
   tp: external_exports.number().int(),
   fp: external_exports.number().int(),
@@ -48054,6 +47439,8 @@ var MetricsSchema = external_exports.strictObject({
   calibration: CalibrationSchema.optional(),
   intervals: external_exports.record(external_exports.string(), IntervalSchema).optional()
 });
+
+// src/evaluate/metrics.ts
 var MAX_ROC_POINTS = 101;
 var EPSILON = 1e-15;
 function rowLogLoss(y, p) {
@@ -48422,7 +47809,7 @@ function metricValue(key, y, p, threshold = 0.5) {
   }
 }
 
-// src/evaluate/cross-validation.ts
+// src/evaluate/cross-validation-schema.ts
 var CrossValidationSchema = external_exports.strictObject({
   folds: external_exports.number().int(),
   repeats: external_exports.number().int(),
