@@ -146,12 +146,7 @@ export function isClientAbort(err: unknown, c: Context): boolean {
 export function handleError(logger: Logger) {
   return (err: Error, c: Context): Response => {
     if (isClientAbort(err, c)) {
-      logger.log({
-        level: 'info',
-        msg: 'client closed the request before it was answered',
-        method: c.req.method,
-        path: clip(c.req.path),
-      });
+      logClientAbort(logger, c.req.method, c.req.path);
       return new Response(null, { status: CLIENT_CLOSED_REQUEST });
     }
     if (err instanceof ApiError)
@@ -164,6 +159,16 @@ export function handleError(logger: Logger) {
     logUnhandled(logger, c.req.path, err);
     return errorResponse(c, 500, 'Internal server error', {});
   };
+}
+
+/** What a request whose client hung up before its answer leaves in the log. */
+export function logClientAbort(logger: Logger, method: string, path: string): void {
+  logger.log({
+    level: 'info',
+    msg: 'client closed the request before it was answered',
+    method,
+    path: clip(path),
+  });
 }
 
 /** What an unexpected error leaves in the log (its message, never a stack in a response). */

@@ -158,7 +158,7 @@ export function predictOne(
 ): RowPrediction {
   const explain = context.explain === true;
   const { label, probabilities, explanation } = scoreRow(model, row, 'features', explain);
-  const time = new Date(deps.clock.now()).toISOString();
+  const time = isoTime(deps.clock.now());
   const id = deps.newId();
   deps.audit.write(
     auditLine(model, {
@@ -197,7 +197,7 @@ export function predictRows(
     scored[i] = scoreRow(model, rows[i]!, field, explain);
   }
 
-  const time = new Date(deps.clock.now()).toISOString();
+  const time = isoTime(deps.clock.now());
   const out: RowPrediction[] = new Array(rows.length);
   const lines: string[] = [];
   const byClass = new Map<string, number>();
@@ -251,6 +251,21 @@ export function predictRows(
   for (const line of lines) deps.audit.write(line);
   for (const [label, count] of byClass) deps.metrics.countPredictions(model, label, count);
   return out;
+}
+
+let lastMs = Number.NaN;
+let lastIso = '';
+
+/**
+ * `new Date(ms).toISOString()`, remembered for the last millisecond: under load many requests
+ * share one, and formatting a date is a measurable part of an audit line.
+ */
+function isoTime(ms: number): string {
+  if (ms !== lastMs) {
+    lastIso = new Date(ms).toISOString();
+    lastMs = ms;
+  }
+  return lastIso;
 }
 
 function latencySince(clock: Clock, startedAt: number): number {

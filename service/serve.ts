@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { type AppOptions, createDeps } from './app-deps.js';
+import { type AppOptions, bodyLimitOf, createDeps } from './app-deps.js';
 import { bufferedSink, PIPE_BUF } from './audit.js';
 import { systemClock } from './clock.js';
 import type { RuntimeAppOptions } from './lifecycle.js';
@@ -98,7 +98,10 @@ export async function startServing(
   // The documented app (service/app.ts) and, in registry mode, the dashboard: loaded once the
   // server listens (see service/start-app.ts), so a probe is answered without them.
   const documented = async (): Promise<RequestListener> => {
-    const { buildApp } = await import('./app.js');
+    const [{ buildApp }, { fastPredict }] = await Promise.all([
+      import('./app.js'),
+      import('./node/fast-predict.js'),
+    ]);
     const app = buildApp(deps, appOptions);
     if (options.source.kind === 'registry') {
       const dir = options.source.dir;
@@ -123,7 +126,8 @@ export async function startServing(
         }),
       );
     }
-    return fetchListener(app);
+    // POST /predict is answered on node:http in front of the app (service/node/fast-predict.ts).
+    return fastPredict(deps, bodyLimitOf(appOptions), await fetchListener(app));
   };
   // Registry mode only (a developer's `serve --registry`); the image serves a file.
   if (dashboard) dashboardPrefix = (await import('./dashboard-static.js')).DASHBOARD_PREFIX;

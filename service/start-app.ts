@@ -15,6 +15,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AppDeps } from './deps.js';
 import { errorBody, logUnhandled } from './errors.js';
 import { pathOf } from './node/connection-guard.js';
+import { writeJson } from './node/write-json.js';
 import { PROBE_ANSWERS } from './routes/probes.js';
 
 /** A node:http request listener, as service/server.ts serves it. */
@@ -83,16 +84,6 @@ export function createStartApp(
       return loaded !== null;
     },
   };
-}
-
-/** The headers Hono's `c.json` and @hono/node-server give a JSON body. */
-function writeJson(res: ServerResponse, status: number, value: unknown): void {
-  const body = JSON.stringify(value);
-  res.writeHead(status, {
-    'Content-Type': 'application/json',
-    'Content-Length': Buffer.byteLength(body),
-  });
-  res.end(body);
 }
 
 /**

@@ -71,31 +71,38 @@ const batchRoute = createRoute({
 type Row = Record<string, number> | number[];
 
 /** The JSON media type exactly as clients send it; anything else takes the zod route. */
-const PLAIN_JSON = /^application\/json(?:;\s*charset=utf-8)?$/i;
+export const PLAIN_JSON = /^application\/json(?:;\s*charset=utf-8)?$/i;
 
-function predictOneResponse(
-  c: Context<AppEnv>,
+/**
+ * Scores one plainly valid `POST /predict` body and returns the response body; the one place
+ * both the route below and the node-level fast path (service/node/fast-predict.ts) answer it.
+ * Throws ApiError (503 without a model, 422 for mismatched or unscorable features) before
+ * anything is audited or counted.
+ */
+export function answerPredict(
   deps: AppDeps,
   { features, explain }: { features: Row; explain?: boolean },
+  startedAt: number,
 ) {
   const model = currentModel(deps);
   // Nothing between here and the response awaits, so one scratch row per model is enough.
   const row = toRow(model, features, 'features', scratchRow(model));
-  const p = predictOne(deps, model, row, {
-    endpoint: '/predict',
-    startedAt: c.get('startedAt'),
-    explain,
-  });
-  return c.json(
-    {
-      label: p.label,
-      probabilities: p.probabilities,
-      model: { name: model.name, version: model.version, threshold: model.predictor.threshold },
-      predictionId: p.predictionId,
-      ...(p.explanation ? { explanation: p.explanation } : {}),
-    },
-    200,
-  );
+  const p = predictOne(deps, model, row, { endpoint: '/predict', startedAt, explain });
+  return {
+    label: p.label,
+    probabilities: p.probabilities,
+    model: { name: model.name, version: model.version, threshold: model.predictor.threshold },
+    predictionId: p.predictionId,
+    ...(p.explanation ? { explanation: p.explanation } : {}),
+  };
+}
+
+function predictOneResponse(
+  c: Context<AppEnv>,
+  deps: AppDeps,
+  body: { features: Row; explain?: boolean },
+) {
+  return c.json(answerPredict(deps, body, c.get('startedAt')), 200);
 }
 
 function predictBatchResponse(

@@ -1,6 +1,6 @@
 import { afterAll, describe, expect, it, vi } from 'vitest';
 import { createApp } from '../../service/app.js';
-import { bufferedSink, inputFingerprint, memorySink } from '../../service/audit.js';
+import { AUDIT_FLUSH_MS, bufferedSink, inputFingerprint, memorySink } from '../../service/audit.js';
 import { createModelHolder } from '../../service/served-model.js';
 import { COMMIT, json, loadFile, post, testApp, trainFixture } from './fixture.js';
 
@@ -149,18 +149,28 @@ describe('audit log', () => {
 });
 
 describe('bufferedSink', () => {
-  it('batches lines into one write per event-loop turn and flushes on demand', async () => {
-    const write = vi.fn();
-    const sink = bufferedSink(write);
-    sink.write('a\n');
-    sink.write('b\n');
-    expect(write).not.toHaveBeenCalled();
-    await new Promise((resolve) => setImmediate(resolve));
-    expect(write).toHaveBeenCalledTimes(1);
-    expect(write).toHaveBeenCalledWith('a\nb\n');
-    sink.write('c\n');
-    sink.flush();
-    expect(write).toHaveBeenLastCalledWith('c\n');
+  it('batches lines into one write within AUDIT_FLUSH_MS and flushes on demand', async () => {
+    vi.useFakeTimers();
+    try {
+      const write = vi.fn();
+      const sink = bufferedSink(write);
+      sink.write('a\n');
+      vi.advanceTimersByTime(AUDIT_FLUSH_MS - 1);
+      sink.write('b\n');
+      expect(write).not.toHaveBeenCalled();
+      // The bound runs from the first line waiting, not the last.
+      vi.advanceTimersByTime(1);
+      expect(write).toHaveBeenCalledTimes(1);
+      expect(write).toHaveBeenCalledWith('a\nb\n');
+      sink.write('c\n');
+      sink.flush();
+      expect(write).toHaveBeenLastCalledWith('c\n');
+      // Nothing is left waiting, so the flushed line is not written twice.
+      vi.advanceTimersByTime(AUDIT_FLUSH_MS * 2);
+      expect(write).toHaveBeenCalledTimes(2);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it('writes at once when the buffer passes its size limit', () => {

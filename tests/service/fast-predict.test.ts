@@ -1,0 +1,174 @@
+import { createServer, type RequestListener, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { buildApp, createDeps } from '../../service/app.js';
+import { memorySink } from '../../service/audit.js';
+import { createLogger } from '../../service/log.js';
+import { createMetrics } from '../../service/metrics.js';
+import { fastPredict } from '../../service/node/fast-predict.js';
+import { createModelHolder, type ServedModel } from '../../service/served-model.js';
+import { fetchListener } from '../../service/server.js';
+import { fakeClock, loadFile, trainFixture } from './fixture.js';
+import { httpRequest, openSocket, type RawResponse, requestOnce } from './serve-process.js';
+
+// `serve` answers POST /predict on node:http in front of the documented app
+// (service/node/fast-predict.ts). Whatever it answers or hands on must reach the client, the
+// audit log and /metrics exactly as the documented app alone would have it. Two servers over real
+// sockets, one with the fast path and one without, get the same requests in the same order.
+const fx = trainFixture();
+afterAll(() => fx.cleanup());
+const model = loadFile(fx.file);
+const LIMIT = 20_000;
+
+const servers: Server[] = [];
+afterEach(async () => {
+  await Promise.all(servers.splice(0).map((s) => new Promise((r) => s.close(r))));
+});
+
+async function server(withFastPath: boolean, served: ServedModel | null = model) {
+  let next = 0;
+  const audit = memorySink();
+  const metrics = createMetrics({ runtime: false, version: 'test' });
+  const logged: string[] = [];
+  const options = {
+    holder: createModelHolder(served),
+    audit,
+    metrics,
+    clock: fakeClock(),
+    newId: () => `id-${++next}`,
+    logger: createLogger((line) => logged.push(line.replace(/"time":"[^"]*"/, ''))),
+    maxBodyBytes: LIMIT,
+  };
+  const deps = createDeps(options);
+  const documented = await fetchListener(buildApp(deps, options));
+  const listener: RequestListener = withFastPath
+    ? fastPredict(deps, LIMIT, documented)
+    : documented;
+  const s = createServer(listener);
+  servers.push(s);
+  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
+  const { port } = s.address() as AddressInfo;
+  return { port, audit, metrics, logged };
+}
+
+/** What a client can compare: status, headers but the date, body. */
+const seen = ({ status, headers, body }: RawResponse) => {
+  const { date: _date, ...rest } = headers;
+  return { status, headers: rest, body };
+};
+
+const values = model.artifact.preprocessing.fill;
+const byName = Object.fromEntries(model.artifact.features.map((name, i) => [name, values[i]!]));
+const { [model.artifact.features[0]!]: _dropped, ...missingOne } = byName;
+
+const json = (value: unknown) => JSON.stringify(value);
+/** Raw requests: [what it is, bytes]. */
+const requests: [string, Buffer][] = [
+  ['an array of features', httpRequest('POST', '/predict', json({ features: values }))],
+  ['features by name', httpRequest('POST', '/predict', json({ features: byName }))],
+  ['with explain', httpRequest('POST', '/predict', json({ features: values, explain: true }))],
+  [
+    'charset=utf-8',
+    httpRequest('POST', '/predict', json({ features: values }), {
+      'content-type': 'application/json; charset=UTF-8',
+    }),
+  ],
+  [
+    'another media type',
+    httpRequest('POST', '/predict', json({ features: values }), { 'content-type': 'text/plain' }),
+  ],
+  ['malformed JSON', httpRequest('POST', '/predict', '{"features": [1, 2')],
+  ['an empty body', httpRequest('POST', '/predict', '')],
+  ['a string for features', httpRequest('POST', '/predict', json({ features: 'x' }))],
+  ['an unknown key', httpRequest('POST', '/predict', json({ features: values, top: 3 }))],
+  ['a missing feature', httpRequest('POST', '/predict', json({ features: missingOne }))],
+  ['too few values', httpRequest('POST', '/predict', json({ features: values.slice(1) }))],
+  [
+    'unscorable values',
+    httpRequest(
+      'POST',
+      '/predict',
+      json({ features: values.map((_, i) => (i % 2 ? 1e308 : -1e308)) }),
+    ),
+  ],
+  ['a body over the limit', httpRequest('POST', '/predict', ' '.repeat(LIMIT + 1))],
+  [
+    'a chunked body',
+    Buffer.from(
+      `POST /predict HTTP/1.1\r\nhost: localhost\r\ncontent-type: application/json\r\ntransfer-encoding: chunked\r\n\r\n${(() => {
+        const body = json({ features: values });
+        return `${body.length.toString(16)}\r\n${body}\r\n0\r\n\r\n`;
+      })()}`,
+    ),
+  ],
+  ['a query string', httpRequest('POST', '/predict?x=1', json({ features: values }))],
+  ['a byte-order mark', httpRequest('POST', '/predict', `\uFEFF${json({ features: values })}`)],
+  ['GET /predict', httpRequest('GET', '/predict')],
+  ['the batch route', httpRequest('POST', '/predict/batch', json({ instances: [values] }))],
+  ['an array of features again', httpRequest('POST', '/predict', json({ features: values }))],
+];
+
+describe('POST /predict on node:http (fast-predict)', () => {
+  it('answers, audits and counts every request exactly as the documented app alone does', async () => {
+    const fast = await server(true);
+    const plain = await server(false);
+    for (const [what, bytes] of requests) {
+      const got = seen(await requestOnce(fast.port, bytes));
+      const expected = seen(await requestOnce(plain.port, bytes));
+      expect({ what, ...got }).toEqual({ what, ...expected });
+    }
+    // The cases cover both sides of the hand-over: answered here, and worded by the app.
+    const statuses = new Set<number>();
+    for (const [, bytes] of requests) statuses.add((await requestOnce(plain.port, bytes)).status);
+    expect([...statuses].sort()).toEqual([200, 400, 405, 413, 415, 422]);
+    expect(fast.audit.lines).toEqual(plain.audit.lines.slice(0, fast.audit.lines.length));
+    expect(fast.audit.lines.length).toBeGreaterThan(5);
+    expect(fast.logged).toEqual(plain.logged.slice(0, fast.logged.length));
+  });
+
+  it('keeps /metrics as the documented app keeps it', async () => {
+    const fast = await server(true);
+    const plain = await server(false);
+    for (const [, bytes] of requests) {
+      await requestOnce(fast.port, bytes);
+      await requestOnce(plain.port, bytes);
+    }
+    const series = async (m: typeof fast.metrics) =>
+      (await m.render()).split('\n').filter((l) => l.startsWith('oncoclear_'));
+    const got = await series(fast.metrics);
+    expect(got).toEqual(await series(plain.metrics));
+    expect(got).toContain(
+      'oncoclear_http_requests_total{method="POST",route="/predict",status="200"} 8',
+    );
+  });
+
+  it('hands a request to the documented app when no model is loaded (503)', async () => {
+    const fast = await server(true, null);
+    const plain = await server(false, null);
+    const bytes = httpRequest('POST', '/predict', json({ features: values }));
+    const got = seen(await requestOnce(fast.port, bytes));
+    expect(got.status).toBe(503);
+    expect(got).toEqual(seen(await requestOnce(plain.port, bytes)));
+  });
+
+  it('records a client that hangs up mid-body as the documented app does: 499, logged, not audited', async () => {
+    const fast = await server(true);
+    const plain = await server(false);
+    for (const side of [fast, plain]) {
+      const socket = await openSocket(side.port);
+      socket.write(
+        'POST /predict HTTP/1.1\r\nhost: localhost\r\ncontent-type: application/json\r\ncontent-length: 1000\r\n\r\n{"features": [',
+      );
+      await new Promise((r) => setTimeout(r, 50));
+      socket.destroy();
+      const counted =
+        'oncoclear_http_requests_total{method="POST",route="/predict",status="499"} 1';
+      for (let i = 0; i < 100 && !(await side.metrics.render()).includes(counted); i++)
+        await new Promise((r) => setTimeout(r, 10));
+      expect(await side.metrics.render()).toContain(counted);
+      expect(side.audit.lines).toEqual([]);
+    }
+    expect(fast.logged).toEqual(plain.logged);
+    expect(fast.logged.join('\n')).toContain('client closed the request before it was answered');
+  });
+});
