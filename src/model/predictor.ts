@@ -60,7 +60,10 @@ const TOO_LARGE =
   'The feature values are too large for the model to score; expected measurements in a realistic range.';
 
 export function createPredictor(artifact: Artifact): Predictor {
-  const model = BinaryLogisticRegression.load(artifact.model);
+  // An Artifact is validated whole when it is read (ArtifactSchema holds the model's own schema)
+  // or comes from training, so its model is not parsed again: that was a millisecond of every
+  // service start.
+  const model = BinaryLogisticRegression.fromState(artifact.model);
   const { coefficients, intercept } = artifact.model;
   const prep = artifact.preprocessing;
   const features = artifact.features;

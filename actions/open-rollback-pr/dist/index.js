@@ -50112,7 +50112,7 @@ function metricValue(key, y, p, threshold = 0.5) {
 var DEFAULT_TOP_CONTRIBUTORS = 5;
 var TOO_LARGE = "The feature values are too large for the model to score; expected measurements in a realistic range.";
 function createPredictor(artifact) {
-  const model = BinaryLogisticRegression.load(artifact.model);
+  const model = BinaryLogisticRegression.fromState(artifact.model);
   const { coefficients, intercept } = artifact.model;
   const prep = artifact.preprocessing;
   const features = artifact.features;

@@ -47960,7 +47960,7 @@ function loadArtifact(file2, expectedSha256, options = {}) {
 var DEFAULT_TOP_CONTRIBUTORS = 5;
 var TOO_LARGE = "The feature values are too large for the model to score; expected measurements in a realistic range.";
 function createPredictor(artifact) {
-  const model = BinaryLogisticRegression.load(artifact.model);
+  const model = BinaryLogisticRegression.fromState(artifact.model);
   const { coefficients, intercept } = artifact.model;
   const prep = artifact.preprocessing;
   const features = artifact.features;
