@@ -37,6 +37,12 @@ export function bufferedSink(
   maxBytes = 64 * 1024,
   atomicChunkBytes?: number,
   flushMs = AUDIT_FLUSH_MS,
+  /**
+   * The process (or a stand-in): lines still waiting go out on its 'exit', which an uncaught
+   * error and a cluster worker whose primary went away (it calls process.exit) both emit.
+   * Writes to stdout are synchronous then, as always on Linux pipes and files.
+   */
+  exiting?: Pick<NodeJS.EventEmitter, 'once'>,
 ): AuditSink {
   let buffer = '';
   let timer: NodeJS.Timeout | null = null;
@@ -51,6 +57,7 @@ export function bufferedSink(
     if (atomicChunkBytes === undefined) write(chunk);
     else for (const piece of wholeLineChunks(chunk, atomicChunkBytes)) write(piece);
   };
+  exiting?.once('exit', flush);
   return {
     write(line) {
       buffer += line;

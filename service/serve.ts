@@ -19,6 +19,9 @@ import { fetchListener, installShutdown, listen } from './server.js';
 import { createStartApp, type RequestListener } from './start-app.js';
 import { directoryWatcher } from './watch.js';
 
+/** Longest the documented app waits for the first probe before it loads anyway. */
+const DOCUMENTED_LOAD_FALLBACK_MS = 100;
+
 /** The model source described by the options. */
 export function sourceFor(options: ServeOptions): ModelSource {
   if (options.source.kind === 'registry')
@@ -75,7 +78,8 @@ export async function startServing(
   const holder = createModelHolder(model);
   const local = createMetrics();
   const metrics = link ? link.metrics(local) : local;
-  const audit = link ? bufferedSink(undefined, undefined, PIPE_BUF) : bufferedSink();
+  // Flushed on the process's 'exit' too, so no line is left waiting (see bufferedSink).
+  const audit = bufferedSink(undefined, undefined, link ? PIPE_BUF : undefined, undefined, process);
   let draining = false;
   let watch: ModelWatch | null = null;
   const appOptions: AppOptions & RuntimeAppOptions = {
@@ -133,8 +137,9 @@ export async function startServing(
   if (dashboard) dashboardPrefix = (await import('./dashboard-static.js')).DASHBOARD_PREFIX;
   const app = createStartApp(deps, documented);
   const { server, port, addresses, guard } = await listen(app.listener, options);
-  // At once: a request that needs the documented app waits for it (the start app holds it).
-  const documentedLoaded = app.loadDocumented();
+  // Right after the first probe is answered (a request that needs the documented app waits for
+  // it, and starts the load itself if it comes first).
+  const documentedLoaded = app.loadSoon(DOCUMENTED_LOAD_FALLBACK_MS);
   watch = options.watch
     ? watchModel({ source, holder, logger, metrics, watcher: directoryWatcher() })
     : null;

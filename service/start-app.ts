@@ -6,7 +6,7 @@
 // and loads the documented app right after (separate files of the bundle: scripts/build.mjs).
 //
 // Until it has loaded, this app answers the GET probes (/health, /ready, /v2/health/live,
-// /v2/health/ready) itself, with the answers the documented app's routes give (routes/probes.ts)
+// /v2/health/ready) that carry a plain Host and no body itself, with the answers the documented app's routes give (routes/probes.ts)
 // and counted in the same metrics under the same route labels. Every other request (/metrics, a
 // probe with a body or another method, any other path) waits for the documented app and is
 // handed to it untouched, its body unread, so it is answered exactly as it would have been. Once
@@ -14,6 +14,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AppDeps } from './deps.js';
 import { errorBody, logUnhandled } from './errors.js';
+import { hasPlainHost, markArrival } from './node/arrival.js';
 import { pathOf } from './node/connection-guard.js';
 import { writeJson } from './node/write-json.js';
 import { PROBE_ANSWERS } from './routes/probes.js';
@@ -29,6 +30,13 @@ export interface StartApp {
    * need it wait for it; a failure answers them 500 and rejects this promise.
    */
   loadDocumented(): Promise<RequestListener>;
+  /**
+   * Loads the documented app once the start app has answered its first probe, or at once for the
+   * first request that needs it, or after `fallbackMs`, whichever comes first. Loading it blocks
+   * the event loop for tens of milliseconds (compiling it; on Node 24 also undici), so a probe
+   * that arrives just after listening is answered before that, not after.
+   */
+  loadSoon(fallbackMs: number): Promise<RequestListener>;
   /** True once the documented app answers every request. */
   readonly documentedLoaded: boolean;
 }
@@ -53,6 +61,8 @@ export function createStartApp(
   };
 
   const handOn: RequestListener = (req, res) => {
+    // Timed from here by the documented app, as if it had had the request all along.
+    markArrival(req, deps.clock.monotonic());
     loadDocumented().then(
       (listener) => listener(req, res),
       (error: unknown) => {
@@ -65,7 +75,10 @@ export function createStartApp(
 
   const start: RequestListener = (req, res) => {
     const path = pathOf(req.url);
-    const answer = req.method === 'GET' && !hasBody(req) ? PROBE_ANSWERS.get(path) : undefined;
+    const answer =
+      req.method === 'GET' && !hasBody(req) && hasPlainHost(req)
+        ? PROBE_ANSWERS.get(path)
+        : undefined;
     if (!answer) return handOn(req, res);
     // As service/middleware/request-metrics.ts records it; the route label is the path itself,
     // which is each probe route's pattern.
@@ -75,11 +88,25 @@ export function createStartApp(
     writeJson(res, status, body);
     deps.metrics.requestFinished();
     deps.metrics.observeRequest('GET', path, status, (deps.clock.monotonic() - started) / 1000);
+    afterFirstProbe?.();
   };
+
+  let afterFirstProbe: (() => void) | null = null;
+  const loadSoon = (fallbackMs: number) =>
+    new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, fallbackMs);
+      afterFirstProbe = () => {
+        afterFirstProbe = null;
+        clearTimeout(timer);
+        // Once the answer is on its way.
+        setImmediate(resolve);
+      };
+    }).then(loadDocumented);
 
   return {
     listener: (req, res) => (loaded ? loaded(req, res) : start(req, res)),
     loadDocumented,
+    loadSoon,
     get documentedLoaded() {
       return loaded !== null;
     },

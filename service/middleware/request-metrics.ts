@@ -1,7 +1,9 @@
+import type { IncomingMessage } from 'node:http';
 import type { Context, MiddlewareHandler } from 'hono';
 import { matchedRoutes } from 'hono/route';
 import type { Clock } from '../clock.js';
 import type { ServiceMetrics } from '../metrics.js';
+import { arrivalOf } from '../node/arrival.js';
 
 /** Variables this middleware puts on the context. */
 export interface RequestTimingVariables {
@@ -29,7 +31,9 @@ export function routeLabel(c: Context): string {
  */
 export const requestMetrics = (opts: { metrics: ServiceMetrics; clock: Clock }) =>
   async function requestMetrics(c, next) {
-    const started = opts.clock.monotonic();
+    // From its arrival when a node:http listener held or read it first (service/node/arrival.ts).
+    const incoming = (c.env as { incoming?: IncomingMessage } | undefined)?.incoming;
+    const started = arrivalOf(incoming) ?? opts.clock.monotonic();
     c.set('startedAt', started);
     opts.metrics.requestStarted();
     try {

@@ -23,6 +23,7 @@ import {
 } from '../errors.js';
 import { answerPredict, PLAIN_JSON } from '../routes/predict.js';
 import { plainPredictRequest } from '../schemas.js';
+import { hasPlainHost, markArrival } from './arrival.js';
 import { writeJson } from './write-json.js';
 
 type RequestListener = (req: IncomingMessage, res: ServerResponse) => void;
@@ -39,21 +40,13 @@ export function fastPredict(
   documented: RequestListener,
 ): RequestListener {
   return function fastPredictListener(req, res) {
-    if (req.method !== 'POST' || req.url !== ROUTE) return documented(req, res);
-    const { headers } = req;
-    const type = headers['content-type'];
-    const length = headers['content-length'];
-    if (
-      type === undefined ||
-      !PLAIN_JSON.test(type) ||
-      length === undefined ||
-      headers['transfer-encoding'] !== undefined ||
-      Number(length) > maxBodyBytes
-    )
+    if (req.method !== 'POST' || req.url !== ROUTE || !plainRequest(req, maxBodyBytes))
       return documented(req, res);
 
-    // As service/middleware/request-metrics.ts: in flight from here, latency from here.
+    // As service/middleware/request-metrics.ts: in flight from here, latency from here (a request
+    // handed on keeps its arrival, so the app times it from here too).
     const started = deps.clock.monotonic();
+    markArrival(req, started);
     deps.metrics.requestStarted();
     const handOn = (body: Buffer) => {
       deps.metrics.requestFinished();
@@ -93,6 +86,31 @@ export function fastPredict(
       finish(200);
     });
   };
+}
+
+/**
+ * Whether this is a request the fast path takes: one plain JSON media type (Node keeps only the
+ * first of several Content-Type headers, @hono/node-server joins them and refuses the result), a
+ * Content-Length within the limit (chunked bodies are limited while they stream, in the app), a
+ * Host the app takes as it is, and a request whose body is still to come (one whose client went
+ * away while it waited for the app to load is the app's, which recovers what it can).
+ */
+function plainRequest(req: IncomingMessage, maxBodyBytes: number): boolean {
+  const { headers } = req;
+  const type = headers['content-type'];
+  const length = headers['content-length'];
+  return (
+    type !== undefined &&
+    PLAIN_JSON.test(type) &&
+    req.headersDistinct['content-type']?.length === 1 &&
+    length !== undefined &&
+    headers['transfer-encoding'] === undefined &&
+    Number(length) <= maxBodyBytes &&
+    hasPlainHost(req) &&
+    !req.destroyed &&
+    !req.readableDidRead &&
+    req.errored === null
+  );
 }
 
 /** The whole body, or null when the request ends without it (the client hung up). */

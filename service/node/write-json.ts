@@ -5,10 +5,9 @@ import type { ServerResponse } from 'node:http';
  * answers given on plain node:http (service/start-app.ts, service/node/fast-predict.ts).
  */
 export function writeJson(res: ServerResponse, status: number, value: unknown): void {
-  const body = JSON.stringify(value);
-  res.writeHead(status, {
-    'Content-Type': 'application/json',
-    'Content-Length': Buffer.byteLength(body),
-  });
-  res.end(body);
+  // Not writeHead: `end` then sends Content-Length after the headers Node adds, in the order
+  // @hono/node-server's responses have them, so the bytes are the same too.
+  res.statusCode = status;
+  res.setHeader('Content-Type', 'application/json');
+  res.end(JSON.stringify(value));
 }

@@ -1,3 +1,4 @@
+import { EventEmitter } from 'node:events';
 import { afterAll, describe, expect, it, vi } from 'vitest';
 import { createApp } from '../../service/app.js';
 import { AUDIT_FLUSH_MS, bufferedSink, inputFingerprint, memorySink } from '../../service/audit.js';
@@ -171,6 +172,16 @@ describe('bufferedSink', () => {
     } finally {
       vi.useRealTimers();
     }
+  });
+
+  it('writes what is still waiting when the process exits', () => {
+    const write = vi.fn();
+    const exiting = new EventEmitter();
+    const sink = bufferedSink(write, undefined, undefined, 60_000, exiting);
+    sink.write('a\n');
+    expect(write).not.toHaveBeenCalled();
+    exiting.emit('exit', 0);
+    expect(write).toHaveBeenCalledWith('a\n');
   });
 
   it('writes at once when the buffer passes its size limit', () => {

@@ -30,11 +30,12 @@ async function server(withFastPath: boolean, served: ServedModel | null = model)
   const audit = memorySink();
   const metrics = createMetrics({ runtime: false, version: 'test' });
   const logged: string[] = [];
+  const clock = fakeClock();
   const options = {
     holder: createModelHolder(served),
     audit,
     metrics,
-    clock: fakeClock(),
+    clock,
     newId: () => `id-${++next}`,
     logger: createLogger((line) => logged.push(line.replace(/"time":"[^"]*"/, ''))),
     maxBodyBytes: LIMIT,
@@ -48,7 +49,7 @@ async function server(withFastPath: boolean, served: ServedModel | null = model)
   servers.push(s);
   await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
   const { port } = s.address() as AddressInfo;
-  return { port, audit, metrics, logged };
+  return { port, audit, metrics, logged, clock };
 }
 
 /** What a client can compare: status, headers but the date, body. */
@@ -103,6 +104,26 @@ const requests: [string, Buffer][] = [
   ],
   ['a query string', httpRequest('POST', '/predict?x=1', json({ features: values }))],
   ['a byte-order mark', httpRequest('POST', '/predict', `\uFEFF${json({ features: values })}`)],
+  [
+    'two Content-Type headers',
+    Buffer.from(
+      `POST /predict HTTP/1.1\r\nhost: localhost\r\ncontent-type: application/json\r\ncontent-type: text/plain\r\ncontent-length: ${json({ features: values }).length}\r\nconnection: close\r\n\r\n${json({ features: values })}`,
+    ),
+  ],
+  [
+    'no Host (HTTP/1.0)',
+    Buffer.from(
+      `POST /predict HTTP/1.0\r\ncontent-type: application/json\r\ncontent-length: ${json({ features: values }).length}\r\n\r\n${json({ features: values })}`,
+    ),
+  ],
+  [
+    'a Host with a space',
+    httpRequest('POST', '/predict', json({ features: values }), { host: 'a b' }),
+  ],
+  [
+    'an upper-case Host',
+    httpRequest('POST', '/predict', json({ features: values }), { host: 'LOCALHOST:8000' }),
+  ],
   ['GET /predict', httpRequest('GET', '/predict')],
   ['the batch route', httpRequest('POST', '/predict/batch', json({ instances: [values] }))],
   ['an array of features again', httpRequest('POST', '/predict', json({ features: values }))],
@@ -116,6 +137,11 @@ describe('POST /predict on node:http (fast-predict)', () => {
       const got = seen(await requestOnce(fast.port, bytes));
       const expected = seen(await requestOnce(plain.port, bytes));
       expect({ what, ...got }).toEqual({ what, ...expected });
+      // The same header lines in the same order, not just the same headers.
+      expect({ what, order: Object.keys(got.headers) }).toEqual({
+        what,
+        order: Object.keys(expected.headers),
+      });
     }
     // The cases cover both sides of the hand-over: answered here, and worded by the app.
     const statuses = new Set<number>();
@@ -138,7 +164,7 @@ describe('POST /predict on node:http (fast-predict)', () => {
     const got = await series(fast.metrics);
     expect(got).toEqual(await series(plain.metrics));
     expect(got).toContain(
-      'oncoclear_http_requests_total{method="POST",route="/predict",status="200"} 8',
+      'oncoclear_http_requests_total{method="POST",route="/predict",status="200"} 9',
     );
   });
 
@@ -170,5 +196,37 @@ describe('POST /predict on node:http (fast-predict)', () => {
     }
     expect(fast.logged).toEqual(plain.logged);
     expect(fast.logged.join('\n')).toContain('client closed the request before it was answered');
+  });
+
+  it('times a request from its arrival, body upload included, whether it answers it or hands it on', async () => {
+    const fast = await server(true);
+    const plain = await server(false);
+    const sums: string[][] = [];
+    for (const side of [fast, plain]) {
+      for (const body of [json({ features: values }), json({ features: 'x' })]) {
+        const socket = await openSocket(side.port);
+        const answered = new Promise<void>((r) => socket.on('data', () => r()));
+        socket.write(
+          `POST /predict HTTP/1.1\r\nhost: localhost\r\ncontent-type: application/json\r\ncontent-length: ${body.length}\r\n\r\n${body.slice(0, 5)}`,
+        );
+        await new Promise((r) => setTimeout(r, 30));
+        side.clock.advance(400);
+        socket.write(body.slice(5));
+        await answered;
+        socket.destroy();
+      }
+      sums.push(
+        (await side.metrics.render())
+          .split('\n')
+          .filter((l) => l.startsWith('oncoclear_http_request_duration_seconds_sum')),
+      );
+    }
+    expect(sums[0]).toEqual(sums[1]);
+    expect(sums[0]).toEqual([
+      'oncoclear_http_request_duration_seconds_sum{method="POST",route="/predict",status="200"} 0.4',
+      'oncoclear_http_request_duration_seconds_sum{method="POST",route="/predict",status="422"} 0.4',
+    ]);
+    // The audit line's latency is the same 400 ms.
+    expect((JSON.parse(fast.audit.lines[0]!) as { latencyMs: number }).latencyMs).toBe(400);
   });
 });

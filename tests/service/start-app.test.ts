@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type RequestListener, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -8,6 +9,7 @@ import { buildApp, createDeps } from '../../service/app.js';
 import { memorySink } from '../../service/audit.js';
 import { createLogger } from '../../service/log.js';
 import { createMetrics } from '../../service/metrics.js';
+import { fastPredict } from '../../service/node/fast-predict.js';
 import { createModelHolder } from '../../service/served-model.js';
 import { fetchListener } from '../../service/server.js';
 import { createStartApp } from '../../service/start-app.js';
@@ -15,6 +17,7 @@ import { fakeClock, loadFile, testApp, trainFixture } from './fixture.js';
 import {
   httpRequest,
   listening,
+  openSocket,
   type RawResponse,
   requestOnce,
   runService,
@@ -135,6 +138,8 @@ describe('the start app', () => {
     // A probe with a body is the documented app's too: it checks the body against the limit.
     const probeWithBody = start.request('GET', '/ready', 'x'.repeat(2_000_000));
     const scrape = start.request('GET', '/metrics');
+    // A Host @hono/node-server refuses: the app's 400, not the start app's 200.
+    const badHost = start.request('GET', '/ready', undefined, { host: 'a b' });
     start.app.loadDocumented();
     expect(await stateOf(spec)).toBe('pending');
     start.release();
@@ -148,6 +153,11 @@ describe('the start app', () => {
     expect(tooLarge.status).toBe(413);
     expect(seen(tooLarge)).toEqual(seen(await documented('GET', '/ready', 'x'.repeat(2_000_000))));
     expect((await scrape).status).toBe(200);
+    const refused = await badHost;
+    expect(refused.status).toBe(400);
+    expect(seen(refused)).toEqual(
+      seen(await documented('GET', '/ready', undefined, { host: 'a b' })),
+    );
     expect(start.app.documentedLoaded).toBe(true);
     expect(start.builds()).toBe(1);
     // Counted once each, by the documented app, under its route patterns.
@@ -156,6 +166,69 @@ describe('the start app', () => {
     expect(text).toContain(
       'oncoclear_http_requests_total{method="POST",route="/predict",status="422"} 1',
     );
+  });
+
+  it('leaves nothing in flight when a client it held hangs up before the app (with fast /predict) loads', async () => {
+    let release!: () => void;
+    const gate = new Promise<void>((r) => {
+      release = r;
+    });
+    const options = { ...depsOptions(), maxBodyBytes: 20_000 };
+    const deps = createDeps(options);
+    const app = createStartApp(deps, async () => {
+      await gate;
+      return fastPredict(deps, 20_000, await fetchListener(buildApp(deps, options)));
+    });
+    await serveOn(app.listener);
+    const socket = await openSocket((servers.at(-1)!.address() as AddressInfo).port);
+    const body = JSON.stringify({ features: model.artifact.preprocessing.fill });
+    socket.write(
+      `POST /predict HTTP/1.1\r\nhost: localhost\r\ncontent-type: application/json\r\ncontent-length: ${body.length}\r\n\r\n${body}`,
+    );
+    await new Promise((r) => setTimeout(r, 30));
+    socket.destroy();
+    await new Promise((r) => setTimeout(r, 30));
+    release();
+    await app.loadDocumented();
+    const gauge = 'oncoclear_http_requests_in_flight 0';
+    let text = '';
+    for (let i = 0; i < 100 && !text.includes(gauge); i++) {
+      await new Promise((r) => setTimeout(r, 10));
+      text = await options.metrics.render();
+    }
+    expect(text).toContain(gauge);
+  });
+
+  it('loads the documented app after answering the first probe, or after the fallback with none', async () => {
+    const options = depsOptions();
+    const deps = createDeps(options);
+    const events: string[] = [];
+    const app = createStartApp(deps, async () => {
+      events.push('load');
+      return fetchListener(buildApp(deps, options));
+    });
+    // Notes when each answer has been handed to the socket.
+    const request = await serveOn((req, res) => {
+      res.once('finish', () => events.push(`answered ${req.url} ${res.statusCode}`));
+      app.listener(req, res);
+    });
+    const loaded = app.loadSoon(60_000);
+    await new Promise((r) => setTimeout(r, 30));
+    expect(events).toEqual([]);
+    expect((await request('GET', '/ready')).status).toBe(200);
+    await loaded;
+    // The probe's answer was out before the load began; the fallback (a minute) played no part.
+    expect(events).toEqual(['answered /ready 200', 'load']);
+    expect(app.documentedLoaded).toBe(true);
+
+    const idle = createStartApp(deps, async () => {
+      events.push('idle load');
+      return fetchListener(buildApp(deps, options));
+    });
+    const started = performance.now();
+    await idle.loadSoon(50);
+    expect(performance.now() - started).toBeGreaterThanOrEqual(45);
+    expect(events.at(-1)).toBe('idle load');
   });
 
   it('answers the requests it held 500 in the usual error shape when the documented app fails to load', async () => {
@@ -226,31 +299,50 @@ describe('serve, the instant /ready answers', () => {
 });
 
 describe('serve, the start path', () => {
-  // What the start app is for: the first /ready is answered before the parts of Node a probe has
-  // no use for are loaded. undici comes with the global Request/Response (@hono/node-server and
-  // every fetch app), http2 with @hono/node-server, worker_threads only with training's worker
-  // pool. Each costs milliseconds of every cold start. (Any listen loads cluster and with it
-  // child_process: those are Node's own.)
+  // What the start app is for: the server listens before the parts of Node a probe has no use
+  // for are loaded. undici comes with the global Request/Response (@hono/node-server and every
+  // fetch app), http2 with @hono/node-server, worker_threads only with training's worker pool.
+  // Each costs milliseconds of every cold start. The floor is what a bare ESM node:http server
+  // loads on the same Node: nothing of these on Node 20, all three on Node 24, whose ESM import of
+  // node:http loads them itself. (Any listen loads cluster and child_process: Node's own too.)
   const HEAVY = [/undici/, /^NativeModule http2$/, /^NativeModule worker_threads$/];
+  const heavyIn = (loaded: string[]) => loaded.filter((m) => HEAVY.some((h) => h.test(m)));
 
-  it('answers the first /ready without loading undici, http2 or worker_threads', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'oncoclear-start-path-'));
-    const preload = join(dir, 'first-response.cjs');
-    // Records Node's built-in modules at the first response this process writes.
-    writeFileSync(
-      preload,
-      `const http = require('node:http');
-const end = http.ServerResponse.prototype.end;
+  /** Records Node's built-in modules when the first HTTP server starts listening. */
+  const PRELOAD = `const http = require('node:http');
+const listen = http.Server.prototype.listen;
 let seen = false;
-http.ServerResponse.prototype.end = function (...args) {
+http.Server.prototype.listen = function (...args) {
   if (!seen) {
     seen = true;
-    process.stderr.write('BUILTINS ' + JSON.stringify(process.moduleLoadList) + '\\n');
-  }
-  return end.apply(this, args);
-};
-`,
+    this.once('listening', () =>
+      process.stderr.write('BUILTINS ' + JSON.stringify(process.moduleLoadList) + '\\n'),
     );
+  }
+  return listen.apply(this, args);
+};
+`;
+
+  const builtinsOf = (stderr: string) => {
+    const line = stderr.split('\n').find((l) => l.startsWith('BUILTINS '));
+    return JSON.parse(line!.slice('BUILTINS '.length)) as string[];
+  };
+
+  it('listens, and answers /ready, having loaded no more of undici, http2 or worker_threads than a bare server', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'oncoclear-start-path-'));
+    const preload = join(dir, 'at-listen.cjs');
+    // At listen, not later: the documented app starts loading right after, so a later look would
+    // race it.
+    writeFileSync(preload, PRELOAD);
+    const bareFile = join(dir, 'bare.mjs');
+    writeFileSync(
+      bareFile,
+      "import http from 'node:http';\nhttp.createServer(() => {}).listen(0, '127.0.0.1', () => process.exit(0));\n",
+    );
+    const bare = spawnSync(process.execPath, ['--require', preload, bareFile], {
+      encoding: 'utf8',
+      timeout: 20_000,
+    });
     const p = runService(
       ['serve', '--model', fx.file, '--port', '0', '--host', '127.0.0.1', '--workers', '1'],
       { NODE_OPTIONS: `--require ${preload}` },
@@ -258,14 +350,12 @@ http.ServerResponse.prototype.end = function (...args) {
     try {
       const port = (await listening(p)).port as number;
       expect((await requestOnce(port, httpRequest('GET', '/ready'))).status).toBe(200);
-      const line = p
-        .err()
-        .split('\n')
-        .find((l) => l.startsWith('BUILTINS '));
-      const loaded = JSON.parse(line!.slice('BUILTINS '.length)) as string[];
-      // Sanity: the list names what a server does load.
+      const loaded = builtinsOf(p.err());
+      // Sanity: the lists name what a server does load.
       expect(loaded.some((m) => /\bhttp$/.test(m))).toBe(true);
-      for (const heavy of HEAVY) expect(loaded.filter((m) => heavy.test(m))).toEqual([]);
+      expect(builtinsOf(bare.stderr).some((m) => /\bhttp$/.test(m))).toBe(true);
+      const floor = heavyIn(builtinsOf(bare.stderr));
+      expect(heavyIn(loaded).filter((m) => !floor.includes(m))).toEqual([]);
     } finally {
       p.child.kill('SIGKILL');
       rmSync(dir, { recursive: true, force: true });
