@@ -23,7 +23,7 @@ import {
 } from '../errors.js';
 import { answerPredict, PLAIN_JSON } from '../routes/predict.js';
 import { plainPredictRequest } from '../schemas.js';
-import { hasPlainHost, markArrival } from './arrival.js';
+import { hasOneContentType, hasPlainHost, markArrival } from './arrival.js';
 import { writeJson } from './write-json.js';
 
 type RequestListener = (req: IncomingMessage, res: ServerResponse) => void;
@@ -102,7 +102,7 @@ function plainRequest(req: IncomingMessage, maxBodyBytes: number): boolean {
   return (
     type !== undefined &&
     PLAIN_JSON.test(type) &&
-    req.headersDistinct['content-type']?.length === 1 &&
+    hasOneContentType(req) &&
     length !== undefined &&
     headers['transfer-encoding'] === undefined &&
     Number(length) <= maxBodyBytes &&
