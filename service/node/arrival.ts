@@ -36,13 +36,17 @@ export function hasOneContentType(req: IncomingMessage): boolean {
 }
 
 /**
- * The Host values @hono/node-server takes as they are (its `reValidHost`); any other Host it parses
- * as a URL or refuses with 400, so a node:http listener answering for it hands such a request on.
+ * The Host values @hono/node-server accepts: its fast check (`reValidHost`) takes a name of these
+ * characters with a port of 1000–59999 as it is, and parses any other Host as a URL, keeping it
+ * when that works, so the rest of the ports (a kernel-chosen one is often 60000 or more) pass
+ * too. Anything else (upper case, IPv6, a space, no Host) a node:http listener hands on to it.
  */
-const PLAIN_HOST = /^[a-z0-9._-]+(?::(?:[1-5]\d{3,4}|[6-9]\d{3}))?$/;
+const PLAIN_HOST = /^[a-z0-9._-]+(?::(\d{1,5}))?$/;
 
-/** Whether the documented app would take this request's Host without a second look. */
+/** Whether the documented app would take this request's Host. */
 export function hasPlainHost(req: IncomingMessage): boolean {
   const host = req.headers.host;
-  return host !== undefined && PLAIN_HOST.test(host);
+  if (host === undefined) return false;
+  const match = PLAIN_HOST.exec(host);
+  return match !== null && (match[1] === undefined || Number(match[1]) <= 65535);
 }

@@ -229,4 +229,39 @@ describe('POST /predict on node:http (fast-predict)', () => {
     // The audit line's latency is the same 400 ms.
     expect((JSON.parse(fast.audit.lines[0]!) as { latencyMs: number }).latencyMs).toBe(400);
   });
+
+  it('answers plainly valid requests itself, whatever port the Host names (the app is never asked)', async () => {
+    const options = {
+      holder: createModelHolder(model),
+      audit: memorySink(),
+      metrics: createMetrics({ runtime: false, version: 'test' }),
+      clock: fakeClock(),
+      logger: createLogger(() => {}),
+      maxBodyBytes: LIMIT,
+    };
+    const deps = createDeps(options);
+    const documented = await fetchListener(buildApp(deps, options));
+    const asked: string[] = [];
+    const s = createServer(
+      fastPredict(deps, LIMIT, (req, res) => {
+        asked.push(String(req.headers.host));
+        documented(req, res);
+      }),
+    );
+    servers.push(s);
+    await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
+    const { port } = s.address() as AddressInfo;
+    const body = json({ features: values });
+    // A kernel-chosen port is often 60000 or more, past @hono/node-server's own fast check.
+    for (const host of ['localhost', '127.0.0.1:60001', '10.0.0.7:8080', 'svc.ns:80', 'x:65535'])
+      expect(
+        (await requestOnce(port, httpRequest('POST', '/predict', body, { host }))).status,
+      ).toBe(200);
+    expect(asked).toEqual([]);
+    // And hands on what the app must word: a port past 65535 is its 400.
+    expect(
+      (await requestOnce(port, httpRequest('POST', '/predict', body, { host: 'x:65536' }))).status,
+    ).toBe(400);
+    expect(asked).toEqual(['x:65536']);
+  });
 });
