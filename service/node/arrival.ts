@@ -35,18 +35,26 @@ export function hasOneContentType(req: IncomingMessage): boolean {
   return count === 1;
 }
 
-/**
- * The Host values @hono/node-server accepts: its fast check (`reValidHost`) takes a name of these
- * characters with a port of 1000–59999 as it is, and parses any other Host as a URL, keeping it
- * when that works, so the rest of the ports (a kernel-chosen one is often 60000 or more) pass
- * too. Anything else (upper case, IPv6, a space, no Host) a node:http listener hands on to it.
- */
-const PLAIN_HOST = /^[a-z0-9._-]+(?::(\d{1,5}))?$/;
+/** @hono/node-server's `reValidHost`: a Host it takes as it is, without parsing. */
+const FAST_HOST = /^[a-z0-9._-]+(?::(?:[1-5]\d{3,4}|[6-9]\d{3}))?$/;
 
-/** Whether the documented app would take this request's Host. */
+/**
+ * Whether @hono/node-server would take this request's Host (its `buildUrl`): as it is when it
+ * passes its fast check; otherwise parsed as a URL, and kept only when parsing leaves the name as
+ * it was (so `127.1:80`, which parses to 127.0.0.1, is its 400). A node:http listener answering
+ * in its place hands on any request this refuses. Only uncommon Hosts, e.g. a kernel-chosen port
+ * of 60000 or more, pay for the parse.
+ */
 export function hasPlainHost(req: IncomingMessage): boolean {
   const host = req.headers.host;
-  if (host === undefined) return false;
-  const match = PLAIN_HOST.exec(host);
-  return match !== null && (match[1] === undefined || Number(match[1]) <= 65535);
+  if (!host) return false;
+  if (FAST_HOST.test(host)) return true;
+  let hostname: string;
+  try {
+    hostname = new URL(`http://${host}/`).hostname;
+  } catch {
+    return false; // not a URL's host: @hono/node-server's 400
+  }
+  const name = host.includes(':') ? host.replace(/:\d+$/, '') : host;
+  return hostname.length === host.length || hostname === name.toLowerCase();
 }

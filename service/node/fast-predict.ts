@@ -23,7 +23,7 @@ import {
 } from '../errors.js';
 import { answerPredict, PLAIN_JSON } from '../routes/predict.js';
 import { plainPredictRequest } from '../schemas.js';
-import { hasOneContentType, hasPlainHost, markArrival } from './arrival.js';
+import { arrivalOf, hasOneContentType, hasPlainHost, markArrival } from './arrival.js';
 import { writeJson } from './write-json.js';
 
 type RequestListener = (req: IncomingMessage, res: ServerResponse) => void;
@@ -43,9 +43,10 @@ export function fastPredict(
     if (req.method !== 'POST' || req.url !== ROUTE || !plainRequest(req, maxBodyBytes))
       return documented(req, res);
 
-    // As service/middleware/request-metrics.ts: in flight from here, latency from here (a request
-    // handed on keeps its arrival, so the app times it from here too).
-    const started = deps.clock.monotonic();
+    // As service/middleware/request-metrics.ts: in flight from here, latency from its arrival (the
+    // start app's mark when it held the request while the app loaded; a request handed on keeps
+    // it, so the app times it from there too).
+    const started = arrivalOf(req) ?? deps.clock.monotonic();
     markArrival(req, started);
     deps.metrics.requestStarted();
     const handOn = (body: Buffer) => {

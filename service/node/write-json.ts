@@ -5,9 +5,21 @@ import type { ServerResponse } from 'node:http';
  * answers given on plain node:http (service/start-app.ts, service/node/fast-predict.ts).
  */
 export function writeJson(res: ServerResponse, status: number, value: unknown): void {
-  // Not writeHead: `end` then sends Content-Length after the headers Node adds, in the order
-  // @hono/node-server's responses have them, so the bytes are the same too.
-  res.statusCode = status;
-  res.setHeader('Content-Type', 'application/json');
-  res.end(JSON.stringify(value));
+  const body = JSON.stringify(value);
+  // As @hono/node-server writes a body it has whole: where Node would otherwise use chunked
+  // encoding (HTTP/1.1), `end` sets Content-Length, after the headers Node adds; where it would
+  // not (HTTP/1.0), it is set here, or Node would close the connection to end the body.
+  if (
+    (res as ServerResponse & { useChunkedEncodingByDefault?: boolean }).useChunkedEncodingByDefault
+  ) {
+    res.statusCode = status;
+    res.setHeader('Content-Type', 'application/json');
+    res.end(body);
+    return;
+  }
+  res.writeHead(status, {
+    'Content-Type': 'application/json',
+    'Content-Length': Buffer.byteLength(body),
+  });
+  res.end(body);
 }

@@ -124,6 +124,17 @@ const requests: [string, Buffer][] = [
     'an upper-case Host',
     httpRequest('POST', '/predict', json({ features: values }), { host: 'LOCALHOST:8000' }),
   ],
+  // Parses to another name (127.0.0.1): @hono/node-server's 400.
+  [
+    'a Host that parses to another name',
+    httpRequest('POST', '/predict', json({ features: values }), { host: '127.1:80' }),
+  ],
+  [
+    'HTTP/1.0 with keep-alive',
+    Buffer.from(
+      `POST /predict HTTP/1.0\r\nhost: localhost\r\nconnection: keep-alive\r\ncontent-type: application/json\r\ncontent-length: ${json({ features: values }).length}\r\n\r\n${json({ features: values })}`,
+    ),
+  ],
   ['GET /predict', httpRequest('GET', '/predict')],
   ['the batch route', httpRequest('POST', '/predict/batch', json({ instances: [values] }))],
   ['an array of features again', httpRequest('POST', '/predict', json({ features: values }))],
@@ -164,7 +175,7 @@ describe('POST /predict on node:http (fast-predict)', () => {
     const got = await series(fast.metrics);
     expect(got).toEqual(await series(plain.metrics));
     expect(got).toContain(
-      'oncoclear_http_requests_total{method="POST",route="/predict",status="200"} 9',
+      'oncoclear_http_requests_total{method="POST",route="/predict",status="200"} 10',
     );
   });
 

@@ -199,6 +199,35 @@ describe('the start app', () => {
     expect(text).toContain(gauge);
   });
 
+  it('times a /predict it held while the app loaded from its arrival, as the app alone would', async () => {
+    let release!: () => void;
+    const gate = new Promise<void>((r) => {
+      release = r;
+    });
+    const clock = fakeClock();
+    const options = { ...depsOptions(), clock, maxBodyBytes: 20_000 };
+    const deps = createDeps(options);
+    const app = createStartApp(deps, async () => {
+      await gate;
+      return fastPredict(deps, 20_000, await fetchListener(buildApp(deps, options)));
+    });
+    const request = await serveOn(app.listener);
+    const answer = request(
+      'POST',
+      '/predict',
+      JSON.stringify({ features: model.artifact.preprocessing.fill }),
+    );
+    await new Promise((r) => setTimeout(r, 30));
+    clock.advance(400);
+    release();
+    expect((await answer).status).toBe(200);
+    const line = JSON.parse(options.audit.lines[0]!) as { latencyMs: number };
+    expect(line.latencyMs).toBe(400);
+    expect(await options.metrics.render()).toContain(
+      'oncoclear_http_request_duration_seconds_sum{method="POST",route="/predict",status="200"} 0.4',
+    );
+  });
+
   it('loads the documented app after answering the first probe, or after the fallback with none', async () => {
     const options = depsOptions();
     const deps = createDeps(options);
