@@ -1,5 +1,6 @@
 import type { Registry } from 'prom-client';
 import { packageVersion } from '../src/util/package-version.js';
+import type { Clock } from './clock.js';
 import type { ModelFreshness } from './lifecycle.js';
 import type { ServedModel } from './served-model.js';
 
@@ -344,4 +345,32 @@ function renderSeries(state: Omit<MetricsState, 'runtime'>): string {
     );
   }
   return out.join('\n');
+}
+
+/** One request's part in the request metrics, from {@link trackRequest}. */
+export interface TrackedRequest {
+  /** Out of flight, and counted by method, route pattern and status, timed from its start. */
+  done(method: string, route: string, status: number): void;
+  /** Out of flight, not counted: whoever it is handed to counts it. */
+  handOff(): void;
+}
+
+/**
+ * Puts a request in flight from `startedAt` (the clock's monotonic ms). The one definition of a
+ * request's part in the metrics, for the app's middleware (middleware/request-metrics.ts) and for
+ * the node:http listeners that answer in front of the app (start-app.ts, node/fast-predict.ts).
+ */
+export function trackRequest(
+  metrics: ServiceMetrics,
+  clock: Clock,
+  startedAt: number,
+): TrackedRequest {
+  metrics.requestStarted();
+  return {
+    done(method, route, status) {
+      metrics.requestFinished();
+      metrics.observeRequest(method, route, status, (clock.monotonic() - startedAt) / 1000);
+    },
+    handOff: () => metrics.requestFinished(),
+  };
 }

@@ -14,6 +14,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AppDeps } from './deps.js';
 import { errorBody, logUnhandled } from './errors.js';
+import { trackRequest } from './metrics.js';
 import { hasPlainHost, markArrival } from './node/arrival.js';
 import { pathOf } from './node/connection-guard.js';
 import { writeJson } from './node/write-json.js';
@@ -80,14 +81,11 @@ export function createStartApp(
         ? PROBE_ANSWERS.get(path)
         : undefined;
     if (!answer) return handOn(req, res);
-    // As service/middleware/request-metrics.ts records it; the route label is the path itself,
-    // which is each probe route's pattern.
-    const started = deps.clock.monotonic();
-    deps.metrics.requestStarted();
+    // The route label is the path itself, which is each probe route's pattern.
+    const tracked = trackRequest(deps.metrics, deps.clock, deps.clock.monotonic());
     const { status, body } = answer(deps);
     writeJson(res, status, body);
-    deps.metrics.requestFinished();
-    deps.metrics.observeRequest('GET', path, status, (deps.clock.monotonic() - started) / 1000);
+    tracked.done('GET', path, status);
     afterFirstProbe?.();
   };
 

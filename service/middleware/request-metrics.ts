@@ -2,7 +2,7 @@ import type { IncomingMessage } from 'node:http';
 import type { Context, MiddlewareHandler } from 'hono';
 import { matchedRoutes } from 'hono/route';
 import type { Clock } from '../clock.js';
-import type { ServiceMetrics } from '../metrics.js';
+import { type ServiceMetrics, trackRequest } from '../metrics.js';
 import { arrivalOf } from '../node/arrival.js';
 
 /** Variables this middleware puts on the context. */
@@ -35,12 +35,12 @@ export const requestMetrics = (opts: { metrics: ServiceMetrics; clock: Clock }) 
     const incoming = (c.env as { incoming?: IncomingMessage } | undefined)?.incoming;
     const started = arrivalOf(incoming) ?? opts.clock.monotonic();
     c.set('startedAt', started);
-    opts.metrics.requestStarted();
+    const request = trackRequest(opts.metrics, opts.clock, started);
     try {
       await next();
-    } finally {
-      opts.metrics.requestFinished();
+    } catch (error) {
+      request.handOff();
+      throw error;
     }
-    const seconds = (opts.clock.monotonic() - started) / 1000;
-    opts.metrics.observeRequest(c.req.method, routeLabel(c), c.res.status, seconds);
+    request.done(c.req.method, routeLabel(c), c.res.status);
   } satisfies MiddlewareHandler<{ Variables: RequestTimingVariables }>;

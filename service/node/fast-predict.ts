@@ -21,6 +21,7 @@ import {
   logClientAbort,
   logUnhandled,
 } from '../errors.js';
+import { trackRequest } from '../metrics.js';
 import { answerPredict, PLAIN_JSON } from '../routes/predict.js';
 import { plainPredictRequest } from '../schemas.js';
 import { arrivalOf, hasOneContentType, hasPlainHost, markArrival } from './arrival.js';
@@ -48,16 +49,13 @@ export function fastPredict(
     // it, so the app times it from there too).
     const started = arrivalOf(req) ?? deps.clock.monotonic();
     markArrival(req, started);
-    deps.metrics.requestStarted();
+    const tracked = trackRequest(deps.metrics, deps.clock, started);
     const handOn = (body: Buffer) => {
-      deps.metrics.requestFinished();
+      tracked.handOff();
       (req as IncomingMessage & { rawBody?: Buffer }).rawBody = body;
       documented(req, res);
     };
-    const finish = (status: number) => {
-      deps.metrics.requestFinished();
-      deps.metrics.observeRequest('POST', ROUTE, status, (deps.clock.monotonic() - started) / 1000);
-    };
+    const finish = (status: number) => tracked.done('POST', ROUTE, status);
 
     readBody(req, (body) => {
       if (body === null) {
