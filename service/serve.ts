@@ -1,4 +1,5 @@
 import { existsSync } from 'node:fs';
+import type { RequestListener } from 'node:http';
 import { type AppOptions, bodyLimitOf, createDeps } from './app-deps.js';
 import { bufferedSink, PIPE_BUF } from './audit.js';
 import { systemClock } from './clock.js';
@@ -16,7 +17,7 @@ import {
   type ServedModel,
 } from './served-model.js';
 import { fetchListener, installShutdown, listen } from './server.js';
-import { createStartApp, type RequestListener } from './start-app.js';
+import { createStartApp } from './start-app.js';
 import { directoryWatcher } from './watch.js';
 
 /** Longest the documented app waits for the first probe before it loads anyway. */

@@ -6,12 +6,12 @@
 // and loads the documented app right after (separate files of the bundle: scripts/build.mjs).
 //
 // Until it has loaded, this app answers the GET probes (/health, /ready, /v2/health/live,
-// /v2/health/ready) that carry a plain Host and no body itself, with the answers the documented app's routes give (routes/probes.ts)
-// and counted in the same metrics under the same route labels. Every other request (/metrics, a
+// /v2/health/ready) that carry a plain Host and no body itself, with the answers the documented
+// app's routes give (routes/probes.ts), counted in the same metrics under the same route labels. Every other request (/metrics, a
 // probe with a body or another method, any other path) waits for the documented app and is
 // handed to it untouched, its body unread, so it is answered exactly as it would have been. Once
 // loaded, every request goes straight to the documented app.
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { IncomingMessage, RequestListener } from 'node:http';
 import type { AppDeps } from './deps.js';
 import { errorBody, logUnhandled } from './errors.js';
 import { trackRequest } from './metrics.js';
@@ -19,9 +19,6 @@ import { hasPlainHost, markArrival } from './node/arrival.js';
 import { pathOf } from './node/connection-guard.js';
 import { writeJson } from './node/write-json.js';
 import { PROBE_ANSWERS } from './routes/probes.js';
-
-/** A node:http request listener, as service/server.ts serves it. */
-export type RequestListener = (req: IncomingMessage, res: ServerResponse) => void;
 
 export interface StartApp {
   /** What to serve: the start app until the documented app has loaded, then the documented app. */
@@ -74,6 +71,9 @@ export function createStartApp(
     );
   };
 
+  // Set by loadSoon: told once, when the first probe has been answered.
+  let afterFirstProbe: (() => void) | null = null;
+
   const start: RequestListener = (req, res) => {
     const path = pathOf(req.url);
     const answer =
@@ -89,7 +89,6 @@ export function createStartApp(
     afterFirstProbe?.();
   };
 
-  let afterFirstProbe: (() => void) | null = null;
   const loadSoon = (fallbackMs: number) =>
     new Promise<void>((resolve) => {
       const timer = setTimeout(resolve, fallbackMs);

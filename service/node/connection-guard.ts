@@ -1,4 +1,4 @@
-import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import type { RequestListener, Server, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import { PROBE_ANSWERS } from '../routes/probes.js';
 
@@ -11,8 +11,6 @@ export const PROBE_PATHS: ReadonlySet<string> = new Set(PROBE_ANSWERS.keys());
  * hold them.
  */
 export const PROBE_RESERVE = 32;
-
-type RequestListener = (req: IncomingMessage, res: ServerResponse) => void;
 
 interface Tracked {
   /** Requests in progress on this connection (0 or 1 without pipelining). */

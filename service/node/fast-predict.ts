@@ -12,7 +12,7 @@
 // shape, no model, mismatched or unscorable features) is handed on with it as `rawBody`, which
 // @hono/node-server reads instead of the stream, so the documented app words the error exactly as
 // it always has. Nothing is audited or counted before that hand-over (answerPredict throws first).
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { IncomingMessage, RequestListener } from 'node:http';
 import type { AppDeps } from '../deps.js';
 import {
   ApiError,
@@ -26,8 +26,6 @@ import { answerPredict, PLAIN_JSON } from '../routes/predict.js';
 import { plainPredictRequest } from '../schemas.js';
 import { arrivalOf, hasOneContentType, hasPlainHost, markArrival } from './arrival.js';
 import { writeJson } from './write-json.js';
-
-type RequestListener = (req: IncomingMessage, res: ServerResponse) => void;
 
 const ROUTE = '/predict';
 

@@ -6,20 +6,14 @@ import type { ServerResponse } from 'node:http';
  */
 export function writeJson(res: ServerResponse, status: number, value: unknown): void {
   const body = JSON.stringify(value);
+  res.statusCode = status;
+  res.setHeader('Content-Type', 'application/json');
   // As @hono/node-server writes a body it has whole: where Node would otherwise use chunked
   // encoding (HTTP/1.1), `end` sets Content-Length, after the headers Node adds; where it would
   // not (HTTP/1.0), it is set here, or Node would close the connection to end the body.
   if (
-    (res as ServerResponse & { useChunkedEncodingByDefault?: boolean }).useChunkedEncodingByDefault
-  ) {
-    res.statusCode = status;
-    res.setHeader('Content-Type', 'application/json');
-    res.end(body);
-    return;
-  }
-  res.writeHead(status, {
-    'Content-Type': 'application/json',
-    'Content-Length': Buffer.byteLength(body),
-  });
+    !(res as ServerResponse & { useChunkedEncodingByDefault?: boolean }).useChunkedEncodingByDefault
+  )
+    res.setHeader('Content-Length', Buffer.byteLength(body));
   res.end(body);
 }

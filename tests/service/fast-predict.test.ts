@@ -1,5 +1,4 @@
-import { createServer, type RequestListener, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { RequestListener, Server } from 'node:http';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { buildApp, createDeps } from '../../service/app.js';
 import { memorySink } from '../../service/audit.js';
@@ -9,7 +8,13 @@ import { fastPredict } from '../../service/node/fast-predict.js';
 import { createModelHolder, type ServedModel } from '../../service/served-model.js';
 import { fetchListener } from '../../service/server.js';
 import { fakeClock, loadFile, trainFixture } from './fixture.js';
-import { httpRequest, openSocket, type RawResponse, requestOnce } from './serve-process.js';
+import {
+  comparable,
+  httpRequest,
+  listenOnLoopback,
+  openSocket,
+  requestOnce,
+} from './serve-process.js';
 
 // `serve` answers POST /predict on node:http in front of the documented app
 // (service/node/fast-predict.ts). Whatever it answers or hands on must reach the client, the
@@ -45,18 +50,10 @@ async function server(withFastPath: boolean, served: ServedModel | null = model)
   const listener: RequestListener = withFastPath
     ? fastPredict(deps, LIMIT, documented)
     : documented;
-  const s = createServer(listener);
+  const { server: s, port } = await listenOnLoopback(listener);
   servers.push(s);
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-  const { port } = s.address() as AddressInfo;
   return { port, audit, metrics, logged, clock };
 }
-
-/** What a client can compare: status, headers but the date, body. */
-const seen = ({ status, headers, body }: RawResponse) => {
-  const { date: _date, ...rest } = headers;
-  return { status, headers: rest, body };
-};
 
 const values = model.artifact.preprocessing.fill;
 const byName = Object.fromEntries(model.artifact.features.map((name, i) => [name, values[i]!]));
@@ -145,8 +142,8 @@ describe('POST /predict on node:http (fast-predict)', () => {
     const fast = await server(true);
     const plain = await server(false);
     for (const [what, bytes] of requests) {
-      const got = seen(await requestOnce(fast.port, bytes));
-      const expected = seen(await requestOnce(plain.port, bytes));
+      const got = comparable(await requestOnce(fast.port, bytes));
+      const expected = comparable(await requestOnce(plain.port, bytes));
       expect({ what, ...got }).toEqual({ what, ...expected });
       // The same header lines in the same order, not just the same headers.
       expect({ what, order: Object.keys(got.headers) }).toEqual({
@@ -183,9 +180,9 @@ describe('POST /predict on node:http (fast-predict)', () => {
     const fast = await server(true, null);
     const plain = await server(false, null);
     const bytes = httpRequest('POST', '/predict', json({ features: values }));
-    const got = seen(await requestOnce(fast.port, bytes));
+    const got = comparable(await requestOnce(fast.port, bytes));
     expect(got.status).toBe(503);
-    expect(got).toEqual(seen(await requestOnce(plain.port, bytes)));
+    expect(got).toEqual(comparable(await requestOnce(plain.port, bytes)));
   });
 
   it('records a client that hangs up mid-body as the documented app does: 499, logged, not audited', async () => {
@@ -253,15 +250,13 @@ describe('POST /predict on node:http (fast-predict)', () => {
     const deps = createDeps(options);
     const documented = await fetchListener(buildApp(deps, options));
     const asked: string[] = [];
-    const s = createServer(
+    const { server: s, port } = await listenOnLoopback(
       fastPredict(deps, LIMIT, (req, res) => {
         asked.push(String(req.headers.host));
         documented(req, res);
       }),
     );
     servers.push(s);
-    await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-    const { port } = s.address() as AddressInfo;
     const body = json({ features: values });
     // A kernel-chosen port is often 60000 or more, past @hono/node-server's own fast check.
     for (const host of ['localhost', '127.0.0.1:60001', '10.0.0.7:8080', 'svc.ns:80', 'x:65535'])

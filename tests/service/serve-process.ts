@@ -1,6 +1,7 @@
 // Helpers for tests that run the built service as a process and talk to it over real sockets.
 import { type ChildProcess, spawn } from 'node:child_process';
-import { connect, type Socket } from 'node:net';
+import { createServer, type RequestListener, type Server } from 'node:http';
+import { type AddressInfo, connect, type Socket } from 'node:net';
 import { resolve } from 'node:path';
 
 export interface ServeProcess {
@@ -72,6 +73,21 @@ export interface RawResponse {
   status: number;
   headers: Record<string, string>;
   body: string;
+}
+
+/** What a client can compare of two answers: status, headers (in wire order) but the date, body. */
+export function comparable({ status, headers, body }: RawResponse) {
+  const { date: _date, ...rest } = headers;
+  return { status, headers: rest, body };
+}
+
+/** An in-process node:http server for `listener` on a free loopback port. */
+export async function listenOnLoopback(
+  listener: RequestListener,
+): Promise<{ server: Server; port: number }> {
+  const server = createServer(listener);
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  return { server, port: (server.address() as AddressInfo).port };
 }
 
 /** Parses one HTTP/1.1 response at the start of `buf`; null while incomplete. */

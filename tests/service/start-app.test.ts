@@ -1,6 +1,6 @@
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer, type RequestListener, type Server } from 'node:http';
+import type { RequestListener, Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -15,8 +15,10 @@ import { fetchListener } from '../../service/server.js';
 import { createStartApp } from '../../service/start-app.js';
 import { fakeClock, loadFile, testApp, trainFixture } from './fixture.js';
 import {
+  comparable,
   httpRequest,
   listening,
+  listenOnLoopback,
   openSocket,
   type RawResponse,
   requestOnce,
@@ -42,10 +44,8 @@ afterEach(async () => {
 
 /** Serves `listener` on a free loopback port; resolves with a one-request client. */
 async function serveOn(listener: RequestListener) {
-  const server = createServer(listener);
+  const { server, port } = await listenOnLoopback(listener);
   servers.push(server);
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const { port } = server.address() as AddressInfo;
   return (method: string, path: string, body?: string, headers?: Record<string, string>) =>
     requestOnce(port, httpRequest(method, path, body, { connection: 'close', ...headers }));
 }
@@ -87,12 +87,6 @@ async function reference() {
   return serveOn(await fetchListener(buildApp(createDeps(options), options)));
 }
 
-/** What a client can compare: status, headers but the date, body. */
-const seen = ({ status, headers, body }: RawResponse) => {
-  const { date: _date, ...rest } = headers;
-  return { status, headers: rest, body };
-};
-
 /** Settles to 'pending' when `p` has not settled after a few turns of the event loop. */
 const stateOf = (p: Promise<unknown>) =>
   Promise.race([p.then(() => 'settled'), new Promise((r) => setTimeout(() => r('pending'), 50))]);
@@ -102,7 +96,9 @@ describe('the start app', () => {
     const start = await gatedStartApp();
     const documented = await reference();
     for (const path of ['/health', '/ready', '/v2/health/live', '/v2/health/ready', '/ready?x=1']) {
-      expect(seen(await start.request('GET', path))).toEqual(seen(await documented('GET', path)));
+      expect(comparable(await start.request('GET', path))).toEqual(
+        comparable(await documented('GET', path)),
+      );
     }
     expect(start.app.documentedLoaded).toBe(false);
     expect(start.builds()).toBe(0);
@@ -125,7 +121,7 @@ describe('the start app', () => {
     for (const path of ['/ready', '/v2/health/ready']) {
       const got = await start('GET', path);
       expect(got.status).toBe(503);
-      expect(seen(got)).toEqual(seen(await documented('GET', path)));
+      expect(comparable(got)).toEqual(comparable(await documented('GET', path)));
     }
   });
 
@@ -144,19 +140,21 @@ describe('the start app', () => {
     expect(await stateOf(spec)).toBe('pending');
     start.release();
 
-    expect(seen(await spec)).toEqual(seen(await documented('GET', '/openapi.json')));
-    const expected422 = seen(await documented('POST', '/predict', BAD_PREDICT));
+    expect(comparable(await spec)).toEqual(comparable(await documented('GET', '/openapi.json')));
+    const expected422 = comparable(await documented('POST', '/predict', BAD_PREDICT));
     expect(expected422.status).toBe(422);
-    expect(seen(await invalid)).toEqual(expected422);
-    expect(seen(await wrongMethod)).toEqual(seen(await documented('DELETE', '/ready')));
+    expect(comparable(await invalid)).toEqual(expected422);
+    expect(comparable(await wrongMethod)).toEqual(comparable(await documented('DELETE', '/ready')));
     const tooLarge = await probeWithBody;
     expect(tooLarge.status).toBe(413);
-    expect(seen(tooLarge)).toEqual(seen(await documented('GET', '/ready', 'x'.repeat(2_000_000))));
+    expect(comparable(tooLarge)).toEqual(
+      comparable(await documented('GET', '/ready', 'x'.repeat(2_000_000))),
+    );
     expect((await scrape).status).toBe(200);
     const refused = await badHost;
     expect(refused.status).toBe(400);
-    expect(seen(refused)).toEqual(
-      seen(await documented('GET', '/ready', undefined, { host: 'a b' })),
+    expect(comparable(refused)).toEqual(
+      comparable(await documented('GET', '/ready', undefined, { host: 'a b' })),
     );
     expect(start.app.documentedLoaded).toBe(true);
     expect(start.builds()).toBe(1);
