@@ -17,7 +17,6 @@ import { predictRoutes } from './routes/predict.js';
 import type { ModelHolder } from './served-model.js';
 
 export { type AppOptions, createDeps } from './app-deps.js';
-export { DEFAULT_MAX_BATCH_ROWS, DEFAULT_MAX_BODY_BYTES } from './limits.js';
 
 const OPENAPI_INFO = {
   openapi: '3.0.0',

@@ -8,8 +8,9 @@ import { Hono } from 'hono';
 import { readDashboardInput } from '../src/dashboard/input.js';
 import { buildSite, type SiteFiles } from '../src/dashboard/site.js';
 import type { MetricKey } from '../src/evaluate/metric-catalog.js';
+import { DASHBOARD_PREFIX } from './dashboard-path.js';
 
-export const DASHBOARD_PREFIX = '/dashboard';
+export { DASHBOARD_PREFIX };
 
 const TYPES: Record<string, string> = {
   html: 'text/html; charset=utf-8',

@@ -120,12 +120,7 @@ export interface PredictContext {
   endpoint: string;
   /** Monotonic ms the request started. */
   startedAt: number;
-  /**
-   * Set for multi-row requests: a server-generated, unique id. The request gets one audit line
-   * under it and each row a compact line pointing at it.
-   */
-  requestId?: string;
-  /** The client's own request id (OIP `id`), recorded on the request line. */
+  /** Multi-row requests ({@link predictRows}): the client's own id (OIP `id`), on the request line. */
   clientId?: string;
   /** Return each row's explanation (never logged). */
   explain?: boolean;
@@ -179,23 +174,22 @@ export function predictOne(
 }
 
 /**
- * Predicts every row with the model's shared predictor, then writes the audit lines and counts
- * predictions by class. Scoring comes first and is all-or-nothing: a request refused for any row
- * leaves no audit line and no count. The caller passes the model it captured at request start.
+ * Predicts every row of a multi-row request (batch, OIP) with the model's shared predictor, then
+ * writes the audit lines (one for the request under `requestId`, a compact one per row pointing
+ * at it) and counts predictions by class. Scoring comes first and is all-or-nothing: a request
+ * refused for any row leaves no audit line and no count. The caller passes the model it captured
+ * at request start. A single-row `POST /predict` is {@link predictOne}.
  */
 export function predictRows(
   deps: InferenceDeps,
   model: ServedModel,
   rows: readonly Float64Array[],
-  context: PredictContext,
+  context: PredictContext & { requestId: string },
 ): RowPrediction[] {
-  if (rows.length === 1 && !context.requestId) return [predictOne(deps, model, rows[0]!, context)];
   const explain = context.explain === true;
   const scored: Scored[] = new Array(rows.length);
-  for (let i = 0; i < rows.length; i++) {
-    const field = context.requestId ? `instances[${i}]` : 'features';
-    scored[i] = scoreRow(model, rows[i]!, field, explain);
-  }
+  for (let i = 0; i < rows.length; i++)
+    scored[i] = scoreRow(model, rows[i]!, `instances[${i}]`, explain);
 
   const time = isoTime(deps.clock.now());
   const out: RowPrediction[] = new Array(rows.length);
@@ -205,49 +199,31 @@ export function predictRows(
     const { label, probabilities, explanation } = scored[i]!;
     const id = deps.newId();
     const row = rows[i]!;
-    const input = deps.logInputs ? { input: Array.from(row) } : {};
-    if (context.requestId) {
-      lines.push(
-        rowAuditLine({
-          id,
-          request: { id: context.requestId, row: i },
-          inputSha256: inputFingerprint(row),
-          ...input,
-          output: { label, probabilities },
-        }),
-      );
-    } else {
-      lines.push(
-        auditLine(model, {
-          id,
-          time,
-          endpoint: context.endpoint,
-          inputSha256: inputFingerprint(row),
-          ...input,
-          output: { label, probabilities },
-          ...(explain ? { explained: true as const } : {}),
-          latencyMs: latencySince(deps.clock, context.startedAt),
-        }),
-      );
-    }
+    lines.push(
+      rowAuditLine({
+        id,
+        request: { id: context.requestId, row: i },
+        inputSha256: inputFingerprint(row),
+        ...(deps.logInputs ? { input: Array.from(row) } : {}),
+        output: { label, probabilities },
+      }),
+    );
     byClass.set(label, (byClass.get(label) ?? 0) + 1);
     out[i] = explanation
       ? { label, probabilities, predictionId: id, explanation }
       : { label, probabilities, predictionId: id };
   }
-  if (context.requestId) {
-    deps.audit.write(
-      requestAuditLine(model, {
-        id: context.requestId,
-        ...(context.clientId !== undefined ? { clientId: context.clientId } : {}),
-        time,
-        endpoint: context.endpoint,
-        rows: rows.length,
-        ...(explain ? { explained: true as const } : {}),
-        latencyMs: latencySince(deps.clock, context.startedAt),
-      }),
-    );
-  }
+  deps.audit.write(
+    requestAuditLine(model, {
+      id: context.requestId,
+      ...(context.clientId !== undefined ? { clientId: context.clientId } : {}),
+      time,
+      endpoint: context.endpoint,
+      rows: rows.length,
+      ...(explain ? { explained: true as const } : {}),
+      latencyMs: latencySince(deps.clock, context.startedAt),
+    }),
+  );
   for (const line of lines) deps.audit.write(line);
   for (const [label, count] of byClass) deps.metrics.countPredictions(model, label, count);
   return out;

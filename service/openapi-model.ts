@@ -107,6 +107,16 @@ function put(document: Json, path: readonly string[], value: unknown): void {
 }
 
 const SCHEMAS = ['components', 'schemas'] as const;
+/** A batch prediction's label, in the document. */
+const BATCH_LABEL = [
+  ...SCHEMAS,
+  'BatchResponse',
+  'properties',
+  'predictions',
+  'items',
+  'properties',
+  'label',
+] as const;
 
 /**
  * Where each model-specific value goes, and what it is. A `null` model clears every example, so
@@ -135,32 +145,8 @@ const SLOTS: ReadonlyArray<
   [[...SCHEMAS, 'Explanation', 'properties', 'positiveClass', 'example'], (m) => m?.positiveClass],
   [[...SCHEMAS, 'PredictResponse', 'properties', 'label', 'example'], (m) => m?.positiveClass],
   [[...SCHEMAS, 'PredictResponse', 'properties', 'label', 'enum'], (m) => m?.classes],
-  [
-    [
-      ...SCHEMAS,
-      'BatchResponse',
-      'properties',
-      'predictions',
-      'items',
-      'properties',
-      'label',
-      'example',
-    ],
-    (m) => m?.positiveClass,
-  ],
-  [
-    [
-      ...SCHEMAS,
-      'BatchResponse',
-      'properties',
-      'predictions',
-      'items',
-      'properties',
-      'label',
-      'enum',
-    ],
-    (m) => m?.classes,
-  ],
+  [[...BATCH_LABEL, 'example'], (m) => m?.positiveClass],
+  [[...BATCH_LABEL, 'enum'], (m) => m?.classes],
   [['paths', '/predict', 'post', 'summary'], DOC_TEXT.predictSummary],
 ];
 

@@ -3,6 +3,7 @@ import type { RequestListener } from 'node:http';
 import { type AppOptions, bodyLimitOf, createDeps } from './app-deps.js';
 import { bufferedSink, PIPE_BUF } from './audit.js';
 import { systemClock } from './clock.js';
+import { DASHBOARD_PREFIX } from './dashboard-path.js';
 import type { RuntimeAppOptions } from './lifecycle.js';
 import { createLogger, type Logger } from './log.js';
 import { createMetrics } from './metrics.js';
@@ -99,7 +100,6 @@ export async function startServing(
   const deps = createDeps(appOptions);
   // Serving from a registry: show its dashboard too. A failure to build it must not stop serving.
   const dashboard = options.source.kind === 'registry';
-  let dashboardPrefix = '';
   // The documented app (service/app.ts) and, in registry mode, the dashboard: loaded once the
   // server listens (see service/start-app.ts), so a probe is answered without them.
   const documented = async (): Promise<RequestListener> => {
@@ -110,9 +110,7 @@ export async function startServing(
     const app = buildApp(deps, appOptions);
     if (options.source.kind === 'registry') {
       const dir = options.source.dir;
-      const { buildRegistryDashboard, dashboardRoutes, DASHBOARD_PREFIX } = await import(
-        './dashboard-static.js'
-      );
+      const { buildRegistryDashboard, dashboardRoutes } = await import('./dashboard-static.js');
       app.route(
         DASHBOARD_PREFIX,
         dashboardRoutes(() => {
@@ -134,8 +132,6 @@ export async function startServing(
     // POST /predict is answered on node:http in front of the app (service/node/fast-predict.ts).
     return fastPredict(deps, bodyLimitOf(appOptions), await fetchListener(app));
   };
-  // Registry mode only (a developer's `serve --registry`); the image serves a file.
-  if (dashboard) dashboardPrefix = (await import('./dashboard-static.js')).DASHBOARD_PREFIX;
   const app = createStartApp(deps, documented);
   const { server, port, addresses, guard } = await listen(app.listener, options);
   // Right after the first probe is answered (a request that needs the documented app waits for
@@ -166,7 +162,7 @@ export async function startServing(
     addresses,
     docs: `${url}/docs`,
     predict: `${url}/predict`,
-    ...(dashboard ? { dashboard: `${url}${dashboardPrefix}/` } : {}),
+    ...(dashboard ? { dashboard: `${url}${DASHBOARD_PREFIX}/` } : {}),
     host: options.host,
     port,
     model: { name: model.name, version: model.version, sha256: model.sha256 },

@@ -26,8 +26,6 @@ const ready = createRoute({
   },
 });
 
-export { notReadyReason } from './probes.js';
-
 /** GET /health and /ready. */
 export function healthRoutes(deps: AppDeps) {
   const app = createRouter(deps);

@@ -213,23 +213,17 @@ function f1Interval(c: Confusion): Interval {
 export function precisionRecallCurve(
   y: Uint8Array,
   scores: Float64Array,
-  sorted?: SortedByClass,
 ): { ap: number; pr: Array<{ recall: number; precision: number }> } {
   const pr: Array<{ recall: number; precision: number }> = [{ recall: 0, precision: 1 }];
   let ap = 0;
   let lastRecall = 0;
-  const { positives } = sweepThresholds(
-    y,
-    scores,
-    (tp, fp, _t, totals) => {
-      const recall = tp / totals.positives;
-      const precision = tp / (tp + fp);
-      ap += (recall - lastRecall) * precision;
-      lastRecall = recall;
-      pr.push({ recall, precision });
-    },
-    sorted,
-  );
+  const { positives } = sweepThresholds(y, scores, (tp, fp, _t, totals) => {
+    const recall = tp / totals.positives;
+    const precision = tp / (tp + fp);
+    ap += (recall - lastRecall) * precision;
+    lastRecall = recall;
+    pr.push({ recall, precision });
+  });
   return positives === 0 ? { ap: Number.NaN, pr: pr.slice(0, 1) } : { ap, pr };
 }
 
@@ -373,28 +367,19 @@ function logisticOnLogit(
  * half. Positives' and negatives' scores are sorted separately with the native numeric sort and
  * merged, which is far faster on a million rows than sorting indices with a comparator.
  */
-export function rocCurve(
-  y: Uint8Array,
-  scores: Float64Array,
-  sorted?: SortedByClass,
-): { auc: number; roc: RocPoint[] } {
+export function rocCurve(y: Uint8Array, scores: Float64Array): { auc: number; roc: RocPoint[] } {
   const roc: RocPoint[] = [{ fpr: 0, tpr: 0, threshold: Number.MAX_VALUE }];
   let auc = 0;
   let prevTpr = 0;
   let prevFpr = 0;
-  const { positives, negatives } = sweepThresholds(
-    y,
-    scores,
-    (tp, fp, threshold, totals) => {
-      const tpr = totals.positives ? tp / totals.positives : 0;
-      const fpr = totals.negatives ? fp / totals.negatives : 0;
-      auc += ((fpr - prevFpr) * (tpr + prevTpr)) / 2;
-      prevTpr = tpr;
-      prevFpr = fpr;
-      roc.push({ fpr, tpr, threshold });
-    },
-    sorted,
-  );
+  const { positives, negatives } = sweepThresholds(y, scores, (tp, fp, threshold, totals) => {
+    const tpr = totals.positives ? tp / totals.positives : 0;
+    const fpr = totals.negatives ? fp / totals.negatives : 0;
+    auc += ((fpr - prevFpr) * (tpr + prevTpr)) / 2;
+    prevTpr = tpr;
+    prevFpr = fpr;
+    roc.push({ fpr, tpr, threshold });
+  });
   return { auc: positives && negatives ? auc : Number.NaN, roc };
 }
 

@@ -9,6 +9,7 @@ import { join, relative, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
+import { ONCOCLEAR_ACTIONS } from '../../scripts/lint-workflows.js';
 import { git } from '../harness/github/git.js';
 import {
   cleanupFixtures,
@@ -57,16 +58,6 @@ const UPSTREAM = 'octo/oncoclear';
 const ADOPTER = { owner: 'acme', repo: 'triage' };
 const MODEL_NAME = 'triage';
 const DATA = 'data/triage.csv';
-/** Every action OncoClear's reusable workflows run. */
-const ACTIONS = [
-  'open-promotion-pr',
-  'open-rollback-pr',
-  'record-release',
-  'register',
-  'release-plan',
-  'review-promotion',
-  'train',
-];
 
 let installed: InstalledPackage;
 let upstream: Upstream;
@@ -205,7 +196,7 @@ if (!existsSync(CUT_RELEASE)) {
     it('resolves every OncoClear action the callers reach to the commit the tag pins', async () => {
       resolution = await resolveCallerWorkflows(world.dev, { [UPSTREAM]: upstream.bare });
 
-      expect([...resolution.actions.keys()].sort()).toEqual(ACTIONS);
+      expect([...resolution.actions.keys()].sort()).toEqual([...ONCOCLEAR_ACTIONS].sort());
       // The callers name the tag; the reusable workflows call each other by commit, so nothing
       // a job runs can move after the release.
       const [byTag, byCommit] = [TAG.replaceAll('.', '\\.'), '[0-9a-f]{40}'].map(

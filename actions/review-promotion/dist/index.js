@@ -47572,22 +47572,17 @@ function f1Interval(c) {
   }
   return percentileInterval(replicates);
 }
-function precisionRecallCurve(y, scores, sorted) {
+function precisionRecallCurve(y, scores) {
   const pr = [{ recall: 0, precision: 1 }];
   let ap = 0;
   let lastRecall = 0;
-  const { positives } = sweepThresholds(
-    y,
-    scores,
-    (tp, fp, _t, totals) => {
-      const recall = tp / totals.positives;
-      const precision = tp / (tp + fp);
-      ap += (recall - lastRecall) * precision;
-      lastRecall = recall;
-      pr.push({ recall, precision });
-    },
-    sorted
-  );
+  const { positives } = sweepThresholds(y, scores, (tp, fp, _t, totals) => {
+    const recall = tp / totals.positives;
+    const precision = tp / (tp + fp);
+    ap += (recall - lastRecall) * precision;
+    lastRecall = recall;
+    pr.push({ recall, precision });
+  });
   return positives === 0 ? { ap: Number.NaN, pr: pr.slice(0, 1) } : { ap, pr };
 }
 function sweepThresholds(y, scores, visit2, sorted = sortedByClass(y, scores)) {
@@ -47694,24 +47689,19 @@ function logisticOnLogit(y, z2) {
   }
   return { slope, intercept };
 }
-function rocCurve(y, scores, sorted) {
+function rocCurve(y, scores) {
   const roc = [{ fpr: 0, tpr: 0, threshold: Number.MAX_VALUE }];
   let auc = 0;
   let prevTpr = 0;
   let prevFpr = 0;
-  const { positives, negatives } = sweepThresholds(
-    y,
-    scores,
-    (tp, fp, threshold, totals) => {
-      const tpr = totals.positives ? tp / totals.positives : 0;
-      const fpr = totals.negatives ? fp / totals.negatives : 0;
-      auc += (fpr - prevFpr) * (tpr + prevTpr) / 2;
-      prevTpr = tpr;
-      prevFpr = fpr;
-      roc.push({ fpr, tpr, threshold });
-    },
-    sorted
-  );
+  const { positives, negatives } = sweepThresholds(y, scores, (tp, fp, threshold, totals) => {
+    const tpr = totals.positives ? tp / totals.positives : 0;
+    const fpr = totals.negatives ? fp / totals.negatives : 0;
+    auc += (fpr - prevFpr) * (tpr + prevTpr) / 2;
+    prevTpr = tpr;
+    prevFpr = fpr;
+    roc.push({ fpr, tpr, threshold });
+  });
   return { auc: positives && negatives ? auc : Number.NaN, roc };
 }
 function thinnedCurves(y, scores, sorted) {
