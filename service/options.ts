@@ -67,9 +67,7 @@ Options:
   --keep-alive-timeout-ms N  idle keep-alive connections close after this (default ${DEFAULT_KEEP_ALIVE_TIMEOUT_MS};
                           behind an L7 proxy, set it above the proxy's idle timeout)
   --workers N             server processes sharing the port (env WORKERS; default 1: no cluster).
-                          On Node 22.12+ on Linux each worker has its own SO_REUSEPORT socket.
-                          On SIGTERM a cluster can reset connections opened in its last
-                          milliseconds; one process does not
+                          On Node 22.12+ on Linux each worker has its own SO_REUSEPORT socket
   --no-watch              do not reload the model when its file changes
   -h, --help              show this help
 
@@ -292,9 +290,7 @@ export function parseServeOptions(
     workers: integer(
       str('workers') ??
         fromEnv('WORKERS') ??
-        // One process unless asked: a cluster's drain can reset connections opened in the last
-        // milliseconds before its sockets close (measured: up to 15 of a drain's requests under
-        // a reconnecting load), where one process loses none. On Kubernetes, add pods instead.
+        // One process unless asked. On Kubernetes, add pods instead.
         '1',
       '--workers',
       1,

@@ -149,7 +149,7 @@ export async function startServing(
       watch?.stop();
     },
     onClosed: () => audit.flush(),
-    ...(link ? { subscribe: link.signals } : {}),
+    ...(link ? { subscribe: link.signals, afterListenerClosed: link.afterListenerClosed } : {}),
   });
   const unspecified = options.host === '0.0.0.0' || options.host === '::' || options.host === '';
   const url = unspecified

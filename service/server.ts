@@ -125,6 +125,13 @@ export interface ShutdownOptions {
    * from its primary (service/node/cluster.ts). Returns the unsubscribe function.
    */
   subscribe?: (handler: (signal: NodeJS.Signals) => void) => () => void;
+  /**
+   * Called once the listener has stopped accepting; `finish` then tells the open connections to go
+   * (default: at once). A cluster worker calls it when every worker's listener is closed: a client
+   * told to go reconnects at once, and a listener still open elsewhere would queue that connection
+   * and reset it when it closes in turn, with the request already written.
+   */
+  afterListenerClosed?: (finish: () => void) => void;
 }
 
 /**
@@ -132,8 +139,9 @@ export interface ShutdownOptions {
  * server keeps serving for `drainMs` (endpoints controllers, kube-proxies and ingresses take that
  * long to stop sending traffic). Then the listener closes, every response from then on carries
  * `Connection: close`, idle connections are closed once past `idleGraceMs`, and when the last
- * connection is gone the audit log is flushed and the process exits 0. SIGINT (Ctrl-C) skips the
- * drain; a second signal drops everything at once.
+ * connection is gone the audit log is flushed and the process exits 0 (a cluster's workers close
+ * their listeners first, all of them, then their connections: `afterListenerClosed`). SIGINT
+ * (Ctrl-C) skips the drain; a second signal drops everything at once.
  */
 export function installShutdown(server: Server, options: ShutdownOptions): () => void {
   const exit = options.exit ?? ((code: number) => process.exit(code));
@@ -142,15 +150,19 @@ export function installShutdown(server: Server, options: ShutdownOptions): () =>
   const { guard, logger } = options;
   let stopping = false;
   let drainTimer: NodeJS.Timeout | undefined;
-  const close = () => {
+  let closed = false;
+  let idle: NodeJS.Timeout | undefined;
+  let deadline: NodeJS.Timeout | undefined;
+  const finish = () => {
+    if (closed) return; // every connection went before the cluster's word came
     logger.log({
       level: 'info',
       msg: 'closing the listener; finishing in-flight requests',
       ...guard.counts(),
     });
     guard.closeAfterResponses();
-    const idle = setInterval(() => guard.closeIdle(idleGraceMs), 25);
-    const deadline = setTimeout(() => {
+    idle = setInterval(() => guard.closeIdle(idleGraceMs), 25);
+    deadline = setTimeout(() => {
       logger.log({
         level: 'warn',
         msg: 'shutdown deadline passed; closing connections',
@@ -158,15 +170,20 @@ export function installShutdown(server: Server, options: ShutdownOptions): () =>
       });
       server.closeAllConnections();
     }, options.timeoutMs ?? 10_000);
+  };
+  const close = () => {
     // `Server.prototype.close` would also close idle connections at once, under requests that may
-    // be on the wire; net's close only stops accepting, and the interval above does the rest.
+    // be on the wire; net's close only stops accepting, and `finish` does the rest.
     NetServer.prototype.close.call(server, () => {
+      closed = true;
       clearInterval(idle);
       clearTimeout(deadline);
       options.onClosed();
       logger.log({ level: 'info', msg: 'stopped' });
       exit(0);
     });
+    if (options.afterListenerClosed) options.afterListenerClosed(finish);
+    else finish();
   };
   const onSignal = (signal: NodeJS.Signals) => {
     if (stopping) {

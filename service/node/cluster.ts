@@ -12,10 +12,12 @@ import { createMetricsBook } from './metrics-book.js';
 /** Messages between the primary and its workers; every type is prefixed so others pass by. */
 type ToWorker =
   | { type: 'oncoclear:signal'; signal: NodeJS.Signals }
+  | { type: 'oncoclear:finish' }
   | { type: 'oncoclear:state-request'; id: number }
   | { type: 'oncoclear:metrics'; id: number; text: string };
 type ToPrimary =
   | ({ type: 'oncoclear:listening' } & ClusterServing)
+  | { type: 'oncoclear:listener-closed' }
   | { type: 'oncoclear:state'; id: number; state: MetricsState | null }
   | { type: 'oncoclear:metrics-request'; id: number };
 
@@ -27,6 +29,11 @@ const isOurs = (message: unknown): message is { type: string } =>
 
 /** How long the primary waits for a worker's metrics before scraping its last known ones. */
 const STATE_TIMEOUT_MS = 2000;
+/**
+ * How long, after the first worker's listener closed, the primary waits for the others' before
+ * telling every worker to finish its connections anyway (a worker busy past this is stuck).
+ */
+const FINISH_WAIT_MS = 2000;
 /** Crash replacements allowed per minute before the primary gives up and exits 1. */
 const MAX_RESTARTS_PER_MINUTE = 10;
 
@@ -82,7 +89,8 @@ export interface PrimaryOptions {
  * model that fails to load fails once, with one message on stderr, not N. A worker that exits
  * before listening stops the others and rejects with {@link WorkerStartError}. SIGTERM and SIGINT
  * are passed to every worker as a message, so each drains exactly as a single process does (a
- * second signal drops connections at once), and the primary exits when the last worker has, with
+ * second signal drops connections at once), except that the workers end their connections
+ * together, once every listener is closed; and the primary exits when the last worker has, with
  * the worst exit code. A worker that dies while serving is replaced (at most
  * MAX_RESTARTS_PER_MINUTE a minute).
  */
@@ -126,10 +134,32 @@ export function runPrimary(options: PrimaryOptions): Promise<ClusterServing> {
     return renderMetrics(mergeMetricsStates(states), runtimes);
   };
 
+  // Shutdown's last step, together: a worker's connections are told to go only once no worker's
+  // listener is open, so their clients' reconnects are refused rather than queued on a listener
+  // about to close (which resets them with the request written). See installShutdown.
+  const listenerClosed = new Set<Worker>();
+  let finishTimer: NodeJS.Timeout | undefined;
+  let finished = false;
+  const finishWhenAllClosed = (force = false) => {
+    if (finished || listenerClosed.size === 0) return;
+    if (!force && [...live].some((w) => !listenerClosed.has(w))) {
+      finishTimer ??= setTimeout(() => finishWhenAllClosed(true), FINISH_WAIT_MS);
+      return;
+    }
+    finished = true;
+    clearTimeout(finishTimer);
+    for (const w of live) send(w, { type: 'oncoclear:finish' });
+  };
+
   const onMessage = (worker: Worker, message: unknown) => {
     if (!isOurs(message)) return;
     const m = message as ToPrimary;
-    if (m.type === 'oncoclear:metrics-request') {
+    if (m.type === 'oncoclear:listener-closed') {
+      listenerClosed.add(worker);
+      // A worker whose listener closes after the word went out finishes at once.
+      if (finished) send(worker, { type: 'oncoclear:finish' });
+      else finishWhenAllClosed();
+    } else if (m.type === 'oncoclear:metrics-request') {
       collect().then(
         (text) => send(worker, { type: 'oncoclear:metrics', id: m.id, text }),
         (error: unknown) =>
@@ -147,7 +177,9 @@ export function runPrimary(options: PrimaryOptions): Promise<ClusterServing> {
 
   const forget = (worker: Worker) => {
     live.delete(worker);
+    listenerClosed.delete(worker);
     book.exited(worker.id);
+    finishWhenAllClosed();
     for (const pending of pendingStates.values()) {
       pending.waiting.delete(worker);
       if (pending.waiting.size === 0) pending.done();
@@ -272,6 +304,11 @@ export interface WorkerLink {
   signals(handler: (signal: NodeJS.Signals) => void): () => void;
   /** Tells the primary this worker is listening. */
   listening(serving: ClusterServing): void;
+  /**
+   * Tells the primary this worker's listener has closed, and calls `finish` once every worker's
+   * has (or at once when the primary is gone): installShutdown's `afterListenerClosed`.
+   */
+  afterListenerClosed(finish: () => void): void;
 }
 
 /** Links a worker to its primary over the cluster's IPC channel. */
@@ -332,6 +369,22 @@ export function workerLink(): WorkerLink {
     },
     listening(serving) {
       toPrimary({ type: 'oncoclear:listening', ...serving });
+    },
+    afterListenerClosed(finish) {
+      if (!process.connected) return finish();
+      const onMessage = (message: unknown) => {
+        if (!isOurs(message) || (message as ToWorker).type !== 'oncoclear:finish') return;
+        process.off('message', onMessage);
+        process.off('disconnect', onDisconnect);
+        finish();
+      };
+      const onDisconnect = () => {
+        process.off('message', onMessage);
+        finish();
+      };
+      process.on('message', onMessage);
+      process.once('disconnect', onDisconnect);
+      toPrimary({ type: 'oncoclear:listener-closed' });
     },
   };
 }
