@@ -32,9 +32,11 @@ import {
 const HELP = `Usage: npm run bench:serve -- [options]
 
 Serving benchmark, all in one run on this machine (loopback, wrk from Debian):
-  a. OncoClear: node bin/oncoclear.js serve with a freshly trained artifact, as shipped (one
-     process) and with --workers N, one worker per available CPU; its audit lines (one per prediction, on
-     stdout) go to a file, as a container's stdout would go to a log
+  a. OncoClear: node bin/oncoclear.js serve with a freshly trained artifact, with --workers N,
+     one per available CPU (serve's default on Node 22.12+ on Linux, the image's), and with
+     --workers 1 (one process, the default on older Node); its audit lines (one per prediction, on
+     stdout) go to a file, as a container's stdout would go to a log. Run the bench under Node 24
+     (node_modules/tsx/dist/cli.mjs bench/serve.ts) to measure the image's runtime
   b. the ceilings: a minimal Hono route doing the same math on the same artifact (no validation,
      audit or metrics), and a bare Hono route that parses the JSON body and returns a constant
   c. the peer: FastAPI + uvicorn (uvloop/httptools when installed) with a scikit-learn
@@ -647,7 +649,8 @@ async function main(): Promise<number> {
     const single = wrkScript(work, 'predict', { features: rows[0] });
     const batch = wrkScript(work, 'batch', { instances: batchRows });
 
-    // `serve --workers N` with one worker per available CPU, and `serve` as shipped: one process.
+    // `serve --workers N` with one worker per available CPU (the default where each worker has its
+    // own SO_REUSEPORT socket), and one process.
     const workers = availableParallelism();
     const ours = oncoclear(model, workers);
     const ours1 = oncoclear(model, 1);
@@ -888,7 +891,7 @@ async function main(): Promise<number> {
       `wrk ${opts.threads} threads, ${opts.connections} connections, ${opts.duration} s after a ${opts.warmup} s warm-up, on the same cores as the servers; ${opts.rounds} round(s), the servers taking turns, median round reported.`,
       `Ratio: oncoclear ÷ peer for throughput, peer ÷ oncoclear for latency and cold start (higher is better for oncoclear). In the per-server table each ratio is the median over rounds of that round's ratio (paired: both servers measured in the same round).`,
       `Peer: FastAPI + uvicorn, ${peerHas ? 'uvloop + httptools' : 'asyncio + h11 (uvloop/httptools not installed)'}, scikit-learn pipeline loaded with joblib; no audit log. Its best configuration here is 1 worker with async handlers (the comparison column); sync def handlers and --workers 2 are measured beside it.`,
-      `OncoClear: \`serve --workers ${workers}\` (one worker per available CPU) and \`serve\` as shipped (one process, no cluster); stdout (audit) to a file, stderr to a file; ${auditNote}.`,
+      `OncoClear: \`serve --workers ${workers}\` (one server process per available CPU: the default on Node 22.12+ on Linux) and \`serve --workers 1\` (one process, no cluster: the default on older Node); Node ${process.versions.node}; stdout (audit) to a file, stderr to a file; ${auditNote}.`,
       `Ceilings: a minimal Hono route on @hono/node-server doing the same math on the same artifact (impute, standardise, dot product, sigmoid, a UUID; no validation, audit or metrics), and a bare Hono POST route that parses the body and returns a constant JSON prediction; one process each.`,
       `Flood: a second wrk (1 thread, ${opts.floodConnections} connections) GETs /openapi.json throughout the /predict measurement.`,
       `Drain: ${opts.drainConnections} keep-alive connections POST /predict back to back (a Node client on raw sockets, tests/service/serve-process.ts); SIGTERM after 1 s; a request written on an open connection without a response is lost, a refused connection sent nothing. OncoClear drains ${fmt(DEFAULT_DRAIN_MS / 1000, 1)} s by default (readiness 503, still serving), uvicorn shuts down at once. Answered: ours ${fmt(drainOurs.answered)}, peer ${fmt(drainPeer.answered)}; refused connects: ours ${fmt(drainOurs.refused)}, peer ${fmt(drainPeer.refused)}.`,

@@ -40,12 +40,25 @@ async function serve(options: ServeOptions) {
     import('./node/cluster.js'),
     import('./log.js'),
   ]);
-  // Workers with their own SO_REUSEPORT sockets need one port number up front (port 0 would
-  // give each its own); without reusePort they share the primary's socket, as node:cluster does.
-  const workerOptions: ServeOptions = reusePortSupported()
-    ? { ...options, port: await reservePort(options.port, options.host), reusePort: true }
-    : options;
-  return runPrimary({ workers: options.workers, serve: workerOptions, logger: createLogger() });
+  const logger = createLogger();
+  // Without reusePort the workers share the primary's socket, as node:cluster does, and the
+  // primary serves nothing.
+  if (!reusePortSupported())
+    return runPrimary({ workers: options.workers, serve: options, logger });
+  // With their own SO_REUSEPORT sockets they need one port number up front (port 0 would give
+  // each its own), and the primary serves too, first.
+  const shared: ServeOptions = {
+    ...options,
+    port: await reservePort(options.port, options.host),
+    reusePort: true,
+  };
+  const { startServing } = await import('./serve.js');
+  return runPrimary({
+    workers: options.workers,
+    serve: shared,
+    logger,
+    self: (link) => startServing(shared, logger, link),
+  });
 }
 
 /** A cluster worker: serves the options its primary resolved (see WORKER_OPTIONS_ENV). */

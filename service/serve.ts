@@ -150,6 +150,7 @@ export async function startServing(
     },
     onClosed: () => audit.flush(),
     ...(link ? { subscribe: link.signals, afterListenerClosed: link.afterListenerClosed } : {}),
+    ...(link?.exit ? { exit: link.exit } : {}),
   });
   const unspecified = options.host === '0.0.0.0' || options.host === '::' || options.host === '';
   const url = unspecified

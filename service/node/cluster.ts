@@ -1,6 +1,8 @@
-// `serve --workers N`: a node:cluster primary that forks N workers, each running the whole app
-// (service/serve.ts) on the one shared listener. The primary serves nothing itself: it forwards
-// signals, merges the workers' metrics for /metrics, and replaces a worker that crashes.
+// `serve --workers N`: a node:cluster primary and its workers, each running the whole app
+// (service/serve.ts) on the one port. The primary forwards signals, merges the workers' metrics for
+// /metrics, and replaces a worker that crashes. Where each process has its own SO_REUSEPORT
+// socket the primary serves too, first, and forks N - 1 workers once it listens: a cluster then
+// starts as fast as one process. Where they would share its socket it serves nothing and forks N.
 import cluster, { type Worker } from 'node:cluster';
 import { type AddressInfo, createServer } from 'node:net';
 import type { Logger } from '../log.js';
@@ -76,12 +78,21 @@ export function reservePort(port: number, host: string): Promise<number> {
 }
 
 export interface PrimaryOptions {
+  /** Server processes in all, the primary included when it serves (`self`). */
   workers: number;
   /** What each worker serves: the primary's options, passed whole. */
   serve: unknown;
   logger: Logger;
   exit?: (code: number) => void;
+  /**
+   * The primary's own serving (startServing with the link given), when it serves too: it starts
+   * first, alone, and the workers are forked once it listens. Only with SO_REUSEPORT sockets.
+   */
+  self?: (link: WorkerLink) => Promise<unknown>;
 }
+
+/** The book's key for the primary's own metrics (cluster worker ids start at 1). */
+const PRIMARY_ID = 0;
 
 /**
  * Forks the workers and resolves once every one listens. The first starts alone: it answers
@@ -95,8 +106,14 @@ export interface PrimaryOptions {
  * MAX_RESTARTS_PER_MINUTE a minute).
  */
 export function runPrimary(options: PrimaryOptions): Promise<ClusterServing> {
-  const { logger } = options;
+  const { logger, self } = options;
   const exit = options.exit ?? ((code: number) => process.exit(code));
+  // The primary's own server, when it serves: its metrics, its drain and whether it has stopped.
+  let selfMetrics: LocalMetrics | null = null;
+  let selfSignal: ((signal: NodeJS.Signals) => void) | null = null;
+  let selfFinish: (() => void) | null = null;
+  let selfStopped = !self;
+  const forked = options.workers - (self ? 1 : 0);
   // Workers run bin/oncoclear.js `serve`; their options come from WORKER_OPTIONS_ENV.
   cluster.setupPrimary({ args: ['serve'] });
   const workerEnv = { [WORKER_OPTIONS_ENV]: JSON.stringify(options.serve) };
@@ -112,6 +129,10 @@ export function runPrimary(options: PrimaryOptions): Promise<ClusterServing> {
 
   const collect = async (): Promise<string> => {
     const id = nextId++;
+    const own = selfMetrics?.state().then(
+      (state) => book.record(PRIMARY_ID, state),
+      () => {},
+    );
     const waiting = new Set(live);
     await new Promise<void>((resolve) => {
       const timer = setTimeout(resolve, STATE_TIMEOUT_MS);
@@ -126,9 +147,10 @@ export function runPrimary(options: PrimaryOptions): Promise<ClusterServing> {
       if (waiting.size === 0) pendingStates.get(id)!.done();
     });
     pendingStates.delete(id);
+    await own;
     const { mergeMetricsStates, renderMetrics } = await import('../metrics.js');
     const { states, runtimes } = book.scrape(
-      [...live].map((w) => w.id),
+      [...(selfMetrics ? [PRIMARY_ID] : []), ...[...live].map((w) => w.id)],
       mergeMetricsStates,
     );
     return renderMetrics(mergeMetricsStates(states), runtimes);
@@ -141,14 +163,19 @@ export function runPrimary(options: PrimaryOptions): Promise<ClusterServing> {
   let finishTimer: NodeJS.Timeout | undefined;
   let finished = false;
   const finishWhenAllClosed = (force = false) => {
-    if (finished || listenerClosed.size === 0) return;
-    if (!force && [...live].some((w) => !listenerClosed.has(w))) {
+    if (finished || (listenerClosed.size === 0 && !selfFinish)) return;
+    const open = [...live].some((w) => !listenerClosed.has(w)) || (!selfStopped && !selfFinish);
+    if (!force && open) {
       finishTimer ??= setTimeout(() => finishWhenAllClosed(true), FINISH_WAIT_MS);
       return;
     }
     finished = true;
     clearTimeout(finishTimer);
     for (const w of live) send(w, { type: 'oncoclear:finish' });
+    selfFinish?.();
+  };
+  const exitWhenAllStopped = () => {
+    if (selfStopped && live.size === 0) exit(exitCode);
   };
 
   const onMessage = (worker: Worker, message: unknown) => {
@@ -209,9 +236,14 @@ export function runPrimary(options: PrimaryOptions): Promise<ClusterServing> {
         pendingSignal.delete(worker);
         send(worker, { type: 'oncoclear:signal', signal });
       }
+      serverListening(m);
+    };
+    /** A server (a worker, or the primary's own) listens; at the last, the cluster does. */
+    const serverListening = (m: ClusterServing) => {
       if (serving || stopping) return;
       listening++;
-      if (listening === 1) for (let i = 1; i < options.workers; i++) start();
+      // The first server starts alone: cold start is one process's, not N competing for the CPUs.
+      if (listening === 1) for (let i = self ? 0 : 1; i < forked; i++) start();
       if (listening === options.workers) {
         serving = { url: m.url, port: m.port, addresses: m.addresses, model: m.model };
         logger.log({
@@ -219,7 +251,8 @@ export function runPrimary(options: PrimaryOptions): Promise<ClusterServing> {
           msg: 'cluster listening',
           workers: options.workers,
           url: m.url,
-          pids: [...live].map((w) => w.process.pid),
+          // Every serving process: the primary first when it serves.
+          pids: [...(self ? [process.pid] : []), ...[...live].map((w) => w.process.pid)],
         });
         resolve(serving);
       }
@@ -229,6 +262,7 @@ export function runPrimary(options: PrimaryOptions): Promise<ClusterServing> {
         if (starting.has(w)) pendingSignal.set(w, signal);
         else send(w, { type: 'oncoclear:signal', signal });
       }
+      selfSignal?.(signal);
     };
     const start = () => {
       if (stopping) return;
@@ -249,10 +283,7 @@ export function runPrimary(options: PrimaryOptions): Promise<ClusterServing> {
         reject(new WorkerStartError(exitCode));
       }
       starting.delete(worker);
-      if (stopping) {
-        if (live.size === 0) exit(exitCode);
-        return;
-      }
+      if (stopping) return exitWhenAllStopped();
       const now = Date.now();
       restarts.push(now);
       while (restarts.length && restarts[0]! < now - 60_000) restarts.shift();
@@ -270,9 +301,9 @@ export function runPrimary(options: PrimaryOptions): Promise<ClusterServing> {
           restarts: restarts.length,
         });
         stopping = true;
+        exitCode = 1;
         signalAll('SIGINT');
-        if (live.size === 0) exit(1);
-        return;
+        return exitWhenAllStopped();
       }
       exitCode = 0;
       start();
@@ -281,11 +312,42 @@ export function runPrimary(options: PrimaryOptions): Promise<ClusterServing> {
     const onSignal = (signal: NodeJS.Signals) => {
       stopping = true;
       signalAll(signal);
-      if (live.size === 0) exit(exitCode);
+      exitWhenAllStopped();
     };
     process.on('SIGTERM', onSignal);
     process.on('SIGINT', onSignal);
-    start();
+    if (!self) return start();
+    // The primary's own server, linked to the cluster as a worker is, but in-process.
+    const own: WorkerLink = {
+      metrics(local) {
+        selfMetrics = local;
+        return { ...local, render: collect };
+      },
+      signals(handler) {
+        selfSignal = handler;
+        return () => {
+          selfSignal = null;
+        };
+      },
+      listening: serverListening,
+      afterListenerClosed(finish) {
+        if (finished) return finish();
+        selfFinish = finish;
+        finishWhenAllClosed();
+      },
+      exit(code) {
+        selfStopped = true;
+        exitCode = Math.max(exitCode, code);
+        exitWhenAllStopped();
+      },
+    };
+    self(own).catch((error: unknown) => {
+      // It could not load the model or build its app: the workers could not either.
+      selfStopped = true;
+      stopping = true;
+      signalAll('SIGINT');
+      reject(error);
+    });
   });
 }
 
@@ -309,6 +371,8 @@ export interface WorkerLink {
    * has (or at once when the primary is gone): installShutdown's `afterListenerClosed`.
    */
   afterListenerClosed(finish: () => void): void;
+  /** How the server's process ends once it has stopped (default: process.exit). */
+  exit?(code: number): void;
 }
 
 /** Links a worker to its primary over the cluster's IPC channel. */

@@ -1,6 +1,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { reusePortSupported } from '../../service/options.js';
 import { saveArtifact } from '../../src/model/artifact.js';
 import { trainFixture } from './fixture.js';
 import {
@@ -36,6 +37,12 @@ async function cluster(file: string, env: Record<string, string> = {}) {
   return { p, port };
 }
 
+/** A serving process the primary forked (where the primary serves too, it is not one of them). */
+function forkedWorker(p: ServeProcess): number {
+  const pids = logLines(p, 'cluster listening')[0]!.pids as number[];
+  return pids.find((pid) => pid !== p.child.pid)!;
+}
+
 /** Sum of every sample of `name` in an exposition, whatever its labels. */
 function total(metrics: string, name: string, labels = ''): number {
   return metrics
@@ -52,6 +59,9 @@ describe('serve --workers 2', () => {
     const workers = logLines(p, 'cluster listening')[0]!.pids as number[];
     expect(new Set(workers).size).toBe(2);
     expect(new Set(logLines(p, 'listening').map((l) => l.pid))).toEqual(new Set(workers));
+    // With a socket per process the primary serves too, and first; without, it serves nothing.
+    if (reusePortSupported()) expect(workers[0]).toBe(p.child.pid);
+    else expect(workers).not.toContain(p.child.pid);
     const predict = httpRequest('POST', '/predict', JSON.stringify({ features: a.rows[0] }));
 
     // Act
@@ -111,8 +121,8 @@ describe('serve --workers 2', () => {
 
   it('replaces a worker that dies and keeps serving', async () => {
     const { p, port } = await cluster(a.file);
-    const [first] = logLines(p, 'cluster listening')[0]!.pids as number[];
-    process.kill(first!, 'SIGKILL');
+    const first = forkedWorker(p);
+    process.kill(first, 'SIGKILL');
     await until(() => logLines(p, 'listening').length === 3);
     expect(logLines(p, 'worker exited; starting a replacement')[0]).toMatchObject({
       pid: first,
@@ -136,8 +146,8 @@ describe('serve --workers 2', () => {
     expect(before).toBe(10);
 
     // Act: one worker dies (its totals with it) and is replaced by a fresh one.
-    const [first] = logLines(p, 'cluster listening')[0]!.pids as number[];
-    process.kill(first!, 'SIGKILL');
+    const first = forkedWorker(p);
+    process.kill(first, 'SIGKILL');
     await until(() => logLines(p, 'listening').length === 3);
 
     // Assert: what the dead worker had reported still counts; Prometheus sees no reset.

@@ -3,16 +3,27 @@ import {
   DEFAULT_MODEL_PATH,
   defaultMaxConnections,
   parseServeOptions,
+  processMemoryLimit,
   reusePortSupported,
+  SERVER_PROCESS_BYTES,
+  type ServeHost,
 } from '../../service/options.js';
+
+/** A machine for the defaults: nothing mounted, no known limits, one CPU, unless told. */
+function machine(over: Partial<ServeHost> = {}): ServeHost {
+  return {
+    exists: () => false,
+    openFileLimit: () => null,
+    cpus: () => 1,
+    memoryLimit: () => null,
+    reusePort: () => true,
+    ...over,
+  };
+}
 
 describe('serve options', () => {
   it('defaults to the baked-in model on 0.0.0.0:8000 without input logging', () => {
-    const machine = {
-      exists: () => false,
-      openFileLimit: () => 1024,
-    };
-    expect(parseServeOptions([], {}, machine)).toEqual({
+    expect(parseServeOptions([], {}, machine({ openFileLimit: () => 1024 }))).toEqual({
       source: {
         kind: 'file',
         file: DEFAULT_MODEL_PATH,
@@ -66,10 +77,7 @@ describe('serve options', () => {
   });
 
   it('honours the KServe custom-container contract: PORT, HOST, MODEL_NAME and a model at /mnt/models', () => {
-    const mounted = {
-      exists: (f: string) => f === '/mnt/models/model.json',
-      openFileLimit: () => null,
-    };
+    const mounted = machine({ exists: (f: string) => f === '/mnt/models/model.json' });
     expect(
       parseServeOptions([], { PORT: '8080', HOST: '::', MODEL_NAME: 'breast-cancer' }, mounted),
     ).toMatchObject({
@@ -83,7 +91,7 @@ describe('serve options', () => {
       kind: 'file',
       file: '/m/x.json',
     });
-    const bare = { exists: () => false, openFileLimit: () => null };
+    const bare = machine();
     expect(parseServeOptions([], {}, bare)!.source).toEqual({
       kind: 'file',
       file: DEFAULT_MODEL_PATH,
@@ -97,7 +105,7 @@ describe('serve options', () => {
   });
 
   it('reads the drain period and connection limits, and fits the cap under a low file limit', () => {
-    const host = { exists: () => false, openFileLimit: () => 1024 };
+    const host = machine({ openFileLimit: () => 1024 });
     expect(parseServeOptions([], { DRAIN_MS: '0', MAX_CONNECTIONS: '50' }, host)).toMatchObject({
       drainMs: 0,
       limits: { maxConnections: 50 },
@@ -123,14 +131,38 @@ describe('serve options', () => {
     ).toThrow(/exceeds --request-timeout-ms/);
   });
 
-  it('runs one process unless --workers or WORKERS asks for more', () => {
-    const host = { exists: () => false, openFileLimit: () => null };
-    expect(parseServeOptions([], {}, host)!.workers).toBe(1);
+  it('runs one server process per CPU it may use, as many as its memory limit holds, unless told', () => {
+    const twoCpus = machine({ cpus: () => 2 });
+    expect(parseServeOptions([], {}, twoCpus)!.workers).toBe(2);
+    // A 256 MiB pod holds one; 1 GiB holds six, but four CPUs run four.
+    const pod = (cpus: number, mib: number) =>
+      machine({ cpus: () => cpus, memoryLimit: () => mib * 1024 * 1024 });
+    expect(parseServeOptions([], {}, pod(2, 256))!.workers).toBe(1);
+    expect(parseServeOptions([], {}, pod(4, 1024))!.workers).toBe(4);
+    expect(parseServeOptions([], {}, pod(16, 1024))!.workers).toBe(
+      Math.floor((1024 * 1024 * 1024) / SERVER_PROCESS_BYTES),
+    );
+    // Even a limit below one process's share runs one.
+    expect(parseServeOptions([], {}, pod(2, 64))!.workers).toBe(1);
+    // Without a socket per worker (Node before 22.12, or not Linux): one.
+    expect(
+      parseServeOptions([], {}, machine({ cpus: () => 8, reusePort: () => false }))!.workers,
+    ).toBe(1);
+    const host = twoCpus;
     expect(parseServeOptions([], { WORKERS: '3' }, host)!.workers).toBe(3);
     expect(parseServeOptions(['--workers', '1'], { WORKERS: '3' }, host)!.workers).toBe(1);
     expect(() => parseServeOptions(['--workers', '0'], {}, host)).toThrow(
       "--workers '0' is not valid; expected an integer from 1 to 256.",
     );
+  });
+});
+
+describe('processMemoryLimit', () => {
+  it('reads no limit from Node 20’s huge answer or Node 22’s 0, and a cgroup limit as it is', () => {
+    expect(processMemoryLimit(18446744073709552000)).toBeNull();
+    expect(processMemoryLimit(0)).toBeNull();
+    expect(processMemoryLimit(undefined)).toBeNull();
+    expect(processMemoryLimit(268_435_456)).toBe(268_435_456);
   });
 });
 
