@@ -3,9 +3,10 @@
 // environment or exits the process; the app itself is built by service/app.ts.
 //
 // Everything past the flags is imported dynamically: esbuild then evaluates those modules only
-// when they are needed, so a cluster primary never builds an app, and usage errors and --help
-// answer without loading the model code.
+// when they are needed, so a primary that serves nothing never builds an app, and usage errors
+// and --help answer without loading the model code.
 import cluster from 'node:cluster';
+import { stopBeforeListening } from './node/worker-stop.js';
 import {
   parseServeOptions,
   reusePortSupported,
@@ -17,7 +18,8 @@ import {
 const START_HELP = `Usage: oncoclear start
 
 Runs the pipeline (train → compare → register → promote) against the local registry
-.local/registry, then serves its production version on port 8000 (all interfaces) until Ctrl-C.
+.local/registry, then serves its production version on port 8000 (all interfaces) until Ctrl-C,
+with serve's default number of processes (one per CPU on Node 22.12+ on Linux; else one).
 `;
 
 /** One line on stderr, whatever the message contains, so a failed start is easy to read. */
@@ -62,12 +64,12 @@ async function serve(options: ServeOptions) {
 }
 
 /** A cluster worker: serves the options its primary resolved (see WORKER_OPTIONS_ENV). */
-async function serveAsWorker(): Promise<void> {
+async function serveAsWorker(cancelEarlyStop: () => void): Promise<void> {
   const [{ startServing }, { workerLink, WORKER_OPTIONS_ENV }, { createLogger }] =
     await Promise.all([import('./serve.js'), import('./node/cluster.js'), import('./log.js')]);
   try {
     const options = JSON.parse(process.env[WORKER_OPTIONS_ENV] ?? 'null') as ServeOptions;
-    await startServing(options, createLogger(), workerLink());
+    await startServing(options, createLogger(), workerLink(cancelEarlyStop));
   } catch (error) {
     fail('serve', error, 1);
     // The IPC channel would keep a failed worker alive (and disconnecting exits 0).
@@ -121,6 +123,7 @@ async function startCommand(argv: string[]): Promise<void> {
 }
 
 const [command, ...argv] = process.argv.slice(2);
-if (cluster.isWorker) await serveAsWorker();
+// First: a worker's stop can come as soon as its event loop runs.
+if (cluster.isWorker) await serveAsWorker(stopBeforeListening());
 else if (command === 'start') await startCommand(argv);
 else await serveCommand(argv);

@@ -202,10 +202,11 @@ export function defaultWorkers(
 
 /**
  * The connection cap that fits under an open-file limit: {@link DEFAULT_MAX_CONNECTIONS} or less.
- * Per process, as the limit is (RLIMIT_NOFILE): each cluster worker holds its own connections and
- * has the whole limit to itself. The primary holds a connection only while it hands it to a
- * worker; a flood faster than that handoff can exhaust the primary's descriptors, and libuv then
- * resets what it accepts until they free (tests/service/limits.test.ts, the cluster case).
+ * Per process, as the limit is (RLIMIT_NOFILE): each server process of a cluster holds its own
+ * connections and has the whole limit to itself. Where workers share the primary's socket (before
+ * Node 22.12), the primary holds a connection only while it hands it to a worker; a flood faster
+ * than that handoff can exhaust the primary's descriptors, and libuv then resets what it accepts
+ * until they free (tests/service/limits.test.ts, the cluster case).
  */
 export function defaultMaxConnections(openFileLimit: number | null): number {
   if (openFileLimit === null) return DEFAULT_MAX_CONNECTIONS;

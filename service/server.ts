@@ -162,6 +162,9 @@ export function installShutdown(server: Server, options: ShutdownOptions): () =>
     });
     guard.closeAfterResponses();
     idle = setInterval(() => guard.closeIdle(idleGraceMs), 25);
+  };
+  const close = () => {
+    // From the listener's close, whether or not the cluster's word to finish has come.
     deadline = setTimeout(() => {
       logger.log({
         level: 'warn',
@@ -170,8 +173,6 @@ export function installShutdown(server: Server, options: ShutdownOptions): () =>
       });
       server.closeAllConnections();
     }, options.timeoutMs ?? 10_000);
-  };
-  const close = () => {
     // `Server.prototype.close` would also close idle connections at once, under requests that may
     // be on the wire; net's close only stops accepting, and `finish` does the rest.
     NetServer.prototype.close.call(server, () => {

@@ -10,10 +10,12 @@ import type { Logger } from '../log.js';
 // its start, before it forks the first worker, stays small.
 import type { LocalMetrics, MetricsState, ServiceMetrics } from '../metrics.js';
 import { createMetricsBook } from './metrics-book.js';
+import { SIGNAL_MESSAGE } from './worker-stop.js';
 
 /** Messages between the primary and its workers; every type is prefixed so others pass by. */
 type ToWorker =
-  | { type: 'oncoclear:signal'; signal: NodeJS.Signals }
+  /** `seq` numbers the primary's signals: one sent again (see runPrimary) is taken once. */
+  | { type: typeof SIGNAL_MESSAGE; signal: NodeJS.Signals; seq: number }
   | { type: 'oncoclear:finish' }
   | { type: 'oncoclear:state-request'; id: number }
   | { type: 'oncoclear:metrics'; id: number; text: string };
@@ -89,6 +91,8 @@ export interface PrimaryOptions {
    * first, alone, and the workers are forked once it listens. Only with SO_REUSEPORT sockets.
    */
   self?: (link: WorkerLink) => Promise<unknown>;
+  /** Where SIGTERM and SIGINT come from (default: the process's). */
+  subscribe?: (handler: (signal: NodeJS.Signals) => void) => void;
 }
 
 /** The book's key for the primary's own metrics (cluster worker ids start at 1). */
@@ -111,6 +115,8 @@ export function runPrimary(options: PrimaryOptions): Promise<ClusterServing> {
   // The primary's own server, when it serves: its metrics, its drain and whether it has stopped.
   let selfMetrics: LocalMetrics | null = null;
   let selfSignal: ((signal: NodeJS.Signals) => void) | null = null;
+  // Signals that came while the primary's own server was still starting, for its drain to replay.
+  const selfPending: NodeJS.Signals[] = [];
   let selfFinish: (() => void) | null = null;
   let selfStopped = !self;
   const forked = options.workers - (self ? 1 : 0);
@@ -160,12 +166,14 @@ export function runPrimary(options: PrimaryOptions): Promise<ClusterServing> {
   // listener is open, so their clients' reconnects are refused rather than queued on a listener
   // about to close (which resets them with the request written). See installShutdown.
   const listenerClosed = new Set<Worker>();
+  let anyClosed = false;
   let finishTimer: NodeJS.Timeout | undefined;
   let finished = false;
   const finishWhenAllClosed = (force = false) => {
-    if (finished || (listenerClosed.size === 0 && !selfFinish)) return;
+    if (finished || !anyClosed) return;
     const open = [...live].some((w) => !listenerClosed.has(w)) || (!selfStopped && !selfFinish);
-    if (!force && open) {
+    if (open && !force) {
+      // A server that does not close its listener within FINISH_WAIT_MS is stuck: go on.
       finishTimer ??= setTimeout(() => finishWhenAllClosed(true), FINISH_WAIT_MS);
       return;
     }
@@ -183,6 +191,7 @@ export function runPrimary(options: PrimaryOptions): Promise<ClusterServing> {
     const m = message as ToPrimary;
     if (m.type === 'oncoclear:listener-closed') {
       listenerClosed.add(worker);
+      anyClosed = true;
       // A worker whose listener closes after the word went out finishes at once.
       if (finished) send(worker, { type: 'oncoclear:finish' });
       else finishWhenAllClosed();
@@ -223,19 +232,17 @@ export function runPrimary(options: PrimaryOptions): Promise<ClusterServing> {
   return new Promise<ClusterServing>((resolve, reject) => {
     let listening = 0;
     let serving: ClusterServing | null = null;
+    // A worker still starting takes a signal as every worker does: before it listens, it stops at
+    // once (service/node/worker-stop.ts); after, it drains. One that had not yet loaded our code
+    // cannot hear it, so every signal so far is sent again when it says it listens, and it takes
+    // each once (by `seq`).
     const starting = new Set<Worker>();
-    // A signal for a worker still starting waits until it listens: only then does it take
-    // signals from the primary (a message sent earlier would find nobody listening).
-    const pendingSignal = new Map<Worker, NodeJS.Signals>();
+    const signalsSent: { signal: NodeJS.Signals; seq: number }[] = [];
     const onListening = (worker: Worker, message: unknown) => {
       if (!isOurs(message) || (message as ToPrimary).type !== 'oncoclear:listening') return;
       const m = message as Extract<ToPrimary, { type: 'oncoclear:listening' }>;
       starting.delete(worker);
-      const signal = pendingSignal.get(worker);
-      if (signal) {
-        pendingSignal.delete(worker);
-        send(worker, { type: 'oncoclear:signal', signal });
-      }
+      for (const sent of signalsSent) send(worker, { type: SIGNAL_MESSAGE, ...sent });
       serverListening(m);
     };
     /** A server (a worker, or the primary's own) listens; at the last, the cluster does. */
@@ -258,11 +265,11 @@ export function runPrimary(options: PrimaryOptions): Promise<ClusterServing> {
       }
     };
     const signalAll = (signal: NodeJS.Signals) => {
-      for (const w of live) {
-        if (starting.has(w)) pendingSignal.set(w, signal);
-        else send(w, { type: 'oncoclear:signal', signal });
-      }
-      selfSignal?.(signal);
+      const sent = { signal, seq: signalsSent.length + 1 };
+      signalsSent.push(sent);
+      for (const w of live) send(w, { type: SIGNAL_MESSAGE, ...sent });
+      if (selfSignal) selfSignal(signal);
+      else if (!selfStopped) selfPending.push(signal);
     };
     const start = () => {
       if (stopping) return;
@@ -272,18 +279,23 @@ export function runPrimary(options: PrimaryOptions): Promise<ClusterServing> {
     };
 
     cluster.on('exit', (worker, code, signal) => {
+      const wasStarting = starting.delete(worker);
       forget(worker);
-      pendingSignal.delete(worker);
       const failed = code !== 0 || signal !== null;
+      if (stopping) {
+        // A worker stopped before it listened held nothing: its exit is no failure.
+        if (failed && !wasStarting) exitCode = Math.max(exitCode, code || 1);
+        return exitWhenAllStopped();
+      }
       if (failed) exitCode = Math.max(exitCode, code || 1);
-      if (starting.has(worker) && !serving) {
-        // A worker that cannot start means none can (same model, same flags): stop.
+      if (wasStarting && !serving && !self && signal === null) {
+        // No server is up and a worker failed to start on its own: none can (same model, same
+        // flags), so stop. With the primary serving, it is a crash like any other.
         stopping = true;
         signalAll('SIGINT');
         reject(new WorkerStartError(exitCode));
+        return exitWhenAllStopped();
       }
-      starting.delete(worker);
-      if (stopping) return exitWhenAllStopped();
       const now = Date.now();
       restarts.push(now);
       while (restarts.length && restarts[0]! < now - 60_000) restarts.shift();
@@ -314,8 +326,11 @@ export function runPrimary(options: PrimaryOptions): Promise<ClusterServing> {
       signalAll(signal);
       exitWhenAllStopped();
     };
-    process.on('SIGTERM', onSignal);
-    process.on('SIGINT', onSignal);
+    if (options.subscribe) options.subscribe(onSignal);
+    else {
+      process.on('SIGTERM', onSignal);
+      process.on('SIGINT', onSignal);
+    }
     if (!self) return start();
     // The primary's own server, linked to the cluster as a worker is, but in-process.
     const own: WorkerLink = {
@@ -325,6 +340,7 @@ export function runPrimary(options: PrimaryOptions): Promise<ClusterServing> {
       },
       signals(handler) {
         selfSignal = handler;
+        for (const signal of selfPending.splice(0)) handler(signal);
         return () => {
           selfSignal = null;
         };
@@ -333,6 +349,7 @@ export function runPrimary(options: PrimaryOptions): Promise<ClusterServing> {
       afterListenerClosed(finish) {
         if (finished) return finish();
         selfFinish = finish;
+        anyClosed = true;
         finishWhenAllClosed();
       },
       exit(code) {
@@ -345,15 +362,21 @@ export function runPrimary(options: PrimaryOptions): Promise<ClusterServing> {
       // It could not load the model or build its app: the workers could not either.
       selfStopped = true;
       stopping = true;
+      exitCode = Math.max(exitCode, 1);
       signalAll('SIGINT');
+      // The entry prints why; the process then ends when the last worker has (or at once).
       reject(error);
     });
   });
 }
 
 function send(worker: Worker, message: ToWorker): void {
-  if (worker.isConnected()) worker.send(message);
+  // A worker can be exiting while it still looks connected: the write then fails (EPIPE), which
+  // without a callback is an 'error' event that would crash the primary. Its exit is handled.
+  if (worker.isConnected()) worker.send(message, ignoreClosedChannel);
 }
+
+const ignoreClosedChannel = () => {};
 
 /** The worker's side of the link to its primary. */
 export interface WorkerLink {
@@ -375,13 +398,16 @@ export interface WorkerLink {
   exit?(code: number): void;
 }
 
-/** Links a worker to its primary over the cluster's IPC channel. */
-export function workerLink(): WorkerLink {
+/**
+ * Links a worker to its primary over the cluster's IPC channel. `cancelEarlyStop` ends the
+ * stop-before-listening of service/node/worker-stop.ts once the worker takes signals itself.
+ */
+export function workerLink(cancelEarlyStop: () => void = () => {}): WorkerLink {
   let nextId = 0;
   const waiting = new Map<number, (text: string) => void>();
   let local: LocalMetrics | null = null;
   const toPrimary = (message: ToPrimary) => {
-    if (process.connected) process.send?.(message);
+    if (process.connected) process.send?.(message, ignoreClosedChannel);
   };
   process.on('message', (message: unknown) => {
     if (!isOurs(message)) return;
@@ -418,10 +444,16 @@ export function workerLink(): WorkerLink {
     },
     signals(handler) {
       const ignore = () => {};
+      let lastSeq = 0;
       const onMessage = (message: unknown) => {
-        if (isOurs(message) && (message as ToWorker).type === 'oncoclear:signal')
-          handler((message as Extract<ToWorker, { type: 'oncoclear:signal' }>).signal);
+        if (!isOurs(message) || (message as ToWorker).type !== SIGNAL_MESSAGE) return;
+        const m = message as Extract<ToWorker, { type: typeof SIGNAL_MESSAGE }>;
+        if (m.seq <= lastSeq) return; // sent again after this worker said it listens
+        lastSeq = m.seq;
+        handler(m.signal);
       };
+      // From now on a stop drains this worker (service/node/worker-stop.ts until now).
+      cancelEarlyStop();
       process.on('SIGTERM', ignore);
       process.on('SIGINT', ignore);
       process.on('message', onMessage);
@@ -435,19 +467,15 @@ export function workerLink(): WorkerLink {
       toPrimary({ type: 'oncoclear:listening', ...serving });
     },
     afterListenerClosed(finish) {
+      // Without a primary there is no cluster to wait for (and node:cluster exits a worker whose
+      // primary disconnects).
       if (!process.connected) return finish();
       const onMessage = (message: unknown) => {
         if (!isOurs(message) || (message as ToWorker).type !== 'oncoclear:finish') return;
         process.off('message', onMessage);
-        process.off('disconnect', onDisconnect);
-        finish();
-      };
-      const onDisconnect = () => {
-        process.off('message', onMessage);
         finish();
       };
       process.on('message', onMessage);
-      process.once('disconnect', onDisconnect);
       toPrimary({ type: 'oncoclear:listener-closed' });
     },
   };

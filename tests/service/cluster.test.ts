@@ -1,4 +1,17 @@
-import { readFileSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import {
+  closeSync,
+  mkdtempSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  readlinkSync,
+  renameSync,
+  rmSync,
+  writeFileSync,
+  writeSync,
+} from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { reusePortSupported } from '../../service/options.js';
@@ -41,6 +54,30 @@ async function cluster(file: string, env: Record<string, string> = {}) {
 function forkedWorker(p: ServeProcess): number {
   const pids = logLines(p, 'cluster listening')[0]!.pids as number[];
   return pids.find((pid) => pid !== p.child.pid)!;
+}
+
+/** Whether `pid` or one of its children has `file` open (/proc, Linux). */
+function holdsOpen(pid: number, file: string): boolean {
+  const children = (() => {
+    try {
+      return readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').split(' ').filter(Boolean);
+    } catch {
+      return [];
+    }
+  })();
+  return [String(pid), ...children].some((id) => {
+    try {
+      return readdirSync(`/proc/${id}/fd`).some((fd) => {
+        try {
+          return readlinkSync(`/proc/${id}/fd/${fd}`) === file;
+        } catch {
+          return false;
+        }
+      });
+    } catch {
+      return false;
+    }
+  });
 }
 
 /** Sum of every sample of `name` in an exposition, whatever its labels. */
@@ -154,6 +191,37 @@ describe('serve --workers 2', () => {
     const after = (await requestOnce(port, httpRequest('GET', '/metrics'))).body;
     expect(predictions(after)).toBe(10);
   }, 60_000);
+
+  it('stops cleanly on SIGTERM while the model is still loading', async () => {
+    // Arrange: the model file is a FIFO, so whichever process loads it (the primary where it
+    // serves, else the first worker) blocks until the test writes it.
+    const dir = mkdtempSync(join(tmpdir(), 'oncoclear-fifo-'));
+    const file = join(dir, 'model.json');
+    saveArtifact(file, a.artifact);
+    const content = readFileSync(file);
+    rmSync(file);
+    expect(spawnSync('mkfifo', [file]).status).toBe(0);
+    const writer = openSync(file, 'r+'); // read-write: opening does not wait for a reader
+    const p = runService(
+      ['serve', '--model', file, '--port', '0', '--host', '127.0.0.1', '--workers', '2'],
+      { DRAIN_MS: '0' },
+    );
+    running.push(p);
+    await until(() => holdsOpen(p.child.pid!, file));
+
+    // Act: SIGTERM before any server listens, then let the load finish.
+    p.child.kill('SIGTERM');
+    await new Promise((r) => setTimeout(r, 100));
+    writeSync(writer, content);
+    closeSync(writer);
+    // A worker forked after this reads a plain file (a FIFO would give it nothing).
+    writeFileSync(join(dir, 'plain.json'), content);
+    renameSync(join(dir, 'plain.json'), file);
+
+    // Assert: the signal was not lost on the way: the cluster stops, cleanly.
+    expect(await p.exited).toBe(0);
+    rmSync(dir, { recursive: true });
+  }, 30_000);
 
   it('refuses to start, once, when the model does not verify', async () => {
     const file = join(a.dir, 'unverified.json');

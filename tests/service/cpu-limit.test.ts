@@ -68,12 +68,21 @@ describe('the CPU quota of a container', () => {
       '/sys/fs/cgroup/cpu/cpu.cfs_period_us': '100000\n',
     });
     expect(cgroupCpuLimit(unlimited)).toBeNull();
+    // Inside a container /proc/self/cgroup names the host's path, which the container's mount
+    // does not have: its own limit is at the mount's root.
+    const container = files({
+      '/proc/self/cgroup': cgroup,
+      '/sys/fs/cgroup/cpu,cpuacct/cpu.cfs_quota_us': '300000\n',
+      '/sys/fs/cgroup/cpu,cpuacct/cpu.cfs_period_us': '100000\n',
+    });
+    expect(cgroupCpuLimit(container)).toBe(3);
   });
 
   it('has no quota where there is no cgroup to read, and never more CPUs than cores', () => {
     expect(cgroupCpuLimit(files({}))).toBeNull();
     expect(availableCpus(files({}))).toBe(availableParallelism());
-    const huge = files({ '/proc/self/cgroup': '0::/', '/sys/fs/cgroup/cpu.max': '6400000 100000' });
+    const more = `${(availableParallelism() + 1) * 100_000} 100000`;
+    const huge = files({ '/proc/self/cgroup': '0::/', '/sys/fs/cgroup/cpu.max': more });
     expect(availableCpus(huge)).toBe(availableParallelism());
     const one = files({ '/proc/self/cgroup': '0::/', '/sys/fs/cgroup/cpu.max': '100000 100000' });
     expect(availableCpus(one)).toBe(1);

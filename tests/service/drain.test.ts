@@ -33,7 +33,7 @@ function serve(extra: string[] = [], env: Record<string, string> = {}) {
 // not accepted yet when it closes: were one worker to tell its clients to go while another's
 // listener was still open, their reconnects would queue there and be reset with the request
 // written (before the workers closed together, 2 of 6 runs lost 9 and 15 requests).
-const WORKER_COUNTS = reusePortSupported() ? [1, 2] : [1];
+const WORKER_COUNTS = reusePortSupported() ? [1, 2, 3] : [1];
 const LOAD_CONNECTIONS = 16;
 
 describe.each(WORKER_COUNTS)('draining on SIGTERM with --workers %i', (workers) => {
@@ -41,6 +41,8 @@ describe.each(WORKER_COUNTS)('draining on SIGTERM with --workers %i', (workers) 
     // Arrange: a server with a drain long enough to observe, under sustained keep-alive load.
     const server = serve(['--workers', String(workers)], { DRAIN_MS: '1500' });
     const port = (await listening(server)).port as number;
+    // Every server listening before the load connects, so the kernel spreads it over them all.
+    if (workers > 1) await until(() => logLines(server, 'cluster listening').length === 1);
     const predict = httpRequest('POST', '/predict', JSON.stringify({ features: fx.rows[0] }));
     const load = keepAliveLoad(port, predict, LOAD_CONNECTIONS);
     await until(() => load.stats.answered >= 200);
@@ -83,6 +85,10 @@ describe.each(WORKER_COUNTS)('draining on SIGTERM with --workers %i', (workers) 
     // was told once: no client told to go found a listener still open to reconnect to.
     expect(stats.closes).toBeGreaterThan(0);
     expect(stats.closes).toBeLessThanOrEqual(LOAD_CONNECTIONS);
+    // Every server had connections of the load to finish: the protocol ran across processes.
+    const finishing = logLines(server, 'closing the listener; finishing in-flight requests');
+    expect(finishing).toHaveLength(workers);
+    for (const line of finishing) expect(line.open).toBeGreaterThan(0);
     expect(code).toBe(0);
   }, 30_000);
 
