@@ -465,12 +465,36 @@ podman_ run -d --name "$name" "${ONCOCLEAR_ULIMITS[@]}" -p "127.0.0.1:$port:8000
   die "podman run failed"
 echo "container $name on http://127.0.0.1:$port" >&2
 logs() { podman_ logs "$1" 2>&1 | tail -40 >&2; }
+# Server processes a container runs: one when its "listening" line names no pid (no cluster),
+# else the workers of its "cluster listening" line, which follows once every server listens.
+servers() {
+  local i
+  for i in $(seq 1 100); do
+    podman_ logs "$1" 2>&1 | node -e '
+      const lines = require("fs").readFileSync(0, "utf8").split("\n").filter((l) => l.startsWith("{"));
+      const logs = lines.map((l) => JSON.parse(l));
+      const first = logs.find((l) => l.msg === "listening");
+      const cluster = logs.find((l) => l.msg === "cluster listening");
+      if (first && first.pid === undefined) process.stdout.write("1");
+      else if (cluster) process.stdout.write(String(cluster.workers));
+      else process.exit(1);' && return 0
+    sleep 0.1
+  done
+  echo "none"
+}
 prediction_id="$(node scripts/image/probe.mjs "http://127.0.0.1:$port" --wait 60 | tail -1)" || {
   echo "--- container logs ---" >&2
   logs "$name"
   die "the running image failed its probes"
 }
 echo "  (container start to ready and probes: $(elapsed "$t_run")s)" >&2
+# No CPU or memory limit: serve's default is one server process per CPU the container sees.
+cpus="$(podman_ exec "$name" node -p 'require("os").availableParallelism()')"
+[ "$(servers "$name")" = "$cpus" ] || {
+  logs "$name"
+  die "the image runs $(servers "$name") server process(es) with $cpus CPUs and no limits; expected one per CPU"
+}
+echo "  ok   one server process per CPU without limits: $cpus" >&2
 
 uid="$(podman_ exec "$name" node -e "process.stdout.write(String(process.getuid()))")"
 pid1_uid="$(podman_ exec "$name" node -e "
@@ -518,15 +542,17 @@ chmod 644 "$vol/model.json" "$vol/model.json.sha256"
 port2="$(free_port)"
 name2="oncoclear-test-vol-$$"
 containers+=("$name2")
-podman_ run -d --name "$name2" "${ONCOCLEAR_ULIMITS[@]}" -p "127.0.0.1:$port2:8000" \
+# With a CPU limit of one (a cgroup quota, which os.cpus() does not see).
+podman_ run -d --name "$name2" "${ONCOCLEAR_ULIMITS[@]}" -p "127.0.0.1:$port2:8000" --cpus 1 \
   -v "$vol:/models:ro" -e MODEL_PATH=/models/model.json "$tag" >/dev/null 2> >(no_timer_noise) ||
   die "podman run -v failed"
 node scripts/image/probe.mjs "http://127.0.0.1:$port2" --wait 60 >/dev/null || {
   logs "$name2"
   die "the image did not serve a model mounted at MODEL_PATH=/models/model.json"
 }
+[ "$(servers "$name2")" = 1 ] || die "the image runs $(servers "$name2") server processes under --cpus 1; expected 1"
 podman_ rm -f -t 2 "$name2" >/dev/null 2>&1
-echo "  ok   serves a model mounted at MODEL_PATH=/models/model.json" >&2
+echo "  ok   serves a model mounted at MODEL_PATH=/models/model.json, one process under --cpus 1" >&2
 
 step "as KServe runs a custom container: PORT=8080, /mnt/models, MODEL_NAME, read-only, no capabilities"
 # What KServe's storage initializer leaves in /mnt/models: the artifact and its sidecar, no
@@ -550,7 +576,7 @@ name3="oncoclear-test-kserve-$$"
 containers+=("$name3")
 t_kserve=$EPOCHREALTIME
 podman_ run -d --name "$name3" "${ONCOCLEAR_ULIMITS[@]}" -p "127.0.0.1:$port3:8080" \
-  -e PORT=8080 -e MODEL_NAME="$kserve_alias" -v "$kdir:/mnt/models:ro" \
+  -e PORT=8080 -e MODEL_NAME="$kserve_alias" -v "$kdir:/mnt/models:ro" --memory 256m \
   --read-only --read-only-tmpfs=false --tmpfs /tmp:rw,nosuid,nodev,size=16m \
   --cap-drop=ALL --security-opt=no-new-privileges "$tag" >/dev/null 2> >(no_timer_noise) ||
   die "podman run (KServe-style) failed"
@@ -568,6 +594,9 @@ if podman_ exec "$name3" node -e "require('fs').writeFileSync('/app/probe', 'x')
   die "the root file system is writable despite --read-only"
 fi
 echo "  ok   read-only root file system; served in $(elapsed "$t_kserve")s from podman run" >&2
+[ "$(servers "$name3")" = 1 ] ||
+  die "the image runs $(servers "$name3") server processes in 256 MiB; expected 1 (160 MiB each)"
+echo "  ok   one server process in the pod's 256 MiB, whatever the CPUs" >&2
 podman_ rm -f -t 2 "$name3" >/dev/null 2>&1
 
 if [ "$keep" = 1 ]; then
