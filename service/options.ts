@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
+import { availableCpus } from '../src/util/cpu-limit.js';
 import { DEFAULT_MAX_BATCH_ROWS, DEFAULT_MAX_BODY_BYTES } from './limits.js';
-import { availableCpus } from './node/cpu-limit.js';
 
 /**
  * Where to look for the model when neither --model nor MODEL_PATH names one, first match wins:
@@ -141,7 +141,7 @@ export interface ServeHost {
   exists(path: string): boolean;
   /** The soft limit on open file descriptors, or null when unknown. */
   openFileLimit(): number | null;
-  /** CPUs the process may use, its cgroup's quota included (service/node/cpu-limit.ts). */
+  /** CPUs the process may use, its cgroup's quota included (src/util/cpu-limit.ts). */
   cpus(): number;
   /** The memory limit of its cgroup in bytes, or null when there is none. */
   memoryLimit(): number | null;

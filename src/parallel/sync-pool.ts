@@ -19,13 +19,13 @@
 // again: if the kernel throws there too, that is the kernel's error and it is thrown as the
 // kernel threw it, as with no workers; if not, the failure was the worker's own, and the pass
 // completes with the same bits, one worker fewer.
-import { availableParallelism } from 'node:os';
 import {
   MessageChannel,
   type MessagePort,
   receiveMessageOnPort,
   Worker,
 } from 'node:worker_threads';
+import { availableCpus } from '../util/cpu-limit.js';
 
 /** Builds a chunk runner from the shared buffers; must reference nothing outside its own body. */
 export type KernelFactory<S> = (shared: S) => (chunk: number) => void;
@@ -124,10 +124,14 @@ while (run !== undefined) {
 }
 
 /**
- * Workers to use by default: one fewer than the cores (the main thread works too), at most 3.
+ * Workers to use by default: one fewer than the CPUs the process may use (the main thread works
+ * too; a CI container's CPU limit counts, src/util/cpu-limit.ts), at most 3.
  * `ONCOCLEAR_WORKERS` overrides it: 0 turns workers off, N asks for N.
  */
-export function defaultWorkerCount(env: NodeJS.ProcessEnv = process.env): number {
+export function defaultWorkerCount(
+  env: NodeJS.ProcessEnv = process.env,
+  cpus: () => number = availableCpus,
+): number {
   const raw = env.ONCOCLEAR_WORKERS;
   if (raw !== undefined && raw.trim() !== '') {
     const n = Number(raw);
@@ -138,7 +142,7 @@ export function defaultWorkerCount(env: NodeJS.ProcessEnv = process.env): number
     }
     return n;
   }
-  return Math.max(0, Math.min(3, availableParallelism() - 1));
+  return Math.max(0, Math.min(3, cpus() - 1));
 }
 
 /**

@@ -159,6 +159,10 @@ describe('SyncPool', () => {
     expect(defaultWorkerCount({ ONCOCLEAR_WORKERS: '0' })).toBe(0);
     expect(defaultWorkerCount({ ONCOCLEAR_WORKERS: '3' })).toBe(3);
     expect(defaultWorkerCount({})).toBeGreaterThanOrEqual(0);
+    // By default one fewer than the CPUs the process may use (a container's limit included), ≤ 3.
+    expect(defaultWorkerCount({}, () => 1)).toBe(0);
+    expect(defaultWorkerCount({}, () => 2)).toBe(1);
+    expect(defaultWorkerCount({}, () => 64)).toBe(3);
     expect(() => defaultWorkerCount({ ONCOCLEAR_WORKERS: 'two' })).toThrow(
       "ONCOCLEAR_WORKERS is 'two'; expected a whole number of worker threads from 0 to 64.",
     );

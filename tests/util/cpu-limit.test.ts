@@ -6,7 +6,7 @@ import {
   cpusOfQuota,
   parseCpuMax,
   parseProcCgroup,
-} from '../../service/node/cpu-limit.js';
+} from '../../src/util/cpu-limit.js';
 
 /** A file system of cgroup files: path → contents; anything else cannot be read. */
 const files =

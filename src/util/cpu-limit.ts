@@ -1,4 +1,5 @@
-// How many CPUs this process may use: what `serve` sizes its default cluster by. A container's
+// How many CPUs this process may use: what `serve` sizes its default cluster by, and training its
+// worker threads (src/parallel/sync-pool.ts). A container's
 // CPU limit is a cgroup quota, which neither os.cpus() nor os.availableParallelism() sees (they
 // count the node's cores, or the affinity mask), so a 2-CPU pod on a 64-core node would fork 64
 // workers. The quota is read from the cgroup files, v2 and v1, as Go's automaxprocs and the JVM
