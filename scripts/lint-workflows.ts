@@ -618,50 +618,53 @@ export async function checkWorkflowPolicy(path: string, content?: string): Promi
   };
   checkConcurrency(get(y.root, 'concurrency'), 'the workflow');
 
+  const jobs = entries(get(y.root, 'jobs'));
+  /**
+   * Whether `own` holds for a job or, through `needs`, for any job it waits on (a job that needs
+   * another runs only if that one did). A cycle of needs holds nothing.
+   */
+  const throughNeeds = (own: (job: YamlNode | undefined) => boolean) => {
+    const known = new Map<string, boolean>();
+    const holds = (name: string, seen = new Set<string>()): boolean => {
+      const cached = known.get(name);
+      if (cached !== undefined) return cached;
+      if (seen.has(name)) return false;
+      seen.add(name);
+      const job = jobs.find((j) => j.key === name)?.value;
+      const needsNode = get(job, 'needs');
+      const needs = isSeq(needsNode)
+        ? needsNode.items.map((n) => str(n as YamlNode) ?? '')
+        : [str(needsNode) ?? ''].filter(Boolean);
+      const result = own(job) || needs.some((n) => holds(n, seen));
+      known.set(name, result);
+      return result;
+    };
+    return holds;
+  };
+
   // Jobs that a workflow_dispatch from any branch must not reach: gated on the default branch,
   // by their own `if:`, a guard step, or a job they need.
-  const jobs = entries(get(y.root, 'jobs'));
-  const gated = new Map<string, boolean>();
-  const isGated = (name: string, seen = new Set<string>()): boolean => {
-    const known = gated.get(name);
-    if (known !== undefined) return known;
-    if (seen.has(name)) return false;
-    seen.add(name);
-    const job = jobs.find((j) => j.key === name)?.value;
-    const own = DEFAULT_BRANCH_GATE.exec(str(get(job, 'if')) ?? '')?.[1] === '==';
+  const isGated = throughNeeds((job) => {
+    if (DEFAULT_BRANCH_GATE.exec(str(get(job, 'if')) ?? '')?.[1] === '==') return true;
     const steps = get(job, 'steps');
-    const guardStep =
+    return (
       isSeq(steps) &&
       steps.items.some((item) => {
         const gate = DEFAULT_BRANCH_GATE.exec(str(get(item as YamlNode, 'if')) ?? '');
         return gate?.[1] === '!=' && get(item as YamlNode, 'run') !== undefined;
-      });
-    const needsNode = get(job, 'needs');
-    const needs = isSeq(needsNode)
-      ? needsNode.items.map((n) => str(n as YamlNode) ?? '')
-      : [str(needsNode) ?? ''].filter(Boolean);
-    const result = own || guardStep || needs.some((n) => isGated(n, seen));
-    gated.set(name, result);
-    return result;
-  };
+      })
+    );
+  });
 
   // Jobs that run only when github.ref is the default branch: their own `if:` requires it as a
   // top-level conjunct, or a job they need does. Whatever event a caller forwards, github.sha is
   // then a commit of the default branch (a push to it, or its head), so its checkout is trusted.
-  const onlyOnDefault = (name: string, seen = new Set<string>()): boolean => {
-    if (seen.has(name)) return false;
-    seen.add(name);
-    const job = jobs.find((j) => j.key === name)?.value;
-    const own = conjuncts(str(get(job, 'if')) ?? '').some((c) => {
+  const onlyOnDefault = throughNeeds((job) =>
+    conjuncts(str(get(job, 'if')) ?? '').some((c) => {
       const gate = DEFAULT_BRANCH_GATE.exec(c);
       return gate?.[1] === '==' && gate[0] === c;
-    });
-    const needsNode = get(job, 'needs');
-    const needs = isSeq(needsNode)
-      ? needsNode.items.map((n) => str(n as YamlNode) ?? '')
-      : [str(needsNode) ?? ''].filter(Boolean);
-    return own || needs.some((n) => onlyOnDefault(n, seen));
-  };
+    }),
+  );
   const reusable = triggers.has('workflow_call');
 
   const workflowPerms = permissionsOf(perms);

@@ -129,7 +129,7 @@ function builtinDetails(status: number, message: string): ErrorDetails {
 export const CLIENT_CLOSED_REQUEST = 499;
 
 /** True when the failure is the client hanging up, not a fault of the server. */
-export function isClientAbort(err: unknown, c: Context): boolean {
+function isClientAbort(err: unknown, c: Context): boolean {
   // Only read on the error path: touching req.raw makes @hono/node-server build a full Request.
   if (c.req.raw.signal?.aborted) return true;
   const e = err as { name?: unknown; code?: unknown } | null;

@@ -24,6 +24,3 @@ export function createLogger(
     },
   };
 }
-
-/** A logger that drops everything, for callers that do not care. */
-export const silentLogger: Logger = { log: () => {} };

@@ -5,7 +5,7 @@ import type { ModelFreshness } from './lifecycle.js';
 import type { ServedModel } from './served-model.js';
 
 /** Latency buckets in seconds: fine-grained below 10 ms, where a healthy /predict lives. */
-export const LATENCY_BUCKETS = [
+const LATENCY_BUCKETS = [
   0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5,
 ] as const;
 

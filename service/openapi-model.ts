@@ -53,7 +53,7 @@ export function modelFacts(model: DescribedModel): ModelFacts {
 }
 
 /** The example row keyed by feature name, as `/predict` accepts it. */
-export function exampleFeatures(facts: ModelFacts): Record<string, number> {
+function exampleFeatures(facts: ModelFacts): Record<string, number> {
   return Object.fromEntries(facts.features.map((name, i) => [name, facts.row[i]!]));
 }
 

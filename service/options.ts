@@ -150,7 +150,7 @@ export interface ServeHost {
 }
 
 /** The soft `Max open files` limit from /proc/self/limits (Linux); null elsewhere. */
-export function procOpenFileLimit(): number | null {
+function procOpenFileLimit(): number | null {
   try {
     const line = /^Max open files\s+(\d+|unlimited)/m.exec(
       readFileSync('/proc/self/limits', 'utf8'),
@@ -191,9 +191,7 @@ export const SERVER_PROCESS_BYTES = 160 * 1024 * 1024;
  * serves nothing, so a cluster would start as two processes in a row and hand every connection
  * over).
  */
-export function defaultWorkers(
-  host: Pick<ServeHost, 'cpus' | 'memoryLimit' | 'reusePort'>,
-): number {
+function defaultWorkers(host: Pick<ServeHost, 'cpus' | 'memoryLimit' | 'reusePort'>): number {
   if (!host.reusePort()) return 1;
   const memory = host.memoryLimit();
   const byMemory = memory === null ? MAX_WORKERS : Math.floor(memory / SERVER_PROCESS_BYTES);

@@ -70,7 +70,7 @@ export interface RetryPolicy {
  * A registry sync (git pull, a ConfigMap update, an rsync) can land `production.json` before the
  * version's artifact: retry soon, then back off to a retry every 30 s, which bounds the warnings.
  */
-export const DEFAULT_RETRY: RetryPolicy = { initialMs: 250, maxMs: 30_000 };
+const DEFAULT_RETRY: RetryPolicy = { initialMs: 250, maxMs: 30_000 };
 
 /** A running watch: stop it, and ask whether the registry's production version is served. */
 export interface ModelWatch {

@@ -16,7 +16,7 @@ export interface RequestTimingVariables {
  * cardinality stays bounded whatever clients send. Middleware is registered for every method
  * ('ALL'), so the last non-ALL match is the route handler; no match is `unmatched`.
  */
-export function routeLabel(c: Context): string {
+function routeLabel(c: Context): string {
   const routes = matchedRoutes(c);
   for (let i = routes.length - 1; i >= 0; i--) {
     const r = routes[i]!;

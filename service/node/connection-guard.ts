@@ -3,7 +3,7 @@ import type { Socket } from 'node:net';
 import { PROBE_ANSWERS } from '../routes/probes.js';
 
 /** Paths answered even past the connection cap: what kubelet and KServe probe. */
-export const PROBE_PATHS: ReadonlySet<string> = new Set(PROBE_ANSWERS.keys());
+const PROBE_PATHS: ReadonlySet<string> = new Set(PROBE_ANSWERS.keys());
 
 /**
  * Connections accepted past the cap to answer probes on. They are never kept alive, and one that

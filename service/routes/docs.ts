@@ -4,6 +4,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { swaggerUI } from '@hono/swagger-ui';
 import { Hono } from 'hono';
+import { escapeHtml } from '../../src/util/html.js';
 import { docsTitle } from '../openapi-model.js';
 
 /** The only asset files Swagger UI needs; anything else under /docs/assets is a 404. */
@@ -18,7 +19,7 @@ const ASSETS: Record<string, string> = {
  * (it would bring @scarf/scarf's telemetry install script to every install). Found beside the
  * bundle, or from source, in the build's dist/.
  */
-export function swaggerAssetsDir(): string {
+function swaggerAssetsDir(): string {
   const here = dirname(fileURLToPath(import.meta.url));
   const candidates = [join(here, 'swagger-ui'), join(here, '..', '..', 'dist', 'swagger-ui')];
   const found = candidates.find((dir) => existsSync(join(dir, 'swagger-ui-bundle.js')));
@@ -27,18 +28,6 @@ export function swaggerAssetsDir(): string {
       `Swagger UI's assets are missing: expected swagger-ui-bundle.js in ${candidates.join(' or ')} (npm run build copies them).`,
     );
   return found;
-}
-
-const HTML_ESCAPES: Record<string, string> = {
-  '&': '&amp;',
-  '<': '&lt;',
-  '>': '&gt;',
-  '"': '&quot;',
-  "'": '&#39;',
-};
-
-function escapeHtml(text: string): string {
-  return text.replace(/[&<>"']/g, (ch) => HTML_ESCAPES[ch]!);
 }
 
 /**

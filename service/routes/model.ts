@@ -27,7 +27,7 @@ function scalar(m: Artifact['metrics']['test']) {
  * Public metadata of a model. Built from an allow-list of fields: the artifact's data path and
  * anything from the environment are left out, so nothing about the host leaks.
  */
-export function modelInfo(model: ServedModel) {
+function modelInfo(model: ServedModel) {
   const { artifact } = model;
   const { lineage } = artifact;
   return {

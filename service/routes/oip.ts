@@ -149,7 +149,7 @@ const infer = createRoute({
 });
 
 /** The outputs a request may name; the last is returned only when asked for. */
-export const OIP_OUTPUTS = ['label', 'probabilities', 'contributions'] as const;
+const OIP_OUTPUTS = ['label', 'probabilities', 'contributions'] as const;
 type OutputName = (typeof OIP_OUTPUTS)[number];
 const DEFAULT_OUTPUTS: readonly OutputName[] = ['label', 'probabilities'];
 

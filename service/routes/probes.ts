@@ -14,14 +14,14 @@ export interface ProbeAnswer {
 }
 
 /** Why the service is not ready, or null when it is. */
-export function notReadyReason(deps: AppDeps): string | null {
+function notReadyReason(deps: AppDeps): string | null {
   if (deps.isDraining()) return 'shutting down';
   if (!deps.holder.current) return 'no verified model loaded';
   return null;
 }
 
 /** GET /health. */
-export const liveAnswer = () => ({ status: 200 as const, body: { status: 'ok' } });
+const liveAnswer = () => ({ status: 200 as const, body: { status: 'ok' } });
 
 /** GET /ready. */
 export function readyAnswer(deps: AppDeps) {

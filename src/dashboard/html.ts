@@ -3,15 +3,10 @@
  * page shell. Every link a page holds is relative, so the site works from a file:// URL and from
  * any sub-path (GitHub Pages serves project sites at /<repo>/).
  */
+import { escapeHtml } from '../util/html.js';
 
-/** Escapes text for HTML element content and double-quoted attributes. */
-export function esc(text: string | number): string {
-  return String(text)
-    .replace(/&/g, '&amp;')
-    .replace(/</g, '&lt;')
-    .replace(/>/g, '&gt;')
-    .replace(/"/g, '&quot;');
-}
+/** Escapes text for HTML element content and attributes (src/util/html.ts). */
+export const esc = escapeHtml;
 
 /** A metric value with four decimals, or an em dash when it is not recorded. */
 export function f4(value: number | null | undefined): string {

@@ -21,7 +21,7 @@
  * {@link DistCheck} (scripts/release/ has the real ones and the CLI).
  */
 
-import { IMAGE_REFERENCE } from './model-image.js';
+import { checkBaseImage } from './model-image.js';
 
 /** A version OncoClear releases: semver 2.0 without build metadata. */
 export interface ReleaseVersion {
@@ -188,14 +188,11 @@ export function pinLocalUses(text: string, options: PinOptions, file = 'workflow
 }
 
 /** The env key in oncoclear-release.yml that names the serving base image (empty on main). */
-export const BASE_IMAGE_ENV = 'ONCOCLEAR_BASE_IMAGE';
+const BASE_IMAGE_ENV = 'ONCOCLEAR_BASE_IMAGE';
 
 /** Sets `ONCOCLEAR_BASE_IMAGE: <image>` where the workflow declares it; other text is kept. */
 export function setBaseImage(text: string, image: string): string {
-  if (!IMAGE_REFERENCE.test(image))
-    throw new TypeError(
-      `Invalid base image '${image}'; expected a lower-case NAME[:TAG][@sha256:<64 hex>].`,
-    );
+  checkBaseImage(image);
   const line = new RegExp(`^(\\s*${BASE_IMAGE_ENV}:\\s*)(?:''|""|\\S+)(\\s*(?:#.*)?)$`, 'm');
   return text.replace(line, `$1${image}$2`);
 }
@@ -292,7 +289,7 @@ export interface ToolRelease {
 
 const WORKFLOW_DIR = '.github/workflows';
 /** Reusable workflows a release pins: the ones consumers call. */
-export const REUSABLE_WORKFLOW = /^\.github\/workflows\/oncoclear-[\w.-]+\.ya?ml$/;
+const REUSABLE_WORKFLOW = /^\.github\/workflows\/oncoclear-[\w.-]+\.ya?ml$/;
 
 /** Cuts a tool release; see the top of this file. Refuses before it writes anything. */
 export async function cutToolRelease(input: CutToolReleaseInput): Promise<ToolRelease> {

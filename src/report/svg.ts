@@ -4,6 +4,7 @@
  * help and embeddable anywhere.
  */
 import type { Calibration, Metrics } from '../evaluate/metrics.js';
+import { escapeHtml } from '../util/html.js';
 
 const W = 480;
 const H = 400;
@@ -12,7 +13,7 @@ const PW = W - M.left - M.right;
 const PH = H - M.top - M.bottom;
 const x = (v: number) => M.left + v * PW;
 const y = (v: number) => M.top + (1 - v) * PH;
-const esc = (t: string) => t.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+const esc = escapeHtml;
 
 interface Series {
   label: string;

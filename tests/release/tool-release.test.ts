@@ -435,7 +435,9 @@ describe('setBaseImage', () => {
     ).toBe(
       `env:\n  # why\n  ONCOCLEAR_BASE_IMAGE: ghcr.io/acme/oncoclear/oncoclear-base@sha256:${'c'.repeat(64)}\n`,
     );
-    expect(() => setBaseImage(text, 'Bad Image')).toThrow("Invalid base image 'Bad Image'");
+    expect(() => setBaseImage(text, 'Bad Image')).toThrow(
+      "Base image 'Bad Image' is not an image reference",
+    );
   });
 });
 
