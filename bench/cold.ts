@@ -1,20 +1,27 @@
 // `npm run bench:cold`: cold start, spawn to the first 200 from GET /ready, of OncoClear's
 // service, the FastAPI peer and a bare node:http server, taking turns in one run so that the
 // machine's load falls on all three alike. See bench/README.md.
-import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import {
   BARE_NODE_SOURCE,
-  freePort,
+  CLI,
+  coldStart,
+  DATA,
+  fmt,
+  fmtRange,
   log,
+  markdownTable,
   median,
   PEER_DIR,
   PYTHON,
-  sleep,
+  positive,
+  ROOT,
+  ratios,
+  run,
   uvicornArgs,
 } from './support.js';
 
@@ -38,9 +45,6 @@ Options:
   -h, --help    show this help
 `;
 
-const ROOT = fileURLToPath(new URL('..', import.meta.url));
-const CLI = join(ROOT, 'bin', 'oncoclear.js');
-const DATA = join(ROOT, 'data', 'wdbc.csv');
 /** Issue 15, goal 2: ours within this multiple of a bare node:http server. */
 const GOAL_RATIO_TO_BARE = 2.5;
 
@@ -51,11 +55,6 @@ interface Contender {
   env?: Record<string, string>;
 }
 
-function run(command: string, args: string[], what: string): void {
-  const result = spawnSync(command, args, { cwd: ROOT, encoding: 'utf8' });
-  if (result.status !== 0) throw new Error(`${what} failed:\n${result.stderr}`);
-}
-
 /** The environment a container would give: this one minus NODE_EXTRA_CA_CERTS. */
 function containerEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = { ...process.env, ...extra };
@@ -63,43 +62,22 @@ function containerEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
   return env;
 }
 
-async function stop(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  child.kill('SIGKILL');
-  await exited;
+/**
+ * ms from spawn to the first 200 from /ready. SIGKILL afterwards: only the start is timed, so
+ * there is no shutdown to wait for.
+ */
+function timeStart(contender: Contender): Promise<number> {
+  return coldStart(
+    contender.name,
+    (port) =>
+      spawn(contender.command, contender.args(port), {
+        cwd: ROOT,
+        env: containerEnv({ PORT: String(port), ...contender.env }),
+        stdio: 'ignore',
+      }),
+    'SIGKILL',
+  );
 }
-
-/** ms from spawn to the first 200 from /ready. */
-async function coldStart(contender: Contender): Promise<number> {
-  const port = await freePort();
-  const t0 = performance.now();
-  const child = spawn(contender.command, contender.args(port), {
-    cwd: ROOT,
-    env: containerEnv({ PORT: String(port), ...contender.env }),
-    stdio: 'ignore',
-  });
-  try {
-    const url = `http://127.0.0.1:${port}/ready`;
-    for (;;) {
-      if (child.exitCode !== null) throw new Error(`${contender.name} exited (${child.exitCode})`);
-      try {
-        const response = await fetch(url);
-        await response.arrayBuffer();
-        if (response.status === 200) return performance.now() - t0;
-      } catch {
-        // not listening yet
-      }
-      if (performance.now() - t0 > 30_000) throw new Error(`${contender.name}: no 200 in 30 s`);
-      await sleep(1);
-    }
-  } finally {
-    await stop(child);
-  }
-}
-
-const fmt = (n: number, digits = 0) =>
-  n.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
 
 async function main(): Promise<number> {
   const { values } = parseArgs({
@@ -116,11 +94,8 @@ async function main(): Promise<number> {
     process.stdout.write(HELP);
     return 0;
   }
-  const runs = Number(values.runs ?? 15);
-  const workers = values.workers === undefined ? 1 : Number(values.workers);
-  if (!Number.isInteger(runs) || runs < 1) throw new Error(`--runs '${values.runs}': expected ≥ 1`);
-  if (!Number.isInteger(workers) || workers < 1)
-    throw new Error(`--workers '${values.workers}': expected ≥ 1`);
+  const runs = positive(values.runs, 15, '--runs');
+  const workers = positive(values.workers, 1, '--workers');
 
   const work = mkdtempSync(join(tmpdir(), 'oncoclear-bench-cold-'));
   try {
@@ -172,35 +147,30 @@ async function main(): Promise<number> {
       },
     ];
     // One start of each, untimed: the first start after a build reads files from disk.
-    for (const c of contenders) await coldStart(c);
+    for (const c of contenders) await timeStart(c);
     const times = new Map<string, number[]>(contenders.map((c) => [c.name, []]));
     for (let round = 0; round < runs; round++) {
-      for (const c of contenders) times.get(c.name)!.push(await coldStart(c));
+      for (const c of contenders) times.get(c.name)!.push(await timeStart(c));
     }
     const bare = times.get('bare node:http')!;
     const rows = contenders.map((c) => {
       const t = times.get(c.name)!;
       // Paired: each round's start against the bare server's start in the same round.
-      const ratios = t.map((ms, i) => ms / bare[i]!);
+      const r = ratios(t, bare);
       return [
         c.name,
         `${fmt(median(t))} ms`,
-        `${fmt(Math.min(...t))}–${fmt(Math.max(...t))} ms`,
-        c.name === 'bare node:http' ? '1.00×' : `${fmt(median(ratios), 2)}×`,
-        `${fmt(Math.min(...ratios), 2)}–${fmt(Math.max(...ratios), 2)}×`,
+        `${fmtRange(t)} ms`,
+        c.name === 'bare node:http' ? '1.00×' : `${fmt(median(r), 2)}×`,
+        `${fmtRange(r, 2)}×`,
       ];
     });
     const headers = ['server', 'median', 'min–max', '÷ bare (paired median)', '÷ bare min–max'];
-    const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
-    const line = (cells: string[]) =>
-      `| ${cells.map((x, i) => x.padEnd(widths[i]!)).join(' | ')} |`;
-    const ourRatio = median(times.get('oncoclear serve')!.map((ms, i) => ms / bare[i]!));
+    const ourRatio = median(ratios(times.get('oncoclear serve')!, bare));
     process.stdout.write(
       [
         '',
-        line(headers),
-        `| ${widths.map((w) => '-'.repeat(w)).join(' | ')} |`,
-        ...rows.map(line),
+        markdownTable(headers, rows),
         '',
         `- ${ourRatio <= GOAL_RATIO_TO_BARE ? 'met' : 'MISSED'}: cold start ≤ ${GOAL_RATIO_TO_BARE}× a bare node:http server (${fmt(ourRatio, 2)}×)`,
         `- ${runs} rounds, spawn → first 200 from /ready; ${cpus().length} × ${cpus()[0]?.model ?? 'CPU'}, Node ${spawnSync(node, ['--version'], { encoding: 'utf8' }).stdout.trim()}; 1-minute load ${load} at start; NODE_EXTRA_CA_CERTS unset for the servers.`,

@@ -18,6 +18,7 @@ import type {
   RegistryEvent,
   RegistryVersion,
 } from '../src/registry/schema.js';
+import { numberTable } from './support.js';
 
 const SIZES = [10, 100, 1000];
 const MODEL = 'oncoclear';
@@ -128,13 +129,5 @@ for (const n of SIZES) {
 }
 
 const head = ['versions', 'events', 'files', 'render ms', 'write ms', 'site MiB', 'overview KiB'];
-const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
-const line = (cells: string[]) => `| ${cells.map((c, i) => c.padStart(widths[i]!)).join(' | ')} |`;
-process.stdout.write(
-  [
-    line(head),
-    `|${widths.map((w) => `${'-'.repeat(w + 1)}:`).join('|')}|`,
-    ...rows.map(line),
-    '',
-  ].join('\n'),
-);
+// Every column is a number, so every column is right-aligned.
+process.stdout.write(`${numberTable(head, rows, 0)}\n`);

@@ -14,19 +14,31 @@ import {
 } from 'node:fs';
 import { availableParallelism, cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { DEFAULT_DRAIN_MS } from '../service/options.js';
 import { httpRequest, keepAliveLoad, type LoadStats } from '../tests/service/serve-process.js';
 import {
   BARE_NODE_SOURCE,
+  CLI,
+  coldStart,
+  DATA,
+  fmt,
+  fmtRange,
   freePort,
   log,
+  markdownTable,
   median,
   PEER_DIR,
   PYTHON,
+  positive,
+  RESULTS,
+  ROOT,
+  ratios,
+  run,
   sleep,
+  stop,
   uvicornArgs,
+  waitReady,
 } from './support.js';
 
 const HELP = `Usage: npm run bench:serve -- [options]
@@ -65,11 +77,6 @@ Options:
   -h, --help        show this help
 `;
 
-const ROOT = fileURLToPath(new URL('..', import.meta.url));
-const RESULTS = join(ROOT, 'bench', 'results');
-const CLI = join(ROOT, 'bin', 'oncoclear.js');
-const DATA = join(ROOT, 'data', 'wdbc.csv');
-
 /** Issue 15's goals: 1 (throughput, latency, the same-math ceiling) and 2 (cold start). */
 const GOALS = { speedup: 15, p99Ms: 5, ceilingShare: 0.75, coldStartRatio: 2.5 };
 
@@ -86,13 +93,6 @@ interface Options {
   rounds: number;
   floodConnections: number;
   drainConnections: number;
-}
-
-function positive(value: string | undefined, fallback: number, flag: string): number {
-  if (value === undefined) return fallback;
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 1) throw new Error(`${flag} '${value}': expected an integer ≥ 1`);
-  return n;
 }
 
 function parseOptions(argv: string[]): Options | null {
@@ -127,14 +127,6 @@ function parseOptions(argv: string[]): Options | null {
 
 // ---------------------------------------------------------------------------------------------
 // Helpers
-
-function run(command: string, args: string[], what: string): string {
-  const result = spawnSync(command, args, { cwd: ROOT, encoding: 'utf8' });
-  if (result.status !== 0) {
-    throw new Error(`${what} failed (${command} ${args.join(' ')}):\n${result.stderr}`);
-  }
-  return result.stdout;
-}
 
 /** Newlines in a file, read in chunks (audit files outgrow a string). */
 function countLines(file: string): number {
@@ -183,34 +175,8 @@ function track(child: ChildProcess): ChildProcess {
   return child;
 }
 
-async function stop(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  child.kill('SIGTERM');
-  const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
-  await exited;
-  clearTimeout(timer);
-}
-
 function killAll(): void {
   for (const child of live) child.kill('SIGKILL');
-}
-
-/** Polls GET /ready every millisecond or so; resolves with ms from `t0` to the first 200. */
-async function waitReady(port: number, child: ChildProcess, t0: number, limitMs = 30_000) {
-  const url = `http://127.0.0.1:${port}/ready`;
-  for (;;) {
-    if (child.exitCode !== null) throw new Error(`server exited with code ${child.exitCode}`);
-    try {
-      const response = await fetch(url);
-      await response.arrayBuffer();
-      if (response.status === 200) return performance.now() - t0;
-    } catch {
-      // not listening yet
-    }
-    if (performance.now() - t0 > limitMs) throw new Error(`${url} not 200 within ${limitMs} ms`);
-    await sleep(1);
-  }
 }
 
 function oncoclear(model: string, workers: number): ServerSpec {
@@ -453,7 +419,7 @@ async function measureLoad(
   const errFd = openSync(join(work, `${spec.name.replace(/\W+/g, '-')}.stderr.log`), 'a');
   const child = track(spec.start(port, outFd, errFd));
   try {
-    await waitReady(port, child, performance.now());
+    await waitReady(spec.name, port, child, performance.now());
     const base = `http://127.0.0.1:${port}`;
     log(`${spec.name}: /predict warm-up ${opts.warmup}s, then ${opts.duration}s`);
     wrk(`${base}/predict`, scripts.single, opts.warmup, opts);
@@ -530,7 +496,7 @@ async function measureDrain(
   const exited = new Promise<number | null>((resolve) =>
     child.once('exit', (code) => resolve(code)),
   );
-  await waitReady(port, child, performance.now());
+  await waitReady(spec.name, port, child, performance.now());
   const load = keepAliveLoad(port, httpRequest('POST', '/predict', body), connections);
   await sleep(1000);
   const t0 = performance.now();
@@ -540,21 +506,6 @@ async function measureDrain(
   const exitCode = await exited;
   clearTimeout(guard);
   return { ...stats, exitMs: performance.now() - t0, exitCode };
-}
-
-async function coldStarts(spec: ServerSpec, runs: number): Promise<number[]> {
-  const times: number[] = [];
-  for (let i = 0; i < runs; i++) {
-    const port = await freePort();
-    const t0 = performance.now();
-    const child = track(spec.start(port, 'ignore', 'ignore'));
-    try {
-      times.push(await waitReady(port, child, t0));
-    } finally {
-      await stop(child);
-    }
-  }
-  return times;
 }
 
 /** Median ms from spawn to exit of a bare interpreter: the floor under any cold start here. */
@@ -576,7 +527,7 @@ async function agreement(ours: ServerSpec, theirs: ServerSpec, rows: number[][])
     const port = await freePort();
     const child = track(spec.start(port, 'ignore', 'ignore'));
     try {
-      await waitReady(port, child, performance.now());
+      await waitReady(spec.name, port, child, performance.now());
       const response = await fetch(`http://127.0.0.1:${port}/predict/batch`, {
         method: 'POST',
         headers: { 'content-type': 'application/json' },
@@ -608,13 +559,6 @@ function checkTools(): void {
     );
   }
   if (missing.length > 0) throw new Error(`missing: ${missing.join('; ')}`);
-}
-
-function fmt(n: number, digits = 0): string {
-  return n.toLocaleString('en-US', {
-    minimumFractionDigits: digits,
-    maximumFractionDigits: digits,
-  });
 }
 
 async function main(): Promise<number> {
@@ -700,20 +644,20 @@ async function main(): Promise<number> {
     const coldSpecs = [ours, ...(workers > 1 ? [ours1] : []), theirs, bareNode];
     const cold = new Map<string, number[]>(coldSpecs.map((spec) => [spec.name, []]));
     for (let i = 0; i < opts.coldRuns; i++)
-      for (const spec of coldSpecs) cold.get(spec.name)!.push(...(await coldStarts(spec, 1)));
+      for (const spec of coldSpecs) {
+        const start = (port: number) => track(spec.start(port, 'ignore', 'ignore'));
+        cold.get(spec.name)!.push(await coldStart(spec.name, start));
+      }
     const coldOurs = median(cold.get(ours.name)!);
     const coldPeer = median(cold.get(theirs.name)!);
     const coldBare = cold.get(bareNode.name)!;
-    const coldRatio = (name: string) => median(cold.get(name)!.map((ms, i) => ms / coldBare[i]!));
+    const coldRatio = (name: string) => median(ratios(cold.get(name)!, coldBare));
     const floorNode = await interpreterFloor(process.execPath, ['-e', '0'], opts.coldRuns);
     const floorPython = await interpreterFloor(PYTHON, ['-c', 'pass'], opts.coldRuns);
 
     // Every server's /predict: median round, min–max over rounds, and ratios paired by round.
     const rps = (name: string) => rounds.get(name)!.map((r) => r.single.requestsPerSecond);
-    const paired = (x: string, y: string) => {
-      const ys = rps(y);
-      return median(rps(x).map((v, i) => v / ys[i]!));
-    };
+    const paired = (x: string, y: string) => median(ratios(rps(x), rps(y)));
     const loadHeaders = [
       'server',
       '/predict req/s (median)',
@@ -729,7 +673,7 @@ async function main(): Promise<number> {
       return [
         spec.name,
         fmt(r.single.requestsPerSecond),
-        `${fmt(Math.min(...all))}–${fmt(Math.max(...all))}`,
+        fmtRange(all),
         `${fmt(r.single.p50Ms, 2)} ms`,
         `${fmt(r.single.p99Ms, 2)} ms`,
         `${fmt(paired(spec.name, theirs.name), 2)}×`,
@@ -742,7 +686,7 @@ async function main(): Promise<number> {
       return [
         spec.name,
         `${fmt(median(t))} ms`,
-        `${fmt(Math.min(...t))}–${fmt(Math.max(...t))} ms`,
+        `${fmtRange(t)} ms`,
         `${fmt(coldRatio(spec.name), 2)}×`,
       ];
     });
@@ -863,22 +807,9 @@ async function main(): Promise<number> {
 
     const headers = ['metric', 'oncoclear', 'FastAPI peer', 'ratio'];
     const cells = table.map((r) => [r.metric, r.ours, r.peer, r.ratio]);
-    const widths = headers.map((h, i) => Math.max(h.length, ...cells.map((c) => c[i]!.length)));
-    const line = (c: string[]) => `| ${c.map((x, i) => x.padEnd(widths[i]!)).join(' | ')} |`;
-    const markdownTable = [
-      line(headers),
-      `| ${widths.map((w) => '-'.repeat(w)).join(' | ')} |`,
-      ...cells.map(line),
-    ].join('\n');
-    const table2 = (headers: string[], cells: string[][]) => {
-      const w = headers.map((h, i) => Math.max(h.length, ...cells.map((c) => c[i]!.length)));
-      const l = (c: string[]) => `| ${c.map((x, i) => x.padEnd(w[i]!)).join(' | ')} |`;
-      return [l(headers), `| ${w.map((n) => '-'.repeat(n)).join(' | ')} |`, ...cells.map(l)].join(
-        '\n',
-      );
-    };
-    const loadTable = table2(loadHeaders, loadCells);
-    const coldTable = table2(coldHeaders, coldCells);
+    const versusTable = markdownTable(headers, cells);
+    const loadTable = markdownTable(loadHeaders, loadCells);
+    const coldTable = markdownTable(coldHeaders, coldCells);
     const goalLines = goals.map(
       ([goal, met, value]) => `- ${met ? 'met' : 'MISSED'}: ${goal} (${value})`,
     );
@@ -900,7 +831,7 @@ async function main(): Promise<number> {
     ];
 
     process.stdout.write(
-      `\n${loadTable}\n\n${markdownTable}\n\n${coldTable}\n\nGoals:\n${goalLines.join('\n')}\n\n`,
+      `\n${loadTable}\n\n${versusTable}\n\n${coldTable}\n\nGoals:\n${goalLines.join('\n')}\n\n`,
     );
     process.stdout.write(`${setup.map((s) => `- ${s}`).join('\n')}\n`);
     mkdirSync(RESULTS, { recursive: true });
@@ -915,7 +846,7 @@ async function main(): Promise<number> {
       '',
       `## ${ours.name} against ${theirs.name}`,
       '',
-      markdownTable,
+      versusTable,
       '',
       '## Cold start',
       '',

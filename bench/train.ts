@@ -4,7 +4,6 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { type Config, loadConfig } from '../src/config/config.js';
 import { loadDataset } from '../src/data/csv.js';
@@ -14,7 +13,7 @@ import { splitRows } from '../src/data/split.js';
 import { fitPreprocessing, transformTable } from '../src/features/preprocess.js';
 import { trainLogistic } from '../src/model/train-logistic.js';
 import { trainOnSplit } from '../src/pipeline/train.js';
-import { log, median } from './support.js';
+import { CLI, log, median, numberTable, PYTHON, RESULTS, ROOT, ratios } from './support.js';
 import { SYNTHETIC_FEATURES, syntheticCsv } from './synthetic.js';
 
 const HELP = `Usage: npm run bench:train -- [--sizes N,N,...] [--runs N] [--quick]
@@ -34,12 +33,8 @@ Options:
   -h, --help    show this help
 `;
 
-const ROOT = fileURLToPath(new URL('..', import.meta.url));
-const RESULTS = join(ROOT, 'bench', 'results');
-const PYTHON = '/usr/bin/python3';
 const TIME = '/usr/bin/time';
 const SKLEARN = join(ROOT, 'bench', 'sklearn_train.py');
-const CLI = join(ROOT, 'bin', 'oncoclear.js');
 const SOLVERS = ['newton', 'ml-logistic-regression'] as const;
 type Solver = (typeof SOLVERS)[number];
 const FIT_REPEATS: Record<Solver, { warmup: number; runs: number }> = {
@@ -50,15 +45,6 @@ const SKLEARN_REPEATS = 20;
 
 // ---------------------------------------------------------------------------------------------
 // Helpers
-
-/** A Markdown table with padded columns; columns after the first are right-aligned. */
-function table(header: string[], rows: string[][]): string {
-  const widths = header.map((h, c) => Math.max(h.length, 3, ...rows.map((r) => r[c]!.length)));
-  const line = (cells: string[]) =>
-    `| ${cells.map((cell, c) => (c === 0 ? cell.padEnd(widths[c]!) : cell.padStart(widths[c]!))).join(' | ')} |`;
-  const rule = `|${widths.map((w, c) => (c === 0 ? `${'-'.repeat(w + 2)}` : `${'-'.repeat(w + 1)}:`)).join('|')}|`;
-  return [line(header), rule, ...rows.map(line)].join('\n');
-}
 
 const fixed = (value: number, digits: number) => value.toFixed(digits);
 const ratio = (ours: number, theirs: number) => (theirs === 0 ? '—' : (ours / theirs).toFixed(2));
@@ -204,7 +190,7 @@ function wdbcSections(): { quality: string; speed: string; versions: SklearnQual
   const quality = [
     `## 1. Quality on WDBC (seed-${config.split.seed} stratified split: ${train.rowCount} train / ${test.rowCount} test rows)`,
     '',
-    table(
+    numberTable(
       [
         'metric',
         'oncoclear newton',
@@ -248,7 +234,7 @@ function wdbcSections(): { quality: string; speed: string; versions: SklearnQual
   const speed = [
     `## 2. Fit time on WDBC (${train.rowCount} rows × ${p} features, preprocessing + model, in-process)`,
     '',
-    table(
+    numberTable(
       ['solver', 'oncoclear ms', 'scikit-learn ms', 'ratio'],
       SOLVERS.map((solver, i) => [
         `${solver} (median of ${FIT_REPEATS[solver].runs})`,
@@ -307,8 +293,8 @@ function spread(values: number[], digits: number): string {
 
 /** The median of the paired ratios ours[i] ÷ theirs[i], with their min–max. */
 function pairedRatio(ours: number[], theirs: number[]): { median: number; text: string } {
-  const ratios = ours.map((o, i) => o / theirs[i]!);
-  return { median: median(ratios), text: spread(ratios, 2) };
+  const paired = ratios(ours, theirs);
+  return { median: median(paired), text: spread(paired, 2) };
 }
 
 /**
@@ -408,7 +394,7 @@ function scaleSection(sizes: number[], runs: number): string {
       [
         `### ${n.toLocaleString('en-US')} rows, per phase (ms, median (min–max) of ${runs})`,
         '',
-        table(
+        numberTable(
           ['phase', 'oncoclear ms', 'scikit-learn ms', 'paired ratio'],
           phaseRows.map(([name, o, s]) => [
             name,
@@ -443,7 +429,7 @@ function scaleSection(sizes: number[], runs: number): string {
     '',
     `Median (min–max) of ${runs} interleaved runs each; ratios are per pair of runs, then their median (min–max).`,
     '',
-    table(['rows', 'ours s', 'sklearn s', 'ratio', 'ours MB', 'sklearn MB', 'ratio'], rows),
+    numberTable(['rows', 'ours s', 'sklearn s', 'ratio', 'ours MB', 'sklearn MB', 'ratio'], rows),
     '',
     ...notes,
     '',
