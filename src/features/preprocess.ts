@@ -1,12 +1,7 @@
-import { defaultWorkerCount, parallelMinRows, SyncPool } from '../parallel/sync-pool.js';
+import { type PoolOptions, poolArray, poolWorkers, SyncPool } from '../parallel/sync-pool.js';
 import type { Preprocessing } from './preprocessing.js';
 
-export {
-  type Preprocessing,
-  PreprocessingSchema,
-  transformRow,
-  transformTable,
-} from './preprocessing.js';
+export { transformRow, transformTable } from './preprocessing.js';
 
 /** Below this many rows the column statistics take less than starting a worker. */
 const PARALLEL_MIN_ROWS = 200_000;
@@ -14,7 +9,7 @@ const PARALLEL_MIN_ROWS = 200_000;
 /** Columns gathered per pass over the rows: 8 × 800k rows × 8 bytes = 51 MB of scratch. */
 const GATHER_COLUMNS = 8;
 
-export interface PreprocessingOptions {
+interface PreprocessingOptions {
   impute: 'median' | 'mean';
   standardize: boolean;
 }
@@ -36,13 +31,7 @@ export function fitPreprocessing(
    */
   scratch?: Float64Array,
   /** Worker threads for the column statistics; the result is the same bits either way. */
-  parallel: {
-    workers?: number;
-    /** Fewest rows for workers; defaults to 200,000 or ONCOCLEAR_PARALLEL_MIN_ROWS. */
-    minRows?: number;
-    /** Tests only: leave every column to the workers, to prove the worker path computes them. */
-    workersOnly?: boolean;
-  } = {},
+  parallel: PoolOptions = {},
 ): Preprocessing {
   const p = featureNames.length;
   const fill: number[] = [];
@@ -59,26 +48,17 @@ export function fitPreprocessing(
     scratch && scratch.length >= group * rowCount ? scratch : new Float64Array(group * rowCount);
   // Each column's statistics are independent, so with the whole table gathered into shared
   // memory they are computed on worker threads too; every column is one chunk, by one thread.
-  const workers =
-    group === p && rowCount >= (parallel.minRows ?? parallelMinRows(PARALLEL_MIN_ROWS))
-      ? (parallel.workers ?? defaultWorkerCount())
-      : 0;
-  const sharedMemory = workers > 0 && columns.buffer instanceof SharedArrayBuffer;
-  const alloc = (n: number) => (sharedMemory ? new SharedArrayBuffer(n) : new ArrayBuffer(n));
+  const workers = group === p ? poolWorkers(rowCount, PARALLEL_MIN_ROWS, parallel, columns) : 0;
+  const sharedMemory = workers > 0;
   const shared: ColumnStatsShared = {
     columns,
-    present: new Int32Array(alloc(group * 4)),
-    stats: new Float64Array(alloc(group * 3 * 8)),
-    sizes: new Float64Array(alloc(3 * 8)),
+    present: poolArray(Int32Array, group, sharedMemory),
+    stats: poolArray(Float64Array, group * 3, sharedMemory),
+    sizes: poolArray(Float64Array, 3, sharedMemory),
   };
   shared.sizes.set([rowCount, options.impute === 'median' ? 1 : 0, rowCount]);
   // Started before the gather, so the workers boot while this thread reads the rows.
-  const pool = new SyncPool(
-    columnStatsKernel,
-    shared,
-    sharedMemory ? workers : 0,
-    !parallel.workersOnly,
-  );
+  const pool = new SyncPool(columnStatsKernel, shared, workers, !parallel.workersOnly);
   const present = shared.present;
   try {
     for (let first = 0; first < p; first += group) {
@@ -195,17 +175,5 @@ const columnStatsKernel = (shared: ColumnStatsShared) => {
     stats[g * 3 + 1] = m;
     stats[g * 3 + 2] = Math.sqrt(ss / rowCount);
   };
-  return Object.assign(run, { median: medianInPlace });
+  return run;
 };
-
-const helpers = columnStatsKernel({
-  columns: new Float64Array(0),
-  present: new Int32Array(0),
-  stats: new Float64Array(0),
-  sizes: new Float64Array(3),
-});
-
-/** The median of `values`, which it leaves as they are. */
-export function median(values: Float64Array): number {
-  return helpers.median(Float64Array.from(values));
-}

@@ -2,9 +2,11 @@
 // and still give the same bits: each chunk sums its rows in order into its own slot, and the
 // slots are added in chunk order, whichever thread computed them and however many there were.
 import {
-  defaultWorkerCount,
   type KernelFactory,
+  type PoolOptions,
   parallelMinRows,
+  poolArray,
+  poolWorkers,
   SyncPool,
 } from '../parallel/sync-pool.js';
 
@@ -20,11 +22,11 @@ export function newtonParallelMinRows(): number {
   return parallelMinRows(PARALLEL_MIN_ROWS);
 }
 
-export const MODE_LOSS = 0;
-export const MODE_GRADIENT = 1;
-export const MODE_HESSIAN = 2;
+const MODE_LOSS = 0;
+const MODE_GRADIENT = 1;
+const MODE_HESSIAN = 2;
 
-export interface NewtonShared extends Record<string, unknown> {
+interface NewtonShared extends Record<string, unknown> {
   x: Float64Array;
   y: Uint8Array;
   /** [mode, β₀ … β_p]: what the next pass computes, and where. */
@@ -39,7 +41,7 @@ export interface NewtonShared extends Record<string, unknown> {
  * The chunk kernel. Self-contained (no imports, no outer variables) because worker threads get
  * it as source text via `toString()`; the main thread runs the same function.
  */
-export const newtonKernel: KernelFactory<NewtonShared> = (shared) => {
+const newtonKernel: KernelFactory<NewtonShared> = (shared) => {
   const state = {
     shared,
     // The block is padded to an even number of columns (the pad stays zero) so the 2 × 2 tiles
@@ -171,15 +173,6 @@ export const newtonKernel: KernelFactory<NewtonShared> = (shared) => {
   }
 };
 
-export interface NewtonPassOptions {
-  /** Worker threads beside the main thread; defaults to defaultWorkerCount(). */
-  workers?: number;
-  /** Fewest rows for which workers are started; defaults to newtonParallelMinRows(). */
-  minRows?: number;
-  /** Tests only: leave every chunk to the workers, to prove the worker path computes them. */
-  workersOnly?: boolean;
-}
-
 /**
  * Runs the three kinds of pass over a fixed table, chunk by chunk, on this thread and on
  * workers when the table is large and lives in SharedArrayBuffers.
@@ -195,37 +188,22 @@ export class NewtonPasses {
     y: Uint8Array,
     rowCount: number,
     p: number,
-    options: NewtonPassOptions = {},
+    options: PoolOptions = {},
   ) {
     const q = p + 1;
     this.q = q;
     this.chunks = Math.max(1, Math.ceil(rowCount / CHUNK_ROWS));
-    const wanted =
-      rowCount >= (options.minRows ?? newtonParallelMinRows())
-        ? (options.workers ?? defaultWorkerCount())
-        : 0;
-    const useWorkers =
-      wanted > 0 && x.buffer instanceof SharedArrayBuffer && y.buffer instanceof SharedArrayBuffer;
-    const alloc = (n: number) =>
-      new Float64Array(useWorkers ? new SharedArrayBuffer(n * 8) : new ArrayBuffer(n * 8));
+    const workers = poolWorkers(rowCount, PARALLEL_MIN_ROWS, options, x, y);
+    const shared = workers > 0;
     this.shared = {
       x,
       y,
-      params: alloc(1 + q),
-      slots: alloc(this.chunks * (1 + q + q * q)),
-      sizes: Float64Array.from([rowCount, p, CHUNK_ROWS, BLOCK_ROWS]),
+      params: poolArray(Float64Array, 1 + q, shared),
+      slots: poolArray(Float64Array, this.chunks * (1 + q + q * q), shared),
+      sizes: poolArray(Float64Array, 4, shared),
     };
-    if (useWorkers) {
-      const sizes = alloc(4);
-      sizes.set(this.shared.sizes);
-      this.shared.sizes = sizes;
-    }
-    this.pool = new SyncPool(
-      newtonKernel,
-      this.shared,
-      useWorkers ? wanted : 0,
-      !options.workersOnly,
-    );
+    this.shared.sizes.set([rowCount, p, CHUNK_ROWS, BLOCK_ROWS]);
+    this.pool = new SyncPool(newtonKernel, this.shared, workers, !options.workersOnly);
   }
 
   get workerCount(): number {

@@ -1,4 +1,5 @@
-import { NewtonPasses, type NewtonPassOptions } from './newton-pass.js';
+import type { PoolOptions } from '../parallel/sync-pool.js';
+import { NewtonPasses } from './newton-pass.js';
 
 /**
  * L2-regularised logistic regression by Newton's method (IRLS) over Float64Arrays.
@@ -28,7 +29,7 @@ export function fitNewton(
   p: number,
   options: NewtonOptions,
   /** Worker threads for the full-data passes; the result is the same bits with or without. */
-  parallel: NewtonPassOptions = {},
+  parallel: PoolOptions = {},
 ): FitResult {
   const q = p + 1; // the last parameter is the intercept, with an implicit column of ones
   let beta = new Float64Array(q);

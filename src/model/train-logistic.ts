@@ -1,8 +1,8 @@
 import type { TrainingConfig } from '../config/config.js';
+import type { PoolOptions } from '../parallel/sync-pool.js';
 import { fitGradientAscent } from './gradient-ascent.js';
 import { BinaryLogisticRegression, MODEL_NAME, MODEL_SCHEMA_VERSION } from './logistic-model.js';
 import { fitNewton } from './newton.js';
-import type { NewtonPassOptions } from './newton-pass.js';
 
 /**
  * Fits a {@link BinaryLogisticRegression} on a row-major table of `rowCount × featureCount`
@@ -15,7 +15,7 @@ export function trainLogistic(
   featureCount: number,
   training: TrainingConfig,
   /** Worker threads for Newton's passes over large tables; the fit is the same either way. */
-  parallel?: NewtonPassOptions,
+  parallel?: PoolOptions,
 ): BinaryLogisticRegression {
   if (training.solver === 'ml-logistic-regression') {
     const fit = fitGradientAscent(x, y, rowCount, featureCount, training);

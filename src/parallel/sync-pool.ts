@@ -161,11 +161,51 @@ export function parallelMinRows(fallback: number, env: NodeJS.ProcessEnv = proce
   return n;
 }
 
-/** True when every typed array in `shared` lives in a SharedArrayBuffer, so workers can see it. */
-export function allShared(shared: Record<string, unknown>): boolean {
-  return Object.values(shared).every(
+/** True when every typed array among `values` lives in a SharedArrayBuffer, so workers can see it. */
+function allShared(values: readonly unknown[]): boolean {
+  return values.every(
     (v) => !ArrayBuffer.isView(v) || (v as ArrayBufferView).buffer instanceof SharedArrayBuffer,
   );
+}
+
+/** A pass's worker-thread knobs; each one left out comes from the environment. */
+export interface PoolOptions {
+  /** Worker threads beside the main thread; defaults to defaultWorkerCount(). */
+  workers?: number;
+  /** Fewest rows for which workers are started; defaults to the pass's own threshold. */
+  minRows?: number;
+  /** Tests only: leave every chunk to the workers, to prove the worker path computes them. */
+  workersOnly?: boolean;
+}
+
+/**
+ * Workers for a pass over `rows` rows whose arrays are `memory`: none below the row threshold
+ * (`options.minRows`, else parallelMinRows(minRows)) or when some of `memory` is not in a
+ * SharedArrayBuffer, where workers could not see it; else `options.workers`, else
+ * defaultWorkerCount(). The environment is read only for a knob the options leave out, and
+ * ONCOCLEAR_WORKERS only above the threshold.
+ */
+export function poolWorkers(
+  rows: number,
+  minRows: number,
+  options: PoolOptions,
+  ...memory: ArrayBufferView[]
+): number {
+  if (rows < (options.minRows ?? parallelMinRows(minRows))) return 0;
+  const workers = options.workers ?? defaultWorkerCount();
+  return workers > 0 && allShared(memory) ? workers : 0;
+}
+
+/** Float64Array, Int32Array, Uint8Array and the like. */
+interface ArrayType<T> {
+  new (buffer: ArrayBuffer | SharedArrayBuffer): T;
+  readonly BYTES_PER_ELEMENT: number;
+}
+
+/** A zeroed `type` of `length` elements, in a SharedArrayBuffer when `shared`, for workers. */
+export function poolArray<T>(type: ArrayType<T>, length: number, shared: boolean): T {
+  const bytes = length * type.BYTES_PER_ELEMENT;
+  return new type(shared ? new SharedArrayBuffer(bytes) : new ArrayBuffer(bytes));
 }
 
 export class SyncPool<S extends Record<string, unknown>> {
@@ -195,7 +235,7 @@ export class SyncPool<S extends Record<string, unknown>> {
     private readonly mainThreadWorks = true,
   ) {
     this.local = factory(shared);
-    if (workers <= 0 || !allShared(shared)) return;
+    if (workers <= 0 || !allShared(Object.values(shared))) return;
     const source = workerLoop(factory.toString());
     for (let i = 0; i < workers; i++) {
       const { port1, port2 } = new MessageChannel();

@@ -13,6 +13,7 @@ import type { Artifact } from '../model/artifact.js';
 import { newtonParallelMinRows } from '../model/newton-pass.js';
 import { createPredictor } from '../model/predictor.js';
 import { trainLogistic } from '../model/train-logistic.js';
+import { poolArray } from '../parallel/sync-pool.js';
 
 export interface TrainContext {
   /** Git commit of the code and data, when known. */
@@ -98,9 +99,8 @@ export function trainOnSplit(
   const t1 = performance.now();
   // Large tables go into SharedArrayBuffers so Newton's passes can run on worker threads too.
   const shared = trainRows >= newtonParallelMinRows();
-  const bytes = (n: number) => (shared ? new SharedArrayBuffer(n) : new ArrayBuffer(n));
-  const xTrain = new Float64Array(bytes(trainRows * p * Float64Array.BYTES_PER_ELEMENT));
-  const yTrain = new Uint8Array(bytes(trainRows));
+  const xTrain = poolArray(Float64Array, trainRows * p, shared);
+  const yTrain = poolArray(Uint8Array, trainRows, shared);
   // The standardised table's memory doubles as the scratch for gathering columns.
   const prep = fitPreprocessing(
     data.x,

@@ -1,5 +1,11 @@
-import { describe, expect, it } from 'vitest';
-import { defaultWorkerCount, parallelMinRows, SyncPool } from '../../src/parallel/sync-pool.js';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import {
+  defaultWorkerCount,
+  parallelMinRows,
+  poolArray,
+  poolWorkers,
+  SyncPool,
+} from '../../src/parallel/sync-pool.js';
 
 // A kernel that writes each chunk's square into its slot: which thread ran a chunk must not matter.
 const squares = (shared: { out: Int32Array }) => (chunk: number) => {
@@ -171,5 +177,55 @@ describe('SyncPool', () => {
     expect(() => parallelMinRows(1, { ONCOCLEAR_PARALLEL_MIN_ROWS: '-5' })).toThrow(
       "ONCOCLEAR_PARALLEL_MIN_ROWS is '-5'; expected a whole number of rows, 0 or more.",
     );
+  });
+});
+
+describe('poolWorkers and poolArray', () => {
+  afterEach(() => {
+    vi.unstubAllEnvs();
+  });
+
+  it('start workers from the row threshold on shared memory, reading the environment only when needed', () => {
+    // Empty counts as unset: the defaults, whatever the environment running the tests says.
+    vi.stubEnv('ONCOCLEAR_WORKERS', '');
+    vi.stubEnv('ONCOCLEAR_PARALLEL_MIN_ROWS', '');
+    const shared = new Float64Array(new SharedArrayBuffer(8));
+    const plain = new Float64Array(1);
+    expect(poolWorkers(999, 1000, { workers: 2 }, shared)).toBe(0);
+    expect(poolWorkers(1000, 1000, { workers: 2 }, shared)).toBe(2);
+    expect(poolWorkers(1000, 1000, { workers: 2 }, shared, plain)).toBe(0);
+    expect(poolWorkers(10, 1000, { workers: 2, minRows: 0 }, shared)).toBe(2);
+    expect(poolWorkers(1000, 1000, { workers: 0 }, shared)).toBe(0);
+    vi.stubEnv('ONCOCLEAR_PARALLEL_MIN_ROWS', '50');
+    expect(poolWorkers(50, 1000, { workers: 2 }, shared)).toBe(2);
+    // A bad value is read, and so thrown, only where it would decide something.
+    vi.stubEnv('ONCOCLEAR_WORKERS', 'two');
+    expect(poolWorkers(49, 1000, {}, shared)).toBe(0);
+    expect(poolWorkers(50, 1000, { workers: 1 }, shared)).toBe(1);
+    expect(() => poolWorkers(50, 1000, {}, shared)).toThrow(
+      "ONCOCLEAR_WORKERS is 'two'; expected a whole number of worker threads from 0 to 64.",
+    );
+    vi.stubEnv('ONCOCLEAR_PARALLEL_MIN_ROWS', '-5');
+    expect(poolWorkers(50, 1000, { workers: 1, minRows: 0 }, shared)).toBe(1);
+    expect(() => poolWorkers(50, 1000, { workers: 1 }, shared)).toThrow(
+      "ONCOCLEAR_PARALLEL_MIN_ROWS is '-5'; expected a whole number of rows, 0 or more.",
+    );
+    vi.stubEnv('ONCOCLEAR_PARALLEL_MIN_ROWS', '');
+    vi.stubEnv('ONCOCLEAR_WORKERS', '3');
+    expect(poolWorkers(1000, 1000, {}, shared)).toBe(3);
+  });
+
+  it('allocate zeroed arrays in a SharedArrayBuffer only when asked', () => {
+    const floats = poolArray(Float64Array, 3, true);
+    expect(floats).toBeInstanceOf(Float64Array);
+    expect(floats.buffer).toBeInstanceOf(SharedArrayBuffer);
+    expect(floats.byteLength).toBe(24);
+    expect(Array.from(floats)).toEqual([0, 0, 0]);
+    const ints = poolArray(Int32Array, 5, false);
+    expect(ints).toBeInstanceOf(Int32Array);
+    expect(ints.buffer).toBeInstanceOf(ArrayBuffer);
+    expect(ints.buffer).not.toBeInstanceOf(SharedArrayBuffer);
+    expect(ints.length).toBe(5);
+    expect(poolArray(Uint8Array, 7, true).byteLength).toBe(7);
   });
 });
