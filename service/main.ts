@@ -6,7 +6,6 @@
 // when they are needed, so a primary that serves nothing never builds an app, and usage errors
 // and --help answer without loading the model code.
 import cluster from 'node:cluster';
-import { stopBeforeListening } from './node/worker-stop.js';
 import {
   parseServeOptions,
   reusePortSupported,
@@ -64,13 +63,17 @@ async function serve(options: ServeOptions) {
 }
 
 /** A cluster worker: serves the options its primary resolved (see WORKER_OPTIONS_ENV). */
-async function serveAsWorker(cancelEarlyStop: () => void): Promise<void> {
-  const [{ startServing }, { workerLink, WORKER_OPTIONS_ENV }, { createLogger }] =
-    await Promise.all([import('./serve.js'), import('./node/cluster.js'), import('./log.js')]);
+async function serveAsWorker(): Promise<void> {
+  const [
+    { startServing, StoppedBeforeListening },
+    { workerLink, WORKER_OPTIONS_ENV },
+    { createLogger },
+  ] = await Promise.all([import('./serve.js'), import('./node/cluster.js'), import('./log.js')]);
   try {
     const options = JSON.parse(process.env[WORKER_OPTIONS_ENV] ?? 'null') as ServeOptions;
-    await startServing(options, createLogger(), workerLink(cancelEarlyStop));
+    await startServing(options, createLogger(), workerLink());
   } catch (error) {
+    if (error instanceof StoppedBeforeListening) process.exit(0);
     fail('serve', error, 1);
     // The IPC channel would keep a failed worker alive (and disconnecting exits 0).
     process.exit();
@@ -123,7 +126,6 @@ async function startCommand(argv: string[]): Promise<void> {
 }
 
 const [command, ...argv] = process.argv.slice(2);
-// First: a worker's stop can come as soon as its event loop runs.
-if (cluster.isWorker) await serveAsWorker(stopBeforeListening());
+if (cluster.isWorker) await serveAsWorker();
 else if (command === 'start') await startCommand(argv);
 else await serveCommand(argv);

@@ -54,6 +54,13 @@ export interface Serving {
   model: ServedModel;
 }
 
+/** A cluster worker was told not to listen: the cluster is stopping. Not a failure. */
+export class StoppedBeforeListening extends Error {
+  constructor() {
+    super('the cluster is stopping; this worker did not listen');
+  }
+}
+
 /**
  * Loads and verifies the model, then listens. A model that fails to load throws before any port
  * is opened, so the process refuses to start rather than serve something unverified. In a
@@ -133,6 +140,8 @@ export async function startServing(
     return fastPredict(deps, bodyLimitOf(appOptions), await fetchListener(app));
   };
   const app = createStartApp(deps, documented);
+  // A cluster worker forked as the cluster began to stop leaves here, without joining the port.
+  if (link?.mayListen && !(await link.mayListen())) throw new StoppedBeforeListening();
   const { server, port, addresses, guard } = await listen(app.listener, options);
   // Right after the first probe is answered (a request that needs the documented app waits for
   // it, and starts the load itself if it comes first).

@@ -10,18 +10,18 @@ import type { Logger } from '../log.js';
 // its start, before it forks the first worker, stays small.
 import type { LocalMetrics, MetricsState, ServiceMetrics } from '../metrics.js';
 import { createMetricsBook } from './metrics-book.js';
-import { SIGNAL_MESSAGE } from './worker-stop.js';
 
 /** Messages between the primary and its workers; every type is prefixed so others pass by. */
 type ToWorker =
-  /** `seq` numbers the primary's signals: one sent again (see runPrimary) is taken once. */
-  | { type: typeof SIGNAL_MESSAGE; signal: NodeJS.Signals; seq: number }
+  | { type: 'oncoclear:signal'; signal: NodeJS.Signals }
+  | { type: 'oncoclear:may-listen'; ok: boolean }
   | { type: 'oncoclear:finish' }
   | { type: 'oncoclear:state-request'; id: number }
   | { type: 'oncoclear:metrics'; id: number; text: string };
 type ToPrimary =
   | ({ type: 'oncoclear:listening' } & ClusterServing)
   | { type: 'oncoclear:listener-closed' }
+  | { type: 'oncoclear:may-listen' }
   | { type: 'oncoclear:state'; id: number; state: MetricsState | null }
   | { type: 'oncoclear:metrics-request'; id: number };
 
@@ -189,7 +189,9 @@ export function runPrimary(options: PrimaryOptions): Promise<ClusterServing> {
   const onMessage = (worker: Worker, message: unknown) => {
     if (!isOurs(message)) return;
     const m = message as ToPrimary;
-    if (m.type === 'oncoclear:listener-closed') {
+    if (m.type === 'oncoclear:may-listen') {
+      send(worker, { type: 'oncoclear:may-listen', ok: !stopping });
+    } else if (m.type === 'oncoclear:listener-closed') {
       listenerClosed.add(worker);
       anyClosed = true;
       // A worker whose listener closes after the word went out finishes at once.
@@ -232,17 +234,14 @@ export function runPrimary(options: PrimaryOptions): Promise<ClusterServing> {
   return new Promise<ClusterServing>((resolve, reject) => {
     let listening = 0;
     let serving: ClusterServing | null = null;
-    // A worker still starting takes a signal as every worker does: before it listens, it stops at
-    // once (service/node/worker-stop.ts); after, it drains. One that had not yet loaded our code
-    // cannot hear it, so every signal so far is sent again when it says it listens, and it takes
-    // each once (by `seq`).
+    // A worker still starting asks before it listens (`mayListen`): once the cluster is stopping
+    // it is told no and leaves, holding nothing; a signal that reaches it after the yes waits in
+    // its link until it takes signals (workerLink).
     const starting = new Set<Worker>();
-    const signalsSent: { signal: NodeJS.Signals; seq: number }[] = [];
     const onListening = (worker: Worker, message: unknown) => {
       if (!isOurs(message) || (message as ToPrimary).type !== 'oncoclear:listening') return;
       const m = message as Extract<ToPrimary, { type: 'oncoclear:listening' }>;
       starting.delete(worker);
-      for (const sent of signalsSent) send(worker, { type: SIGNAL_MESSAGE, ...sent });
       serverListening(m);
     };
     /** A server (a worker, or the primary's own) listens; at the last, the cluster does. */
@@ -265,9 +264,7 @@ export function runPrimary(options: PrimaryOptions): Promise<ClusterServing> {
       }
     };
     const signalAll = (signal: NodeJS.Signals) => {
-      const sent = { signal, seq: signalsSent.length + 1 };
-      signalsSent.push(sent);
-      for (const w of live) send(w, { type: SIGNAL_MESSAGE, ...sent });
+      for (const w of live) send(w, { type: 'oncoclear:signal', signal });
       if (selfSignal) selfSignal(signal);
       else if (!selfStopped) selfPending.push(signal);
     };
@@ -292,6 +289,7 @@ export function runPrimary(options: PrimaryOptions): Promise<ClusterServing> {
         // No server is up and a worker failed to start on its own: none can (same model, same
         // flags), so stop. With the primary serving, it is a crash like any other.
         stopping = true;
+        exitCode = Math.max(exitCode, 1); // even a worker that left with 0 did not serve
         signalAll('SIGINT');
         reject(new WorkerStartError(exitCode));
         return exitWhenAllStopped();
@@ -396,23 +394,36 @@ export interface WorkerLink {
   afterListenerClosed(finish: () => void): void;
   /** How the server's process ends once it has stopped (default: process.exit). */
   exit?(code: number): void;
+  /**
+   * Asked right before listening: false when the cluster is already stopping (or the primary is
+   * gone), so the worker leaves without joining the port. The primary's own server has no need.
+   */
+  mayListen?(): Promise<boolean>;
 }
 
-/**
- * Links a worker to its primary over the cluster's IPC channel. `cancelEarlyStop` ends the
- * stop-before-listening of service/node/worker-stop.ts once the worker takes signals itself.
- */
-export function workerLink(cancelEarlyStop: () => void = () => {}): WorkerLink {
+/** Links a worker to its primary over the cluster's IPC channel. */
+export function workerLink(): WorkerLink {
   let nextId = 0;
   const waiting = new Map<number, (text: string) => void>();
   let local: LocalMetrics | null = null;
+  // Signals from the primary before the server takes them (between its yes to listen and its
+  // shutdown handler), held and handed over in order: none is lost, none counted twice.
+  let onSignal: ((signal: NodeJS.Signals) => void) | null = null;
+  const heldSignals: NodeJS.Signals[] = [];
+  let answerMayListen: ((ok: boolean) => void) | null = null;
   const toPrimary = (message: ToPrimary) => {
     if (process.connected) process.send?.(message, ignoreClosedChannel);
   };
   process.on('message', (message: unknown) => {
     if (!isOurs(message)) return;
     const m = message as ToWorker;
-    if (m.type === 'oncoclear:metrics') {
+    if (m.type === 'oncoclear:signal') {
+      if (onSignal) onSignal(m.signal);
+      else heldSignals.push(m.signal);
+    } else if (m.type === 'oncoclear:may-listen') {
+      answerMayListen?.(m.ok);
+      answerMayListen = null;
+    } else if (m.type === 'oncoclear:metrics') {
       waiting.get(m.id)?.(m.text);
       waiting.delete(m.id);
     } else if (m.type === 'oncoclear:state-request') {
@@ -444,24 +455,22 @@ export function workerLink(cancelEarlyStop: () => void = () => {}): WorkerLink {
     },
     signals(handler) {
       const ignore = () => {};
-      let lastSeq = 0;
-      const onMessage = (message: unknown) => {
-        if (!isOurs(message) || (message as ToWorker).type !== SIGNAL_MESSAGE) return;
-        const m = message as Extract<ToWorker, { type: typeof SIGNAL_MESSAGE }>;
-        if (m.seq <= lastSeq) return; // sent again after this worker said it listens
-        lastSeq = m.seq;
-        handler(m.signal);
-      };
-      // From now on a stop drains this worker (service/node/worker-stop.ts until now).
-      cancelEarlyStop();
       process.on('SIGTERM', ignore);
       process.on('SIGINT', ignore);
-      process.on('message', onMessage);
+      onSignal = handler;
+      for (const signal of heldSignals.splice(0)) handler(signal);
       return () => {
         process.off('SIGTERM', ignore);
         process.off('SIGINT', ignore);
-        process.off('message', onMessage);
+        onSignal = null;
       };
+    },
+    mayListen() {
+      if (!process.connected) return Promise.resolve(false);
+      return new Promise<boolean>((resolve) => {
+        answerMayListen = resolve;
+        toPrimary({ type: 'oncoclear:may-listen' });
+      });
     },
     listening(serving) {
       toPrimary({ type: 'oncoclear:listening', ...serving });

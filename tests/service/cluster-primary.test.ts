@@ -60,7 +60,7 @@ describe('a cluster primary that serves too', () => {
     expect(p.exits).toEqual([0]);
   });
 
-  it('fails the start when its own server cannot start, and stops with code 1', async () => {
+  it('fails the start when its own server cannot start, leaving the exit to the entry', async () => {
     const p = primary(async () => {
       throw new Error('Checksum mismatch');
     });

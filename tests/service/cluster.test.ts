@@ -218,8 +218,11 @@ describe('serve --workers 2', () => {
     writeFileSync(join(dir, 'plain.json'), content);
     renameSync(join(dir, 'plain.json'), file);
 
-    // Assert: the signal was not lost on the way: the cluster stops, cleanly.
+    // Assert: the signal was not lost on the way: the cluster stops, cleanly. Where the primary
+    // serves, it loaded the model, listened and forked no one; where it serves nothing, its one
+    // worker asked whether it may listen, was told no and left without joining the port.
     expect(await p.exited).toBe(0);
+    expect(logLines(p, 'listening')).toHaveLength(reusePortSupported() ? 1 : 0);
     rmSync(dir, { recursive: true });
   }, 30_000);
 
