@@ -58,7 +58,13 @@ export function fitPreprocessing(
   };
   shared.sizes.set([rowCount, options.impute === 'median' ? 1 : 0, rowCount]);
   // Started before the gather, so the workers boot while this thread reads the rows.
-  const pool = new SyncPool(columnStatsKernel, shared, workers, !parallel.workersOnly);
+  const pool = new SyncPool(
+    columnStatsKernel,
+    shared,
+    workers,
+    !parallel.workersOnly,
+    parallel.onWorkerLost,
+  );
   const present = shared.present;
   try {
     for (let first = 0; first < p; first += group) {

@@ -203,7 +203,13 @@ export class NewtonPasses {
       sizes: poolArray(Float64Array, 4, shared),
     };
     this.shared.sizes.set([rowCount, p, CHUNK_ROWS, BLOCK_ROWS]);
-    this.pool = new SyncPool(newtonKernel, this.shared, workers, !options.workersOnly);
+    this.pool = new SyncPool(
+      newtonKernel,
+      this.shared,
+      workers,
+      !options.workersOnly,
+      options.onWorkerLost,
+    );
   }
 
   get workerCount(): number {

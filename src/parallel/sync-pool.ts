@@ -176,6 +176,11 @@ export interface PoolOptions {
   minRows?: number;
   /** Tests only: leave every chunk to the workers, to prove the worker path computes them. */
   workersOnly?: boolean;
+  /**
+   * Told why, each time a worker is lost (its chunks are redone on this thread, with the same
+   * result): the pool has nowhere to warn.
+   */
+  onWorkerLost?: (reason: string) => void;
 }
 
 /**
@@ -233,6 +238,8 @@ export class SyncPool<S extends Record<string, unknown>> {
     workers: number,
     /** False leaves every chunk to the workers: only tests want that, to prove they ran. */
     private readonly mainThreadWorks = true,
+    /** Told why each time a worker is lost (PoolOptions.onWorkerLost). */
+    private readonly onLost: (reason: string) => void = () => {},
   ) {
     this.local = factory(shared);
     if (workers <= 0 || !allShared(Object.values(shared))) return;
@@ -256,7 +263,7 @@ export class SyncPool<S extends Record<string, unknown>> {
       // thread itself dying), seen only when the event loop runs between passes: from then on
       // the calling thread does every chunk.
       worker.on('error', (error) => {
-        this.failures.push(error instanceof Error ? error.message : String(error));
+        this.lose(error instanceof Error ? error.message : String(error));
         this.broken = true;
       });
       // Never keep the process alive for a worker, nor for its port.
@@ -373,6 +380,11 @@ export class SyncPool<S extends Record<string, unknown>> {
     }
   }
 
+  private lose(reason: string): void {
+    this.failures.push(reason);
+    this.onLost(reason);
+  }
+
   /** Reads what lost workers posted, marking them lost and adding their chunks to `failed`. */
   private collectFailures(failed: number[]): void {
     // LOST before the ports: each worker posts before it counts itself.
@@ -383,7 +395,7 @@ export class SyncPool<S extends Record<string, unknown>> {
       if (received === undefined) continue;
       const failure = received.message as WorkerFailure;
       this.lost[w] = true;
-      this.failures.push(failure.message);
+      this.lose(failure.message);
       if (failure.chunk >= 0) failed.push(failure.chunk);
     }
   }

@@ -22,6 +22,8 @@ export interface TrainContext {
   packageVersion: string;
   /** Progress lines for people watching; silent by default. */
   log?: (message: string) => void;
+  /** Problems the run recovered from, for a warning (stderr, or the action's annotations). */
+  warn?: (message: string) => void;
 }
 
 export interface TrainResult {
@@ -102,6 +104,14 @@ export function trainOnSplit(
   const xTrain = poolArray(Float64Array, trainRows * p, shared);
   const yTrain = poolArray(Uint8Array, trainRows, shared);
   // The standardised table's memory doubles as the scratch for gathering columns.
+  // A lost worker thread changes nothing in the model (its work is redone here), but a run that
+  // keeps losing them is slower and may be short of memory: say so.
+  const parallel = {
+    onWorkerLost: (reason: string) =>
+      context.warn?.(
+        `a training worker thread failed (${reason}); its work was redone on the main thread, so the model is the same. Set ONCOCLEAR_WORKERS=0 to train without worker threads.`,
+      ),
+  };
   const prep = fitPreprocessing(
     data.x,
     trainRows,
@@ -109,12 +119,13 @@ export function trainOnSplit(
     config.preprocessing,
     split.train,
     xTrain,
+    parallel,
   );
   transformTable(prep, data.x, trainRows, split.train, xTrain);
   for (let i = 0; i < trainRows; i++) yTrain[i] = data.y[split.train[i]!]!;
   const t1b = performance.now();
   log(`Training ${config.training.solver} logistic regression`);
-  const model = trainLogistic(xTrain, yTrain, trainRows, p, config.training);
+  const model = trainLogistic(xTrain, yTrain, trainRows, p, config.training, parallel);
   const fitMs = performance.now() - t1;
   phase('preprocessMs', t1b - t1);
   phase('newtonMs', performance.now() - t1b);

@@ -106,12 +106,15 @@ describe('SyncPool', () => {
       shared.out[chunk] = Math.sqrt(chunk) / 3;
     };
     const expected = Array.from({ length: 50 }, (_, c) => Math.sqrt(c) / 3);
-    const pool = new SyncPool(kernel, { out, tripped }, 2, false);
+    const told: string[] = [];
+    const pool = new SyncPool(kernel, { out, tripped }, 2, false, (reason) => told.push(reason));
     try {
       pool.run(50);
       expect(Array.from(out)).toEqual(expected);
       expect(pool.workerCount).toBe(1);
       expect(pool.workerFailures).toEqual(['worker out of memory']);
+      // The caller is told at once, for its warning.
+      expect(told).toEqual(['worker out of memory']);
       // The other worker fails the same way on the next pass (this thread takes no chunk
       // before a worker is lost), and after that this thread does every chunk.
       out.fill(-1);
@@ -123,6 +126,7 @@ describe('SyncPool', () => {
       pool.run(50);
       expect(Array.from(out)).toEqual(expected);
       expect(pool.workerFailures).toEqual(['worker out of memory', 'worker out of memory']);
+      expect(told).toEqual(pool.workerFailures);
     } finally {
       pool.close();
     }

@@ -23,6 +23,7 @@ export async function run(): Promise<void> {
     now: () => new Date(),
     packageVersion: packageVersionFromWorkspace(),
     log: (m) => core.info(m),
+    warn: (m) => core.warning(m),
     dataPath: inputs.data ?? undefined,
   });
   const { decision } = result.comparison;

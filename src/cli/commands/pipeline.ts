@@ -44,6 +44,7 @@ export async function pipelineCommand(argv: string[]): Promise<PipelineResult | 
     now: () => new Date(),
     packageVersion: packageVersion(),
     log,
+    warn: (m) => process.stderr.write(`warning: ${m}\n`),
     dataPath: values.data,
   });
   const { decision } = result.comparison;

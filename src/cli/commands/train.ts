@@ -33,7 +33,14 @@ export async function trainCommand(argv: string[]): Promise<void> {
   if (!values.data) await ensureDataFile(config, { log });
   const result = trainFromConfig(
     config,
-    { commit: gitCommit(), now: () => new Date(), packageVersion: packageVersion(), log },
+    {
+      commit: gitCommit(),
+      now: () => new Date(),
+      packageVersion: packageVersion(),
+      log,
+      // A warning, so it goes to stderr even with --json.
+      warn: (m) => process.stderr.write(`warning: ${m}\n`),
+    },
     values.data ?? config.data.path,
   );
   const file = join(values.out!, 'model.json');
