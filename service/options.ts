@@ -125,8 +125,7 @@ export interface ServeOptions {
  * Whether workers can each listen on their own SO_REUSEPORT socket: Node 22.12 and later (the
  * `reusePort` listen option) on Linux, where the kernel spreads connections across the sockets.
  * Without it a cluster shares the primary's socket, and the primary hands each connection over
- * (round-robin); at the last worker's close it drops the ones it accepted but had not handed
- * over yet, so a drain can lose a few requests.
+ * (round-robin) and serves none itself (tests/service/drain.test.ts drains both kinds).
  */
 export function reusePortSupported(
   version: string = process.versions.node,

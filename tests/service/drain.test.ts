@@ -1,5 +1,4 @@
 import { afterAll, describe, expect, it } from 'vitest';
-import { reusePortSupported } from '../../service/options.js';
 import { trainFixture } from './fixture.js';
 import {
   httpRequest,
@@ -28,12 +27,12 @@ function serve(extra: string[] = [], env: Record<string, string> = {}) {
   return p;
 }
 
-// A cluster's workers each have their own SO_REUSEPORT socket (Node 22.12+ on Linux; CI runs this
-// file on Node 24 too), so the cluster case runs where that exists. A socket resets what it has
-// not accepted yet when it closes: were one worker to tell its clients to go while another's
+// Clusters both ways: on Node 22.12+ on Linux each server has its own SO_REUSEPORT socket (CI runs
+// this file on Node 24 too); before, the workers share the primary's. A socket resets what it has
+// not accepted yet when it closes: were one server to tell its clients to go while another's
 // listener was still open, their reconnects would queue there and be reset with the request
-// written (before the workers closed together, 2 of 6 runs lost 9 and 15 requests).
-const WORKER_COUNTS = reusePortSupported() ? [1, 2, 3] : [1];
+// written (before the servers closed together, 2 of 6 runs on Node 24 lost 9 and 15 requests).
+const WORKER_COUNTS = [1, 2, 3];
 /** Connections per server process: enough that the kernel gives each server some. */
 const CONNECTIONS_PER_SERVER = 16;
 
