@@ -66,9 +66,15 @@ async function serve(options: ServeOptions) {
 async function serveAsWorker(): Promise<void> {
   const [
     { startServing, StoppedBeforeListening },
-    { workerLink, WORKER_OPTIONS_ENV },
+    { workerLink },
+    { WORKER_OPTIONS_ENV },
     { createLogger },
-  ] = await Promise.all([import('./serve.js'), import('./node/cluster.js'), import('./log.js')]);
+  ] = await Promise.all([
+    import('./serve.js'),
+    import('./node/worker-link.js'),
+    import('./node/cluster-messages.js'),
+    import('./log.js'),
+  ]);
   try {
     const options = JSON.parse(process.env[WORKER_OPTIONS_ENV] ?? 'null') as ServeOptions;
     await startServing(options, createLogger(), workerLink());

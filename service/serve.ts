@@ -7,7 +7,7 @@ import { DASHBOARD_PREFIX } from './dashboard-path.js';
 import type { RuntimeAppOptions } from './lifecycle.js';
 import { createLogger, type Logger } from './log.js';
 import { createMetrics } from './metrics.js';
-import type { WorkerLink } from './node/cluster.js';
+import type { WorkerLink } from './node/worker-link.js';
 import type { ServeOptions } from './options.js';
 import { type ModelWatch, watchModel } from './reloader.js';
 import {

@@ -3,36 +3,25 @@
 // /metrics, and replaces a worker that crashes. Where each process has its own SO_REUSEPORT
 // socket the primary serves too, first, and forks N - 1 workers once it listens: a cluster then
 // starts as fast as one process. Where they would share its socket it serves nothing and forks N.
+// The messages are in cluster-messages.ts; the worker's side is worker-link.ts.
 import cluster, { type Worker } from 'node:cluster';
 import { type AddressInfo, createServer } from 'node:net';
 import type { Logger } from '../log.js';
 // Types only: the primary imports metrics.ts (and prom-client with it) at its first scrape, so
 // its start, before it forks the first worker, stays small.
-import type { LocalMetrics, MetricsState, ServiceMetrics } from '../metrics.js';
+import type { LocalMetrics } from '../metrics.js';
+import {
+  type ClusterServing,
+  ignoreClosedChannel,
+  isOurs,
+  STATE_TIMEOUT_MS,
+  type ToPrimary,
+  type ToWorker,
+  WORKER_OPTIONS_ENV,
+} from './cluster-messages.js';
 import { createMetricsBook } from './metrics-book.js';
+import type { WorkerLink } from './worker-link.js';
 
-/** Messages between the primary and its workers; every type is prefixed so others pass by. */
-type ToWorker =
-  | { type: 'oncoclear:signal'; signal: NodeJS.Signals }
-  | { type: 'oncoclear:may-listen'; ok: boolean }
-  | { type: 'oncoclear:finish' }
-  | { type: 'oncoclear:state-request'; id: number }
-  | { type: 'oncoclear:metrics'; id: number; text: string };
-type ToPrimary =
-  | ({ type: 'oncoclear:listening' } & ClusterServing)
-  | { type: 'oncoclear:listener-closed' }
-  | { type: 'oncoclear:may-listen' }
-  | { type: 'oncoclear:state'; id: number; state: MetricsState | null }
-  | { type: 'oncoclear:metrics-request'; id: number };
-
-const isOurs = (message: unknown): message is { type: string } =>
-  typeof message === 'object' &&
-  message !== null &&
-  typeof (message as { type?: unknown }).type === 'string' &&
-  (message as { type: string }).type.startsWith('oncoclear:');
-
-/** How long the primary waits for a worker's metrics before scraping its last known ones. */
-const STATE_TIMEOUT_MS = 2000;
 /**
  * How long, after the first worker's listener closed, the primary waits for the others' before
  * telling every worker to finish its connections anyway (a worker busy past this is stuck).
@@ -41,26 +30,12 @@ const FINISH_WAIT_MS = 2000;
 /** Crash replacements allowed per minute before the primary gives up and exits 1. */
 const MAX_RESTARTS_PER_MINUTE = 10;
 
-export interface ClusterServing {
-  url: string;
-  port: number;
-  addresses: string[];
-  model: { name: string; version: string };
-}
-
 /** A worker could not start; it has said why on stderr, so the primary only exits with `code`. */
 export class WorkerStartError extends Error {
   constructor(readonly code: number) {
     super(`a worker exited with code ${code} before listening`);
   }
 }
-
-/**
- * The environment variable that hands a worker its primary's resolved serve options (JSON), so
- * every worker serves exactly what the primary parsed, whatever the command (`serve` or `start`)
- * and whatever else the environment says.
- */
-export const WORKER_OPTIONS_ENV = 'ONCOCLEAR_WORKER_OPTIONS';
 
 /**
  * The port the workers' SO_REUSEPORT sockets share: `port` itself, or for 0 one the kernel picks
@@ -369,123 +344,7 @@ export function runPrimary(options: PrimaryOptions): Promise<ClusterServing> {
 }
 
 function send(worker: Worker, message: ToWorker): void {
-  // A worker can be exiting while it still looks connected: the write then fails (EPIPE), which
-  // without a callback is an 'error' event that would crash the primary. Its exit is handled.
+  // A worker can be exiting while it still looks connected (see ignoreClosedChannel); its exit is
+  // handled.
   if (worker.isConnected()) worker.send(message, ignoreClosedChannel);
-}
-
-const ignoreClosedChannel = () => {};
-
-/** The worker's side of the link to its primary. */
-export interface WorkerLink {
-  /** `local` with /metrics answered by the primary: the whole cluster's series in one view. */
-  metrics(local: LocalMetrics): ServiceMetrics;
-  /**
-   * Takes shutdown signals from the primary instead of the process: a terminal's Ctrl-C reaches
-   * every process of the group, and the primary passes it on too, which would count twice.
-   */
-  signals(handler: (signal: NodeJS.Signals) => void): () => void;
-  /** Tells the primary this worker is listening. */
-  listening(serving: ClusterServing): void;
-  /**
-   * Tells the primary this worker's listener has closed, and calls `finish` once every worker's
-   * has (or at once when the primary is gone): installShutdown's `afterListenerClosed`.
-   */
-  afterListenerClosed(finish: () => void): void;
-  /** How the server's process ends once it has stopped (default: process.exit). */
-  exit?(code: number): void;
-  /**
-   * Asked right before listening: false when the cluster is already stopping (or the primary is
-   * gone), so the worker leaves without joining the port. The primary's own server has no need.
-   */
-  mayListen?(): Promise<boolean>;
-}
-
-/** Links a worker to its primary over the cluster's IPC channel. */
-export function workerLink(): WorkerLink {
-  let nextId = 0;
-  const waiting = new Map<number, (text: string) => void>();
-  let local: LocalMetrics | null = null;
-  // Signals from the primary before the server takes them (between its yes to listen and its
-  // shutdown handler), held and handed over in order: none is lost, none counted twice.
-  let onSignal: ((signal: NodeJS.Signals) => void) | null = null;
-  const heldSignals: NodeJS.Signals[] = [];
-  let answerMayListen: ((ok: boolean) => void) | null = null;
-  const toPrimary = (message: ToPrimary) => {
-    if (process.connected) process.send?.(message, ignoreClosedChannel);
-  };
-  process.on('message', (message: unknown) => {
-    if (!isOurs(message)) return;
-    const m = message as ToWorker;
-    if (m.type === 'oncoclear:signal') {
-      if (onSignal) onSignal(m.signal);
-      else heldSignals.push(m.signal);
-    } else if (m.type === 'oncoclear:may-listen') {
-      answerMayListen?.(m.ok);
-      answerMayListen = null;
-    } else if (m.type === 'oncoclear:metrics') {
-      waiting.get(m.id)?.(m.text);
-      waiting.delete(m.id);
-    } else if (m.type === 'oncoclear:state-request') {
-      const reply = (state: MetricsState | null) =>
-        toPrimary({ type: 'oncoclear:state', id: m.id, state });
-      if (!local) reply(null);
-      else local.state().then(reply, () => reply(null));
-    }
-  });
-  return {
-    metrics(metrics) {
-      local = metrics;
-      return {
-        ...metrics,
-        render: () =>
-          new Promise<string>((resolve, reject) => {
-            const id = nextId++;
-            const timer = setTimeout(() => {
-              waiting.delete(id);
-              reject(new Error('the cluster primary did not answer for metrics'));
-            }, STATE_TIMEOUT_MS * 2);
-            waiting.set(id, (text) => {
-              clearTimeout(timer);
-              resolve(text);
-            });
-            toPrimary({ type: 'oncoclear:metrics-request', id });
-          }),
-      };
-    },
-    signals(handler) {
-      const ignore = () => {};
-      process.on('SIGTERM', ignore);
-      process.on('SIGINT', ignore);
-      onSignal = handler;
-      for (const signal of heldSignals.splice(0)) handler(signal);
-      return () => {
-        process.off('SIGTERM', ignore);
-        process.off('SIGINT', ignore);
-        onSignal = null;
-      };
-    },
-    mayListen() {
-      if (!process.connected) return Promise.resolve(false);
-      return new Promise<boolean>((resolve) => {
-        answerMayListen = resolve;
-        toPrimary({ type: 'oncoclear:may-listen' });
-      });
-    },
-    listening(serving) {
-      toPrimary({ type: 'oncoclear:listening', ...serving });
-    },
-    afterListenerClosed(finish) {
-      // Without a primary there is no cluster to wait for (and node:cluster exits a worker whose
-      // primary disconnects).
-      if (!process.connected) return finish();
-      const onMessage = (message: unknown) => {
-        if (!isOurs(message) || (message as ToWorker).type !== 'oncoclear:finish') return;
-        process.off('message', onMessage);
-        finish();
-      };
-      process.on('message', onMessage);
-      toPrimary({ type: 'oncoclear:listener-closed' });
-    },
-  };
 }

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { createLogger } from '../../service/log.js';
-import { runPrimary, type WorkerLink } from '../../service/node/cluster.js';
+import { runPrimary } from '../../service/node/cluster.js';
+import type { WorkerLink } from '../../service/node/worker-link.js';
 
 // The primary's bookkeeping for its own server (`self`), in-process: with one server in all it
 // forks nothing, so what it does with signals, the drain's finish and the exit code shows alone.

@@ -1,0 +1,46 @@
+// The cluster's protocol: the messages between the primary (service/node/cluster.ts) and each
+// worker's link (service/node/worker-link.ts), and what both sides need of it.
+import type { MetricsState } from '../metrics.js';
+
+/** Messages between the primary and its workers; every type is prefixed so others pass by. */
+export type ToWorker =
+  | { type: 'oncoclear:signal'; signal: NodeJS.Signals }
+  | { type: 'oncoclear:may-listen'; ok: boolean }
+  | { type: 'oncoclear:finish' }
+  | { type: 'oncoclear:state-request'; id: number }
+  | { type: 'oncoclear:metrics'; id: number; text: string };
+export type ToPrimary =
+  | ({ type: 'oncoclear:listening' } & ClusterServing)
+  | { type: 'oncoclear:listener-closed' }
+  | { type: 'oncoclear:may-listen' }
+  | { type: 'oncoclear:state'; id: number; state: MetricsState | null }
+  | { type: 'oncoclear:metrics-request'; id: number };
+
+export const isOurs = (message: unknown): message is { type: string } =>
+  typeof message === 'object' &&
+  message !== null &&
+  typeof (message as { type?: unknown }).type === 'string' &&
+  (message as { type: string }).type.startsWith('oncoclear:');
+
+/** How long the primary waits for a worker's metrics before scraping its last known ones. */
+export const STATE_TIMEOUT_MS = 2000;
+
+export interface ClusterServing {
+  url: string;
+  port: number;
+  addresses: string[];
+  model: { name: string; version: string };
+}
+
+/**
+ * The environment variable that hands a worker its primary's resolved serve options (JSON), so
+ * every worker serves exactly what the primary parsed, whatever the command (`serve` or `start`)
+ * and whatever else the environment says.
+ */
+export const WORKER_OPTIONS_ENV = 'ONCOCLEAR_WORKER_OPTIONS';
+
+/**
+ * For a send over IPC: a process can be going while it still looks connected, and the write then
+ * fails (EPIPE); without a callback that is an 'error' event, which would crash the sender.
+ */
+export const ignoreClosedChannel = (): void => {};
