@@ -37,6 +37,13 @@ const MAX_WORKERS = 256;
 /** Descriptors kept out of the connection cap: the probe reserve, stdio, libuv, the model file. */
 const FD_HEADROOM = 124;
 
+/**
+ * Memory to allow each server process when sizing the default cluster: about 135 MB RSS measured
+ * under a wrk flood on Node 24 with its default heap sizing, with headroom for a batch request's
+ * buffers. A larger heap cap per process (NODE_OPTIONS=--max-old-space-size) wants WORKERS set.
+ */
+const SERVER_PROCESS_BYTES = 160 * 1024 * 1024;
+
 export const SERVE_HELP = `Usage: oncoclear serve [--model FILE | --registry DIR [--model-name NAME]] [options]
 
 Serves a model over HTTP: /predict, /predict/batch, /model, /health, /ready, /metrics,
@@ -60,7 +67,7 @@ Options:
   --max-body-bytes N      request body limit (default ${DEFAULT_MAX_BODY_BYTES})
   --drain-ms N            on SIGTERM, fail readiness and keep serving this long before closing
                           the listener (env DRAIN_MS; default ${DEFAULT_DRAIN_MS}; SIGINT does not drain)
-  --max-connections N     connections served normally, per worker; past them probes are still
+  --max-connections N     connections served normally, per server process; past them probes are still
                           answered and other requests get 503 with Connection: close (env
                           MAX_CONNECTIONS; default ${DEFAULT_MAX_CONNECTIONS}, lower when the open-file limit is below 1024)
   --headers-timeout-ms N  time to receive a request's headers (default ${DEFAULT_HEADERS_TIMEOUT_MS})
@@ -69,7 +76,7 @@ Options:
                           behind an L7 proxy, set it above the proxy's idle timeout)
   --workers N             server processes sharing the port (env WORKERS; default: one per CPU
                           the process may use, its cgroup quota included, as many as its memory
-                          limit holds at 160 MiB each; 1 before Node 22.12 or off Linux, where
+                          limit holds at ${SERVER_PROCESS_BYTES / 1024 / 1024} MiB each; 1 before Node 22.12 or off Linux, where
                           workers cannot each have an SO_REUSEPORT socket)
   --no-watch              do not reload the model when its file changes
   -h, --help              show this help
@@ -109,13 +116,14 @@ export interface ServeOptions {
   /** How long to keep serving, readiness failing, after SIGTERM. */
   drainMs: number;
   /**
-   * Server processes: 1 serves in this process; more fork a node:cluster of that many workers
-   * sharing the listener, /metrics merged across them (service/node/cluster.ts).
+   * Server processes: 1 serves in this process; more make a node:cluster of that many servers on
+   * the one port (the primary among them where reusePort exists), /metrics merged across them
+   * (service/node/cluster.ts).
    */
   workers: number;
   /**
-   * Set by a cluster's primary for its workers: each binds its own SO_REUSEPORT socket on the
-   * primary's resolved port, so the kernel spreads connections and the primary holds none.
+   * Set by a cluster's primary for its servers, its own included: each binds its own SO_REUSEPORT
+   * socket on the primary's resolved port, and the kernel spreads connections over them.
    */
   reusePort?: boolean;
   limits: ConnectionLimits;
@@ -177,12 +185,6 @@ export const systemHost: ServeHost = {
   memoryLimit: () => processMemoryLimit(),
   reusePort: () => reusePortSupported(),
 };
-
-/**
- * Memory to allow each server process when sizing the default cluster: about 135 MB RSS measured
- * under a wrk flood on Node 24, with headroom for a batch request's buffers.
- */
-export const SERVER_PROCESS_BYTES = 160 * 1024 * 1024;
 
 /**
  * `--workers` unless given: one server process per CPU the process may use, as many as its

@@ -62,7 +62,9 @@ export class StoppedBeforeListening extends Error {
 }
 
 /**
- * Loads and verifies the model, then listens. A model that fails to load throws before any port
+ * Loads and verifies the model, then listens. A cluster worker asks its primary first
+ * (`link.mayListen`) and throws {@link StoppedBeforeListening} if told no; the primary's own server
+ * has a link too, without that question. A model that fails to load throws before any port
  * is opened, so the process refuses to start rather than serve something unverified. In a
  * cluster worker (`link`), /metrics shows the whole cluster, shutdown signals come from the
  * primary, and audit lines go out in whole-line writes under PIPE_BUF, so workers sharing one

@@ -157,7 +157,7 @@ export function installShutdown(server: Server, options: ShutdownOptions): () =>
     if (closed) return; // every connection went before the cluster's word came
     logger.log({
       level: 'info',
-      msg: 'closing the listener; finishing in-flight requests',
+      msg: 'listener closed; finishing in-flight requests',
       ...guard.counts(),
     });
     guard.closeAfterResponses();

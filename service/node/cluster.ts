@@ -7,8 +7,8 @@
 import cluster, { type Worker } from 'node:cluster';
 import { type AddressInfo, createServer } from 'node:net';
 import type { Logger } from '../log.js';
-// Types only: the primary imports metrics.ts (and prom-client with it) at its first scrape, so
-// its start, before it forks the first worker, stays small.
+// Types only: a primary that serves nothing imports metrics.ts (and prom-client with it) at its
+// first scrape, so its start, before it forks the first worker, stays small.
 import type { LocalMetrics } from '../metrics.js';
 import {
   type ClusterServing,
@@ -23,8 +23,9 @@ import { createMetricsBook } from './metrics-book.js';
 import type { WorkerLink } from './worker-link.js';
 
 /**
- * How long, after the first worker's listener closed, the primary waits for the others' before
- * telling every worker to finish its connections anyway (a worker busy past this is stuck).
+ * How long, after the first server's listener closed (a worker's or the primary's own), the
+ * primary waits for the others' before telling every server to finish its connections anyway
+ * (a server busy past this is stuck).
  */
 const FINISH_WAIT_MS = 2000;
 /** Crash replacements allowed per minute before the primary gives up and exits 1. */
@@ -74,15 +75,15 @@ export interface PrimaryOptions {
 const PRIMARY_ID = 0;
 
 /**
- * Forks the workers and resolves once every one listens. The first starts alone: it answers
- * /ready as soon as it listens (cold start is one worker's, not N competing for the CPUs), and a
- * model that fails to load fails once, with one message on stderr, not N. A worker that exits
- * before listening stops the others and rejects with {@link WorkerStartError}. SIGTERM and SIGINT
- * are passed to every worker as a message, so each drains exactly as a single process does (a
- * second signal drops connections at once), except that the workers end their connections
- * together, once every listener is closed; and the primary exits when the last worker has, with
- * the worst exit code. A worker that dies while serving is replaced (at most
- * MAX_RESTARTS_PER_MINUTE a minute).
+ * Starts the cluster's servers and resolves once every one listens. The first starts alone (the
+ * primary's own with `self`, else the first worker): it answers /ready as soon as it listens, so
+ * cold start is one process's, and a model that fails to load fails once, with one message on
+ * stderr, not N. If that first server cannot start, the start rejects: with its error, or with
+ * {@link WorkerStartError} for a worker. Later workers that die, starting or serving, are
+ * replaced (at most MAX_RESTARTS_PER_MINUTE a minute). SIGTERM and SIGINT reach every server, so
+ * each drains exactly as a single process does (a second signal drops connections at once),
+ * except that they end their connections together, once every listener is closed; the primary
+ * exits when the last server has, with the worst exit code.
  */
 export function runPrimary(options: PrimaryOptions): Promise<ClusterServing> {
   const { logger, self } = options;
@@ -94,7 +95,6 @@ export function runPrimary(options: PrimaryOptions): Promise<ClusterServing> {
   const selfPending: NodeJS.Signals[] = [];
   let selfFinish: (() => void) | null = null;
   let selfStopped = !self;
-  const forked = options.workers - (self ? 1 : 0);
   // Workers run bin/oncoclear.js `serve`; their options come from WORKER_OPTIONS_ENV.
   cluster.setupPrimary({ args: ['serve'] });
   const workerEnv = { [WORKER_OPTIONS_ENV]: JSON.stringify(options.serve) };
@@ -224,7 +224,7 @@ export function runPrimary(options: PrimaryOptions): Promise<ClusterServing> {
       if (serving || stopping) return;
       listening++;
       // The first server starts alone: cold start is one process's, not N competing for the CPUs.
-      if (listening === 1) for (let i = self ? 0 : 1; i < forked; i++) start();
+      if (listening === 1) for (let i = 1; i < options.workers; i++) start();
       if (listening === options.workers) {
         serving = { url: m.url, port: m.port, addresses: m.addresses, model: m.model };
         logger.log({
@@ -254,12 +254,9 @@ export function runPrimary(options: PrimaryOptions): Promise<ClusterServing> {
       const wasStarting = starting.delete(worker);
       forget(worker);
       const failed = code !== 0 || signal !== null;
-      if (stopping) {
-        // A worker stopped before it listened held nothing: its exit is no failure.
-        if (failed && !wasStarting) exitCode = Math.max(exitCode, code || 1);
-        return exitWhenAllStopped();
-      }
-      if (failed) exitCode = Math.max(exitCode, code || 1);
+      // A worker stopped before it listened held nothing: its exit is no failure.
+      if (failed && !(stopping && wasStarting)) exitCode = Math.max(exitCode, code || 1);
+      if (stopping) return exitWhenAllStopped();
       if (wasStarting && !serving && !self && signal === null) {
         // No server is up and a worker failed to start on its own: none can (same model, same
         // flags), so stop. With the primary serving, it is a crash like any other.

@@ -17,3 +17,8 @@ export function gitCommit(cwd = process.cwd()): string | null {
 export function progress(json: boolean): (message: string) => void {
   return json ? () => {} : (message) => process.stderr.write(`• ${message}\n`);
 }
+
+/** A warning: to stderr, even with --json (unlike progress), so it is never lost. */
+export function warning(message: string): void {
+  process.stderr.write(`warning: ${message}\n`);
+}

@@ -1,10 +1,13 @@
-import { type PoolOptions, poolArray, poolWorkers, SyncPool } from '../parallel/sync-pool.js';
+import {
+  PARALLEL_MIN_ROWS,
+  type PoolOptions,
+  poolArray,
+  poolWorkers,
+  SyncPool,
+} from '../parallel/sync-pool.js';
 import type { Preprocessing } from './preprocessing.js';
 
 export { transformRow, transformTable } from './preprocessing.js';
-
-/** Below this many rows the column statistics take less than starting a worker. */
-const PARALLEL_MIN_ROWS = 200_000;
 
 /** Columns gathered per pass over the rows: 8 × 800k rows × 8 bytes = 51 MB of scratch. */
 const GATHER_COLUMNS = 8;

@@ -3,8 +3,8 @@
 // slots are added in chunk order, whichever thread computed them and however many there were.
 import {
   type KernelFactory,
+  PARALLEL_MIN_ROWS,
   type PoolOptions,
-  parallelMinRows,
   poolArray,
   poolWorkers,
   SyncPool,
@@ -14,13 +14,6 @@ import {
 export const CHUNK_ROWS = 8192;
 /** Rows per block in the Hessian pass. */
 const BLOCK_ROWS = 128;
-/** Below this many rows a pass takes less than starting a worker (33–46 ms measured). */
-const PARALLEL_MIN_ROWS = 200_000;
-
-/** Rows from which Newton's passes use workers; ONCOCLEAR_PARALLEL_MIN_ROWS overrides it. */
-export function newtonParallelMinRows(): number {
-  return parallelMinRows(PARALLEL_MIN_ROWS);
-}
 
 const MODE_LOSS = 0;
 const MODE_GRADIENT = 1;

@@ -146,6 +146,18 @@ export function defaultWorkerCount(
 }
 
 /**
+ * Below this many rows a pass takes less than starting a worker (33–46 ms measured). One threshold
+ * for every pass: the training table's shared memory (src/pipeline/train.ts) serves both the
+ * preprocessing and Newton's passes.
+ */
+export const PARALLEL_MIN_ROWS = 200_000;
+
+/** Rows from which training's passes use workers; ONCOCLEAR_PARALLEL_MIN_ROWS overrides it. */
+export function poolMinRows(): number {
+  return parallelMinRows(PARALLEL_MIN_ROWS);
+}
+
+/**
  * Fewest rows for which a pass starts workers: `fallback` unless `ONCOCLEAR_PARALLEL_MIN_ROWS`
  * says otherwise (tests set it low to run the parallel path on small data).
  */
@@ -283,7 +295,7 @@ export class SyncPool<S extends Record<string, unknown>> {
 
   /**
    * Why workers were lost, oldest first: failures the pool recovered from by running the chunk
-   * on the calling thread, for the caller to report (the pool itself has nowhere to warn).
+   * on the calling thread (each was also told to `onLost` as it happened).
    */
   get workerFailures(): readonly string[] {
     return this.failures;

@@ -10,10 +10,9 @@ import {
 import { computeMetrics } from '../evaluate/metrics.js';
 import { fitPreprocessing, transformTable } from '../features/preprocess.js';
 import type { Artifact } from '../model/artifact.js';
-import { newtonParallelMinRows } from '../model/newton-pass.js';
 import { createPredictor } from '../model/predictor.js';
 import { trainLogistic } from '../model/train-logistic.js';
-import { poolArray } from '../parallel/sync-pool.js';
+import { poolArray, poolMinRows } from '../parallel/sync-pool.js';
 
 export interface TrainContext {
   /** Git commit of the code and data, when known. */
@@ -100,10 +99,9 @@ export function trainOnSplit(
 
   const t1 = performance.now();
   // Large tables go into SharedArrayBuffers so Newton's passes can run on worker threads too.
-  const shared = trainRows >= newtonParallelMinRows();
+  const shared = trainRows >= poolMinRows();
   const xTrain = poolArray(Float64Array, trainRows * p, shared);
   const yTrain = poolArray(Uint8Array, trainRows, shared);
-  // The standardised table's memory doubles as the scratch for gathering columns.
   // A lost worker thread changes nothing in the model (its work is redone here), but a run that
   // keeps losing them is slower and may be short of memory: say so.
   const parallel = {
@@ -112,6 +110,7 @@ export function trainOnSplit(
         `a training worker thread failed (${reason}); its work was redone on the main thread, so the model is the same. Set ONCOCLEAR_WORKERS=0 to train without worker threads.`,
       ),
   };
+  // The standardised table's memory doubles as the scratch for gathering columns.
   const prep = fitPreprocessing(
     data.x,
     trainRows,

@@ -60,7 +60,7 @@ export interface ModelImageContext {
  * `host[:port]` first), an optional tag, and a digest that is a whole sha256. Registries refuse
  * capitals in a repository name, so they are refused here, before a build.
  */
-export const IMAGE_REFERENCE =
+const IMAGE_REFERENCE =
   /^[a-z0-9]+(?:[._-][a-z0-9]+)*(?::[0-9]+)?(?:\/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*(?::\w[\w.-]{0,127})?(?:@sha256:[0-9a-f]{64})?$/;
 
 /** Refuses a base image reference that is not one, quoting it. */

@@ -87,7 +87,7 @@ describe.each(WORKER_COUNTS)('draining on SIGTERM with --workers %i', (workers) 
     expect(stats.closes).toBeGreaterThan(0);
     expect(stats.closes).toBeLessThanOrEqual(connections);
     // Every server had connections of the load to finish: the protocol ran across processes.
-    const finishing = logLines(server, 'closing the listener; finishing in-flight requests');
+    const finishing = logLines(server, 'listener closed; finishing in-flight requests');
     expect(finishing).toHaveLength(workers);
     for (const line of finishing) expect(line.open).toBeGreaterThan(0);
     expect(code).toBe(0);
@@ -108,9 +108,7 @@ describe.each(WORKER_COUNTS)('draining on SIGTERM with --workers %i', (workers) 
     });
     const closed = new Promise<void>((r) => socket.on('close', () => r()));
     server.child.kill('SIGTERM');
-    await until(
-      () => logLines(server, 'closing the listener; finishing in-flight requests').length > 0,
-    );
+    await until(() => logLines(server, 'listener closed; finishing in-flight requests').length > 0);
     socket.write(body.slice(10));
     await closed;
     expect(text).toMatch(/^HTTP\/1\.1 200/);

@@ -134,7 +134,8 @@ describe('connection limits', () => {
     expect(JSON.parse(refused.body).error).toBe('Too many connections');
   }, 30_000);
 
-  // A cluster's primary accepts every connection and hands it to a worker over IPC, one at a time
+  // Where the workers share the primary's socket (before Node 22.12; with SO_REUSEPORT each server
+  // accepts on its own), the primary accepts every connection and hands it to a worker over IPC, one at a time
   // per worker (Node's round-robin): under a flood faster than the handoff, the primary's own
   // descriptors run out and libuv resets what it accepts meanwhile, probes included, before any
   // worker's guard sees them. (Workers accepting directly, SCHED_NONE, avoid that but put nearly

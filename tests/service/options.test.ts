@@ -5,7 +5,6 @@ import {
   parseServeOptions,
   processMemoryLimit,
   reusePortSupported,
-  SERVER_PROCESS_BYTES,
   type ServeHost,
 } from '../../service/options.js';
 
@@ -139,9 +138,7 @@ describe('serve options', () => {
       machine({ cpus: () => cpus, memoryLimit: () => mib * 1024 * 1024 });
     expect(parseServeOptions([], {}, pod(2, 256))!.workers).toBe(1);
     expect(parseServeOptions([], {}, pod(4, 1024))!.workers).toBe(4);
-    expect(parseServeOptions([], {}, pod(16, 1024))!.workers).toBe(
-      Math.floor((1024 * 1024 * 1024) / SERVER_PROCESS_BYTES),
-    );
+    expect(parseServeOptions([], {}, pod(16, 1024))!.workers).toBe(6); // 160 MiB each
     // Even a limit below one process's share runs one.
     expect(parseServeOptions([], {}, pod(2, 64))!.workers).toBe(1);
     // Without a socket per worker (Node before 22.12, or not Linux): one.

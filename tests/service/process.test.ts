@@ -108,7 +108,7 @@ describe('graceful shutdown', () => {
     expect(res.status).toBe(200);
     expect(JSON.parse(res.body).label).toMatch(/benign|malignant/);
     expect(await server.exited).toBe(0);
-    expect(server.err()).toContain('"msg":"closing the listener; finishing in-flight requests"');
+    expect(server.err()).toContain('"msg":"listener closed; finishing in-flight requests"');
     // The prediction's audit line was flushed to stdout before exit.
     const audit = server
       .out()

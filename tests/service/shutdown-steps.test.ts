@@ -1,6 +1,7 @@
 import { connect } from 'node:net';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createLogger } from '../../service/log.js';
+import type { WorkerLink } from '../../service/node/worker-link.js';
 import { parseServeOptions } from '../../service/options.js';
 import { StoppedBeforeListening, startServing } from '../../service/serve.js';
 import { installShutdown, listen } from '../../service/server.js';
@@ -31,9 +32,10 @@ describe('a shutdown whose finish never comes', () => {
     await new Promise<void>((r) => socket.once('data', () => r()));
     const closed = new Promise<void>((r) => socket.once('close', () => r()));
     const exits: number[] = [];
+    const lines: string[] = [];
     let signal!: (s: NodeJS.Signals) => void;
     installShutdown(server, {
-      logger: createLogger(() => {}),
+      logger: createLogger((line) => lines.push(line)),
       guard,
       onDrain: () => {},
       onClosed: () => {},
@@ -51,8 +53,11 @@ describe('a shutdown whose finish never comes', () => {
     signal('SIGTERM');
     await closed;
 
-    // Assert: the deadline cut the connection, and the server stopped.
+    // Assert: the deadline cut the connection (no finish ever ran), and the server stopped.
     await new Promise((r) => setTimeout(r, 50));
+    const said = lines.map((l) => JSON.parse(l).msg as string);
+    expect(said).toContain('shutdown deadline passed; closing connections');
+    expect(said).not.toContain('listener closed; finishing in-flight requests');
     expect(exits).toEqual([0]);
   });
 });
@@ -66,20 +71,22 @@ describe('a cluster worker told not to listen', () => {
     const lines: string[] = [];
     const asked: string[] = [];
     const link = {
-      metrics: <T>(local: T) => local,
+      metrics: (local) => local,
       signals: () => () => {},
-      listening: () => asked.push('listening'),
-      afterListenerClosed: (finish: () => void) => finish(),
+      listening: () => {
+        asked.push('listening');
+      },
+      afterListenerClosed: (finish) => finish(),
       mayListen: async () => {
         asked.push('may-listen');
         return false;
       },
-    };
+    } satisfies WorkerLink;
     await expect(
       startServing(
         options,
         createLogger((line) => lines.push(line)),
-        link as never,
+        link,
       ),
     ).rejects.toBeInstanceOf(StoppedBeforeListening);
     expect(asked).toEqual(['may-listen']);

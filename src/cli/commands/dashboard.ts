@@ -5,7 +5,7 @@ import { readDashboardInput } from '../../dashboard/input.js';
 import { buildSite } from '../../dashboard/site.js';
 import { writeSite } from '../../dashboard/write-site.js';
 import { parseCommand } from '../args.js';
-import { progress } from '../context.js';
+import { warning } from '../context.js';
 
 export const DEFAULT_DASHBOARD_OUT = 'out/dashboard';
 
@@ -38,8 +38,7 @@ export async function dashboardCommand(argv: string[]): Promise<void> {
   if (values.help) return void process.stdout.write(DASHBOARD_HELP);
   const config = loadConfig(values.config!);
   const dir = values.registry ?? config.registry.path;
-  const log = progress(values.json!);
-  const input = readDashboardInput(dir, (m) => log(`warning: ${m}`));
+  const input = readDashboardInput(dir, warning);
   const files = buildSite(input, {
     primaryMetric: config.promotion.metric,
     repoUrl: values['repo-url'] ?? null,

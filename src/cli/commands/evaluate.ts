@@ -8,7 +8,7 @@ import { evaluateArtifact } from '../../evaluate/evaluate.js';
 import { loadArtifact } from '../../model/artifact.js';
 import { calibrationSvg, prSvg, rocSvg } from '../../report/svg.js';
 import { CliError, parseCommand, required } from '../args.js';
-import { progress } from '../context.js';
+import { progress, warning } from '../context.js';
 import { confusionTable, metricsTable } from '../format.js';
 
 export const EVALUATE_HELP = `Usage: oncoclear evaluate --model FILE [--data CSV] [--all] [--plots DIR] [--config FILE] [--json]
@@ -66,9 +66,8 @@ export async function evaluateCommand(argv: string[]): Promise<void> {
     rows = selectRows(data, split.test);
     scope = 'held-out';
   } else if (sameData) {
-    // A warning, so it goes to stderr even with --json.
-    process.stderr.write(
-      `warning: --all scores every row of ${dataPath}, including the ${lineage.split.trainRows} rows ${artifact.name} was trained on, so the numbers are optimistic. Without --all, evaluate scores the ${lineage.split.testRows} held-out rows.\n`,
+    warning(
+      `--all scores every row of ${dataPath}, including the ${lineage.split.trainRows} rows ${artifact.name} was trained on, so the numbers are optimistic. Without --all, evaluate scores the ${lineage.split.testRows} held-out rows.`,
     );
   }
   const { metrics } = evaluateArtifact(artifact, rows);

@@ -4,7 +4,7 @@ import { METRICS } from '../../evaluate/metric-catalog.js';
 import { type PipelineResult, runPipeline } from '../../pipeline/pipeline.js';
 import { checkSentence, deltaWords } from '../../report/decision.js';
 import { parseCommand } from '../args.js';
-import { gitCommit, packageVersion, progress } from '../context.js';
+import { gitCommit, packageVersion, progress, warning } from '../context.js';
 import { fixed, textTable } from '../format.js';
 import { openRegistry } from '../registry-location.js';
 import { localActor } from './register.js';
@@ -44,7 +44,7 @@ export async function pipelineCommand(argv: string[]): Promise<PipelineResult | 
     now: () => new Date(),
     packageVersion: packageVersion(),
     log,
-    warn: (m) => process.stderr.write(`warning: ${m}\n`),
+    warn: warning,
     dataPath: values.data,
   });
   const { decision } = result.comparison;

@@ -4,7 +4,7 @@ import { ensureDataFile } from '../../data/remote.js';
 import { saveArtifact } from '../../model/artifact.js';
 import { trainFromConfig } from '../../pipeline/train.js';
 import { parseCommand } from '../args.js';
-import { gitCommit, packageVersion, progress } from '../context.js';
+import { gitCommit, packageVersion, progress, warning } from '../context.js';
 import { confusionTable, metricsTable } from '../format.js';
 
 export const TRAIN_HELP = `Usage: oncoclear train [--config FILE] [--data CSV] [--out DIR] [--json]
@@ -38,8 +38,7 @@ export async function trainCommand(argv: string[]): Promise<void> {
       now: () => new Date(),
       packageVersion: packageVersion(),
       log,
-      // A warning, so it goes to stderr even with --json.
-      warn: (m) => process.stderr.write(`warning: ${m}\n`),
+      warn: warning,
     },
     values.data ?? config.data.path,
   );
