@@ -40,6 +40,29 @@ export interface ClusterServing {
 export const WORKER_OPTIONS_ENV = 'ONCOCLEAR_WORKER_OPTIONS';
 
 /**
+ * Shutdown signals for a server that may not take them yet (it is still starting): held until it
+ * does, then handed over in order, so none is lost and none counted twice.
+ */
+export function signalInbox() {
+  let handler: ((signal: NodeJS.Signals) => void) | null = null;
+  const held: NodeJS.Signals[] = [];
+  return {
+    deliver(signal: NodeJS.Signals): void {
+      if (handler) handler(signal);
+      else held.push(signal);
+    },
+    /** The server takes its signals from now on, the held ones first; returns the release. */
+    take(next: (signal: NodeJS.Signals) => void): () => void {
+      handler = next;
+      for (const signal of held.splice(0)) next(signal);
+      return () => {
+        handler = null;
+      };
+    },
+  };
+}
+
+/**
  * For a send over IPC: a process can be going while it still looks connected, and the write then
  * fails (EPIPE); without a callback that is an 'error' event, which would crash the sender.
  */

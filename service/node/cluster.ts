@@ -15,6 +15,7 @@ import {
   ignoreClosedChannel,
   isOurs,
   STATE_TIMEOUT_MS,
+  signalInbox,
   type ToPrimary,
   type ToWorker,
   WORKER_OPTIONS_ENV,
@@ -90,9 +91,8 @@ export function runPrimary(options: PrimaryOptions): Promise<ClusterServing> {
   const exit = options.exit ?? ((code: number) => process.exit(code));
   // The primary's own server, when it serves: its metrics, its drain and whether it has stopped.
   let selfMetrics: LocalMetrics | null = null;
-  let selfSignal: ((signal: NodeJS.Signals) => void) | null = null;
-  // Signals that came while the primary's own server was still starting, for its drain to replay.
-  const selfPending: NodeJS.Signals[] = [];
+  // Signals that come while the primary's own server is still starting wait for its drain.
+  const selfSignals = signalInbox();
   let selfFinish: (() => void) | null = null;
   let selfStopped = !self;
   // Workers run bin/oncoclear.js `serve`; their options come from WORKER_OPTIONS_ENV.
@@ -240,8 +240,7 @@ export function runPrimary(options: PrimaryOptions): Promise<ClusterServing> {
     };
     const signalAll = (signal: NodeJS.Signals) => {
       for (const w of live) send(w, { type: 'oncoclear:signal', signal });
-      if (selfSignal) selfSignal(signal);
-      else if (!selfStopped) selfPending.push(signal);
+      if (self) selfSignals.deliver(signal);
     };
     const start = () => {
       if (stopping) return;
@@ -308,13 +307,7 @@ export function runPrimary(options: PrimaryOptions): Promise<ClusterServing> {
         selfMetrics = local;
         return { ...local, render: collect };
       },
-      signals(handler) {
-        selfSignal = handler;
-        for (const signal of selfPending.splice(0)) handler(signal);
-        return () => {
-          selfSignal = null;
-        };
-      },
+      signals: (handler) => selfSignals.take(handler),
       listening: serverListening,
       afterListenerClosed(finish) {
         if (finished) return finish();

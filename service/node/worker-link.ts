@@ -6,6 +6,7 @@ import {
   ignoreClosedChannel,
   isOurs,
   STATE_TIMEOUT_MS,
+  signalInbox,
   type ToPrimary,
   type ToWorker,
 } from './cluster-messages.js';
@@ -41,9 +42,8 @@ export function workerLink(): WorkerLink {
   const waiting = new Map<number, (text: string) => void>();
   let local: LocalMetrics | null = null;
   // Signals from the primary before the server takes them (between its yes to listen and its
-  // shutdown handler), held and handed over in order: none is lost, none counted twice.
-  let onSignal: ((signal: NodeJS.Signals) => void) | null = null;
-  const heldSignals: NodeJS.Signals[] = [];
+  // shutdown handler) wait for it.
+  const inbox = signalInbox();
   let answerMayListen: ((ok: boolean) => void) | null = null;
   const toPrimary = (message: ToPrimary) => {
     if (process.connected) process.send?.(message, ignoreClosedChannel);
@@ -52,8 +52,7 @@ export function workerLink(): WorkerLink {
     if (!isOurs(message)) return;
     const m = message as ToWorker;
     if (m.type === 'oncoclear:signal') {
-      if (onSignal) onSignal(m.signal);
-      else heldSignals.push(m.signal);
+      inbox.deliver(m.signal);
     } else if (m.type === 'oncoclear:may-listen') {
       answerMayListen?.(m.ok);
       answerMayListen = null;
@@ -91,12 +90,11 @@ export function workerLink(): WorkerLink {
       const ignore = () => {};
       process.on('SIGTERM', ignore);
       process.on('SIGINT', ignore);
-      onSignal = handler;
-      for (const signal of heldSignals.splice(0)) handler(signal);
+      const release = inbox.take(handler);
       return () => {
         process.off('SIGTERM', ignore);
         process.off('SIGINT', ignore);
-        onSignal = null;
+        release();
       };
     },
     mayListen() {

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { createLogger } from '../../service/log.js';
 import { runPrimary } from '../../service/node/cluster.js';
+import { signalInbox } from '../../service/node/cluster-messages.js';
 import type { WorkerLink } from '../../service/node/worker-link.js';
 
 // The primary's bookkeeping for its own server (`self`), in-process: with one server in all it
@@ -68,5 +69,20 @@ describe('a cluster primary that serves too', () => {
     await expect(p.serving).rejects.toThrow('Checksum mismatch');
     // Nothing forked, nothing to wait for: the entry prints why and the process ends by itself.
     expect(p.exits).toEqual([]);
+  });
+});
+
+describe('a server’s signal inbox', () => {
+  it('holds signals until the server takes them, then hands them over in order, each once', () => {
+    const inbox = signalInbox();
+    const heard: NodeJS.Signals[] = [];
+    inbox.deliver('SIGTERM');
+    const release = inbox.take((s) => heard.push(s));
+    expect(heard).toEqual(['SIGTERM']);
+    inbox.deliver('SIGINT');
+    expect(heard).toEqual(['SIGTERM', 'SIGINT']);
+    release();
+    inbox.deliver('SIGTERM');
+    expect(heard).toEqual(['SIGTERM', 'SIGINT']);
   });
 });
