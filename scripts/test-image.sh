@@ -469,7 +469,7 @@ logs() { podman_ logs "$1" 2>&1 | tail -40 >&2; }
 # else the workers of its "cluster listening" line, which follows once every server listens.
 servers() {
   local i
-  for i in $(seq 1 100); do
+  for i in $(seq 1 600); do # up to a minute: a many-core machine forks many servers
     podman_ logs "$1" 2>&1 | node -e '
       const lines = require("fs").readFileSync(0, "utf8").split("\n").filter((l) => l.startsWith("{"));
       const logs = lines.map((l) => JSON.parse(l));

@@ -14,6 +14,9 @@ export interface ServeProcess {
 /**
  * Runs `node bin/oncoclear.js …args` (dist/ is built by the vitest global setup). With
  * `openFileLimit`, the process starts under that `ulimit -n`, as a container with a low limit.
+ * One server process unless the test asks for more (`--workers`, or WORKERS in `env`): serve's
+ * default is one per CPU on Node 22.12+, which would make a test's shape depend on the machine's
+ * cores (options.test.ts checks the default's rule, and test:image the default in real containers).
  */
 export function runService(
   args: string[],
@@ -29,7 +32,7 @@ export function runService(
     : [node[0]!, node.slice(1)];
   const child = spawn(command, argv, {
     ...(options.cwd ? { cwd: options.cwd } : {}),
-    env: { ...process.env, ...env },
+    env: { ...process.env, WORKERS: '1', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let stdout = '';
