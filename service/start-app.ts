@@ -7,10 +7,10 @@
 //
 // Until it has loaded, this app answers the GET probes (/health, /ready, /v2/health/live,
 // /v2/health/ready) that carry a plain Host and no body itself, with the answers the documented
-// app's routes give (routes/probes.ts), counted in the same metrics under the same route labels. Every other request (/metrics, a
-// probe with a body or another method, any other path) waits for the documented app and is
-// handed to it untouched, its body unread, so it is answered exactly as it would have been. Once
-// loaded, every request goes straight to the documented app.
+// app's routes give (routes/probes.ts), counted in the same metrics under the same route labels.
+// Every other request (/metrics, a probe with a body or another method, any other path) waits for
+// the documented app and is handed to it untouched, its body unread, so it is answered exactly as
+// it would have been. Once loaded, every request goes straight to the documented app.
 import type { IncomingMessage, RequestListener } from 'node:http';
 import type { AppDeps } from './deps.js';
 import { errorBody, logUnhandled } from './errors.js';
