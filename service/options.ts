@@ -67,9 +67,10 @@ Options:
   --max-body-bytes N      request body limit (default ${DEFAULT_MAX_BODY_BYTES})
   --drain-ms N            on SIGTERM, fail readiness and keep serving this long before closing
                           the listener (env DRAIN_MS; default ${DEFAULT_DRAIN_MS}; SIGINT does not drain)
-  --max-connections N     connections served normally, per server process; past them probes are still
-                          answered and other requests get 503 with Connection: close (env
-                          MAX_CONNECTIONS; default ${DEFAULT_MAX_CONNECTIONS}, lower when the open-file limit is below 1024)
+  --max-connections N     connections served normally, per server process; past them probes
+                          are still answered and other requests get 503 with Connection: close
+                          (env MAX_CONNECTIONS; default ${DEFAULT_MAX_CONNECTIONS}, lower when the open-file
+                          limit is below 1024)
   --headers-timeout-ms N  time to receive a request's headers (default ${DEFAULT_HEADERS_TIMEOUT_MS})
   --request-timeout-ms N  time to receive a whole request (default ${DEFAULT_REQUEST_TIMEOUT_MS})
   --keep-alive-timeout-ms N  idle keep-alive connections close after this (default ${DEFAULT_KEEP_ALIVE_TIMEOUT_MS};

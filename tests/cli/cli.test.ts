@@ -24,12 +24,22 @@ beforeAll(async () => {
 });
 
 describe('oncoclear CLI', () => {
-  it('prints help for every command', async () => {
-    for (const command of ['train', 'evaluate', 'predict', 'register', 'registry', 'pipeline']) {
+  it('prints help for every command, within 100 columns', async () => {
+    const commands = [
+      ...['train', 'evaluate', 'predict', 'register', 'registry', 'pipeline', 'init'],
+      ...['dashboard', 'serve', 'start'],
+    ];
+    for (const command of commands) {
       const { code, stdout } = await cli([command, '--help'], ws);
       expect(code).toBe(0);
       expect(stdout).toContain(`Usage: oncoclear ${command}`);
+      // A terminal wraps a longer line mid-word, out of the help's two columns.
+      const wide = stdout.split('\n').filter((line) => line.length > 100);
+      expect(wide, `oncoclear ${command} --help`).toEqual([]);
     }
+    const top = await cli(['--help'], ws);
+    expect(top.code).toBe(0);
+    expect(top.stdout.split('\n').filter((line) => line.length > 100)).toEqual([]);
   });
 
   it('train --json prints the artifact path and the metrics, and writes the artifact', async () => {

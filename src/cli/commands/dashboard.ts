@@ -22,7 +22,8 @@ Options:
   --out DIR        where to write the site (default: ${DEFAULT_DASHBOARD_OUT}); a previous build there
                    is replaced, any other non-empty folder is refused
   --repo-url URL   repository URL, e.g. https://github.com/owner/repo, to link commits and data
-  --config FILE    project config, for the registry path and primary metric (default: oncoclear.config.json)
+  --config FILE    project config, for the registry path and primary metric (default:
+                   oncoclear.config.json)
   --json           print { "out", "files", "bytes", "models" }
   -h, --help       show this help
 `;

@@ -31,7 +31,8 @@ Options:
   --dir DIR          the repository's top level (default: the current directory)
   --from OWNER/REPO@REF
                      where the reusable workflows live, at a release: REF is a tag vX.Y.Z or vX,
-                     or a release tag's full commit SHA (default: ${defaultSource() ?? 'none; required, since this build names no repository'})
+                     or a release tag's full commit SHA
+                     (default: ${defaultSource() ?? 'none; required, since this build names no repository'})
   --branch NAME      the default branch the workflows run on (default: origin's HEAD, else
                      git's init.defaultBranch, else main)
   --force            replace existing files that differ

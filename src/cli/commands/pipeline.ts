@@ -17,7 +17,8 @@ in CI a promotion PR is opened instead.
 
 Options:
   --config FILE    project config (default: oncoclear.config.json)
-  --registry DIR   registry directory (default: the git-ignored .local/registry, seeded from registry/)
+  --registry DIR   registry directory (default: the git-ignored .local/registry, seeded from
+                   registry/)
   --data CSV       training data; overrides the config's data.path
   --json           print { version, promoted, decision, metrics }
   -h, --help       show this help

@@ -11,7 +11,8 @@ Adds a model artifact to the registry as the next version, in the staging stage.
 
 Options:
   --model FILE     artifact written by 'oncoclear train'
-  --registry DIR   registry directory (default: the git-ignored .local/registry, seeded from registry/)
+  --registry DIR   registry directory (default: the git-ignored .local/registry, seeded from
+                   registry/)
   --reason TEXT    why, recorded in the history (default: "registered by <user>")
   --config FILE    project config, for the committed registry path (default: oncoclear.config.json)
   --json           print { "version": N, "model", "artifact", "sha256" }

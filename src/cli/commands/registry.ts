@@ -39,8 +39,9 @@ export const REGISTRY_HELP = `Usage: oncoclear registry <show|history|diff|promo
                               build it with \`docker build DIR\` (docs/image.md)
 
 Options:
-  --registry DIR   registry directory (default: the git-ignored .local/registry, seeded from registry/;
-                   for migrate and export-model: the committed registry, the config's registry.path)
+  --registry DIR   registry directory (default: the git-ignored .local/registry, seeded from
+                   registry/; for migrate and export-model: the committed registry, the config's
+                   registry.path)
   --model NAME     model name (default: the config's model.name)
   --reason TEXT    why (promote and rollback; recorded in the history)
   --config FILE    project config (default: oncoclear.config.json)
