@@ -40,9 +40,16 @@ const FD_HEADROOM = 124;
 /**
  * Memory to allow each server process when sizing the default cluster: about 135 MB RSS measured
  * under a wrk flood on Node 24 with its default heap sizing, with headroom for a batch request's
- * buffers. A larger heap cap per process (NODE_OPTIONS=--max-old-space-size) wants WORKERS set.
+ * buffers.
  */
 const SERVER_PROCESS_BYTES = 160 * 1024 * 1024;
+/**
+ * What a process holds beside its old space, for a heap cap (`--max-old-space-size`) to be
+ * budgeted by: about 82 MB of RSS outside V8's heap measured under a wrk flood on Node 24, and the
+ * young generation's semi-spaces (up to 48 MiB on 64-bit). A cap only helps if the processes can
+ * each reach it before the cgroup's limit kills them, so the cap sizes the default cluster.
+ */
+const OUTSIDE_OLD_SPACE_BYTES = 128 * 1024 * 1024;
 
 export const SERVE_HELP = `Usage: oncoclear serve [--model FILE | --registry DIR [--model-name NAME]] [options]
 
@@ -77,8 +84,9 @@ Options:
                           behind an L7 proxy, set it above the proxy's idle timeout)
   --workers N             server processes sharing the port (env WORKERS; default: one per CPU
                           the process may use, its cgroup quota included, as many as its memory
-                          limit holds at ${SERVER_PROCESS_BYTES / 1024 / 1024} MiB each; 1 before Node 22.12 or off Linux, where
-                          workers cannot each have an SO_REUSEPORT socket)
+                          limit holds at ${SERVER_PROCESS_BYTES / 1024 / 1024} MiB each, or at a --max-old-space-size
+                          heap cap + ${OUTSIDE_OLD_SPACE_BYTES / 1024 / 1024} MiB if more; 1 before Node 22.12 or off
+                          Linux, where workers cannot each have an SO_REUSEPORT socket)
   --no-watch              do not reload the model when its file changes
   -h, --help              show this help
 
@@ -155,6 +163,8 @@ export interface ServeHost {
   memoryLimit(): number | null;
   /** Whether each cluster worker can have its own SO_REUSEPORT socket. */
   reusePort(): boolean;
+  /** The old-space cap given to Node (`--max-old-space-size`), in bytes, or null for none. */
+  heapCap(): number | null;
 }
 
 /** The soft `Max open files` limit from /proc/self/limits (Linux); null elsewhere. */
@@ -179,13 +189,41 @@ export function processMemoryLimit(
   return constrained && constrained < 2 ** 60 ? constrained : null;
 }
 
+/**
+ * The old-space cap in bytes that `--max-old-space-size=MiB` sets, on the command line or in
+ * NODE_OPTIONS, or null when neither sets one. V8 takes the last of several, and Node reads
+ * NODE_OPTIONS before the command line, so the command line's wins. V8 spells its flags with `-`
+ * or `_`, and takes the value after `=` or as the next word.
+ */
+export function oldSpaceCap(execArgv: readonly string[], nodeOptions = ''): number | null {
+  const words = [...nodeOptions.split(/\s+/).filter(Boolean), ...execArgv];
+  let mib: number | null = null;
+  for (let i = 0; i < words.length; i++) {
+    const match = /^--max[-_]old[-_]space[-_]size(?:=(.*))?$/.exec(words[i]!);
+    if (!match) continue;
+    const value = Number(match[1] ?? words[++i]);
+    if (value > 0) mib = value;
+  }
+  return mib === null ? null : mib * 1024 * 1024;
+}
+
 export const systemHost: ServeHost = {
   exists: existsSync,
   openFileLimit: procOpenFileLimit,
   cpus: () => availableCpus(),
   memoryLimit: () => processMemoryLimit(),
   reusePort: () => reusePortSupported(),
+  heapCap: () => oldSpaceCap(process.execArgv, process.env.NODE_OPTIONS),
 };
+
+/**
+ * Memory to allow each server process: {@link SERVER_PROCESS_BYTES}, or more when a heap cap lets
+ * the old space grow past what that allows. The deploy manifests are held to it
+ * (tests/deploy/manifests.test.ts).
+ */
+export function processBudget(heapCap: number | null): number {
+  return Math.max(SERVER_PROCESS_BYTES, (heapCap ?? 0) + OUTSIDE_OLD_SPACE_BYTES);
+}
 
 /**
  * `--workers` unless given: one server process per CPU the process may use, as many as its
@@ -193,10 +231,13 @@ export const systemHost: ServeHost = {
  * serves nothing, so a cluster would start as two processes in a row and hand every connection
  * over).
  */
-function defaultWorkers(host: Pick<ServeHost, 'cpus' | 'memoryLimit' | 'reusePort'>): number {
+function defaultWorkers(
+  host: Pick<ServeHost, 'cpus' | 'memoryLimit' | 'reusePort' | 'heapCap'>,
+): number {
   if (!host.reusePort()) return 1;
   const memory = host.memoryLimit();
-  const byMemory = memory === null ? MAX_WORKERS : Math.floor(memory / SERVER_PROCESS_BYTES);
+  const byMemory =
+    memory === null ? MAX_WORKERS : Math.floor(memory / processBudget(host.heapCap()));
   return Math.max(1, Math.min(host.cpus(), byMemory, MAX_WORKERS));
 }
 

@@ -8,7 +8,12 @@ import { PodDisruptionBudget } from 'kubernetes-models/policy/v1';
 import { Service } from 'kubernetes-models/v1';
 import { describe, expect, it } from 'vitest';
 import { parse, parseAllDocuments } from 'yaml';
-import { DEFAULT_DRAIN_MS, DEFAULT_REQUEST_TIMEOUT_MS } from '../../service/options.js';
+import {
+  DEFAULT_DRAIN_MS,
+  DEFAULT_REQUEST_TIMEOUT_MS,
+  oldSpaceCap,
+  processBudget,
+} from '../../service/options.js';
 
 // Offline checks of deploy/: no cluster is reachable here, so each manifest is validated against
 // the schemas a cluster would use (kubernetes-models' compiled OpenAPI schemas; the KServe CRD's
@@ -53,6 +58,34 @@ const [isvc] = documents(KSERVE_FILE);
 
 const env = (container: Manifest, name: string): string | undefined =>
   container.env?.find((e: Manifest) => e.name === name)?.value;
+
+/** A Kubernetes memory quantity ("256Mi", "1Gi", "300M", "1e9") in bytes. */
+function bytesOf(quantity: string | number): number {
+  const match = /^(\d+(?:\.\d+)?(?:e\d+)?)(Ki|Mi|Gi|Ti|k|M|G|T)?$/.exec(String(quantity));
+  if (!match) throw new Error(`memory quantity '${quantity}' not understood`);
+  const unit = {
+    Ki: 2 ** 10,
+    Mi: 2 ** 20,
+    Gi: 2 ** 30,
+    Ti: 2 ** 40,
+    k: 1e3,
+    M: 1e6,
+    G: 1e9,
+    T: 1e12,
+  };
+  return Number(match[1]) * (match[2] ? unit[match[2] as keyof typeof unit] : 1);
+}
+
+/**
+ * Whether the container's server processes, each budgeted as serve sizes its default cluster
+ * (service/options.ts processBudget: the heap cap in NODE_OPTIONS and what lies beside it), fit
+ * its memory limit: otherwise the cgroup kills a process before V8 collects hard near its cap.
+ */
+function expectProcessesFit(container: Manifest): void {
+  const processes = Number(env(container, 'WORKERS'));
+  const budget = processBudget(oldSpaceCap([], env(container, 'NODE_OPTIONS')));
+  expect(processes * budget).toBeLessThanOrEqual(bytesOf(container.resources.limits.memory));
+}
 
 /** The port a probe or Service names (a number, or a container port's name) as a number. */
 function resolvePort(container: Manifest, port: number | string): number | undefined {
@@ -201,6 +234,22 @@ describe('deploy/kubernetes', () => {
     expect(env(container, 'WORKERS')).toBe('1');
   });
 
+  it('holds its server processes and their heap cap within the memory limit', () => {
+    const [container] = deployment.spec.template.spec.containers;
+    expectProcessesFit(container);
+    // The check can fail: the 192 MiB cap this once had does not fit 256Mi.
+    const before = {
+      ...container,
+      env: [
+        { name: 'WORKERS', value: '1' },
+        { name: 'NODE_OPTIONS', value: '--max-old-space-size=192' },
+      ],
+    };
+    expect(() => expectProcessesFit(before)).toThrow();
+    expect(bytesOf('256Mi')).toBe(256 * 2 ** 20);
+    expect(bytesOf('1G')).toBe(1e9);
+  });
+
   it('runs as the image’s non-root user with a read-only root and no capabilities', () => {
     const pod = deployment.spec.template.spec;
     const [container] = pod.containers;
@@ -292,5 +341,6 @@ describe('deploy/kserve/inferenceservice.yaml', () => {
     );
     expect(predictor.minReplicas).toBeGreaterThanOrEqual(2);
     expect(env(container, 'WORKERS')).toBe('1');
+    expectProcessesFit(container);
   });
 });

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import {
   DEFAULT_MODEL_PATH,
   defaultMaxConnections,
+  oldSpaceCap,
   parseServeOptions,
   processMemoryLimit,
   reusePortSupported,
@@ -16,6 +17,7 @@ function machine(over: Partial<ServeHost> = {}): ServeHost {
     cpus: () => 1,
     memoryLimit: () => null,
     reusePort: () => true,
+    heapCap: () => null,
     ...over,
   };
 }
@@ -141,6 +143,21 @@ describe('serve options', () => {
     expect(parseServeOptions([], {}, pod(16, 1024))!.workers).toBe(6); // 160 MiB each
     // Even a limit below one process's share runs one.
     expect(parseServeOptions([], {}, pod(2, 64))!.workers).toBe(1);
+    // A heap cap is budgeted with what a process holds beside its old space (128 MiB): 192 MiB
+    // makes 320 MiB a process, so 1 GiB holds three; a cap under 32 MiB leaves the 160.
+    const capped = (cpus: number, mib: number, capMib: number) =>
+      machine({
+        cpus: () => cpus,
+        memoryLimit: () => mib * 1024 * 1024,
+        heapCap: () => capMib * 1024 * 1024,
+      });
+    expect(parseServeOptions([], {}, capped(8, 1024, 192))!.workers).toBe(3);
+    expect(parseServeOptions([], {}, capped(8, 512, 192))!.workers).toBe(1);
+    expect(parseServeOptions([], {}, capped(8, 1024, 16))!.workers).toBe(6);
+    // Without a memory limit the cap does not matter: one per CPU.
+    expect(
+      parseServeOptions([], {}, machine({ cpus: () => 4, heapCap: () => 2 ** 30 }))!.workers,
+    ).toBe(4);
     // Without a socket per worker (Node before 22.12, or not Linux): one.
     expect(
       parseServeOptions([], {}, machine({ cpus: () => 8, reusePort: () => false }))!.workers,
@@ -151,6 +168,21 @@ describe('serve options', () => {
     expect(() => parseServeOptions(['--workers', '0'], {}, host)).toThrow(
       "--workers '0' is not valid; expected an integer from 1 to 256.",
     );
+  });
+});
+
+describe('oldSpaceCap', () => {
+  const MiB = 1024 * 1024;
+  it('reads --max-old-space-size from NODE_OPTIONS and the command line, the command line last', () => {
+    expect(oldSpaceCap([], '')).toBeNull();
+    expect(oldSpaceCap([], undefined)).toBeNull();
+    expect(oldSpaceCap([], '--enable-source-maps --max-old-space-size=192')).toBe(192 * MiB);
+    expect(oldSpaceCap(['--max-old-space-size=512'], '--max-old-space-size=192')).toBe(512 * MiB);
+    // V8's other spellings: underscores, and the value as the next word.
+    expect(oldSpaceCap(['--max_old_space_size=64'])).toBe(64 * MiB);
+    expect(oldSpaceCap([], '  --max-old-space-size 96 --trace-gc')).toBe(96 * MiB);
+    // Other flags, and a value that is no size, set nothing.
+    expect(oldSpaceCap(['--max-semi-space-size=64', '--max-old-space-size=x'])).toBeNull();
   });
 });
 
