@@ -15,7 +15,7 @@ import {
 import { availableParallelism, cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { DEFAULT_DRAIN_MS } from '../service/options.js';
+import { DEFAULT_DRAIN_MS, reusePortSupported } from '../service/options.js';
 import { httpRequest, keepAliveLoad, type LoadStats } from '../tests/service/serve-process.js';
 import {
   BARE_NODE_SOURCE,
@@ -50,7 +50,9 @@ Serving benchmark, all in one run on this machine (loopback, wrk from Debian):
      stdout) go to a file, as a container's stdout would go to a log. Run the bench under Node 24
      (node_modules/tsx/dist/cli.mjs bench/serve.ts) to measure the image's runtime
   b. the ceilings: a minimal Hono route doing the same math on the same artifact (no validation,
-     audit or metrics), and a bare Hono route that parses the JSON body and returns a constant
+     audit or metrics), and a bare Hono route that parses the JSON body and returns a constant;
+     and the floor: node:http alone doing the same, in one process and, where serve's default
+     runs a cluster, in as many processes on SO_REUSEPORT sockets
   c. the peer: FastAPI + uvicorn (uvloop/httptools when installed) with a scikit-learn
      SimpleImputer + StandardScaler + LogisticRegression pipeline trained on data/wdbc.csv
      (bench/serve-peer/app.py, Debian's /usr/bin/python3): 1 worker with async handlers (its
@@ -206,15 +208,18 @@ function oncoclear(model: string, workers: number): ServerSpec {
   };
 }
 
-const CEILING_SOURCE = `
-import { serve } from '@hono/node-server';
-import { Hono } from 'hono';
-const prediction = {
+/** What the constant ceilings answer: a prediction the size of ours. */
+const CONSTANT_PREDICTION = {
   label: 'malignant',
   probabilities: { benign: 0.0123, malignant: 0.9877 },
   model: { name: 'oncoclear', version: '1' },
   predictionId: '00000000-0000-4000-8000-000000000000',
 };
+
+const CEILING_SOURCE = `
+import { serve } from '@hono/node-server';
+import { Hono } from 'hono';
+const prediction = ${JSON.stringify(CONSTANT_PREDICTION)};
 const app = new Hono();
 app.get('/ready', (c) => c.json({ status: 'ready' }));
 app.post('/predict', async (c) => {
@@ -275,6 +280,58 @@ function mathCeiling(model: string): ServerSpec {
       spawn(process.execPath, ['--input-type=module', '-e', MATH_CEILING_SOURCE], {
         cwd: ROOT,
         env: { ...process.env, PORT: String(port), MODEL: model },
+        stdio: ['ignore', stdout, stderr],
+      }),
+  };
+}
+
+// The floor under every Node server here: node:http reading the body, parsing it and answering a
+// constant, with nothing between. WORKERS > 1 runs that many processes on SO_REUSEPORT sockets, as
+// `serve`'s default cluster does (the first spawns the others from BARE_SOURCE, the source itself):
+// what no server built on node:http can pass on this machine.
+const BARE_LOAD_SOURCE = `
+import { spawn } from 'node:child_process';
+import { createRequire } from 'node:module';
+const { createServer } = createRequire(import.meta.url)('node:http');
+const body = ${JSON.stringify(JSON.stringify(CONSTANT_PREDICTION))};
+const workers = Number(process.env.WORKERS);
+const others = [];
+for (let i = 1; i < workers; i++)
+  others.push(spawn(process.execPath, ['--input-type=module', '-e', process.env.BARE_SOURCE], {
+    env: { ...process.env, WORKERS: '1', REUSE_PORT: '1' },
+    stdio: 'inherit',
+  }));
+process.once('SIGTERM', () => {
+  for (const other of others) other.kill();
+  process.exit(0);
+});
+createServer((req, res) => {
+  const chunks = [];
+  req.on('data', (chunk) => chunks.push(chunk));
+  req.on('end', () => {
+    if (req.method === 'POST') JSON.parse(Buffer.concat(chunks).toString());
+    res.writeHead(200, { 'content-type': 'application/json', 'content-length': body.length });
+    res.end(body);
+  });
+}).listen({
+  port: Number(process.env.PORT),
+  host: '127.0.0.1',
+  reusePort: workers > 1 || process.env.REUSE_PORT === '1',
+});
+`;
+
+function bareLoad(workers: number): ServerSpec {
+  return {
+    name: workers === 1 ? 'bare node:http, a constant' : `bare node:http ×${workers}, a constant`,
+    start: (port, stdout, stderr) =>
+      spawn(process.execPath, ['--input-type=module', '-e', BARE_LOAD_SOURCE], {
+        cwd: ROOT,
+        env: {
+          ...process.env,
+          PORT: String(port),
+          WORKERS: String(workers),
+          BARE_SOURCE: BARE_LOAD_SOURCE,
+        },
         stdio: ['ignore', stdout, stderr],
       }),
   };
@@ -600,6 +657,9 @@ async function main(): Promise<number> {
     const ours1 = oncoclear(model, 1);
     const theirs = peer(peerModel);
     const math = mathCeiling(model);
+    const floor = bareLoad(1);
+    // The cluster's floor needs a socket per process, as serve's default does.
+    const floorN = workers > 1 && reusePortSupported() ? bareLoad(workers) : null;
     const auditFile = join(work, 'audit.jsonl');
     const audit1File = join(work, 'audit-1.jsonl');
     // Every server of a round, in the order they take turns. The full ones also get the batch
@@ -613,6 +673,8 @@ async function main(): Promise<number> {
       ...(workers > 1 ? [{ spec: ours1, full: true, audit: audit1File }] : []),
       { spec: math, full: false, audit: null },
       { spec: ceiling, full: false, audit: null },
+      { spec: floor, full: false, audit: null },
+      ...(floorN ? [{ spec: floorN, full: false, audit: null }] : []),
       { spec: theirs, full: true, audit: null },
       { spec: peer(peerModel, { workers: 1, handlers: 'sync' }), full: false, audit: null },
       { spec: peer(peerModel, { workers: 2, handlers: 'async' }), full: false, audit: null },
@@ -772,6 +834,13 @@ async function main(): Promise<number> {
         peer: '',
         ratio: `oncoclear --workers 1 at ${fmt(paired(ours1.name, ceiling.name) * 100)}%`,
       },
+      ...[floor, ...(floorN ? [floorN] : [])].map((spec) => ({
+        metric: `floor: ${spec.name}, req/s`,
+        ours: fmt(medianRound(rounds.get(spec.name)!).single.requestsPerSecond),
+        peer: '',
+        // How far the speed-up goal is from what no Node server can pass here.
+        ratio: `${fmt(paired(spec.name, theirs.name), 1)}× the peer; oncoclear --workers ${spec === floor ? 1 : workers} at ${fmt(paired(spec === floor ? ours1.name : ours.name, spec.name) * 100)}%`,
+      })),
     ];
 
     const speedup = paired(ours.name, theirs.name);
@@ -824,6 +893,7 @@ async function main(): Promise<number> {
       `Peer: FastAPI + uvicorn, ${peerHas ? 'uvloop + httptools' : 'asyncio + h11 (uvloop/httptools not installed)'}, scikit-learn pipeline loaded with joblib; no audit log. Its best configuration here is 1 worker with async handlers (the comparison column); sync def handlers and --workers 2 are measured beside it.`,
       `OncoClear: \`serve --workers ${workers}\` (one server process per available CPU: the default on Node 22.12+ on Linux) and \`serve --workers 1\` (one process, no cluster: the default on older Node); Node ${process.versions.node}; stdout (audit) to a file, stderr to a file; ${auditNote}.`,
       `Ceilings: a minimal Hono route on @hono/node-server doing the same math on the same artifact (impute, standardise, dot product, sigmoid, a UUID; no validation, audit or metrics), and a bare Hono POST route that parses the body and returns a constant JSON prediction; one process each.`,
+      `Floor: node:http alone, reading and parsing the body and answering the same constant: one process${floorN ? `, and ${workers} processes on SO_REUSEPORT sockets as serve's default runs` : ''}. No server built on node:http passes it on this machine.`,
       `Flood: a second wrk (1 thread, ${opts.floodConnections} connections) GETs /openapi.json throughout the /predict measurement.`,
       `Drain: ${opts.drainConnections} keep-alive connections POST /predict back to back (a Node client on raw sockets, tests/service/serve-process.ts); SIGTERM after 1 s; a request written on an open connection without a response is lost, a refused connection sent nothing. OncoClear drains ${fmt(DEFAULT_DRAIN_MS / 1000, 1)} s by default (readiness 503, still serving), uvicorn shuts down at once. Answered: ours ${fmt(drainOurs.answered)}, peer ${fmt(drainPeer.answered)}; refused connects: ours ${fmt(drainOurs.refused)}, peer ${fmt(drainPeer.refused)}.`,
       `Cold start: spawn to the first 200 from GET /ready, polled every ~1 ms, median of ${opts.coldRuns}, the servers taking turns; the ratio to a bare node:http server is paired by turn (\`npm run bench:cold\` does only this, without NODE_EXTRA_CA_CERTS).`,
