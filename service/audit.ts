@@ -1,5 +1,6 @@
 import { createHash, hash } from 'node:crypto';
 import { endianness } from 'node:os';
+import { fdWriter } from './node/fd-writer.js';
 import type { ServedModel } from './served-model.js';
 
 /** Where audit lines go. `write` takes one complete line (with its newline). */
@@ -25,22 +26,22 @@ export const AUDIT_FLUSH_MS = 5;
 
 /**
  * Batches lines and writes them at most {@link AUDIT_FLUSH_MS} after the first of them (or at
- * once when 64 KiB pile up). Writes to a pipe or file are synchronous on Linux, so one write per
- * request would cost a syscall each on the hot path.
+ * once when 64 KiB pile up). The writes are synchronous (service/node/fd-writer.ts: a full pipe
+ * is waited for, not queued), so one write per request would cost a syscall each on the hot path.
  *
  * With `atomicChunkBytes` (cluster workers sharing one stdout) a flush is cut at line ends into
  * writes of at most that many bytes, so no two processes' lines can interleave in a pipe; a
  * single line longer than that (none is, even with --log-inputs) still goes out whole, alone.
  */
 export function bufferedSink(
-  write: (chunk: string) => void = (chunk) => process.stdout.write(chunk),
+  write: (chunk: string) => void = fdWriter(1),
   maxBytes = 64 * 1024,
   atomicChunkBytes?: number,
   flushMs = AUDIT_FLUSH_MS,
   /**
    * The process (or a stand-in): lines still waiting go out on its 'exit', which an uncaught
-   * error and a cluster worker whose primary went away (it calls process.exit) both emit.
-   * Writes to stdout are synchronous then, as always on Linux pipes and files.
+   * error and a cluster worker whose primary went away (it calls process.exit) both emit. The
+   * default writer is synchronous, so they are out before the process is.
    */
   exiting?: Pick<NodeJS.EventEmitter, 'once'>,
 ): AuditSink {

@@ -1,3 +1,5 @@
+import { fdWriter } from './node/fd-writer.js';
+
 /** Where operational log lines go (not the audit stream): one JSON object per line. */
 export type LogSink = (line: string) => void;
 
@@ -13,9 +15,13 @@ export interface Logger {
   log(event: LogEvent): void;
 }
 
-/** Builds a logger over a sink; the default sink is stderr so stdout carries only audit lines. */
+/**
+ * Builds a logger over a sink; the default sink is stderr (fd 2) so stdout carries only audit
+ * lines, written as audit lines are (service/node/fd-writer.ts): a full pipe is waited for, so the
+ * last lines before an exit are not dropped, and a cluster's processes never tear each other's.
+ */
 export function createLogger(
-  sink: LogSink = (line) => process.stderr.write(line),
+  sink: LogSink = fdWriter(2),
   now: () => number = Date.now,
 ): Logger {
   return {
