@@ -75,6 +75,11 @@ const DEFAULT_RETRY: RetryPolicy = { initialMs: 250, maxMs: 30_000 };
 /** A running watch: stop it, and ask whether the registry's production version is served. */
 export interface ModelWatch {
   stop(): void;
+  /**
+   * Loads the source again now, as a change would: a change that landed between the first load
+   * and the watch's start (a server's whole start-up) would otherwise go unseen until the next.
+   */
+  recheck(): void;
   /** Registry sources: served version against production (see {@link ModelFreshness}); else null. */
   freshness(): ModelFreshness | null;
 }
@@ -158,18 +163,20 @@ export function watchModel(
     delay = Math.min(delay * 2, retry.maxMs);
   };
 
-  const unwatch = options.watcher.watch(source.watchFile, () => {
+  const changed = () => {
     // A change may be the missing file arriving: try now, and restart the backoff.
     clearTimeout(timer);
     delay = retry.initialMs;
     attempt();
-  });
+  };
+  const unwatch = options.watcher.watch(source.watchFile, changed);
   return {
     stop() {
       stopped = true;
       clearTimeout(timer);
       unwatch();
     },
+    recheck: changed,
     freshness: () => state,
   };
 }

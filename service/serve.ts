@@ -197,5 +197,9 @@ export async function startServing(
     watch?.stop();
     throw error;
   }
+  // The model may have changed while this server started (it loaded before listening, and a
+  // cluster worker waits for its primary too): load it once more now that the watch runs, off the
+  // cold-start path.
+  watch?.recheck();
   return { url, port, addresses, model };
 }

@@ -59,6 +59,30 @@ describe('hot reload of a watched model file', () => {
     }
   });
 
+  it('recheck() serves a change that landed before the watch began, and is a no-op when none did', () => {
+    const file = join(a.dir, 'early.json');
+    saveArtifact(file, a.artifact);
+    const { holder, source, logLines, metrics } = served(file);
+    const first = holder.current!;
+    // A watch that never fires: only recheck can see the change.
+    const silent = { watch: () => () => {} };
+    const logger = { log: (e: object) => logLines.push(JSON.stringify(e)) };
+    const watch = watchModel({ source, holder, logger, metrics, watcher: silent });
+    try {
+      watch.recheck();
+      expect(holder.current).toBe(first);
+      expect(logLines).toEqual([]);
+      // As when a server is still starting: replaced after its load, before its watch.
+      saveArtifact(file, b.artifact);
+      expect(holder.current).toBe(first);
+      watch.recheck();
+      expect(holder.current!.sha256).not.toBe(first.sha256);
+      expect(JSON.parse(logLines[0]!)).toMatchObject({ msg: 'model reloaded' });
+    } finally {
+      watch.stop();
+    }
+  });
+
   it('keeps the old model when the new file is bad, and logs a JSON warning saying why', async () => {
     const file = join(a.dir, 'bad.json');
     saveArtifact(file, a.artifact);
