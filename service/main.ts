@@ -14,12 +14,18 @@ import {
   UsageError,
 } from './options.js';
 
-const START_HELP = `Usage: oncoclear start
+const START_HELP = `Usage: oncoclear start [serve options]
 
 Runs the pipeline (train → compare → register → promote) against the local registry
-.local/registry, then serves its production version on port 8000 (all interfaces) until Ctrl-C,
-with serve's default number of processes (one per CPU on Node 22.12+ on Linux; else one).
+.local/registry, then serves its production version until Ctrl-C: on port 8000 (all interfaces)
+with serve's default number of processes (one per CPU on Node 22.12+ on Linux; else one), unless
+serve's options or environment say otherwise (--port/PORT, --host/HOST, --workers/WORKERS, ...;
+see 'oncoclear serve --help'). The model comes from the local registry, so --model, --registry
+and --model-name are refused: use 'oncoclear serve' for those.
 `;
+
+/** serve's flags that name what to serve: start always serves the local registry. */
+const START_REFUSES = ['--model', '--registry', '--model-name'];
 
 /** One line on stderr, whatever the message contains, so a failed start is easy to read. */
 function fail(command: string, error: unknown, code: number): void {
@@ -112,7 +118,24 @@ async function serveCommand(argv: string[]): Promise<void> {
 
 async function startCommand(argv: string[]): Promise<void> {
   if (argv.includes('--help') || argv.includes('-h')) return void process.stdout.write(START_HELP);
+  const refused = argv
+    .map((arg) => arg.split('=')[0]!)
+    .find((flag) => START_REFUSES.includes(flag));
+  if (refused !== undefined) {
+    const error = new UsageError(
+      `start serves the local registry, so it takes no ${refused}; run 'oncoclear serve ${refused} ...' to serve something else.`,
+    );
+    return fail('start', error, 2);
+  }
   const { LOCAL_REGISTRY } = await import('../src/cli/registry-location.js');
+  // Checked before the pipeline runs, so a typo fails at once rather than after training.
+  let options: ServeOptions;
+  try {
+    options = parseServeOptions(['--registry', LOCAL_REGISTRY, ...argv], process.env)!;
+  } catch (error) {
+    // Usage errors point at 'oncoclear serve --help', which lists the options start takes.
+    return fail('start', error, error instanceof UsageError ? 2 : 1);
+  }
   const { main } = await import('../src/cli/main.js');
   const code = await main(['pipeline']);
   if (code !== 0) {
@@ -121,8 +144,7 @@ async function startCommand(argv: string[]): Promise<void> {
   }
   try {
     // Its workers (if any) serve these options: the pipeline has run once, here.
-    const options = parseServeOptions(['--registry', LOCAL_REGISTRY, '--port', '8000'], {});
-    const { url, model } = await serve(options!);
+    const { url, model } = await serve(options);
     process.stdout.write(
       `\nServing ${model.name} v${model.version} from ${LOCAL_REGISTRY} until Ctrl-C\n  docs:    ${url}/docs\n  predict: POST ${url}/predict\n\n`,
     );
