@@ -1,9 +1,9 @@
 // What both of serve's apps are built from: the options and the deps made of them. Kept apart
 // from service/app.ts, which imports the zod-openapi routes, so the start path (service/serve.ts,
 // service/start-app.ts) can build the deps without loading the documented app.
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { packageVersion } from '../src/util/package-version.js';
-import { type AuditSink, bufferedSink } from './audit.js';
+import { type AuditSink, bufferedSink, inputFingerprinter } from './audit.js';
 import { type Clock, systemClock } from './clock.js';
 import type { AppDeps } from './deps.js';
 import type { ModelFreshness } from './lifecycle.js';
@@ -26,6 +26,11 @@ export interface AppOptions {
   logger?: Logger;
   /** Include raw measurements in audit lines (default false: only their fingerprint). */
   logInputs?: boolean;
+  /**
+   * The key of the audit lines' input fingerprints (default: 32 random bytes, so fingerprints
+   * match within this app only). `serve` resolves it once for every process of a cluster.
+   */
+  auditKey?: Uint8Array;
   maxBatchRows?: number;
   maxBodyBytes?: number;
   /**
@@ -60,6 +65,7 @@ export function createDeps(options: AppOptions): AppDeps {
     metrics,
     clock,
     newId: options.newId ?? randomUUID,
+    fingerprint: inputFingerprinter(options.auditKey ?? randomBytes(32)),
     logger: options.logger ?? createLogger(),
     logInputs: options.logInputs ?? false,
     maxBatchRows: options.maxBatchRows ?? DEFAULT_MAX_BATCH_ROWS,

@@ -107,20 +107,66 @@ export function memorySink(): AuditSink & { lines: string[]; records(): unknown[
 
 // One-shot crypto.hash (Node ≥ 20.12) skips the Hash object; it is several times faster for the
 // small inputs here. Older runtimes fall back to createHash.
-const sha256Hex: (bytes: Uint8Array) => string =
+const sha256: (bytes: Uint8Array) => Buffer =
   typeof hash === 'function'
-    ? (bytes) => hash('sha256', bytes, 'hex')
-    : (bytes) => createHash('sha256').update(bytes).digest('hex');
+    ? (bytes) => hash('sha256', bytes, 'buffer') as unknown as Buffer
+    : (bytes) => createHash('sha256').update(bytes).digest();
+
+/** Shortest key the fingerprint takes: 128 bits, so a key cannot be guessed in its place. */
+export const AUDIT_KEY_MIN_BYTES = 16;
+/** SHA-256's block size, which HMAC pads its key to. */
+const BLOCK = 64;
 
 /**
- * Fingerprint of one input row: sha256 of its values as little-endian IEEE-754 float64s in the
- * model's feature order (240 bytes for 30 features). Hashing the binary row rather than a JSON
- * rendering keeps it cheap on the hot path and makes it independent of how the client formatted
- * the numbers or whether it sent an object or an array, so repeated inputs can be found without
- * logging the measurements themselves.
+ * Fingerprints input rows for audit lines: HMAC-SHA256 under a key, of the row's values as
+ * little-endian IEEE-754 float64s in the model's feature order (240 bytes for 30 features).
+ *
+ * Keyed, because a plain hash of a few measurements is the measurements: clinical features have
+ * so few plausible values (an age, a count, a reading to one decimal) that a log reader can hash
+ * every candidate row and find the one that matches, millions a second. Under a key only its
+ * holder can: the same row under the same key gives the same fingerprint, so repeated inputs are
+ * found and a known input is checked against a line (`openssl dgst -sha256 -mac HMAC`), without the
+ * measurements in the log. Hashing the binary row makes it independent of how the client
+ * formatted the numbers or whether it sent an object or an array.
+ *
+ * The value is `hmac-sha256:<key id>:<hex>`; the key id (the first 8 hex digits of the key's own
+ * sha256) says which key made it, so lines from different keys are not compared by mistake.
+ * The HMAC is the standard one (RFC 2104), computed with two one-shot hashes over the padded key
+ * made once here, about 0.8 µs for a row against 2 µs for a Hmac object per request.
  */
-export function inputFingerprint(row: Float64Array): string {
-  return `sha256:${sha256Hex(LITTLE_ENDIAN ? new Uint8Array(row.buffer, row.byteOffset, row.byteLength) : toLittleEndian(row))}`;
+export function inputFingerprinter(key: Uint8Array): (row: Float64Array) => string {
+  if (key.length < AUDIT_KEY_MIN_BYTES)
+    throw new Error(
+      `the audit key has ${key.length} bytes; expected at least ${AUDIT_KEY_MIN_BYTES} (e.g. 32 from 'openssl rand -out FILE 32')`,
+    );
+  const block = key.length > BLOCK ? sha256(key) : key;
+  const inner = Buffer.alloc(BLOCK);
+  const outer = Buffer.alloc(BLOCK + 32);
+  for (let i = 0; i < BLOCK; i++) {
+    inner[i] = (block[i] ?? 0) ^ 0x36;
+    outer[i] = (block[i] ?? 0) ^ 0x5c;
+  }
+  const prefix = `hmac-sha256:${auditKeyId(key)}:`;
+  // The inner message is the padded key then the row; reused, since nothing awaits in between.
+  let message = Buffer.alloc(BLOCK + 30 * 8);
+  inner.copy(message);
+  return (row) => {
+    const bytes = LITTLE_ENDIAN
+      ? new Uint8Array(row.buffer, row.byteOffset, row.byteLength)
+      : toLittleEndian(row);
+    if (message.length !== BLOCK + bytes.length) {
+      message = Buffer.alloc(BLOCK + bytes.length);
+      inner.copy(message);
+    }
+    message.set(bytes, BLOCK);
+    sha256(message).copy(outer, BLOCK);
+    return prefix + sha256(outer).toString('hex');
+  };
+}
+
+/** Which key made a fingerprint: the first 8 hex digits of its sha256 (it reveals nothing of it). */
+export function auditKeyId(key: Uint8Array): string {
+  return sha256(key).toString('hex').slice(0, 8);
 }
 
 const LITTLE_ENDIAN = endianness() === 'LE';
@@ -156,7 +202,8 @@ export interface AuditRecord extends ModelFields {
   id: string;
   time: string;
   endpoint: string;
-  inputSha256: string;
+  /** The row's keyed fingerprint ({@link inputFingerprinter}). */
+  inputFingerprint: string;
   /** Raw measurements in the model's feature order; only with --log-inputs / LOG_INPUTS=1. */
   input?: number[];
   output: { label: string; probabilities: Record<string, number> };
@@ -184,7 +231,7 @@ export interface RowAuditRecord {
   type: 'prediction';
   id: string;
   request: { id: string; row: number };
-  inputSha256: string;
+  inputFingerprint: string;
   input?: number[];
   output: { label: string; probabilities: Record<string, number> };
 }
@@ -219,7 +266,7 @@ export function auditLine(
   return (
     `{"type":"prediction","id":${JSON.stringify(fields.id)},"time":${JSON.stringify(fields.time)},` +
     `"endpoint":${JSON.stringify(fields.endpoint)},${modelFieldsJson(model)},` +
-    `"inputSha256":${JSON.stringify(fields.inputSha256)}${input},` +
+    `"inputFingerprint":${JSON.stringify(fields.inputFingerprint)}${input},` +
     `"output":${JSON.stringify(fields.output)}${explained},` +
     `"latencyMs":${JSON.stringify(fields.latencyMs)}}\n`
   );
@@ -252,7 +299,7 @@ export function rowAuditLine(fields: Omit<RowAuditRecord, 'type'>): string {
     type: 'prediction',
     id: fields.id,
     request: fields.request,
-    inputSha256: fields.inputSha256,
+    inputFingerprint: fields.inputFingerprint,
     ...(fields.input ? { input: fields.input } : {}),
     output: fields.output,
   };

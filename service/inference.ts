@@ -1,11 +1,5 @@
 import type { Explanation, Prediction } from '../src/model/predictor.js';
-import {
-  type AuditSink,
-  auditLine,
-  inputFingerprint,
-  requestAuditLine,
-  rowAuditLine,
-} from './audit.js';
+import { type AuditSink, auditLine, requestAuditLine, rowAuditLine } from './audit.js';
 import type { Clock } from './clock.js';
 import { ApiError, firstListed, MAX_LISTED_ISSUES } from './errors.js';
 import type { ServiceMetrics } from './metrics.js';
@@ -17,6 +11,8 @@ export interface InferenceDeps {
   metrics: ServiceMetrics;
   clock: Clock;
   newId: () => string;
+  /** The audit lines' keyed fingerprint of a row (audit.ts inputFingerprinter). */
+  fingerprint: (row: Float64Array) => string;
   /** Put raw measurements in audit lines; off by default because they are patient data. */
   logInputs: boolean;
 }
@@ -160,7 +156,7 @@ export function predictOne(
       id,
       time,
       endpoint: context.endpoint,
-      inputSha256: inputFingerprint(row),
+      inputFingerprint: deps.fingerprint(row),
       ...(deps.logInputs ? { input: Array.from(row) } : {}),
       output: { label, probabilities },
       ...(explain ? { explained: true as const } : {}),
@@ -203,7 +199,7 @@ export function predictRows(
       rowAuditLine({
         id,
         request: { id: context.requestId, row: i },
-        inputSha256: inputFingerprint(row),
+        inputFingerprint: deps.fingerprint(row),
         ...(deps.logInputs ? { input: Array.from(row) } : {}),
         output: { label, probabilities },
       }),

@@ -20,10 +20,7 @@ export interface Logger {
  * lines, written as audit lines are (service/node/fd-writer.ts): a full pipe is waited for, so the
  * last lines before an exit are not dropped, and a cluster's processes never tear each other's.
  */
-export function createLogger(
-  sink: LogSink = fdWriter(2),
-  now: () => number = Date.now,
-): Logger {
+export function createLogger(sink: LogSink = fdWriter(2), now: () => number = Date.now): Logger {
   return {
     log(event) {
       sink(`${JSON.stringify({ time: new Date(now()).toISOString(), ...event })}\n`);

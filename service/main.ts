@@ -41,8 +41,13 @@ function fail(command: string, error: unknown, code: number): void {
  * Serves in this process, or as the primary of `options.workers` workers. Resolves with where it
  * listens and what it serves.
  */
-async function serve(options: ServeOptions) {
-  if (options.workers === 1) return (await import('./serve.js')).startServing(options);
+async function serve(given: ServeOptions) {
+  if (given.workers === 1) return (await import('./serve.js')).startServing(given);
+  // One random audit key for every process, so their fingerprints match (unless a file gives it).
+  const options: ServeOptions =
+    given.auditKeyFile === null
+      ? { ...given, auditKey: (await import('node:crypto')).randomBytes(32).toString('base64') }
+      : given;
   const [{ runPrimary, reservePort }, { createLogger }] = await Promise.all([
     import('./node/cluster.js'),
     import('./log.js'),

@@ -70,6 +70,11 @@ Options:
   --port N                port (env PORT; default ${DEFAULT_PORT}; KServe passes 8080; 0 picks a free one)
   --host H                interface to bind (env HOST; default ${DEFAULT_HOST}; '::' for IPv6)
   --log-inputs            put raw measurements in audit lines (env LOG_INPUTS=1; default off)
+  --audit-key-file FILE   key the audit lines' input fingerprints (HMAC-SHA256) with this file's
+                          bytes, at least 16 (env AUDIT_KEY_FILE; e.g. a mounted Secret): the same
+                          row then has the same fingerprint across restarts and replicas, and the
+                          key's holder can check an input against a line (default: a random key
+                          per start, so fingerprints match only within one run)
   --max-batch-rows N      rows allowed per batch/OIP request (default ${DEFAULT_MAX_BATCH_ROWS})
   --max-body-bytes N      request body limit (default ${DEFAULT_MAX_BODY_BYTES})
   --drain-ms N            on SIGTERM, fail readiness and keep serving this long before closing
@@ -117,6 +122,16 @@ export interface ServeOptions {
   port: number;
   host: string;
   logInputs: boolean;
+  /**
+   * A file whose bytes key the audit lines' input fingerprints (--audit-key-file or
+   * AUDIT_KEY_FILE), or null for a random key per start, shared by a cluster's processes.
+   */
+  auditKeyFile: string | null;
+  /**
+   * The random key, base64, once `serve` has made it for every process of a cluster (not a flag:
+   * the primary hands it to its workers). Unset otherwise.
+   */
+  auditKey?: string;
   maxBatchRows: number;
   maxBodyBytes: number;
   watch: boolean;
@@ -280,8 +295,8 @@ function fileChoice(named: string | undefined, host: { exists(path: string): boo
 
 /**
  * Parses `serve` flags, falling back to PORT, HOST, MODEL_PATH, MODEL_NAME, DRAIN_MS,
- * MAX_CONNECTIONS, WORKERS and LOG_INPUTS from `env`. Only the Node entry reads the environment; createApp
- * never does. Returns null for --help.
+ * MAX_CONNECTIONS, WORKERS, LOG_INPUTS and AUDIT_KEY_FILE from `env`. Only the Node entry reads
+ * the environment; createApp never does. Returns null for --help.
  */
 export function parseServeOptions(
   argv: string[],
@@ -302,6 +317,7 @@ export function parseServeOptions(
         port: { type: 'string' },
         host: { type: 'string' },
         'log-inputs': { type: 'boolean' },
+        'audit-key-file': { type: 'string' },
         'max-batch-rows': { type: 'string' },
         'max-body-bytes': { type: 'string' },
         'drain-ms': { type: 'string' },
@@ -355,6 +371,7 @@ export function parseServeOptions(
     port: integer(str('port') ?? fromEnv('PORT') ?? String(DEFAULT_PORT), '--port', 0, 65535),
     host: str('host') ?? fromEnv('HOST') ?? DEFAULT_HOST,
     logInputs: values['log-inputs'] === true || env.LOG_INPUTS === '1' || env.LOG_INPUTS === 'true',
+    auditKeyFile: str('audit-key-file') ?? fromEnv('AUDIT_KEY_FILE') ?? null,
     maxBatchRows: integer(
       str('max-batch-rows') ?? String(DEFAULT_MAX_BATCH_ROWS),
       '--max-batch-rows',

@@ -1,7 +1,8 @@
-import { existsSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
 import type { RequestListener } from 'node:http';
 import { type AppOptions, bodyLimitOf, createDeps } from './app-deps.js';
-import { bufferedSink, PIPE_BUF } from './audit.js';
+import { AUDIT_KEY_MIN_BYTES, auditKeyId, bufferedSink, PIPE_BUF } from './audit.js';
 import { systemClock } from './clock.js';
 import { DASHBOARD_PREFIX } from './dashboard-path.js';
 import type { RuntimeAppOptions } from './lifecycle.js';
@@ -62,6 +63,35 @@ export class StoppedBeforeListening extends Error {
 }
 
 /**
+ * The key of the audit lines' input fingerprints: the key file's bytes, the random key a cluster's
+ * primary made for all its processes, or a random one. A key file that cannot be read or is too
+ * short refuses the start: lines fingerprinted under another key than the configured one would
+ * not match anything the key's holder computes.
+ */
+function resolveAuditKey(options: ServeOptions): { key: Uint8Array; source: 'file' | 'random' } {
+  const file = options.auditKeyFile;
+  if (file !== null) {
+    let key: Buffer;
+    try {
+      key = readFileSync(file);
+    } catch (error) {
+      throw new Error(
+        `Cannot read the audit key file '${file}' (--audit-key-file or AUDIT_KEY_FILE): ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}; expected a readable file of at least ${AUDIT_KEY_MIN_BYTES} bytes.`,
+      );
+    }
+    if (key.length < AUDIT_KEY_MIN_BYTES)
+      throw new Error(
+        `The audit key file '${file}' has ${key.length} bytes; expected at least ${AUDIT_KEY_MIN_BYTES} (e.g. 'openssl rand -out ${file} 32').`,
+      );
+    return { key, source: 'file' };
+  }
+  return {
+    key: options.auditKey ? Buffer.from(options.auditKey, 'base64') : randomBytes(32),
+    source: 'random',
+  };
+}
+
+/**
  * Loads and verifies the model, then listens. A cluster worker asks its primary first
  * (`link.mayListen`) and throws {@link StoppedBeforeListening} if told no; the primary's own server
  * has a link too, without that question. A model that fails to load throws before any port
@@ -91,6 +121,7 @@ export async function startServing(
   const metrics = link ? link.metrics(local) : local;
   // Flushed on the process's 'exit' too, so no line is left waiting (see bufferedSink).
   const audit = bufferedSink(undefined, undefined, link ? PIPE_BUF : undefined, undefined, process);
+  const auditKey = resolveAuditKey(options);
   let draining = false;
   let watch: ModelWatch | null = null;
   const appOptions: AppOptions & RuntimeAppOptions = {
@@ -100,6 +131,7 @@ export async function startServing(
     logger,
     clock: systemClock,
     logInputs: options.logInputs,
+    auditKey: auditKey.key,
     maxBatchRows: options.maxBatchRows,
     maxBodyBytes: options.maxBodyBytes,
     isDraining: () => draining,
@@ -181,6 +213,7 @@ export async function startServing(
     ...(options.modelAlias ? { modelAlias: options.modelAlias } : {}),
     source: source.description,
     logInputs: options.logInputs,
+    auditKey: { source: auditKey.source, id: auditKeyId(auditKey.key) },
     drainMs: options.drainMs,
     limits: options.limits,
     startupMs: Math.round(performance.now() - started),

@@ -27,7 +27,7 @@ function reference(
       commit: model.artifact.lineage.commit,
       dataSha256: model.artifact.lineage.dataSha256,
     },
-    inputSha256: fields.inputSha256,
+    inputFingerprint: fields.inputFingerprint,
     ...(fields.input ? { input: fields.input } : {}),
     output: fields.output,
     ...(fields.explained ? { explained: true as const } : {}),
@@ -43,7 +43,7 @@ describe('the pre-serialised audit line', () => {
       id: 'a"quoted\\id\u2028',
       time: '2026-12-01T12:00:00.000Z',
       endpoint: '/predict',
-      inputSha256: `sha256:${'ab'.repeat(32)}`,
+      inputFingerprint: `hmac-sha256:01234567:${'ab'.repeat(32)}`,
       output: { label: 'malignant', probabilities: { benign: 1e-7, malignant: 0.9999999 } },
       latencyMs: 0.123,
     };

@@ -7,7 +7,7 @@ import { createMetrics } from '../../service/metrics.js';
 import { fastPredict } from '../../service/node/fast-predict.js';
 import { createModelHolder, type ServedModel } from '../../service/served-model.js';
 import { fetchListener } from '../../service/server.js';
-import { fakeClock, loadFile, trainFixture } from './fixture.js';
+import { fakeClock, loadFile, TEST_AUDIT_KEY, trainFixture } from './fixture.js';
 import {
   comparable,
   httpRequest,
@@ -44,6 +44,8 @@ async function server(withFastPath: boolean, served: ServedModel | null = model)
     newId: () => `id-${++next}`,
     logger: createLogger((line) => logged.push(line.replace(/"time":"[^"]*"/, ''))),
     maxBodyBytes: LIMIT,
+    // The two servers' audit lines are compared: one fingerprint key for both.
+    auditKey: TEST_AUDIT_KEY,
   };
   const deps = createDeps(options);
   const documented = await fetchListener(buildApp(deps, options));

@@ -65,6 +65,9 @@ export function fakeClock(
 }
 
 /** An app over `model` with every side effect captured in memory. */
+/** The audit key testApp fingerprints with, so tests can compute the same fingerprints. */
+export const TEST_AUDIT_KEY = Buffer.from('0123456789abcdef0123456789abcdef');
+
 export function testApp(
   model: ServedModel | null,
   options: { logInputs?: boolean; maxBatchRows?: number; maxBodyBytes?: number } = {},
@@ -82,6 +85,7 @@ export function testApp(
     clock,
     newId: () => `id-${++next}`,
     logger: createLogger((line) => logLines.push(line)),
+    auditKey: TEST_AUDIT_KEY,
     ...options,
   });
   return { app, audit, logLines, metrics, holder, clock };

@@ -33,6 +33,7 @@ describe('serve options', () => {
       port: 8000,
       host: '0.0.0.0',
       logInputs: false,
+      auditKeyFile: null,
       maxBatchRows: 1000,
       maxBodyBytes: 1024 * 1024,
       watch: true,
@@ -58,6 +59,11 @@ describe('serve options', () => {
       source: { kind: 'file', file: 'x.json' },
       port: 0,
     });
+    // The audit key file: the flag over AUDIT_KEY_FILE, an empty value unset.
+    const keyed = { AUDIT_KEY_FILE: '/secrets/audit.key' };
+    expect(parseServeOptions([], keyed)!.auditKeyFile).toBe('/secrets/audit.key');
+    expect(parseServeOptions(['--audit-key-file', 'k'], keyed)!.auditKeyFile).toBe('k');
+    expect(parseServeOptions([], { AUDIT_KEY_FILE: '' })!.auditKeyFile).toBeNull();
   });
 
   it('serves a registry, optionally naming the model', () => {
