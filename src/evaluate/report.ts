@@ -54,10 +54,12 @@ export function metricSetMarkdown(m: Metrics, column: string): string {
 /** Candidate beside production, both scored on the candidate's test rows, with deltas. */
 export function comparisonMarkdown(comparison: Comparison): string {
   const prod = comparison.production;
+  // Named from the decision: `prod` is null too when production exists but cannot be scored here.
+  const prodVersion = comparison.decision.production?.version;
   const header = [
     'metric (same test rows, 95% CI)',
     'candidate',
-    prod ? `production v${prod.version}` : 'production',
+    prodVersion === undefined ? 'production' : `production v${prodVersion}`,
     'candidate vs production',
   ];
   const sets = prod ? [comparison.candidate, prod.metrics] : [comparison.candidate];

@@ -158,6 +158,28 @@ describe('oncoclear CLI', () => {
     ]);
   });
 
+  it('pipeline names the production version it kept when that version cannot be scored', async () => {
+    // Arrange: production v1 was trained on all 30 columns; the data now lacks one of them.
+    const dir = projectWorkspace('oncoclear-cli-dropped-');
+    const csv = join(dir, 'data', 'wdbc.csv');
+    const lines = readFileSync(csv, 'utf8').split('\n');
+    writeFileSync(csv, lines.map((line) => line.slice(line.indexOf(',') + 1)).join('\n'));
+
+    const { code, stdout } = await cli(['pipeline'], dir);
+
+    expect(code).toBe(0);
+    expect(stdout).toContain('Candidate v2 vs production v1, which cannot be scored on these');
+    expect(stdout).toContain('production v1 cannot be scored on these rows');
+    expect(stdout).toContain('Kept v1 in production; v2 stays in staging.');
+    expect(stdout).not.toContain('no production');
+    expect(stdout).not.toContain('no version');
+    const show = await cli(['registry', 'show', '--json'], dir);
+    expect(JSON.parse(show.stdout).versions.map((v: { stage: string }) => v.stage)).toEqual([
+      'production',
+      'staging',
+    ]);
+  });
+
   it('register --json prints the version; promote and rollback record history', async () => {
     const reg = join(ws, 'reg-cli');
     const a = JSON.parse(

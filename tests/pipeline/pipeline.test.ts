@@ -2,6 +2,7 @@ import { copyFileSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { evaluateArtifact } from '../../src/evaluate/evaluate.js';
+import { comparisonMarkdown } from '../../src/evaluate/report.js';
 import { runPipeline } from '../../src/pipeline/pipeline.js';
 import { RescoreError, rescoreCandidate } from '../../src/pipeline/rescore.js';
 import { loadRegisteredArtifact, productionVersion } from '../../src/registry/operations.js';
@@ -56,6 +57,25 @@ describe('pipeline', () => {
       better.comparison.decision.checks.find((c) => c.name === 'beats-production')!.delta!,
     ).toBeGreaterThan(0);
     expect(better.promoted).toBe(true);
+  });
+
+  it('names production in the report table when it exists but cannot be scored on the rows', async () => {
+    // Arrange: production v1 uses gamma; the data the candidate trains on no longer has it.
+    const { file, config } = writeOtherCsv(dir, 300, 11);
+    await run(config, 'dropped');
+    const lines = readFileSync(file, 'utf8').trimEnd().split('\n');
+    const narrow = join(dir, 'narrow.csv');
+    writeFileSync(
+      narrow,
+      `${lines.map((l) => l.split(',').toSpliced(3, 1).join(',')).join('\n')}\n`,
+    );
+
+    const result = await run({ ...config, data: { ...config.data, path: narrow } }, 'dropped');
+
+    expect(result.comparison.decision.outcome).toBe('not-comparable');
+    expect(result.comparison.production).toBeNull();
+    const header = comparisonMarkdown(result.comparison).split('\n')[0];
+    expect(header).toContain('| production v1 |');
   });
 
   it('re-scores a registered candidate from its lineage, and refuses when the data changed', async () => {

@@ -55,30 +55,38 @@ export async function pipelineCommand(argv: string[]): Promise<PipelineResult | 
     );
     return result;
   }
-  const prod = result.comparison.production;
+  // The registry's production version comes from the decision: the comparison's `production`
+  // holds metrics and is null both when there is none and when it could not be scored here.
+  const prodVersion = decision.production?.version ?? null;
+  const scored = result.comparison.production;
   const candidate = result.comparison.candidate;
   const rows = METRICS.filter(
     (m) =>
-      typeof candidate[m.key] === 'number' && (!prod || typeof prod.metrics[m.key] === 'number'),
+      typeof candidate[m.key] === 'number' &&
+      (!scored || typeof scored.metrics[m.key] === 'number'),
   ).map((m) => {
     const c = candidate[m.key] as number;
     const name = `${m.label} ${m.direction === 'higher' ? '↑' : '↓'}`;
-    if (!prod) return [name, fixed(c), '—', '—'];
-    const p = prod.metrics[m.key] as number;
+    if (!scored) return [name, fixed(c), '—', '—'];
+    const p = scored.metrics[m.key] as number;
     return [name, fixed(c), fixed(p), deltaWords(m.key, c - p)];
   });
+  const versus =
+    prodVersion === null
+      ? `no production, on the same ${decision.evaluatedOn.rows} test rows`
+      : scored
+        ? `production v${prodVersion}, on the same ${decision.evaluatedOn.rows} test rows`
+        : `production v${prodVersion}, which cannot be scored on these ${decision.evaluatedOn.rows} test rows`;
+  process.stdout.write(`\nCandidate v${result.registered.version} vs ${versus}\n`);
   process.stdout.write(
-    `\nCandidate v${result.registered.version} vs ${prod ? `production v${prod.version}` : 'no production'}, on the same ${decision.evaluatedOn.rows} test rows\n`,
-  );
-  process.stdout.write(
-    `${textTable(['metric', `v${result.registered.version}`, prod ? `v${prod.version}` : 'production', 'candidate vs production'], rows)}\n\n`,
+    `${textTable(['metric', `v${result.registered.version}`, prodVersion === null ? 'production' : `v${prodVersion}`, 'candidate vs production'], rows)}\n\n`,
   );
   for (const check of decision.checks)
     process.stdout.write(
       `  ${check.passed ? '✓' : '✗'} ${check.name}: ${checkSentence(check, decision)}\n`,
     );
   process.stdout.write(
-    `\n${result.promoted ? `Promoted v${result.registered.version} to production.` : `Kept ${prod ? `v${prod.version}` : 'no version'} in production; v${result.registered.version} stays in staging.`} Registry: ${store.dir}\n`,
+    `\n${result.promoted ? `Promoted v${result.registered.version} to production.` : `Kept ${prodVersion === null ? 'no version' : `v${prodVersion}`} in production; v${result.registered.version} stays in staging.`} Registry: ${store.dir}\n`,
   );
   return result;
 }
