@@ -154,6 +154,42 @@ function registryInfoAround(file: string, sha256: string): RegistryInfo | null {
 }
 
 /**
+ * The model a registry serves: `modelName`, or the registry's only model when none is named.
+ * Throws, naming the registry, when there is nothing to choose: no models at all (a name would not
+ * help, so the message says how one gets there), a name it does not hold, or several and no name.
+ */
+export function servedModelName(dir: string, registry: Registry, modelName?: string): string {
+  const names = Object.keys(registry.models);
+  if (names.length === 0)
+    throw new Error(
+      `Registry ${dir} holds no models; expected at least one, added by 'oncoclear pipeline --registry ${dir}' (train, register, promote) or 'oncoclear register --model FILE --registry ${dir}' and then promoted.`,
+    );
+  if (modelName) {
+    if (names.includes(modelName)) return modelName;
+    throw new Error(
+      `Registry ${dir} holds no model '${modelName}'; expected one of ${names.map((n) => `'${n}'`).join(', ')}.`,
+    );
+  }
+  if (names.length > 1)
+    throw new Error(
+      `Registry ${dir} holds ${names.length} models (${names.join(', ')}); pass --model-name to choose one.`,
+    );
+  return names[0]!;
+}
+
+/**
+ * The registry in `dir`. A directory that is not there reads as an empty registry, which would be
+ * reported as "no models" and send the reader looking for a model instead of at the path.
+ */
+function readExistingRegistry(dir: string, read: () => Registry): Registry {
+  if (!existsSync(dir))
+    throw new Error(
+      `Registry directory ${dir} does not exist; expected the path of a registry (the local one is .local/registry, written by 'oncoclear pipeline').`,
+    );
+  return read();
+}
+
+/**
  * The production version of a registry's model. Without a name the registry must hold exactly one
  * model, so a typo cannot silently serve the wrong one. Reloads follow the model's
  * `production.json`, so a promotion or rollback is picked up without a restart.
@@ -174,26 +210,19 @@ export function registrySource(
       // load() reports the registry's problem
     }
   }
-  const chosen = (registry: Registry): string => {
-    if (modelName) return modelName;
-    const names = Object.keys(registry.models);
-    if (names.length !== 1) {
-      throw new Error(
-        `Registry ${dir} holds ${names.length ? `${names.length} models (${names.join(', ')})` : 'no models'}; pass --model-name to choose one.`,
-      );
-    }
-    return names[0]!;
-  };
+  const read = () => readExistingRegistry(dir, store.read);
   return {
     description: `registry ${dir}${modelName ? ` model ${modelName}` : ''}`,
     watchFile: store.resolve(watched ? registryPaths.production(watched) : MARKER_FILE),
     productionVersion() {
-      const registry = store.read();
-      return productionVersion(registry, chosen(registry))?.version ?? null;
+      const registry = read();
+      return (
+        productionVersion(registry, servedModelName(dir, registry, modelName))?.version ?? null
+      );
     },
     load() {
-      const registry = store.read();
-      const name = chosen(registry);
+      const registry = read();
+      const name = servedModelName(dir, registry, modelName);
       const production = productionVersion(registry, name);
       if (!production) {
         throw new Error(

@@ -236,3 +236,36 @@ describe('serve --registry refuses a registry that points outside itself', () =>
     }
   }, 30_000);
 });
+
+describe('serve --registry says what is missing from the registry', () => {
+  it('names a registry directory that does not exist, with or without --model-name', async () => {
+    const dir = join(a.dir, 'no-such-registry');
+    for (const extra of [[], ['--model-name', 'churn']]) {
+      const p = runService(['serve', '--registry', dir, ...extra, '--port', '0']);
+      expect(await p.exited).toBe(1);
+      const line = p.err().trim();
+      expect(line).toContain(`Registry directory ${dir} does not exist`);
+      expect(line).not.toContain('--model-name');
+      expect(line).not.toContain('production');
+    }
+  }, 20_000);
+
+  it('says a registry with no models holds none and how one gets there, not to pass --model-name', () => {
+    const dir = join(a.dir, 'empty-registry');
+    mkdirSync(dir);
+    for (const name of [undefined, 'churn']) {
+      const load = () => registrySource(dir, name).load();
+      expect(load).toThrow(`Registry ${dir} holds no models`);
+      expect(load).toThrow('oncoclear pipeline');
+      expect(load).not.toThrow('--model-name');
+    }
+  });
+
+  it('names the models a registry holds when --model-name names another', async () => {
+    const store = await twoVersions(join(a.dir, 'registry-named'));
+    expect(() => registrySource(store.dir, 'churn').load()).toThrow(
+      `Registry ${store.dir} holds no model 'churn'; expected one of 'oncoclear'.`,
+    );
+    expect(registrySource(store.dir, 'oncoclear').load().version).toBe('1');
+  });
+});
