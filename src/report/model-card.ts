@@ -15,9 +15,13 @@ export const MODEL_CARD_SCHEMA_VERSION = 1;
 export const MODEL_CARD_JSON = 'model-card.json';
 export const MODEL_CARD_MD = 'model-card.md';
 
-/** What a card says a model is not for when its config does not say (model.card.notFor). */
+/**
+ * What a card says a model is not for when its config does not say (model.card.notFor). Like the
+ * owners' words, it is rendered after a "Not for:" label: on its own, a bare list of uses read as
+ * the model's intended use.
+ */
 const NOT_FOR_DEFAULT =
-  'Decisions about people without a person reviewing them, and rows from another population or data source than the one it was trained on.';
+  'Decisions about people without a person reviewing them, or rows from another population or data source than the one it was trained on.';
 
 const Interval = z.tuple([z.number().nullable(), z.number().nullable()]).nullable();
 
@@ -153,7 +157,7 @@ export function modelCardMarkdown(card: ModelCard): string {
   return [
     `# Model card: ${card.model.name} v${card.model.version}`,
     '',
-    `> **${card.intendedUse.notFor}**`,
+    `> **Not for:** ${card.intendedUse.notFor}`,
     '',
     '## Intended use',
     '',

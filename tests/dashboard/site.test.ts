@@ -157,6 +157,8 @@ describe('the dashboard site', () => {
     expect(v2).toContain(ROLLBACK_PR);
     expect(v2).toContain(RELEASE_URL);
     expect(v2).toContain(DIGEST);
+    // The card's "not for" text is labelled as such, not shown bold as if it were the model's use.
+    expect(v2).toContain('<p><strong>Not for:</strong> Decisions about people without');
     const order = [
       'commit',
       'data fingerprint',

@@ -129,6 +129,10 @@ describe('the model card', () => {
     expect(sensitivity.interval[0]).toBeLessThan(sensitivity.value);
     const markdown = readFileSync(join(versionDir, 'model-card.md'), 'utf8');
     expect(markdown).toContain('# Model card: oncoclear v1');
+    // The banner under the title is labelled as what the model is not for, not read as its use.
+    expect(markdown.split('\n')[2]).toBe(
+      '> **Not for:** Not a medical device; not for clinical decisions. For research, education and MLOps demonstration only.',
+    );
     expect(markdown).toMatch(/\| sensitivity \(recall\) \| 0\.\d{4} \| 0\.\d{4}–\d\.\d{4} \|/);
     expect(markdown).toContain('✅ **Promote**');
     // This project's words about use come from its config (model.card)…
@@ -151,6 +155,13 @@ describe('the model card', () => {
       'Estimates the probability that a row is yes (against no), from 4 features.',
     );
     expect(JSON.stringify(card)).not.toMatch(/medical|clinical|malignan|breast/i);
+    const markdown = readFileSync(
+      join(dir, 'card-other', 'other-model', `v${result.registered.version}`, 'model-card.md'),
+      'utf8',
+    );
+    expect(markdown.split('\n')[2]).toBe(
+      '> **Not for:** Decisions about people without a person reviewing them, or rows from another population or data source than the one it was trained on.',
+    );
   });
 });
 

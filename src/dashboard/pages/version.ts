@@ -149,7 +149,7 @@ function cardHtml(card: ModelCard | null): string {
     return '<p class="notice">This version was registered before model cards; none is recorded.</p>';
   const d = card.data;
   return [
-    `<p><strong>${esc(card.intendedUse.notFor)}</strong></p>`,
+    `<p><strong>Not for:</strong> ${esc(card.intendedUse.notFor)}</p>`,
     `<p>${esc(card.intendedUse.purpose)}</p>`,
     `<p>Data <code>${esc(d.path)}</code>: ${d.rows} rows, positive class ${esc(d.positiveClass)}; held out ${d.heldOut.positives} positive and ${d.heldOut.negatives} negative. Source: ${esc(d.source ?? 'not recorded')}. Licence: ${esc(d.licence ?? 'not recorded')}.</p>`,
     `<p>Operating threshold ${card.operatingThreshold.threshold} (${esc(card.operatingThreshold.rule)}, chosen on ${esc(card.operatingThreshold.chosenOn)}).</p>`,
