@@ -1,7 +1,7 @@
 import { createHash, type Hash } from 'node:crypto';
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import type { Dataset, FeatureTable } from './dataset.js';
-import { POW10, parseNumberBytes } from './number-bytes.js';
+import { POW10, parseCellText, parseNumberBytes } from './number-bytes.js';
 
 const CHUNK_BYTES = 1 << 20;
 
@@ -135,7 +135,7 @@ function parseNumericCsv(
         if (cells !== header.length) return raggedError(lineNo, cells);
       }
       return new Error(
-        `${file} line ${lineNo}, column '${header[column]}': '${text.trim()}' is not a number; expected a finite number or an empty cell.`,
+        `${file} line ${lineNo}, column '${header[column]}': '${text.trim()}' is not a number; expected a finite decimal number such as -1.5 or 2e-3, or an empty cell, NA or NaN for a missing value.`,
       );
     };
     const setLabel = (label: string, lineNo: number) => {
@@ -178,13 +178,9 @@ function parseNumericCsv(
         const s = slot[c]!;
         if (s === -2) setLabel(cell.trim(), lineNo);
         else if (s >= 0) {
-          const t = cell.trim();
-          if (t === '' || t === 'NA' || t === 'NaN') x[base + s] = Number.NaN;
-          else {
-            const v = Number(t);
-            if (!Number.isFinite(v)) throw cellError(lineNo, c, cell);
-            x[base + s] = v;
-          }
+          const v = parseCellText(cell.trim());
+          if (v === undefined) throw cellError(lineNo, c, cell);
+          x[base + s] = v;
         }
       });
       rows++;
@@ -215,9 +211,8 @@ function parseNumericCsv(
           let v = parseNumberBytes(buf, cellStart, i);
           if (v === undefined) {
             const text = buf.toString('utf8', cellStart, i).trim();
-            v = text === 'NA' || text === 'NaN' ? Number.NaN : Number(text);
-            if (!Number.isFinite(v) && !(text === 'NA' || text === 'NaN'))
-              throw cellError(lineNo, column, text);
+            v = parseCellText(text);
+            if (v === undefined) throw cellError(lineNo, column, text);
           }
           x[base + s] = v;
         } else if (s === -2) {

@@ -76,3 +76,19 @@ export function parseNumberBytes(buf: Uint8Array, start: number, end: number): n
   else return undefined;
   return negative ? -value : value;
 }
+
+/** A decimal number: optional sign, digits with an optional point (`5.`, `.5`), optional exponent. */
+const DECIMAL = /^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$/;
+
+/**
+ * The general path's reading of a numeric cell, already trimmed: NaN for a missing value (empty,
+ * `NA`, `NaN`), the number for a finite decimal, and undefined for anything else. `Number()`
+ * alone would also read `0x2A` as 42, `0b1`, `0o7` and `Infinity`, and an all-whitespace cell
+ * as 0, none of which a data file means as a measurement.
+ */
+export function parseCellText(text: string): number | undefined {
+  if (text === '' || text === 'NA' || text === 'NaN') return Number.NaN;
+  if (!DECIMAL.test(text)) return undefined;
+  const value = Number(text);
+  return Number.isFinite(value) ? value : undefined;
+}

@@ -134,9 +134,33 @@ describe('the CSV fast path still reports bad values where they are', () => {
     ['12abc', "line 3, column 'b': '12abc' is not a number"],
     ['Infinity', "line 3, column 'b': 'Infinity' is not a number"],
     ['1e999', "line 3, column 'b': '1e999' is not a number"],
+    // Number() reads these; a data file does not mean them as measurements.
+    ['0x2A', "line 3, column 'b': '0x2A' is not a number"],
+    ['0b1', "line 3, column 'b': '0b1' is not a number"],
+    ['0o7', "line 3, column 'b': '0o7' is not a number"],
+    ['-Infinity', "line 3, column 'b': '-Infinity' is not a number"],
+    ['+Infinity', "line 3, column 'b': '+Infinity' is not a number"],
+    [' 0x2A ', "line 3, column 'b': '0x2A' is not a number"],
+    ['"0x2A"', "line 3, column 'b': '0x2A' is not a number"],
+    ['"Infinity"', "line 3, column 'b': 'Infinity' is not a number"],
+    ['nan', "line 3, column 'b': 'nan' is not a number"],
+    ['N/A', "line 3, column 'b': 'N/A' is not a number"],
   ])('%s', (bad, message) => {
     const file = csv(`a,b,y\n1,2,pos\n3,${bad},neg\n4,5,pos\n`);
     expect(() => loadDataset(file, opts)).toThrow(`${file} ${message}`);
+  });
+
+  it('says what it expected: a decimal number, or a missing value written as empty, NA or NaN', () => {
+    const file = csv('a,b,y\n1,0x2A,pos\n');
+    expect(() => loadDataset(file, opts)).toThrow(
+      `${file} line 2, column 'b': '0x2A' is not a number; expected a finite decimal number such as -1.5 or 2e-3, or an empty cell, NA or NaN for a missing value.`,
+    );
+  });
+
+  it('reads a cell of only non-breaking spaces as missing, as it reads a blank one, not as 0', () => {
+    const file = csv('a,b,y\n1,\u00a0,pos\n2,"\u00a0",neg\n3,\u00a04.5\u00a0,pos\n');
+    const data = loadDataset(file, opts);
+    expect(Array.from(data.x)).toEqual([1, Number.NaN, 2, Number.NaN, 3, 4.5]);
   });
 
   it('names the line of a ragged row with too many cells', () => {
