@@ -41142,10 +41142,11 @@ function markdownTable(header, rows) {
 }
 function comparisonMarkdown(comparison) {
   const prod = comparison.production;
+  const prodVersion = comparison.decision.production?.version;
   const header = [
     "metric (same test rows, 95% CI)",
     "candidate",
-    prod ? `production v${prod.version}` : "production",
+    prodVersion === void 0 ? "production" : `production v${prodVersion}`,
     "candidate vs production"
   ];
   const sets = prod ? [comparison.candidate, prod.metrics] : [comparison.candidate];

@@ -42473,7 +42473,7 @@ function decisionMarkdown(d) {
 var MODEL_CARD_SCHEMA_VERSION = 1;
 var MODEL_CARD_JSON = "model-card.json";
 var MODEL_CARD_MD = "model-card.md";
-var NOT_FOR_DEFAULT = "Decisions about people without a person reviewing them, and rows from another population or data source than the one it was trained on.";
+var NOT_FOR_DEFAULT = "Decisions about people without a person reviewing them, or rows from another population or data source than the one it was trained on.";
 var Interval = external_exports.tuple([external_exports.number().nullable(), external_exports.number().nullable()]).nullable();
 var ModelCardSchema = external_exports.strictObject({
   schemaVersion: external_exports.literal(MODEL_CARD_SCHEMA_VERSION),
@@ -42580,7 +42580,7 @@ function modelCardMarkdown(card) {
   return [
     `# Model card: ${card.model.name} v${card.model.version}`,
     "",
-    `> **${card.intendedUse.notFor}**`,
+    `> **Not for:** ${card.intendedUse.notFor}`,
     "",
     "## Intended use",
     "",

@@ -46438,6 +46438,13 @@ function parseNumberBytes(buf, start, end) {
   else return void 0;
   return negative ? -value2 : value2;
 }
+var DECIMAL = /^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$/;
+function parseCellText(text) {
+  if (text === "" || text === "NA" || text === "NaN") return Number.NaN;
+  if (!DECIMAL.test(text)) return void 0;
+  const value2 = Number(text);
+  return Number.isFinite(value2) ? value2 : void 0;
+}
 
 // src/data/csv.ts
 var CHUNK_BYTES = 1 << 20;
@@ -46525,7 +46532,7 @@ function parseNumericCsv(file2, wanted, target, requireTarget) {
         if (cells !== header.length) return raggedError(lineNo, cells);
       }
       return new Error(
-        `${file2} line ${lineNo}, column '${header[column]}': '${text.trim()}' is not a number; expected a finite number or an empty cell.`
+        `${file2} line ${lineNo}, column '${header[column]}': '${text.trim()}' is not a number; expected a finite decimal number such as -1.5 or 2e-3, or an empty cell, NA or NaN for a missing value.`
       );
     };
     const setLabel = (label2, lineNo) => {
@@ -46566,13 +46573,9 @@ function parseNumericCsv(file2, wanted, target, requireTarget) {
         const s = slot[c];
         if (s === -2) setLabel(cell.trim(), lineNo);
         else if (s >= 0) {
-          const t = cell.trim();
-          if (t === "" || t === "NA" || t === "NaN") x[base + s] = Number.NaN;
-          else {
-            const v = Number(t);
-            if (!Number.isFinite(v)) throw cellError(lineNo, c, cell);
-            x[base + s] = v;
-          }
+          const v = parseCellText(cell.trim());
+          if (v === void 0) throw cellError(lineNo, c, cell);
+          x[base + s] = v;
         }
       });
       rows++;
@@ -46601,9 +46604,8 @@ function parseNumericCsv(file2, wanted, target, requireTarget) {
           let v = parseNumberBytes(buf, cellStart, i);
           if (v === void 0) {
             const text = buf.toString("utf8", cellStart, i).trim();
-            v = text === "NA" || text === "NaN" ? Number.NaN : Number(text);
-            if (!Number.isFinite(v) && !(text === "NA" || text === "NaN"))
-              throw cellError(lineNo, column, text);
+            v = parseCellText(text);
+            if (v === void 0) throw cellError(lineNo, column, text);
           }
           x[base + s] = v;
         } else if (s === -2) {
@@ -50747,10 +50749,11 @@ function markdownTable(header, rows) {
 }
 function comparisonMarkdown(comparison) {
   const prod = comparison.production;
+  const prodVersion = comparison.decision.production?.version;
   const header = [
     "metric (same test rows, 95% CI)",
     "candidate",
-    prod ? `production v${prod.version}` : "production",
+    prodVersion === void 0 ? "production" : `production v${prodVersion}`,
     "candidate vs production"
   ];
   const sets = prod ? [comparison.candidate, prod.metrics] : [comparison.candidate];
