@@ -15,7 +15,10 @@ import { trainLogistic } from '../model/train-logistic.js';
 import { poolArray, poolMinRows } from '../parallel/sync-pool.js';
 
 export interface TrainContext {
-  /** Git commit of the code and data, when known. */
+  /**
+   * The commit holding the data and config as trained from; null when they are not committed as
+   * they are (src/cli/context.ts lineageCommit), or unknown.
+   */
   commit: string | null;
   now: () => Date;
   packageVersion: string;

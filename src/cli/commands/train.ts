@@ -4,7 +4,7 @@ import { ensureDataFile } from '../../data/remote.js';
 import { saveArtifact } from '../../model/artifact.js';
 import { trainFromConfig } from '../../pipeline/train.js';
 import { parseCommand } from '../args.js';
-import { gitCommit, packageVersion, progress, warning } from '../context.js';
+import { committedLineage, packageVersion, progress, warning } from '../context.js';
 import { confusionTable, metricsTable } from '../format.js';
 
 export const TRAIN_HELP = `Usage: oncoclear train [--config FILE] [--data CSV] [--out DIR] [--json]
@@ -31,16 +31,17 @@ export async function trainCommand(argv: string[]): Promise<void> {
   const json = values.json!;
   const log = progress(json);
   if (!values.data) await ensureDataFile(config, { log });
+  const dataPath = values.data ?? config.data.path;
   const result = trainFromConfig(
     config,
     {
-      commit: gitCommit(),
+      commit: committedLineage([dataPath, values.config!]),
       now: () => new Date(),
       packageVersion: packageVersion(),
       log,
       warn: warning,
     },
-    values.data ?? config.data.path,
+    dataPath,
   );
   const file = join(values.out!, 'model.json');
   const checksum = saveArtifact(file, result.artifact);
