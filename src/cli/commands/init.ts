@@ -11,6 +11,7 @@ import {
 } from '../../registry/layout.js';
 import { CliError, parseCommand, required } from '../args.js';
 import { packageVersion } from '../context.js';
+import { literalFilterPattern, yamlQuoted } from './init-filters.js';
 
 /** What init adds to .gitignore: the local registry `pipeline` writes, `train`'s output, npm's. */
 const GITIGNORE_LINES = ['.local/', 'out/', 'node_modules/'];
@@ -491,7 +492,7 @@ export function callerWorkflows(
   return [
     file(
       'oncoclear-train.yml',
-      `  push:\n    branches: [${branch}]\n    paths:\n      - ${JSON.stringify(dataPath)}\n      - ${CONFIG_FILE}\n  workflow_dispatch:\n`,
+      `  push:\n    branches: [${branch}]\n    paths:\n      - ${yamlQuoted(literalFilterPattern(dataPath))}\n      - ${CONFIG_FILE}\n  workflow_dispatch:\n`,
       'train',
       {},
     ),

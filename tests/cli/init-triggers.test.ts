@@ -1,0 +1,91 @@
+import { execFile } from 'node:child_process';
+import { mkdirSync, readFileSync, renameSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { promisify } from 'node:util';
+import { describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
+import { formatFinding, lintWorkflowFile } from '../../scripts/lint-workflows.js';
+import { literalFilterPattern, yamlQuoted } from '../../src/cli/commands/init-filters.js';
+import { tempDir, writeOtherCsv } from '../support/fixtures.js';
+
+const exec = promisify(execFile);
+const BIN = resolve('bin/oncoclear.js');
+const FROM = ['--from', 'acme/oncoclear@v1'];
+
+async function cli(args: string[], cwd: string) {
+  try {
+    const { stdout, stderr } = await exec('node', [BIN, ...args], { cwd });
+    return { code: 0, stdout, stderr };
+  } catch (error) {
+    const e = error as { code: number; stdout: string; stderr: string };
+    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
+  }
+}
+
+/** A fresh git repository on main with the other-shaped CSV at `dataDir/other.csv`. */
+async function repoWithData(dataDir = 'data'): Promise<string> {
+  const repo = tempDir('oncoclear-init-triggers-');
+  mkdirSync(join(repo, dataDir), { recursive: true });
+  writeOtherCsv(join(repo, dataDir));
+  await exec('git', ['init', '-q', '-b', 'main'], { cwd: repo });
+  return repo;
+}
+
+/** actionlint's and the repository's findings for a caller, but the pinning rules (see init.test.ts). */
+async function lintFindings(repo: string, workflow: string): Promise<string[]> {
+  const findings = await lintWorkflowFile(join(repo, '.github/workflows', workflow));
+  return findings
+    .filter((f) => f.kind !== 'pin' && f.kind !== 'oncoclear-pin')
+    .map((f) => formatFinding(f, repo));
+}
+
+/** The `on.push` filters of a caller workflow, as GitHub's YAML parser will read them. */
+function pushFilters(repo: string, workflow: string): { branches: string[]; paths: string[] } {
+  const text = readFileSync(join(repo, '.github/workflows', workflow), 'utf8');
+  return parse(text).on.push;
+}
+
+describe('literalFilterPattern', () => {
+  it('escapes every filter-pattern character GitHub documents, a leading ! and a backslash', () => {
+    expect(literalFilterPattern('data/q1 [2024]/churn*v2.csv')).toBe(
+      'data/q1 \\[2024]/churn\\*v2.csv',
+    );
+    expect(literalFilterPattern('a**b?c+d')).toBe('a\\*\\*b\\?c\\+d');
+    expect(literalFilterPattern('!x!y')).toBe('\\!x!y');
+    expect(literalFilterPattern('a\\b')).toBe('a\\\\b');
+    expect(literalFilterPattern('data/plain-name_1.csv')).toBe('data/plain-name_1.csv');
+  });
+});
+
+describe('yamlQuoted', () => {
+  it('reads back as the same string, backslashes, quotes, newlines and C1 controls included', () => {
+    for (const text of ['a\\[b\\]', 'say "hi"', 'main]\n    tags: [v*', '\u0085\u009f\u007f', '']) {
+      expect(parse(`key: ${yamlQuoted(text)}\n`)).toEqual({ key: text });
+    }
+  });
+});
+
+describe('oncoclear init trigger filters', () => {
+  it('escape glob characters in the data path, so a change to that file triggers training', async () => {
+    const repo = await repoWithData('data/q1 [2024]');
+    const csv = 'data/q1 [2024]/churn*v2.csv';
+    renameSync(join(repo, 'data/q1 [2024]/other.csv'), join(repo, csv));
+
+    const result = await cli(
+      ['init', '--data', csv, '--target', 'outcome', '--positive', 'yes', ...FROM],
+      repo,
+    );
+
+    expect(result.stderr).toBe('');
+    expect(result.code).toBe(0);
+    // One backslash before each special character once YAML has read the scalar.
+    expect(pushFilters(repo, 'oncoclear-train.yml').paths[0]).toBe(
+      'data/q1 \\[2024]/churn\\*v2.csv',
+    );
+    expect(await lintFindings(repo, 'oncoclear-train.yml')).toEqual([]);
+    // The config keeps the path itself: only the filter is a pattern.
+    expect(JSON.parse(readFileSync(join(repo, 'oncoclear.config.json'), 'utf8')).data.path).toBe(
+      csv,
+    );
+  });
+});
