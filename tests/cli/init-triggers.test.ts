@@ -1,16 +1,30 @@
 import { execFile } from 'node:child_process';
-import { mkdirSync, readFileSync, renameSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { formatFinding, lintWorkflowFile } from '../../scripts/lint-workflows.js';
-import { literalFilterPattern, yamlQuoted } from '../../src/cli/commands/init-filters.js';
+import {
+  branchNameProblem,
+  literalFilterPattern,
+  yamlQuoted,
+} from '../../src/cli/commands/init-filters.js';
 import { tempDir, writeOtherCsv } from '../support/fixtures.js';
 
 const exec = promisify(execFile);
 const BIN = resolve('bin/oncoclear.js');
 const FROM = ['--from', 'acme/oncoclear@v1'];
+const INIT = [
+  'init',
+  '--data',
+  'data/other.csv',
+  '--target',
+  'outcome',
+  '--positive',
+  'yes',
+  ...FROM,
+];
 
 async function cli(args: string[], cwd: string) {
   try {
@@ -62,6 +76,94 @@ describe('yamlQuoted', () => {
     for (const text of ['a\\[b\\]', 'say "hi"', 'main]\n    tags: [v*', '\u0085\u009f\u007f', '']) {
       expect(parse(`key: ${yamlQuoted(text)}\n`)).toEqual({ key: text });
     }
+  });
+});
+
+describe('branchNameProblem', () => {
+  const names = [
+    ...['main', 'x]y', '!x', '{a}', 'a,b', 'a+b', 'release/v1.2', 'é', 'a@b', 'foo.lock.x', '#x'],
+    ...['HEAD', '-x', 'a..b', 'a.lock', 'a/.b', 'a/b.lock/c', 'a@{b', 'a//b', '/a', 'a/', 'a.'],
+    ...['a b', 'a~b', 'a^b', 'a:b', 'a?b', 'a*b', 'a[b', 'a\\b', 'a\tb', 'a\u007fb', ''],
+    'main]\n    tags: [v*',
+  ];
+
+  it('accepts exactly the names git check-ref-format --branch accepts', async () => {
+    const git = async (name: string) =>
+      exec('git', ['check-ref-format', '--branch', name]).then(
+        () => true,
+        () => false,
+      );
+    for (const name of names) {
+      expect(branchNameProblem(name) === undefined, JSON.stringify(name)).toBe(await git(name));
+    }
+  });
+
+  it("refuses '@', which git branch refuses (check-ref-format --branch reads it as HEAD)", () => {
+    expect(branchNameProblem('@')).toBe("it is '@'");
+  });
+
+  it('says what is wrong with a name', () => {
+    expect(branchNameProblem('a..b')).toBe("it contains '..'");
+    expect(branchNameProblem('main]\n    tags: [v*')).toBe('it contains "\\n"');
+    expect(branchNameProblem('a/.b')).toBe("its part '.b' starts with '.'");
+  });
+});
+
+describe('oncoclear init --branch', () => {
+  it('writes a name with filter or YAML syntax in it as one quoted, escaped branch', async () => {
+    const cases = [
+      ['x]y', 'x]y'],
+      ['!x', '\\!x'],
+      ['{a}', '{a}'],
+      ['a,b', 'a,b'],
+      ['a+b', 'a\\+b'],
+    ] as const;
+    for (const [branch, pattern] of cases) {
+      const repo = await repoWithData();
+
+      const result = await cli([...INIT, '--branch', branch], repo);
+
+      expect(result.stderr, branch).toBe('');
+      expect(result.code, branch).toBe(0);
+      for (const workflow of ['oncoclear-train.yml', 'oncoclear-release.yml']) {
+        expect(pushFilters(repo, workflow).branches, `${branch} ${workflow}`).toEqual([pattern]);
+        expect(await lintFindings(repo, workflow)).toEqual([]);
+      }
+    }
+  });
+
+  it('refuses a name git would refuse, naming it, before writing anything', async () => {
+    for (const branch of ['main]\n    tags: [v*', 'a..b', 'a b', '-x']) {
+      const repo = await repoWithData();
+
+      const result = await cli([...INIT, `--branch=${branch}`], repo);
+
+      expect(result.code, branch).toBe(2);
+      expect(result.stderr, branch).toContain(`Invalid --branch ${JSON.stringify(branch)}: it `);
+      expect(result.stderr, branch).toContain('git check-ref-format --branch');
+      expect(existsSync(join(repo, '.github')), branch).toBe(false);
+      expect(existsSync(join(repo, 'oncoclear.config.json')), branch).toBe(false);
+    }
+  });
+
+  it("escapes origin's default branch the same way when it has filter syntax in it", async () => {
+    const origin = tempDir('oncoclear-init-origin-');
+    await exec('git', ['init', '-q', '--bare', '-b', 'x]y', origin]);
+    const seed = await repoWithData();
+    await exec('git', ['checkout', '-q', '-b', 'x]y'], { cwd: seed });
+    await exec('git', ['add', 'data'], { cwd: seed });
+    await exec('git', ['-c', 'user.name=t', '-c', 'user.email=t@t', 'commit', '-qm', 'data'], {
+      cwd: seed,
+    });
+    await exec('git', ['push', '-q', origin, 'x]y'], { cwd: seed });
+    const clone = join(tempDir('oncoclear-init-clone-'), 'repo');
+    await exec('git', ['clone', '-q', origin, clone]);
+
+    const result = await cli(INIT, clone);
+
+    expect(result.stderr).toBe('');
+    expect(result.code).toBe(0);
+    expect(pushFilters(clone, 'oncoclear-train.yml').branches).toEqual(['x]y']);
   });
 });
 

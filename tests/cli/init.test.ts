@@ -243,14 +243,14 @@ describe('oncoclear init on a feature branch', () => {
     const result = await cli(INIT, repo);
     expect(result.code).toBe(0);
     const train = readFileSync(join(repo, '.github/workflows/oncoclear-train.yml'), 'utf8');
-    expect(train).toContain('branches: [main]');
+    expect(train).toContain('branches: ["main"]');
     expect(train).not.toContain('adopt-oncoclear');
     expect(result.stdout).toContain('merge them into main');
 
     const other = await cli([...INIT, '--branch', 'trunk', '--force'], repo);
     expect(other.code).toBe(0);
     expect(readFileSync(join(repo, '.github/workflows/oncoclear-release.yml'), 'utf8')).toContain(
-      'branches: [trunk]',
+      'branches: ["trunk"]',
     );
   });
 

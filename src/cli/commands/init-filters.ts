@@ -28,3 +28,31 @@ export function yamlQuoted(text: string): string {
     (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`,
   );
 }
+
+/**
+ * Why git would refuse `name` as a branch name, or undefined when it is one: the rules of
+ * `git check-ref-format --branch` (git-check-ref-format(1)) for `refs/heads/<name>`, checked here
+ * so a name never reaches a workflow unchecked. Names with filter or YAML syntax in them (`x]y`,
+ * `a+b`, `!x`, `{a}`, `a,b`) are valid: literalFilterPattern and yamlQuoted make them literal.
+ * Example: `branchNameProblem('a..b')` is `it contains '..'`.
+ */
+export function branchNameProblem(name: string): string | undefined {
+  if (name === '') return 'it is empty';
+  // git branch refuses these even where refs/heads/<name> itself would be well formed.
+  if (name.startsWith('-')) return "it starts with '-'";
+  if (name === 'HEAD') return "it is 'HEAD'";
+  if (name === '@') return "it is '@'";
+  // Control characters, space, DEL and ~ ^ : ? * [ \ are never allowed.
+  const bad = [...name].find((c) => c <= ' ' || c === '\u007f' || '~^:?*[\\'.includes(c));
+  if (bad !== undefined) return `it contains ${JSON.stringify(bad)}`;
+  if (name.includes('..')) return "it contains '..'";
+  if (name.includes('@{')) return "it contains '@{'";
+  if (name.startsWith('/') || name.endsWith('/') || name.includes('//'))
+    return "it has an empty part between '/'s";
+  if (name.endsWith('.')) return "it ends with '.'";
+  for (const part of name.split('/')) {
+    if (part.startsWith('.')) return `its part '${part}' starts with '.'`;
+    if (part.endsWith('.lock')) return `its part '${part}' ends with '.lock'`;
+  }
+  return undefined;
+}

@@ -11,7 +11,7 @@ import {
 } from '../../registry/layout.js';
 import { CliError, parseCommand, required } from '../args.js';
 import { packageVersion } from '../context.js';
-import { literalFilterPattern, yamlQuoted } from './init-filters.js';
+import { branchNameProblem, literalFilterPattern, yamlQuoted } from './init-filters.js';
 
 /** What init adds to .gitignore: the local registry `pipeline` writes, `train`'s output, npm's. */
 const GITIGNORE_LINES = ['.local/', 'out/', 'node_modules/'];
@@ -74,7 +74,7 @@ export async function initCommand(argv: string[]): Promise<void> {
   const positive = required('init', values.positive, '--positive');
   const source = parseSource(values.from ?? defaultSource());
   const root = repositoryRoot(values.dir!);
-  const branch = values.branch ?? defaultBranch(root);
+  const branch = triggerBranch(values.branch, root);
   const dataPath = dataPathInRepository(root, data);
 
   const config = initialConfig(root, dataPath, target, positive, values.name);
@@ -224,6 +224,22 @@ function repositoryRoot(dir: string): string {
       `'${resolve(dir)}' is inside the git repository '${top}' but not its top level; run init at the top level (or pass --dir '${top}'), where GitHub looks for .github/workflows.`,
     );
   return realpathSync(top);
+}
+
+/**
+ * The branch the workflows trigger on, --branch or else the default, refused unless git would
+ * take it as a branch name: it is written into every caller's `branches:` filter.
+ */
+function triggerBranch(flag: string | undefined, root: string): string {
+  const branch = flag ?? defaultBranch(root);
+  const problem = branchNameProblem(branch);
+  if (problem === undefined) return branch;
+  throw new CliError(
+    flag === undefined
+      ? `origin's default branch ${JSON.stringify(branch)} is not a valid branch name (${problem}); expected a name git accepts (git check-ref-format --branch). Pass --branch NAME.`
+      : `Invalid --branch ${JSON.stringify(branch)}: ${problem}; expected a branch name git accepts (git check-ref-format --branch), e.g. main.`,
+    2,
+  );
 }
 
 /**
@@ -470,13 +486,18 @@ const RELEASE_DISPATCH = `  workflow_dispatch:
         default: ''
 `;
 
-/** The thin caller workflows (path, text): triggers and permissions here, the jobs in OncoClear's workflows. */
+/**
+ * The thin caller workflows (path, text): triggers and permissions here, the jobs in OncoClear's
+ * workflows. `dataPath` and `branch` are literal names: they are escaped as filter patterns and
+ * quoted, so `x]y`, `a,b` or a name with a newline is one branch, matched as itself.
+ */
 export function callerWorkflows(
   source: { repo: string; ref: string },
   dataPath: string,
   branch: string,
 ): [string, string][] {
   const uses = (name: ReusableWorkflow) => `${source.repo}/.github/workflows/${name}@${source.ref}`;
+  const branches = `[${yamlQuoted(literalFilterPattern(branch))}]`;
   const file = (
     name: ReusableWorkflow,
     on: string,
@@ -492,7 +513,7 @@ export function callerWorkflows(
   return [
     file(
       'oncoclear-train.yml',
-      `  push:\n    branches: [${branch}]\n    paths:\n      - ${yamlQuoted(literalFilterPattern(dataPath))}\n      - ${CONFIG_FILE}\n  workflow_dispatch:\n`,
+      `  push:\n    branches: ${branches}\n    paths:\n      - ${yamlQuoted(literalFilterPattern(dataPath))}\n      - ${CONFIG_FILE}\n  workflow_dispatch:\n`,
       'train',
       {},
     ),
@@ -506,7 +527,7 @@ export function callerWorkflows(
     // releases it. Only promotions and rollbacks rewrite a production file.
     file(
       'oncoclear-release.yml',
-      `${RELEASE_DISPATCH}  push:\n    branches: [${branch}]\n    paths:\n      - ${REGISTRY_DIR}/*/production.json\n`,
+      `${RELEASE_DISPATCH}  push:\n    branches: ${branches}\n    paths:\n      - ${REGISTRY_DIR}/*/production.json\n`,
       'release',
       { version: expression('inputs.version') },
     ),
