@@ -26,9 +26,9 @@ const INIT = [
   ...FROM,
 ];
 
-async function cli(args: string[], cwd: string) {
+async function cli(args: string[], cwd: string, env: NodeJS.ProcessEnv = process.env) {
   try {
-    const { stdout, stderr } = await exec('node', [BIN, ...args], { cwd });
+    const { stdout, stderr } = await exec('node', [BIN, ...args], { cwd, env });
     return { code: 0, stdout, stderr };
   } catch (error) {
     const e = error as { code: number; stdout: string; stderr: string };
@@ -189,5 +189,72 @@ describe('oncoclear init trigger filters', () => {
     expect(JSON.parse(readFileSync(join(repo, 'oncoclear.config.json'), 'utf8')).data.path).toBe(
       csv,
     );
+  });
+});
+
+/** git with no global or system config: no init.defaultBranch, whatever the machine sets. */
+const BARE_GIT_ENV = { ...process.env, GIT_CONFIG_GLOBAL: '/dev/null', GIT_CONFIG_NOSYSTEM: '1' };
+
+/** A repository made by `git init` alone, on master, holding data/other.csv; `commit` commits it. */
+async function masterRepo(commit: boolean): Promise<string> {
+  const repo = tempDir('oncoclear-init-master-');
+  mkdirSync(join(repo, 'data'));
+  writeOtherCsv(join(repo, 'data'));
+  const git = (...args: string[]) => exec('git', args, { cwd: repo, env: BARE_GIT_ENV });
+  await git('init', '-q', '-b', 'master');
+  if (commit) {
+    await git('add', 'data');
+    await git('-c', 'user.name=t', '-c', 'user.email=t@t', 'commit', '-qm', 'data');
+  }
+  return repo;
+}
+
+describe('oncoclear init without origin', () => {
+  it('triggers on master in a fresh repository on master, before and after its first commit', async () => {
+    for (const commit of [false, true]) {
+      const repo = await masterRepo(commit);
+
+      const result = await cli(INIT, repo, BARE_GIT_ENV);
+
+      expect(result.code, `commit ${commit}`).toBe(0);
+      for (const workflow of ['oncoclear-train.yml', 'oncoclear-release.yml'])
+        expect(pushFilters(repo, workflow).branches, `commit ${commit}`).toEqual(['master']);
+      expect(result.stdout).toContain('Commit these files and push to master.');
+      expect(result.stdout).not.toContain('main');
+    }
+  });
+
+  it('keeps to main with several branches, naming the --branch flag that would fix a wrong guess', async () => {
+    const repo = await masterRepo(true);
+    await exec('git', ['checkout', '-q', '-b', 'adopt-oncoclear'], {
+      cwd: repo,
+      env: BARE_GIT_ENV,
+    });
+
+    const result = await cli(INIT, repo, BARE_GIT_ENV);
+
+    expect(result.code).toBe(0);
+    expect(pushFilters(repo, 'oncoclear-train.yml').branches).toEqual(['main']);
+    expect(result.stdout).toContain(
+      'No branch main exists here (local branches: adopt-oncoclear, master) and origin names no default branch, so init guessed it',
+    );
+    expect(result.stdout).toContain('run init again with --branch master --force.');
+  });
+
+  it("takes init.defaultBranch with several branches, and origin's HEAD over the only branch", async () => {
+    const repo = await masterRepo(true);
+    await exec('git', ['branch', 'trunk'], { cwd: repo });
+    await exec('git', ['config', 'init.defaultBranch', 'trunk'], { cwd: repo });
+    const configured = await cli(INIT, repo, BARE_GIT_ENV);
+    expect(configured.code).toBe(0);
+    expect(pushFilters(repo, 'oncoclear-train.yml').branches).toEqual(['trunk']);
+    expect(configured.stdout).not.toContain('guessed');
+
+    const clone = join(tempDir('oncoclear-init-clone-'), 'repo');
+    await exec('git', ['clone', '-q', '--branch', 'trunk', repo, clone]);
+    await exec('git', ['remote', 'set-head', 'origin', 'master'], { cwd: clone });
+    const cloned = await cli(INIT, clone, BARE_GIT_ENV);
+    expect(cloned.code).toBe(0);
+    expect(pushFilters(clone, 'oncoclear-train.yml').branches).toEqual(['master']);
   });
 });

@@ -34,8 +34,8 @@ Options:
                      where the reusable workflows live, at a release: REF is a tag vX.Y.Z or vX,
                      or a release tag's full commit SHA
                      (default: ${defaultSource() ?? 'none; required, since this build names no repository'})
-  --branch NAME      the default branch the workflows run on (default: origin's HEAD, else
-                     git's init.defaultBranch, else main)
+  --branch NAME      the default branch the workflows run on (default: origin's HEAD, else the
+                     only local branch, else git's init.defaultBranch, else main)
   --force            replace existing files that differ
   -h, --help         show this help
 `;
@@ -80,7 +80,9 @@ export async function initCommand(argv: string[]): Promise<void> {
   const config = initialConfig(root, dataPath, target, positive, values.name);
   const files = [
     planFile(root, CONFIG_FILE, `${JSON.stringify(configFile(config), null, 2)}\n`),
-    ...callerWorkflows(source, dataPath, branch).map(([path, text]) => planFile(root, path, text)),
+    ...callerWorkflows(source, dataPath, branch.name).map(([path, text]) =>
+      planFile(root, path, text),
+    ),
     planReadme(root, readmeSection(config, source)),
     planGitignore(root),
   ];
@@ -120,14 +122,8 @@ export async function initCommand(argv: string[]): Promise<void> {
   loadConfig(join(root, CONFIG_FILE));
 
   const changed = report.some((line) => !line.startsWith('  up to date'));
-  const current = currentBranch(root);
-  const next =
-    current === branch
-      ? `Commit these files and push to ${branch}.`
-      : `Commit these files and merge them into ${branch}: the workflows run on ${branch}, not on ${current}.`;
-  process.stdout.write(
-    `${report.join('\n')}\n\n${changed ? next : 'Everything is up to date; nothing changed.'}\n\n${SETTINGS}`,
-  );
+  const next = changed ? nextStep(root, branch) : 'Everything is up to date; nothing changed.';
+  process.stdout.write(`${report.join('\n')}\n\n${next}\n\n${SETTINGS}`);
 }
 
 /** The repository settings the workflows rely on, printed after every run. */
@@ -226,55 +222,90 @@ function repositoryRoot(dir: string): string {
   return realpathSync(top);
 }
 
+/** The branch the workflows trigger on, and whether init had to guess it. */
+interface TriggerBranch {
+  name: string;
+  /** Neither --branch, origin's HEAD nor the repository's only branch named it. */
+  guessed: boolean;
+}
+
 /**
  * The branch the workflows trigger on, --branch or else the default, refused unless git would
  * take it as a branch name: it is written into every caller's `branches:` filter.
  */
-function triggerBranch(flag: string | undefined, root: string): string {
-  const branch = flag ?? defaultBranch(root);
-  const problem = branchNameProblem(branch);
+function triggerBranch(flag: string | undefined, root: string): TriggerBranch {
+  const branch = flag === undefined ? defaultBranch(root) : { name: flag, guessed: false };
+  const problem = branchNameProblem(branch.name);
   if (problem === undefined) return branch;
   throw new CliError(
     flag === undefined
-      ? `origin's default branch ${JSON.stringify(branch)} is not a valid branch name (${problem}); expected a name git accepts (git check-ref-format --branch). Pass --branch NAME.`
-      : `Invalid --branch ${JSON.stringify(branch)}: ${problem}; expected a branch name git accepts (git check-ref-format --branch), e.g. main.`,
+      ? `The default branch ${JSON.stringify(branch.name)} is not a valid branch name (${problem}); expected a name git accepts (git check-ref-format --branch). Pass --branch NAME.`
+      : `Invalid --branch ${JSON.stringify(branch.name)}: ${problem}; expected a branch name git accepts (git check-ref-format --branch), e.g. main.`,
     2,
   );
 }
 
+/** Runs git in `root` without a shell; '' when it fails. */
+function gitOutput(root: string, args: string[]): string {
+  try {
+    return execFileSync('git', args, { cwd: root, stdio: ['ignore', 'pipe', 'ignore'] })
+      .toString()
+      .trim();
+  } catch {
+    return '';
+  }
+}
+
+/** The repository's local branches, by name. */
+function localBranches(root: string): string[] {
+  return gitOutput(root, ['for-each-ref', '--format=%(refname)', 'refs/heads/'])
+    .split('\n')
+    .filter((ref) => ref.startsWith('refs/heads/'))
+    .map((ref) => ref.slice('refs/heads/'.length));
+}
+
 /**
- * The branch the workflows trigger on: origin's default branch when the clone knows it, else
- * git's init.defaultBranch, else main. Not the branch checked out: init is often run on a feature
- * branch, and its name in `branches:` would stop every workflow once that branch is merged.
+ * The branch the workflows trigger on: origin's default branch when the clone knows it; else the
+ * repository's only branch, since without an origin the one branch there is is the default,
+ * whatever init.defaultBranch says now (`master` from an older git or `git init -b`); before
+ * the first commit, the unborn branch HEAD names if `git init` would have named it so; else git's
+ * init.defaultBranch, else main, both guesses. Not the branch checked out when there are several,
+ * or a new one before the first commit: init is often run on a feature branch, and its name in
+ * `branches:` would stop every workflow once that branch is merged.
  */
-function defaultBranch(root: string): string {
-  const git = (args: string[]) => {
-    try {
-      return execFileSync('git', args, { cwd: root, stdio: ['ignore', 'pipe', 'ignore'] })
-        .toString()
-        .trim();
-    } catch {
-      return '';
-    }
-  };
-  const head = git(['symbolic-ref', '--quiet', '--short', 'refs/remotes/origin/HEAD']);
-  if (head.startsWith('origin/')) return head.slice('origin/'.length);
-  return git(['config', 'init.defaultBranch']) || 'main';
+function defaultBranch(root: string): TriggerBranch {
+  const head = gitOutput(root, ['symbolic-ref', '--quiet', '--short', 'refs/remotes/origin/HEAD']);
+  if (head.startsWith('origin/')) return { name: head.slice('origin/'.length), guessed: false };
+  const branches = localBranches(root);
+  if (branches.length === 1) return { name: branches[0]!, guessed: false };
+  const configured = gitOutput(root, ['config', 'init.defaultBranch']);
+  const unborn = gitOutput(root, ['symbolic-ref', '--quiet', 'HEAD']).replace(/^refs\/heads\//, '');
+  // git names a new repository's branch init.defaultBranch, else master (main from git 3.0).
+  const initial = configured ? [configured] : ['master', 'main'];
+  if (branches.length === 0 && initial.includes(unborn)) return { name: unborn, guessed: false };
+  return { name: configured || 'main', guessed: true };
+}
+
+/**
+ * What to do next: push, or merge into the branch the workflows run on. When init guessed that
+ * branch and no such branch exists, the flag that names the right one.
+ */
+function nextStep(root: string, branch: TriggerBranch): string {
+  const current = currentBranch(root);
+  const step =
+    current === branch.name
+      ? `Commit these files and push to ${branch.name}.`
+      : `Commit these files and merge them into ${branch.name}: the workflows run on ${branch.name}, not on ${current}.`;
+  const branches = localBranches(root);
+  if (!branch.guessed || branches.includes(branch.name)) return step;
+  const listed = branches.slice(0, 5).join(', ') + (branches.length > 5 ? ', …' : '');
+  const example = branches.includes('master') ? 'master' : 'NAME';
+  return `${step} No branch ${branch.name} exists here (${branches.length ? `local branches: ${listed}` : 'no local branches'}) and origin names no default branch, so init guessed it: if the repository's default branch is another, run init again with --branch ${example} --force.`;
 }
 
 /** The branch checked out, or main on a detached HEAD. */
 function currentBranch(root: string): string {
-  try {
-    const branch = execFileSync('git', ['branch', '--show-current'], {
-      cwd: root,
-      stdio: ['ignore', 'pipe', 'ignore'],
-    })
-      .toString()
-      .trim();
-    return branch || 'main';
-  } catch {
-    return 'main';
-  }
+  return gitOutput(root, ['branch', '--show-current']) || 'main';
 }
 
 /** The CSV's path relative to the repository root, POSIX-style; it must lie inside. */
