@@ -3,6 +3,8 @@ import { existsSync, mkdirSync, readFileSync, realpathSync, writeFileSync } from
 import { basename, dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { type Config, loadConfig, parseConfig } from '../../config/config.js';
 import { loadDataset, readCsvHeader, splitCsvLine } from '../../data/csv.js';
+import { splitRows } from '../../data/split.js';
+import { fitPreprocessing } from '../../features/preprocess.js';
 import {
   LAYOUT_SCHEMA_VERSION,
   MARKER_FILE,
@@ -357,20 +359,10 @@ function initialConfig(
       `${dataPath}: positive class '${positive}' never appears in column '${target}'; found ${classes.map((c) => `'${c}'`).join(' and ')}.`,
       2,
     );
-  try {
-    // Reads every row the way training will: a column that is not numeric fails here, not in CI.
-    loadDataset(file, { target, positiveClass: positive });
-  } catch (error) {
-    const message = error instanceof Error ? error.message : String(error);
-    throw new CliError(
-      /is not a number/.test(message)
-        ? `${message} init makes every column but the target a feature; drop or encode non-numeric columns first.`
-        : message,
-    );
-  }
   const modelName = name ?? (slug(basename(dataPath).replace(/\.[^.]*$/, ''), '-') || 'model');
+  let config: Config;
   try {
-    return parseConfig(
+    config = parseConfig(
       {
         schemaVersion: 1,
         model: { name: modelName },
@@ -384,6 +376,30 @@ function initialConfig(
       `${(error as Error).message}${name === undefined ? ' Pass --name with a lowercase name.' : ''}`,
       2,
     );
+  }
+  checkTrainable(file, config);
+  return config;
+}
+
+/**
+ * Reads every row, splits them and fits the preprocessing on the training part with training's
+ * own functions, so data that training would refuse (a non-numeric cell, a feature with no value
+ * in the training rows) fails here, before init writes anything, rather than in CI.
+ */
+function checkTrainable(file: string, config: Config): void {
+  const { data: settings, split, preprocessing } = config;
+  try {
+    const data = loadDataset(file, settings);
+    const rows = splitRows(data.y, split);
+    fitPreprocessing(data.x, rows.train.length, data.featureNames, preprocessing, rows.train);
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    const every = 'init makes every column but the target a feature;';
+    if (/is not a number/.test(message))
+      throw new CliError(`${message} ${every} drop or encode non-numeric columns first.`);
+    if (/has no values in the training rows/.test(message))
+      throw new CliError(`${settings.path}: ${message} ${every} drop the empty column first.`);
+    throw new CliError(message);
   }
 }
 
