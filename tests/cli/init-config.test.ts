@@ -52,3 +52,94 @@ describe('oncoclear init reads the CSV as training will', () => {
     expect(readdirSync(repo).sort()).toEqual(['.git', 'data']);
   });
 });
+
+/** The config init writes for data/other.csv, tuned as an owner would after the first run. */
+function tune(repo: string): Record<string, unknown> {
+  const file = join(repo, 'oncoclear.config.json');
+  const config = JSON.parse(readFileSync(file, 'utf8'));
+  config.model.card = { purpose: 'Flag customers likely to churn.' };
+  config.promotion = { metric: 'rocAuc', minimum: 0.85 };
+  writeFileSync(file, `${JSON.stringify(config, null, 4)}\n`);
+  return config;
+}
+
+const readConfig = (repo: string) =>
+  JSON.parse(readFileSync(join(repo, 'oncoclear.config.json'), 'utf8'));
+
+describe('oncoclear init run again over a tuned config', () => {
+  it('keeps every setting when it regenerates the callers at a new --from', async () => {
+    const repo = await adoptingRepo();
+    expect((await cli([...INIT, ...FROM], repo)).code).toBe(0);
+    const tuned = tune(repo);
+    const text = readFileSync(join(repo, 'oncoclear.config.json'), 'utf8');
+    const upgrade = [...INIT, '--from', 'acme/oncoclear@v0.2.0'];
+
+    const refused = await cli(upgrade, repo);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain('Refusing to overwrite .github/workflows/oncoclear-train.yml');
+    expect(refused.stderr).not.toContain('oncoclear.config.json');
+
+    const forced = await cli([...upgrade, '--force'], repo);
+    expect(forced.stderr).toBe('');
+    expect(forced.code).toBe(0);
+    expect(forced.stdout).toContain('up to date  oncoclear.config.json');
+    // Not a byte changed: not the tuning, not the owner's four-space indent.
+    expect(readFileSync(join(repo, 'oncoclear.config.json'), 'utf8')).toBe(text);
+    expect(readConfig(repo)).toEqual(tuned);
+    expect(readFileSync(join(repo, '.github/workflows/oncoclear-train.yml'), 'utf8')).toContain(
+      '@v0.2.0',
+    );
+  });
+
+  it('changes only what a flag sets, and says so when it asks for --force', async () => {
+    const repo = await adoptingRepo();
+    expect((await cli([...INIT, ...FROM], repo)).code).toBe(0);
+    const tuned = tune(repo);
+    const renamed = [...INIT, ...FROM, '--name', 'churn'];
+
+    const refused = await cli(renamed, repo);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain(
+      'Refusing to overwrite oncoclear.config.json, README.md: they exist and differ from what init would write (oncoclear.config.json: model.name "other" → "churn"; every other setting in it is kept). Pass --force',
+    );
+
+    const forced = await cli([...renamed, '--force'], repo);
+    expect(forced.code).toBe(0);
+    expect(readConfig(repo)).toEqual({
+      ...tuned,
+      model: { ...(tuned.model as object), name: 'churn' },
+    });
+  });
+
+  it('refuses an invalid config with its error, and with --force keeps a copy, never replacing one', async () => {
+    const repo = await adoptingRepo();
+    const file = join(repo, 'oncoclear.config.json');
+    const broken = '{"schemaVersion": 1, "model": {"name": "other"}, "promotion": {"metrc": 1}}\n';
+    writeFileSync(file, broken);
+
+    const refused = await cli([...INIT, ...FROM], repo);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain(
+      'Refusing to replace oncoclear.config.json: Invalid config oncoclear.config.json:',
+    );
+    expect(refused.stderr).toContain('pass --force to replace it');
+    expect(refused.stderr).toContain('oncoclear.config.json.bak');
+    expect(readFileSync(file, 'utf8')).toBe(broken);
+    expect(readdirSync(repo).sort()).toEqual(['.git', 'data', 'oncoclear.config.json']);
+
+    const forced = await cli([...INIT, ...FROM, '--force'], repo);
+    expect(forced.code).toBe(0);
+    expect(forced.stdout).toContain(
+      'backed up   oncoclear.config.json as oncoclear.config.json.bak (not a valid config)',
+    );
+    expect(readFileSync(`${file}.bak`, 'utf8')).toBe(broken);
+    expect(readConfig(repo).data.target).toBe('outcome');
+
+    writeFileSync(file, '{not json\n');
+    const again = await cli([...INIT, ...FROM, '--force'], repo);
+    expect(again.code).toBe(0);
+    expect(again.stdout).toContain('as oncoclear.config.json.bak.1');
+    expect(readFileSync(`${file}.bak`, 'utf8')).toBe(broken);
+    expect(readFileSync(`${file}.bak.1`, 'utf8')).toBe('{not json\n');
+  });
+});

@@ -146,23 +146,26 @@ describe('oncoclear init refuses', () => {
     const repo = await adoptingRepo();
     mkdirSync(join(repo, '.github/workflows'), { recursive: true });
     writeFileSync(join(repo, '.github/workflows/oncoclear-train.yml'), 'name: mine\n');
-    writeFileSync(join(repo, 'oncoclear.config.json'), '{}\n');
+    writeFileSync(join(repo, '.github/workflows/oncoclear-release.yml'), 'name: mine\n');
 
     const refused = await cli(INIT, repo);
 
     expect(refused.code).toBe(1);
     expect(refused.stderr).toContain(
-      'Refusing to overwrite oncoclear.config.json, .github/workflows/oncoclear-train.yml',
+      'Refusing to overwrite .github/workflows/oncoclear-train.yml, .github/workflows/oncoclear-release.yml: they exist and differ',
     );
     expect(refused.stderr).toContain('--force');
-    expect(readFileSync(join(repo, 'oncoclear.config.json'), 'utf8')).toBe('{}\n');
+    expect(readFileSync(join(repo, '.github/workflows/oncoclear-train.yml'), 'utf8')).toBe(
+      'name: mine\n',
+    );
+    expect(existsSync(join(repo, 'oncoclear.config.json'))).toBe(false);
     expect(existsSync(join(repo, 'registry'))).toBe(false);
     expect(existsSync(join(repo, 'README.md'))).toBe(false);
 
     const forced = await cli([...INIT, '--force'], repo);
 
     expect(forced.code).toBe(0);
-    expect(forced.stdout).toContain('replaced    oncoclear.config.json');
+    expect(forced.stdout).toContain('replaced    .github/workflows/oncoclear-train.yml');
     expect(loadConfig(join(repo, 'oncoclear.config.json')).data.target).toBe('outcome');
   });
 

@@ -1,6 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, realpathSync, writeFileSync } from 'node:fs';
 import { basename, dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
+import { isDeepStrictEqual } from 'node:util';
 import { type Config, loadConfig, parseConfig } from '../../config/config.js';
 import { loadDataset, readCsvHeader, splitCsvLine } from '../../data/csv.js';
 import { splitRows } from '../../data/split.js';
@@ -13,6 +14,14 @@ import {
 } from '../../registry/layout.js';
 import { CliError, parseCommand, required } from '../args.js';
 import { packageVersion } from '../context.js';
+import {
+  type ConfigJson,
+  changedSettings,
+  type ExistingConfig,
+  freeBackupPath,
+  mergeConfig,
+  readExistingConfig,
+} from './init-config.js';
 import { branchNameProblem, literalFilterPattern, yamlQuoted } from './init-filters.js';
 
 /** What init adds to .gitignore: the local registry `pipeline` writes, `train`'s output, npm's. */
@@ -24,7 +33,8 @@ export const INIT_HELP = `Usage: oncoclear init --data CSV --target COLUMN --pos
 Sets up OncoClear in an existing git repository: a validated oncoclear.config.json for the CSV
 (every column but the target is a feature), an empty model registry, thin workflows that call
 OncoClear's reusable ones, and a README section. Prints the repository settings to turn on.
-Running it again changes nothing; it never overwrites a file that differs without --force.
+Running it again changes nothing; it never overwrites a file that differs without --force, and
+an existing config keeps every setting but the ones these flags set.
 
 Options:
   --data CSV         training data inside the repository, with a header row
@@ -38,7 +48,7 @@ Options:
                      (default: ${defaultSource() ?? 'none; required, since this build names no repository'})
   --branch NAME      the default branch the workflows run on (default: origin's HEAD, else the
                      only local branch, else git's init.defaultBranch, else main)
-  --force            replace existing files that differ
+  --force            replace existing files that differ (an invalid config is kept as .bak)
   -h, --help         show this help
 `;
 
@@ -79,9 +89,15 @@ export async function initCommand(argv: string[]): Promise<void> {
   const branch = triggerBranch(values.branch, root);
   const dataPath = dataPathInRepository(root, data);
 
-  const config = initialConfig(root, dataPath, target, positive, values.name);
+  const existing = readExistingConfig(join(root, CONFIG_FILE), CONFIG_FILE);
+  if (existing.state === 'invalid' && !values.force!)
+    throw new CliError(
+      `Refusing to replace ${CONFIG_FILE}: ${existing.problem} init keeps every setting of a valid config and changes only what its flags set, but cannot read this one. Fix it and run init again, or pass --force to replace it with a new config (init first keeps a copy as ${basename(freeBackupPath(CONFIG_FILE, (path) => existsSync(join(root, path))))}).`,
+    );
+  const previous = existing.state === 'valid' ? existing.json : undefined;
+  const { config, json } = initialConfig(root, dataPath, target, positive, values.name, previous);
   const files = [
-    planFile(root, CONFIG_FILE, `${JSON.stringify(configFile(config), null, 2)}\n`),
+    planConfig(json, existing),
     ...callerWorkflows(source, dataPath, branch.name).map(([path, text]) =>
       planFile(root, path, text),
     ),
@@ -92,8 +108,12 @@ export async function initCommand(argv: string[]): Promise<void> {
 
   const differing = files.filter((f) => f.state === 'differs');
   if (differing.length > 0 && !values.force!) {
+    const changes = previous && changedSettings(previous, json);
+    const settings = changes?.length
+      ? ` (${CONFIG_FILE}: ${changes.join(', ')}; every other setting in it is kept)`
+      : '';
     throw new CliError(
-      `Refusing to overwrite ${differing.map((f) => f.path).join(', ')}: ${differing.length === 1 ? 'it exists and differs' : 'they exist and differ'} from what init would write. Pass --force to replace ${differing.length === 1 ? 'it' : 'them'}.`,
+      `Refusing to overwrite ${differing.map((f) => f.path).join(', ')}: ${differing.length === 1 ? 'it exists and differs' : 'they exist and differ'} from what init would write${settings}. Pass --force to replace ${differing.length === 1 ? 'it' : 'them'}.`,
     );
   }
 
@@ -104,6 +124,12 @@ export async function initCommand(argv: string[]): Promise<void> {
       continue;
     }
     const full = join(root, file.path);
+    if (file.path === CONFIG_FILE && existing.state === 'invalid') {
+      // --force replaces a config init could not read; the owner's words survive beside it.
+      const backup = freeBackupPath(full, existsSync);
+      writeFileSync(backup, existing.text);
+      report.push(`  backed up   ${CONFIG_FILE} as ${basename(backup)} (not a valid config)`);
+    }
     mkdirSync(dirname(full), { recursive: true });
     writeFileSync(full, file.content);
     report.push(`  ${file.action.padEnd(11)} ${file.path}`);
@@ -325,14 +351,18 @@ function dataPathInRepository(root: string, data: string): string {
   return inside.split(sep).join('/');
 }
 
-/** Checks the CSV and builds the config: every column but the target is a feature. */
+/**
+ * Checks the CSV and builds the config: the existing one with what the flags set (mergeConfig),
+ * or a new one where every column but the target is a feature.
+ */
 function initialConfig(
   root: string,
   dataPath: string,
   target: string,
   positive: string,
   name: string | undefined,
-): Config {
+  existing: ConfigJson | undefined,
+): { config: Config; json: ConfigJson } {
   const file = join(root, dataPath);
   const header = readCsvHeader(file);
   if (!header.includes(target))
@@ -359,26 +389,26 @@ function initialConfig(
       `${dataPath}: positive class '${positive}' never appears in column '${target}'; found ${classes.map((c) => `'${c}'`).join(' and ')}.`,
       2,
     );
-  const modelName = name ?? (slug(basename(dataPath).replace(/\.[^.]*$/, ''), '-') || 'model');
+  const json = mergeConfig(existing, {
+    dataPath,
+    target,
+    positiveClass: positive,
+    name,
+    defaultName: slug(basename(dataPath).replace(/\.[^.]*$/, ''), '-') || 'model',
+    registryPath: REGISTRY_DIR,
+  });
   let config: Config;
   try {
-    config = parseConfig(
-      {
-        schemaVersion: 1,
-        model: { name: modelName },
-        data: { path: dataPath, target, positiveClass: positive, features: null },
-        registry: { path: REGISTRY_DIR },
-      },
-      '(from init)',
-    );
+    config = parseConfig(json, '(from init)');
   } catch (error) {
+    const hint = name === undefined && existing === undefined;
     throw new CliError(
-      `${(error as Error).message}${name === undefined ? ' Pass --name with a lowercase name.' : ''}`,
+      `${(error as Error).message}${hint ? ' Pass --name with a lowercase name.' : ''}`,
       2,
     );
   }
   checkTrainable(file, config);
-  return config;
+  return { config, json };
 }
 
 /**
@@ -394,7 +424,10 @@ function checkTrainable(file: string, config: Config): void {
     fitPreprocessing(data.x, rows.train.length, data.featureNames, preprocessing, rows.train);
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
-    const every = 'init makes every column but the target a feature;';
+    const every =
+      settings.features === null
+        ? 'init makes every column but the target a feature;'
+        : `${CONFIG_FILE} lists it in data.features;`;
     if (/is not a number/.test(message))
       throw new CliError(`${message} ${every} drop or encode non-numeric columns first.`);
     if (/has no values in the training rows/.test(message))
@@ -420,21 +453,6 @@ function targetClasses(file: string, column: number): string[] {
 function slug(text: string, joiner: '-' | '_'): string {
   const words = text.toLowerCase().match(/[a-z0-9]+/g) ?? [];
   return words.join(joiner).slice(0, 63);
-}
-
-/** The config as committed: what init decided, with every other setting left at its default. */
-function configFile(config: Config) {
-  return {
-    schemaVersion: config.schemaVersion,
-    model: config.model,
-    data: {
-      path: config.data.path,
-      target: config.data.target,
-      positiveClass: config.data.positiveClass,
-      features: config.data.features,
-    },
-    registry: config.registry,
-  };
 }
 
 /**
@@ -607,6 +625,19 @@ Locally: \`npx oncoclear pipeline\` trains, compares and registers a candidate i
 version on port 8000.
 ${README_END}
 `;
+}
+
+/**
+ * The config against the one on disk: up to date when it holds the same settings, however it is
+ * formatted, so a re-run that changes nothing in it leaves the owner's layout alone.
+ */
+function planConfig(json: ConfigJson, existing: ExistingConfig): PlannedFile {
+  const path = CONFIG_FILE;
+  const content = `${JSON.stringify(json, null, 2)}\n`;
+  if (existing.state === 'none') return { path, content, state: 'create', action: 'created' };
+  if (existing.state === 'valid' && isDeepStrictEqual(existing.json, json))
+    return { path, content: existing.text, state: 'up to date', action: 'replaced' };
+  return { path, content, state: 'differs', action: 'replaced' };
 }
 
 /** Compares one wanted file with the disk. */
