@@ -254,16 +254,34 @@ export function mergeMetricsStates(states: readonly MetricsState[]): MetricsStat
 }
 
 /**
+ * How the cluster view combines the process series prom-client would otherwise sum: each process
+ * has the same descriptor limit (summing gave twice the limit for two), and the cluster started
+ * when its first process did (prom-client omits that series from a cluster view altogether).
+ */
+const PER_PROCESS_AGGREGATION: Record<string, 'max' | 'min'> = {
+  process_max_fds: 'max',
+  process_start_time_seconds: 'min',
+};
+
+/**
  * The exposition of a (merged) state, runtime series included: prom-client's AggregatorRegistry
  * sums the workers' process series (CPU, memory, handles) and keeps one of each per-process
- * constant, as its cluster mode does.
+ * constant, as its cluster mode does, with {@link PER_PROCESS_AGGREGATION} for the two it gets
+ * wrong.
  */
 export async function renderMetrics(
   state: MetricsState,
   workerRuntimes: readonly unknown[][],
 ): Promise<string> {
   const { AggregatorRegistry } = await loadPromClient();
-  const runtime = AggregatorRegistry.aggregate(workerRuntimes as never);
+  const runtimes = workerRuntimes.map((metrics) =>
+    metrics.map((metric) => {
+      const name = (metric as { name?: unknown }).name;
+      const aggregator = typeof name === 'string' ? PER_PROCESS_AGGREGATION[name] : undefined;
+      return aggregator ? { ...(metric as object), aggregator } : metric;
+    }),
+  );
+  const runtime = AggregatorRegistry.aggregate(runtimes as never);
   return `${renderSeries(state)}\n${await runtime.metrics()}`;
 }
 

@@ -2,7 +2,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { createApp } from '../../service/app.js';
 import { memorySink } from '../../service/audit.js';
 import { createLogger } from '../../service/log.js';
-import { createMetrics } from '../../service/metrics.js';
+import { createMetrics, mergeMetricsStates, renderMetrics } from '../../service/metrics.js';
 import { createModelHolder } from '../../service/served-model.js';
 import { json, loadFile, post, testApp, trainFixture } from './fixture.js';
 
@@ -51,6 +51,23 @@ describe('process and runtime series', () => {
       expect(name, name).not.toMatch(/_(ms|milliseconds|kb|mb|percent)(_|$)/);
     }
     expect(new Set(types.map((t) => t.name)).size).toBe(types.length);
+  });
+});
+
+describe('process series of a cluster', () => {
+  it('keeps the descriptor limit and the earliest start time rather than summing or dropping them', async () => {
+    const a = await createMetrics({ version: '1.0.0' }).state();
+    const b = await createMetrics({ version: '1.0.0' }).state();
+    const one = await renderMetrics(mergeMetricsStates([a]), [a.runtime]);
+    const two = await renderMetrics(mergeMetricsStates([a, b]), [a.runtime, b.runtime]);
+    const limit = sampleValue(one, /^process_max_fds /);
+    expect(limit).toBeGreaterThan(0);
+    expect(sampleValue(two, /^process_max_fds /)).toBe(limit);
+    const started = sampleValue(one, /^process_start_time_seconds /);
+    expect(started).toBeGreaterThan(0);
+    expect(sampleValue(two, /^process_start_time_seconds /)).toBe(started);
+    // What stays a sum: two processes' CPU time is both.
+    expect(samples(two, 'process_cpu_seconds_total')).toHaveLength(1);
   });
 });
 
