@@ -107,10 +107,13 @@ export function memorySink(): AuditSink & { lines: string[]; records(): unknown[
 
 // One-shot crypto.hash (Node ≥ 20.12) skips the Hash object; it is several times faster for the
 // small inputs here. Older runtimes fall back to createHash.
-const sha256: (bytes: Uint8Array) => Buffer =
+// Digests as strings: a 'binary' (latin1) string is the digest's bytes one char each, and writing it into a
+// buffer is cheaper than the Buffer that 'buffer' output allocates (0.65 µs against 1.2–1.5 µs for
+// the whole fingerprint, measured on Node 24).
+const sha256: (bytes: Uint8Array, encoding: 'hex' | 'binary') => string =
   typeof hash === 'function'
-    ? (bytes) => hash('sha256', bytes, 'buffer') as unknown as Buffer
-    : (bytes) => createHash('sha256').update(bytes).digest();
+    ? (bytes, encoding) => hash('sha256', bytes, encoding)
+    : (bytes, encoding) => createHash('sha256').update(bytes).digest(encoding);
 
 /** Shortest key the fingerprint takes: 128 bits, so a key cannot be guessed in its place. */
 export const AUDIT_KEY_MIN_BYTES = 16;
@@ -132,14 +135,14 @@ const BLOCK = 64;
  * The value is `hmac-sha256:<key id>:<hex>`; the key id (the first 8 hex digits of the key's own
  * sha256) says which key made it, so lines from different keys are not compared by mistake.
  * The HMAC is the standard one (RFC 2104), computed with two one-shot hashes over the padded key
- * made once here, about 0.8 µs for a row against 2 µs for a Hmac object per request.
+ * made once here: 0.65 µs for a row against 1.6 µs for a Hmac object per request (Node 24).
  */
 export function inputFingerprinter(key: Uint8Array): (row: Float64Array) => string {
   if (key.length < AUDIT_KEY_MIN_BYTES)
     throw new Error(
       `the audit key has ${key.length} bytes; expected at least ${AUDIT_KEY_MIN_BYTES} (e.g. 32 from 'openssl rand -out FILE 32')`,
     );
-  const block = key.length > BLOCK ? sha256(key) : key;
+  const block = key.length > BLOCK ? Buffer.from(sha256(key, 'binary'), 'binary') : key;
   const inner = Buffer.alloc(BLOCK);
   const outer = Buffer.alloc(BLOCK + 32);
   for (let i = 0; i < BLOCK; i++) {
@@ -159,14 +162,14 @@ export function inputFingerprinter(key: Uint8Array): (row: Float64Array) => stri
       inner.copy(message);
     }
     message.set(bytes, BLOCK);
-    sha256(message).copy(outer, BLOCK);
-    return prefix + sha256(outer).toString('hex');
+    outer.write(sha256(message, 'binary'), BLOCK, 'binary');
+    return prefix + sha256(outer, 'hex');
   };
 }
 
 /** Which key made a fingerprint: the first 8 hex digits of its sha256 (it reveals nothing of it). */
 export function auditKeyId(key: Uint8Array): string {
-  return sha256(key).toString('hex').slice(0, 8);
+  return sha256(key, 'hex').slice(0, 8);
 }
 
 const LITTLE_ENDIAN = endianness() === 'LE';
