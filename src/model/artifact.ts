@@ -192,8 +192,12 @@ export function loadArtifact(
     );
   }
   if (expected && expected !== actual) {
+    // Where the expected checksum came from says what changed after it was recorded.
+    const recordedBy = expectedSha256
+      ? 'the registry recorded'
+      : `its sidecar '${file}.sha256' records`;
     throw new Error(
-      `Checksum mismatch for '${file}': recorded ${expected}, file has ${actual}. The artifact was changed after it was registered; refusing to load it.`,
+      `Checksum mismatch for '${file}': ${recordedBy} ${expected}, the file has ${actual}. The artifact was changed after its checksum was written; refusing to load it.`,
     );
   }
   let json: unknown;

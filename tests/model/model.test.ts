@@ -95,6 +95,10 @@ describe('model artifact', () => {
     saveArtifact(file, wdbc.artifact);
     writeFileSync(file, readFileSync(file, 'utf8').replace('"intercept": ', '"intercept": 1'));
     expect(() => loadArtifact(file)).toThrow(/Checksum mismatch .* refusing to load it/);
+    // Never registered: the message names the sidecar as what recorded the checksum.
+    expect(() => loadArtifact(file)).toThrow(
+      /its sidecar '.*model\.json\.sha256' records sha256:[0-9a-f]{64}, the file has sha256:/,
+    );
   });
 
   it('can require a checksum, as the service does, and refuses a file without one', () => {

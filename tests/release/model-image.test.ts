@@ -87,7 +87,7 @@ describe('writeModelImageContext', () => {
 
     // Act / Assert
     expect(() => writeModelImageContext({ store, baseImage: BASE, outDir })).toThrow(
-      /Checksum mismatch for '.*': recorded sha256:[0-9a-f]{64}, file has sha256:[0-9a-f]{64}/,
+      /Checksum mismatch for '.*': the registry recorded sha256:[0-9a-f]{64}, the file has sha256:[0-9a-f]{64}/,
     );
     expect(readdirSync(outDir)).not.toContain('Dockerfile');
   });

@@ -47867,8 +47867,9 @@ function loadArtifact(file2, expectedSha256, options = {}) {
     );
   }
   if (expected && expected !== actual) {
+    const recordedBy = expectedSha256 ? "the registry recorded" : `its sidecar '${file2}.sha256' records`;
     throw new Error(
-      `Checksum mismatch for '${file2}': recorded ${expected}, file has ${actual}. The artifact was changed after it was registered; refusing to load it.`
+      `Checksum mismatch for '${file2}': ${recordedBy} ${expected}, the file has ${actual}. The artifact was changed after its checksum was written; refusing to load it.`
     );
   }
   let json3;

@@ -15,7 +15,7 @@ Builds a static site from the registry: an overview per model (production, relea
 in production on…" picker, metric charts, the timeline of stages), a page per version (metrics,
 ROC and calibration, confusion matrix, model card, policy decision, lineage) and a diff of any
 two versions. Plain files with relative links: open index.html from disk or publish the folder
-anywhere (GitHub Pages: see .github/workflows/pages.yml). Nothing is fetched from the network.
+anywhere (on GitHub Pages: docs/dashboard.md). Nothing is fetched from the network.
 
 Options:
   --registry DIR   registry to read (default: the config's registry.path, the committed registry)

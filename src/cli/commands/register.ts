@@ -5,7 +5,7 @@ import { parseCommand, required } from '../args.js';
 import { progress } from '../context.js';
 import { openRegistry } from '../registry-location.js';
 
-export const REGISTER_HELP = `Usage: oncoclear register --model FILE [--registry DIR] [--reason TEXT] [--json]
+export const REGISTER_HELP = `Usage: oncoclear register --model FILE [--registry DIR] [--reason TEXT] [--config FILE] [--json]
 
 Adds a model artifact to the registry as the next version, in the staging stage.
 
