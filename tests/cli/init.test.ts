@@ -191,6 +191,23 @@ describe('oncoclear init refuses', () => {
     expect(readdirSync(repo).sort()).toEqual(['.git', 'data']);
   });
 
+  it('an empty file, and a header without rows, as training words them', async () => {
+    const repo = await adoptingRepo();
+    const file = join(repo, 'data/other.csv');
+    const header = readFileSync(file, 'utf8').split('\n')[0]!;
+    writeFileSync(file, '');
+    const empty = await cli(INIT, repo);
+    expect(empty.code).toBe(2);
+    expect(empty.stderr).toContain(
+      'data/other.csv is empty; expected a header row of column names.',
+    );
+    writeFileSync(file, `${header}\n\n`);
+    const headerOnly = await cli(INIT, repo);
+    expect(headerOnly.code).toBe(2);
+    expect(headerOnly.stderr).toContain('data/other.csv has a header but no data rows.');
+    expect(readdirSync(repo).sort()).toEqual(['.git', 'data']);
+  });
+
   it('a positive class the target never holds', async () => {
     const repo = await adoptingRepo();
     const result = await cli([...INIT.slice(0, -3), 'maybe', '--from', 'acme/oncoclear@v1'], repo);

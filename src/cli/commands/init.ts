@@ -365,12 +365,17 @@ function initialConfig(
 ): { config: Config; json: ConfigJson } {
   const file = join(root, dataPath);
   const header = readCsvHeader(file);
+  // As training words them (src/data/csv.ts), rather than as a missing column or zero classes.
+  if (header.length === 1 && header[0] === '')
+    throw new CliError(`${dataPath} is empty; expected a header row of column names.`, 2);
   if (!header.includes(target))
     throw new CliError(
       `${dataPath}: no column '${target}'; the header has ${header.map((h) => `'${h}'`).join(', ')}.`,
       2,
     );
   const classes = targetClasses(file, header.indexOf(target));
+  if (classes.length === 0 && !hasDataRows(file))
+    throw new CliError(`${dataPath} has a header but no data rows.`, 2);
   if (classes.length !== 2) {
     const listed = classes.slice(0, MAX_LISTED_CLASSES).map((c) => `'${c}'`);
     const more = classes.length > MAX_LISTED_CLASSES ? ', …' : '';
@@ -447,6 +452,14 @@ function targetClasses(file: string, column: number): string[] {
     if (value !== '') seen.add(value);
   }
   return [...seen];
+}
+
+/** Whether any line after the header has something on it. */
+function hasDataRows(file: string): boolean {
+  return readFileSync(file, 'utf8')
+    .split(/\r?\n/)
+    .slice(1)
+    .some((line) => line.trim() !== '');
 }
 
 /** Lowercase letters and digits joined by `joiner`: `Iris Setosa` → `iris-setosa`. */
