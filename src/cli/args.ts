@@ -36,6 +36,18 @@ export function parseCommand<T extends Options>(
 }
 
 /** Requires a string flag. */
+/** Fails once for every required flag that is missing, so a user learns them all in one run. */
+export function requireAll(command: string, flags: Record<string, string | undefined>): void {
+  const missing = Object.entries(flags)
+    .filter(([, value]) => !value)
+    .map(([flag]) => flag);
+  if (missing.length > 0)
+    throw new CliError(
+      `Missing ${missing.join(', ')}. Run 'oncoclear ${command} --help' for usage.`,
+      2,
+    );
+}
+
 export function required(command: string, value: string | undefined, flag: string): string {
   if (!value)
     throw new CliError(`Missing ${flag}. Run 'oncoclear ${command} --help' for usage.`, 2);

@@ -191,6 +191,15 @@ describe('oncoclear init refuses', () => {
     expect(readdirSync(repo).sort()).toEqual(['.git', 'data']);
   });
 
+  it('names every missing required flag in one run', async () => {
+    const repo = await adoptingRepo();
+    const result = await cli(['init', '--target', 'outcome', '--from', 'acme/oncoclear@v1'], repo);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain(
+      "Missing --data, --positive. Run 'oncoclear init --help' for usage.",
+    );
+  });
+
   it('an empty file, and a header without rows, as training words them', async () => {
     const repo = await adoptingRepo();
     const file = join(repo, 'data/other.csv');

@@ -12,7 +12,7 @@ import {
   readRegistryDir,
   writeRegistryFiles,
 } from '../../registry/layout.js';
-import { CliError, parseCommand, required } from '../args.js';
+import { CliError, parseCommand, requireAll } from '../args.js';
 import { packageVersion } from '../context.js';
 import {
   type ConfigJson,
@@ -81,9 +81,14 @@ export async function initCommand(argv: string[]): Promise<void> {
     force: { type: 'boolean', default: false },
   });
   if (values.help) return void process.stdout.write(INIT_HELP);
-  const data = required('init', values.data, '--data');
-  const target = required('init', values.target, '--target');
-  const positive = required('init', values.positive, '--positive');
+  requireAll('init', {
+    '--data': values.data,
+    '--target': values.target,
+    '--positive': values.positive,
+  });
+  const data = values.data!;
+  const target = values.target!;
+  const positive = values.positive!;
   const source = parseSource(values.from ?? defaultSource());
   const root = repositoryRoot(values.dir!);
   const branch = triggerBranch(values.branch, root);
