@@ -191,6 +191,19 @@ describe('oncoclear init refuses', () => {
     expect(readdirSync(repo).sort()).toEqual(['.git', 'data']);
   });
 
+  it('writes its README section with the README’s own CRLF line ends, and finds it up to date again', async () => {
+    const repo = await adoptingRepo();
+    writeFileSync(join(repo, 'README.md'), '# Churn\r\n\r\nOur model.\r\n');
+    expect((await cli(INIT, repo)).code).toBe(0);
+    const text = readFileSync(join(repo, 'README.md'), 'utf8');
+    expect(text.startsWith('# Churn\r\n\r\nOur model.\r\n\r\n<!-- oncoclear:init -->')).toBe(true);
+    expect(text.replace(/\r\n/g, '')).not.toContain('\n');
+    const again = await cli(INIT, repo);
+    expect(again.code).toBe(0);
+    expect(again.stdout).toContain('up to date  README.md');
+    expect(readFileSync(join(repo, 'README.md'), 'utf8')).toBe(text);
+  });
+
   it('names every missing required flag in one run', async () => {
     const repo = await adoptingRepo();
     const result = await cli(['init', '--target', 'outcome', '--from', 'acme/oncoclear@v1'], repo);

@@ -667,20 +667,24 @@ function planFile(root: string, path: string, content: string): PlannedFile {
 }
 
 /** README.md gains the section, or has it replaced with --force; the rest is never touched. */
-function planReadme(root: string, section: string): PlannedFile {
+function planReadme(root: string, lfSection: string): PlannedFile {
+  let section = lfSection;
   const path = 'README.md';
   const full = join(root, path);
   if (!existsSync(full)) return { path, content: section, state: 'create', action: 'created' };
   const text = readFileSync(full, 'utf8');
+  // A README written with CRLF line ends gets the section with CRLF too, not mixed endings.
+  if (/\r\n/.test(text) && !/(^|[^\r])\n/.test(text)) section = section.replace(/\n/g, '\r\n');
+  const nl = section.includes('\r\n') ? '\r\n' : '\n';
   const start = text.indexOf(README_START);
   const end = text.indexOf(README_END, start);
   if (start < 0 || end < 0) {
-    const gap = text === '' || text.endsWith('\n\n') ? '' : text.endsWith('\n') ? '\n' : '\n\n';
+    const gap = text === '' || text.endsWith(nl + nl) ? '' : text.endsWith(nl) ? nl : nl + nl;
     // Adding a section overwrites nothing, so it needs no --force.
     return { path, content: `${text}${gap}${section}`, state: 'create', action: 'appended to' };
   }
-  const old = text.slice(start, end + README_END.length + 1);
-  const content = `${text.slice(0, start)}${section}${text.slice(end + README_END.length + 1)}`;
+  const old = text.slice(start, end + README_END.length + nl.length);
+  const content = `${text.slice(0, start)}${section}${text.slice(end + README_END.length + nl.length)}`;
   return { path, content, state: old === section ? 'up to date' : 'differs', action: 'replaced' };
 }
 
