@@ -3,6 +3,7 @@ import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
+import { mergeConfig } from '../../src/cli/commands/init-config.js';
 import { tempDir, writeOtherCsv } from '../support/fixtures.js';
 
 const exec = promisify(execFile);
@@ -141,5 +142,48 @@ describe('oncoclear init run again over a tuned config', () => {
     expect(again.stdout).toContain('as oncoclear.config.json.bak.1');
     expect(readFileSync(`${file}.bak`, 'utf8')).toBe(broken);
     expect(readFileSync(`${file}.bak.1`, 'utf8')).toBe('{not json\n');
+  });
+});
+
+describe('mergeConfig', () => {
+  const settings = {
+    dataPath: 'data/new.csv',
+    target: 'outcome',
+    positiveClass: 'yes',
+    name: undefined,
+    defaultName: 'new',
+    registryPath: 'registry',
+  };
+  const existing = {
+    schemaVersion: 1,
+    model: { name: 'churn' },
+    data: {
+      path: 'data/old.csv',
+      target: 'outcome',
+      positiveClass: 'yes',
+      features: null,
+      url: 'https://example.com/old.csv',
+      sha256: `sha256:${'ab'.repeat(32)}`,
+      source: 'Old survey, 2024',
+      licence: 'CC-BY-4.0',
+    },
+    promotion: { metric: 'rocAuc' },
+  };
+
+  it('drops what described the old data file when --data names another', () => {
+    // Kept, the next train would download old.csv over new.csv (data.url and data.sha256).
+    const merged = mergeConfig(existing, settings);
+    expect(merged.data).toEqual({
+      path: 'data/new.csv',
+      target: 'outcome',
+      positiveClass: 'yes',
+      features: null,
+    });
+    expect(merged.promotion).toEqual({ metric: 'rocAuc' });
+  });
+
+  it('keeps them while the data path stays the same', () => {
+    const merged = mergeConfig(existing, { ...settings, dataPath: 'data/old.csv' });
+    expect(merged.data).toEqual(existing.data);
   });
 });

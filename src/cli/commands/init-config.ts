@@ -48,7 +48,8 @@ export function readExistingConfig(file: string, label: string): ExistingConfig 
  * The config init writes: the existing one with only what the flags say set in it (the data
  * path, target and positive class, and the model name when --name is given), so re-running init
  * to regenerate the workflow callers never drops a tuned setting such as `promotion` or
- * `model.card`. Without an existing config, a new one with every other setting at its default.
+ * `model.card`; a new data path drops the old file's `url`, `sha256`, `source` and `licence`.
+ * Without an existing config, a new one with every other setting at its default.
  * Example: `{…, promotion: {metric: 'rocAuc'}}` with `--target churned` keeps `promotion`.
  */
 export function mergeConfig(existing: ConfigJson | undefined, init: InitSettings): ConfigJson {
@@ -60,10 +61,16 @@ export function mergeConfig(existing: ConfigJson | undefined, init: InitSettings
       data: { ...data, features: null },
       registry: { path: init.registryPath },
     };
+  // Another data file: what described the old one (where it is downloaded from, its checksum, its
+  // provenance on the model card) goes with it, or the next train would download the old file
+  // over the new one (data.url/data.sha256) and the card would cite the old dataset.
+  const sameFile = existing.data?.path === init.dataPath;
+  const { url: _url, sha256: _sha256, source: _source, licence: _licence, ...kept } =
+    existing.data ?? {};
   return {
     ...existing,
     model: { ...existing.model, ...(init.name === undefined ? {} : { name: init.name }) },
-    data: { ...existing.data, ...data },
+    data: { ...(sameFile ? existing.data : kept), ...data },
   };
 }
 
