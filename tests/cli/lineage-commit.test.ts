@@ -42,17 +42,36 @@ describe('lineageCommit', () => {
     });
   });
 
-  it('counts a git-ignored data file (data.url downloads) as pinned by the committed config', () => {
+  it('counts a git-ignored data file only when the committed config pins it (data.url)', () => {
     mkdirSync(join(ws, '.oncoclear/data'), { recursive: true });
     writeFileSync(join(ws, '.gitignore'), '.oncoclear/\n');
     git('add', '.gitignore');
     git('commit', '-qm', 'ignore downloads');
     writeFileSync(join(ws, '.oncoclear/data/rows.csv'), 'a,b\n');
     const now = git('rev-parse', 'HEAD');
-    expect(lineageCommit(['.oncoclear/data/rows.csv', CONFIG], ws)).toEqual({
-      commit: now,
-      uncommitted: [],
-    });
+    const rows = '.oncoclear/data/rows.csv';
+    // Nothing pins a plain ignored CSV: no commit holds it.
+    expect(lineageCommit([rows, CONFIG], ws)).toEqual({ commit: null, uncommitted: [rows] });
+    const pinned = (path: string) => path === join(ws, rows);
+    expect(lineageCommit([rows, CONFIG], ws, pinned)).toEqual({ commit: now, uncommitted: [] });
+  });
+
+  it('reads data paths as names, not globs, and a rename as one entry', () => {
+    mkdirSync(join(ws, 'data/q1 [2024]'), { recursive: true });
+    mkdirSync(join(ws, 'data/q1 2'), { recursive: true });
+    writeFileSync(join(ws, 'data/q1 [2024]/rows*v2.csv'), 'a\n');
+    writeFileSync(join(ws, 'data/q1 2/rowsXv2.csv'), 'a\n');
+    git('add', 'data');
+    git('commit', '-qm', 'odd names');
+    // A change to the file the glob would match, not to the one trained from.
+    writeFileSync(join(ws, 'data/q1 2/rowsXv2.csv'), 'b\n');
+    expect(lineageCommit(['data/q1 [2024]/rows*v2.csv', CONFIG], ws).uncommitted).toEqual([]);
+    git('checkout', '-q', '--', 'data/q1 2/rowsXv2.csv');
+    git('mv', 'data/q1 2/rowsXv2.csv', 'data/moved.csv');
+    expect(lineageCommit(['data/moved.csv', 'data/q1 2/rowsXv2.csv'], ws).uncommitted).toEqual([
+      'data/moved.csv',
+    ]);
+    git('commit', '-qm', 'moved');
   });
 
   it('train warns and records no commit for uncommitted data', () => {

@@ -4,7 +4,7 @@ import { METRICS } from '../../evaluate/metric-catalog.js';
 import { type PipelineResult, runPipeline } from '../../pipeline/pipeline.js';
 import { checkSentence, deltaWords } from '../../report/decision.js';
 import { parseCommand } from '../args.js';
-import { committedLineage, packageVersion, progress, warning } from '../context.js';
+import { committedLineage, packageVersion, pinnedByUrl, progress, warning } from '../context.js';
 import { fixed, textTable } from '../format.js';
 import { openRegistry } from '../registry-location.js';
 import { localActor } from './register.js';
@@ -41,7 +41,10 @@ export async function pipelineCommand(argv: string[]): Promise<PipelineResult | 
     store,
     apply: true,
     actor: localActor(),
-    commit: committedLineage([values.data ?? config.data.path, values.config!]),
+    commit: committedLineage(
+      [values.data ?? config.data.path, values.config!],
+      pinnedByUrl(config, values.data ?? config.data.path),
+    ),
     now: () => new Date(),
     packageVersion: packageVersion(),
     log,

@@ -4,7 +4,7 @@ import { ensureDataFile } from '../../data/remote.js';
 import { saveArtifact } from '../../model/artifact.js';
 import { trainFromConfig } from '../../pipeline/train.js';
 import { parseCommand } from '../args.js';
-import { committedLineage, packageVersion, progress, warning } from '../context.js';
+import { committedLineage, packageVersion, pinnedByUrl, progress, warning } from '../context.js';
 import { confusionTable, metricsTable } from '../format.js';
 
 export const TRAIN_HELP = `Usage: oncoclear train [--config FILE] [--data CSV] [--out DIR] [--json]
@@ -35,7 +35,7 @@ export async function trainCommand(argv: string[]): Promise<void> {
   const result = trainFromConfig(
     config,
     {
-      commit: committedLineage([dataPath, values.config!]),
+      commit: committedLineage([dataPath, values.config!], pinnedByUrl(config, dataPath)),
       now: () => new Date(),
       packageVersion: packageVersion(),
       log,
