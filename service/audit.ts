@@ -1,4 +1,4 @@
-import { createHash, hash } from 'node:crypto';
+import { createHash, createHmac, hash } from 'node:crypto';
 import { endianness } from 'node:os';
 import { fdWriter } from './node/fd-writer.js';
 import type { ServedModel } from './served-model.js';
@@ -132,8 +132,8 @@ const BLOCK = 64;
  * measurements in the log. Hashing the binary row makes it independent of how the client
  * formatted the numbers or whether it sent an object or an array.
  *
- * The value is `hmac-sha256:<key id>:<hex>`; the key id (the first 8 hex digits of the key's own
- * sha256) says which key made it, so lines from different keys are not compared by mistake.
+ * The value is `hmac-sha256:<key id>:<hex>`; the key id ({@link auditKeyId}) says which key made
+ * it, so lines from different keys are not compared by mistake.
  * The HMAC is the standard one (RFC 2104), computed with two one-shot hashes over the padded key
  * made once here: 0.65 µs for a row against 1.6 µs for a Hmac object per request (Node 24).
  */
@@ -167,10 +167,15 @@ export function inputFingerprinter(key: Uint8Array): (row: Float64Array) => stri
   };
 }
 
-/** Which key made a fingerprint: the first 8 hex digits of its sha256 (it reveals nothing of it). */
+/**
+ * Which key made a fingerprint: the first 8 hex digits of HMAC-SHA256(key, "oncoclear audit key
+ * id"). Not the key's own sha256: for a key longer than a block, that is the very key HMAC uses.
+ */
 export function auditKeyId(key: Uint8Array): string {
-  return sha256(key, 'hex').slice(0, 8);
+  return createHmac('sha256', key).update(KEY_ID_MESSAGE).digest('hex').slice(0, 8);
 }
+
+const KEY_ID_MESSAGE = 'oncoclear audit key id';
 
 const LITTLE_ENDIAN = endianness() === 'LE';
 

@@ -11,14 +11,18 @@
 // write(2) of at most PIPE_BUF bytes to a pipe is all or nothing, blocking or not. These writes go
 // to the descriptor themselves, and when the pipe is full they wait for its reader rather than
 // queue: the server slows to its log's pace, as under Docker's default (blocking) log mode, and no
-// line is lost or torn.
+// line is lost or torn. The price: a reader that stops for good stops the server with it (no
+// request, probe or signal is answered while it waits), so its liveness probe fails and the
+// orchestrator restarts it, as it would a server out of memory. Only a pipe keeps a cluster's
+// lines whole: a socket (journald's stdout) may take part of a write.
 import { writeSync } from 'node:fs';
 
 /** A descriptor's sink: writes all of `text` before it returns. */
 export type FdWrite = (text: string) => void;
 
-/** How long to wait before trying a full pipe again. */
+/** How long to wait before trying a full pipe again: at first, and at most (the wait doubles). */
 const FULL_PIPE_RETRY_MS = 1;
+const FULL_PIPE_RETRY_MAX_MS = 50;
 
 const sleeper = new Int32Array(new SharedArrayBuffer(4));
 
@@ -29,7 +33,8 @@ function sleepSync(ms: number): void {
 
 /**
  * A writer of whole strings to `fd`: a short write continues where it stopped, and a full
- * non-blocking pipe (EAGAIN) is retried every millisecond until its reader makes room. Any other
+ * non-blocking pipe (EAGAIN) is retried, after 1 ms and then up to every 50 ms, until its reader
+ * makes room. Any other
  * error (the reader has gone: EPIPE) is thrown, as a failed write to process.stdout would be.
  */
 export function fdWriter(
@@ -41,12 +46,16 @@ export function fdWriter(
   return (text) => {
     const bytes = Buffer.from(text);
     let offset = 0;
+    let delay = FULL_PIPE_RETRY_MS;
     while (offset < bytes.length) {
       try {
         offset += write(fd, bytes, offset);
+        delay = FULL_PIPE_RETRY_MS;
       } catch (error) {
         if ((error as NodeJS.ErrnoException).code !== 'EAGAIN') throw error;
-        wait(FULL_PIPE_RETRY_MS);
+        // A reader that has stalled is not polled a thousand times a second.
+        wait(delay);
+        delay = Math.min(delay * 2, FULL_PIPE_RETRY_MAX_MS);
       }
     }
   };

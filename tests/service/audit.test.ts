@@ -44,8 +44,15 @@ describe('inputFingerprinter', () => {
       }
     }
     expect(auditKeyId(TEST_AUDIT_KEY)).toBe(
-      createHash('sha256').update(TEST_AUDIT_KEY).digest('hex').slice(0, 8),
+      createHmac('sha256', TEST_AUDIT_KEY)
+        .update('oncoclear audit key id')
+        .digest('hex')
+        .slice(0, 8),
     );
+    // For a key longer than a block HMAC uses sha256(key) as its key: the id must not show it.
+    const long = Buffer.alloc(100, 9);
+    const effective = createHash('sha256').update(long).digest('hex');
+    expect(effective.startsWith(auditKeyId(long))).toBe(false);
   });
 
   it('is not the plain sha256 a log reader could recompute from guessed rows, and differs by key', () => {

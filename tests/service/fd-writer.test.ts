@@ -24,6 +24,27 @@ describe('fdWriter', () => {
     expect(waits).toEqual([1]);
   });
 
+  it('waits longer while the pipe stays full, up to 50 ms, and from 1 ms again after a write', () => {
+    const waits: number[] = [];
+    const answers: (number | 'EAGAIN')[] = [
+      ...Array<'EAGAIN'>(8).fill('EAGAIN'),
+      1,
+      'EAGAIN',
+      Number.POSITIVE_INFINITY,
+    ];
+    const write = fdWriter(
+      1,
+      (_fd, bytes, offset) => {
+        const answer = answers.shift()!;
+        if (answer === 'EAGAIN') throw Object.assign(new Error('EAGAIN'), { code: 'EAGAIN' });
+        return Math.min(answer, bytes.length - offset);
+      },
+      (ms) => waits.push(ms),
+    );
+    write('ab');
+    expect(waits).toEqual([1, 2, 4, 8, 16, 32, 50, 50, 1]);
+  });
+
   it('throws any other error (a reader that has gone), as a failed stdout write would', () => {
     const epipe = Object.assign(new Error('EPIPE: broken pipe, write'), { code: 'EPIPE' });
     const write = fdWriter(
