@@ -82,6 +82,8 @@ function bytesOf(quantity: string | number): number {
  * its memory limit: otherwise the cgroup kills a process before V8 collects hard near its cap.
  */
 function expectProcessesFit(container: Manifest): void {
+  // Unpinned, the process count would follow the node's CPUs: the manifests pin it.
+  expect(env(container, 'WORKERS'), 'WORKERS').toMatch(/^[1-9]\d*$/);
   const processes = Number(env(container, 'WORKERS'));
   const budget = processBudget(oldSpaceCap([], env(container, 'NODE_OPTIONS')));
   expect(processes * budget).toBeLessThanOrEqual(bytesOf(container.resources.limits.memory));
