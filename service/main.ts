@@ -41,22 +41,20 @@ function fail(command: string, error: unknown, code: number): void {
  * Serves in this process, or as the primary of `options.workers` workers. Resolves with where it
  * listens and what it serves.
  */
-async function serve(given: ServeOptions) {
-  if (given.workers === 1) return (await import('./serve.js')).startServing(given);
-  // One random audit key for every process, so their fingerprints match (unless a file gives it).
-  const options: ServeOptions =
-    given.auditKeyFile === null
-      ? { ...given, auditKey: (await import('node:crypto')).randomBytes(32).toString('base64') }
-      : given;
-  const [{ runPrimary, reservePort }, { createLogger }] = await Promise.all([
-    import('./node/cluster.js'),
-    import('./log.js'),
-  ]);
+async function serve(options: ServeOptions) {
+  if (options.workers === 1) return (await import('./serve.js')).startServing(options);
+  const [{ runPrimary, reservePort }, { createLogger }, { resolveAuditKey, startServing }] =
+    await Promise.all([import('./node/cluster.js'), import('./log.js'), import('./serve.js')]);
+  // One audit key for every process, read or made here once, so their fingerprints match (a
+  // Secret rotated under a running cluster cannot split it) and a bad key file fails the start
+  // once. Workers ask for it over IPC: it is not in their environment.
+  const resolved = resolveAuditKey(options);
+  const auditKey = { key: Buffer.from(resolved.key).toString('base64'), source: resolved.source };
   const logger = createLogger();
   // Without reusePort the workers share the primary's socket, as node:cluster does, and the
   // primary serves nothing.
   if (!reusePortSupported())
-    return runPrimary({ workers: options.workers, serve: options, logger });
+    return runPrimary({ workers: options.workers, serve: options, auditKey, logger });
   // With their own SO_REUSEPORT sockets they need one port number up front (port 0 would give
   // each its own), and the primary serves too, first.
   const shared: ServeOptions = {
@@ -64,12 +62,12 @@ async function serve(given: ServeOptions) {
     port: await reservePort(options.port, options.host),
     reusePort: true,
   };
-  const { startServing } = await import('./serve.js');
   return runPrimary({
     workers: options.workers,
     serve: shared,
+    auditKey,
     logger,
-    self: (link) => startServing(shared, logger, link),
+    self: (link) => startServing({ ...shared, auditKey }, logger, link),
   });
 }
 
@@ -88,7 +86,9 @@ async function serveAsWorker(): Promise<void> {
   ]);
   try {
     const options = JSON.parse(process.env[WORKER_OPTIONS_ENV] ?? 'null') as ServeOptions;
-    await startServing(options, createLogger(), workerLink());
+    const link = workerLink();
+    const auditKey = await link.auditKey();
+    await startServing({ ...options, ...(auditKey ? { auditKey } : {}) }, createLogger(), link);
   } catch (error) {
     if (error instanceof StoppedBeforeListening) process.exit(0);
     fail('serve', error, 1);

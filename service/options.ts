@@ -98,6 +98,12 @@ Options:
 Audit: one JSON line per prediction on stdout. Logs: JSON lines on stderr.
 `;
 
+/** An audit fingerprint key, base64, and where it came from. */
+export interface ResolvedAuditKey {
+  key: string;
+  source: 'file' | 'random';
+}
+
 /** Socket-level limits of the HTTP server (service/server.ts). */
 export interface ConnectionLimits {
   /** Connections served normally; past them only probes are answered. */
@@ -128,10 +134,11 @@ export interface ServeOptions {
    */
   auditKeyFile: string | null;
   /**
-   * The random key, base64, once `serve` has made it for every process of a cluster (not a flag:
-   * the primary hands it to its workers). Unset otherwise.
+   * The key as a cluster's primary resolved it (read from the file, or made at random) for its
+   * own server and, over IPC, its workers: never a flag, and never in the environment or the
+   * options the workers are started with. Unset otherwise.
    */
-  auditKey?: string;
+  auditKey?: ResolvedAuditKey;
   maxBatchRows: number;
   maxBodyBytes: number;
   watch: boolean;

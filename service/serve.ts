@@ -63,12 +63,17 @@ export class StoppedBeforeListening extends Error {
 }
 
 /**
- * The key of the audit lines' input fingerprints: the key file's bytes, the random key a cluster's
- * primary made for all its processes, or a random one. A key file that cannot be read or is too
- * short refuses the start: lines fingerprinted under another key than the configured one would
- * not match anything the key's holder computes.
+ * The key of the audit lines' input fingerprints: the one a cluster's primary resolved for all its
+ * processes, else the key file's bytes, else a random one. A key file that cannot be read or is
+ * too short refuses the start: lines fingerprinted under another key than the configured one
+ * would not match anything the key's holder computes.
  */
-function resolveAuditKey(options: ServeOptions): { key: Uint8Array; source: 'file' | 'random' } {
+export function resolveAuditKey(options: ServeOptions): {
+  key: Uint8Array;
+  source: 'file' | 'random';
+} {
+  if (options.auditKey)
+    return { key: Buffer.from(options.auditKey.key, 'base64'), source: options.auditKey.source };
   const file = options.auditKeyFile;
   if (file !== null) {
     let key: Buffer;
@@ -85,10 +90,7 @@ function resolveAuditKey(options: ServeOptions): { key: Uint8Array; source: 'fil
       );
     return { key, source: 'file' };
   }
-  return {
-    key: options.auditKey ? Buffer.from(options.auditKey, 'base64') : randomBytes(32),
-    source: 'random',
-  };
+  return { key: randomBytes(32), source: 'random' };
 }
 
 /**

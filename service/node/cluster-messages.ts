@@ -1,6 +1,7 @@
 // The cluster's protocol: the messages between the primary (service/node/cluster.ts) and each
 // worker's link (service/node/worker-link.ts), and what both sides need of it.
 import type { MetricsState } from '../metrics.js';
+import type { ResolvedAuditKey } from '../options.js';
 
 /** Messages between the primary and its workers; every type is prefixed so others pass by. */
 export type ToWorker =
@@ -8,13 +9,15 @@ export type ToWorker =
   | { type: 'oncoclear:may-listen'; ok: boolean }
   | { type: 'oncoclear:finish' }
   | { type: 'oncoclear:state-request'; id: number }
-  | { type: 'oncoclear:metrics'; id: number; text: string };
+  | { type: 'oncoclear:metrics'; id: number; text: string }
+  | { type: 'oncoclear:audit-key'; auditKey: ResolvedAuditKey | null };
 export type ToPrimary =
   | ({ type: 'oncoclear:listening' } & ClusterServing)
   | { type: 'oncoclear:listener-closed' }
   | { type: 'oncoclear:may-listen' }
   | { type: 'oncoclear:state'; id: number; state: MetricsState | null }
-  | { type: 'oncoclear:metrics-request'; id: number };
+  | { type: 'oncoclear:metrics-request'; id: number }
+  | { type: 'oncoclear:audit-key-request' };
 
 export const isOurs = (message: unknown): message is { type: string } =>
   typeof message === 'object' &&

@@ -10,6 +10,7 @@ import type { Logger } from '../log.js';
 // Types only: a primary that serves nothing imports metrics.ts (and prom-client with it) at its
 // first scrape, so its start, before it forks the first worker, stays small.
 import type { LocalMetrics } from '../metrics.js';
+import type { ResolvedAuditKey } from '../options.js';
 import {
   type ClusterServing,
   ignoreClosedChannel,
@@ -61,6 +62,8 @@ export interface PrimaryOptions {
   workers: number;
   /** What each worker serves: the primary's options, passed whole. */
   serve: unknown;
+  /** The audit key for every worker, given when one asks (never in the options above). */
+  auditKey?: ResolvedAuditKey;
   logger: Logger;
   exit?: (code: number) => void;
   /**
@@ -164,7 +167,9 @@ export function runPrimary(options: PrimaryOptions): Promise<ClusterServing> {
   const onMessage = (worker: Worker, message: unknown) => {
     if (!isOurs(message)) return;
     const m = message as ToPrimary;
-    if (m.type === 'oncoclear:may-listen') {
+    if (m.type === 'oncoclear:audit-key-request') {
+      send(worker, { type: 'oncoclear:audit-key', auditKey: options.auditKey ?? null });
+    } else if (m.type === 'oncoclear:may-listen') {
       send(worker, { type: 'oncoclear:may-listen', ok: !stopping });
     } else if (m.type === 'oncoclear:listener-closed') {
       listenerClosed.add(worker);

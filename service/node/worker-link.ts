@@ -1,6 +1,7 @@
 // A cluster worker's side of the link to its primary (service/node/cluster.ts): metrics answered
 // for the whole cluster, shutdown signals, the word to listen and to finish.
 import type { LocalMetrics, MetricsState, ServiceMetrics } from '../metrics.js';
+import type { ResolvedAuditKey } from '../options.js';
 import {
   type ClusterServing,
   ignoreClosedChannel,
@@ -37,7 +38,13 @@ export interface WorkerLink {
 }
 
 /** Links a worker to its primary over the cluster's IPC channel. */
-export function workerLink(): WorkerLink {
+export function workerLink(): WorkerLink & {
+  /**
+   * The audit key the primary resolved for the cluster, asked for over IPC (so it is in no
+   * worker's environment); null when the primary has none to give, or is gone.
+   */
+  auditKey(): Promise<ResolvedAuditKey | null>;
+} {
   let nextId = 0;
   const waiting = new Map<number, (text: string) => void>();
   let local: LocalMetrics | null = null;
@@ -45,6 +52,7 @@ export function workerLink(): WorkerLink {
   // shutdown handler) wait for it.
   const inbox = signalInbox();
   let answerMayListen: ((ok: boolean) => void) | null = null;
+  let answerAuditKey: ((key: ResolvedAuditKey | null) => void) | null = null;
   const toPrimary = (message: ToPrimary) => {
     if (process.connected) process.send?.(message, ignoreClosedChannel);
   };
@@ -56,6 +64,9 @@ export function workerLink(): WorkerLink {
     } else if (m.type === 'oncoclear:may-listen') {
       answerMayListen?.(m.ok);
       answerMayListen = null;
+    } else if (m.type === 'oncoclear:audit-key') {
+      answerAuditKey?.(m.auditKey);
+      answerAuditKey = null;
     } else if (m.type === 'oncoclear:metrics') {
       waiting.get(m.id)?.(m.text);
       waiting.delete(m.id);
@@ -96,6 +107,13 @@ export function workerLink(): WorkerLink {
         process.off('SIGINT', ignore);
         release();
       };
+    },
+    auditKey() {
+      if (!process.connected) return Promise.resolve(null);
+      return new Promise<ResolvedAuditKey | null>((resolve) => {
+        answerAuditKey = resolve;
+        toPrimary({ type: 'oncoclear:audit-key-request' });
+      });
     },
     mayListen() {
       if (!process.connected) return Promise.resolve(false);

@@ -1,5 +1,5 @@
 import { createHmac } from 'node:crypto';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { trainFixture } from './fixture.js';
@@ -64,6 +64,10 @@ describe('audit fingerprint keys', () => {
     expect(b[0]).not.toBe(a[0]);
     const cluster = serve(['--workers', '2']);
     await until(() => logLines(cluster, 'cluster listening').length === 1);
+    // The random key reaches the workers over IPC, not in their environment (Linux).
+    for (const l of logLines(cluster, 'listening'))
+      if (l.pid !== cluster.child.pid)
+        expect(readFileSync(`/proc/${l.pid}/environ`, 'utf8')).not.toContain('auditKey"');
     // Fresh connections land on both servers; every line fingerprints the row alike.
     const lines = await fingerprintsOf(cluster, 24);
     expect(lines).toHaveLength(24);
@@ -71,6 +75,28 @@ describe('audit fingerprint keys', () => {
     const listeningLines = logLines(cluster, 'listening');
     expect(new Set(listeningLines.map((l) => (l.auditKey as { id: string }).id)).size).toBe(1);
     expect(new Set(listeningLines.map((l) => l.pid)).size).toBe(2);
+  });
+
+  it('gives a cluster’s workers the key over IPC, read once by the primary, not in their environment', async () => {
+    const keyFile = join(fx.dir, 'cluster.key');
+    const key = Buffer.from('thirty-two bytes of cluster key!');
+    writeFileSync(keyFile, key);
+    const cluster = serve(['--workers', '2', '--audit-key-file', keyFile]);
+    await until(() => logLines(cluster, 'cluster listening').length === 1);
+    const pids = logLines(cluster, 'listening').map((l) => l.pid as number);
+    expect(new Set(pids).size).toBe(2);
+    // The workers' environments (Linux): neither the key nor an auditKey field in the options.
+    for (const pid of pids.filter((p) => p !== cluster.child.pid)) {
+      const environ = readFileSync(`/proc/${pid}/environ`, 'utf8');
+      expect(environ).toContain('ONCOCLEAR_WORKER_OPTIONS');
+      expect(environ).not.toContain(key.toString('base64'));
+      expect(environ).not.toContain('auditKey"');
+    }
+    // A key file replaced under the running cluster changes nothing: the primary read it once.
+    writeFileSync(keyFile, Buffer.from('another key of thirty-two bytes.'));
+    const lines = await fingerprintsOf(cluster, 12);
+    const hmac = createHmac('sha256', key).update(rowBytes()).digest('hex');
+    expect(new Set(lines)).toEqual(new Set([expect.stringMatching(new RegExp(`:${hmac}$`))]));
   });
 
   it('refuses to start with a key file it cannot read or that is too short', async () => {

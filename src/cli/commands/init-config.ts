@@ -65,8 +65,13 @@ export function mergeConfig(existing: ConfigJson | undefined, init: InitSettings
   // provenance on the model card) goes with it, or the next train would download the old file
   // over the new one (data.url/data.sha256) and the card would cite the old dataset.
   const sameFile = existing.data?.path === init.dataPath;
-  const { url: _url, sha256: _sha256, source: _source, licence: _licence, ...kept } =
-    existing.data ?? {};
+  const {
+    url: _url,
+    sha256: _sha256,
+    source: _source,
+    licence: _licence,
+    ...kept
+  } = existing.data ?? {};
   return {
     ...existing,
     model: { ...existing.model, ...(init.name === undefined ? {} : { name: init.name }) },
