@@ -43,8 +43,11 @@ function fail(command: string, error: unknown, code: number): void {
  */
 async function serve(options: ServeOptions) {
   if (options.workers === 1) return (await import('./serve.js')).startServing(options);
-  const [{ runPrimary, reservePort }, { createLogger }, { resolveAuditKey, startServing }] =
-    await Promise.all([import('./node/cluster.js'), import('./log.js'), import('./serve.js')]);
+  const [{ runPrimary, reservePort }, { createLogger }, { resolveAuditKey }] = await Promise.all([
+    import('./node/cluster.js'),
+    import('./log.js'),
+    import('./audit-key.js'),
+  ]);
   // One audit key for every process, read or made here once, so their fingerprints match (a
   // Secret rotated under a running cluster cannot split it) and a bad key file fails the start
   // once. Workers ask for it over IPC: it is not in their environment.
@@ -62,6 +65,7 @@ async function serve(options: ServeOptions) {
     port: await reservePort(options.port, options.host),
     reusePort: true,
   };
+  const { startServing } = await import('./serve.js');
   return runPrimary({
     workers: options.workers,
     serve: shared,

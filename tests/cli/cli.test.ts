@@ -1,22 +1,8 @@
-import { execFile } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
-import { promisify } from 'node:util';
+import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { projectWorkspace } from '../actions/workspace.js';
-
-const exec = promisify(execFile);
-const BIN = resolve('bin/oncoclear.js');
-
-async function cli(args: string[], cwd: string) {
-  try {
-    const { stdout, stderr } = await exec('node', [BIN, ...args], { cwd });
-    return { code: 0, stdout, stderr };
-  } catch (error) {
-    const e = error as { code: number; stdout: string; stderr: string };
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-  }
-}
+import { cli } from './run-cli.js';
 
 let ws: string;
 beforeAll(async () => {

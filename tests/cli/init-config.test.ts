@@ -1,38 +1,15 @@
-import { execFile } from 'node:child_process';
-import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
-import { promisify } from 'node:util';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { mergeConfig } from '../../src/cli/commands/init-config.js';
-import { tempDir, writeOtherCsv } from '../support/fixtures.js';
+import { adoptingRepo, cli } from './run-cli.js';
 
-const exec = promisify(execFile);
-const BIN = resolve('bin/oncoclear.js');
 const INIT = ['init', '--data', 'data/other.csv', '--target', 'outcome', '--positive', 'yes'];
 const FROM = ['--from', 'acme/oncoclear@v1'];
 
-async function cli(args: string[], cwd: string) {
-  try {
-    const { stdout, stderr } = await exec('node', [BIN, ...args], { cwd });
-    return { code: 0, stdout, stderr };
-  } catch (error) {
-    const e = error as { code: number; stdout: string; stderr: string };
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-  }
-}
-
-/** A fresh git repository on main holding only data/other.csv. */
-async function adoptingRepo(): Promise<string> {
-  const repo = tempDir('oncoclear-init-config-');
-  mkdirSync(join(repo, 'data'));
-  writeOtherCsv(join(repo, 'data'));
-  await exec('git', ['init', '-q', '-b', 'main'], { cwd: repo });
-  return repo;
-}
-
 describe('oncoclear init reads the CSV as training will', () => {
   it("refuses a feature column with no values, with training's message, before writing anything", async () => {
-    const repo = await adoptingRepo();
+    const repo = await adoptingRepo('oncoclear-init-config-');
     const file = join(repo, 'data/other.csv');
     // Empty the column 'gamma' (the fourth) in every row.
     const lines = readFileSync(file, 'utf8').trim().split('\n');
@@ -69,7 +46,7 @@ const readConfig = (repo: string) =>
 
 describe('oncoclear init run again over a tuned config', () => {
   it('keeps every setting when it regenerates the callers at a new --from', async () => {
-    const repo = await adoptingRepo();
+    const repo = await adoptingRepo('oncoclear-init-config-');
     expect((await cli([...INIT, ...FROM], repo)).code).toBe(0);
     const tuned = tune(repo);
     const text = readFileSync(join(repo, 'oncoclear.config.json'), 'utf8');
@@ -93,7 +70,7 @@ describe('oncoclear init run again over a tuned config', () => {
   });
 
   it('changes only what a flag sets, and says so when it asks for --force', async () => {
-    const repo = await adoptingRepo();
+    const repo = await adoptingRepo('oncoclear-init-config-');
     expect((await cli([...INIT, ...FROM], repo)).code).toBe(0);
     const tuned = tune(repo);
     const renamed = [...INIT, ...FROM, '--name', 'churn'];
@@ -113,7 +90,7 @@ describe('oncoclear init run again over a tuned config', () => {
   });
 
   it('refuses an invalid config with its error, and with --force keeps a copy, never replacing one', async () => {
-    const repo = await adoptingRepo();
+    const repo = await adoptingRepo('oncoclear-init-config-');
     const file = join(repo, 'oncoclear.config.json');
     const broken = '{"schemaVersion": 1, "model": {"name": "other"}, "promotion": {"metrc": 1}}\n';
     writeFileSync(file, broken);

@@ -1,7 +1,5 @@
-import { execFile } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, renameSync } from 'node:fs';
-import { join, resolve } from 'node:path';
-import { promisify } from 'node:util';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { formatFinding, lintWorkflowFile } from '../../scripts/lint-workflows.js';
@@ -11,9 +9,8 @@ import {
   yamlQuoted,
 } from '../../src/cli/commands/init-filters.js';
 import { tempDir, writeOtherCsv } from '../support/fixtures.js';
+import { adoptingRepo, cli, exec } from './run-cli.js';
 
-const exec = promisify(execFile);
-const BIN = resolve('bin/oncoclear.js');
 const FROM = ['--from', 'acme/oncoclear@v1'];
 const INIT = [
   'init',
@@ -25,25 +22,6 @@ const INIT = [
   'yes',
   ...FROM,
 ];
-
-async function cli(args: string[], cwd: string, env: NodeJS.ProcessEnv = process.env) {
-  try {
-    const { stdout, stderr } = await exec('node', [BIN, ...args], { cwd, env });
-    return { code: 0, stdout, stderr };
-  } catch (error) {
-    const e = error as { code: number; stdout: string; stderr: string };
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-  }
-}
-
-/** A fresh git repository on main with the other-shaped CSV at `dataDir/other.csv`. */
-async function repoWithData(dataDir = 'data'): Promise<string> {
-  const repo = tempDir('oncoclear-init-triggers-');
-  mkdirSync(join(repo, dataDir), { recursive: true });
-  writeOtherCsv(join(repo, dataDir));
-  await exec('git', ['init', '-q', '-b', 'main'], { cwd: repo });
-  return repo;
-}
 
 /** actionlint's and the repository's findings for a caller, but the pinning rules (see init.test.ts). */
 async function lintFindings(repo: string, workflow: string): Promise<string[]> {
@@ -119,7 +97,7 @@ describe('oncoclear init --branch', () => {
       ['a+b', 'a\\+b'],
     ] as const;
     for (const [branch, pattern] of cases) {
-      const repo = await repoWithData();
+      const repo = await adoptingRepo('oncoclear-init-triggers-');
 
       const result = await cli([...INIT, '--branch', branch], repo);
 
@@ -134,7 +112,7 @@ describe('oncoclear init --branch', () => {
 
   it('refuses a name git would refuse, naming it, before writing anything', async () => {
     for (const branch of ['main]\n    tags: [v*', 'a..b', 'a b', '-x']) {
-      const repo = await repoWithData();
+      const repo = await adoptingRepo('oncoclear-init-triggers-');
 
       const result = await cli([...INIT, `--branch=${branch}`], repo);
 
@@ -149,7 +127,7 @@ describe('oncoclear init --branch', () => {
   it("escapes origin's default branch the same way when it has filter syntax in it", async () => {
     const origin = tempDir('oncoclear-init-origin-');
     await exec('git', ['init', '-q', '--bare', '-b', 'x]y', origin]);
-    const seed = await repoWithData();
+    const seed = await adoptingRepo('oncoclear-init-triggers-');
     await exec('git', ['checkout', '-q', '-b', 'x]y'], { cwd: seed });
     await exec('git', ['add', 'data'], { cwd: seed });
     await exec('git', ['-c', 'user.name=t', '-c', 'user.email=t@t', 'commit', '-qm', 'data'], {
@@ -169,7 +147,7 @@ describe('oncoclear init --branch', () => {
 
 describe('oncoclear init trigger filters', () => {
   it('escape glob characters in the data path, so a change to that file triggers training', async () => {
-    const repo = await repoWithData('data/q1 [2024]');
+    const repo = await adoptingRepo('oncoclear-init-triggers-', 'data/q1 [2024]');
     const csv = 'data/q1 [2024]/churn*v2.csv';
     renameSync(join(repo, 'data/q1 [2024]/other.csv'), join(repo, csv));
 

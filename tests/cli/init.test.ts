@@ -1,15 +1,12 @@
-import { execFile } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
-import { join, relative, resolve } from 'node:path';
-import { promisify } from 'node:util';
+import { join, relative } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { formatFinding, lintWorkflowFile, runActionlint } from '../../scripts/lint-workflows.js';
 import { loadConfig } from '../../src/config/config.js';
 import { readRegistryDir } from '../../src/registry/layout.js';
 import { tempDir, writeOtherCsv } from '../support/fixtures.js';
+import { adoptingRepo, cli, exec } from './run-cli.js';
 
-const exec = promisify(execFile);
-const BIN = resolve('bin/oncoclear.js');
 const ARGS = ['init', '--data', 'data/other.csv', '--target', 'outcome', '--positive', 'yes'];
 /** This build's package.json names no repository, so --from is required. */
 const INIT = [...ARGS, '--from', 'acme/oncoclear@v1'];
@@ -19,25 +16,6 @@ const WORKFLOWS = [
   'oncoclear-release.yml',
   'oncoclear-rollback.yml',
 ].map((f) => `.github/workflows/${f}`);
-
-async function cli(args: string[], cwd: string) {
-  try {
-    const { stdout, stderr } = await exec('node', [BIN, ...args], { cwd });
-    return { code: 0, stdout, stderr };
-  } catch (error) {
-    const e = error as { code: number; stdout: string; stderr: string };
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-  }
-}
-
-/** A fresh git repository holding only data/other.csv (another shape than WDBC). */
-async function adoptingRepo(): Promise<string> {
-  const repo = tempDir('oncoclear-init-');
-  mkdirSync(join(repo, 'data'));
-  writeOtherCsv(join(repo, 'data'));
-  await exec('git', ['init', '-q', '-b', 'main'], { cwd: repo });
-  return repo;
-}
 
 /** Every file under `dir` but .git, with its bytes and modification time. */
 function snapshot(dir: string): Map<string, string> {
@@ -67,7 +45,7 @@ describe('oncoclear init', () => {
   let repo: string;
   let first: Awaited<ReturnType<typeof cli>>;
   beforeAll(async () => {
-    repo = await adoptingRepo();
+    repo = await adoptingRepo('oncoclear-init-');
     writeFileSync(join(repo, 'README.md'), '# Churn model\n\nOur own words.\n');
     first = await cli([...INIT, '--from', 'acme/oncoclear@v1'], repo);
   });
@@ -143,7 +121,7 @@ describe('oncoclear init', () => {
 
 describe('oncoclear init refuses', () => {
   it('to overwrite files that differ without --force, naming them, and replaces them with it', async () => {
-    const repo = await adoptingRepo();
+    const repo = await adoptingRepo('oncoclear-init-');
     mkdirSync(join(repo, '.github/workflows'), { recursive: true });
     writeFileSync(join(repo, '.github/workflows/oncoclear-train.yml'), 'name: mine\n');
     writeFileSync(join(repo, '.github/workflows/oncoclear-release.yml'), 'name: mine\n');
@@ -170,7 +148,7 @@ describe('oncoclear init refuses', () => {
   });
 
   it('a target with three classes, with a hint about a one-against-the-rest target', async () => {
-    const repo = await adoptingRepo();
+    const repo = await adoptingRepo('oncoclear-init-');
     const file = join(repo, 'data/other.csv');
     const [header, ...rows] = readFileSync(file, 'utf8').trim().split('\n');
     const relabelled = rows.map((row, i) => {
@@ -192,7 +170,7 @@ describe('oncoclear init refuses', () => {
   });
 
   it('writes its README section with the README’s own CRLF line ends, and finds it up to date again', async () => {
-    const repo = await adoptingRepo();
+    const repo = await adoptingRepo('oncoclear-init-');
     writeFileSync(join(repo, 'README.md'), '# Churn\r\n\r\nOur model.\r\n');
     expect((await cli(INIT, repo)).code).toBe(0);
     const text = readFileSync(join(repo, 'README.md'), 'utf8');
@@ -205,7 +183,7 @@ describe('oncoclear init refuses', () => {
   });
 
   it('names every missing required flag in one run', async () => {
-    const repo = await adoptingRepo();
+    const repo = await adoptingRepo('oncoclear-init-');
     const result = await cli(['init', '--target', 'outcome', '--from', 'acme/oncoclear@v1'], repo);
     expect(result.code).toBe(2);
     expect(result.stderr).toContain(
@@ -214,7 +192,7 @@ describe('oncoclear init refuses', () => {
   });
 
   it('an empty file, and a header without rows, as training words them', async () => {
-    const repo = await adoptingRepo();
+    const repo = await adoptingRepo('oncoclear-init-');
     const file = join(repo, 'data/other.csv');
     const header = readFileSync(file, 'utf8').split('\n')[0]!;
     writeFileSync(file, '');
@@ -231,7 +209,7 @@ describe('oncoclear init refuses', () => {
   });
 
   it('a positive class the target never holds', async () => {
-    const repo = await adoptingRepo();
+    const repo = await adoptingRepo('oncoclear-init-');
     const result = await cli([...INIT.slice(0, -3), 'maybe', '--from', 'acme/oncoclear@v1'], repo);
     expect(result.code).toBe(2);
     expect(result.stderr).toContain("positive class 'maybe' never appears in column 'outcome'");
@@ -250,7 +228,7 @@ describe('oncoclear init refuses', () => {
   });
 
   it('data outside the repository', async () => {
-    const repo = await adoptingRepo();
+    const repo = await adoptingRepo('oncoclear-init-');
     const elsewhere = tempDir('oncoclear-init-data-');
     const { file } = writeOtherCsv(elsewhere);
     const result = await cli(
@@ -263,7 +241,7 @@ describe('oncoclear init refuses', () => {
   });
 
   it('no --from while the package names no repository, and a --from that is not a release', async () => {
-    const repo = await adoptingRepo();
+    const repo = await adoptingRepo('oncoclear-init-');
     const none = await cli(ARGS, repo);
     expect(none.code).toBe(2);
     expect(none.stderr).toContain('--from OWNER/REPO@vX.Y.Z is required');
@@ -280,7 +258,7 @@ describe('oncoclear init refuses', () => {
 
 describe('oncoclear init on a feature branch', () => {
   it('triggers on the default branch, not the one checked out, and says to merge', async () => {
-    const repo = await adoptingRepo();
+    const repo = await adoptingRepo('oncoclear-init-');
     await exec('git', ['checkout', '-q', '-b', 'adopt-oncoclear'], { cwd: repo });
     const result = await cli(INIT, repo);
     expect(result.code).toBe(0);
@@ -297,7 +275,7 @@ describe('oncoclear init on a feature branch', () => {
   });
 
   it('adds what pipeline and train write locally to .gitignore, keeping its lines', async () => {
-    const repo = await adoptingRepo();
+    const repo = await adoptingRepo('oncoclear-init-');
     writeFileSync(join(repo, '.gitignore'), 'secrets.env\nout/');
     expect((await cli(INIT, repo)).code).toBe(0);
     expect(readFileSync(join(repo, '.gitignore'), 'utf8')).toBe(
