@@ -30,7 +30,9 @@ const HELP = `Usage: npm run bench:cold -- [options]
 Cold start to the first 200 from GET /ready, polled every ~1 ms, for
   a. OncoClear: node bin/oncoclear.js serve --model <freshly trained>, as it defaults (one
      process per CPU on Node 22.12+ on Linux, else one) and with --workers 1 (and, with
-     --workers N > 1, that cluster too)
+     --workers N > 1, that cluster too); and both again from the V8 startup snapshot that
+     the image starts from (node --snapshot-blob dist/serve.blob serve, built first by
+     'node scripts/build.mjs --snapshot' with the same node; Node 22.15+)
   b. the FastAPI peer (bench/serve-peer/app.py under uvicorn, 1 worker)
   c. a bare node:http server that answers /ready with a constant: the floor for any Node server
 The servers take turns, one start each per round. NODE_EXTRA_CA_CERTS is removed from their
@@ -48,6 +50,8 @@ Options:
 
 /** The row of `serve` with no --workers: its default. */
 const DEFAULT_NAME = 'oncoclear serve (default)';
+/** The rows that start from the startup snapshot, as the image does. */
+const SNAPSHOT_SUFFIX = ', from its snapshot (the image)';
 /** Issue 15, goal 2: ours within this multiple of a bare node:http server. */
 const GOAL_RATIO_TO_BARE = 2.5;
 
@@ -111,13 +115,21 @@ async function main(): Promise<number> {
     else log(`${PYTHON} lacks fastapi/uvicorn/sklearn: the peer is skipped`);
 
     const node = values.node ?? process.execPath;
+    // The image's start: serve from a V8 startup snapshot, which must be built by the node that
+    // runs it (scripts/snapshot.mjs; Node 22.15+).
+    const snapshot =
+      spawnSync(node, ['-p', 'typeof process.execve'], { encoding: 'utf8' }).stdout.trim() ===
+      'function';
+    if (snapshot) run(node, [join(ROOT, 'scripts', 'build.mjs'), '--snapshot'], 'startup snapshot');
+    else log(`${node} has no process.execve (Node < 22.15): no startup snapshot rows`);
+    const blob = join(ROOT, 'dist', 'serve.blob');
     // n null: serve's own default (one process per CPU where each can have an SO_REUSEPORT
     // socket, else one), which the goal is about.
-    const ours = (n: number | null, cli = CLI, suffix = ''): Contender => ({
+    const ours = (n: number | null, cli: string | null = CLI, suffix = ''): Contender => ({
       name: `${n === null ? DEFAULT_NAME : `oncoclear serve --workers ${n}`}${suffix}`,
       command: node,
       args: (port) => [
-        cli,
+        ...(cli === null ? ['--snapshot-blob', blob] : [cli]),
         'serve',
         '--model',
         model,
@@ -132,6 +144,7 @@ async function main(): Promise<number> {
     const contenders: Contender[] = [
       ours(null),
       ours(1),
+      ...(snapshot ? [ours(null, null, SNAPSHOT_SUFFIX), ours(1, null, SNAPSHOT_SUFFIX)] : []),
       ...(workers > 1 ? [ours(workers)] : []),
       ...(against ? [ours(null, against, ' (against)')] : []),
       ...(against && workers > 1 ? [ours(workers, against, ' (against)')] : []),
@@ -172,12 +185,19 @@ async function main(): Promise<number> {
     });
     const headers = ['server', 'median', 'min–max', '÷ bare (paired median)', '÷ bare min–max'];
     const ourRatio = median(ratios(times.get(DEFAULT_NAME)!, bare));
+    const imageName = `${DEFAULT_NAME}${SNAPSHOT_SUFFIX}`;
+    const imageRatio = times.has(imageName) ? median(ratios(times.get(imageName)!, bare)) : null;
     process.stdout.write(
       [
         '',
         markdownTable(headers, rows),
         '',
         `- ${ourRatio <= GOAL_RATIO_TO_BARE ? 'met' : 'MISSED'}: the default serve's cold start ≤ ${GOAL_RATIO_TO_BARE}× a bare node:http server (${fmt(ourRatio, 2)}×)`,
+        ...(imageRatio === null
+          ? []
+          : [
+              `- ${imageRatio <= GOAL_RATIO_TO_BARE ? 'met' : 'MISSED'}: the same from its startup snapshot, as the image starts it (${fmt(imageRatio, 2)}×)`,
+            ]),
         `- ${runs} rounds, spawn → first 200 from /ready; ${cpus().length} × ${cpus()[0]?.model ?? 'CPU'}, Node ${spawnSync(node, ['--version'], { encoding: 'utf8' }).stdout.trim()}; 1-minute load ${load} at start; NODE_EXTRA_CA_CERTS unset for the servers.`,
         '',
       ].join('\n'),

@@ -1,6 +1,8 @@
 // Builds the CLI and service into dist/ (git-ignored, rebuilt by `npm ci` via `prepare` and by
 // `npm pack` via `prepack`) and, with --actions, the committed action bundles under actions/*/dist.
 // One esbuild call each: ~100 ms. Beside each bundle goes its THIRD_PARTY_NOTICES.md.
+
+import { createHash } from 'node:crypto';
 import {
   copyFileSync,
   existsSync,
@@ -16,6 +18,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { build } from 'esbuild';
 import { bundledPackages, noticesMarkdown } from './notices.mjs';
+import { buildSnapshot } from './snapshot.mjs';
 
 const common = {
   bundle: true,
@@ -89,6 +92,13 @@ const outputs = new Set(Object.keys(service.metafile.outputs).map((f) => f.repla
 for (const file of readdirSync('dist')) {
   if (/^service-.+\.js$/.test(file) && !outputs.has(`dist/${file}`)) rmSync(join('dist', file));
 }
+// dist/build-id names this build of the service: a startup snapshot (below) records the id it
+// was made with and is not used once dist/ holds another build (service/snapshot.ts).
+const buildId = createHash('sha256');
+for (const file of [...outputs].sort()) buildId.update(file).update(readFileSync(file));
+const BUILD_ID = buildId.digest('hex').slice(0, 16);
+writeFileSync(join('dist', 'build-id'), `${BUILD_ID}\n`);
+
 // Swagger UI's two asset files go beside the service (service/routes/docs.ts serves them from
 // there), so the package needs no swagger-ui-dist at run time: it would bring @scarf/scarf, whose
 // install script reports every install. Its licence is in the notices like a bundled package's.
@@ -105,6 +115,11 @@ writeFileSync(
     }),
   ),
 );
+
+// --snapshot: also the V8 startup snapshot of `serve` (dist/serve.blob, from dist/snapshot.cjs),
+// for this very node binary. The image builds it (service/Dockerfile); see scripts/snapshot.mjs.
+if (process.argv.includes('--snapshot'))
+  buildSnapshot({ build, common, plugins: [zodEnglishOnly], buildId: BUILD_ID });
 
 // --check-actions: build the bundles elsewhere and fail if the committed ones differ (check-dist).
 const check = process.argv.includes('--check-actions');

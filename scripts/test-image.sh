@@ -17,7 +17,8 @@
 #   4. podman runs the pulled image (-p 127.0.0.1:PORT:8000) and probes /ready, /health,
 #      POST /predict, /model; checks it runs Node 24 as uid 10001, not root; the OCI and model
 #      labels; the HEALTHCHECK; no source maps or telemetry package in the image; the audit line of
-#      a prediction in the logs; a model mounted from a volume via MODEL_PATH;
+#      a prediction in the logs; every server started from the image's V8 startup snapshot, and the
+#      same predictions from the bundle (ONCOCLEAR_SNAPSHOT=0); a model mounted via MODEL_PATH;
 #   5. runs it the way KServe runs a custom container (-e PORT=8080, the model mounted read-only at
 #      /mnt/models, -e MODEL_NAME=<alias>, a read-only root file system with a tmpfs /tmp, every
 #      capability dropped) and probes it through the Open Inference Protocol (probe-oip.mjs);
@@ -529,6 +530,34 @@ else
   logs "$name"
   die "no JSON audit line with predictionId $prediction_id in the container's stdout"
 fi
+
+# Every server of the container began from the V8 startup snapshot built in the image; one started
+# with ONCOCLEAR_SNAPSHOT=0 runs the bundle, and both answer the same predictions byte for byte
+# (prediction ids aside).
+started_from() {
+  podman_ logs "$1" 2>&1 | node -e '
+    const lines = require("fs").readFileSync(0, "utf8").split("\n").filter((l) => l.startsWith("{"));
+    const from = lines.map((l) => JSON.parse(l)).filter((l) => l.msg === "listening").map((l) => l.startedFrom);
+    process.stdout.write([...new Set(from)].join(","));'
+}
+[ "$(started_from "$name")" = snapshot ] || {
+  logs "$name"
+  die "the image's servers started from '$(started_from "$name")'; expected every one from its startup snapshot"
+}
+port_b="$(free_port)"
+name_b="oncoclear-test-bundle-$$"
+containers+=("$name_b")
+podman_ run -d --name "$name_b" "${ONCOCLEAR_ULIMITS[@]}" -p "127.0.0.1:$port_b:8000" \
+  -e ONCOCLEAR_SNAPSHOT=0 "$tag" >/dev/null 2> >(no_timer_noise) || die "podman run failed"
+node scripts/image/probe.mjs "http://127.0.0.1:$port_b" --wait 60 >/dev/null || {
+  logs "$name_b"
+  die "the image with ONCOCLEAR_SNAPSHOT=0 failed its probes"
+}
+[ "$(started_from "$name_b")" = bundle ] || die "ONCOCLEAR_SNAPSHOT=0 started from '$(started_from "$name_b")'; expected the bundle"
+node scripts/image/same-answers.mjs "http://127.0.0.1:$port" "http://127.0.0.1:$port_b" ||
+  die "the snapshot and the bundle answer differently"
+podman_ rm -f -t 2 "$name_b" >/dev/null 2>&1
+echo "  ok   every server started from the startup snapshot; the bundle (ONCOCLEAR_SNAPSHOT=0) answers identically" >&2
 
 step "MODEL_PATH from a volume"
 vol="$(mktemp -d)"

@@ -188,6 +188,10 @@ export async function startServing(
     drainMs: options.drainMs,
     limits: options.limits,
     startupMs: Math.round(performance.now() - started),
+    // Whether this process began from the image's V8 startup snapshot (service/snapshot.ts).
+    startedFrom: process.execArgv.some((flag) => flag.startsWith('--snapshot-blob'))
+      ? 'snapshot'
+      : 'bundle',
     ...(link ? { pid: process.pid } : {}),
   });
   link?.listening({ url, port, addresses, model: { name: model.name, version: model.version } });

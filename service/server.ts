@@ -13,8 +13,13 @@ import type { ConnectionLimits } from './options.js';
 
 // node:http by require(), not import: from Node 22 on, importing it as an ES module reads every
 // export to build the namespace, and its lazy WebSocket and CloseEvent load undici, http2 and
-// worker_threads with them (20 ms of every start on Node 24, against 3 ms for require()).
-const { createServer } = createRequire(import.meta.url)('node:http') as typeof Http;
+// worker_threads with them (20 ms of every start on Node 24, against 3 ms for require()). And on
+// first use, not at import: a V8 startup snapshot (service/snapshot.ts) cannot hold node:http.
+let http: typeof Http | undefined;
+function httpModule(): typeof Http {
+  http ??= createRequire(import.meta.url)('node:http') as typeof Http;
+  return http;
+}
 
 /** Anything with a fetch handler, e.g. the app from createApp. */
 export interface Fetchable {
@@ -55,7 +60,7 @@ export function listen(
 ): Promise<Listening> {
   const { limits } = options;
   const guard = createConnectionGuard(limits.maxConnections);
-  const server = createServer(
+  const server = httpModule().createServer(
     {
       headersTimeout: limits.headersTimeoutMs,
       requestTimeout: limits.requestTimeoutMs,

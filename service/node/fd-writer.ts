@@ -24,10 +24,12 @@ export type FdWrite = (text: string) => void;
 const FULL_PIPE_RETRY_MS = 1;
 const FULL_PIPE_RETRY_MAX_MS = 50;
 
-const sleeper = new Int32Array(new SharedArrayBuffer(4));
+// Made on first use: a V8 startup snapshot's builder has no SharedArrayBuffer (service/snapshot.ts).
+let sleeper: Int32Array | undefined;
 
 /** Blocks the thread for `ms` (Atomics.wait on a value nothing changes). */
 function sleepSync(ms: number): void {
+  sleeper ??= new Int32Array(new SharedArrayBuffer(4));
   Atomics.wait(sleeper, 0, 0, ms);
 }
 

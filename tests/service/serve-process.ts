@@ -21,9 +21,10 @@ export interface ServeProcess {
 export function runService(
   args: string[],
   env: Record<string, string> = {},
-  options: { openFileLimit?: number; cwd?: string } = {},
+  options: { openFileLimit?: number; cwd?: string; launch?: string[] } = {},
 ): ServeProcess {
-  const node = [process.execPath, resolve('bin/oncoclear.js'), ...args];
+  // `launch`: what runs in place of `node bin/oncoclear.js`, e.g. [node, '--snapshot-blob', blob].
+  const node = [...(options.launch ?? [process.execPath, resolve('bin/oncoclear.js')]), ...args];
   const [command, argv] = options.openFileLimit
     ? [
         'bash',

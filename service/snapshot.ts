@@ -1,0 +1,81 @@
+// Entry of the V8 startup snapshot of `oncoclear serve` (`node scripts/build.mjs --snapshot`,
+// run in the image: docs/image.md). Bundled to dist/snapshot.cjs, which `node --build-snapshot`
+// runs once: the modules it imports are compiled and evaluated then, and a start from the blob
+// (`node --snapshot-blob dist/serve.blob serve ...`) begins with them in its heap, skipping the
+// compile and top level that are most of a cold start. The image's entrypoint
+// (scripts/image/entrypoint.sh) uses the blob only when it exists and is newer than node.
+//
+// What must not be in a snapshot stays out: node:http and the other built-ins Node does not
+// support there are loaded on first use (the build's lazy-builtins plugin), as are
+// @hono/node-server (it loads undici) and prom-client; no random bytes or clock reads happen at
+// the top level of these modules, so every start draws its own audit key and request ids.
+import cluster from 'node:cluster';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { startupSnapshot } from 'node:v8';
+import { runServe } from './serve-command.js';
+// The start path, evaluated into the snapshot: what `serve` and a cluster worker import.
+import './serve.js';
+import './app.js';
+import './audit-key.js';
+import './log.js';
+import './node/cluster.js';
+import './node/fast-predict.js';
+import './node/worker-link.js';
+
+/** The id of the dist/ build this snapshot was made with (scripts/build.mjs defines it). */
+declare const __ONCOCLEAR_BUILD_ID__: string;
+
+/** dist/, where this bundle was when the snapshot was built: the blob is built where it runs. */
+const DIST = __dirname;
+/** The launcher `serve` runs from without the snapshot. */
+const BIN = join(DIST, '..', 'bin', 'oncoclear.js');
+
+/** The build id dist/ holds now: another build since this snapshot means the snapshot is stale. */
+function currentBuildId(): string | null {
+  try {
+    return readFileSync(join(DIST, 'build-id'), 'utf8').trim();
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Starts `serve` as the plain launcher would, in this process (execve keeps the pid, so a
+ * container's PID 1 stays the server): the node flags minus --snapshot-blob, then the arguments.
+ */
+function fallBack(reason: string, args: string[]): never {
+  process.stderr.write(
+    `${JSON.stringify({ level: 'warn', msg: 'startup snapshot not used', reason })}\n`,
+  );
+  const flags: string[] = [];
+  for (let i = 0; i < process.execArgv.length; i++) {
+    const flag = process.execArgv[i]!;
+    if (flag === '--snapshot-blob') i++;
+    else if (!flag.startsWith('--snapshot-blob=')) flags.push(flag);
+  }
+  // Present from Node 22.15 and 23.11; scripts/build.mjs builds no snapshot on an older Node.
+  const execve = (process as { execve?: (file: string, args: string[], env: object) => never })
+    .execve!;
+  return execve(process.execPath, [process.execPath, ...flags, BIN, ...args], process.env);
+}
+
+startupSnapshot.setDeserializeMainFunction(() => {
+  // A cluster worker runs the blob too (its execArgv carries --snapshot-blob), forked by a
+  // primary that has made the checks below; it reads its options from that primary. (node:cluster
+  // is loaded here, on first use: at load it decides whether this process is a worker.)
+  if (cluster.isWorker) return void runServe([]);
+  // From a blob, argv is [node, ...arguments]: no script.
+  const args = process.argv.slice(1);
+  const built = __ONCOCLEAR_BUILD_ID__;
+  const found = currentBuildId();
+  if (found !== built)
+    fallBack(
+      `dist/ is build ${found ?? '(none: dist/build-id is missing)'}, the snapshot is of build ${built}`,
+      args,
+    );
+  if (args[0] !== 'serve') fallBack(`it holds only 'serve', not '${args[0] ?? ''}'`, args);
+  // As under the launcher, [node, bin, command, ...flags]: cluster.fork runs argv[1].
+  process.argv.splice(1, 0, BIN);
+  void runServe(args.slice(1));
+});

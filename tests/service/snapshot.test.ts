@@ -1,0 +1,198 @@
+import { spawnSync } from 'node:child_process';
+import {
+  cpSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  utimesSync,
+  writeFileSync,
+} from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { trainFixture } from './fixture.js';
+import { listening, logLines, runService, type ServeProcess } from './serve-process.js';
+
+// The V8 startup snapshot of `serve` (service/snapshot.ts, scripts/snapshot.mjs) and the image's
+// entrypoint that picks it (bin/image-entrypoint.sh), on this node. A blob runs only on the node
+// that built it, so the build happens here, in a copy of the package laid out as the image's /app.
+// Node 20 has no process.execve, the snapshot's hand-over to the bundle, so it builds none: the
+// suite runs on Node 22.15+ (the Node 24 pass of .ci/run, and test:image in the real image).
+const supported = typeof (process as { execve?: unknown }).execve === 'function';
+
+const fx = trainFixture();
+const running: ServeProcess[] = [];
+let app = '';
+let blob = '';
+
+beforeAll(() => {
+  if (!supported) return;
+  app = mkdtempSync(join(tmpdir(), 'oncoclear-snapshot-'));
+  for (const part of ['package.json', 'oncoclear.config.json', 'bin', 'scripts', 'service', 'src'])
+    cpSync(part, join(app, part), { recursive: true });
+  symlinkSync(resolve('node_modules'), join(app, 'node_modules'));
+  const built = spawnSync(process.execPath, ['scripts/build.mjs', '--snapshot'], {
+    cwd: app,
+    encoding: 'utf8',
+  });
+  expect(built.stderr).toBe('');
+  expect(built.status).toBe(0);
+  blob = join(app, 'dist', 'serve.blob');
+}, 120_000);
+
+afterAll(() => {
+  for (const p of running) p.child.kill('SIGKILL');
+  fx.cleanup();
+  if (app) rmSync(app, { recursive: true, force: true });
+});
+
+const SERVE = ['serve', '--model', fx.file, '--port', '0', '--host', '127.0.0.1'];
+
+/** `serve` through `launch` (default: node bin/oncoclear.js). */
+function start(launch: string[] | undefined, env: Record<string, string> = {}, args = SERVE) {
+  const p = runService(args, env, launch ? { launch } : {});
+  running.push(p);
+  return p;
+}
+
+const fromBlob = () => [process.execPath, '--snapshot-blob', blob];
+
+/** Through the image's entrypoint script, with this node first on PATH (it runs `node`). */
+function viaEntrypoint(env: Record<string, string> = {}, args = SERVE) {
+  const PATH = `${dirname(process.execPath)}:${process.env.PATH ?? ''}`;
+  return start([join(app, 'bin', 'image-entrypoint.sh')], { PATH, ...env }, args);
+}
+
+async function answers(p: ServeProcess) {
+  const port = (await listening(p)).port as number;
+  const post = async (path: string, request: unknown) => {
+    const res = await fetch(`http://127.0.0.1:${port}${path}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(request),
+    });
+    // Prediction ids differ by design (collected apart); everything else must match.
+    const ids: unknown[] = [];
+    const body = JSON.parse(await res.text(), (key, value) => {
+      if (key !== 'predictionId') return value;
+      ids.push(value);
+      return undefined;
+    });
+    return { status: res.status, body, predictionId: ids[0] };
+  };
+  return {
+    one: await post('/predict', { features: fx.named(0), explain: true }),
+    batch: await post('/predict/batch', { instances: [fx.named(1), fx.rows[2]] }),
+    bad: await post('/predict', { features: { ...fx.named(0), 'mean radius': 'x' } }),
+    model: (await (await fetch(`http://127.0.0.1:${port}/model`)).json()) as unknown,
+  };
+}
+
+describe.skipIf(!supported)('serve from its startup snapshot', () => {
+  it('answers exactly as the bundle does, and says it started from the snapshot', async () => {
+    const fromBundle = start(undefined);
+    const fromSnapshot = start(fromBlob());
+    const [a, b] = [await answers(fromBundle), await answers(fromSnapshot)];
+    expect(a.one.status).toBe(200);
+    expect(a.bad.status).toBe(422);
+    expect(b.one.body).toEqual(a.one.body);
+    expect(b.batch.body).toEqual(a.batch.body);
+    expect(b.bad).toEqual(a.bad);
+    // The load time is each start's own, not the snapshot build's.
+    const { loadedAt: loadedA, ...modelA } = a.model as { loadedAt: string };
+    const { loadedAt: loadedB, ...modelB } = b.model as { loadedAt: string };
+    expect(modelB).toEqual(modelA);
+    expect(Math.abs(Date.parse(loadedB) - Date.parse(loadedA))).toBeLessThan(60_000);
+    expect((await listening(fromBundle)).startedFrom).toBe('bundle');
+    expect((await listening(fromSnapshot)).startedFrom).toBe('snapshot');
+  });
+
+  it('draws its own audit key and prediction ids at every start', async () => {
+    const first = start(fromBlob());
+    const second = start(fromBlob());
+    const [one, two] = [await answers(first), await answers(second)];
+    const keyOf = async (p: ServeProcess) =>
+      ((await listening(p)).auditKey as { source: string; id: string }).id;
+    expect(await keyOf(first)).not.toBe(await keyOf(second));
+    expect(one.one.predictionId).not.toBe(two.one.predictionId);
+  });
+
+  it('runs a cluster whose workers start from the snapshot too', async () => {
+    const p = start(fromBlob(), { WORKERS: '2' }, [...SERVE, '--drain-ms', '0']);
+    const port = (await listening(p)).port as number;
+    const cluster = await new Promise<Record<string, unknown>>((resolveLine, reject) => {
+      const poll = setInterval(() => {
+        const line = logLines(p, 'cluster listening')[0];
+        if (line) resolveLine(line);
+        if (p.child.exitCode !== null) reject(new Error(p.err()));
+      }, 20);
+      setTimeout(() => clearInterval(poll), 20_000).unref();
+    });
+    expect(cluster.workers).toBe(2);
+    const lines = logLines(p, 'listening');
+    expect(lines.map((l) => l.startedFrom)).toEqual(['snapshot', 'snapshot']);
+    expect(new Set(lines.map((l) => l.pid)).size).toBe(2);
+    // /metrics is the cluster's: every prediction, whichever process answered it.
+    for (let i = 0; i < 20; i++) {
+      const res = await fetch(`http://127.0.0.1:${port}/predict`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', connection: 'close' },
+        body: JSON.stringify({ features: fx.rows[i % 5] }),
+      });
+      expect(res.status).toBe(200);
+    }
+    const metrics = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+    const predicted = metrics
+      .split('\n')
+      .filter((l) => l.startsWith('oncoclear_predictions_total{'))
+      .reduce((sum, l) => sum + Number(l.split(' ').pop()), 0);
+    expect(predicted).toBe(20);
+    p.child.kill('SIGTERM');
+    expect(await p.exited).toBe(0);
+  }, 30_000);
+
+  it('hands over to the bundle, in the same process, when dist/ holds another build', async () => {
+    const idFile = join(app, 'dist', 'build-id');
+    const id = readFileSync(idFile, 'utf8');
+    writeFileSync(idFile, 'another-build\n');
+    try {
+      const p = start(fromBlob());
+      const line = await listening(p);
+      expect(line.startedFrom).toBe('bundle');
+      const [warning] = logLines(p, 'startup snapshot not used');
+      expect(warning?.reason).toMatch(/dist\/ is build another-build, the snapshot is of build/);
+      // execve kept the pid: the process spawned is the one serving.
+      expect(p.child.exitCode).toBeNull();
+      expect((await answers(p)).one.status).toBe(200);
+    } finally {
+      writeFileSync(idFile, id);
+    }
+  });
+
+  it('the image entrypoint starts serve from the blob, and the bundle otherwise', async () => {
+    const startedFrom = async (p: ServeProcess) => (await listening(p)).startedFrom;
+    expect(await startedFrom(viaEntrypoint())).toBe('snapshot');
+    expect(await startedFrom(viaEntrypoint({ ONCOCLEAR_SNAPSHOT: '0' }))).toBe('bundle');
+    // A blob older than the node it would run on was built by another node.
+    const old = new Date('2001-01-01T00:00:00Z');
+    utimesSync(blob, old, old);
+    expect(await startedFrom(viaEntrypoint())).toBe('bundle');
+    const now = new Date();
+    utimesSync(blob, now, now);
+    // Every other command goes to the CLI.
+    const version = spawnSync(join(app, 'bin', 'image-entrypoint.sh'), ['--version'], {
+      encoding: 'utf8',
+      env: { ...process.env, PATH: `${dirname(process.execPath)}:${process.env.PATH ?? ''}` },
+    });
+    expect(version.status).toBe(0);
+    expect(version.stdout).toMatch(/^\d+\.\d+\.\d+/);
+  });
+
+  it('and the bundle when there is no blob', async () => {
+    rmSync(blob);
+    const p = viaEntrypoint();
+    expect((await listening(p)).startedFrom).toBe('bundle');
+    expect((await answers(p)).one.status).toBe(200);
+  });
+});
