@@ -88,11 +88,11 @@ export async function buildSnapshot({ build, common, plugins, buildId }) {
     format: 'cjs',
     splitting: false,
     minify: true,
-    // No ESM banner: a CommonJS file has require. import.meta.url is this file's URL, the same
-    // directory as dist/service.js, so the paths the service finds beside it hold.
-    banner: {
-      js: "var __ocImportMetaUrl = require('node:url').pathToFileURL(__filename).href;",
-    },
+    // No ESM banner: a CommonJS file has require. import.meta.url becomes a variable, read where
+    // it is used: the URL of dist/snapshot.cjs where it was built, until service/snapshot.ts sets
+    // it to the running blob's directory, so the paths the service finds beside dist/service.js
+    // hold wherever the tree was built (the image builds it in /src and runs it in /app).
+    banner: { js: "var __ocImportMetaUrl = require('node:url').pathToFileURL(__filename).href;" },
     define: {
       'import.meta.url': '__ocImportMetaUrl',
       __ONCOCLEAR_BUILD_ID__: JSON.stringify(buildId),

@@ -11,7 +11,8 @@
 // the top level of these modules, so every start draws its own audit key and request ids.
 import cluster from 'node:cluster';
 import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { startupSnapshot } from 'node:v8';
 import { runServe } from './serve-command.js';
 // The start path, evaluated into the snapshot: what `serve` and a cluster worker import.
@@ -26,15 +27,27 @@ import './node/worker-link.js';
 /** The id of the dist/ build this snapshot was made with (scripts/build.mjs defines it). */
 declare const __ONCOCLEAR_BUILD_ID__: string;
 
-/** dist/, where this bundle was when the snapshot was built: the blob is built where it runs. */
-const DIST = __dirname;
-/** The launcher `serve` runs from without the snapshot. */
-const BIN = join(DIST, '..', 'bin', 'oncoclear.js');
+/** What import.meta.url reads in this bundle (scripts/snapshot.mjs's banner and define). */
+declare let __ocImportMetaUrl: string;
+
+/**
+ * dist/ of the running tree: the blob's directory (dist/serve.blob), not where it was built,
+ * since a tree may be built in one place and run in another (the image's /src and /app).
+ */
+function distDir(): string {
+  const flags = process.execArgv;
+  for (let i = 0; i < flags.length; i++) {
+    const flag = flags[i]!;
+    if (flag === '--snapshot-blob' && flags[i + 1]) return dirname(resolve(flags[i + 1]!));
+    if (flag.startsWith('--snapshot-blob=')) return dirname(resolve(flag.slice(16)));
+  }
+  return __dirname;
+}
 
 /** The build id dist/ holds now: another build since this snapshot means the snapshot is stale. */
-function currentBuildId(): string | null {
+function currentBuildId(dist: string): string | null {
   try {
-    return readFileSync(join(DIST, 'build-id'), 'utf8').trim();
+    return readFileSync(join(dist, 'build-id'), 'utf8').trim();
   } catch {
     return null;
   }
@@ -44,7 +57,7 @@ function currentBuildId(): string | null {
  * Starts `serve` as the plain launcher would, in this process (execve keeps the pid, so a
  * container's PID 1 stays the server): the node flags minus --snapshot-blob, then the arguments.
  */
-function fallBack(reason: string, args: string[]): never {
+function fallBack(bin: string, reason: string, args: string[]): never {
   process.stderr.write(
     `${JSON.stringify({ level: 'warn', msg: 'startup snapshot not used', reason })}\n`,
   );
@@ -57,10 +70,14 @@ function fallBack(reason: string, args: string[]): never {
   // Present from Node 22.15 and 23.11; scripts/build.mjs builds no snapshot on an older Node.
   const execve = (process as { execve?: (file: string, args: string[], env: object) => never })
     .execve!;
-  return execve(process.execPath, [process.execPath, ...flags, BIN, ...args], process.env);
+  return execve(process.execPath, [process.execPath, ...flags, bin, ...args], process.env);
 }
 
 startupSnapshot.setDeserializeMainFunction(() => {
+  const dist = distDir();
+  __ocImportMetaUrl = pathToFileURL(join(dist, 'snapshot.cjs')).href;
+  // The launcher `serve` runs from without the snapshot.
+  const bin = join(dist, '..', 'bin', 'oncoclear.js');
   // A cluster worker runs the blob too (its execArgv carries --snapshot-blob), forked by a
   // primary that has made the checks below; it reads its options from that primary. (node:cluster
   // is loaded here, on first use: at load it decides whether this process is a worker.)
@@ -68,14 +85,15 @@ startupSnapshot.setDeserializeMainFunction(() => {
   // From a blob, argv is [node, ...arguments]: no script.
   const args = process.argv.slice(1);
   const built = __ONCOCLEAR_BUILD_ID__;
-  const found = currentBuildId();
+  const found = currentBuildId(dist);
   if (found !== built)
     fallBack(
+      bin,
       `dist/ is build ${found ?? '(none: dist/build-id is missing)'}, the snapshot is of build ${built}`,
       args,
     );
-  if (args[0] !== 'serve') fallBack(`it holds only 'serve', not '${args[0] ?? ''}'`, args);
+  if (args[0] !== 'serve') fallBack(bin, `it holds only 'serve', not '${args[0] ?? ''}'`, args);
   // As under the launcher, [node, bin, command, ...flags]: cluster.fork runs argv[1].
-  process.argv.splice(1, 0, BIN);
+  process.argv.splice(1, 0, bin);
   void runServe(args.slice(1));
 });

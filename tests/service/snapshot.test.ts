@@ -3,6 +3,7 @@ import {
   cpSync,
   mkdtempSync,
   readFileSync,
+  renameSync,
   rmSync,
   symlinkSync,
   utimesSync,
@@ -28,16 +29,19 @@ let blob = '';
 
 beforeAll(() => {
   if (!supported) return;
-  app = mkdtempSync(join(tmpdir(), 'oncoclear-snapshot-'));
+  // Built in one directory and run from another, as the image builds in /src and runs in /app.
+  const buildDir = mkdtempSync(join(tmpdir(), 'oncoclear-snapshot-'));
+  app = `${buildDir}-moved`;
   for (const part of ['package.json', 'oncoclear.config.json', 'bin', 'scripts', 'service', 'src'])
-    cpSync(part, join(app, part), { recursive: true });
-  symlinkSync(resolve('node_modules'), join(app, 'node_modules'));
+    cpSync(part, join(buildDir, part), { recursive: true });
+  symlinkSync(resolve('node_modules'), join(buildDir, 'node_modules'));
   const built = spawnSync(process.execPath, ['scripts/build.mjs', '--snapshot'], {
-    cwd: app,
+    cwd: buildDir,
     encoding: 'utf8',
   });
   expect(built.stderr).toBe('');
   expect(built.status).toBe(0);
+  renameSync(buildDir, app);
   blob = join(app, 'dist', 'serve.blob');
 }, 120_000);
 
@@ -86,6 +90,9 @@ async function answers(p: ServeProcess) {
     batch: await post('/predict/batch', { instances: [fx.named(1), fx.rows[2]] }),
     bad: await post('/predict', { features: { ...fx.named(0), 'mean radius': 'x' } }),
     model: (await (await fetch(`http://127.0.0.1:${port}/model`)).json()) as unknown,
+    // Read from dist/swagger-ui beside the bundle: the running tree's, not the build's.
+    asset: (await fetch(`http://127.0.0.1:${port}/docs/assets/swagger-ui-dist/swagger-ui.css`))
+      .status,
   };
 }
 
@@ -95,6 +102,7 @@ describe.skipIf(!supported)('serve from its startup snapshot', () => {
     const fromSnapshot = start(fromBlob());
     const [a, b] = [await answers(fromBundle), await answers(fromSnapshot)];
     expect(a.one.status).toBe(200);
+    expect([a.asset, b.asset]).toEqual([200, 200]);
     expect(a.bad.status).toBe(422);
     expect(b.one.body).toEqual(a.one.body);
     expect(b.batch.body).toEqual(a.batch.body);
