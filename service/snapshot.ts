@@ -10,7 +10,7 @@
 // @hono/node-server (it loads undici) and prom-client; no random bytes or clock reads happen at
 // the top level of these modules, so every start draws its own audit key and request ids.
 import cluster from 'node:cluster';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { startupSnapshot } from 'node:v8';
@@ -61,6 +61,13 @@ function fallBack(bin: string, reason: string, args: string[]): never {
   process.stderr.write(
     `${JSON.stringify({ level: 'warn', msg: 'startup snapshot not used', reason })}\n`,
   );
+  if (!existsSync(bin)) {
+    // A blob moved away from its tree: say so, not Node's MODULE_NOT_FOUND stack.
+    process.stderr.write(
+      `oncoclear: no bundle to start instead: ${bin} is missing; keep dist/serve.blob in the tree it was built from (beside bin/ and dist/build-id)\n`,
+    );
+    process.exit(1);
+  }
   const flags: string[] = [];
   for (let i = 0; i < process.execArgv.length; i++) {
     const flag = process.execArgv[i]!;

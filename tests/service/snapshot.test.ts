@@ -178,6 +178,28 @@ describe.skipIf(!supported)('serve from its startup snapshot', () => {
     }
   });
 
+  it('says so in one line when a blob is run away from its tree', async () => {
+    const lone = mkdtempSync(join(tmpdir(), 'oncoclear-lone-blob-'));
+    try {
+      cpSync(blob, join(lone, 'serve.blob'));
+      const run = spawnSync(
+        process.execPath,
+        ['--snapshot-blob', join(lone, 'serve.blob'), ...SERVE],
+        {
+          encoding: 'utf8',
+        },
+      );
+      expect(run.status).toBe(1);
+      expect(run.stderr).toContain('"msg":"startup snapshot not used"');
+      expect(run.stderr).toMatch(
+        /oncoclear: no bundle to start instead: .*bin\/oncoclear\.js is missing/,
+      );
+      expect(run.stderr).not.toContain('MODULE_NOT_FOUND');
+    } finally {
+      rmSync(lone, { recursive: true, force: true });
+    }
+  });
+
   it('the image entrypoint starts serve from the blob, and the bundle otherwise', async () => {
     const startedFrom = async (p: ServeProcess) => (await listening(p)).startedFrom;
     expect(await startedFrom(viaEntrypoint())).toBe('snapshot');
