@@ -118,8 +118,14 @@ writeFileSync(
 
 // --snapshot: also the V8 startup snapshot of `serve` (dist/serve.blob, from dist/snapshot.cjs),
 // for this very node binary. The image builds it (service/Dockerfile); see scripts/snapshot.mjs.
-if (process.argv.includes('--snapshot'))
-  buildSnapshot({ build, common, plugins: [zodEnglishOnly], buildId: BUILD_ID });
+if (process.argv.includes('--snapshot')) {
+  try {
+    await buildSnapshot({ build, common, plugins: [zodEnglishOnly], buildId: BUILD_ID });
+  } catch (error) {
+    console.error(`build: ${error.message}`);
+    process.exit(1);
+  }
+}
 
 // --check-actions: build the bundles elsewhere and fail if the committed ones differ (check-dist).
 const check = process.argv.includes('--check-actions');

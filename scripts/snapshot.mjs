@@ -3,12 +3,18 @@
 // from it. A blob runs only on the node binary that built it, so it is built where it runs: in the
 // image (service/Dockerfile), never shipped in the npm package.
 import { spawnSync } from 'node:child_process';
-import { rmSync, statSync } from 'node:fs';
+import { rmSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 
 export const SNAPSHOT_ENTRY = join('dist', 'snapshot.cjs');
 export const SNAPSHOT_BLOB = join('dist', 'serve.blob');
+/**
+ * Which node built the blob: `<size> <mtime in s> <path>` of its binary, as `ls -lnL
+ * --time-style=+%s` prints them, so bin/image-entrypoint.sh can check the node on PATH is it
+ * (another node aborts on the blob) with no node start of its own.
+ */
+export const SNAPSHOT_NODE_STAMP = join('dist', 'serve.blob.node');
 
 /**
  * Built-ins that a snapshot cannot hold (node:http aborts the build) or that Node has not verified
@@ -76,10 +82,15 @@ const lazyBuiltins = {
  * it. `build` is esbuild's, `common` the service bundle's options, `buildId` dist/build-id's.
  */
 export async function buildSnapshot({ build, common, plugins, buildId }) {
-  if (typeof process.execve !== 'function')
-    throw new Error(
-      `a startup snapshot needs Node 22.15+ or 23.11+ (process.execve, its fallback); this is ${process.version}`,
+  // A blob of an earlier build or another node is never left behind.
+  for (const file of [SNAPSHOT_BLOB, SNAPSHOT_NODE_STAMP]) rmSync(file, { force: true });
+  if (typeof process.execve !== 'function') {
+    // The image then starts from the bundle (bin/image-entrypoint.sh finds no blob).
+    console.log(
+      `no startup snapshot: it needs Node 22.15+ or 23.11+ (process.execve, its hand-over to the bundle); this is ${process.version}`,
     );
+    return;
+  }
   await build({
     ...common,
     entryPoints: { snapshot: 'service/snapshot.ts' },
@@ -99,7 +110,6 @@ export async function buildSnapshot({ build, common, plugins, buildId }) {
     },
     plugins: [...plugins, lazyBuiltins],
   });
-  rmSync(SNAPSHOT_BLOB, { force: true });
   const started = performance.now();
   const result = spawnSync(
     process.execPath,
@@ -122,6 +132,8 @@ export async function buildSnapshot({ build, common, plugins, buildId }) {
     );
   }
   if (stderr) process.stderr.write(`${stderr}\n`);
+  const node = statSync(process.execPath);
+  writeFileSync(SNAPSHOT_NODE_STAMP, `${node.size} ${Math.floor(node.mtimeMs / 1000)}\n`);
   const mb = (statSync(SNAPSHOT_BLOB).size / 1e6).toFixed(1);
   console.log(
     `startup snapshot ${SNAPSHOT_BLOB} (${mb} MB) for node ${process.version} in ${Math.round(performance.now() - started)} ms`,

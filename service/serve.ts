@@ -20,6 +20,7 @@ import {
 } from './served-model.js';
 import { fetchListener, installShutdown, listen } from './server.js';
 import { createStartApp } from './start-app.js';
+import { startedFrom } from './start-mode.js';
 import { directoryWatcher } from './watch.js';
 
 /** Longest the documented app waits for the first probe before it loads anyway. */
@@ -189,9 +190,7 @@ export async function startServing(
     limits: options.limits,
     startupMs: Math.round(performance.now() - started),
     // Whether this process began from the image's V8 startup snapshot (service/snapshot.ts).
-    startedFrom: process.execArgv.some((flag) => flag.startsWith('--snapshot-blob'))
-      ? 'snapshot'
-      : 'bundle',
+    startedFrom: startedFrom(),
     ...(link ? { pid: process.pid } : {}),
   });
   link?.listening({ url, port, addresses, model: { name: model.name, version: model.version } });
