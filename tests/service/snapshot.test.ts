@@ -233,7 +233,7 @@ describe.skipIf(!supported)('serve from its startup snapshot', () => {
       /built by another node/,
     );
     writeFileSync(stamp, built);
-    // The node binary's own stat is what the stamp must match: touching it is another node.
+    // With the stamp of the node on PATH back, the snapshot again.
     expect(await startedFrom(viaEntrypoint())).toBe('snapshot');
     // Every other command goes to the CLI.
     const version = spawnSync(join(app, 'bin', 'image-entrypoint.sh'), ['--version'], {
