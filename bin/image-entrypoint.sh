@@ -16,7 +16,8 @@ blob="$app/dist/serve.blob"
 node="$(command -v node)" || { echo "oncoclear: no node on PATH" >&2; exit 127; }
 if [ "${1:-}" = serve ] && [ "${ONCOCLEAR_SNAPSHOT:-1}" != 0 ] && [ -r "$blob" ]; then
   # `ls -lnL --time-style=+%s`: mode, links, uid, gid, size, mtime, path (GNU ls, as in the image).
-  built_by="$(cat "$blob.node" 2>/dev/null || true)"
+  built_by=
+  { read -r built_by <"$blob.node"; } 2>/dev/null || true # a builtin: no fork on the start path
   set -f # split ls's line into fields, with no globbing
   # shellcheck disable=SC2046 # split on purpose
   set -- $(ls -lnL --time-style=+%s "$node" 2>/dev/null || echo) -- "$@"

@@ -35,8 +35,7 @@ declare let __ocImportMetaUrl: string;
  * dist/ of the running tree: the blob's directory (dist/serve.blob), not where it was built,
  * since a tree may be built in one place and run in another (the image's /src and /app).
  */
-function distDir(): string {
-  const flags = [...process.execArgv, ...(process.env.NODE_OPTIONS ?? '').split(/\s+/)];
+function distDir(flags: readonly string[]): string {
   for (let i = 0; i < flags.length; i++) {
     const flag = flags[i]!;
     if (flag === '--snapshot-blob' && flags[i + 1]) return dirname(resolve(flags[i + 1]!));
@@ -52,6 +51,11 @@ function currentBuildId(dist: string): string | null {
   } catch {
     return null;
   }
+}
+
+/** The node flags this process runs with: its command line's, then NODE_OPTIONS'. */
+function nodeFlags(): string[] {
+  return [...process.execArgv, ...(process.env.NODE_OPTIONS ?? '').split(/\s+/)];
 }
 
 /** Set in the environment of a hand-over, so a second one (a loop) is refused instead. */
@@ -74,7 +78,7 @@ function withoutSnapshotBlob(flags: readonly string[]): string[] {
  * Starts `serve` as the plain launcher would, in this process (execve keeps the pid, so a
  * container's PID 1 stays the server): the node flags minus --snapshot-blob, then the arguments.
  */
-function fallBack(bin: string, reason: string, args: string[], script = bin): never {
+function fallBack(script: string, reason: string, args: string[]): never {
   process.stderr.write(
     `${JSON.stringify({ time: new Date().toISOString(), level: 'warn', msg: 'startup snapshot not used', reason })}\n`,
   );
@@ -97,7 +101,8 @@ function fallBack(bin: string, reason: string, args: string[], script = bin): ne
 }
 
 startupSnapshot.setDeserializeMainFunction(() => {
-  const dist = distDir();
+  const flags = nodeFlags();
+  const dist = distDir(flags);
   __ocImportMetaUrl = pathToFileURL(join(dist, 'snapshot.cjs')).href;
   // The launcher `serve` runs from without the snapshot.
   const bin = join(dist, '..', 'bin', 'oncoclear.js');
@@ -129,12 +134,12 @@ startupSnapshot.setDeserializeMainFunction(() => {
     // A script named after the blob's flags (node --snapshot-blob B script.js, or B through
     // NODE_OPTIONS): run it; else an oncoclear command, which the launcher runs.
     if (args[0] !== undefined && /\.[cm]?js$/.test(args[0]) && existsSync(args[0]))
-      fallBack(bin, reason, args.slice(1), args[0]);
+      fallBack(args[0], reason, args.slice(1));
     fallBack(bin, reason, args);
   }
   // An --import preload (OpenTelemetry, an APM agent) would silently not run from a snapshot.
-  const preload = [...process.execArgv, ...(process.env.NODE_OPTIONS ?? '').split(/\s+/)].find(
-    (flag) => PRELOADS.some((p) => flag === p || flag.startsWith(`${p}=`)),
+  const preload = flags.find((flag) =>
+    PRELOADS.some((p) => flag === p || flag.startsWith(`${p}=`)),
   );
   if (preload)
     fallBack(bin, `${preload.split('=')[0]} preloads do not run from a startup snapshot`, args);

@@ -61,9 +61,11 @@ function start(launch: string[] | undefined, env: Record<string, string> = {}, a
 
 const fromBlob = () => [process.execPath, '--snapshot-blob', blob];
 
-/** Through the image's entrypoint script, with this node first on PATH (it runs `node`). */
+/** PATH with this node first: the entrypoint script runs `node`. */
+const PATH = `${dirname(process.execPath)}:${process.env.PATH ?? ''}`;
+
+/** Through the image's entrypoint script. */
 function viaEntrypoint(env: Record<string, string> = {}, args = SERVE) {
-  const PATH = `${dirname(process.execPath)}:${process.env.PATH ?? ''}`;
   return start([join(app, 'bin', 'image-entrypoint.sh')], { PATH, ...env }, args);
 }
 
@@ -238,7 +240,7 @@ describe.skipIf(!supported)('serve from its startup snapshot', () => {
     // Every other command goes to the CLI.
     const version = spawnSync(join(app, 'bin', 'image-entrypoint.sh'), ['--version'], {
       encoding: 'utf8',
-      env: { ...process.env, PATH: `${dirname(process.execPath)}:${process.env.PATH ?? ''}` },
+      env: { ...process.env, PATH },
     });
     expect(version.status).toBe(0);
     expect(version.stdout).toMatch(/^\d+\.\d+\.\d+/);
