@@ -53,7 +53,7 @@ Serving benchmark, all in one run on this machine (loopback, wrk from Debian):
      audit or metrics), and a bare Hono route that parses the JSON body and returns a constant;
      and the floor: node:http alone doing the same, in one process and, where serve's default
      runs a cluster, in as many processes on SO_REUSEPORT sockets
-  c. the peer: FastAPI + uvicorn (uvloop/httptools when installed) with a scikit-learn
+  c. the peer: FastAPI + uvicorn (uvloop, httptools) with a scikit-learn
      SimpleImputer + StandardScaler + LogisticRegression pipeline trained on data/wdbc.csv
      (bench/serve-peer/app.py, Debian's /usr/bin/python3): 1 worker with async handlers (its
      best here, the comparison), 1 worker with sync handlers, and 2 workers
@@ -609,10 +609,16 @@ async function agreement(ours: ServerSpec, theirs: ServerSpec, rows: number[][])
 function checkTools(): void {
   const missing: string[] = [];
   if (spawnSync('wrk', ['-v']).error) missing.push('wrk (apt-get install wrk)');
-  const py = spawnSync(PYTHON, ['-c', 'import fastapi, uvicorn, sklearn, pandas, joblib']);
+  // uvloop and httptools are uvicorn's fast event loop and parser (`uvicorn[standard]`, what a
+  // FastAPI deployment runs): without them uvicorn falls back to asyncio and h11 at about a third
+  // of the speed, and every ratio here would flatter OncoClear.
+  const py = spawnSync(PYTHON, [
+    '-c',
+    'import fastapi, uvicorn, sklearn, pandas, joblib, uvloop, httptools',
+  ]);
   if (py.status !== 0) {
     missing.push(
-      `${PYTHON} with fastapi, uvicorn, sklearn, pandas (apt-get install python3-fastapi python3-uvicorn python3-sklearn python3-pandas)`,
+      `${PYTHON} with fastapi, uvicorn (uvloop, httptools), sklearn, pandas (apt-get install python3-fastapi python3-uvicorn python3-uvloop python3-httptools python3-sklearn python3-pandas)`,
     );
   }
   if (missing.length > 0) throw new Error(`missing: ${missing.join('; ')}`);
@@ -643,7 +649,6 @@ async function main(): Promise<number> {
     const model = join(work, 'model.json');
     const peerModel = join(work, 'peer.joblib');
     run(PYTHON, [join(PEER_DIR, 'app.py'), '--train', DATA, peerModel], 'peer training');
-    const peerHas = spawnSync(PYTHON, ['-c', 'import uvloop, httptools']).status === 0;
 
     const rows = loadRows();
     const batchRows = Array.from({ length: opts.batchRows }, (_, i) => rows[i % rows.length]!);
@@ -890,7 +895,7 @@ async function main(): Promise<number> {
       `Machine: ${cpus().length} × ${cpus()[0]?.model ?? 'CPU'}, Node ${process.version}, loopback; 1-minute load average ${loadAtStart} when the run began (other work on the machine skews every number).`,
       `wrk ${opts.threads} threads, ${opts.connections} connections, ${opts.duration} s after a ${opts.warmup} s warm-up, on the same cores as the servers; ${opts.rounds} round(s), the servers taking turns, median round reported.`,
       `Ratio: oncoclear ÷ peer for throughput, peer ÷ oncoclear for latency and cold start (higher is better for oncoclear). In the per-server table each ratio is the median over rounds of that round's ratio (paired: both servers measured in the same round).`,
-      `Peer: FastAPI + uvicorn, ${peerHas ? 'uvloop + httptools' : 'asyncio + h11 (uvloop/httptools not installed)'}, scikit-learn pipeline loaded with joblib; no audit log. Its best configuration here is 1 worker with async handlers (the comparison column); sync def handlers and --workers 2 are measured beside it.`,
+      `Peer: FastAPI + uvicorn, uvloop + httptools, scikit-learn pipeline loaded with joblib; no audit log. Its best configuration here is 1 worker with async handlers (the comparison column); sync def handlers and --workers 2 are measured beside it.`,
       `OncoClear: \`serve --workers ${workers}\` (one server process per available CPU: the default on Node 22.12+ on Linux) and \`serve --workers 1\` (one process, no cluster: the default on older Node); Node ${process.versions.node}; stdout (audit) to a file, stderr to a file; ${auditNote}.`,
       `Ceilings: a minimal Hono route on @hono/node-server doing the same math on the same artifact (impute, standardise, dot product, sigmoid, a UUID; no validation, audit or metrics), and a bare Hono POST route that parses the body and returns a constant JSON prediction; one process each.`,
       `Floor: node:http alone, reading and parsing the body and answering the same constant: one process${floorN ? `, and ${workers} processes on SO_REUSEPORT sockets as serve's default runs` : ''}. No server built on node:http passes it on this machine.`,
