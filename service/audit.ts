@@ -24,27 +24,46 @@ export const PIPE_BUF = 4096;
  */
 export const AUDIT_FLUSH_MS = 5;
 
-/**
- * Batches lines and writes them at most {@link AUDIT_FLUSH_MS} after the first of them (or at
- * once when 64 KiB pile up). The writes are synchronous (service/node/fd-writer.ts: a full pipe
- * is waited for, not queued), so one write per request would cost a syscall each on the hot path.
- *
- * With `atomicChunkBytes` (cluster workers sharing one stdout) a flush is cut at line ends into
- * writes of at most that many bytes, so no two processes' lines can interleave in a pipe; a
- * single line longer than that (none is, even with --log-inputs) still goes out whole, alone.
- */
-export function bufferedSink(
-  write: (chunk: string) => void = fdWriter(1),
-  maxBytes = 64 * 1024,
-  atomicChunkBytes?: number,
-  flushMs = AUDIT_FLUSH_MS,
+/** How {@link bufferedSink} writes; every field has a default. */
+export interface BufferedSinkOptions {
+  /** Takes a chunk of whole lines; by default stdout (service/node/fd-writer.ts). */
+  write?: (chunk: string) => void;
+  /** Flush at once when this many characters are waiting. */
+  maxBytes?: number;
+  /**
+   * Cluster workers sharing one stdout: cut a flush at line ends into writes of at most this many
+   * bytes, so no two processes' lines can interleave in a pipe (a single longer line, which none
+   * is even with --log-inputs, still goes out whole, alone).
+   */
+  atomicChunkBytes?: number;
+  flushMs?: number;
   /**
    * The process (or a stand-in): lines still waiting go out on its 'exit', which an uncaught
    * error and a cluster worker whose primary went away (it calls process.exit) both emit. The
    * default writer is synchronous, so they are out before the process is.
    */
-  exiting?: Pick<NodeJS.EventEmitter, 'once'>,
-): AuditSink {
+  exiting?: Pick<NodeJS.EventEmitter, 'once'>;
+  /**
+   * Called, instead of throwing from a timer, when `write` fails (fd-writer throws only when the
+   * stream cannot take lines at all: its reader has gone). `lines` is how many lines of the flush
+   * were not written. serve stops the process here (service/serve.ts).
+   */
+  onWriteError?: (error: unknown, lines: number) => void;
+}
+
+/**
+ * Batches lines and writes them at most {@link AUDIT_FLUSH_MS} after the first of them (or at
+ * once when 64 KiB pile up). The writes are synchronous (service/node/fd-writer.ts: a full pipe
+ * is waited for, not queued), so one write per request would cost a syscall each on the hot path.
+ */
+export function bufferedSink(options: BufferedSinkOptions = {}): AuditSink {
+  const {
+    write = fdWriter(1),
+    maxBytes = 64 * 1024,
+    atomicChunkBytes,
+    flushMs = AUDIT_FLUSH_MS,
+    onWriteError,
+  } = options;
   let buffer = '';
   let timer: NodeJS.Timeout | null = null;
   const flush = () => {
@@ -55,10 +74,18 @@ export function bufferedSink(
     if (!buffer) return;
     const chunk = buffer;
     buffer = '';
-    if (atomicChunkBytes === undefined) write(chunk);
-    else for (const piece of wholeLineChunks(chunk, atomicChunkBytes)) write(piece);
+    const pieces =
+      atomicChunkBytes === undefined ? [chunk] : wholeLineChunks(chunk, atomicChunkBytes);
+    for (let i = 0; i < pieces.length; i++) {
+      try {
+        write(pieces[i]!);
+      } catch (error) {
+        if (!onWriteError) throw error;
+        return onWriteError(error, countLines(pieces.slice(i)));
+      }
+    }
   };
-  exiting?.once('exit', flush);
+  options.exiting?.once('exit', flush);
   return {
     write(line) {
       buffer += line;
@@ -67,6 +94,14 @@ export function bufferedSink(
     },
     flush,
   };
+}
+
+/** Newlines in `pieces`: each audit line ends with one. */
+function countLines(pieces: string[]): number {
+  let lines = 0;
+  for (const piece of pieces)
+    for (let i = piece.indexOf('\n'); i !== -1; i = piece.indexOf('\n', i + 1)) lines++;
+  return lines;
 }
 
 /**

@@ -23,7 +23,13 @@ export interface Logger {
 export function createLogger(sink: LogSink = fdWriter(2), now: () => number = Date.now): Logger {
   return {
     log(event) {
-      sink(`${JSON.stringify({ time: new Date(now()).toISOString(), ...event })}\n`);
+      try {
+        sink(`${JSON.stringify({ time: new Date(now()).toISOString(), ...event })}\n`);
+      } catch (error) {
+        // A log nobody reads any more (stderr's reader has gone) is not worth a crash of whatever
+        // was logging; the audit stream is another matter (service/serve.ts stops for it).
+        if ((error as NodeJS.ErrnoException).code !== 'EPIPE') throw error;
+      }
     },
   };
 }

@@ -8,6 +8,7 @@ import { DASHBOARD_PREFIX } from './dashboard-path.js';
 import type { RuntimeAppOptions } from './lifecycle.js';
 import { createLogger, type Logger } from './log.js';
 import { createMetrics } from './metrics.js';
+import { AUDIT_LOST_EXIT_CODE } from './node/cluster-messages.js';
 import type { WorkerLink } from './node/worker-link.js';
 import type { ServeOptions } from './options.js';
 import { type ModelWatch, watchModel } from './reloader.js';
@@ -25,6 +26,24 @@ import { directoryWatcher } from './watch.js';
 
 /** Longest the documented app waits for the first probe before it loads anyway. */
 const DOCUMENTED_LOAD_FALLBACK_MS = 100;
+
+/**
+ * The audit log could not be written (stdout's reader has gone: EPIPE; or the descriptor is bad).
+ * The predictions in the failed flush were answered without their lines, and every later one
+ * would be too, so the server stops at once, with one line saying why and how many lines were
+ * lost, and AUDIT_LOST_EXIT_CODE (a cluster's primary then stops the cluster rather than replace
+ * the process). The orchestrator restarts it with a working stdout.
+ */
+function stopForLostAudit(logger: Logger, error: unknown, lines: number): never {
+  const { code, message } = error as NodeJS.ErrnoException;
+  logger.log({
+    level: 'error',
+    msg: 'audit log cannot be written (stdout); stopping, since no prediction could be audited',
+    error: code ?? message,
+    auditLinesLost: lines,
+  });
+  process.exit(AUDIT_LOST_EXIT_CODE);
+}
 
 /** The model source described by the options. */
 export function sourceFor(options: ServeOptions): ModelSource {
@@ -92,7 +111,11 @@ export async function startServing(
   const local = createMetrics();
   const metrics = link ? link.metrics(local) : local;
   // Flushed on the process's 'exit' too, so no line is left waiting (see bufferedSink).
-  const audit = bufferedSink(undefined, undefined, link ? PIPE_BUF : undefined, undefined, process);
+  const audit = bufferedSink({
+    ...(link ? { atomicChunkBytes: PIPE_BUF } : {}),
+    exiting: process,
+    onWriteError: (error, lines) => stopForLostAudit(logger, error, lines),
+  });
   const auditKey = resolveAuditKey(options);
   let draining = false;
   let watch: ModelWatch | null = null;

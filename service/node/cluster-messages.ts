@@ -25,6 +25,14 @@ export const isOurs = (message: unknown): message is { type: string } =>
   typeof (message as { type?: unknown }).type === 'string' &&
   (message as { type: string }).type.startsWith('oncoclear:');
 
+/**
+ * The exit code of a server whose audit log could not be written (stdout's reader has gone): it
+ * stops rather than answer a prediction it cannot audit (service/serve.ts). Every server of a
+ * cluster shares that stdout, so the primary stops the cluster with this code instead of
+ * replacing the worker with one that would fail the same way.
+ */
+export const AUDIT_LOST_EXIT_CODE = 3;
+
 /** How long the primary waits for a worker's metrics before scraping its last known ones. */
 export const STATE_TIMEOUT_MS = 2000;
 

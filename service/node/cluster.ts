@@ -12,6 +12,7 @@ import type { Logger } from '../log.js';
 import type { LocalMetrics } from '../metrics.js';
 import type { ResolvedAuditKey } from '../options.js';
 import {
+  AUDIT_LOST_EXIT_CODE,
   type ClusterServing,
   ignoreClosedChannel,
   isOurs,
@@ -261,6 +262,17 @@ export function runPrimary(options: PrimaryOptions): Promise<ClusterServing> {
       // A worker stopped before it listened held nothing: its exit is no failure.
       if (failed && !(stopping && wasStarting)) exitCode = Math.max(exitCode, code || 1);
       if (stopping) return exitWhenAllStopped();
+      if (code === AUDIT_LOST_EXIT_CODE) {
+        // It has said why; the others write to the same stdout.
+        logger.log({
+          level: 'error',
+          msg: 'a server could not write its audit log; stopping the cluster',
+          pid: worker.process.pid,
+        });
+        stopping = true;
+        signalAll('SIGINT');
+        return exitWhenAllStopped();
+      }
       if (wasStarting && !serving && !self && signal === null) {
         // No server is up and a worker failed to start on its own: none can (same model, same
         // flags), so stop. With the primary serving, it is a crash like any other.

@@ -67,7 +67,11 @@ describe('the pre-serialised audit line', () => {
 describe('bufferedSink for processes sharing one stdout', () => {
   it('cuts a flush at line ends into writes of at most PIPE_BUF bytes, losing nothing', () => {
     const writes: string[] = [];
-    const sink = bufferedSink((chunk) => writes.push(chunk), 64 * 1024, PIPE_BUF);
+    const sink = bufferedSink({
+      write: (chunk) => writes.push(chunk),
+      maxBytes: 64 * 1024,
+      atomicChunkBytes: PIPE_BUF,
+    });
     const lines = Array.from(
       { length: 500 },
       (_, i) => `${JSON.stringify({ i, pad: 'x'.repeat(i % 300) })}\n`,

@@ -143,3 +143,55 @@ describe.each([1, 2])('audit lines on a slow stdout pipe, --workers %i', (worker
     expect(audited.size).toBe(load.ids.length);
   });
 });
+
+// stdout's reader going away (a log shipper that died, `serve | head`): the audit log cannot be
+// written, so no prediction can be audited. The server used to die of an uncaught EPIPE thrown
+// from the flush timer, a minified stack on stderr; a cluster's primary then replaced the worker
+// with one that failed the same way.
+/** Whether a process with this pid still runs. */
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+describe.each([1, 2])('audit lines when stdout has no reader, --workers %i', (workers) => {
+  it('stops with exit code 3 and one line saying why, the cluster with it', async () => {
+    const server = serveWithSlowReader(workers);
+    const port = (await listening(server)).port as number;
+    if (workers > 1) await until(() => logLines(server, 'cluster listening').length === 1);
+    const before = predictUntil(port, 2, fx.rows);
+    await until(() => before.ids.length >= 4);
+    await before.stop();
+    await until(() => server.out().split('\n').filter(Boolean).length >= 4);
+    server.child.stdout!.destroy();
+    const after = predictUntil(port, 4, fx.rows);
+    const code = await server.exited;
+    await after.stop();
+
+    expect(code).toBe(3);
+    const lost = logLines(
+      server,
+      'audit log cannot be written (stdout); stopping, since no prediction could be audited',
+    );
+    expect(lost.length).toBeGreaterThanOrEqual(1);
+    expect(lost[0]).toMatchObject({ level: 'error', error: 'EPIPE' });
+    expect(lost[0]!.auditLinesLost).toBeGreaterThanOrEqual(1);
+    // No stack trace, no replacement worker.
+    expect(server.err()).not.toMatch(/\n\s+at /);
+    expect(logLines(server, 'worker exited; starting a replacement')).toEqual([]);
+    // Whichever server met the closed pipe first (the primary serves too, where it has its own
+    // socket), none is left running.
+    const pids = (logLines(server, 'cluster listening')[0]?.pids as number[] | undefined) ?? [];
+    await until(() => pids.every((pid) => !alive(pid)));
+    // Where only forked workers serve (workers sharing the primary's socket, before Node 22.12),
+    // the primary stops the cluster on a worker's exit code.
+    if (workers > 1 && !pids.includes(server.child.pid!))
+      expect(
+        logLines(server, 'a server could not write its audit log; stopping the cluster'),
+      ).toHaveLength(1);
+  });
+});

@@ -203,7 +203,7 @@ describe('bufferedSink', () => {
     vi.useFakeTimers();
     try {
       const write = vi.fn();
-      const sink = bufferedSink(write);
+      const sink = bufferedSink({ write });
       sink.write('a\n');
       vi.advanceTimersByTime(AUDIT_FLUSH_MS - 1);
       sink.write('b\n');
@@ -226,16 +226,44 @@ describe('bufferedSink', () => {
   it('writes what is still waiting when the process exits', () => {
     const write = vi.fn();
     const exiting = new EventEmitter();
-    const sink = bufferedSink(write, undefined, undefined, 60_000, exiting);
+    const sink = bufferedSink({ write, flushMs: 60_000, exiting });
     sink.write('a\n');
     expect(write).not.toHaveBeenCalled();
     exiting.emit('exit', 0);
     expect(write).toHaveBeenCalledWith('a\n');
   });
 
+  it('hands a failed write to onWriteError with the lines not written, instead of throwing', () => {
+    const written: string[] = [];
+    const failures: { error: unknown; lines: number }[] = [];
+    const epipe = Object.assign(new Error('EPIPE: broken pipe, write'), { code: 'EPIPE' });
+    // Whole-line chunks of at most 8 bytes: 'aaa\nbbb\n' goes out, then 'ccc\n' fails, and with
+    // it 'ddd\n', which was never tried.
+    const sink = bufferedSink({
+      write: (chunk) => {
+        if (written.length > 0) throw epipe;
+        written.push(chunk);
+      },
+      atomicChunkBytes: 8,
+      onWriteError: (error, lines) => failures.push({ error, lines }),
+    });
+    for (const line of ['aaa\n', 'bbb\n', 'ccc\n', 'ddd\n']) sink.write(line);
+    sink.flush();
+    expect(written).toEqual(['aaa\nbbb\n']);
+    expect(failures).toEqual([{ error: epipe, lines: 2 }]);
+    // Without a handler the error is the caller's, as before.
+    const bare = bufferedSink({
+      write: () => {
+        throw epipe;
+      },
+    });
+    bare.write('x\n');
+    expect(() => bare.flush()).toThrow(epipe);
+  });
+
   it('writes at once when the buffer passes its size limit', () => {
     const write = vi.fn();
-    const sink = bufferedSink(write, 10);
+    const sink = bufferedSink({ write, maxBytes: 10 });
     sink.write('0123456789abc\n');
     expect(write).toHaveBeenCalledWith('0123456789abc\n');
   });
