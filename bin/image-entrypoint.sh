@@ -8,8 +8,12 @@
 # bundle when dist/ holds another build than it was made from (service/snapshot.ts). Anything
 # else, or ONCOCLEAR_SNAPSHOT=0, runs the bundle. exec: node is PID 1 and gets the signals.
 set -eu
-case "$0" in
-  */*) app="${0%/*}/.." ;;
+self="$0"
+# Run through a symlink (e.g. /usr/local/bin/oncoclear): the tree is the link's target's. `test -L`
+# is a builtin, so the usual start (the script itself) forks nothing for it.
+if [ -L "$self" ]; then self="$(readlink -f "$self")"; fi
+case "$self" in
+  */*) app="${self%/*}/.." ;;
   *) app=.. ;; # `sh image-entrypoint.sh`, run from bin/
 esac
 blob="$app/dist/serve.blob"

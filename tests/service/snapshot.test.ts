@@ -1,6 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import {
   cpSync,
+  mkdirSync,
   mkdtempSync,
   readFileSync,
   renameSync,
@@ -47,7 +48,7 @@ beforeAll(() => {
 afterAll(() => {
   for (const p of running) p.child.kill('SIGKILL');
   fx.cleanup();
-  if (app) rmSync(app, { recursive: true, force: true });
+  if (app) for (const dir of [app, `${app}-bin`]) rmSync(dir, { recursive: true, force: true });
 });
 
 const SERVE = ['serve', '--model', fx.file, '--port', '0', '--host', '127.0.0.1'];
@@ -244,6 +245,11 @@ describe.skipIf(!supported)('serve from its startup snapshot', () => {
     });
     expect(version.status).toBe(0);
     expect(version.stdout).toMatch(/^\d+\.\d+\.\d+/);
+    // Through a symlink elsewhere (as an image that links it onto PATH), the tree is the target's.
+    const link = join(`${app}-bin`, 'oncoclear');
+    mkdirSync(dirname(link));
+    symlinkSync(join(app, 'bin', 'image-entrypoint.sh'), link);
+    expect(await startedFrom(start([link], { PATH }))).toBe('snapshot');
   });
 
   it('and the bundle when there is no blob', async () => {
