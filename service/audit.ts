@@ -46,9 +46,10 @@ export interface BufferedSinkOptions {
   /**
    * Called, instead of throwing from a timer, when `write` fails (fd-writer throws only when the
    * stream cannot take lines at all: its reader has gone). `lines` is how many lines of the flush
-   * were not written. serve stops the process here (service/serve.ts).
+   * were not written; `atExit` says the flush was the one on the process's 'exit', which is
+   * already ending for a reason of its own. serve stops the process here (service/serve.ts).
    */
-  onWriteError?: (error: unknown, lines: number) => void;
+  onWriteError?: (error: unknown, lines: number, atExit: boolean) => void;
 }
 
 /**
@@ -66,7 +67,7 @@ export function bufferedSink(options: BufferedSinkOptions = {}): AuditSink {
   } = options;
   let buffer = '';
   let timer: NodeJS.Timeout | null = null;
-  const flush = () => {
+  const flush = (atExit = false) => {
     if (timer) {
       clearTimeout(timer);
       timer = null;
@@ -81,18 +82,18 @@ export function bufferedSink(options: BufferedSinkOptions = {}): AuditSink {
         write(pieces[i]!);
       } catch (error) {
         if (!onWriteError) throw error;
-        return onWriteError(error, countLines(pieces.slice(i)));
+        return onWriteError(error, countLines(pieces.slice(i)), atExit);
       }
     }
   };
-  options.exiting?.once('exit', flush);
+  options.exiting?.once('exit', () => flush(true));
   return {
     write(line) {
       buffer += line;
       if (buffer.length >= maxBytes) flush();
       else timer ??= setTimeout(flush, flushMs);
     },
-    flush,
+    flush: () => flush(),
   };
 }
 

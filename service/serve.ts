@@ -30,19 +30,23 @@ const DOCUMENTED_LOAD_FALLBACK_MS = 100;
 /**
  * The audit log could not be written (stdout's reader has gone: EPIPE; or the descriptor is bad).
  * The predictions in the failed flush were answered without their lines, and every later one
- * would be too, so the server stops at once, with one line saying why and how many lines were
- * lost, and AUDIT_LOST_EXIT_CODE (a cluster's primary then stops the cluster rather than replace
- * the process). The orchestrator restarts it with a working stdout.
+ * would be too, so the server stops at once, with one line saying why and how many lines it could
+ * not write (lines already in the pipe when its reader went are not counted), and
+ * AUDIT_LOST_EXIT_CODE: a cluster's primary then stops the cluster rather than replace the process;
+ * a primary that serves and meets it first ends the cluster as any exit of the primary does.
+ * The orchestrator restarts it with a working stdout. The flush on 'exit' only says so and sets the
+ * code if the exit was a clean one: calling process.exit there would hide why the process was
+ * exiting (an uncaught error's stack is printed after the 'exit' listeners).
  */
-function stopForLostAudit(logger: Logger, error: unknown, lines: number): never {
-  const { code, message } = error as NodeJS.ErrnoException;
+function stopForLostAudit(logger: Logger, error: unknown, lines: number, atExit: boolean): void {
   logger.log({
     level: 'error',
     msg: 'audit log cannot be written (stdout); stopping, since no prediction could be audited',
-    error: code ?? message,
-    auditLinesLost: lines,
+    error: (error as NodeJS.ErrnoException | null)?.code ?? String(error),
+    auditLinesNotWritten: lines,
   });
-  process.exit(AUDIT_LOST_EXIT_CODE);
+  if (!atExit) process.exit(AUDIT_LOST_EXIT_CODE);
+  if (!process.exitCode) process.exitCode = AUDIT_LOST_EXIT_CODE;
 }
 
 /** The model source described by the options. */
@@ -114,7 +118,7 @@ export async function startServing(
   const audit = bufferedSink({
     ...(link ? { atomicChunkBytes: PIPE_BUF } : {}),
     exiting: process,
-    onWriteError: (error, lines) => stopForLostAudit(logger, error, lines),
+    onWriteError: (error, lines, atExit) => stopForLostAudit(logger, error, lines, atExit),
   });
   const auditKey = resolveAuditKey(options);
   let draining = false;

@@ -235,7 +235,7 @@ describe('bufferedSink', () => {
 
   it('hands a failed write to onWriteError with the lines not written, instead of throwing', () => {
     const written: string[] = [];
-    const failures: { error: unknown; lines: number }[] = [];
+    const failures: { error: unknown; lines: number; atExit: boolean }[] = [];
     const epipe = Object.assign(new Error('EPIPE: broken pipe, write'), { code: 'EPIPE' });
     // Whole-line chunks of at most 8 bytes: 'aaa\nbbb\n' goes out, then 'ccc\n' fails, and with
     // it 'ddd\n', which was never tried.
@@ -245,12 +245,24 @@ describe('bufferedSink', () => {
         written.push(chunk);
       },
       atomicChunkBytes: 8,
-      onWriteError: (error, lines) => failures.push({ error, lines }),
+      onWriteError: (error, lines, atExit) => failures.push({ error, lines, atExit }),
     });
     for (const line of ['aaa\n', 'bbb\n', 'ccc\n', 'ddd\n']) sink.write(line);
     sink.flush();
     expect(written).toEqual(['aaa\nbbb\n']);
-    expect(failures).toEqual([{ error: epipe, lines: 2 }]);
+    expect(failures).toEqual([{ error: epipe, lines: 2, atExit: false }]);
+    // The flush on the process's 'exit' says so: the process is already ending for its own reason.
+    const exiting = new EventEmitter();
+    const atExit = bufferedSink({
+      write: () => {
+        throw epipe;
+      },
+      exiting,
+      onWriteError: (error, lines, atExit) => failures.push({ error, lines, atExit }),
+    });
+    atExit.write('e\n');
+    exiting.emit('exit', 0);
+    expect(failures.at(-1)).toEqual({ error: epipe, lines: 1, atExit: true });
     // Without a handler the error is the caller's, as before.
     const bare = bufferedSink({
       write: () => {
