@@ -13,9 +13,13 @@ Runs the pipeline (train → compare → register → promote) against the local
 .local/registry, then serves its production version until Ctrl-C: on port 8000 (all interfaces)
 with serve's default number of processes (one per CPU on Node 22.12+ on Linux; else one), unless
 serve's options or environment say otherwise (--port/PORT, --host/HOST, --workers/WORKERS, ...;
-see 'oncoclear serve --help'). The model comes from the local registry, so --model, --registry
-and --model-name are refused: use 'oncoclear serve' for those.
+see 'oncoclear serve --help'). It serves the model oncoclear.config.json names (model.name) from
+the local registry, so --model, --registry and --model-name are refused: use 'oncoclear serve'
+for those.
 `;
+
+/** The config the pipeline reads (its default), which names the model start serves. */
+const START_CONFIG = 'oncoclear.config.json';
 
 /** serve's flags that name what to serve: start always serves the local registry. */
 const START_REFUSES = ['--model', '--registry', '--model-name'];
@@ -31,11 +35,20 @@ async function startCommand(argv: string[]): Promise<void> {
     );
     return fail('start', error, 2);
   }
-  const { LOCAL_REGISTRY } = await import('../src/cli/registry-location.js');
+  const [{ LOCAL_REGISTRY }, { loadConfig }] = await Promise.all([
+    import('../src/cli/registry-location.js'),
+    import('../src/config/config.js'),
+  ]);
   // Checked before the pipeline runs, so a typo fails at once rather than after training.
   let options: ServeOptions;
   try {
-    options = parseServeOptions(['--registry', LOCAL_REGISTRY, ...argv], process.env)!;
+    // The model the pipeline trains, however many others the local registry holds (a renamed
+    // model, a second config): serve would otherwise refuse to choose, and advise --model-name.
+    const { name } = loadConfig(START_CONFIG).model;
+    options = parseServeOptions(
+      ['--registry', LOCAL_REGISTRY, '--model-name', name, ...argv],
+      process.env,
+    )!;
   } catch (error) {
     // Usage errors point at 'oncoclear serve --help', which lists the options start takes.
     return fail('start', error, error instanceof UsageError ? 2 : 1);

@@ -1,5 +1,6 @@
 import { createHash, type Hash } from 'node:crypto';
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
+import { isAbsolute, resolve } from 'node:path';
 import type { Dataset, FeatureTable } from './dataset.js';
 import { POW10, parseCellText, parseNumberBytes } from './number-bytes.js';
 
@@ -519,9 +520,26 @@ export function readCsvHeader(file: string): string[] {
 
 /** Opens a data file for reading, or says it is missing and what was expected. */
 function openDataFile(file: string): number {
+  let fd: number;
   try {
-    return openSync(file, 'r');
-  } catch {
-    throw new Error(`Data file '${file}' not found; expected a CSV with a header row.`);
+    fd = openSync(file, 'r');
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    // A relative path is the current directory's (the repository's root in CI), not the config
+    // file's: say where it looked.
+    const where = isAbsolute(file)
+      ? ''
+      : ` (looked for ${resolve(file)}: paths are relative to the directory oncoclear runs in)`;
+    if (code === 'ENOENT')
+      throw new Error(`Data file '${file}' not found${where}; expected a CSV with a header row.`);
+    throw new Error(
+      `Data file '${file}' cannot be read (${code ?? String(error)})${where}; expected a readable CSV file.`,
+    );
   }
+  // Linux opens a directory for reading; the read would fail with a bare EISDIR.
+  if (fstatSync(fd).isDirectory()) {
+    closeSync(fd);
+    throw new Error(`Data file '${file}' is a directory; expected a CSV file.`);
+  }
+  return fd;
 }

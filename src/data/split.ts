@@ -85,6 +85,42 @@ export function splitRows(labels: Uint8Array, options: SplitOptions): Split {
   return { train, test };
 }
 
+/**
+ * Throws unless both parts of `split` hold rows of both classes: a model needs examples of each
+ * to fit, and ROC AUC, sensitivity and the rest are undefined on a part without one (a rare class
+ * of 2 rows in 152 leaves none in a 20% test part). `classes` is `[negative, positive]`.
+ */
+export function requireBothClasses(
+  labels: Uint8Array,
+  split: Split,
+  classes: readonly [string, string],
+  options: SplitOptions,
+): void {
+  const total = [0, 0];
+  for (let i = 0; i < labels.length; i++) total[labels[i]!]!++;
+  for (const [part, rows] of [
+    ['test', split.test],
+    ['training', split.train],
+  ] as const) {
+    const count = [0, 0];
+    for (const row of rows) count[labels[row]!]!++;
+    const missing = count.indexOf(0);
+    if (missing === -1) continue;
+    const rare = total[0]! <= total[1]! ? 0 : 1;
+    throw new RangeError(
+      `The ${part} part (${rows.length} of ${labels.length} rows, split.testFraction ${options.testFraction}) has no '${classes[missing]}' rows: ` +
+        `'${classes[rare]}' is ${total[rare]} of the ${labels.length} rows. Metrics need both classes in both parts; expected at least ` +
+        `${minimumPerClass(options.testFraction)} rows of each class (add rows of '${classes[rare]}', or change split.testFraction).`,
+    );
+  }
+}
+
+/** Rows of a class that give a stratified split at least one of them in each part. */
+function minimumPerClass(testFraction: number): number {
+  // Rounded first: 1 / (1 - 0.9) is 10.000000000000002 in floating point.
+  return Math.max(2, Math.ceil(Number((1 / Math.min(testFraction, 1 - testFraction)).toFixed(9))));
+}
+
 /** Short hash of the test rows, so a later re-split can prove it picked the same ones. */
 export function rowsHash(rows: Uint32Array): string {
   return `sha256:${createHash('sha256')

@@ -5,7 +5,7 @@ import { sha256 } from '../data/fingerprint.js';
 import { CrossValidationSchema } from '../evaluate/cross-validation-schema.js';
 import { MetricsSchema } from '../evaluate/metrics-schema.js';
 import { PreprocessingSchema } from '../features/preprocessing.js';
-import { describeIssue } from '../util/format-issue.js';
+import { describeIssue, parseToWrite } from '../util/format-issue.js';
 import { writeJsonAtomic } from '../util/json-file.js';
 import { LogisticModelSchema } from './logistic-model.js';
 
@@ -115,7 +115,7 @@ export function parseArtifact(json: unknown, source = 'artifact'): Artifact {
 
 /** Two-space JSON with a trailing newline; key order follows the schema, so diffs stay clean. */
 export function serializeArtifact(artifact: Artifact): string {
-  return `${JSON.stringify(ArtifactSchema.parse(artifact), null, 2)}\n`;
+  return `${JSON.stringify(parseToWrite(ArtifactSchema, artifact, 'model artifact'), null, 2)}\n`;
 }
 
 /** The `.sha256` sidecar's text: `sha256sum` format, so `sha256sum -c` verifies the file. */

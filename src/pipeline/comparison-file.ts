@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { MetricsSchema } from '../evaluate/metrics-schema.js';
 import { DecisionSchema } from '../promotion/policy.js';
-import { describeIssue } from '../util/format-issue.js';
+import { describeIssue, parseToWrite } from '../util/format-issue.js';
 import { formatJson, writeJsonAtomic } from '../util/json-file.js';
 import type { Comparison } from './compare.js';
 
@@ -23,7 +23,11 @@ export function writeComparison(file: string, comparison: Comparison): void {
   writeJsonAtomic(
     file,
     formatJson(
-      ComparisonFileSchema.parse({ schemaVersion: COMPARISON_SCHEMA_VERSION, ...comparison }),
+      parseToWrite(
+        ComparisonFileSchema,
+        { schemaVersion: COMPARISON_SCHEMA_VERSION, ...comparison },
+        'comparison file',
+      ),
     ),
   );
 }

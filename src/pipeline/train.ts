@@ -1,7 +1,7 @@
 import { type Config, configHash, thresholdRule } from '../config/config.js';
 import { loadDataset } from '../data/csv.js';
 import { type Dataset, selectRows } from '../data/dataset.js';
-import { rowsHash, type Split, splitRows } from '../data/split.js';
+import { requireBothClasses, rowsHash, type Split, splitRows } from '../data/split.js';
 import {
   chooseThreshold,
   crossValidate,
@@ -58,6 +58,7 @@ export function trainFromConfig(
   );
   const t1 = performance.now();
   const split = splitRows(data.y, config.split);
+  requireBothClasses(data.y, split, data.classes, config.split);
   phase('splitMs', performance.now() - t1);
   const result = trainOnSplit(config, data, split, context, {
     dataSha256: data.sha256!,

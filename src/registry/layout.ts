@@ -23,7 +23,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
-import { describeIssue } from '../util/format-issue.js';
+import { describeIssue, parseToWrite } from '../util/format-issue.js';
 import { writeFileDurable, writeJsonAtomic } from '../util/json-file.js';
 import { parseStrictJson } from '../util/strict-json.js';
 import {
@@ -253,7 +253,13 @@ const json = (value: unknown) => `${JSON.stringify(value, null, 2)}\n`;
 
 function eventFileText(event: RegistryEvent): string {
   const { id: _, ...rest } = event;
-  return json(EventFileSchema.parse({ schemaVersion: LAYOUT_SCHEMA_VERSION, ...rest }));
+  return json(
+    parseToWrite(
+      EventFileSchema,
+      { schemaVersion: LAYOUT_SCHEMA_VERSION, ...rest },
+      'registry event',
+    ),
+  );
 }
 
 /** `20261125T092948134Z-00-promoted-v2-1a2b3c`: time first, so that names sort in time order. */
@@ -266,7 +272,13 @@ export function newEventId(event: RegistryEvent, index: number): string {
 /** The version file's text: what `registerVersion` records, without the derived fields. */
 export function versionFileText(version: RegistryVersion): string {
   const { stage: _s, artifact: _a, ...rest } = version;
-  return json(VersionFileSchema.parse({ schemaVersion: LAYOUT_SCHEMA_VERSION, ...rest }));
+  return json(
+    parseToWrite(
+      VersionFileSchema,
+      { schemaVersion: LAYOUT_SCHEMA_VERSION, ...rest },
+      'registry version file',
+    ),
+  );
 }
 
 /**
@@ -323,11 +335,15 @@ export function registryChangeFiles(before: Registry, after: Registry): Registry
       out.set(
         registryPaths.production(name),
         json(
-          ProductionFileSchema.parse({
-            schemaVersion: LAYOUT_SCHEMA_VERSION,
-            version: prodAfter,
-            event: move?.id ?? 'cleared',
-          }),
+          parseToWrite(
+            ProductionFileSchema,
+            {
+              schemaVersion: LAYOUT_SCHEMA_VERSION,
+              version: prodAfter,
+              event: move?.id ?? 'cleared',
+            },
+            'production pointer',
+          ),
         ),
       );
     }

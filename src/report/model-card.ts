@@ -9,6 +9,7 @@ import type { Config } from '../config/config.js';
 import { METRICS, type MetricKey } from '../evaluate/metric-catalog.js';
 import type { Artifact } from '../model/artifact.js';
 import { DecisionSchema, type PromotionDecision } from '../promotion/policy.js';
+import { parseToWrite } from '../util/format-issue.js';
 import { decisionMarkdown, f4 } from './decision.js';
 
 export const MODEL_CARD_SCHEMA_VERSION = 1;
@@ -95,58 +96,62 @@ export function modelCard(input: ModelCardInput): ModelCard {
     rule: 'fixed',
     chosenOn: 'config',
   };
-  return ModelCardSchema.parse({
-    schemaVersion: MODEL_CARD_SCHEMA_VERSION,
-    model: { name: artifact.name, version: input.version },
-    intendedUse: {
-      purpose:
-        input.use?.purpose ??
-        `Estimates the probability that a row is ${artifact.positiveClass} (against ${artifact.classes.find((c) => c !== artifact.positiveClass)}), from ${artifact.features.length} features.`,
-      notFor: input.use?.notFor ?? NOT_FOR_DEFAULT,
-    },
-    data: {
-      path: artifact.lineage.dataPath,
-      source: input.data.source,
-      licence: input.data.licence,
-      rows: artifact.lineage.dataRows,
-      classes: artifact.classes,
-      positiveClass: artifact.positiveClass,
-      heldOut: {
-        positives: test.confusion.tp + test.confusion.fn,
-        negatives: test.confusion.tn + test.confusion.fp,
+  return parseToWrite(
+    ModelCardSchema,
+    {
+      schemaVersion: MODEL_CARD_SCHEMA_VERSION,
+      model: { name: artifact.name, version: input.version },
+      intendedUse: {
+        purpose:
+          input.use?.purpose ??
+          `Estimates the probability that a row is ${artifact.positiveClass} (against ${artifact.classes.find((c) => c !== artifact.positiveClass)}), from ${artifact.features.length} features.`,
+        notFor: input.use?.notFor ?? NOT_FOR_DEFAULT,
       },
-      sha256: artifact.lineage.dataSha256,
+      data: {
+        path: artifact.lineage.dataPath,
+        source: input.data.source,
+        licence: input.data.licence,
+        rows: artifact.lineage.dataRows,
+        classes: artifact.classes,
+        positiveClass: artifact.positiveClass,
+        heldOut: {
+          positives: test.confusion.tp + test.confusion.fn,
+          negatives: test.confusion.tn + test.confusion.fp,
+        },
+        sha256: artifact.lineage.dataSha256,
+      },
+      operatingThreshold: {
+        threshold: threshold.threshold,
+        rule: threshold.rule,
+        chosenOn: threshold.chosenOn,
+      },
+      metrics: METRICS.filter((m) => typeof test[m.key] === 'number').map((m) => ({
+        key: m.key,
+        label: m.label,
+        value: test[m.key] as number,
+        interval: test.intervals?.[m.key] ?? null,
+      })),
+      calibration: test.calibration
+        ? { slope: test.calibration.slope, intercept: test.calibration.intercept }
+        : null,
+      crossValidation: cv
+        ? {
+            folds: cv.folds,
+            repeats: cv.repeats,
+            accuracy: cvStat('accuracy'),
+            recall: cvStat('recall'),
+          }
+        : null,
+      limitations: [
+        `Evaluated on ${test.rows} held-out rows of one data set (${artifact.lineage.split.testRows} test / ${artifact.lineage.split.trainRows} train, seed ${artifact.lineage.split.seed}); the intervals show how much that small sample leaves uncertain.`,
+        'Trained and evaluated on one source population; performance on other populations or data sources is unknown.',
+        'Logistic regression on the given features: it cannot use information outside them, and it assumes their meaning and units do not change.',
+        ...(input.use?.limitations ?? []),
+      ],
+      decision: input.decision,
     },
-    operatingThreshold: {
-      threshold: threshold.threshold,
-      rule: threshold.rule,
-      chosenOn: threshold.chosenOn,
-    },
-    metrics: METRICS.filter((m) => typeof test[m.key] === 'number').map((m) => ({
-      key: m.key,
-      label: m.label,
-      value: test[m.key] as number,
-      interval: test.intervals?.[m.key] ?? null,
-    })),
-    calibration: test.calibration
-      ? { slope: test.calibration.slope, intercept: test.calibration.intercept }
-      : null,
-    crossValidation: cv
-      ? {
-          folds: cv.folds,
-          repeats: cv.repeats,
-          accuracy: cvStat('accuracy'),
-          recall: cvStat('recall'),
-        }
-      : null,
-    limitations: [
-      `Evaluated on ${test.rows} held-out rows of one data set (${artifact.lineage.split.testRows} test / ${artifact.lineage.split.trainRows} train, seed ${artifact.lineage.split.seed}); the intervals show how much that small sample leaves uncertain.`,
-      'Trained and evaluated on one source population; performance on other populations or data sources is unknown.',
-      'Logistic regression on the given features: it cannot use information outside them, and it assumes their meaning and units do not change.',
-      ...(input.use?.limitations ?? []),
-    ],
-    decision: input.decision,
-  });
+    'model card',
+  );
 }
 
 /** The card as Markdown, for people. */

@@ -12,6 +12,8 @@ function valueAt(input: unknown, path: ReadonlyArray<PropertyKey>): unknown {
 
 function quote(value: unknown): string {
   if (value === undefined) return 'missing';
+  // JSON.stringify would say null.
+  if (typeof value === 'number' && !Number.isFinite(value)) return String(value);
   const text = JSON.stringify(value);
   return text.length > 60 ? `${text.slice(0, 57)}...` : text;
 }
@@ -58,4 +60,21 @@ function expectation(issue: z.core.$ZodIssue): string {
 
 function article(type: string): string {
   return /^[aeiou]/.test(type) ? `an ${type}` : `a ${type}`;
+}
+
+/**
+ * `schema.parse(value)` for a writer checking what this build made before it writes it: a
+ * failure is a bug (a value the schema cannot hold, such as a NaN metric), so it throws one line
+ * naming the file kind, the field, the value and what was expected, not zod's JSON dump of issues.
+ */
+export function parseToWrite<T extends z.ZodType>(
+  schema: T,
+  value: unknown,
+  what: string,
+): z.output<T> {
+  const result = schema.safeParse(value);
+  if (result.success) return result.data;
+  throw new Error(
+    `Internal error: the ${what} to be written is invalid: ${describeIssue(result.error, value)}. Nothing was written; please report this.`,
+  );
 }

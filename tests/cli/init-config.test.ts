@@ -22,11 +22,31 @@ describe('oncoclear init reads the CSV as training will', () => {
 
     const result = await cli([...INIT, ...FROM], repo);
 
-    expect(result.code).toBe(1);
+    expect(result.code).toBe(2);
     expect(result.stderr).toContain(
       "data/other.csv: Feature 'gamma' has no values in the training rows; expected at least one number to impute from.",
     );
     expect(result.stderr).toContain('drop the empty column first');
+    expect(readdirSync(repo).sort()).toEqual(['.git', 'data']);
+  });
+
+  it('refuses a class too rare for both parts of the split, naming it and what is needed', async () => {
+    const repo = await adoptingRepo('oncoclear-init-config-');
+    const file = join(repo, 'data/other.csv');
+    // Keep two 'yes' rows: a 20% stratified test part gets none of them.
+    const [header, ...rows] = readFileSync(file, 'utf8').trim().split('\n');
+    const target = header!.split(',').indexOf('outcome');
+    let kept = 0;
+    const fewYes = rows.filter((line) => line.split(',')[target] !== 'yes' || kept++ < 2);
+    writeFileSync(file, `${[header, ...fewYes].join('\n')}\n`);
+
+    const result = await cli([...INIT, ...FROM], repo);
+
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(
+      /^oncoclear init: data\/other\.csv: The test part \(\d+ of \d+ rows, split\.testFraction 0\.2\) has no 'yes' rows: 'yes' is 2 of the \d+ rows\. .*expected at least 5 rows of each class/,
+    );
+    expect(result.stderr.trim().split('\n')).toHaveLength(1);
     expect(readdirSync(repo).sort()).toEqual(['.git', 'data']);
   });
 });

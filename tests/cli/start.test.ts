@@ -1,7 +1,9 @@
-import { rmSync } from 'node:fs';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { projectWorkspace } from '../actions/workspace.js';
 import { listening, logLines, runService, type ServeProcess } from '../service/serve-process.js';
+import { cli } from './run-cli.js';
 
 // `oncoclear start` (what `npm start` runs): the pipeline, then serve on the local registry, with
 // serve's options and environment. It once ignored both and always bound 0.0.0.0:8000.
@@ -32,6 +34,21 @@ describe('oncoclear start', () => {
     p.child.kill('SIGINT');
     expect(await p.exited).toBe(0);
     expect(logLines(p, 'stopped')).toHaveLength(1);
+  });
+
+  it("serves the config's model when the local registry holds others too", async () => {
+    // A second model in .local/registry (another config, or a renamed model): serve alone would
+    // refuse to choose and advise --model-name, which start refuses.
+    const config = JSON.parse(readFileSync(join(ws, 'oncoclear.config.json'), 'utf8'));
+    const other = join(ws, 'other.config.json');
+    writeFileSync(other, JSON.stringify({ ...config, model: { ...config.model, name: 'other' } }));
+    expect((await cli(['pipeline', '--config', other], ws)).code).toBe(0);
+
+    const p = start(['--host', '127.0.0.1'], { PORT: '0' });
+    const line = await listening(p);
+    expect((line.model as { name: string }).name).toBe(config.model.name);
+    p.child.kill('SIGINT');
+    expect(await p.exited).toBe(0);
   });
 
   it('refuses an unknown option or a model of its own before the pipeline runs', async () => {

@@ -92,3 +92,20 @@ describe('loadFeatureTable', () => {
     expect(() => loadFeatureTable(file, ['a', 'b'])).toThrow("missing feature column 'b'");
   });
 });
+
+describe('a data file that cannot be opened', () => {
+  const settings = { target: 'outcome', positiveClass: 'yes', features: null };
+
+  it('says where a relative path was looked for, and that paths are the working directory’s', () => {
+    expect(() => loadDataset('no-such-dir/data.csv', settings)).toThrow(
+      `Data file 'no-such-dir/data.csv' not found (looked for ${join(process.cwd(), 'no-such-dir/data.csv')}: paths are relative to the directory oncoclear runs in); expected a CSV with a header row.`,
+    );
+  });
+
+  it('tells a directory from a missing file', () => {
+    const dir = tempDir('oncoclear-csv-dir-');
+    expect(() => loadDataset(dir, settings)).toThrow(
+      `Data file '${dir}' is a directory; expected a CSV file.`,
+    );
+  });
+});

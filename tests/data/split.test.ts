@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { rowsHash, splitRows } from '../../src/data/split.js';
+import { requireBothClasses, rowsHash, splitRows } from '../../src/data/split.js';
+import { MetricsSchema } from '../../src/evaluate/metrics-schema.js';
+import { parseToWrite } from '../../src/util/format-issue.js';
 
 const labels = Uint8Array.from({ length: 569 }, (_, i) => (i < 212 ? 1 : 0));
 
@@ -29,5 +31,47 @@ describe('splitRows', () => {
     expect(() =>
       splitRows(Uint8Array.from([1]), { testFraction: 0.5, seed: 1, stratified: false }),
     ).toThrow(/empty training part/);
+  });
+});
+
+describe('requireBothClasses', () => {
+  const options = { testFraction: 0.2, seed: 42, stratified: true };
+  const classes = ['no', 'yes'] as const;
+
+  it('passes a split with both classes in both parts', () => {
+    expect(() =>
+      requireBothClasses(labels, splitRows(labels, options), classes, options),
+    ).not.toThrow();
+  });
+
+  it('names the part, the missing class, its count and what is needed', () => {
+    // 2 'yes' rows of 152: a 20% stratified test part gets none.
+    const rare = Uint8Array.from({ length: 152 }, (_, i) => (i < 2 ? 1 : 0));
+    expect(() => requireBothClasses(rare, splitRows(rare, options), classes, options)).toThrow(
+      "The test part (31 of 152 rows, split.testFraction 0.2) has no 'yes' rows: 'yes' is 2 of the 152 rows. Metrics need both classes in both parts; expected at least 5 rows of each class (add rows of 'yes', or change split.testFraction).",
+    );
+    // And the training part, when the test part would take them all.
+    const wide = { ...options, testFraction: 0.9 };
+    const one = Uint8Array.from({ length: 40 }, (_, i) => (i < 1 ? 1 : 0));
+    expect(() => requireBothClasses(one, splitRows(one, wide), classes, wide)).toThrow(
+      /^The training part \(4 of 40 rows, split\.testFraction 0\.9\) has no 'yes' rows: 'yes' is 1 of the 40 rows\. .*at least 10 rows of each class/,
+    );
+  });
+});
+
+describe('parseToWrite', () => {
+  it('turns a value its schema cannot hold into one line naming the field, not zod issues', () => {
+    const metrics = {
+      rows: 3,
+      accuracy: 1,
+      precision: 1,
+      recall: 1,
+      f1: 1,
+      rocAuc: Number.NaN,
+      logLoss: 0.1,
+    };
+    expect(() => parseToWrite(MetricsSchema, metrics, 'model artifact')).toThrow(
+      /^Internal error: the model artifact to be written is invalid: rocAuc is NaN; expected a number\. Nothing was written; please report this\.$/,
+    );
   });
 });

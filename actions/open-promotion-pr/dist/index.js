@@ -40745,6 +40745,7 @@ function valueAt(input2, path) {
 }
 function quote(value) {
   if (value === void 0) return "missing";
+  if (typeof value === "number" && !Number.isFinite(value)) return String(value);
   const text = JSON.stringify(value);
   return text.length > 60 ? `${text.slice(0, 57)}...` : text;
 }
@@ -40782,6 +40783,13 @@ function expectation(issue3) {
 }
 function article(type) {
   return /^[aeiou]/.test(type) ? `an ${type}` : `a ${type}`;
+}
+function parseToWrite(schema, value, what) {
+  const result = schema.safeParse(value);
+  if (result.success) return result.data;
+  throw new Error(
+    `Internal error: the ${what} to be written is invalid: ${describeIssue(result.error, value)}. Nothing was written; please report this.`
+  );
 }
 
 // src/config/config.ts
@@ -43134,7 +43142,13 @@ var json2 = (value) => `${JSON.stringify(value, null, 2)}
 `;
 function eventFileText(event2) {
   const { id: _, ...rest } = event2;
-  return json2(EventFileSchema.parse({ schemaVersion: LAYOUT_SCHEMA_VERSION, ...rest }));
+  return json2(
+    parseToWrite(
+      EventFileSchema,
+      { schemaVersion: LAYOUT_SCHEMA_VERSION, ...rest },
+      "registry event"
+    )
+  );
 }
 function newEventId(event2, index) {
   const time3 = event2.at.replace(/[-:.]/g, "");
@@ -43143,7 +43157,13 @@ function newEventId(event2, index) {
 }
 function versionFileText(version2) {
   const { stage: _s, artifact: _a3, ...rest } = version2;
-  return json2(VersionFileSchema.parse({ schemaVersion: LAYOUT_SCHEMA_VERSION, ...rest }));
+  return json2(
+    parseToWrite(
+      VersionFileSchema,
+      { schemaVersion: LAYOUT_SCHEMA_VERSION, ...rest },
+      "registry version file"
+    )
+  );
 }
 function registryChangeFiles(before, after) {
   const out = /* @__PURE__ */ new Map();
@@ -43191,11 +43211,15 @@ function registryChangeFiles(before, after) {
       out.set(
         registryPaths.production(name),
         json2(
-          ProductionFileSchema.parse({
-            schemaVersion: LAYOUT_SCHEMA_VERSION,
-            version: prodAfter,
-            event: move?.id ?? "cleared"
-          })
+          parseToWrite(
+            ProductionFileSchema,
+            {
+              schemaVersion: LAYOUT_SCHEMA_VERSION,
+              version: prodAfter,
+              event: move?.id ?? "cleared"
+            },
+            "production pointer"
+          )
         )
       );
     }

@@ -39428,6 +39428,7 @@ function valueAt(input2, path) {
 }
 function quote(value) {
   if (value === void 0) return "missing";
+  if (typeof value === "number" && !Number.isFinite(value)) return String(value);
   const text = JSON.stringify(value);
   return text.length > 60 ? `${text.slice(0, 57)}...` : text;
 }
@@ -39465,6 +39466,13 @@ function expectation(issue3) {
 }
 function article(type) {
   return /^[aeiou]/.test(type) ? `an ${type}` : `a ${type}`;
+}
+function parseToWrite(schema, value, what) {
+  const result = schema.safeParse(value);
+  if (result.success) return result.data;
+  throw new Error(
+    `Internal error: the ${what} to be written is invalid: ${describeIssue(result.error, value)}. Nothing was written; please report this.`
+  );
 }
 
 // src/config/config.ts
@@ -41945,7 +41953,13 @@ var json2 = (value) => `${JSON.stringify(value, null, 2)}
 `;
 function eventFileText(event2) {
   const { id: _, ...rest } = event2;
-  return json2(EventFileSchema.parse({ schemaVersion: LAYOUT_SCHEMA_VERSION, ...rest }));
+  return json2(
+    parseToWrite(
+      EventFileSchema,
+      { schemaVersion: LAYOUT_SCHEMA_VERSION, ...rest },
+      "registry event"
+    )
+  );
 }
 function newEventId(event2, index) {
   const time3 = event2.at.replace(/[-:.]/g, "");
@@ -41954,7 +41968,13 @@ function newEventId(event2, index) {
 }
 function versionFileText(version2) {
   const { stage: _s, artifact: _a3, ...rest } = version2;
-  return json2(VersionFileSchema.parse({ schemaVersion: LAYOUT_SCHEMA_VERSION, ...rest }));
+  return json2(
+    parseToWrite(
+      VersionFileSchema,
+      { schemaVersion: LAYOUT_SCHEMA_VERSION, ...rest },
+      "registry version file"
+    )
+  );
 }
 function registryChangeFiles(before, after) {
   const out = /* @__PURE__ */ new Map();
@@ -42002,11 +42022,15 @@ function registryChangeFiles(before, after) {
       out.set(
         registryPaths.production(name),
         json2(
-          ProductionFileSchema.parse({
-            schemaVersion: LAYOUT_SCHEMA_VERSION,
-            version: prodAfter,
-            event: move?.id ?? "cleared"
-          })
+          parseToWrite(
+            ProductionFileSchema,
+            {
+              schemaVersion: LAYOUT_SCHEMA_VERSION,
+              version: prodAfter,
+              event: move?.id ?? "cleared"
+            },
+            "production pointer"
+          )
         )
       );
     }
@@ -42528,52 +42552,56 @@ function modelCard(input2) {
     rule: "fixed",
     chosenOn: "config"
   };
-  return ModelCardSchema.parse({
-    schemaVersion: MODEL_CARD_SCHEMA_VERSION,
-    model: { name: artifact.name, version: input2.version },
-    intendedUse: {
-      purpose: input2.use?.purpose ?? `Estimates the probability that a row is ${artifact.positiveClass} (against ${artifact.classes.find((c) => c !== artifact.positiveClass)}), from ${artifact.features.length} features.`,
-      notFor: input2.use?.notFor ?? NOT_FOR_DEFAULT
-    },
-    data: {
-      path: artifact.lineage.dataPath,
-      source: input2.data.source,
-      licence: input2.data.licence,
-      rows: artifact.lineage.dataRows,
-      classes: artifact.classes,
-      positiveClass: artifact.positiveClass,
-      heldOut: {
-        positives: test.confusion.tp + test.confusion.fn,
-        negatives: test.confusion.tn + test.confusion.fp
+  return parseToWrite(
+    ModelCardSchema,
+    {
+      schemaVersion: MODEL_CARD_SCHEMA_VERSION,
+      model: { name: artifact.name, version: input2.version },
+      intendedUse: {
+        purpose: input2.use?.purpose ?? `Estimates the probability that a row is ${artifact.positiveClass} (against ${artifact.classes.find((c) => c !== artifact.positiveClass)}), from ${artifact.features.length} features.`,
+        notFor: input2.use?.notFor ?? NOT_FOR_DEFAULT
       },
-      sha256: artifact.lineage.dataSha256
+      data: {
+        path: artifact.lineage.dataPath,
+        source: input2.data.source,
+        licence: input2.data.licence,
+        rows: artifact.lineage.dataRows,
+        classes: artifact.classes,
+        positiveClass: artifact.positiveClass,
+        heldOut: {
+          positives: test.confusion.tp + test.confusion.fn,
+          negatives: test.confusion.tn + test.confusion.fp
+        },
+        sha256: artifact.lineage.dataSha256
+      },
+      operatingThreshold: {
+        threshold: threshold.threshold,
+        rule: threshold.rule,
+        chosenOn: threshold.chosenOn
+      },
+      metrics: METRICS.filter((m) => typeof test[m.key] === "number").map((m) => ({
+        key: m.key,
+        label: m.label,
+        value: test[m.key],
+        interval: test.intervals?.[m.key] ?? null
+      })),
+      calibration: test.calibration ? { slope: test.calibration.slope, intercept: test.calibration.intercept } : null,
+      crossValidation: cv ? {
+        folds: cv.folds,
+        repeats: cv.repeats,
+        accuracy: cvStat("accuracy"),
+        recall: cvStat("recall")
+      } : null,
+      limitations: [
+        `Evaluated on ${test.rows} held-out rows of one data set (${artifact.lineage.split.testRows} test / ${artifact.lineage.split.trainRows} train, seed ${artifact.lineage.split.seed}); the intervals show how much that small sample leaves uncertain.`,
+        "Trained and evaluated on one source population; performance on other populations or data sources is unknown.",
+        "Logistic regression on the given features: it cannot use information outside them, and it assumes their meaning and units do not change.",
+        ...input2.use?.limitations ?? []
+      ],
+      decision: input2.decision
     },
-    operatingThreshold: {
-      threshold: threshold.threshold,
-      rule: threshold.rule,
-      chosenOn: threshold.chosenOn
-    },
-    metrics: METRICS.filter((m) => typeof test[m.key] === "number").map((m) => ({
-      key: m.key,
-      label: m.label,
-      value: test[m.key],
-      interval: test.intervals?.[m.key] ?? null
-    })),
-    calibration: test.calibration ? { slope: test.calibration.slope, intercept: test.calibration.intercept } : null,
-    crossValidation: cv ? {
-      folds: cv.folds,
-      repeats: cv.repeats,
-      accuracy: cvStat("accuracy"),
-      recall: cvStat("recall")
-    } : null,
-    limitations: [
-      `Evaluated on ${test.rows} held-out rows of one data set (${artifact.lineage.split.testRows} test / ${artifact.lineage.split.trainRows} train, seed ${artifact.lineage.split.seed}); the intervals show how much that small sample leaves uncertain.`,
-      "Trained and evaluated on one source population; performance on other populations or data sources is unknown.",
-      "Logistic regression on the given features: it cannot use information outside them, and it assumes their meaning and units do not change.",
-      ...input2.use?.limitations ?? []
-    ],
-    decision: input2.decision
-  });
+    "model card"
+  );
 }
 function modelCardMarkdown(card) {
   const ci2 = (i) => i && i[0] !== null && i[1] !== null ? `${f4(i[0])}\u2013${f4(i[1])}` : "\u2014";

@@ -39407,6 +39407,7 @@ function valueAt(input2, path) {
 }
 function quote(value) {
   if (value === void 0) return "missing";
+  if (typeof value === "number" && !Number.isFinite(value)) return String(value);
   const text = JSON.stringify(value);
   return text.length > 60 ? `${text.slice(0, 57)}...` : text;
 }
@@ -39444,6 +39445,13 @@ function expectation(issue3) {
 }
 function article(type) {
   return /^[aeiou]/.test(type) ? `an ${type}` : `a ${type}`;
+}
+function parseToWrite(schema, value, what) {
+  const result = schema.safeParse(value);
+  if (result.success) return result.data;
+  throw new Error(
+    `Internal error: the ${what} to be written is invalid: ${describeIssue(result.error, value)}. Nothing was written; please report this.`
+  );
 }
 
 // src/config/config.ts
@@ -41613,7 +41621,13 @@ var json2 = (value) => `${JSON.stringify(value, null, 2)}
 `;
 function eventFileText(event) {
   const { id: _, ...rest } = event;
-  return json2(EventFileSchema.parse({ schemaVersion: LAYOUT_SCHEMA_VERSION, ...rest }));
+  return json2(
+    parseToWrite(
+      EventFileSchema,
+      { schemaVersion: LAYOUT_SCHEMA_VERSION, ...rest },
+      "registry event"
+    )
+  );
 }
 function newEventId(event, index) {
   const time3 = event.at.replace(/[-:.]/g, "");
@@ -41622,7 +41636,13 @@ function newEventId(event, index) {
 }
 function versionFileText(version2) {
   const { stage: _s, artifact: _a3, ...rest } = version2;
-  return json2(VersionFileSchema.parse({ schemaVersion: LAYOUT_SCHEMA_VERSION, ...rest }));
+  return json2(
+    parseToWrite(
+      VersionFileSchema,
+      { schemaVersion: LAYOUT_SCHEMA_VERSION, ...rest },
+      "registry version file"
+    )
+  );
 }
 function registryChangeFiles(before, after) {
   const out = /* @__PURE__ */ new Map();
@@ -41670,11 +41690,15 @@ function registryChangeFiles(before, after) {
       out.set(
         registryPaths.production(name),
         json2(
-          ProductionFileSchema.parse({
-            schemaVersion: LAYOUT_SCHEMA_VERSION,
-            version: prodAfter,
-            event: move?.id ?? "cleared"
-          })
+          parseToWrite(
+            ProductionFileSchema,
+            {
+              schemaVersion: LAYOUT_SCHEMA_VERSION,
+              version: prodAfter,
+              event: move?.id ?? "cleared"
+            },
+            "production pointer"
+          )
         )
       );
     }

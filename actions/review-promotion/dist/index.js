@@ -2164,9 +2164,9 @@ var require_dispatcher_base = __commonJS({
       }
       close(callback) {
         if (callback === void 0) {
-          return new Promise((resolve2, reject) => {
+          return new Promise((resolve3, reject) => {
             this.close((err, data) => {
-              return err ? reject(err) : resolve2(data);
+              return err ? reject(err) : resolve3(data);
             });
           });
         }
@@ -2204,12 +2204,12 @@ var require_dispatcher_base = __commonJS({
           err = null;
         }
         if (callback === void 0) {
-          return new Promise((resolve2, reject) => {
+          return new Promise((resolve3, reject) => {
             this.destroy(err, (err2, data) => {
               return err2 ? (
                 /* istanbul ignore next: should never error */
                 reject(err2)
-              ) : resolve2(data);
+              ) : resolve3(data);
             });
           });
         }
@@ -4476,8 +4476,8 @@ var require_util2 = __commonJS({
     function createDeferredPromise() {
       let res;
       let rej;
-      const promise2 = new Promise((resolve2, reject) => {
-        res = resolve2;
+      const promise2 = new Promise((resolve3, reject) => {
+        res = resolve3;
         rej = reject;
       });
       return { promise: promise2, resolve: res, reject: rej };
@@ -6728,12 +6728,12 @@ upgrade: ${upgrade}\r
           cb();
         }
       }
-      const waitForDrain = () => new Promise((resolve2, reject) => {
+      const waitForDrain = () => new Promise((resolve3, reject) => {
         assert2(callback === null);
         if (socket[kError]) {
           reject(socket[kError]);
         } else {
-          callback = resolve2;
+          callback = resolve3;
         }
       });
       socket.on("close", onDrain).on("drain", onDrain);
@@ -7403,12 +7403,12 @@ var require_client_h2 = __commonJS({
           cb();
         }
       }
-      const waitForDrain = () => new Promise((resolve2, reject) => {
+      const waitForDrain = () => new Promise((resolve3, reject) => {
         assert2(callback === null);
         if (socket[kError]) {
           reject(socket[kError]);
         } else {
-          callback = resolve2;
+          callback = resolve3;
         }
       });
       h2stream.on("close", onDrain).on("drain", onDrain);
@@ -7887,16 +7887,16 @@ var require_client = __commonJS({
         return this[kNeedDrain] < 2;
       }
       async [kClose]() {
-        return new Promise((resolve2) => {
+        return new Promise((resolve3) => {
           if (this[kSize]) {
-            this[kClosedResolve] = resolve2;
+            this[kClosedResolve] = resolve3;
           } else {
-            resolve2(null);
+            resolve3(null);
           }
         });
       }
       async [kDestroy](err) {
-        return new Promise((resolve2) => {
+        return new Promise((resolve3) => {
           const requests = this[kQueue].splice(this[kPendingIdx]);
           for (let i = 0; i < requests.length; i++) {
             const request2 = requests[i];
@@ -7907,7 +7907,7 @@ var require_client = __commonJS({
               this[kClosedResolve]();
               this[kClosedResolve] = null;
             }
-            resolve2(null);
+            resolve3(null);
           };
           if (this[kHTTPContext]) {
             this[kHTTPContext].destroy(err, callback);
@@ -7958,7 +7958,7 @@ var require_client = __commonJS({
         });
       }
       try {
-        const socket = await new Promise((resolve2, reject) => {
+        const socket = await new Promise((resolve3, reject) => {
           client[kConnector]({
             host,
             hostname: hostname4,
@@ -7970,7 +7970,7 @@ var require_client = __commonJS({
             if (err) {
               reject(err);
             } else {
-              resolve2(socket2);
+              resolve3(socket2);
             }
           });
         });
@@ -8306,8 +8306,8 @@ var require_pool_base = __commonJS({
         if (this[kQueue].isEmpty()) {
           await Promise.all(this[kClients].map((c) => c.close()));
         } else {
-          await new Promise((resolve2) => {
-            this[kClosedResolve] = resolve2;
+          await new Promise((resolve3) => {
+            this[kClosedResolve] = resolve3;
           });
         }
       }
@@ -9576,7 +9576,7 @@ var require_readable = __commonJS({
         if (this._readableState.closeEmitted) {
           return null;
         }
-        return await new Promise((resolve2, reject) => {
+        return await new Promise((resolve3, reject) => {
           if (this[kContentLength] > limit) {
             this.destroy(new AbortError());
           }
@@ -9589,7 +9589,7 @@ var require_readable = __commonJS({
             if (signal?.aborted) {
               reject(signal.reason ?? new AbortError());
             } else {
-              resolve2(null);
+              resolve3(null);
             }
           }).on("error", noop4).on("data", function(chunk) {
             limit -= chunk.length;
@@ -9608,7 +9608,7 @@ var require_readable = __commonJS({
     }
     async function consume(stream, type) {
       assert2(!stream[kConsume]);
-      return new Promise((resolve2, reject) => {
+      return new Promise((resolve3, reject) => {
         if (isUnusable(stream)) {
           const rState = stream._readableState;
           if (rState.destroyed && rState.closeEmitted === false) {
@@ -9625,7 +9625,7 @@ var require_readable = __commonJS({
             stream[kConsume] = {
               type,
               stream,
-              resolve: resolve2,
+              resolve: resolve3,
               reject,
               length: 0,
               body: []
@@ -9695,18 +9695,18 @@ var require_readable = __commonJS({
       return buffer;
     }
     function consumeEnd(consume2) {
-      const { type, body, resolve: resolve2, stream, length } = consume2;
+      const { type, body, resolve: resolve3, stream, length } = consume2;
       try {
         if (type === "text") {
-          resolve2(chunksDecode(body, length));
+          resolve3(chunksDecode(body, length));
         } else if (type === "json") {
-          resolve2(JSON.parse(chunksDecode(body, length)));
+          resolve3(JSON.parse(chunksDecode(body, length)));
         } else if (type === "arrayBuffer") {
-          resolve2(chunksConcat(body, length).buffer);
+          resolve3(chunksConcat(body, length).buffer);
         } else if (type === "blob") {
-          resolve2(new Blob(body, { type: stream[kContentType] }));
+          resolve3(new Blob(body, { type: stream[kContentType] }));
         } else if (type === "bytes") {
-          resolve2(chunksConcat(body, length));
+          resolve3(chunksConcat(body, length));
         }
         consumeFinish(consume2);
       } catch (err) {
@@ -9963,9 +9963,9 @@ var require_api_request = __commonJS({
     };
     function request2(opts, callback) {
       if (callback === void 0) {
-        return new Promise((resolve2, reject) => {
+        return new Promise((resolve3, reject) => {
           request2.call(this, opts, (err, data) => {
-            return err ? reject(err) : resolve2(data);
+            return err ? reject(err) : resolve3(data);
           });
         });
       }
@@ -10188,9 +10188,9 @@ var require_api_stream = __commonJS({
     };
     function stream(opts, factory, callback) {
       if (callback === void 0) {
-        return new Promise((resolve2, reject) => {
+        return new Promise((resolve3, reject) => {
           stream.call(this, opts, factory, (err, data) => {
-            return err ? reject(err) : resolve2(data);
+            return err ? reject(err) : resolve3(data);
           });
         });
       }
@@ -10475,9 +10475,9 @@ var require_api_upgrade = __commonJS({
     };
     function upgrade(opts, callback) {
       if (callback === void 0) {
-        return new Promise((resolve2, reject) => {
+        return new Promise((resolve3, reject) => {
           upgrade.call(this, opts, (err, data) => {
-            return err ? reject(err) : resolve2(data);
+            return err ? reject(err) : resolve3(data);
           });
         });
       }
@@ -10569,9 +10569,9 @@ var require_api_connect = __commonJS({
     };
     function connect(opts, callback) {
       if (callback === void 0) {
-        return new Promise((resolve2, reject) => {
+        return new Promise((resolve3, reject) => {
           connect.call(this, opts, (err, data) => {
-            return err ? reject(err) : resolve2(data);
+            return err ? reject(err) : resolve3(data);
           });
         });
       }
@@ -14434,7 +14434,7 @@ var require_fetch = __commonJS({
       function dispatch({ body }) {
         const url2 = requestCurrentURL(request2);
         const agent = fetchParams.controller.dispatcher;
-        return new Promise((resolve2, reject) => agent.dispatch(
+        return new Promise((resolve3, reject) => agent.dispatch(
           {
             path: url2.pathname + url2.search,
             origin: url2.origin,
@@ -14510,7 +14510,7 @@ var require_fetch = __commonJS({
               }
               this.body = new Readable({ read: resume });
               const onError = this.onError.bind(this);
-              resolve2({
+              resolve3({
                 status,
                 statusText,
                 headersList,
@@ -14553,7 +14553,7 @@ var require_fetch = __commonJS({
               for (let i = 0; i < rawHeaders.length; i += 2) {
                 headersList.append(bufferToLowerCasedHeaderName(rawHeaders[i]), rawHeaders[i + 1].toString("latin1"), true);
               }
-              resolve2({
+              resolve3({
                 status,
                 statusText: STATUS_CODES[status],
                 headersList,
@@ -18294,8 +18294,8 @@ var require_util8 = __commonJS({
       return true;
     }
     function delay(ms) {
-      return new Promise((resolve2) => {
-        setTimeout(resolve2, ms).unref();
+      return new Promise((resolve3) => {
+        setTimeout(resolve3, ms).unref();
       });
     }
     module.exports = {
@@ -24813,8 +24813,8 @@ var require_light = __commonJS({
           return this.Promise.resolve();
         }
         yieldLoop(t = 0) {
-          return new this.Promise(function(resolve2, reject) {
-            return setTimeout(resolve2, t);
+          return new this.Promise(function(resolve3, reject) {
+            return setTimeout(resolve3, t);
           });
         }
         computePenalty() {
@@ -25025,15 +25025,15 @@ var require_light = __commonJS({
           return this._queue.length === 0;
         }
         async _tryToRun() {
-          var args, cb, error63, reject, resolve2, returned, task;
+          var args, cb, error63, reject, resolve3, returned, task;
           if (this._running < 1 && this._queue.length > 0) {
             this._running++;
-            ({ task, args, resolve: resolve2, reject } = this._queue.shift());
+            ({ task, args, resolve: resolve3, reject } = this._queue.shift());
             cb = await (async function() {
               try {
                 returned = await task(...args);
                 return function() {
-                  return resolve2(returned);
+                  return resolve3(returned);
                 };
               } catch (error1) {
                 error63 = error1;
@@ -25048,13 +25048,13 @@ var require_light = __commonJS({
           }
         }
         schedule(task, ...args) {
-          var promise2, reject, resolve2;
-          resolve2 = reject = null;
+          var promise2, reject, resolve3;
+          resolve3 = reject = null;
           promise2 = new this.Promise(function(_resolve, _reject) {
-            resolve2 = _resolve;
+            resolve3 = _resolve;
             return reject = _reject;
           });
-          this._queue.push({ task, args, resolve: resolve2, reject });
+          this._queue.push({ task, args, resolve: resolve3, reject });
           this._tryToRun();
           return promise2;
         }
@@ -25455,14 +25455,14 @@ var require_light = __commonJS({
                 counts = this._states.counts;
                 return counts[0] + counts[1] + counts[2] + counts[3] === at;
               };
-              return new this.Promise((resolve2, reject) => {
+              return new this.Promise((resolve3, reject) => {
                 if (finished()) {
-                  return resolve2();
+                  return resolve3();
                 } else {
                   return this.on("done", () => {
                     if (finished()) {
                       this.removeAllListeners("done");
-                      return resolve2();
+                      return resolve3();
                     }
                   });
                 }
@@ -25555,9 +25555,9 @@ var require_light = __commonJS({
               options = parser$5.load(options, this.jobDefaults);
             }
             task = (...args2) => {
-              return new this.Promise(function(resolve2, reject) {
+              return new this.Promise(function(resolve3, reject) {
                 return fn(...args2, function(...args3) {
-                  return (args3[0] != null ? reject : resolve2)(args3);
+                  return (args3[0] != null ? reject : resolve3)(args3);
                 });
               });
             };
@@ -25841,11 +25841,11 @@ import { EOL as EOL3 } from "os";
 import { constants, promises } from "fs";
 var __awaiter = function(thisArg, _arguments, P, generator) {
   function adopt(value2) {
-    return value2 instanceof P ? value2 : new P(function(resolve2) {
-      resolve2(value2);
+    return value2 instanceof P ? value2 : new P(function(resolve3) {
+      resolve3(value2);
     });
   }
-  return new (P || (P = Promise))(function(resolve2, reject) {
+  return new (P || (P = Promise))(function(resolve3, reject) {
     function fulfilled(value2) {
       try {
         step(generator.next(value2));
@@ -25861,7 +25861,7 @@ var __awaiter = function(thisArg, _arguments, P, generator) {
       }
     }
     function step(result) {
-      result.done ? resolve2(result.value) : adopt(result.value).then(fulfilled, rejected);
+      result.done ? resolve3(result.value) : adopt(result.value).then(fulfilled, rejected);
     }
     step((generator = generator.apply(thisArg, _arguments || [])).next());
   });
@@ -31264,7 +31264,7 @@ var recursive = /* @__PURE__ */ new WeakMap();
 var NONE = 0;
 var ASSUMED = 1;
 var PROVEN = 2;
-function isRecursive(inst, stack, resolve2) {
+function isRecursive(inst, stack, resolve3) {
   const cached2 = recursive.get(inst);
   if (cached2 !== void 0)
     return cached2 ? PROVEN : NONE;
@@ -31274,7 +31274,7 @@ function isRecursive(inst, stack, resolve2) {
   let result = NONE;
   const check2 = (child) => {
     if (result !== PROVEN && child?._zod) {
-      const answer = isRecursive(child, stack, resolve2);
+      const answer = isRecursive(child, stack, resolve3);
       if (answer > result)
         result = answer;
     }
@@ -31285,7 +31285,7 @@ function isRecursive(inst, stack, resolve2) {
       const desc = Object.getOwnPropertyDescriptor(sh, key);
       if (spread && !desc.enumerable)
         continue;
-      const child = desc.get ? ASSUMED : desc.value?._zod ? isRecursive(desc.value, stack, resolve2) : NONE;
+      const child = desc.get ? ASSUMED : desc.value?._zod ? isRecursive(desc.value, stack, resolve3) : NONE;
       if (child > answer)
         answer = child;
     }
@@ -31349,7 +31349,7 @@ function isRecursive(inst, stack, resolve2) {
       break;
     // `$ZodLazy` caches its inner on the def, so a resolved edge is followed exactly
     case "lazy": {
-      const inner = def._cachedInner ?? (resolve2 ? inst._zod.innerType : void 0);
+      const inner = def._cachedInner ?? (resolve3 ? inst._zod.innerType : void 0);
       merge4(inner ? isRecursive(inner, stack, false) : ASSUMED);
       break;
     }
@@ -45962,6 +45962,7 @@ function valueAt(input2, path) {
 }
 function quote(value2) {
   if (value2 === void 0) return "missing";
+  if (typeof value2 === "number" && !Number.isFinite(value2)) return String(value2);
   const text = JSON.stringify(value2);
   return text.length > 60 ? `${text.slice(0, 57)}...` : text;
 }
@@ -45999,6 +46000,13 @@ function expectation(issue3) {
 }
 function article(type) {
   return /^[aeiou]/.test(type) ? `an ${type}` : `a ${type}`;
+}
+function parseToWrite(schema, value2, what) {
+  const result = schema.safeParse(value2);
+  if (result.success) return result.data;
+  throw new Error(
+    `Internal error: the ${what} to be written is invalid: ${describeIssue(result.error, value2)}. Nothing was written; please report this.`
+  );
 }
 
 // src/config/config.ts
@@ -46181,7 +46189,7 @@ function createGit(cwd, options = {}) {
   }
   const env = withGitConfig(process.env, config2);
   const clean = (text) => redact(text, secrets);
-  const run2 = (args) => new Promise((resolve2, reject) => {
+  const run2 = (args) => new Promise((resolve3, reject) => {
     execFile("git", args, { cwd, env, maxBuffer: 64 << 20 }, (error63, stdout, stderr) => {
       if (error63) {
         const safeStderr = clean(stderr);
@@ -46190,7 +46198,7 @@ function createGit(cwd, options = {}) {
           Object.assign(new Error(`git ${args[0]} failed: ${detail}`), { stderr: safeStderr })
         );
       } else {
-        resolve2(clean(stdout));
+        resolve3(clean(stdout));
       }
     });
   });
@@ -46367,6 +46375,7 @@ import { readFileSync as readFileSync5 } from "node:fs";
 // src/data/csv.ts
 import { createHash as createHash2 } from "node:crypto";
 import { closeSync as closeSync2, fstatSync, openSync as openSync2, readSync } from "node:fs";
+import { isAbsolute, resolve } from "node:path";
 
 // src/data/number-bytes.ts
 var POW10 = Array.from({ length: 23 }, (_, i) => 10 ** i);
@@ -46863,11 +46872,23 @@ function readCsvHeader(file2) {
   }
 }
 function openDataFile(file2) {
+  let fd;
   try {
-    return openSync2(file2, "r");
-  } catch {
-    throw new Error(`Data file '${file2}' not found; expected a CSV with a header row.`);
+    fd = openSync2(file2, "r");
+  } catch (error63) {
+    const code = error63.code;
+    const where = isAbsolute(file2) ? "" : ` (looked for ${resolve(file2)}: paths are relative to the directory oncoclear runs in)`;
+    if (code === "ENOENT")
+      throw new Error(`Data file '${file2}' not found${where}; expected a CSV with a header row.`);
+    throw new Error(
+      `Data file '${file2}' cannot be read (${code ?? String(error63)})${where}; expected a readable CSV file.`
+    );
   }
+  if (fstatSync(fd).isDirectory()) {
+    closeSync2(fd);
+    throw new Error(`Data file '${file2}' is a directory; expected a CSV file.`);
+  }
+  return fd;
 }
 
 // src/data/dataset.ts
@@ -50106,7 +50127,13 @@ var json2 = (value2) => `${JSON.stringify(value2, null, 2)}
 `;
 function eventFileText(event2) {
   const { id: _, ...rest } = event2;
-  return json2(EventFileSchema.parse({ schemaVersion: LAYOUT_SCHEMA_VERSION, ...rest }));
+  return json2(
+    parseToWrite(
+      EventFileSchema,
+      { schemaVersion: LAYOUT_SCHEMA_VERSION, ...rest },
+      "registry event"
+    )
+  );
 }
 function newEventId(event2, index) {
   const time3 = event2.at.replace(/[-:.]/g, "");
@@ -50115,7 +50142,13 @@ function newEventId(event2, index) {
 }
 function versionFileText(version2) {
   const { stage: _s, artifact: _a3, ...rest } = version2;
-  return json2(VersionFileSchema.parse({ schemaVersion: LAYOUT_SCHEMA_VERSION, ...rest }));
+  return json2(
+    parseToWrite(
+      VersionFileSchema,
+      { schemaVersion: LAYOUT_SCHEMA_VERSION, ...rest },
+      "registry version file"
+    )
+  );
 }
 function registryChangeFiles(before, after) {
   const out = /* @__PURE__ */ new Map();
@@ -50163,11 +50196,15 @@ function registryChangeFiles(before, after) {
       out.set(
         registryPaths.production(name),
         json2(
-          ProductionFileSchema.parse({
-            schemaVersion: LAYOUT_SCHEMA_VERSION,
-            version: prodAfter,
-            event: move?.id ?? "cleared"
-          })
+          parseToWrite(
+            ProductionFileSchema,
+            {
+              schemaVersion: LAYOUT_SCHEMA_VERSION,
+              version: prodAfter,
+              event: move?.id ?? "cleared"
+            },
+            "production pointer"
+          )
         )
       );
     }
@@ -51222,7 +51259,7 @@ async function merge2(deps, facts, decision, comment) {
 
 // src/registry/store.ts
 import { mkdirSync as mkdirSync6, readdirSync as readdirSync3 } from "node:fs";
-import { join as join3, relative, resolve, sep } from "node:path";
+import { join as join3, relative, resolve as resolve2, sep } from "node:path";
 
 // src/registry/lock.ts
 import { randomBytes as randomBytes4 } from "node:crypto";
@@ -51482,14 +51519,14 @@ function timeoutMessage(lockFile, state, timeoutMs) {
 
 // src/registry/store.ts
 function createRegistryStore(dir) {
-  const root = resolve(dir);
+  const root = resolve2(dir);
   return {
     dir,
     read: () => readRegistryDir(dir),
     resolve: (relativePath) => {
-      const full = resolve(root, relativePath);
+      const full = resolve2(root, relativePath);
       const inside = relative(root, full);
-      if (!inside || inside.startsWith("..") || inside.split(sep).includes("..") || resolve(relativePath) === relativePath)
+      if (!inside || inside.startsWith("..") || inside.split(sep).includes("..") || resolve2(relativePath) === relativePath)
         throw new Error(
           `Registry path '${relativePath}' leaves the registry ${dir}; expected a path inside it such as 'oncoclear/v1/model.json'.`
         );

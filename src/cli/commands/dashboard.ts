@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { loadConfig } from '../../config/config.js';
@@ -6,6 +7,7 @@ import { buildSite } from '../../dashboard/site.js';
 import { writeSite } from '../../dashboard/write-site.js';
 import { parseCommand } from '../args.js';
 import { warning } from '../context.js';
+import { LOCAL_REGISTRY } from '../registry-location.js';
 
 export const DEFAULT_DASHBOARD_OUT = 'out/dashboard';
 
@@ -46,6 +48,11 @@ export async function dashboardCommand(argv: string[]): Promise<void> {
   });
   const bytes = writeSite(values.out!, files);
   const models = Object.keys(input.registry.models);
+  // After local runs the versions are in the local registry, not the committed one read here.
+  if (models.length === 0 && values.registry === undefined && existsSync(LOCAL_REGISTRY))
+    warning(
+      `${dir} holds no models; local pipeline runs write to ${LOCAL_REGISTRY}: pass --registry ${LOCAL_REGISTRY} to show those.`,
+    );
   if (values.json) {
     process.stdout.write(
       `${JSON.stringify({ out: values.out, files: files.size, bytes, models })}\n`,

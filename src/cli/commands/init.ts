@@ -4,7 +4,7 @@ import { basename, dirname, isAbsolute, join, relative, resolve, sep } from 'nod
 import { isDeepStrictEqual } from 'node:util';
 import { type Config, loadConfig, parseConfig } from '../../config/config.js';
 import { loadDataset, readCsvHeader, splitCsvLine } from '../../data/csv.js';
-import { splitRows } from '../../data/split.js';
+import { requireBothClasses, splitRows } from '../../data/split.js';
 import { fitPreprocessing } from '../../features/preprocess.js';
 import {
   LAYOUT_SCHEMA_VERSION,
@@ -431,6 +431,7 @@ function checkTrainable(file: string, config: Config): void {
   try {
     const data = loadDataset(file, settings);
     const rows = splitRows(data.y, split);
+    requireBothClasses(data.y, rows, data.classes, split);
     fitPreprocessing(data.x, rows.train.length, data.featureNames, preprocessing, rows.train);
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
@@ -438,11 +439,12 @@ function checkTrainable(file: string, config: Config): void {
       settings.features === null
         ? 'init makes every column but the target a feature;'
         : `${CONFIG_FILE} lists it in data.features;`;
+    // Exit code 2, as init's other checks of the data it was given.
     if (/is not a number/.test(message))
-      throw new CliError(`${message} ${every} drop or encode non-numeric columns first.`);
+      throw new CliError(`${message} ${every} drop or encode non-numeric columns first.`, 2);
     if (/has no values in the training rows/.test(message))
-      throw new CliError(`${settings.path}: ${message} ${every} drop the empty column first.`);
-    throw new CliError(message);
+      throw new CliError(`${settings.path}: ${message} ${every} drop the empty column first.`, 2);
+    throw new CliError(`${settings.path}: ${message}`, 2);
   }
 }
 
