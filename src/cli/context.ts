@@ -1,4 +1,5 @@
 import { execFileSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 
 export { packageVersion } from '../util/package-version.js';
@@ -80,6 +81,8 @@ export function committedLineage(
   paths: string[],
   pinned: (path: string) => boolean = () => false,
 ): string | null {
+  // A path that does not exist fails on its own, with a better message, once it is read.
+  if (!paths.every((path) => existsSync(path))) return null;
   const { commit, uncommitted } = lineageCommit(paths, process.cwd(), pinned);
   if (uncommitted.length > 0)
     warning(

@@ -124,6 +124,16 @@ describe('oncoclear CLI', () => {
     );
   });
 
+  it('train on a data path that does not exist says that alone, where it looked', async () => {
+    const result = await cli(['train', '--data', 'data/nope.csv', '--out', 'out/nope'], ws);
+    expect(result.code).toBe(1);
+    // No warning first that the missing file is "not committed as trained from".
+    expect(result.stderr).not.toContain('warning:');
+    expect(result.stderr.trim().split('\n').at(-1)).toBe(
+      `oncoclear train: Data file 'data/nope.csv' not found (looked for ${join(ws, 'data/nope.csv')}: paths are relative to the directory oncoclear runs in); expected a CSV with a header row.`,
+    );
+  });
+
   it('pipeline writes to a git-ignored local registry seeded from registry/, never to registry/', async () => {
     const committed = snapshot(join(ws, 'registry'));
     const { code, stdout } = await cli(['pipeline', '--json'], ws);

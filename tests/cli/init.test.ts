@@ -182,6 +182,21 @@ describe('oncoclear init refuses', () => {
     expect(readFileSync(join(repo, 'README.md'), 'utf8')).toBe(text);
   });
 
+  it('with --force replaces only its own README section, and says so', async () => {
+    const repo = await adoptingRepo('oncoclear-init-');
+    writeFileSync(join(repo, 'README.md'), '# Churn\n\nOur model.\n');
+    expect((await cli(INIT, repo)).code).toBe(0);
+    // Another model name changes the section.
+    const forced = await cli([...INIT, '--name', 'churn', '--force'], repo);
+    expect(forced.code).toBe(0);
+    expect(forced.stdout).toContain(
+      'updated     README.md (its OncoClear section; the rest is kept)',
+    );
+    const text = readFileSync(join(repo, 'README.md'), 'utf8');
+    expect(text.startsWith('# Churn\n\nOur model.\n\n<!-- oncoclear:init -->')).toBe(true);
+    expect(text).toContain('**churn**');
+  });
+
   it('names every missing required flag in one run', async () => {
     const repo = await adoptingRepo('oncoclear-init-');
     const result = await cli(['init', '--target', 'outcome', '--from', 'acme/oncoclear@v1'], repo);

@@ -89,7 +89,22 @@ describe('loadFeatureTable', () => {
 
   it('names the missing feature columns', () => {
     const file = csv('missing.csv', 'a\n1\n');
-    expect(() => loadFeatureTable(file, ['a', 'b'])).toThrow("missing feature column 'b'");
+    expect(() => loadFeatureTable(file, ['a', 'b'])).toThrow(
+      "missing.csv: missing feature column 'b'; expected all of the 2 features; the header has 'a'.",
+    );
+  });
+
+  it('lists the columns nothing asked for, where a misspelt feature name usually is', () => {
+    const file = csv('typo.csv', 'tenure,tickets,outcome\n1,2,yes\n3,4,no\n');
+    expect(() =>
+      loadDataset(file, {
+        target: 'outcome',
+        positiveClass: 'yes',
+        features: ['tenure', 'tickts'],
+      }),
+    ).toThrow(
+      "typo.csv: missing feature column 'tickts'; expected all of the 2 features; the header's other columns: 'tickets'.",
+    );
   });
 });
 

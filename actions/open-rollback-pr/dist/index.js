@@ -48983,8 +48983,11 @@ function parseNumericCsv(file2, wanted, target, requireTarget) {
       throw new Error(`${file2}: no feature columns besides the target.`);
     const missing = featureNames.filter((f) => !indexOf.has(f));
     if (missing.length > 0) {
+      const wantedSet = new Set(featureNames);
+      const others = header.filter((h, i) => i !== targetIndex && !wantedSet.has(h));
+      const listed = (names) => `${names.slice(0, 12).map((n) => `'${n}'`).join(", ")}${names.length > 12 ? `, \u2026 (${names.length} in all)` : ""}`;
       throw new Error(
-        `${file2}: missing feature column${missing.length > 1 ? "s" : ""} ${missing.map((m) => `'${m}'`).join(", ")}; expected all of the model's ${featureNames.length} features.`
+        `${file2}: missing feature column${missing.length > 1 ? "s" : ""} ${missing.map((m) => `'${m}'`).join(", ")}; expected all of the ${featureNames.length} features${others.length > 0 ? `; the header's other columns: ${listed(others)}` : `; the header has ${listed(header)}`}.`
       );
     }
     const columns = featureNames.map((f) => indexOf.get(f));

@@ -65,7 +65,9 @@ interface PlannedFile {
   content: string;
   state: 'create' | 'up to date' | 'differs';
   /** What writing it does, for the report. */
-  action: 'created' | 'replaced' | 'appended to';
+  action: 'created' | 'replaced' | 'appended to' | 'updated';
+  /** Said after the path in the report. */
+  note?: string;
 }
 
 /** `oncoclear init`: writes the config, registry, workflows and README section for a repository. */
@@ -137,7 +139,7 @@ export async function initCommand(argv: string[]): Promise<void> {
     }
     mkdirSync(dirname(full), { recursive: true });
     writeFileSync(full, file.content);
-    report.push(`  ${file.action.padEnd(11)} ${file.path}`);
+    report.push(`  ${file.action.padEnd(11)} ${file.path}${file.note ?? ''}`);
   }
   if (registry !== 'up to date') {
     // With only the marker (or nothing, when the marker is there) writeRegistryFiles adds the
@@ -687,7 +689,13 @@ function planReadme(root: string, lfSection: string): PlannedFile {
   }
   const old = text.slice(start, end + README_END.length + nl.length);
   const content = `${text.slice(0, start)}${section}${text.slice(end + README_END.length + nl.length)}`;
-  return { path, content, state: old === section ? 'up to date' : 'differs', action: 'replaced' };
+  return {
+    path,
+    content,
+    state: old === section ? 'up to date' : 'differs',
+    action: 'updated',
+    note: ' (its OncoClear section; the rest is kept)',
+  };
 }
 
 /** .gitignore gains the lines it lacks; nothing in it is removed or reordered. */
