@@ -4,6 +4,7 @@
 // `serve` and a cluster worker's start are in service/serve-command.ts; `start` runs the pipeline
 // first, imported only when asked for.
 import cluster from 'node:cluster';
+import { existsSync } from 'node:fs';
 import { parseServeOptions, type ServeOptions, UsageError } from './options.js';
 import { fail, runServe, serve, workerFailed } from './serve-command.js';
 
@@ -42,17 +43,25 @@ async function startCommand(argv: string[]): Promise<void> {
   // Checked before the pipeline runs, so a typo fails at once rather than after training.
   let options: ServeOptions;
   try {
-    // The model the pipeline trains, however many others the local registry holds (a renamed
-    // model, a second config): serve would otherwise refuse to choose, and advise --model-name.
-    const { name } = loadConfig(START_CONFIG).model;
-    options = parseServeOptions(
-      ['--registry', LOCAL_REGISTRY, '--model-name', name, ...argv],
-      process.env,
-    )!;
+    options = parseServeOptions(['--registry', LOCAL_REGISTRY, ...argv], process.env)!;
   } catch (error) {
     // Usage errors point at 'oncoclear serve --help', which lists the options start takes.
     return fail('start', error, error instanceof UsageError ? 2 : 1);
   }
+  // The model the pipeline trains, however many others the local registry holds (a renamed
+  // model, a second config): serve would otherwise refuse to choose, and advise --model-name.
+  let modelName: string;
+  try {
+    // loadConfig's advice for a missing file (--config) is not start's: start always reads it.
+    if (!existsSync(START_CONFIG))
+      throw new Error(
+        `start runs the pipeline on ./${START_CONFIG}, which is not here; run it from the project's root (or 'oncoclear init' a project first).`,
+      );
+    modelName = loadConfig(START_CONFIG).model.name;
+  } catch (error) {
+    return fail('start', error, 1);
+  }
+  options = { ...options, source: { kind: 'registry', dir: LOCAL_REGISTRY, modelName } };
   const { main } = await import('../src/cli/main.js');
   const code = await main(['pipeline']);
   if (code !== 0) {

@@ -109,8 +109,10 @@ export function requireBothClasses(
     const rare = total[0]! <= total[1]! ? 0 : 1;
     throw new RangeError(
       `The ${part} part (${rows.length} of ${labels.length} rows, split.testFraction ${options.testFraction}) has no '${classes[missing]}' rows: ` +
-        `'${classes[rare]}' is ${total[rare]} of the ${labels.length} rows. Metrics need both classes in both parts; expected at least ` +
-        `${minimumPerClass(options.testFraction)} rows of each class (add rows of '${classes[rare]}', or change split.testFraction).`,
+        `'${classes[rare]}' is ${total[rare]} of the ${labels.length} rows. Metrics need both classes in both parts; expected ` +
+        (options.stratified
+          ? `at least ${minimumPerClass(options.testFraction)} rows of each class (add rows of '${classes[rare]}', or change split.testFraction).`
+          : `a stratified split (split.stratified: true), which shares each class out between the parts, or more rows of '${classes[rare]}'.`),
     );
   }
 }

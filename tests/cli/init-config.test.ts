@@ -30,6 +30,21 @@ describe('oncoclear init reads the CSV as training will', () => {
     expect(readdirSync(repo).sort()).toEqual(['.git', 'data']);
   });
 
+  it('refuses a directory as --data with exit 2, and names a ragged row once', async () => {
+    const repo = await adoptingRepo('oncoclear-init-config-');
+    const dir = await cli(
+      ['init', '--data', 'data', '--target', 'outcome', '--positive', 'yes', ...FROM],
+      repo,
+    );
+    expect(dir.code).toBe(2);
+    expect(dir.stderr).toContain('is a directory; expected a CSV file.');
+    const file = join(repo, 'data/other.csv');
+    writeFileSync(file, `${readFileSync(file, 'utf8').trimEnd()}\n1,2\n`);
+    const ragged = await cli([...INIT, ...FROM], repo);
+    expect(ragged.code).toBe(2);
+    expect(ragged.stderr.match(/other\.csv/g)).toHaveLength(1);
+  });
+
   it('refuses a class too rare for both parts of the split, naming it and what is needed', async () => {
     const repo = await adoptingRepo('oncoclear-init-config-');
     const file = join(repo, 'data/other.csv');

@@ -1,4 +1,5 @@
-import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { projectWorkspace } from '../actions/workspace.js';
@@ -49,6 +50,22 @@ describe('oncoclear start', () => {
     expect((line.model as { name: string }).name).toBe(config.model.name);
     p.child.kill('SIGINT');
     expect(await p.exited).toBe(0);
+  });
+
+  it('outside a project: a usage error first, then that there is no config to run', async () => {
+    const empty = mkdtempSync(join(tmpdir(), 'oncoclear-start-empty-'));
+    try {
+      const usage = runService(['start', '--port', 'abc'], {}, { cwd: empty });
+      expect(await usage.exited).toBe(2);
+      expect(usage.err()).toContain("--port 'abc' is not valid");
+      const none = runService(['start'], {}, { cwd: empty });
+      expect(await none.exited).toBe(1);
+      expect(none.err().trim()).toBe(
+        "oncoclear start: start runs the pipeline on ./oncoclear.config.json, which is not here; run it from the project's root (or 'oncoclear init' a project first).",
+      );
+    } finally {
+      rmSync(empty, { recursive: true, force: true });
+    }
   });
 
   it('refuses an unknown option or a model of its own before the pipeline runs', async () => {

@@ -59,6 +59,20 @@ describe('requireBothClasses', () => {
   });
 });
 
+describe('requireBothClasses on an unstratified split', () => {
+  it('advises a stratified split rather than a row count that only holds for one', () => {
+    const options = { testFraction: 0.2, seed: 5, stratified: false };
+    const rare = Uint8Array.from({ length: 155 }, (_, i) => (i < 5 ? 1 : 0));
+    const split = splitRows(rare, options);
+    const inTest = Array.from(split.test).filter((row) => rare[row] === 1).length;
+    // Seed 5 happens to leave all five in the training part.
+    expect(inTest).toBe(0);
+    expect(() => requireBothClasses(rare, split, ['no', 'yes'], options)).toThrow(
+      /has no 'yes' rows: 'yes' is 5 of the 155 rows\. Metrics need both classes in both parts; expected a stratified split \(split\.stratified: true\)/,
+    );
+  });
+});
+
 describe('parseToWrite', () => {
   it('turns a value its schema cannot hold into one line naming the field, not zod issues', () => {
     const metrics = {

@@ -49,7 +49,13 @@ export async function dashboardCommand(argv: string[]): Promise<void> {
   const bytes = writeSite(values.out!, files);
   const models = Object.keys(input.registry.models);
   // After local runs the versions are in the local registry, not the committed one read here.
-  if (models.length === 0 && values.registry === undefined && existsSync(LOCAL_REGISTRY))
+  if (
+    models.length === 0 &&
+    values.registry === undefined &&
+    resolve(dir) !== resolve(LOCAL_REGISTRY) &&
+    existsSync(LOCAL_REGISTRY) &&
+    Object.keys(readDashboardInput(LOCAL_REGISTRY, () => {}).registry.models).length > 0
+  )
     warning(
       `${dir} holds no models; local pipeline runs write to ${LOCAL_REGISTRY}: pass --registry ${LOCAL_REGISTRY} to show those.`,
     );

@@ -120,7 +120,7 @@ export async function initCommand(argv: string[]): Promise<void> {
       ? ` (${CONFIG_FILE}: ${changes.join(', ')}; every other setting in it is kept)`
       : '';
     throw new CliError(
-      `Refusing to overwrite ${differing.map((f) => f.path).join(', ')}: ${differing.length === 1 ? 'it exists and differs' : 'they exist and differ'} from what init would write${settings}. Pass --force to replace ${differing.length === 1 ? 'it' : 'them'}.`,
+      `Refusing to overwrite ${differing.map((f) => f.path).join(', ')}: ${differing.length === 1 ? 'it exists and differs' : 'they exist and differ'} from what init would write${settings}. Pass --force to replace ${differing.length === 1 ? 'it' : 'them'} (README.md: only its OncoClear section).`,
     );
   }
 
@@ -371,7 +371,13 @@ function initialConfig(
   existing: ConfigJson | undefined,
 ): { config: Config; json: ConfigJson } {
   const file = join(root, dataPath);
-  const header = readCsvHeader(file);
+  let header: string[];
+  try {
+    header = readCsvHeader(file);
+  } catch (error) {
+    // A directory or an unreadable file: a problem with --data, exit 2 as the checks below.
+    throw new CliError(error instanceof Error ? error.message : String(error), 2);
+  }
   // As training words them (src/data/csv.ts), rather than as a missing column or zero classes.
   if (header.length === 1 && header[0] === '')
     throw new CliError(`${dataPath} is empty; expected a header row of column names.`, 2);
@@ -446,7 +452,8 @@ function checkTrainable(file: string, config: Config): void {
       throw new CliError(`${message} ${every} drop or encode non-numeric columns first.`, 2);
     if (/has no values in the training rows/.test(message))
       throw new CliError(`${settings.path}: ${message} ${every} drop the empty column first.`, 2);
-    throw new CliError(`${settings.path}: ${message}`, 2);
+    // Data errors name their file already; the split's do not.
+    throw new CliError(message.includes(file) ? message : `${settings.path}: ${message}`, 2);
   }
 }
 
