@@ -19,9 +19,6 @@ the local registry, so --model, --registry and --model-name are refused: use 'on
 for those.
 `;
 
-/** The config the pipeline reads (its default), which names the model start serves. */
-const START_CONFIG = 'oncoclear.config.json';
-
 /** serve's flags that name what to serve: start always serves the local registry. */
 const START_REFUSES = ['--model', '--registry', '--model-name'];
 
@@ -36,7 +33,7 @@ async function startCommand(argv: string[]): Promise<void> {
     );
     return fail('start', error, 2);
   }
-  const [{ LOCAL_REGISTRY }, { loadConfig }] = await Promise.all([
+  const [{ LOCAL_REGISTRY }, { DEFAULT_CONFIG_FILE, loadConfig }] = await Promise.all([
     import('../src/cli/registry-location.js'),
     import('../src/config/config.js'),
   ]);
@@ -53,11 +50,11 @@ async function startCommand(argv: string[]): Promise<void> {
   let modelName: string;
   try {
     // loadConfig's advice for a missing file (--config) is not start's: start always reads it.
-    if (!existsSync(START_CONFIG))
+    if (!existsSync(DEFAULT_CONFIG_FILE))
       throw new Error(
-        `start runs the pipeline on ./${START_CONFIG}, which is not here; run it from the project's root (or 'oncoclear init' a project first).`,
+        `start runs the pipeline on ./${DEFAULT_CONFIG_FILE}, which is not here; run it from the project's root (or 'oncoclear init' a project first).`,
       );
-    modelName = loadConfig(START_CONFIG).model.name;
+    modelName = loadConfig(DEFAULT_CONFIG_FILE).model.name;
   } catch (error) {
     return fail('start', error, 1);
   }

@@ -5,6 +5,8 @@ import { METRIC_KEYS, type MetricKey } from '../evaluate/metric-catalog.js';
 import { describeIssue } from '../util/format-issue.js';
 
 export const CONFIG_SCHEMA_VERSION = 1;
+/** The config every command reads unless --config names another (and the one `start` runs on). */
+export const DEFAULT_CONFIG_FILE = 'oncoclear.config.json';
 
 /** Any reported metric can rank candidates, in its own direction (metric-catalog.ts). */
 export type PolicyMetric = MetricKey;

@@ -96,8 +96,6 @@ export function requireBothClasses(
   classes: readonly [string, string],
   options: SplitOptions,
 ): void {
-  const total = [0, 0];
-  for (let i = 0; i < labels.length; i++) total[labels[i]!]!++;
   for (const [part, rows] of [
     ['test', split.test],
     ['training', split.train],
@@ -106,6 +104,9 @@ export function requireBothClasses(
     for (const row of rows) count[labels[row]!]!++;
     const missing = count.indexOf(0);
     if (missing === -1) continue;
+    // Counted only here: training calls this on every run, up to millions of rows.
+    const total = [0, 0];
+    for (let i = 0; i < labels.length; i++) total[labels[i]!]!++;
     const rare = total[0]! <= total[1]! ? 0 : 1;
     throw new RangeError(
       `The ${part} part (${rows.length} of ${labels.length} rows, split.testFraction ${options.testFraction}) has no '${classes[missing]}' rows: ` +

@@ -60,6 +60,14 @@ function serveWithSlowReader(workers: number): ServeProcess & { ended: Promise<v
   return p;
 }
 
+/** {@link serveWithSlowReader} once every server of it listens; its port. */
+async function servingWithSlowReader(workers: number) {
+  const server = serveWithSlowReader(workers);
+  const port = (await listening(server)).port as number;
+  if (workers > 1) await until(() => logLines(server, 'cluster listening').length === 1);
+  return { server, port };
+}
+
 /** POSTs /predict on `connections` keep-alive connections until `stop`; the 200s' predictionIds. */
 function predictUntil(port: number, connections: number, rows: number[][]) {
   const agent = new Agent({ keepAlive: true, maxSockets: connections });
@@ -112,9 +120,7 @@ function predictUntil(port: number, connections: number, rows: number[][]) {
 
 describe.each([1, 2])('audit lines on a slow stdout pipe, --workers %i', (workers) => {
   it('writes one whole line for every answered prediction, through a SIGTERM, none torn', async () => {
-    const server = serveWithSlowReader(workers);
-    const port = (await listening(server)).port as number;
-    if (workers > 1) await until(() => logLines(server, 'cluster listening').length === 1);
+    const { server, port } = await servingWithSlowReader(workers);
     const load = predictUntil(port, 8, fx.rows);
     // Enough lines to fill the pipe and the reader's buffer several times over (~600 bytes each).
     await until(() => load.ids.length >= 600);
@@ -163,9 +169,7 @@ function alive(pid: number): boolean {
 
 describe.each([1, 2])('audit lines when stdout has no reader, --workers %i', (workers) => {
   it('stops with exit code 3 and one line saying why, the cluster with it', async () => {
-    const server = serveWithSlowReader(workers);
-    const port = (await listening(server)).port as number;
-    if (workers > 1) await until(() => logLines(server, 'cluster listening').length === 1);
+    const { server, port } = await servingWithSlowReader(workers);
     const before = predictUntil(port, 2, fx.rows);
     await until(() => before.ids.length >= 4);
     await before.stop();

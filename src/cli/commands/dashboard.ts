@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { loadConfig } from '../../config/config.js';
+import { DEFAULT_CONFIG_FILE, loadConfig } from '../../config/config.js';
 import { readDashboardInput } from '../../dashboard/input.js';
 import { buildSite } from '../../dashboard/site.js';
 import { writeSite } from '../../dashboard/write-site.js';
@@ -35,7 +35,7 @@ export async function dashboardCommand(argv: string[]): Promise<void> {
     registry: { type: 'string' },
     out: { type: 'string', default: DEFAULT_DASHBOARD_OUT },
     'repo-url': { type: 'string' },
-    config: { type: 'string', default: 'oncoclear.config.json' },
+    config: { type: 'string', default: DEFAULT_CONFIG_FILE },
     json: { type: 'boolean', default: false },
   });
   if (values.help) return void process.stdout.write(DASHBOARD_HELP);

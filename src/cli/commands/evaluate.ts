@@ -1,6 +1,6 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { loadConfig } from '../../config/config.js';
+import { DEFAULT_CONFIG_FILE, loadConfig } from '../../config/config.js';
 import { loadDataset } from '../../data/csv.js';
 import { selectRows } from '../../data/dataset.js';
 import { rowsHash, splitRows } from '../../data/split.js';
@@ -34,7 +34,7 @@ export async function evaluateCommand(argv: string[]): Promise<void> {
     data: { type: 'string' },
     all: { type: 'boolean', default: false },
     plots: { type: 'string' },
-    config: { type: 'string', default: 'oncoclear.config.json' },
+    config: { type: 'string', default: DEFAULT_CONFIG_FILE },
     json: { type: 'boolean', default: false },
   });
   if (values.help) return void process.stdout.write(EVALUATE_HELP);

@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, realpathSync, writeFileSync } from 'node:fs';
 import { basename, dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
-import { type Config, loadConfig, parseConfig } from '../../config/config.js';
+import { type Config, DEFAULT_CONFIG_FILE, loadConfig, parseConfig } from '../../config/config.js';
 import { loadDataset, readCsvHeader, splitCsvLine } from '../../data/csv.js';
 import { requireBothClasses, splitRows } from '../../data/split.js';
 import { fitPreprocessing } from '../../features/preprocess.js';
@@ -52,7 +52,7 @@ Options:
   -h, --help         show this help
 `;
 
-const CONFIG_FILE = 'oncoclear.config.json';
+const CONFIG_FILE = DEFAULT_CONFIG_FILE;
 const REGISTRY_DIR = 'registry';
 const README_START = '<!-- oncoclear:init -->';
 const README_END = '<!-- /oncoclear:init -->';

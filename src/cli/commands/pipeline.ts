@@ -1,4 +1,4 @@
-import { loadConfig } from '../../config/config.js';
+import { DEFAULT_CONFIG_FILE, loadConfig } from '../../config/config.js';
 import { ensureDataFile } from '../../data/remote.js';
 import { METRICS } from '../../evaluate/metric-catalog.js';
 import { type PipelineResult, runPipeline } from '../../pipeline/pipeline.js';
@@ -26,7 +26,7 @@ Options:
 
 export async function pipelineCommand(argv: string[]): Promise<PipelineResult | undefined> {
   const { values } = parseCommand('pipeline', argv, {
-    config: { type: 'string', default: 'oncoclear.config.json' },
+    config: { type: 'string', default: DEFAULT_CONFIG_FILE },
     registry: { type: 'string' },
     data: { type: 'string' },
     json: { type: 'boolean', default: false },

@@ -1,5 +1,5 @@
 import { userInfo } from 'node:os';
-import { loadConfig } from '../../config/config.js';
+import { DEFAULT_CONFIG_FILE, loadConfig } from '../../config/config.js';
 import { registerVersion } from '../../registry/operations.js';
 import { parseCommand, required } from '../args.js';
 import { progress } from '../context.js';
@@ -32,7 +32,7 @@ export async function registerCommand(argv: string[]): Promise<void> {
     model: { type: 'string' },
     registry: { type: 'string' },
     reason: { type: 'string' },
-    config: { type: 'string', default: 'oncoclear.config.json' },
+    config: { type: 'string', default: DEFAULT_CONFIG_FILE },
     json: { type: 'boolean', default: false },
   });
   if (values.help) return void process.stdout.write(REGISTER_HELP);

@@ -1,4 +1,4 @@
-import { loadConfig } from '../../config/config.js';
+import { DEFAULT_CONFIG_FILE, loadConfig } from '../../config/config.js';
 import { metricInfo } from '../../evaluate/metric-catalog.js';
 import { migrateRegistry } from '../../registry/migrate.js';
 import {
@@ -73,7 +73,7 @@ export async function registryCommand(argv: string[]): Promise<void> {
       source: { type: 'string' },
       revision: { type: 'string' },
       'image-version': { type: 'string' },
-      config: { type: 'string', default: 'oncoclear.config.json' },
+      config: { type: 'string', default: DEFAULT_CONFIG_FILE },
       json: { type: 'boolean', default: false },
     },
     true,

@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { loadConfig } from '../../config/config.js';
+import { DEFAULT_CONFIG_FILE, loadConfig } from '../../config/config.js';
 import { ensureDataFile } from '../../data/remote.js';
 import { saveArtifact } from '../../model/artifact.js';
 import { trainFromConfig } from '../../pipeline/train.js';
@@ -21,7 +21,7 @@ Options:
 
 export async function trainCommand(argv: string[]): Promise<void> {
   const { values } = parseCommand('train', argv, {
-    config: { type: 'string', default: 'oncoclear.config.json' },
+    config: { type: 'string', default: DEFAULT_CONFIG_FILE },
     data: { type: 'string' },
     out: { type: 'string', default: 'out' },
     json: { type: 'boolean', default: false },
